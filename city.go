@@ -18,14 +18,20 @@ var Cities = map[string]string{
 	"433100": "湘西土家族苗族自治州",
 }
 
+// cityAliases are the short names senders use besides the full ones.
+var cityAliases = map[string]string{"湘西州": "433100", "湘西": "433100"}
+
 // CityCode normalises a 市州 given as a division code or a name ("长沙市", "长沙", "湘西州") to
 // its division code. It reports false for anything that is not one of the 14.
 func CityCode(s string) (string, bool) {
 	if _, ok := Cities[s]; ok {
 		return s, true
 	}
+	if code, ok := cityAliases[s]; ok {
+		return code, true
+	}
 	for code, name := range Cities {
-		if s == name || s+"市" == name || (len(s) >= 6 && len(name) >= 6 && s[:6] == name[:6] && (s == name[:6] || s == "湘西州")) {
+		if s == name || s+"市" == name {
 			return code, true
 		}
 	}
