@@ -1,0 +1,27 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+GO ?= go
+export CGO_ENABLED ?= 0
+
+.PHONY: run test build bench clickhouse vet
+
+clickhouse:
+	@bash .ci/clickhouse.sh
+
+build:
+	$(GO) build -o bin/voucherwatch ./cmd/voucherwatch
+
+## run: install and start ClickHouse if needed, then the engine on the embedded defaults.
+run: clickhouse build
+	./bin/voucherwatch serve
+
+## test: install and start ClickHouse if needed, then every test against it.
+test: clickhouse
+	$(GO) vet ./...
+	VW_TEST_CLICKHOUSE=127.0.0.1:9000 $(GO) test -count=1 -timeout 20m ./...
+
+## bench: the ingest benchmark (1,000,000 usage records, engine vs clickhouse-client).
+bench: clickhouse build
+	./bin/voucherwatch bench
+
+vet:
+	gofmt -l . && $(GO) vet ./...

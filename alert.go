@@ -1,0 +1,121 @@
+package voucherwatch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+)
+
+// Detector names with a fixed meaning in the wire contract.
+const (
+	DetectorDuplicateClaim = "duplicate_claim"
+	DetectorResale         = "resale"
+	DetectorRelatedParty   = "related_party"
+	DetectorPrice          = "price_out_of_range"
+)
+
+// Severity ranks an alert for reviewers.
+type Severity string
+
+// Severities, highest first.
+const (
+	SeverityHigh   Severity = "high"
+	SeverityMedium Severity = "medium"
+	SeverityLow    Severity = "low"
+)
+
+// Status is where an alert stands in the supervision workflow.
+type Status string
+
+// The workflow's statuses.
+const (
+	StatusNew                  Status = "new"
+	StatusReviewing            Status = "reviewing"
+	StatusExplanationRequested Status = "explanation_requested"
+	StatusConfirmed            Status = "confirmed"
+	StatusDismissed            Status = "dismissed"
+	StatusRecoveryOrdered      Status = "recovery_ordered"
+	StatusRecovered            Status = "recovered"
+)
+
+// Subjects are the records an alert is about. Every key that applies is set; ApplicantUSCC is
+// always the demand side (the buyer), SupplierUSCC the supply side.
+type Subjects struct {
+	ApplicantUSCC string `json:"applicant_uscc,omitempty"`
+	SupplierUSCC  string `json:"supplier_uscc,omitempty"`
+	ClaimID       string `json:"claim_id,omitempty"`
+	ContractNo    string `json:"contract_no,omitempty"`
+	InvoiceCode   string `json:"invoice_code,omitempty"`
+	InvoiceNo     string `json:"invoice_no,omitempty"`
+	ResourceID    string `json:"resource_id,omitempty"`
+}
+
+func (s Subjects) key() string {
+	return strings.Join([]string{s.ApplicantUSCC, s.SupplierUSCC, s.ClaimID, s.ContractNo, s.InvoiceCode, s.InvoiceNo, s.ResourceID}, "\x1f")
+}
+
+// Alert is one finding of a detector, with the evidence a supervisor needs to act on it.
+type Alert struct {
+	ID           string         `json:"id"`
+	Detector     string         `json:"detector"`
+	Kind         string         `json:"kind"` // what exactly was found, e.g. "invoice_in_two_claims"
+	Severity     Severity       `json:"severity"`
+	Score        float64        `json:"score"`
+	Subjects     Subjects       `json:"subjects"`
+	City         string         `json:"city"` // the applicant's 市州 (division code)
+	PolicyClause string         `json:"policy_clause"`
+	Title        string         `json:"title"`  // one line, Chinese
+	Reason       string         `json:"reason"` // why, Chinese, naming the clause
+	Evidence     map[string]any `json:"evidence"`
+	Status       Status         `json:"status"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+}
+
+// AlertID derives the stable id of a finding: the same detector, kind and subjects give the
+// same id on every run, so a re-run updates the alert instead of adding a twin.
+func AlertID(detector, kind string, s Subjects) string {
+	sum := sha256.Sum256([]byte(detector + "\x1e" + kind + "\x1e" + s.key()))
+	return "al_" + hex.EncodeToString(sum[:10])
+}
+
+// Detector finds alerts in the stored records. The evaluation time is passed in, never read
+// inside, so tests can fix the clock.
+type Detector interface {
+	// Name is the detector's name as alerts carry it.
+	Name() string
+	// Run evaluates the detector as of at and returns every current finding.
+	Run(ctx context.Context, at time.Time) ([]Alert, error)
+}
+
+// AlertFilter selects alerts for listing. Zero fields do not filter.
+type AlertFilter struct {
+	Detector string
+	Status   Status
+	Severity Severity
+	City     string
+	Since    time.Time
+	Limit    int
+	Cursor   string
+}
+
+// UpsertResult counts what a detector run changed.
+type UpsertResult struct {
+	New       int `json:"new"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
+// AlertStore keeps alerts.
+type AlertStore interface {
+	// UpsertAlerts stores a detector run's findings: new ids are added, known ids whose
+	// evidence changed are updated. It keeps CreatedAt of known alerts.
+	UpsertAlerts(ctx context.Context, alerts []Alert, at time.Time) (UpsertResult, error)
+	// Alerts lists alerts, newest first, and the cursor of the next page ("" at the end).
+	// It returns EINVALID for a malformed cursor.
+	Alerts(ctx context.Context, f AlertFilter) ([]Alert, string, error)
+	// Alert returns one alert; ENOTFOUND when there is none.
+	Alert(ctx context.Context, id string) (Alert, error)
+}

@@ -1,0 +1,128 @@
+// Package supervision is the engine's HTTP edge: the JSON API, access control and, later, the
+// workflow and web UI supervisors work in.
+package supervision
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// Server serves the API and the metrics. The function fields are its dependencies, so tests can
+// start it with hand-written fakes.
+type Server struct {
+	// IngestStatusFn reports the ingest state for GET /api/v1/status.
+	IngestStatusFn func(ctx context.Context) (voucherwatch.IngestStatus, error)
+	// Gatherer serves /metrics.
+	Gatherer prometheus.Gatherer
+	Log      *slog.Logger
+
+	mu     sync.RWMutex
+	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
+
+	mux *http.ServeMux
+}
+
+// NewServer builds the routes.
+func NewServer() *Server {
+	s := &Server{tokens: map[[32]byte]voucherwatch.User{}, mux: http.NewServeMux(), Log: slog.Default()}
+	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
+	s.mux.Handle("GET /api/v1/status", s.authed(s.getStatus))
+	s.mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
+		writeError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
+	}))
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// AddToken lets the bearer of token act as u. Only a hash of the token is kept.
+func (s *Server) AddToken(token string, u voucherwatch.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[sha256.Sum256([]byte(token))] = u
+}
+
+func (s *Server) userFor(r *http.Request) (voucherwatch.User, bool) {
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return voucherwatch.User{}, false
+	}
+	// Looking up the digest, not the token, leaks nothing useful through timing.
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.tokens[sha256.Sum256([]byte(token))]
+	return u, ok
+}
+
+type authedHandler func(w http.ResponseWriter, r *http.Request, u voucherwatch.User)
+
+// authed answers 401 to a request without a known bearer token.
+func (s *Server) authed(h authedHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, ok := s.userFor(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="voucherwatch"`)
+			writeError(w, voucherwatch.Errorf(voucherwatch.EUNAUTH, "missing or unknown bearer token"))
+			return
+		}
+		h(w, r, u)
+	})
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	g := s.Gatherer
+	if g == nil {
+		g = prometheus.DefaultGatherer
+	}
+	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+var statusOf = map[string]int{
+	voucherwatch.ENOTFOUND:  http.StatusNotFound,
+	voucherwatch.EINVALID:   http.StatusBadRequest,
+	voucherwatch.EFORBIDDEN: http.StatusForbidden,
+	voucherwatch.ECONFLICT:  http.StatusConflict,
+	voucherwatch.EUNAUTH:    http.StatusUnauthorized,
+}
+
+// writeError answers {"error": {"code", "message", "field"?}} with the status of the code.
+// Internal errors are not shown to the caller beyond a generic message.
+func writeError(w http.ResponseWriter, err error) {
+	code := voucherwatch.ErrorCode(err)
+	status, ok := statusOf[code]
+	msg := err.Error()
+	var field string
+	var e *voucherwatch.Error
+	if errors.As(err, &e) {
+		msg, field = e.Message, e.Field
+	}
+	if !ok {
+		status, msg = http.StatusInternalServerError, "internal error"
+	}
+	body := map[string]string{"code": code, "message": msg}
+	if field != "" {
+		body["field"] = field
+	}
+	writeJSON(w, status, map[string]any{"error": body})
+}
