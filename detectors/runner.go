@@ -1,0 +1,262 @@
+// Package detectors turns stored records into alerts. Each detector is one file with one job;
+// the Runner evaluates them on a schedule, on demand, and shortly after ingest touched their
+// inputs.
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// State is a detector's health.
+type State int
+
+// Detector health states.
+const (
+	StateUnknown State = iota // not run yet
+	StateOK
+	StateFailing
+)
+
+func (s State) String() string {
+	switch s {
+	case StateOK:
+		return "ok"
+	case StateFailing:
+		return "failing"
+	}
+	return "unknown"
+}
+
+// MarshalText renders the state by name in JSON.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Health is what the UI and /metrics show about one detector.
+type Health struct {
+	Detector     string                    `json:"detector"`
+	State        State                     `json:"state"`
+	LastRun      time.Time                 `json:"last_run"`
+	LastDuration time.Duration             `json:"last_duration_ns"`
+	LastError    string                    `json:"last_error,omitempty"`
+	LastResult   voucherwatch.UpsertResult `json:"last_result"`
+	Alerts       int                       `json:"alerts"`
+}
+
+// Summary is one detector's part of a run, as POST /api/v1/detectors/run answers it.
+type Summary struct {
+	Detector string  `json:"detector"`
+	Alerts   int     `json:"alerts"`
+	New      int     `json:"new"`
+	Updated  int     `json:"updated"`
+	Seconds  float64 `json:"seconds"`
+	Error    string  `json:"error,omitempty"`
+}
+
+// Runner evaluates the registered detectors and stores their alerts. One run at a time: runs
+// asked for while one is going wait for it.
+type Runner struct {
+	Alerts   voucherwatch.AlertStore
+	Log      *slog.Logger
+	Debounce time.Duration // quiet time after an ingest trigger before running (default 2 s)
+	Now      func() time.Time
+
+	detectors []voucherwatch.Detector
+	runMu     sync.Mutex // serialises runs
+
+	mu     sync.Mutex
+	health map[string]*Health
+	missed int
+	kick   chan struct{}
+
+	runs     *prometheus.CounterVec
+	failures *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	missedC  prometheus.Counter
+}
+
+// NewRunner builds a runner that stores alerts in st and registers its metrics with reg
+// (nil: unregistered).
+func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.Logger) *Runner {
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Runner{
+		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
+		health: map[string]*Health{}, kick: make(chan struct{}, 1),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",
+		}, []string{"detector"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vw_detector_failures_total", Help: "Detector runs that failed, per detector.",
+		}, []string{"detector"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vw_detector_duration_seconds", Help: "Time of one detector run.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 9),
+		}, []string{"detector"}),
+		missedC: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vw_detector_missed_slots_total", Help: "Scheduled runs skipped because the previous run was still going.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(r.runs, r.failures, r.duration, r.missedC)
+	}
+	return r
+}
+
+// Register adds detectors. Call before Start.
+func (r *Runner) Register(ds ...voucherwatch.Detector) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range ds {
+		r.detectors = append(r.detectors, d)
+		r.health[d.Name()] = &Health{Detector: d.Name()}
+	}
+}
+
+// Detectors returns the registered detectors' names, in order.
+func (r *Runner) Detectors() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := make([]string, len(r.detectors))
+	for i, d := range r.detectors {
+		names[i] = d.Name()
+	}
+	return names
+}
+
+// RunAll runs every detector as of at and stores the alerts. A failing detector does not stop
+// the others; its error is in its summary and its health.
+func (r *Runner) RunAll(ctx context.Context, at time.Time) []Summary {
+	r.runMu.Lock()
+	defer r.runMu.Unlock()
+	r.mu.Lock()
+	ds := append([]voucherwatch.Detector(nil), r.detectors...)
+	r.mu.Unlock()
+	out := make([]Summary, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, r.runOne(ctx, d, at))
+	}
+	return out
+}
+
+func (r *Runner) runOne(ctx context.Context, d voucherwatch.Detector, at time.Time) Summary {
+	name := d.Name()
+	start := time.Now()
+	alerts, err := d.Run(ctx, at)
+	var res voucherwatch.UpsertResult
+	if err == nil {
+		for i := range alerts {
+			if alerts[i].Detector == "" {
+				alerts[i].Detector = name
+			}
+		}
+		res, err = r.Alerts.UpsertAlerts(ctx, alerts, at)
+	}
+	took := time.Since(start)
+	r.runs.WithLabelValues(name).Inc()
+	r.duration.WithLabelValues(name).Observe(took.Seconds())
+	s := Summary{Detector: name, Alerts: len(alerts), New: res.New, Updated: res.Updated, Seconds: took.Seconds()}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.health[name]
+	h.LastRun, h.LastDuration = at, took
+	if err != nil {
+		r.failures.WithLabelValues(name).Inc()
+		h.State, h.LastError = StateFailing, err.Error()
+		s.Error = err.Error()
+		r.Log.Error("detector failed", "detector", name, "err", err)
+	} else {
+		h.State, h.LastError, h.LastResult, h.Alerts = StateOK, "", res, len(alerts)
+	}
+	return s
+}
+
+// Health returns every detector's health and the count of missed schedule slots.
+func (r *Runner) Health() ([]Health, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Health, 0, len(r.detectors))
+	for _, d := range r.detectors {
+		out = append(out, *r.health[d.Name()])
+	}
+	return out, r.missed
+}
+
+// Trigger asks for a run soon: after Debounce without further triggers. Ingest calls it after
+// each batch that stored records; a burst of batches leads to one run.
+func (r *Runner) Trigger() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the detectors on the cron schedule spec (robfig/cron, with seconds optional:
+// "@every 10m", "0 */15 * * * *") and after triggers, until ctx ends.
+func (r *Runner) Start(ctx context.Context, spec string) error {
+	parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	sched, err := parser.Parse(spec)
+	if err != nil {
+		return fmt.Errorf("detectors: schedule %q: %w", spec, err)
+	}
+	c := cron.New(cron.WithParser(parser))
+	c.Schedule(sched, cron.FuncJob(func() {
+		if !r.runMu.TryLock() {
+			r.mu.Lock()
+			r.missed++
+			r.mu.Unlock()
+			r.missedC.Inc()
+			r.Log.Warn("detectors: scheduled run skipped, the previous run is still going")
+			return
+		}
+		r.runMu.Unlock()
+		r.RunAll(ctx, r.Now())
+	}))
+	c.Start()
+	go func() {
+		<-ctx.Done()
+		<-c.Stop().Done()
+	}()
+	go r.debounceLoop(ctx)
+	return nil
+}
+
+func (r *Runner) debounceLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.kick:
+		}
+		// Wait for quiet, but never longer than 5 debounce periods under a steady stream.
+		deadline := time.NewTimer(5 * r.Debounce)
+		quiet := time.NewTimer(r.Debounce)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				deadline.Stop()
+				quiet.Stop()
+				return
+			case <-r.kick:
+				quiet.Reset(r.Debounce)
+			case <-quiet.C:
+				break wait
+			case <-deadline.C:
+				break wait
+			}
+		}
+		deadline.Stop()
+		quiet.Stop()
+		r.RunAll(ctx, r.Now())
+	}
+}
