@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+var _ voucherwatch.AlertStore = (*DB)(nil)
+
+// alertColumns are the alerts table's columns in the order reads scan and writes append them.
+const alertColumns = `id, detector, kind, severity, score, applicant_uscc, supplier_uscc, claim_id,
+	contract_no, invoice_code, invoice_no, resource_id, city, policy_clause, title, reason,
+	evidence, evidence_hash, created_at, updated_at, version`
+
+// findingHash fingerprints what a reviewer sees of a finding. A re-run that finds the same
+// thing changes nothing; one whose evidence moved writes a new version.
+func findingHash(a voucherwatch.Alert, evidence []byte) uint64 {
+	var d xxhash.Digest
+	d.Reset()
+	for _, s := range []string{string(a.Severity), a.Kind, a.City, a.PolicyClause, a.Title, a.Reason, strconv.FormatFloat(a.Score, 'f', 3, 64)} {
+		d.WriteString(s)
+		d.WriteString("\x00")
+	}
+	d.Write(evidence)
+	return d.Sum64()
+}
+
+// UpsertAlerts stores a detector run's findings. A new id is inserted; a known id whose
+// finding changed gets a new version that keeps its CreatedAt; an unchanged one is left alone.
+// Several instances upserting the same findings write equal rows that collapse on merge.
+func (db *DB) UpsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, error) {
+	var res voucherwatch.UpsertResult
+	if len(alerts) == 0 {
+		return res, nil
+	}
+	type known struct {
+		hash    uint64
+		created time.Time
+	}
+	existing := map[string]known{}
+	ids := make([]string, 0, len(alerts))
+	for _, a := range alerts {
+		ids = append(ids, a.ID)
+	}
+	for lo := 0; lo < len(ids); lo += 5000 {
+		chunk := ids[lo:min(lo+5000, len(ids))]
+		rows, err := db.conn.Query(ctx, `SELECT id, argMax(evidence_hash, version), min(created_at)
+			FROM alerts WHERE has(?, id) GROUP BY id`, chunk)
+		if err != nil {
+			return res, fmt.Errorf("store: look up alerts: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var k known
+			if err := rows.Scan(&id, &k.hash, &k.created); err != nil {
+				rows.Close()
+				return res, fmt.Errorf("store: look up alerts: %w", err)
+			}
+			existing[id] = k
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return res, fmt.Errorf("store: look up alerts: %w", err)
+		}
+	}
+
+	batch, err := db.conn.PrepareBatch(ctx, "INSERT INTO alerts ("+alertColumns+")")
+	if err != nil {
+		return res, fmt.Errorf("store: insert alerts: %w", err)
+	}
+	defer batch.Abort()
+	version := uint64(at.UnixNano())
+	seen := map[string]bool{}
+	for _, a := range alerts {
+		if seen[a.ID] {
+			continue // a detector reporting one finding twice
+		}
+		seen[a.ID] = true
+		ev, err := json.Marshal(a.Evidence)
+		if err != nil {
+			return res, fmt.Errorf("store: alert %s evidence: %w", a.ID, err)
+		}
+		h := findingHash(a, ev)
+		created := at
+		if k, ok := existing[a.ID]; ok {
+			if k.hash == h {
+				res.Unchanged++
+				continue
+			}
+			created = k.created
+			res.Updated++
+		} else {
+			res.New++
+		}
+		s := a.Subjects
+		if err := batch.Append(a.ID, a.Detector, a.Kind, string(a.Severity), a.Score, s.ApplicantUSCC, s.SupplierUSCC,
+			s.ClaimID, s.ContractNo, s.InvoiceCode, s.InvoiceNo, s.ResourceID, a.City, a.PolicyClause, a.Title, a.Reason,
+			string(ev), h, created, at, version); err != nil {
+			return res, fmt.Errorf("store: append alert %s: %w", a.ID, err)
+		}
+	}
+	if res.New+res.Updated == 0 {
+		return res, nil
+	}
+	if err := batch.Send(); err != nil {
+		return res, fmt.Errorf("store: insert alerts: %w", err)
+	}
+	return res, nil
+}
+
+// latestAlerts is the newest version of every alert with its workflow status: the last
+// event's target, or new when nobody has acted on it.
+const latestAlerts = `SELECT ` + alertColumns + `, if(ev_status = '', 'new', ev_status) AS status
+FROM (
+	SELECT * FROM alerts ORDER BY id, version DESC LIMIT 1 BY id
+) ANY LEFT JOIN (
+	SELECT alert_id AS id, argMax(to_status, at) AS ev_status FROM alert_events GROUP BY alert_id
+) USING id`
+
+// Alerts lists alerts, newest first, with cursor paging.
+func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucherwatch.Alert, string, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var where []string
+	var args []any
+	add := func(cond string, v ...any) {
+		where = append(where, cond)
+		args = append(args, v...)
+	}
+	if f.Detector != "" {
+		add("detector = ?", f.Detector)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.Severity != "" {
+		add("severity = ?", string(f.Severity))
+	}
+	if f.City != "" {
+		add("city = ?", f.City)
+	}
+	if !f.Since.IsZero() {
+		add("updated_at >= ?", f.Since)
+	}
+	if f.Cursor != "" {
+		created, id, err := parseCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		add("(created_at < ? OR (created_at = ? AND id < ?))", created, created, id)
+	}
+	q := "SELECT * FROM (" + latestAlerts + ")"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", limit+1)
+	out, err := db.queryAlerts(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		next = makeCursor(last.CreatedAt, last.ID)
+	}
+	return out, next, nil
+}
+
+// Alert returns one alert by id.
+func (db *DB) Alert(ctx context.Context, id string) (voucherwatch.Alert, error) {
+	out, err := db.queryAlerts(ctx, "SELECT * FROM ("+latestAlerts+") WHERE id = ?", id)
+	if err != nil {
+		return voucherwatch.Alert{}, err
+	}
+	if len(out) == 0 {
+		return voucherwatch.Alert{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "alert %s not found", id)
+	}
+	return out[0], nil
+}
+
+func (db *DB) queryAlerts(ctx context.Context, q string, args ...any) ([]voucherwatch.Alert, error) {
+	rows, err := db.conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: query alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []voucherwatch.Alert
+	for rows.Next() {
+		var a voucherwatch.Alert
+		var sev, status, ev string
+		var hash, version uint64
+		s := &a.Subjects
+		if err := rows.Scan(&a.ID, &a.Detector, &a.Kind, &sev, &a.Score, &s.ApplicantUSCC, &s.SupplierUSCC, &s.ClaimID,
+			&s.ContractNo, &s.InvoiceCode, &s.InvoiceNo, &s.ResourceID, &a.City, &a.PolicyClause, &a.Title, &a.Reason,
+			&ev, &hash, &a.CreatedAt, &a.UpdatedAt, &version, &status); err != nil {
+			return nil, fmt.Errorf("store: scan alert: %w", err)
+		}
+		a.Severity, a.Status = voucherwatch.Severity(sev), voucherwatch.Status(status)
+		if err := json.Unmarshal([]byte(ev), &a.Evidence); err != nil {
+			return nil, fmt.Errorf("store: alert %s evidence: %w", a.ID, err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// A cursor is the (created_at, id) of the last alert of a page, opaque to clients.
+func makeCursor(created time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(created.Unix(), 10) + "|" + id))
+}
+
+func parseCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if secs, id, ok := strings.Cut(string(b), "|"); ok {
+			if n, err := strconv.ParseInt(secs, 10, 64); err == nil && id != "" {
+				return time.Unix(n, 0), id, nil
+			}
+		}
+	}
+	return time.Time{}, "", &voucherwatch.Error{Code: voucherwatch.EINVALID, Field: "cursor", Message: "malformed cursor"}
+}

@@ -1,0 +1,131 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
+)
+
+func openAlertDB(t *testing.T) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func testAlert(kind, city string, sev voucherwatch.Severity, invoice string) voucherwatch.Alert {
+	s := voucherwatch.Subjects{ApplicantUSCC: "91430100MA4L0XXXXX", InvoiceNo: invoice}
+	return voucherwatch.Alert{
+		ID: voucherwatch.AlertID("duplicate_claim", kind, s), Detector: "duplicate_claim", Kind: kind,
+		Severity: sev, Score: 0.9, Subjects: s, City: city, PolicyClause: "五.1 / M1b",
+		Title: "同一发票被重复申报", Reason: "原因", Evidence: map[string]any{"claims": []any{"A", "B"}},
+	}
+}
+
+func TestUpsertAlertsNewUnchangedUpdated(t *testing.T) {
+	db := openAlertDB(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, voucherwatch.CST)
+	a := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityHigh, "1")
+	b := testAlert("invoice_in_two_claims", "430200", voucherwatch.SeverityMedium, "2")
+
+	f := func(at time.Time, alerts []voucherwatch.Alert, want voucherwatch.UpsertResult) {
+		t.Helper()
+		got, err := db.UpsertAlerts(ctx, alerts, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("got %+v, want %+v", got, want)
+		}
+	}
+	f(t0, []voucherwatch.Alert{a, b}, voucherwatch.UpsertResult{New: 2})
+	f(t0.Add(time.Hour), []voucherwatch.Alert{a, b}, voucherwatch.UpsertResult{Unchanged: 2})
+	b.Evidence = map[string]any{"claims": []any{"A", "B", "C"}}
+	f(t0.Add(2*time.Hour), []voucherwatch.Alert{a, b}, voucherwatch.UpsertResult{Updated: 1, Unchanged: 1})
+
+	got, err := db.Alert(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.CreatedAt.Equal(t0) || !got.UpdatedAt.Equal(t0.Add(2*time.Hour)) || got.Status != voucherwatch.StatusNew {
+		t.Errorf("got created %v updated %v status %s, want %v, %v, new", got.CreatedAt, got.UpdatedAt, got.Status, t0, t0.Add(2*time.Hour))
+	}
+	if claims, _ := got.Evidence["claims"].([]any); len(claims) != 3 {
+		t.Errorf("got evidence %v, want the updated three claims", got.Evidence)
+	}
+	if _, err := db.Alert(ctx, "al_missing"); voucherwatch.ErrorCode(err) != voucherwatch.ENOTFOUND {
+		t.Errorf("got %v, want ENOTFOUND", err)
+	}
+}
+
+func TestAlertsFiltersAndCursor(t *testing.T) {
+	db := openAlertDB(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, voucherwatch.CST)
+	var all []voucherwatch.Alert
+	for i := 0; i < 7; i++ {
+		city := "430100"
+		if i%2 == 1 {
+			city = "430200"
+		}
+		a := testAlert("invoice_in_two_claims", city, voucherwatch.SeverityHigh, string(rune('a'+i)))
+		if _, err := db.UpsertAlerts(ctx, []voucherwatch.Alert{a}, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, a)
+	}
+	var seen []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		page, next, err := db.Alerts(ctx, voucherwatch.AlertFilter{Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range page {
+			seen = append(seen, a.ID)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+		if pages > 5 {
+			t.Fatal("cursor never ends")
+		}
+	}
+	if len(seen) != 7 || seen[0] != all[6].ID || seen[6] != all[0].ID {
+		t.Errorf("got %d alerts in pages (first %s), want 7 newest first (first %s)", len(seen), seen[0], all[6].ID)
+	}
+	changsha, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{City: "430100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changsha) != 4 {
+		t.Errorf("got %d alerts for 430100, want 4", len(changsha))
+	}
+	for _, a := range changsha {
+		if a.City != "430100" {
+			t.Errorf("got city %s in the 430100 filter", a.City)
+		}
+	}
+	if _, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Cursor: "!!"}); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
+		t.Errorf("bad cursor: got %v, want EINVALID", err)
+	}
+	if rs, _, _ := db.Alerts(ctx, voucherwatch.AlertFilter{Status: voucherwatch.StatusNew}); len(rs) != 7 {
+		t.Errorf("status new: got %d, want 7", len(rs))
+	}
+	if rs, _, _ := db.Alerts(ctx, voucherwatch.AlertFilter{Status: voucherwatch.StatusConfirmed}); len(rs) != 0 {
+		t.Errorf("status confirmed: got %d, want 0", len(rs))
+	}
+}

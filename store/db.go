@@ -1,0 +1,159 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// DB is the engine's ClickHouse database. It is safe for concurrent use.
+type DB struct {
+	conn     driver.Conn
+	database string
+
+	// writing holds one token per record table. StoreRecords takes it around the look-up and
+	// the insert, so that concurrent writers in one process never store a record twice; across
+	// processes the readers' deduplication covers the race (see the package documentation).
+	writing map[voucherwatch.RecordType]chan struct{}
+
+	// lookupChunk is how many keys one look-up query carries.
+	lookupChunk int
+	// now stamps ingested_at; tests replace it.
+	now func() time.Time
+}
+
+var _ voucherwatch.RecordStore = (*DB)(nil)
+
+// databaseName is what Open accepts as a database name: it is spliced into DDL, so it must be a
+// plain identifier.
+var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Open connects to the ClickHouse server named by dsn, of the form
+// clickhouse://user:password@host:9000/database?dial_timeout=5s, and creates the database if it
+// is missing. Only the native protocol works with ClickHouse 18.16. Open returns by the
+// deadline of ctx even when the server accepts connections and never answers. It does not
+// migrate: call Migrate.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse dsn: %w", redact(err))
+	}
+	if u.Scheme != "clickhouse" && u.Scheme != "tcp" {
+		return nil, voucherwatch.Errorf(voucherwatch.EINVALID, "store: dsn scheme %q: want clickhouse:// (the native protocol; HTTP does not work with ClickHouse 18.16)", u.Scheme)
+	}
+	opt, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse dsn: %w", redact(err))
+	}
+	database := opt.Auth.Database
+	if database == "" {
+		database = "voucherwatch"
+	}
+	if !databaseName.MatchString(database) {
+		return nil, voucherwatch.Errorf(voucherwatch.EINVALID, "store: database name %q: want letters, digits and underscores", database)
+	}
+	// The driver dials with net.DialTimeout, which ignores the context; dialling through a
+	// net.Dialer at least bounds the TCP connect by the caller's context.
+	opt.DialContext = func(ctx context.Context, addr string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+
+	// The database may not exist yet, and the server refuses a connection to a missing
+	// database: create it over a connection to "default" first.
+	defaultOpt := *opt
+	defaultOpt.Auth.Database = "default"
+	if err := within(ctx, func() error { return createDatabase(ctx, &defaultOpt, database) }); err != nil {
+		return nil, err
+	}
+
+	opt.Auth.Database = database
+	conn, err := clickhouse.Open(opt)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", database, err)
+	}
+	if err := within(ctx, func() error { return conn.Ping(ctx) }); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", database, err)
+	}
+	db := &DB{
+		conn:        conn,
+		database:    database,
+		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
+		lookupChunk: defaultLookupChunk,
+		now:         time.Now,
+	}
+	for typ := range recordTables {
+		db.writing[typ] = make(chan struct{}, 1)
+	}
+	return db, nil
+}
+
+func createDatabase(ctx context.Context, opt *clickhouse.Options, database string) error {
+	conn, err := clickhouse.Open(opt)
+	if err != nil {
+		return fmt.Errorf("store: open default database: %w", err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
+		return fmt.Errorf("store: create database %s: %w", database, err)
+	}
+	return nil
+}
+
+// within runs f and returns its error, or the context's error as soon as ctx is done: the
+// driver's handshake waits for its own dial timeout, not for the context. f goes on in the
+// background until that timeout.
+func within(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("store: connect: %w", context.Cause(ctx))
+	}
+}
+
+// redact drops the password from a URL parse error, which quotes the DSN.
+func redact(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+// Close closes the connections.
+func (db *DB) Close() error {
+	if err := db.conn.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// Conn returns the connection for the detectors' queries. Its default database is the
+// engine's, so queries name tables without a database.
+func (db *DB) Conn() driver.Conn { return db.conn }
+
+// Database returns the name of the engine's database.
+func (db *DB) Database() string { return db.database }
+
+// RecordHash returns the rec_hash column of the record (source, id): xxHash64 of
+// source + "\x00" + id. Two records with the same hash are told apart by source and id.
+func RecordHash(source, id string) uint64 {
+	var d xxhash.Digest
+	d.Reset()
+	d.WriteString(source)
+	d.WriteString("\x00")
+	d.WriteString(id)
+	return d.Sum64()
+}

@@ -1,0 +1,70 @@
+// Package store keeps the engine's records in ClickHouse: connection and migrations, the
+// writers of records and dead letters, and the counts of the status endpoint. The SQL runs on
+// ClickHouse 18.16 and on current ClickHouse: no LowCardinality, DateTime64, Map, JSON or Bool
+// (flags are UInt8), and every INSERT lists its columns.
+//
+// # Record tables
+//
+// One table per record type, one row per record. Nested lists are parallel Array columns, so
+// that one INSERT stores whole records and ARRAY JOIN unfolds them: element i of every item_*
+// column of a contract describes its item i.
+//
+//	registry     registry.entity.v1  ORDER BY (uscc, source, id)
+//	             uscc, name, city (division code), addresses, registered_on, is_sme,
+//	             legal_rep_{name,person_key,masked,phone,email},
+//	             contact_{name,person_key,masked,phone,email}[],
+//	             holder_{kind,uscc,person_key,masked,name,pct}[],
+//	             officer_{role,person_key,name,masked,phone,email}[],
+//	             bank_{name,account_no}[], seriously_dishonest, major_violation_within_3y,
+//	             is_supplier, supplier_registered, supplier_registered_on, idc_license,
+//	             capacity_{chip_model,chip_origin,cards,datacenter}[]
+//	contracts    contract.v1         ORDER BY (supplier_uscc, contract_no, source, id)
+//	             contract_no, name, supplier_uscc, buyer_uscc, signed_on, service_start,
+//	             service_end, amount, item_{service_type,chip_model,chip_origin,cards,
+//	             unit_price,unit,quantity,amount}[], datacenter, via_platform,
+//	             filed_on (Nullable: NULL when not filed), domains[], purposes[]
+//	settlements  settlement.v1       ORDER BY (supplier_uscc, invoice_code, invoice_no, source, id)
+//	             settlement_id, contract_no, supplier_uscc, buyer_uscc, invoice_code,
+//	             invoice_no, invoice_date, amount, tax, payment_ref, paid_on, payer_account,
+//	             payee_account, period_start, period_end, item_*[] as in contracts
+//	usage        usage.v1            ORDER BY (supplier_uscc, resource_id, window_start, source, id)
+//	             PARTITION BY toYYYYMM(window_start)
+//	             supplier_uscc, buyer_uscc, contract_no, tenant, resource_id, chip_model,
+//	             chip_origin, cards, window_start, window_end, card_hours, util_avg, jobs,
+//	             users, login_orgs[], datacenter
+//	claims       claim.v1            ORDER BY (applicant_uscc, claim_id, source, id)
+//	             claim_id, applicant_uscc, round, submitted_on, city, via_platform,
+//	             contract_no[] (the contracts claimed), invoice_{code,no,amount}[],
+//	             usage_amount, requested, chip_origin, bank_account
+//
+// Every record table starts with source, id, rec_hash, event_time (the envelope's time),
+// kafka_topic, kafka_partition, kafka_offset and ingested_at. Money is Decimal(18, 2) yuan,
+// exact; dates are Date, a missing one 1970-01-01 (shown 0000-00-00) except filed_on;
+// timestamps are DateTime('Asia/Shanghai'). People appear only as the keyed hash of their
+// identity number (*_person_key) and its masked form (*_masked), never the number.
+//
+// # Each record once
+//
+// (source, id) identifies a record; rec_hash is RecordHash(source, id). A materialized view on
+// each record table writes (tbl, rec_hash, source, id) to ingest_keys within the record's own
+// INSERT, and StoreRecords looks the batch's hashes up there before it inserts only the new
+// records. Within one process that stores each record once. Two processes can both find a
+// record missing and both insert it; the record tables are ReplacingMergeTree(ingested_at)
+// with sorting keys that end with (source, id), so the copies are equal in the sorting key and
+// a merge keeps one. Until then, a query that must be exact reads with FINAL or counts
+// distinct (source, id), e.g. uniqExact(source, id) or LIMIT 1 BY source, id.
+//
+// # Versions
+//
+// Registry entities and contracts keep every version; the newest event_time wins. The views
+// registry_latest (one row per uscc) and contracts_latest (one per supplier_uscc,
+// contract_no) give the latest versions, whole rows, so no column mixes two versions: query
+// them rather than argMax(column, event_time) per column. A migration that adds a column to
+// registry or contracts must recreate its view, which 18.16 stores with a fixed column list.
+//
+// # Dead letters
+//
+// dead_letters holds every rejected message once per (kafka_topic, kafka_partition,
+// kafka_offset), the ReplacingMergeTree sorting key: kafka_key, value (the original bytes, cut
+// at 64 KiB, value_truncated and value_bytes saying so), source, id, supplier, reason, at.
+package store

@@ -1,0 +1,312 @@
+package store
+
+// migrations is the schema's history, oldest first. A released migration never changes: its
+// checksum is recorded in schema_migrations and Migrate refuses a database where a version was
+// applied with different text. Change the schema by appending a migration.
+//
+// Every step must be safe to run again and to run concurrently with itself, because several
+// engine instances migrate at start: CREATE ... IF NOT EXISTS, and addColumn instead of ALTER
+// TABLE ... ADD COLUMN (18.16 has no ADD COLUMN IF NOT EXISTS). ClickHouse runs one statement
+// per query, so a step is one statement.
+//
+// On the production cluster the same steps would run with ON CLUSTER '{cluster}' after each
+// object name, the MergeTree engines would become their Replicated* twins, e.g.
+// ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/usage', '{replica}',
+// ingested_at), and Distributed tables of the same names would sit over the local ones, with
+// ingest_keys sharded like the record tables so that a record and its key land on one shard.
+// That is configuration (macros, a cluster name, the engine clause), not done here.
+var migrations = []migration{
+	{
+		version: 1,
+		name:    "record tables",
+		steps: []step{
+			createStep(`CREATE TABLE IF NOT EXISTS registry (
+	source String,
+	id String,
+	rec_hash UInt64,
+	event_time DateTime('Asia/Shanghai'),
+	kafka_topic String,
+	kafka_partition UInt32,
+	kafka_offset UInt64,
+	ingested_at DateTime('Asia/Shanghai'),
+	uscc String,
+	name String,
+	city String,
+	registered_address String,
+	office_address String,
+	registered_on Date,
+	is_sme UInt8,
+	legal_rep_name String,
+	legal_rep_person_key String,
+	legal_rep_masked String,
+	legal_rep_phone String,
+	legal_rep_email String,
+	contact_name Array(String),
+	contact_person_key Array(String),
+	contact_masked Array(String),
+	contact_phone Array(String),
+	contact_email Array(String),
+	holder_kind Array(String),
+	holder_uscc Array(String),
+	holder_person_key Array(String),
+	holder_masked Array(String),
+	holder_name Array(String),
+	holder_pct Array(Float64),
+	officer_role Array(String),
+	officer_person_key Array(String),
+	officer_name Array(String),
+	officer_masked Array(String),
+	officer_phone Array(String),
+	officer_email Array(String),
+	bank_name Array(String),
+	bank_account_no Array(String),
+	seriously_dishonest UInt8,
+	major_violation_within_3y UInt8,
+	is_supplier UInt8,
+	supplier_registered UInt8,
+	supplier_registered_on Date,
+	idc_license UInt8,
+	capacity_chip_model Array(String),
+	capacity_chip_origin Array(String),
+	capacity_cards Array(UInt32),
+	capacity_datacenter Array(String)
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (uscc, source, id)`),
+			createStep(`CREATE TABLE IF NOT EXISTS contracts (
+	source String,
+	id String,
+	rec_hash UInt64,
+	event_time DateTime('Asia/Shanghai'),
+	kafka_topic String,
+	kafka_partition UInt32,
+	kafka_offset UInt64,
+	ingested_at DateTime('Asia/Shanghai'),
+	contract_no String,
+	name String,
+	supplier_uscc String,
+	buyer_uscc String,
+	signed_on Date,
+	service_start Date,
+	service_end Date,
+	amount Decimal(18, 2),
+	item_service_type Array(String),
+	item_chip_model Array(String),
+	item_chip_origin Array(String),
+	item_cards Array(UInt32),
+	item_unit_price Array(Decimal(18, 2)),
+	item_unit Array(String),
+	item_quantity Array(Float64),
+	item_amount Array(Decimal(18, 2)),
+	datacenter String,
+	via_platform UInt8,
+	filed_on Nullable(Date),
+	domains Array(String),
+	purposes Array(String)
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (supplier_uscc, contract_no, source, id)`),
+			createStep(`CREATE TABLE IF NOT EXISTS settlements (
+	source String,
+	id String,
+	rec_hash UInt64,
+	event_time DateTime('Asia/Shanghai'),
+	kafka_topic String,
+	kafka_partition UInt32,
+	kafka_offset UInt64,
+	ingested_at DateTime('Asia/Shanghai'),
+	settlement_id String,
+	contract_no String,
+	supplier_uscc String,
+	buyer_uscc String,
+	invoice_code String,
+	invoice_no String,
+	invoice_date Date,
+	amount Decimal(18, 2),
+	tax Decimal(18, 2),
+	payment_ref String,
+	paid_on Date,
+	payer_account String,
+	payee_account String,
+	period_start Date,
+	period_end Date,
+	item_service_type Array(String),
+	item_chip_model Array(String),
+	item_chip_origin Array(String),
+	item_cards Array(UInt32),
+	item_unit_price Array(Decimal(18, 2)),
+	item_unit Array(String),
+	item_quantity Array(Float64),
+	item_amount Array(Decimal(18, 2))
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (supplier_uscc, invoice_code, invoice_no, source, id)`),
+			createStep(`CREATE TABLE IF NOT EXISTS usage (
+	source String,
+	id String,
+	rec_hash UInt64,
+	event_time DateTime('Asia/Shanghai'),
+	kafka_topic String,
+	kafka_partition UInt32,
+	kafka_offset UInt64,
+	ingested_at DateTime('Asia/Shanghai'),
+	supplier_uscc String,
+	buyer_uscc String,
+	contract_no String,
+	tenant String,
+	resource_id String,
+	chip_model String,
+	chip_origin String,
+	cards UInt32,
+	window_start DateTime('Asia/Shanghai'),
+	window_end DateTime('Asia/Shanghai'),
+	card_hours Float64,
+	util_avg Float64,
+	jobs UInt32,
+	users UInt32,
+	login_orgs Array(String),
+	datacenter String
+) ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYYYYMM(window_start)
+ORDER BY (supplier_uscc, resource_id, window_start, source, id)`),
+			createStep(`CREATE TABLE IF NOT EXISTS claims (
+	source String,
+	id String,
+	rec_hash UInt64,
+	event_time DateTime('Asia/Shanghai'),
+	kafka_topic String,
+	kafka_partition UInt32,
+	kafka_offset UInt64,
+	ingested_at DateTime('Asia/Shanghai'),
+	claim_id String,
+	applicant_uscc String,
+	round UInt16,
+	submitted_on Date,
+	city String,
+	via_platform UInt8,
+	contract_no Array(String),
+	invoice_code Array(String),
+	invoice_no Array(String),
+	invoice_amount Array(Decimal(18, 2)),
+	usage_amount Decimal(18, 2),
+	requested Decimal(18, 2),
+	chip_origin String,
+	bank_account String
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (applicant_uscc, claim_id, source, id)`),
+		},
+	},
+	{
+		version: 2,
+		name:    "ingest keys",
+		steps: []step{
+			// The sorting key ends with source and id so that two records whose hashes
+			// collide are two rows, never merged into one; the primary key stops at rec_hash,
+			// which is all the look-up filters on.
+			createStep(`CREATE TABLE IF NOT EXISTS ingest_keys (
+	tbl String,
+	rec_hash UInt64,
+	source String,
+	id String,
+	event_time DateTime('Asia/Shanghai'),
+	ingested_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(ingested_at)
+PRIMARY KEY (tbl, rec_hash)
+ORDER BY (tbl, rec_hash, source, id)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS registry_keys TO ingest_keys AS
+SELECT 'registry' AS tbl, rec_hash, source, id, event_time, ingested_at FROM registry`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS contracts_keys TO ingest_keys AS
+SELECT 'contracts' AS tbl, rec_hash, source, id, event_time, ingested_at FROM contracts`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_keys TO ingest_keys AS
+SELECT 'settlements' AS tbl, rec_hash, source, id, event_time, ingested_at FROM settlements`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_keys TO ingest_keys AS
+SELECT 'usage' AS tbl, rec_hash, source, id, event_time, ingested_at FROM usage`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_keys TO ingest_keys AS
+SELECT 'claims' AS tbl, rec_hash, source, id, event_time, ingested_at FROM claims`),
+		},
+	},
+	{
+		version: 3,
+		name:    "dead letters",
+		steps: []step{
+			createStep(`CREATE TABLE IF NOT EXISTS dead_letters (
+	kafka_topic String,
+	kafka_partition UInt32,
+	kafka_offset UInt64,
+	kafka_key String,
+	value String,
+	value_truncated UInt8,
+	value_bytes UInt32,
+	source String,
+	id String,
+	supplier String,
+	reason String,
+	at DateTime('Asia/Shanghai'),
+	ingested_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (kafka_topic, kafka_partition, kafka_offset)`),
+		},
+	},
+	{
+		version: 4,
+		name:    "latest versions of entities and contracts",
+		steps: []step{
+			// LIMIT 1 BY takes whole rows, so every column comes from one version; argMax per
+			// column could mix two versions that share an event_time. Copies of one record
+			// are equal, so the views need no FINAL.
+			createStep(`CREATE VIEW IF NOT EXISTS registry_latest AS
+SELECT * FROM registry
+ORDER BY uscc, event_time DESC, source DESC, id DESC
+LIMIT 1 BY uscc`),
+			createStep(`CREATE VIEW IF NOT EXISTS contracts_latest AS
+SELECT * FROM contracts
+ORDER BY supplier_uscc, contract_no, event_time DESC, source DESC, id DESC
+LIMIT 1 BY supplier_uscc, contract_no`),
+		},
+	},
+	{
+		version: 5,
+		name:    "alerts and their workflow events",
+		steps: []step{
+			// One row per version of a finding; the newest version wins. A finding that did
+			// not change between runs writes nothing.
+			createStep(`CREATE TABLE IF NOT EXISTS alerts (
+	id String,
+	detector String,
+	kind String,
+	severity String,
+	score Float64,
+	applicant_uscc String,
+	supplier_uscc String,
+	claim_id String,
+	contract_no String,
+	invoice_code String,
+	invoice_no String,
+	resource_id String,
+	city String,
+	policy_clause String,
+	title String,
+	reason String,
+	evidence String,
+	evidence_hash UInt64,
+	created_at DateTime('Asia/Shanghai'),
+	updated_at DateTime('Asia/Shanghai'),
+	version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id`),
+			// Append-only: the workflow's state is derived from these events, never updated
+			// in place. A plain MergeTree has no merge that could drop a row.
+			createStep(`CREATE TABLE IF NOT EXISTS alert_events (
+	event_id String,
+	alert_id String,
+	at DateTime('Asia/Shanghai'),
+	actor_id String,
+	actor_name String,
+	actor_role String,
+	from_status String,
+	to_status String,
+	comment String,
+	deadline Nullable(Date),
+	amount Decimal(18, 2)
+) ENGINE = MergeTree
+ORDER BY (alert_id, at, event_id)`),
+		},
+	},
+}

@@ -1,0 +1,233 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// defaultLookupChunk is how many keys one look-up query carries at most, to bound the
+// server's memory for the set.
+const defaultLookupChunk = 200_000
+
+// insertSQLs holds the INSERT of each record table.
+var insertSQLs = func() map[voucherwatch.RecordType]string {
+	m := make(map[voucherwatch.RecordType]string, len(recordTables))
+	for typ, t := range recordTables {
+		m[typ] = insertSQL(t)
+	}
+	return m
+}()
+
+// recordKey identifies a record.
+type recordKey struct{ source, id string }
+
+// pending is a record of the batch not known to be stored.
+type pending struct {
+	rec  *voucherwatch.Record
+	hash uint64
+	// key is the record's sorting key, writeState.keys[key[0]:key[1]].
+	key [2]uint32
+}
+
+// writeState is the working memory of one StoreRecords call, pooled across calls.
+type writeState struct {
+	seen    map[recordKey]struct{}
+	pending []pending
+	keys    []byte
+	recs    []*voucherwatch.Record
+	hashes  []uint64
+	s       scratch
+}
+
+var writeStates = sync.Pool{New: func() any {
+	return &writeState{seen: make(map[recordKey]struct{})}
+}}
+
+func (w *writeState) release() {
+	clear(w.seen)
+	clear(w.pending[:cap(w.pending)])
+	clear(w.recs[:cap(w.recs)])
+	w.pending, w.keys, w.recs, w.hashes = w.pending[:0], w.keys[:0], w.recs[:0], w.hashes[:0]
+	w.s.release()
+	writeStates.Put(w)
+}
+
+// split fills w.recs and w.hashes from w.pending, the form the column writers take.
+func (w *writeState) split() {
+	w.recs, w.hashes = w.recs[:0], w.hashes[:0]
+	for _, p := range w.pending {
+		w.recs = append(w.recs, p.rec)
+		w.hashes = append(w.hashes, p.hash)
+	}
+}
+
+// StoreRecords stores the records of one type that are not stored yet: each record once, by
+// (source, id), also when it recurs within recs. It returns an EINVALID error when a record is
+// not of type typ. One INSERT writes all new records, and the ingest_keys row of each with
+// them.
+//
+// Within one DB, concurrent calls for one type take turns, so that none stores a record
+// another just stored. Two processes can still both store a record they both found missing;
+// ReplacingMergeTree merges the copies away later, and readers that need exact answers before
+// that use FINAL or count distinct (source, id), as StoredCount does.
+func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
+	t, ok := recordTables[typ]
+	if !ok {
+		return voucherwatch.WriteResult{}, voucherwatch.Errorf(voucherwatch.EINVALID, "store: store records: unknown record type %q", typ)
+	}
+	for i := range recs {
+		if r := &recs[i]; r.Type != typ || !t.hasBody(r) {
+			return voucherwatch.WriteResult{}, voucherwatch.Errorf(voucherwatch.EINVALID,
+				"store: store %s records: record %d (source %q, id %q) has type %q or lacks its body", t.name(), i, r.Source, r.ID, r.Type)
+		}
+	}
+	if len(recs) == 0 {
+		return voucherwatch.WriteResult{}, nil
+	}
+
+	w := writeStates.Get().(*writeState)
+	defer w.release()
+	for i := range recs {
+		r := &recs[i]
+		k := recordKey{r.Source, r.ID}
+		if _, dup := w.seen[k]; dup {
+			continue
+		}
+		w.seen[k] = struct{}{}
+		start := len(w.keys)
+		w.keys = t.appendSortKey(w.keys, r)
+		w.pending = append(w.pending, pending{r, RecordHash(r.Source, r.ID), [2]uint32{uint32(start), uint32(len(w.keys))}})
+	}
+	// A block in the table's order takes the server half the work of an unordered one.
+	slices.SortFunc(w.pending, func(a, b pending) int {
+		return bytes.Compare(w.keys[a.key[0]:a.key[1]], w.keys[b.key[0]:b.key[1]])
+	})
+	w.split()
+
+	turn := db.writing[typ]
+	select {
+	case turn <- struct{}{}:
+	case <-ctx.Done():
+		return voucherwatch.WriteResult{}, fmt.Errorf("store: store %s records: %w", t.name(), context.Cause(ctx))
+	}
+	defer func() { <-turn }()
+
+	// Almost every batch is all new, so the client fills the INSERT while the server looks
+	// the keys up; a batch with stored records is filled again without them.
+	type lookup struct {
+		stored map[recordKey]bool
+		err    error
+	}
+	looked := make(chan lookup, 1)
+	go func() {
+		stored, err := db.storedKeys(ctx, t.name(), w.hashes)
+		looked <- lookup{stored, err}
+	}()
+	b, err := db.prepare(ctx, typ, t, w)
+	l := <-looked
+	switch {
+	case l.err != nil:
+		if b != nil {
+			b.Abort()
+		}
+		return voucherwatch.WriteResult{}, l.err
+	case err != nil:
+		return voucherwatch.WriteResult{}, err
+	case len(l.stored) > 0:
+		b.Abort()
+		w.pending = slices.DeleteFunc(w.pending, func(p pending) bool { return l.stored[recordKey{p.rec.Source, p.rec.ID}] })
+		w.split()
+		if len(w.pending) > 0 {
+			if b, err = db.prepare(ctx, typ, t, w); err != nil {
+				return voucherwatch.WriteResult{}, err
+			}
+		}
+	}
+	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending)}
+	if len(w.pending) == 0 {
+		return res, nil
+	}
+	if err := b.Send(); err != nil {
+		return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
+	}
+	return res, nil
+}
+
+// storedKeys returns the records among those with the given hashes that ingest_keys holds. Source and id are
+// compared, not only the hash, so a collision cannot hide a new record.
+//
+// The hashes travel as an external table, a binary column beside the query: 18.16 takes about
+// 6 µs per key to parse a literal IN list, which would cost more than the insert itself.
+// PREWHERE reads only rec_hash until a granule matches, which for a new batch is never.
+func (db *DB) storedKeys(ctx context.Context, tbl string, hashes []uint64) (map[recordKey]bool, error) {
+	var stored map[recordKey]bool
+	for len(hashes) > 0 {
+		chunk := hashes[:min(db.lookupChunk, len(hashes))]
+		hashes = hashes[len(chunk):]
+		keys, err := ext.NewTable("batch_keys", ext.Column("rec_hash", "UInt64"))
+		if err == nil {
+			_, err = keys.Block().Columns[0].Append(chunk)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+		}
+		rows, err := db.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(keys)),
+			"SELECT source, id FROM ingest_keys PREWHERE rec_hash IN batch_keys WHERE tbl = ?", tbl)
+		if err != nil {
+			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+		}
+		for rows.Next() {
+			var k recordKey
+			if err := rows.Scan(&k.source, &k.id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			}
+			if stored == nil {
+				stored = make(map[recordKey]bool)
+			}
+			stored[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+		}
+	}
+	return stored, nil
+}
+
+// prepare starts the INSERT of w.recs and appends them, column by column.
+func (db *DB) prepare(ctx context.Context, typ voucherwatch.RecordType, t recordTable, w *writeState) (driver.Batch, error) {
+	b, err := db.conn.PrepareBatch(ctx, insertSQLs[typ])
+	if err != nil {
+		return nil, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
+	}
+	w.s.hashes, w.s.ingestedAt = w.hashes, db.now()
+	if err := t.write(b, w.recs, &w.s); err != nil {
+		b.Abort()
+		return nil, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
+	}
+	return b, nil
+}
+
+// StoredCount returns how many distinct records of a type are stored. It is exact also while
+// copies that racing writers stored are not merged yet.
+func (db *DB) StoredCount(ctx context.Context, typ voucherwatch.RecordType) (uint64, error) {
+	t, ok := recordTables[typ]
+	if !ok {
+		return 0, voucherwatch.Errorf(voucherwatch.EINVALID, "store: stored count: unknown record type %q", typ)
+	}
+	var n uint64
+	if err := db.conn.QueryRow(ctx, "SELECT uniqExact(source, id) FROM "+t.name()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count %s: %w", t.name(), err)
+	}
+	return n, nil
+}
