@@ -1,0 +1,370 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// Config says where the consumers read and how they batch. Zero values take the defaults.
+type Config struct {
+	Brokers         []string
+	Group           string
+	Topics          map[voucherwatch.RecordType]string // record type → topic
+	DeadLetterTopic string
+
+	BatchSize       int           // flush a batch at this many messages (default 20,000)
+	FlushInterval   time.Duration // or this long after its first message (default 500 ms)
+	ReadersPerTopic int           // group members per topic in this instance (default 1)
+	DecodeWorkers   int           // goroutines decoding one batch (default GOMAXPROCS)
+	MaxFetchBytes   int           // kafka-go fetch size (default 16 MiB)
+	RetryMin        time.Duration // first back-off after a failed dependency (default 200 ms)
+	RetryMax        time.Duration // longest back-off (default 15 s)
+	ShutdownGrace   time.Duration // how long shutdown waits for the batch in hand (default 30 s)
+}
+
+func (c *Config) setDefaults() {
+	if c.Group == "" {
+		c.Group = "voucherwatch"
+	}
+	if c.Topics == nil {
+		c.Topics = voucherwatch.DefaultTopics
+	}
+	if c.DeadLetterTopic == "" {
+		c.DeadLetterTopic = voucherwatch.DefaultDeadLetterTopic
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 20000
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 500 * time.Millisecond
+	}
+	if c.ReadersPerTopic <= 0 {
+		c.ReadersPerTopic = 1
+	}
+	if c.DecodeWorkers <= 0 {
+		c.DecodeWorkers = runtime.GOMAXPROCS(0)
+	}
+	if c.MaxFetchBytes <= 0 {
+		c.MaxFetchBytes = 16 << 20
+	}
+	if c.RetryMin <= 0 {
+		c.RetryMin = 200 * time.Millisecond
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 15 * time.Second
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = 30 * time.Second
+	}
+}
+
+// Consumer moves records from Kafka into the record store: one kafka-go consumer-group reader
+// per topic (or several), batches flushed by size or time, offsets committed only after the
+// batch is stored and its rejects are dead-lettered. Delivery is at least once; the store's
+// idempotence on (source, id) makes the effect exactly once.
+type Consumer struct {
+	cfg     Config
+	dec     *Decoder
+	store   voucherwatch.RecordStore
+	metrics *Metrics
+	log     *slog.Logger
+	dlq     *kafka.Writer
+
+	// OnStored, when set, is called after a batch that stored new records, so that detectors
+	// whose inputs changed can be scheduled.
+	OnStored func(typ voucherwatch.RecordType, stored int)
+}
+
+// NewConsumer builds a consumer. metrics and log may be nil.
+func NewConsumer(cfg Config, dec *Decoder, st voucherwatch.RecordStore, metrics *Metrics, log *slog.Logger) *Consumer {
+	cfg.setDefaults()
+	if metrics == nil {
+		metrics = NewMetrics(nil)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Consumer{
+		cfg: cfg, dec: dec, store: st, metrics: metrics, log: log,
+		dlq: &kafka.Writer{
+			Addr:         kafka.TCP(cfg.Brokers...),
+			Topic:        cfg.DeadLetterTopic,
+			Balancer:     &kafka.Hash{},
+			RequiredAcks: kafka.RequireAll,
+			BatchTimeout: 5 * time.Millisecond,
+			// Dead letters may be as large as the largest message we accept from the broker.
+			BatchBytes:             int64(cfg.MaxFetchBytes),
+			AllowAutoTopicCreation: true,
+		},
+	}
+}
+
+// Run consumes until ctx is cancelled, then finishes the batches in hand, commits and returns.
+func (c *Consumer) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for typ, topic := range c.cfg.Topics {
+		for i := 0; i < c.cfg.ReadersPerTopic; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.runReader(ctx, typ, topic)
+			}()
+		}
+	}
+	wg.Wait()
+	return c.dlq.Close()
+}
+
+// GroupID is the consumer group of one topic. Each topic has its own group, so that an
+// instance joining or leaving rebalances the topics one by one, not all of them at once.
+func (c *Consumer) GroupID(topic string) string { return c.cfg.Group + "." + topic }
+
+func (c *Consumer) newReader(topic string) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:     c.cfg.Brokers,
+		GroupID:     c.GroupID(topic),
+		Topic:       topic,
+		MinBytes:    1,
+		MaxBytes:    c.cfg.MaxFetchBytes,
+		MaxWait:     250 * time.Millisecond,
+		StartOffset: kafka.FirstOffset,
+		// Commits are synchronous and explicit: only after the batch is stored.
+		CommitInterval:        0,
+		QueueCapacity:         c.cfg.BatchSize,
+		WatchPartitionChanges: true,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "topic", topic)
+		}),
+	})
+}
+
+func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, topic string) {
+	r := c.newReader(topic)
+	defer r.Close()
+	msgs := make([]kafka.Message, 0, c.cfg.BatchSize)
+	backoff := c.cfg.RetryMin
+	for ctx.Err() == nil {
+		msgs = msgs[:0]
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			// The reader retries brokers itself; an error here means it gave up for now.
+			c.log.Warn("ingest: fetch failed, retrying", "topic", topic, "err", err, "backoff", backoff)
+			c.metrics.Retries.WithLabelValues(topic, "fetch").Inc()
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, c.cfg.RetryMax)
+			continue
+		}
+		backoff = c.cfg.RetryMin
+		msgs = append(msgs, m)
+		fctx, cancel := context.WithTimeout(ctx, c.cfg.FlushInterval)
+		for len(msgs) < c.cfg.BatchSize {
+			m, err := r.FetchMessage(fctx)
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, m)
+		}
+		cancel()
+		// The batch in hand is finished even when shutdown has begun, within a grace period.
+		pctx, pcancel := graceContext(ctx, c.cfg.ShutdownGrace)
+		if err := c.process(pctx, r, typ, topic, msgs); err != nil {
+			c.log.Warn("ingest: batch abandoned uncommitted; it will be delivered again", "topic", topic, "messages", len(msgs), "err", err)
+		}
+		pcancel()
+	}
+}
+
+// process stores one batch and commits it. It returns an error only when ctx ended first;
+// then nothing of the batch is committed and Kafka delivers it again.
+func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatch.RecordType, topic string, msgs []kafka.Message) error {
+	var recs []voucherwatch.Record
+	var dead []voucherwatch.DeadLetter
+	// Only bad input is dead-lettered. Any other decode error is the engine's own
+	// misconfiguration (no PII key, say): the batch waits, uncommitted, rather than sending
+	// good records to the dead-letter topic.
+	err := c.retry(ctx, topic, "decode", func() error {
+		var err error
+		recs, dead, err = c.decodeAll(typ, msgs)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	var res voucherwatch.WriteResult
+	if len(recs) > 0 {
+		err = c.retry(ctx, topic, "store", func() error {
+			var err error
+			res, err = c.store.StoreRecords(ctx, typ, recs)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	c.metrics.InsertTime.WithLabelValues(topic).Observe(time.Since(start).Seconds())
+
+	if len(dead) > 0 {
+		if err := c.deadLetter(ctx, topic, dead); err != nil {
+			return err
+		}
+	}
+
+	// A commit can fail for good when the group rebalanced under us: the new owner of the
+	// partition receives the batch again and recognises it as stored. So a commit is retried a
+	// bounded number of times, never forever.
+	attempt := 0
+	err = c.retry(ctx, topic, "commit", func() error {
+		attempt++
+		err := r.CommitMessages(ctx, msgs...)
+		if err != nil && attempt >= 8 {
+			return permanent{err}
+		}
+		return err
+	})
+	if err != nil && ctx.Err() != nil {
+		return err
+	} else if err != nil {
+		c.log.Warn("ingest: commit failed; the batch will be delivered again and recognised as stored", "topic", topic, "err", err)
+	} else {
+		c.metrics.Consumed.WithLabelValues(topic).Add(float64(len(msgs)))
+	}
+	c.metrics.BatchSize.WithLabelValues(topic).Observe(float64(len(msgs)))
+	c.metrics.Stored.WithLabelValues(topic).Add(float64(res.Stored))
+	c.metrics.Duplicates.WithLabelValues(topic).Add(float64(res.Duplicates))
+	c.metrics.Rejected.WithLabelValues(topic).Add(float64(len(dead)))
+	if res.Stored > 0 && c.OnStored != nil {
+		c.OnStored(typ, res.Stored)
+	}
+	return nil
+}
+
+// decodeAll decodes a batch on DecodeWorkers goroutines. Records keep the batch's order.
+func (c *Consumer) decodeAll(typ voucherwatch.RecordType, msgs []kafka.Message) ([]voucherwatch.Record, []voucherwatch.DeadLetter, error) {
+	recs := make([]voucherwatch.Record, len(msgs))
+	errs := make([]error, len(msgs))
+	workers := min(c.cfg.DecodeWorkers, (len(msgs)+255)/256)
+	var wg sync.WaitGroup
+	chunk := (len(msgs) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(msgs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				m := &msgs[i]
+				recs[i], errs[i] = c.dec.Decode(typ, m.Value)
+				recs[i].Origin = voucherwatch.Origin{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+			}
+		}()
+	}
+	wg.Wait()
+
+	var dead []voucherwatch.DeadLetter
+	good := recs[:0]
+	for i, err := range errs {
+		if err == nil {
+			good = append(good, recs[i])
+			continue
+		}
+		if code := voucherwatch.ErrorCode(err); code != voucherwatch.EINVALID {
+			return nil, nil, fmt.Errorf("ingest: decoder misconfigured: %w", err)
+		}
+		m := &msgs[i]
+		source, id, supplier := Sniff(m.Value)
+		dead = append(dead, voucherwatch.DeadLetter{
+			Origin: voucherwatch.Origin{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset},
+			Key:    m.Key, Value: m.Value,
+			Source: source, ID: id, Supplier: supplier,
+			Reason: err.Error(),
+			At:     time.Now(),
+		})
+	}
+	return good, dead, nil
+}
+
+// deadLetter publishes rejected messages to the dead-letter topic, original bytes as the value,
+// and keeps them in the store for the data-quality views.
+func (c *Consumer) deadLetter(ctx context.Context, topic string, dead []voucherwatch.DeadLetter) error {
+	out := make([]kafka.Message, len(dead))
+	for i, d := range dead {
+		c.log.Info("ingest: message rejected", "topic", d.Topic, "partition", d.Partition, "offset", d.Offset, "source", d.Source, "reason", d.Reason)
+		out[i] = kafka.Message{
+			Key:   d.Key,
+			Value: d.Value,
+			Headers: []kafka.Header{
+				{Key: "vw.error", Value: []byte(d.Reason)},
+				{Key: "vw.topic", Value: []byte(d.Topic)},
+				{Key: "vw.partition", Value: []byte(strconv.Itoa(d.Partition))},
+				{Key: "vw.offset", Value: []byte(strconv.FormatInt(d.Offset, 10))},
+			},
+		}
+	}
+	if err := c.retry(ctx, topic, "deadletter_publish", func() error { return c.dlq.WriteMessages(ctx, out...) }); err != nil {
+		return err
+	}
+	return c.retry(ctx, topic, "deadletter_store", func() error { return c.store.StoreDeadLetters(ctx, dead) })
+}
+
+// permanent marks an error that retry must not retry.
+type permanent struct{ error }
+
+// retry runs fn until it succeeds, with exponential back-off, while ctx lives. Meanwhile this
+// reader fetches nothing: a failing dependency stops consumption (back-pressure) instead of
+// piling records up in memory.
+func (c *Consumer) retry(ctx context.Context, topic, op string, fn func() error) error {
+	backoff := c.cfg.RetryMin
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		var p permanent
+		if errors.As(err, &p) {
+			return p.error
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("ingest: %s on %s: %w (gave up: %v)", op, topic, err, ctx.Err())
+		}
+		c.metrics.Retries.WithLabelValues(topic, op).Inc()
+		c.log.Warn("ingest: dependency failed, retrying", "op", op, "topic", topic, "err", err, "backoff", backoff)
+		if !sleep(ctx, backoff) {
+			return fmt.Errorf("ingest: %s on %s: %w (gave up: %v)", op, topic, err, ctx.Err())
+		}
+		backoff = min(backoff*2, c.cfg.RetryMax)
+	}
+}
+
+// sleep waits d or until ctx ends; it reports whether the full wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// graceContext is a context that outlives parent by grace: work started before shutdown may
+// finish, but not hang shutdown forever.
+func graceContext(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	stop := context.AfterFunc(parent, func() { time.AfterFunc(grace, cancel) })
+	return ctx, func() { stop(); cancel() }
+}
