@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/synth"
+)
+
+// runBench measures ingest against a baseline taken in the same run: N usage records that a
+// broker already holds, ingested by the engine (its own process, so its peak memory is its
+// own), against the same rows inserted by clickhouse-client as JSONEachRow into an identical
+// table. It prints both rates, their ratio and the engine's peak RSS.
+func runBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("voucherwatch bench", flag.ContinueOnError)
+	n := fs.Int("n", 1_000_000, "usage records")
+	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
+	partitions := fs.Int("partitions", 4, "partitions of the usage topic")
+	readers := fs.Int("readers", 2, "consumer-group members for the usage topic in the engine")
+	batch := fs.Int("batch-size", 50000, "engine batch size")
+	keep := fs.Bool("keep", false, "keep the bench database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "vwbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	db := fmt.Sprintf("vwbench_%d", time.Now().Unix())
+	dsn := fmt.Sprintf("clickhouse://%s/%s", *chAddr, db)
+
+	// 1. A broker in its own process, holding the records.
+	brokerAddr := freeAddr()
+	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", brokerAddr, "--partitions", strconv.Itoa(*partitions), "--log-level", "warn")
+	broker.Stderr = os.Stderr
+	if err := broker.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = broker.Process.Kill(); _, _ = broker.Process.Wait() }()
+	if err := waitTCP(ctx, brokerAddr, 20*time.Second); err != nil {
+		return fmt.Errorf("bench: broker: %w", err)
+	}
+
+	fmt.Printf("producing %d usage records to %s and writing the same rows as JSONEachRow...\n", *n, brokerAddr)
+	rowsPath := filepath.Join(tmp, "usage.jsonl")
+	start := time.Now()
+	if err := produceUsage(ctx, brokerAddr, *n, rowsPath); err != nil {
+		return err
+	}
+	fmt.Printf("  produced in %.1fs\n", time.Since(start).Seconds())
+
+	// 2. The schema, and the baseline table: the engine's usage table, copied.
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if !*keep {
+			_ = st.Conn().Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		}
+		st.Close()
+	}()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := st.Conn().Exec(ctx, fmt.Sprintf("CREATE TABLE %s.usage_baseline AS %s.usage", db, db)); err != nil {
+		return fmt.Errorf("bench: baseline table: %w", err)
+	}
+
+	host, port, _ := net.SplitHostPort(*chAddr)
+	in, err := os.Open(rowsPath)
+	if err != nil {
+		return err
+	}
+	cli := exec.CommandContext(ctx, "clickhouse-client", "--host", host, "--port", port, "--query",
+		fmt.Sprintf("INSERT INTO %s.usage_baseline (%s) FORMAT JSONEachRow", db, strings.Join(baselineColumns, ", ")))
+	cli.Stdin, cli.Stderr = in, os.Stderr
+	start = time.Now()
+	err = cli.Run()
+	baseSecs := time.Since(start).Seconds()
+	in.Close()
+	if err != nil {
+		return fmt.Errorf("bench: clickhouse-client insert: %w", err)
+	}
+	baseRate := float64(*n) / baseSecs
+	fmt.Printf("baseline  clickhouse-client JSONEachRow: %d rows in %.2fs = %.0f rows/s\n", *n, baseSecs, baseRate)
+	_ = st.Conn().Exec(ctx, fmt.Sprintf("DROP TABLE %s.usage_baseline", db))
+
+	// 3. The engine, in its own process, reading what the broker holds.
+	eng := exec.CommandContext(ctx, self, "serve", "--kafka", brokerAddr, "--clickhouse", dsn,
+		"--http", "127.0.0.1:0", "--group", "bench-"+db, "--readers-per-topic", strconv.Itoa(*readers),
+		"--batch-size", strconv.Itoa(*batch), "--log-level", "warn", "--bootstrap-token", "bench")
+	eng.Stderr = os.Stderr
+	engStart := time.Now()
+	if err := eng.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = eng.Process.Kill(); _, _ = eng.Process.Wait() }()
+	var firstAt time.Time
+	var firstCount uint64
+	var peak uint64
+	for {
+		var c uint64
+		if err := st.Conn().QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s.usage", db)).Scan(&c); err != nil {
+			return fmt.Errorf("bench: count: %w", err)
+		}
+		peak = max(peak, peakRSS(eng.Process.Pid))
+		if c > 0 && firstAt.IsZero() {
+			firstAt, firstCount = time.Now(), c
+		}
+		if c >= uint64(*n) {
+			break
+		}
+		if time.Since(engStart) > 10*time.Minute {
+			return fmt.Errorf("bench: engine stored %d of %d in 10 minutes", c, *n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	end := time.Now()
+	peak = max(peak, peakRSS(eng.Process.Pid))
+	total := end.Sub(engStart).Seconds()
+	steady := end.Sub(firstAt).Seconds()
+	steadyRate := float64(uint64(*n)-firstCount) / steady
+	fmt.Printf("engine    Kafka → decode → ClickHouse:  %d records in %.2fs from process start = %.0f records/s (start-up and group join included)\n", *n, total, float64(*n)/total)
+	fmt.Printf("engine    steady rate after the first batch landed: %.0f records/s\n", steadyRate)
+	fmt.Printf("ratio     engine/baseline = %.2f (steady), %.2f (from process start); target >= 0.40\n", steadyRate/baseRate, float64(*n)/total/baseRate)
+	fmt.Printf("memory    engine peak RSS = %.0f MiB; target <= 512 MiB\n", float64(peak)/(1<<20))
+	return nil
+}
+
+// baselineColumns are the usage columns the JSONEachRow rows carry.
+var baselineColumns = []string{"source", "id", "event_time", "supplier_uscc", "buyer_uscc", "contract_no", "tenant",
+	"resource_id", "chip_model", "chip_origin", "cards", "window_start", "window_end", "card_hours",
+	"util_avg", "jobs", "users", "login_orgs", "datacenter"}
+
+// produceUsage publishes n synthetic usage records and writes the same rows, decoded by the
+// engine's own decoder (outside any timing), as JSONEachRow for the baseline.
+func produceUsage(ctx context.Context, addr string, n int, rowsPath string) error {
+	f, err := os.Create(rowsPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: voucherwatch.DefaultTopics[voucherwatch.TypeUsage],
+		Balancer: &kafka.Hash{}, BatchSize: 5000, BatchBytes: 8 << 20, BatchTimeout: 20 * time.Millisecond, RequiredAcks: kafka.RequireOne}
+	defer w.Close()
+	dec := &ingest.Decoder{PIIKey: []byte(devPIIKey)}
+	buf := make([]kafka.Message, 0, 20000)
+	ts := func(t time.Time) string { return t.In(voucherwatch.CST).Format(time.DateTime) }
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		err := w.WriteMessages(ctx, buf...)
+		buf = buf[:0]
+		return err
+	}
+	err = synth.UsageStream(1, n, func(m synth.Message) error {
+		rec, err := dec.Decode(voucherwatch.TypeUsage, m.Value)
+		if err != nil {
+			return fmt.Errorf("bench: generated record rejected: %w", err)
+		}
+		u := rec.Usage
+		orgs := u.LoginOrgs
+		if orgs == nil {
+			orgs = []string{}
+		}
+		if err := enc.Encode(map[string]any{
+			"source": rec.Source, "id": rec.ID, "event_time": ts(rec.Time),
+			"supplier_uscc": u.SupplierUSCC, "buyer_uscc": u.BuyerUSCC, "contract_no": u.ContractNo, "tenant": u.Tenant,
+			"resource_id": u.ResourceID, "chip_model": u.ChipModel, "chip_origin": u.ChipOrigin, "cards": u.Cards,
+			"window_start": ts(u.WindowStart), "window_end": ts(u.WindowEnd), "card_hours": u.CardHours,
+			"util_avg": u.UtilAvg, "jobs": u.Jobs, "users": u.Users, "login_orgs": orgs, "datacenter": u.Datacenter,
+		}); err != nil {
+			return err
+		}
+		// UsageStream reuses its buffers once fn returns.
+		buf = append(buf, kafka.Message{Key: bytes.Clone(m.Key), Value: bytes.Clone(m.Value)})
+		if len(buf) == cap(buf) {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// peakRSS reads a process's peak resident set (VmHWM) in bytes; 0 when unknown.
+func peakRSS(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "127.0.0.1:19092"
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitTCP(ctx context.Context, addr string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// Config is everything an operator sets. Every flag also reads VW_<FLAG> from the environment
+// (--embedded-kafka ↔ VW_EMBEDDED_KAFKA); a flag on the command line wins.
+type Config struct {
+	Kafka            string // brokers host:port,...; empty starts the embedded broker
+	EmbeddedKafka    string
+	EmbeddedKafkaDir string
+	Partitions       int
+	ClickHouse       string
+	HTTP             string
+	Group            string
+	Topics           map[voucherwatch.RecordType]string
+	DeadLetterTopic  string
+	BatchSize        int
+	FlushInterval    time.Duration
+	ReadersPerTopic  int
+	MaxMessageBytes  int
+	PIIKey           string
+	BootstrapToken   string
+	LogLevel         string
+	Rules            string
+	DetectSchedule   string
+	DetectDebounce   time.Duration
+}
+
+// devPIIKey keys identity hashes when the operator set none. It is public, so such hashes are
+// not secret: fine on a laptop, never in production (serve warns).
+const devPIIKey = "voucherwatch-development-key-not-secret"
+
+func (c *Config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Kafka, "kafka", "", "Kafka brokers host:port,...; empty starts the embedded broker")
+	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", "127.0.0.1:9092", "address of the embedded broker")
+	fs.StringVar(&c.EmbeddedKafkaDir, "embedded-kafka-dir", "", "directory keeping the embedded broker's log across restarts; empty keeps it in memory")
+	fs.IntVar(&c.Partitions, "partitions", 6, "partitions per topic created by the embedded broker")
+	fs.StringVar(&c.ClickHouse, "clickhouse", "clickhouse://127.0.0.1:9000/voucherwatch", "ClickHouse DSN (native protocol)")
+	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "HTTP listen address for the API, UI and /metrics")
+	fs.StringVar(&c.Group, "group", "voucherwatch", "consumer-group prefix shared by all engine instances; each topic has the group <prefix>.<topic>")
+	c.Topics = map[voucherwatch.RecordType]string{}
+	for _, typ := range voucherwatch.RecordTypes {
+		def := voucherwatch.DefaultTopics[typ]
+		name := "topic-" + strings.TrimPrefix(def, "vw.")
+		c.Topics[typ] = def
+		fs.Func(name, fmt.Sprintf("topic carrying %s records (default %q)", typ, def), func(v string) error {
+			c.Topics[typ] = v
+			return nil
+		})
+	}
+	fs.StringVar(&c.DeadLetterTopic, "topic-deadletter", voucherwatch.DefaultDeadLetterTopic, "topic receiving rejected messages")
+	fs.IntVar(&c.BatchSize, "batch-size", 20000, "flush an ingest batch at this many messages")
+	fs.DurationVar(&c.FlushInterval, "flush-interval", 500*time.Millisecond, "or this long after its first message")
+	fs.IntVar(&c.ReadersPerTopic, "readers-per-topic", 1, "consumer-group members per topic in this instance")
+	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", 256<<10, "larger messages are dead-lettered")
+	fs.StringVar(&c.PIIKey, "pii-key", "", "secret key for hashing identity numbers (set VW_PII_KEY)")
+	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "", "API token of a province administrator (set VW_BOOTSTRAP_TOKEN)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.Rules, "rules", "", "policy configuration file (JSON, like rules/policy.json); empty: the built-in defaults")
+	fs.StringVar(&c.DetectSchedule, "detect-schedule", "@every 15m", "when the detectors run (robfig/cron spec, seconds optional)")
+	fs.DurationVar(&c.DetectDebounce, "detect-debounce", 2*time.Second, "quiet time after an ingest batch before the detectors run")
+}
+
+// parse parses args, then fills every flag not given on the command line from VW_* variables.
+func (c *Config) parse(fs *flag.FlagSet, args []string) error {
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "VW_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && !given[f.Name] && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", env, e)
+			}
+		}
+	})
+	return err
+}
+
+// brokers splits --kafka.
+func (c *Config) brokers() []string {
+	var out []string
+	for _, b := range strings.Split(c.Kafka, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}

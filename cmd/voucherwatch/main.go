@@ -1,0 +1,95 @@
+// Command voucherwatch watches the Hunan compute-voucher (算力券) programme: it ingests suppliers'
+// records from Kafka into ClickHouse, runs the detectors and serves supervisors.
+//
+//	voucherwatch serve     run the engine (embedded broker when --kafka is empty)
+//	voucherwatch migrate   create and migrate the ClickHouse database, then exit
+//	voucherwatch broker    run only the embedded Kafka-protocol broker
+//	voucherwatch bench     the ingest benchmark (see README)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "voucherwatch:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: voucherwatch <command> [flags]
+
+commands:
+  serve     run the engine: ingest, detectors, API, UI, metrics
+  migrate   create and migrate the ClickHouse database, then exit
+  broker    run only the embedded Kafka-protocol broker
+  bench     run the ingest benchmark against clickhouse-client
+
+Every flag can also be set as VW_<FLAG> (e.g. VW_CLICKHOUSE). "voucherwatch <command> -h" lists them.`
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return flag.ErrHelp
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet("voucherwatch "+cmd, flag.ContinueOnError)
+	var cfg Config
+	switch cmd {
+	case "serve":
+		if err := cfg.parse(fs, args); err != nil {
+			return err
+		}
+		m := NewMain(cfg)
+		if err := m.Start(ctx); err != nil {
+			m.Close()
+			return err
+		}
+		<-ctx.Done()
+		m.Log.Info("shutting down: finishing the batches in hand")
+		return m.Close()
+	case "migrate":
+		if err := cfg.parse(fs, args); err != nil {
+			return err
+		}
+		m := NewMain(cfg)
+		defer m.Close()
+		return m.openStore(ctx)
+	case "broker":
+		if err := cfg.parse(fs, args); err != nil {
+			return err
+		}
+		m := NewMain(cfg)
+		if err := m.startBroker(); err != nil {
+			return err
+		}
+		m.Log.Info("embedded broker running", "addr", m.Brokers[0])
+		<-ctx.Done()
+		return m.Close()
+	case "bench":
+		return runBench(ctx, args)
+	case "help", "-h", "--help":
+		fmt.Fprintln(os.Stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/supervision"
+)
+
+// Main is the engine wired together. Tests start it end to end with NewMain and Start.
+type Main struct {
+	Config   Config
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+
+	Embedded *ingest.Embedded // nil when --kafka names a cluster
+	Brokers  []string
+	DB       *store.DB
+	Consumer *ingest.Consumer
+	Policy   rules.Policy
+	Runner   *detectors.Runner
+	Server   *supervision.Server
+	HTTPAddr string // the address the HTTP server listens on
+
+	httpSrv *http.Server
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// NewMain prepares a Main from its configuration; Start brings it up.
+func NewMain(cfg Config) *Main {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Main{Config: cfg, Log: newLogger(cfg.LogLevel), Registry: reg}
+}
+
+func (m *Main) topicNames() []string {
+	names := []string{m.Config.DeadLetterTopic}
+	for _, t := range m.Config.Topics {
+		names = append(names, t)
+	}
+	return names
+}
+
+func (m *Main) startBroker() error {
+	if b := m.Config.brokers(); len(b) > 0 {
+		m.Brokers = b
+		return nil
+	}
+	e, err := ingest.StartEmbedded(ingest.EmbeddedConfig{
+		Addr:       m.Config.EmbeddedKafka,
+		Topics:     m.topicNames(),
+		Partitions: m.Config.Partitions,
+		DataDir:    m.Config.EmbeddedKafkaDir,
+	})
+	if err != nil {
+		return err
+	}
+	m.Embedded = e
+	m.Brokers = []string{e.Addr()}
+	return nil
+}
+
+func (m *Main) openStore(ctx context.Context) error {
+	db, err := store.Open(ctx, m.Config.ClickHouse)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	return db.Migrate(ctx)
+}
+
+// Start brings up the broker (if embedded), ClickHouse, the consumers and the HTTP server.
+func (m *Main) Start(ctx context.Context) error {
+	policy, err := rules.Load(m.Config.Rules)
+	if err != nil {
+		return err
+	}
+	m.Policy = policy
+	if err := m.startBroker(); err != nil {
+		return err
+	}
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	piiKey := m.Config.PIIKey
+	if piiKey == "" {
+		m.Log.Warn("VW_PII_KEY is not set: identity numbers are hashed with the public development key")
+		piiKey = devPIIKey
+	}
+	dec := &ingest.Decoder{PIIKey: []byte(piiKey), MaxBytes: m.Config.MaxMessageBytes}
+	metrics := ingest.NewMetrics(m.Registry)
+	m.Consumer = ingest.NewConsumer(ingest.Config{
+		Brokers:         m.Brokers,
+		Group:           m.Config.Group,
+		Topics:          m.Config.Topics,
+		DeadLetterTopic: m.Config.DeadLetterTopic,
+		BatchSize:       m.Config.BatchSize,
+		FlushInterval:   m.Config.FlushInterval,
+		ReadersPerTopic: m.Config.ReadersPerTopic,
+	}, dec, m.DB, metrics, m.Log)
+
+	env := detectors.Env{DB: m.DB, Policy: m.Policy, Log: m.Log}
+	m.Runner = detectors.NewRunner(m.DB, m.Registry, m.Log)
+	m.Runner.Debounce = m.Config.DetectDebounce
+	m.Runner.Register(detectors.All(env)...)
+	m.Consumer.OnStored = func(voucherwatch.RecordType, int) { m.Runner.Trigger() }
+
+	m.Server = supervision.NewServer()
+	m.Server.RegisterAlertRoutes(supervision.AlertDeps{
+		Alerts:       m.DB,
+		RunDetectors: func(ctx context.Context) any { return m.Runner.RunAll(ctx, time.Now()) },
+		DetectorHealth: func() any {
+			h, missed := m.Runner.Health()
+			return map[string]any{"detectors": h, "missed_slots": missed}
+		},
+		Policy: m.Policy,
+		Assess: func(ctx context.Context, id string) (any, string, string, error) {
+			a, err := detectors.Assess(ctx, env, id)
+			return a, a.ApplicantUSCC, a.City, err
+		},
+	})
+	m.Server.Log = m.Log
+	m.Server.Gatherer = m.Registry
+	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
+		return m.Consumer.Status(ctx, m.DB)
+	}
+	token := m.Config.BootstrapToken
+	if token == "" {
+		token = randomToken()
+		m.Log.Warn("VW_BOOTSTRAP_TOKEN is not set: generated a province-administrator token for this run", "token", token)
+	}
+	m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})
+
+	ln, err := net.Listen("tcp", m.Config.HTTP)
+	if err != nil {
+		return fmt.Errorf("http: listen on %s: %w", m.Config.HTTP, err)
+	}
+	m.HTTPAddr = ln.Addr().String()
+	m.httpSrv = &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second}
+
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	if err := m.Runner.Start(runCtx, m.Config.DetectSchedule); err != nil {
+		return err
+	}
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := m.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		if err := m.Consumer.Run(runCtx); err != nil {
+			m.Log.Error("consumer stopped", "err", err)
+		}
+	}()
+	m.Log.Info("voucherwatch serving", "http", m.HTTPAddr, "kafka", m.Brokers, "clickhouse", redactDSN(m.Config.ClickHouse))
+	return nil
+}
+
+// Close stops consuming (finishing and committing the batches in hand), then the HTTP server,
+// the broker and the store.
+func (m *Main) Close() error {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	if m.httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = m.httpSrv.Shutdown(ctx)
+		cancel()
+	}
+	m.wg.Wait()
+	if m.Embedded != nil {
+		m.Embedded.Close()
+	}
+	if m.DB != nil {
+		return m.DB.Close()
+	}
+	return nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// redactDSN hides a password in a DSN for logs.
+func redactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable DSN)"
+	}
+	return u.Redacted()
+}
