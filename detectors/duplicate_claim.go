@@ -1,0 +1,1027 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// Kinds of duplicate_claim alerts (M1b, 重复申领).
+const (
+	// KindInvoiceInTwoClaims: one invoice (invoice_code, invoice_no) cited by more than one claim.
+	KindInvoiceInTwoClaims = "invoice_in_two_claims"
+	// KindInvoiceRepeatedInClaim: one claim lists the same invoice more than once.
+	KindInvoiceRepeatedInClaim = "invoice_repeated_in_claim"
+	// KindClaimResubmitted: an applicant files the same invoices again under a new claim_id.
+	KindClaimResubmitted = "claim_resubmitted"
+	// KindPaymentRefShared: one payment reference (支付凭证) presented for several invoices.
+	KindPaymentRefShared = "payment_ref_shared"
+	// KindResourceTwoTenantsOverlap: one metered resource billed to two buyers at once.
+	KindResourceTwoTenantsOverlap = "resource_two_tenants_overlap"
+)
+
+// dupClause is the policy clause every duplicate_claim alert rests on.
+const dupClause = "五.1 / M1b"
+
+// dupMinOverlap is the overlap of two tenants' windows on one resource below which it is taken
+// for clock skew or a hand-over and reported only with low severity.
+const dupMinOverlap = time.Hour
+
+// DuplicateClaim finds the same invoice, claim, payment or metered resource-time claimed or
+// billed more than once (policy 五.1, M1b 重复申领).
+//
+// Each finding names the record that repeats what an earlier one already used, so that one
+// alert points at the party to be asked for an explanation:
+//
+//   - invoice_in_two_claims: one alert per invoice and per claim that cites it after the
+//     rightful claim. The rightful claim is the earliest one of the invoice's buyer (the
+//     settlement's buyer_uscc), or the earliest one at all when the buyer has not cited it or
+//     the invoice is not settled in the data. Subjects: the later claim's applicant and
+//     claim_id, the invoice (code and number), and the supplier and contract of its settlement.
+//   - invoice_repeated_in_claim: one claim lists an invoice twice; same subjects.
+//   - claim_resubmitted: a claim whose applicant filed the same set of invoices before under
+//     another claim_id. Subjects: applicant, the later claim_id, and the supplier and contract
+//     when all its invoices settle one contract. Its invoices are not reported again as
+//     invoice_in_two_claims against the claim it copies.
+//   - payment_ref_shared: one alert per payment reference and per contract that reuses a
+//     reference first used to pay another invoice (the earliest paid one keeps it). Subjects:
+//     buyer, supplier, contract, and the first invoice that reused the reference. Low severity
+//     when every invoice has the same payer, payee and payment date: one transfer may pay
+//     several invoices.
+//   - resource_two_tenants_overlap: one alert per resource and tenant (buyer and contract)
+//     whose use of the resource began while another buyer was still metered on it. Subjects:
+//     that buyer, its contract, the supplier and the resource_id. Sequential lets, and windows
+//     that only touch (end == start), are not overlaps.
+//
+// A claim is identified by claim_id: a newer version of a claim (the same claim_id under a new
+// envelope id) replaces the older one and is not a duplicate of it; a redelivered record (the
+// same source and id) is one record. Claims citing the contract of a finding are named in the
+// evidence rather than the subjects, so that the alert keeps its id when a claim arrives later.
+type DuplicateClaim struct {
+	env Env
+}
+
+var _ voucherwatch.Detector = (*DuplicateClaim)(nil)
+
+// NewDuplicateClaim builds the duplicate_claim detector.
+func NewDuplicateClaim(env Env) *DuplicateClaim { return &DuplicateClaim{env: env} }
+
+// Name returns "duplicate_claim".
+func (d *DuplicateClaim) Name() string { return voucherwatch.DetectorDuplicateClaim }
+
+// Run finds the duplicate claims in the stored records. at stamps the alerts; every record
+// stored counts.
+func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
+	cities, err := Cities(ctx, d.env.DB)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := loadDupClaims(ctx, d.env)
+	if err != nil {
+		return nil, err
+	}
+	settled, err := d.claimedSettlements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix := newDupClaimIndex(claims)
+
+	resubmitted, fs := d.resubmissions(ix, settled)
+	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted)...)
+	pay, err := d.paymentRefs(ctx, ix)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, pay...)
+	res, err := d.resourceOverlaps(ctx, ix)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, res...)
+	return dupAlerts(fs, cities, at), nil
+}
+
+// dupAlerts turns findings into alerts, sorted by id. Findings with the same id (which the
+// detectors avoid) keep the first.
+func dupAlerts(fs []finding, cities map[string]string, at time.Time) []voucherwatch.Alert {
+	seen := map[string]bool{}
+	out := make([]voucherwatch.Alert, 0, len(fs))
+	for _, f := range fs {
+		a := f.alert(cities, at)
+		if seen[a.ID] {
+			continue
+		}
+		seen[a.ID] = true
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// dupInvoice is an invoice as a claim cites it.
+type dupInvoice struct {
+	Code, No string
+	Amount   voucherwatch.Money
+}
+
+// key identifies the invoice nationally: code and number, never the number alone.
+func (i dupInvoice) key() dupInvoiceKey { return dupInvoiceKey{i.Code, i.No} }
+
+type dupInvoiceKey struct{ Code, No string }
+
+func (k dupInvoiceKey) String() string {
+	if k.Code == "" {
+		return k.No
+	}
+	return k.Code + "/" + k.No
+}
+
+// dupClaim is the current version of one claim.
+type dupClaim struct {
+	ClaimID     string
+	Applicant   string
+	Round       int
+	SubmittedOn time.Time
+	Contracts   []string
+	Invoices    []dupInvoice
+	UsageAmount voucherwatch.Money
+	Requested   voucherwatch.Money
+	EventTime   time.Time
+	Source, ID  string
+}
+
+// before orders claims by submission: date, then arrival, then id.
+func (c *dupClaim) before(o *dupClaim) bool {
+	if !c.SubmittedOn.Equal(o.SubmittedOn) {
+		return c.SubmittedOn.Before(o.SubmittedOn)
+	}
+	if !c.EventTime.Equal(o.EventTime) {
+		return c.EventTime.Before(o.EventTime)
+	}
+	return c.ClaimID < o.ClaimID
+}
+
+func (c *dupClaim) cites(k dupInvoiceKey) (voucherwatch.Money, bool) {
+	for _, inv := range c.Invoices {
+		if inv.key() == k {
+			return inv.Amount, true
+		}
+	}
+	return 0, false
+}
+
+func (c *dupClaim) evidence() map[string]any {
+	return map[string]any{
+		"claim_id":       c.ClaimID,
+		"applicant_uscc": c.Applicant,
+		"round":          c.Round,
+		"submitted_on":   dupDate(c.SubmittedOn),
+		"contracts":      c.Contracts,
+		"invoices":       len(c.Invoices),
+		"usage_amount":   yuan(c.UsageAmount),
+		"requested":      yuan(c.Requested),
+		"record":         c.Source + " " + c.ID,
+	}
+}
+
+// loadDupClaims reads the current version of every claim: the newest envelope time per
+// claim_id. Claims are few (one per applicant and round), so they are read whole.
+func loadDupClaims(ctx context.Context, env Env) ([]*dupClaim, error) {
+	rows, err := env.DB.Conn().Query(ctx, `SELECT claim_id, applicant_uscc, toUInt32(round), submitted_on,
+	contract_no, invoice_code, invoice_no, arrayMap(x -> toInt64(x * 100), invoice_amount),
+	toInt64(usage_amount * 100), toInt64(requested * 100), event_time, source, id
+FROM claims
+ORDER BY claim_id, event_time DESC, source DESC, id DESC
+LIMIT 1 BY claim_id`)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: claims: %w", err)
+	}
+	defer rows.Close()
+	var out []*dupClaim
+	for rows.Next() {
+		var (
+			c            dupClaim
+			round        uint32
+			codes, nos   []string
+			amounts      []int64
+			usage, asked int64
+		)
+		if err := rows.Scan(&c.ClaimID, &c.Applicant, &round, &c.SubmittedOn, &c.Contracts, &codes, &nos, &amounts,
+			&usage, &asked, &c.EventTime, &c.Source, &c.ID); err != nil {
+			return nil, fmt.Errorf("detectors: claims: %w", err)
+		}
+		c.Round = int(round)
+		c.UsageAmount, c.Requested = voucherwatch.Money(usage), voucherwatch.Money(asked)
+		for i := range nos {
+			inv := dupInvoice{No: nos[i]}
+			if i < len(codes) {
+				inv.Code = codes[i]
+			}
+			if i < len(amounts) {
+				inv.Amount = voucherwatch.Money(amounts[i])
+			}
+			c.Invoices = append(c.Invoices, inv)
+		}
+		out = append(out, &c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: claims: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].before(out[j]) })
+	return out, nil
+}
+
+// dupClaimIndex finds claims by invoice and by (applicant, contract).
+type dupClaimIndex struct {
+	claims     []*dupClaim // in submission order
+	byInvoice  map[dupInvoiceKey][]*dupClaim
+	byContract map[[2]string][]*dupClaim
+}
+
+func newDupClaimIndex(claims []*dupClaim) *dupClaimIndex {
+	ix := &dupClaimIndex{claims: claims, byInvoice: map[dupInvoiceKey][]*dupClaim{}, byContract: map[[2]string][]*dupClaim{}}
+	for _, c := range claims {
+		seen := map[dupInvoiceKey]bool{}
+		for _, inv := range c.Invoices {
+			if k := inv.key(); !seen[k] {
+				seen[k] = true
+				ix.byInvoice[k] = append(ix.byInvoice[k], c)
+			}
+		}
+		seenC := map[string]bool{}
+		for _, no := range c.Contracts {
+			if !seenC[no] {
+				seenC[no] = true
+				ix.byContract[[2]string{c.Applicant, no}] = append(ix.byContract[[2]string{c.Applicant, no}], c)
+			}
+		}
+	}
+	return ix
+}
+
+// claimIDs lists the claims of an applicant that cite a contract, for evidence.
+func (ix *dupClaimIndex) claimIDs(applicant, contractNo string) []string {
+	var out []string
+	for _, c := range ix.byContract[[2]string{applicant, contractNo}] {
+		out = append(out, c.ClaimID)
+	}
+	return out
+}
+
+// invoiceClaimIDs lists the claims that cite an invoice, for evidence.
+func (ix *dupClaimIndex) invoiceClaimIDs(k dupInvoiceKey) []string {
+	var out []string
+	for _, c := range ix.byInvoice[k] {
+		out = append(out, c.ClaimID)
+	}
+	return out
+}
+
+// dupSettlement is the current version of one invoice's settlement.
+type dupSettlement struct {
+	InvoiceCode, InvoiceNo string
+	SettlementID           string
+	ContractNo             string
+	Supplier, Buyer        string
+	InvoiceDate, PaidOn    time.Time
+	Amount                 voucherwatch.Money
+	PaymentRef             string
+	PayerAccount           string
+	PayeeAccount           string
+	EventTime              time.Time
+}
+
+func (s *dupSettlement) key() dupInvoiceKey { return dupInvoiceKey{s.InvoiceCode, s.InvoiceNo} }
+
+func (s *dupSettlement) evidence() map[string]any {
+	return map[string]any{
+		"settlement_id": s.SettlementID,
+		"invoice_code":  s.InvoiceCode,
+		"invoice_no":    s.InvoiceNo,
+		"contract_no":   s.ContractNo,
+		"supplier_uscc": s.Supplier,
+		"buyer_uscc":    s.Buyer,
+		"invoice_date":  dupDate(s.InvoiceDate),
+		"amount":        yuan(s.Amount),
+		"payment_ref":   s.PaymentRef,
+		"paid_on":       dupDate(s.PaidOn),
+		"payer_account": s.PayerAccount,
+		"payee_account": s.PayeeAccount,
+	}
+}
+
+// dupSettlementColumns are read by scanSettlement, in its order. Settlement subqueries keep the
+// newest version of each invoice.
+const dupSettlementColumns = `invoice_code, invoice_no, settlement_id, contract_no, supplier_uscc, buyer_uscc,
+	invoice_date, paid_on, toInt64(amount * 100), payment_ref, payer_account, payee_account, event_time`
+
+const dupLatestSettlements = `SELECT * FROM settlements
+	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+	LIMIT 1 BY invoice_code, invoice_no`
+
+type dupScanner interface{ Scan(dest ...any) error }
+
+func scanDupSettlement(r dupScanner, s *dupSettlement) error {
+	var amount int64
+	if err := r.Scan(&s.InvoiceCode, &s.InvoiceNo, &s.SettlementID, &s.ContractNo, &s.Supplier, &s.Buyer,
+		&s.InvoiceDate, &s.PaidOn, &amount, &s.PaymentRef, &s.PayerAccount, &s.PayeeAccount, &s.EventTime); err != nil {
+		return err
+	}
+	s.Amount = voucherwatch.Money(amount)
+	return nil
+}
+
+// claimedSettlements reads the settlement of every invoice some claim cites.
+func (d *DuplicateClaim) claimedSettlements(ctx context.Context) (map[dupInvoiceKey]*dupSettlement, error) {
+	rows, err := d.env.DB.Conn().Query(ctx, `SELECT `+dupSettlementColumns+`
+FROM settlements
+WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)
+ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+LIMIT 1 BY invoice_code, invoice_no`)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
+	}
+	defer rows.Close()
+	out := map[dupInvoiceKey]*dupSettlement{}
+	for rows.Next() {
+		var s dupSettlement
+		if err := scanDupSettlement(rows, &s); err != nil {
+			return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
+		}
+		out[s.key()] = &s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
+	}
+	return out, nil
+}
+
+// resubmissions finds claims that repeat an earlier claim of the same applicant: the same set
+// of invoices (or, for a claim without invoices, the same contracts and amount). It returns the
+// resubmitted claims with the claim each copies.
+func (d *DuplicateClaim) resubmissions(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement) (map[string]*dupClaim, []finding) {
+	first := map[string]*dupClaim{} // content key → earliest claim
+	copies := map[string]*dupClaim{}
+	var fs []finding
+	for _, c := range ix.claims { // in submission order
+		k := dupContentKey(c)
+		if k == "" {
+			continue
+		}
+		orig, ok := first[k]
+		if !ok {
+			first[k] = c
+			continue
+		}
+		copies[c.ClaimID] = orig
+		fs = append(fs, d.resubmissionFinding(c, orig, settled))
+	}
+	return copies, fs
+}
+
+// dupContentKey is what makes two claims of one applicant the same claim.
+func dupContentKey(c *dupClaim) string {
+	var parts []string
+	if len(c.Invoices) > 0 {
+		for _, inv := range c.Invoices {
+			parts = append(parts, inv.key().String())
+		}
+	} else if len(c.Contracts) > 0 {
+		parts = append(parts, c.Contracts...)
+		parts = append(parts, "amount:"+c.UsageAmount.String())
+	} else {
+		return ""
+	}
+	sort.Strings(parts)
+	parts = dupUniq(parts)
+	return c.Applicant + "\x1e" + strings.Join(parts, "\x1f")
+}
+
+func (d *DuplicateClaim) resubmissionFinding(c, orig *dupClaim, settled map[dupInvoiceKey]*dupSettlement) finding {
+	subj := voucherwatch.Subjects{ApplicantUSCC: c.Applicant, ClaimID: c.ClaimID}
+	// The supplier and contract apply when every invoice settles one contract.
+	pairs := map[[2]string]bool{}
+	for _, inv := range c.Invoices {
+		if s, ok := settled[inv.key()]; ok {
+			pairs[[2]string{s.Supplier, s.ContractNo}] = true
+		} else {
+			pairs[[2]string{"", ""}] = true
+		}
+	}
+	if len(pairs) == 1 {
+		for p := range pairs {
+			subj.SupplierUSCC, subj.ContractNo = p[0], p[1]
+		}
+	}
+	if subj.ContractNo == "" && len(dupUniq(dupSorted(c.Contracts))) == 1 {
+		subj.ContractNo = c.Contracts[0]
+	}
+	var invoices []string
+	for _, inv := range c.Invoices {
+		invoices = append(invoices, inv.key().String())
+	}
+	sameAmounts := c.UsageAmount == orig.UsageAmount && c.Requested == orig.Requested
+	sameContracts := strings.Join(dupUniq(dupSorted(c.Contracts)), ",") == strings.Join(dupUniq(dupSorted(orig.Contracts)), ",")
+	return finding{
+		Detector:     voucherwatch.DetectorDuplicateClaim,
+		Kind:         KindClaimResubmitted,
+		Severity:     voucherwatch.SeverityHigh,
+		Score:        0.95,
+		Subjects:     subj,
+		PolicyClause: dupClause,
+		Title:        "同一申报更换编号重复提交",
+		Reason: fmt.Sprintf("申报 %s（%s 提交）与同一单位 %s 此前的申报 %s（%s 提交）所附 %d 张发票完全相同，属更换申报编号重复申领，违反《实施细则》五.1 重复申领（M1b）的规定",
+			c.ClaimID, dupDate(c.SubmittedOn), c.Applicant, orig.ClaimID, dupDate(orig.SubmittedOn), len(c.Invoices)),
+		Evidence: map[string]any{
+			"claim":          c.evidence(),
+			"earlier_claim":  orig.evidence(),
+			"invoices":       invoices,
+			"same_contracts": sameContracts,
+			"same_amounts":   sameAmounts,
+		},
+	}
+}
+
+// invoiceReuse finds invoices cited by several claims, and invoices a claim lists twice.
+// Resubmitted claims are compared with other claims, but not with the claim they copy.
+func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement, copies map[string]*dupClaim) []finding {
+	var fs []finding
+	keys := make([]dupInvoiceKey, 0, len(ix.byInvoice))
+	for k := range ix.byInvoice {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	for _, k := range keys {
+		cs := ix.byInvoice[k] // in submission order
+		inCS := map[*dupClaim]bool{}
+		for _, c := range cs {
+			inCS[c] = true
+		}
+		// A copy citing the invoice of the claim it copies is reported as claim_resubmitted.
+		var rs []*dupClaim
+		for _, c := range cs {
+			if o, ok := copies[c.ClaimID]; !ok || !inCS[o] {
+				rs = append(rs, c)
+			}
+		}
+		if len(rs) < 2 {
+			continue
+		}
+		s := settled[k]
+		rightful := rs[0]
+		if s != nil {
+			for _, c := range rs {
+				if c.Applicant == s.Buyer {
+					rightful = c
+					break
+				}
+			}
+		}
+		for _, c := range rs {
+			if c != rightful {
+				fs = append(fs, d.invoiceFinding(k, c, rightful, cs, s))
+			}
+		}
+	}
+	for _, c := range ix.claims {
+		count := map[dupInvoiceKey]int{}
+		for _, inv := range c.Invoices {
+			count[inv.key()]++
+		}
+		for _, inv := range c.Invoices {
+			k := inv.key()
+			if count[k] < 2 {
+				continue
+			}
+			n := count[k]
+			count[k] = 0 // once per invoice
+			fs = append(fs, d.repeatedFinding(k, n, c, settled[k]))
+		}
+	}
+	return fs
+}
+
+func dupInvoiceSubjects(k dupInvoiceKey, c *dupClaim, s *dupSettlement) voucherwatch.Subjects {
+	subj := voucherwatch.Subjects{ApplicantUSCC: c.Applicant, ClaimID: c.ClaimID, InvoiceCode: k.Code, InvoiceNo: k.No}
+	if s != nil {
+		subj.SupplierUSCC, subj.ContractNo = s.Supplier, s.ContractNo
+	}
+	return subj
+}
+
+func (d *DuplicateClaim) invoiceFinding(k dupInvoiceKey, c, rightful *dupClaim, all []*dupClaim, s *dupSettlement) finding {
+	ev := map[string]any{
+		"invoice":       map[string]any{"invoice_code": k.Code, "invoice_no": k.No},
+		"claim":         c.evidence(),
+		"earlier_claim": rightful.evidence(),
+		"claim_ids":     dupClaimIDs(all),
+	}
+	amt, _ := c.cites(k)
+	ev["claimed_amount"] = yuan(amt)
+	amtFirst, _ := rightful.cites(k)
+	ev["earlier_claimed_amount"] = yuan(amtFirst)
+	owner := "发票结算记录缺失"
+	score := 0.9
+	if s != nil {
+		ev["settlement"] = s.evidence()
+		ev["applicant_is_invoice_buyer"] = c.Applicant == s.Buyer
+		owner = "发票购买方为 " + s.Buyer
+		score = 0.95
+	}
+	return finding{
+		Detector:     voucherwatch.DetectorDuplicateClaim,
+		Kind:         KindInvoiceInTwoClaims,
+		Severity:     voucherwatch.SeverityHigh,
+		Score:        score,
+		Subjects:     dupInvoiceSubjects(k, c, s),
+		PolicyClause: dupClause,
+		Title:        "同一发票被两个申报重复使用",
+		Reason: fmt.Sprintf("发票 %s（%s）同时出现在申报 %s（申报单位 %s，%s 提交）和申报 %s（申报单位 %s，%s 提交）中，违反《实施细则》五.1 重复申领（M1b）的规定",
+			dupInvoiceLabel(k), owner, rightful.ClaimID, rightful.Applicant, dupDate(rightful.SubmittedOn),
+			c.ClaimID, c.Applicant, dupDate(c.SubmittedOn)),
+		Evidence: ev,
+	}
+}
+
+func (d *DuplicateClaim) repeatedFinding(k dupInvoiceKey, n int, c *dupClaim, s *dupSettlement) finding {
+	var amounts []string
+	for _, inv := range c.Invoices {
+		if inv.key() == k {
+			amounts = append(amounts, yuan(inv.Amount))
+		}
+	}
+	ev := map[string]any{
+		"invoice":         map[string]any{"invoice_code": k.Code, "invoice_no": k.No},
+		"claim":           c.evidence(),
+		"times_cited":     n,
+		"claimed_amounts": amounts,
+	}
+	if s != nil {
+		ev["settlement"] = s.evidence()
+	}
+	return finding{
+		Detector:     voucherwatch.DetectorDuplicateClaim,
+		Kind:         KindInvoiceRepeatedInClaim,
+		Severity:     voucherwatch.SeverityHigh,
+		Score:        0.9,
+		Subjects:     dupInvoiceSubjects(k, c, s),
+		PolicyClause: dupClause,
+		Title:        "同一发票在一份申报中重复列报",
+		Reason: fmt.Sprintf("申报 %s（申报单位 %s）将发票 %s 列报 %d 次，同一结算金额被重复计入，违反《实施细则》五.1 重复申领（M1b）的规定",
+			c.ClaimID, c.Applicant, dupInvoiceLabel(k), n),
+		Evidence: ev,
+	}
+}
+
+// paymentRefs finds payment references presented for more than one invoice. Only the
+// settlements of shared references come into Go.
+func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex) ([]finding, error) {
+	rows, err := d.env.DB.Conn().Query(ctx, `SELECT `+dupSettlementColumns+`
+FROM (`+dupLatestSettlements+`)
+WHERE payment_ref != '' AND payment_ref IN (
+	SELECT payment_ref FROM (`+dupLatestSettlements+`)
+	WHERE payment_ref != ''
+	GROUP BY payment_ref
+	HAVING count() > 1)
+ORDER BY payment_ref, paid_on, event_time, invoice_code, invoice_no`)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
+	}
+	defer rows.Close()
+	groups := map[string][]*dupSettlement{}
+	var refs []string
+	for rows.Next() {
+		var s dupSettlement
+		if err := scanDupSettlement(rows, &s); err != nil {
+			return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
+		}
+		if _, ok := groups[s.PaymentRef]; !ok {
+			refs = append(refs, s.PaymentRef)
+		}
+		groups[s.PaymentRef] = append(groups[s.PaymentRef], &s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
+	}
+	var fs []finding
+	for _, ref := range refs {
+		fs = append(fs, d.paymentFindings(ref, groups[ref], ix)...)
+	}
+	return fs, nil
+}
+
+// paymentFindings reports the contracts that reuse ref after its first (earliest paid)
+// invoice, one finding per contract, named by its first reusing invoice. ss is in payment order.
+func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *dupClaimIndex) []finding {
+	orig := ss[0]
+	type party struct{ buyer, supplier, contract string }
+	var order []party
+	reuses := map[party][]*dupSettlement{}
+	for _, s := range ss[1:] {
+		p := party{s.Buyer, s.Supplier, s.ContractNo}
+		if _, ok := reuses[p]; !ok {
+			order = append(order, p)
+		}
+		reuses[p] = append(reuses[p], s)
+	}
+	var all []map[string]any
+	for _, s := range ss {
+		e := s.evidence()
+		e["claim_ids"] = ix.invoiceClaimIDs(s.key())
+		all = append(all, e)
+	}
+	var fs []finding
+	for _, p := range order {
+		rs := reuses[p]
+		first := rs[0]
+		// One transfer may settle several invoices of one payer to one payee on one day.
+		oneTransfer := true
+		var why []string
+		for _, s := range rs {
+			if s.PayerAccount != orig.PayerAccount || s.Buyer != orig.Buyer {
+				oneTransfer = false
+				why = append(why, "付款方不同")
+			}
+			if s.PayeeAccount != orig.PayeeAccount || s.Supplier != orig.Supplier {
+				oneTransfer = false
+				why = append(why, "收款方不同")
+			}
+			if !s.PaidOn.Equal(orig.PaidOn) {
+				oneTransfer = false
+				why = append(why, "付款日期不同")
+			}
+		}
+		sev, score := voucherwatch.SeverityHigh, 0.9
+		note := strings.Join(dupUniq(dupSorted(why)), "、")
+		if oneTransfer {
+			sev, score = voucherwatch.SeverityLow, 0.3
+			note = "付款方、收款方和付款日期均相同，可能为一笔合并付款，请核对金额"
+		}
+		var reused []string
+		for _, s := range rs {
+			reused = append(reused, dupInvoiceLabel(s.key()))
+		}
+		fs = append(fs, finding{
+			Detector: voucherwatch.DetectorDuplicateClaim,
+			Kind:     KindPaymentRefShared,
+			Severity: sev,
+			Score:    score,
+			Subjects: voucherwatch.Subjects{ApplicantUSCC: p.buyer, SupplierUSCC: p.supplier, ContractNo: p.contract,
+				InvoiceCode: first.InvoiceCode, InvoiceNo: first.InvoiceNo},
+			PolicyClause: dupClause,
+			Title:        "同一支付凭证对应多张发票",
+			Reason: fmt.Sprintf("支付凭证 %s 已于 %s 用于支付发票 %s（付款方 %s），又被用作发票 %s（付款方 %s，合同 %s）的支付凭证（%s），疑似重复使用支付凭证，违反《实施细则》五.1 重复申领（M1b）的规定",
+				ref, dupDate(orig.PaidOn), dupInvoiceLabel(orig.key()), orig.Buyer, strings.Join(reused, "、"), p.buyer, p.contract, note),
+			Evidence: map[string]any{
+				"payment_ref":        ref,
+				"first_settlement":   orig.evidence(),
+				"reusing_invoices":   reused,
+				"settlements":        all,
+				"claims_on_contract": ix.claimIDs(p.buyer, p.contract),
+				"one_transfer":       oneTransfer,
+			},
+		})
+	}
+	// The first holder of the reference learns that others present it: with low severity,
+	// because the earlier payment is taken for the genuine one.
+	if p := (party{orig.Buyer, orig.Supplier, orig.ContractNo}); reuses[p] == nil {
+		var others []string
+		for _, s := range ss[1:] {
+			others = append(others, dupInvoiceLabel(s.key())+"（付款方 "+s.Buyer+"）")
+		}
+		fs = append(fs, finding{
+			Detector: voucherwatch.DetectorDuplicateClaim,
+			Kind:     KindPaymentRefShared,
+			Severity: voucherwatch.SeverityLow,
+			Score:    0.3,
+			Subjects: voucherwatch.Subjects{ApplicantUSCC: p.buyer, SupplierUSCC: p.supplier, ContractNo: p.contract,
+				InvoiceCode: orig.InvoiceCode, InvoiceNo: orig.InvoiceNo},
+			PolicyClause: dupClause,
+			Title:        "支付凭证被其他发票重复使用",
+			Reason: fmt.Sprintf("发票 %s 的支付凭证 %s（%s 付款）又出现在其他发票 %s 上；本发票付款在先，按原始付款对待，请核实是否知情，依据《实施细则》五.1 重复申领（M1b）",
+				dupInvoiceLabel(orig.key()), ref, dupDate(orig.PaidOn), strings.Join(others, "、")),
+			Evidence: map[string]any{
+				"payment_ref":        ref,
+				"first_settlement":   orig.evidence(),
+				"settlements":        all,
+				"claims_on_contract": ix.claimIDs(p.buyer, p.contract),
+			},
+		})
+	}
+	return fs
+}
+
+// dupOverlapCandidates are the resources that two buyers used in overlapping spans (first to
+// last window): the only ones whose windows can overlap.
+const dupOverlapCandidates = `SELECT supplier_uscc, resource_id
+	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(window_start) AS start_a, max(window_end) AS end_a
+		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(window_start) AS start_b, max(window_end) AS end_b
+		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	USING (supplier_uscc, resource_id)
+	WHERE buyer_a < buyer_b AND start_a < end_b AND start_b < end_a`
+
+// dupTenancies is each buyer's use of a candidate resource under one contract.
+const dupTenancies = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
+	toInt64(min(window_start)), toInt64(max(window_end)), toUInt32(max(cards)), count()
+FROM usage
+WHERE (supplier_uscc, resource_id) IN (` + dupOverlapCandidates + `)
+GROUP BY supplier_uscc, resource_id, buyer_uscc, contract_no`
+
+// dupOverlapSide is one side of the window self-join: the deduplicated windows of the
+// candidate resources.
+func dupOverlapSide(s string) string {
+	return `(SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_` + s + `, contract_no AS contract_` + s + `,
+		toInt64(window_start) AS ws_` + s + `, toInt64(window_end) AS we_` + s + `,
+		toInt64(cards) AS cards_` + s + `, card_hours AS ch_` + s + `
+	FROM usage
+	WHERE (supplier_uscc, resource_id) IN (` + dupOverlapCandidates + `)
+	LIMIT 1 BY source, id)`
+}
+
+// dupOverlaps sums, per pair of tenancies, the windows that overlap: the seconds of overlap,
+// each side's card-hours pro rata within them, and the most cards metered at once.
+var dupOverlaps = `SELECT supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b,
+	count(), sum(ov), min(greatest(ws_a, ws_b)), max(least(we_a, we_b)),
+	sum(ch_a * ov / (we_a - ws_a)), sum(ch_b * ov / (we_b - ws_b)), toUInt32(max(cards_a + cards_b))
+FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
+	FROM ` + dupOverlapSide("a") + `
+	ALL INNER JOIN ` + dupOverlapSide("b") + `
+	USING (supplier_uscc, resource_id)
+	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
+GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
+
+// dupTenancy is one buyer's use of a resource under one contract.
+type dupTenancy struct {
+	Buyer, Contract string
+	Start, End      time.Time
+	MaxCards        int
+	Windows         int
+}
+
+type dupResourceKey struct{ Supplier, Resource string }
+
+// dupOverlap is the overlap of two tenancies of one resource.
+type dupOverlap struct {
+	A, B             *dupTenancy
+	Windows          int
+	Seconds          int64
+	First, Last      time.Time
+	CardHoursA       float64
+	CardHoursB       float64
+	PeakCards        int
+	resourceMaxCards int
+}
+
+// resourceOverlaps finds resources metered to two buyers at once. The join runs in ClickHouse
+// over the few resources whose tenancies overlap at all; only the overlaps come into Go.
+func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex) ([]finding, error) {
+	conn := d.env.DB.Conn()
+	tenancies := map[dupResourceKey]map[[2]string]*dupTenancy{}
+	rows, err := conn.Query(ctx, dupTenancies)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
+	}
+	for rows.Next() {
+		var (
+			k          dupResourceKey
+			t          dupTenancy
+			start, end int64
+			cards      uint32
+			n          uint64
+		)
+		if err := rows.Scan(&k.Supplier, &k.Resource, &t.Buyer, &t.Contract, &start, &end, &cards, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
+		}
+		t.Start, t.End = time.Unix(start, 0).In(voucherwatch.CST), time.Unix(end, 0).In(voucherwatch.CST)
+		t.MaxCards, t.Windows = int(cards), int(n)
+		if tenancies[k] == nil {
+			tenancies[k] = map[[2]string]*dupTenancy{}
+		}
+		tenancies[k][[2]string{t.Buyer, t.Contract}] = &t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
+	}
+
+	rows, err = conn.Query(ctx, dupOverlaps)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
+	}
+	defer rows.Close()
+	// The later tenancy of each overlapping pair is the one sold twice; a tenancy may overlap
+	// several earlier ones.
+	type later struct {
+		key dupResourceKey
+		t   *dupTenancy
+	}
+	var order []later
+	byLater := map[later][]*dupOverlap{}
+	for rows.Next() {
+		var (
+			k                 dupResourceKey
+			buyerA, contractA string
+			buyerB, contractB string
+			n                 uint64
+			secs, first, last int64
+			chA, chB          float64
+			peak              uint32
+		)
+		if err := rows.Scan(&k.Supplier, &k.Resource, &buyerA, &contractA, &buyerB, &contractB, &n, &secs, &first, &last, &chA, &chB, &peak); err != nil {
+			return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
+		}
+		ta, tb := tenancies[k][[2]string{buyerA, contractA}], tenancies[k][[2]string{buyerB, contractB}]
+		if ta == nil || tb == nil {
+			continue // usage arrived between the two queries; the next run sees it
+		}
+		maxCards := 0
+		for _, t := range tenancies[k] {
+			maxCards = max(maxCards, t.MaxCards)
+		}
+		o := &dupOverlap{A: ta, B: tb, Windows: int(n), Seconds: secs,
+			First: time.Unix(first, 0).In(voucherwatch.CST), Last: time.Unix(last, 0).In(voucherwatch.CST),
+			CardHoursA: chA, CardHoursB: chB, PeakCards: int(peak), resourceMaxCards: maxCards}
+		// The tenancy that began later intruded on the other; when both began together, both
+		// are reported.
+		var ls []*dupTenancy
+		switch {
+		case ta.Start.After(tb.Start):
+			ls = []*dupTenancy{ta}
+		case tb.Start.After(ta.Start):
+			ls = []*dupTenancy{tb}
+		default:
+			ls = []*dupTenancy{ta, tb}
+		}
+		for _, t := range ls {
+			l := later{k, t}
+			if _, ok := byLater[l]; !ok {
+				order = append(order, l)
+			}
+			byLater[l] = append(byLater[l], o)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
+	}
+	var fs []finding
+	for _, l := range order {
+		ovs := byLater[l]
+		// Earlier tenants in the order they began, for evidence that does not change between runs.
+		sort.Slice(ovs, func(i, j int) bool {
+			a, b := ovs[i].other(l.t), ovs[j].other(l.t)
+			if !a.Start.Equal(b.Start) {
+				return a.Start.Before(b.Start)
+			}
+			return a.Buyer+a.Contract < b.Buyer+b.Contract
+		})
+		fs = append(fs, d.overlapFinding(l.key, l.t, ovs, ix))
+	}
+	return fs, nil
+}
+
+// other is the tenancy of the overlap that is not t.
+func (o *dupOverlap) other(t *dupTenancy) *dupTenancy {
+	if o.A == t {
+		return o.B
+	}
+	return o.A
+}
+
+func (d *DuplicateClaim) overlapFinding(k dupResourceKey, t *dupTenancy, ovs []*dupOverlap, ix *dupClaimIndex) finding {
+	var (
+		secs        int64
+		overCommit  bool
+		others      []map[string]any
+		otherNames  []string
+		first, last time.Time
+		doubled     float64
+	)
+	for _, o := range ovs {
+		other, myCH, otherCH := o.B, o.CardHoursA, o.CardHoursB
+		if o.B == t {
+			other, myCH, otherCH = o.A, o.CardHoursB, o.CardHoursA
+		}
+		secs += o.Seconds
+		if first.IsZero() || o.First.Before(first) {
+			first = o.First
+		}
+		if o.Last.After(last) {
+			last = o.Last
+		}
+		// More cards metered at once than the resource was ever let whole: the same cards
+		// were sold twice. Otherwise the resource may be a cluster split between tenants.
+		if o.PeakCards > o.resourceMaxCards {
+			overCommit = true
+		}
+		doubled += min(myCH, otherCH)
+		otherNames = append(otherNames, other.Buyer+"（合同 "+other.Contract+"）")
+		others = append(others, map[string]any{
+			"buyer_uscc":                  other.Buyer,
+			"contract_no":                 other.Contract,
+			"tenancy_start":               dupStamp(other.Start),
+			"tenancy_end":                 dupStamp(other.End),
+			"cards":                       other.MaxCards,
+			"claims":                      ix.claimIDs(other.Buyer, other.Contract),
+			"overlapping_window_pairs":    o.Windows,
+			"overlap_hours":               dupRound(float64(o.Seconds)/3600, 1),
+			"overlap_from":                dupStamp(o.First),
+			"overlap_to":                  dupStamp(o.Last),
+			"card_hours_in_overlap":       dupRound(myCH, 3),
+			"other_card_hours_in_overlap": dupRound(otherCH, 3),
+			"peak_cards_metered":          o.PeakCards,
+		})
+	}
+	hours := float64(secs) / 3600
+	sev, score := voucherwatch.SeverityHigh, 0.9
+	switch {
+	case time.Duration(secs)*time.Second < dupMinOverlap:
+		sev, score = voucherwatch.SeverityLow, 0.2
+	case !overCommit:
+		sev, score = voucherwatch.SeverityMedium, 0.6
+	}
+	return finding{
+		Detector: voucherwatch.DetectorDuplicateClaim,
+		Kind:     KindResourceTwoTenantsOverlap,
+		Severity: sev,
+		Score:    score,
+		Subjects: voucherwatch.Subjects{ApplicantUSCC: t.Buyer, SupplierUSCC: k.Supplier, ContractNo: t.Contract,
+			ResourceID: k.Resource},
+		PolicyClause: dupClause,
+		Title:        "同一算力资源同时计量给两个用户",
+		Reason: fmt.Sprintf("供给方 %s 的资源 %s 在 %s 至 %s 期间同时计量给 %s（合同 %s）和 %s，重叠 %.1f 小时，约 %.1f 卡时被重复销售，违反《实施细则》五.1 重复申领（M1b）的规定",
+			k.Supplier, k.Resource, first.In(voucherwatch.CST).Format("2006-01-02 15:04"), last.In(voucherwatch.CST).Format("2006-01-02 15:04"), t.Buyer, t.Contract, strings.Join(otherNames, "、"), hours, doubled),
+		Evidence: map[string]any{
+			"supplier_uscc": k.Supplier,
+			"resource_id":   k.Resource,
+			"tenancy": map[string]any{
+				"buyer_uscc":    t.Buyer,
+				"contract_no":   t.Contract,
+				"tenancy_start": dupStamp(t.Start),
+				"tenancy_end":   dupStamp(t.End),
+				"cards":         t.MaxCards,
+				"windows":       t.Windows,
+				"claims":        ix.claimIDs(t.Buyer, t.Contract),
+			},
+			"earlier_tenants":          others,
+			"overlap_hours":            dupRound(hours, 1),
+			"card_hours_sold_twice":    dupRound(doubled, 3),
+			"more_cards_than_resource": overCommit,
+		},
+	}
+}
+
+func dupInvoiceLabel(k dupInvoiceKey) string {
+	if k.Code == "" {
+		return "号码 " + k.No
+	}
+	return "代码 " + k.Code + " 号码 " + k.No
+}
+
+func dupClaimIDs(cs []*dupClaim) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ClaimID
+	}
+	return out
+}
+
+// dupDate formats a stored date; ClickHouse's zero date is no date.
+func dupDate(t time.Time) string {
+	if t.IsZero() || t.Year() <= 1970 {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func dupStamp(t time.Time) string { return t.In(voucherwatch.CST).Format(time.RFC3339) }
+
+func dupRound(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
+
+func dupSorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}
+
+// dupUniq drops adjacent repeats of a sorted slice.
+func dupUniq(s []string) []string {
+	out := s[:0:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
