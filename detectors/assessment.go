@@ -1,0 +1,260 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/rules"
+)
+
+// Assessment is one claim as the annual review (综合评审) reads it: every invoice the claim cites
+// with what the settlements say about it and how much of it may be subsidised, and the subsidy
+// arithmetic of 三 (C1, C2, W) over the total. Amounts are in fen. The API serves it as it is
+// (GET /api/v1/claims/{id}/assessment).
+type Assessment struct {
+	ClaimID       string              `json:"claim_id"`
+	ApplicantUSCC string              `json:"applicant_uscc"`
+	ApplicantName string              `json:"applicant_name"`
+	City          string              `json:"city"` // the applicant's 市州 (division code) per the registry
+	Round         int                 `json:"round"`
+	SubmittedOn   string              `json:"submitted_on"`
+	PolicyVersion string              `json:"policy_version"`
+	WindowStart   string              `json:"window_start"`
+	WindowEnd     string              `json:"window_end"`
+	Invoices      []InvoiceAssessment `json:"invoices"`
+	Totals        AssessmentTotals    `json:"totals"`
+}
+
+// InvoiceAssessment is one invoice a claim cites: found in the suppliers' settlements or not,
+// its supplier's registration, its items, its service period against the policy window, and the
+// part of it that is eligible, with the reasons (Chinese) wherever that part is less than the
+// amount claimed.
+type InvoiceAssessment struct {
+	InvoiceCode  string             `json:"invoice_code"`
+	InvoiceNo    string             `json:"invoice_no"`
+	ClaimedFen   voucherwatch.Money `json:"claimed_fen"`
+	Settled      bool               `json:"settled"` // a settlement carries this (invoice_code, invoice_no)
+	SettledFen   voucherwatch.Money `json:"settled_fen"`
+	TaxFen       voucherwatch.Money `json:"tax_fen"`
+	AmountsMatch bool               `json:"amounts_match"` // claimed equals settled
+	SettlementID string             `json:"settlement_id,omitempty"`
+	ContractNo   string             `json:"contract_no,omitempty"`
+	InvoiceDate  string             `json:"invoice_date,omitempty"`
+	BuyerUSCC    string             `json:"buyer_uscc,omitempty"`
+	// BuyerIsApplicant is false when the invoice was issued to another enterprise.
+	BuyerIsApplicant   bool   `json:"buyer_is_applicant"`
+	SupplierUSCC       string `json:"supplier_uscc,omitempty"`
+	SupplierName       string `json:"supplier_name,omitempty"`
+	SupplierRegistered bool   `json:"supplier_registered"`
+	// SupplierStatus is registered, not_registered, not_a_supplier or not_in_registry.
+	SupplierStatus string           `json:"supplier_status,omitempty"`
+	Items          []ItemAssessment `json:"items"`
+	// SubsidisableFen is the settled amount of the subsidisable items (C1).
+	SubsidisableFen voucherwatch.Money `json:"subsidisable_fen"`
+	PeriodStart     string             `json:"period_start,omitempty"`
+	PeriodEnd       string             `json:"period_end,omitempty"`
+	PeriodDays      int                `json:"period_days"`    // 0 when the settlement gives no period
+	DaysInWindow    int                `json:"days_in_window"` // of PeriodDays, inside the policy window (W)
+	InWindowFen     voucherwatch.Money `json:"in_window_fen"`  // SubsidisableFen pro rata by days in the window
+	// Repeated marks a second citation of an invoice within the claim: it counts once.
+	Repeated    bool               `json:"repeated"`
+	EligibleFen voucherwatch.Money `json:"eligible_fen"`
+	Reasons     []string           `json:"reasons"` // why EligibleFen is below ClaimedFen, Chinese, naming the clause
+}
+
+// ItemAssessment is one line of a settled invoice.
+type ItemAssessment struct {
+	ServiceType     string             `json:"service_type"`
+	ServiceTypeName string             `json:"service_type_name"` // Chinese
+	Subsidisable    bool               `json:"subsidisable"`
+	ChipModel       string             `json:"chip_model,omitempty"`
+	Unit            string             `json:"unit,omitempty"`
+	Quantity        float64            `json:"quantity"`
+	AmountFen       voucherwatch.Money `json:"amount_fen"`
+}
+
+// AssessmentTotals is the subsidy arithmetic of the claim (三 C2): the most it may receive is
+// the subsidy rate of the eligible amount, rounded down to the fen, and at most the cap.
+type AssessmentTotals struct {
+	ClaimedFen       voucherwatch.Money `json:"claimed_fen"`          // the cited invoices as the claim states them
+	UsageAmountFen   voucherwatch.Money `json:"usage_amount_fen"`     // 算力实际使用金额 as declared
+	SettledFen       voucherwatch.Money `json:"settled_fen"`          // the cited invoices found in settlements, each once
+	EligibleFen      voucherwatch.Money `json:"eligible_fen"`         // the part that may be subsidised
+	RatePercent      int64              `json:"rate_percent"`         // 30
+	RateOfEligible   voucherwatch.Money `json:"rate_of_eligible_fen"` // 30 % of eligible, rounded down
+	CapFen           voucherwatch.Money `json:"cap_fen"`              // 10,000,000.00 yuan per enterprise and round
+	MaxSubsidyFen    voucherwatch.Money `json:"max_subsidy_fen"`      // min(30 % of eligible, cap)
+	RequestedFen     voucherwatch.Money `json:"requested_fen"`
+	OverByFen        voucherwatch.Money `json:"over_by_fen"` // requested above the maximum; 0 when within
+	InvoicesCited    int                `json:"invoices_cited"`
+	InvoicesSettled  int                `json:"invoices_settled"`
+	InvoicesEligible int                `json:"invoices_eligible"` // with a positive eligible part
+}
+
+// Assess assesses one claim against the settlements and the registry as stored now. It returns
+// ENOTFOUND when no claim has the id.
+func Assess(ctx context.Context, env Env, claimID string) (Assessment, error) {
+	f, err := ruleLoadClaimFacts(ctx, env, claimID)
+	if err != nil {
+		return Assessment{}, err
+	}
+	if len(f.claims) == 0 {
+		return Assessment{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "detectors: assess: no claim %q", claimID)
+	}
+	return assessClaim(env.Policy, f.claims[0], f), nil
+}
+
+// ruleServiceZh names the wire's service types as the 168号 text does.
+var ruleServiceZh = map[string]string{
+	voucherwatch.ServiceComputeResource:    "算力资源",
+	voucherwatch.ServiceComputeService:     "算力服务",
+	voucherwatch.ServiceModelService:       "模型服务",
+	voucherwatch.ServiceDomesticAdaptation: "国产化算力适配服务",
+	voucherwatch.ServiceBandwidth:          "独立网络带宽",
+	voucherwatch.ServiceSecurity:           "安全防护",
+	voucherwatch.ServiceDatabase:           "数据库",
+}
+
+func ruleServiceName(t string) string {
+	if n, ok := ruleServiceZh[t]; ok {
+		return n
+	}
+	if t == "" {
+		return "未注明"
+	}
+	return t
+}
+
+// assessClaim is the arithmetic of Assess over facts already read; the rules use it for every
+// claim.
+func assessClaim(p rules.Policy, c ruleClaim, f *ruleClaimFacts) Assessment {
+	a := Assessment{
+		ClaimID: c.ClaimID, ApplicantUSCC: c.ApplicantUSCC, ApplicantName: ruleEntityName(f.registry, c.ApplicantUSCC),
+		City: f.registry[c.ApplicantUSCC].City, Round: c.Round, SubmittedOn: ruleDay(c.SubmittedOn),
+		PolicyVersion: p.Version, WindowStart: ruleDay(p.WindowStart.Time), WindowEnd: ruleDay(p.WindowEnd.Time),
+		Invoices: make([]InvoiceAssessment, 0, len(c.Invoices)),
+	}
+	if a.City == "" {
+		a.City = c.City
+	}
+	seen := map[ruleInvoiceKey]bool{}
+	t := &a.Totals
+	for _, inv := range c.Invoices {
+		key := ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}
+		ia := assessInvoice(p, c, inv, f, seen[key])
+		seen[key] = true
+		t.ClaimedFen += ia.ClaimedFen
+		if ia.Settled && !ia.Repeated {
+			t.SettledFen += ia.SettledFen
+			t.InvoicesSettled++
+		}
+		t.EligibleFen += ia.EligibleFen
+		if ia.EligibleFen > 0 {
+			t.InvoicesEligible++
+		}
+		a.Invoices = append(a.Invoices, ia)
+	}
+	t.InvoicesCited = len(c.Invoices)
+	t.UsageAmountFen = c.UsageAmount
+	t.RatePercent = p.SubsidyRatePercent
+	t.RateOfEligible = voucherwatch.Money(int64(t.EligibleFen) * p.SubsidyRatePercent / 100)
+	t.CapFen = p.CapPerEnterprise.Money
+	t.MaxSubsidyFen = p.MaxSubsidy(t.EligibleFen)
+	t.RequestedFen = c.Requested
+	t.OverByFen = max(0, t.RequestedFen-t.MaxSubsidyFen)
+	return a
+}
+
+func assessInvoice(p rules.Policy, c ruleClaim, inv voucherwatch.ClaimInvoice, f *ruleClaimFacts, repeated bool) InvoiceAssessment {
+	ia := InvoiceAssessment{InvoiceCode: inv.InvoiceCode, InvoiceNo: inv.InvoiceNo, ClaimedFen: inv.Amount,
+		Items: []ItemAssessment{}, Reasons: []string{}, Repeated: repeated}
+	reason := func(format string, args ...any) { ia.Reasons = append(ia.Reasons, fmt.Sprintf(format, args...)) }
+	s := f.settlements[ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}]
+	if s == nil {
+		reason("供给方结算记录中没有发票代码 %q、号码 %s 的发票，不计入可补贴金额（《实施细则》四.4 / P4）", inv.InvoiceCode, inv.InvoiceNo)
+		for _, o := range f.byNumber[inv.InvoiceNo] {
+			reason("同一号码的发票以发票代码 %q 结算（%s 开具给 %s，金额 %s 元），但发票以代码和号码共同识别", o.InvoiceCode,
+				ruleEntityName(f.registry, o.SupplierUSCC), ruleEntityName(f.registry, o.BuyerUSCC), yuan(o.Amount))
+		}
+		return ia
+	}
+	ia.Settled, ia.SettledFen, ia.TaxFen = true, s.Amount, s.Tax
+	ia.AmountsMatch = inv.Amount == s.Amount
+	ia.SettlementID, ia.ContractNo, ia.InvoiceDate = s.SettlementID, s.ContractNo, ruleDay(s.InvoiceDate)
+	ia.BuyerUSCC, ia.BuyerIsApplicant = s.BuyerUSCC, s.BuyerUSCC == c.ApplicantUSCC
+	ia.SupplierUSCC, ia.SupplierName = s.SupplierUSCC, ruleEntityName(f.registry, s.SupplierUSCC)
+	status := ruleRegistrationOf(f.registry, s.SupplierUSCC)
+	ia.SupplierStatus, ia.SupplierRegistered = string(status), status == regRegistered
+	ia.PeriodStart, ia.PeriodEnd = ruleDay(s.PeriodStart), ruleDay(s.PeriodEnd)
+
+	// C1: only the subsidisable lines count.
+	var subs, other voucherwatch.Money
+	for _, it := range s.Items {
+		ok := p.Subsidisable(it.ServiceType)
+		ia.Items = append(ia.Items, ItemAssessment{ServiceType: it.ServiceType, ServiceTypeName: ruleServiceName(it.ServiceType),
+			Subsidisable: ok, ChipModel: it.ChipModel, Unit: it.Unit, Quantity: it.Quantity, AmountFen: it.Amount})
+		if ok {
+			subs += it.Amount
+		} else {
+			other += it.Amount
+		}
+	}
+	switch {
+	case len(s.Items) == 0:
+		subs = s.Amount
+		reason("结算未列明服务项目，按结算金额全额视为可补贴项目")
+	case subs > s.Amount:
+		reason("可补贴项目合计 %s 元高于结算金额 %s 元，按结算金额计", yuan(subs), yuan(s.Amount))
+		subs = s.Amount
+	}
+	ia.SubsidisableFen = subs
+	if other != 0 {
+		reason("含不予补贴的%s %s 元，不计入（《实施细则》三 / C1）", ruleJoinZh(ruleNonSubsidisableNames(p, s.Items)), yuan(other))
+	}
+
+	// W: only the part of the service period inside the window, pro rata by days.
+	inWin, inside, total := p.InWindow(subs, s.PeriodStart, s.PeriodEnd)
+	ia.InWindowFen, ia.DaysInWindow, ia.PeriodDays = inWin, inside, total
+	switch {
+	case total == 0:
+		reason("结算未注明服务期，按全部在政策期内计")
+	case inside < total:
+		reason("服务期 %s 至 %s 共 %d 天，其中 %d 天在政策期（%s 至 %s）内，按天折算为 %s 元（《实施细则》三 / W）",
+			ia.PeriodStart, ia.PeriodEnd, total, inside, ruleDay(p.WindowStart.Time), ruleDay(p.WindowEnd.Time), yuan(inWin))
+	}
+
+	switch {
+	case repeated:
+		reason("同一发票在本申请中重复列示，只计一次")
+		return ia
+	case !ia.BuyerIsApplicant:
+		reason("发票开具给 %s（%s），不是申请企业，不计入（《实施细则》四.4 / P4）", ruleEntityName(f.registry, s.BuyerUSCC), s.BuyerUSCC)
+		return ia
+	case status != regRegistered:
+		reason("供给方 %s %s，其发票不予补贴（《实施细则》二(一)4、五.1 / M1a）", ia.SupplierName, ruleRegistrationZh[status])
+		return ia
+	}
+	ia.EligibleFen = inWin
+	if inv.Amount > s.Amount {
+		reason("申报金额 %s 元高于结算金额 %s 元，按结算金额计（《实施细则》四.4 / P4）", yuan(inv.Amount), yuan(s.Amount))
+	}
+	if inv.Amount < ia.EligibleFen {
+		ia.EligibleFen = inv.Amount
+		reason("申报金额 %s 元低于可补贴部分 %s 元，以申报金额为限", yuan(inv.Amount), yuan(inWin))
+	}
+	return ia
+}
+
+// ruleNonSubsidisableNames lists the distinct non-subsidisable service types of items, in Chinese.
+func ruleNonSubsidisableNames(p rules.Policy, items []voucherwatch.Item) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if !p.Subsidisable(it.ServiceType) && !seen[it.ServiceType] {
+			seen[it.ServiceType] = true
+			out = append(out, ruleServiceName(it.ServiceType))
+		}
+	}
+	return out
+}

@@ -1,0 +1,211 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// BilledAboveMetered checks the proof of real use (二(一)3 D3, 四.4 P4 附件4): what a contract's
+// invoices bill in card-hours (a card-month is Policy.CardMonthHours card-hours) against what the
+// supplier's platform metered for the contract over the same service periods. ClickHouse does
+// the sums: each invoice's billed card-hours, and the metered card-hours of the usage windows
+// overlapping its period, a window crossing the period's edge counted by its share of hours
+// inside (the windows of all the contract's resources summed per window first, which keeps the
+// join small). A period is compared once the metering covers it (windows reported from its start
+// to its end), or once its windows are overdue: more than the contract's longest window and a day
+// after the period ended, at the evaluation time. Until then it waits, so that a month invoiced
+// before its last week is reported is not taken for over-billing; a supplier that stops
+// reporting while it goes on billing is compared all the same.
+//
+// A contract is reported when, over its covered periods, billed exceeds metered by more than
+// Policy.Billing.BilledOverMeteredRatio and by at least Policy.Billing.MinGapCardHours (high:
+// the invoices claim use that did not happen). A registered supplier billing card-hours with no
+// metering at all for the contract is a low hint: registered suppliers report to the platform.
+type BilledAboveMetered struct{ env Env }
+
+var _ voucherwatch.Detector = (*BilledAboveMetered)(nil)
+
+// NewBilledAboveMetered builds the billed_above_metered rule.
+func NewBilledAboveMetered(env Env) *BilledAboveMetered { return &BilledAboveMetered{env: env} }
+
+// Name is "billed_above_metered".
+func (d *BilledAboveMetered) Name() string { return "billed_above_metered" }
+
+// billedMeteredSQL compares each invoice's billed card-hours with the metered card-hours of its
+// period. Arguments: the card-month hours.
+const billedMeteredSQL = `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
+	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
+	countIf(ws < pe AND we > ps) AS windows,
+	minIf(ws, ws < pe AND we > ps) AS first_ws,
+	maxIf(we, ws < pe AND we > ps) AS last_we,
+	max(we - ws) AS longest_window,
+	ps, pe
+FROM (
+	SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end,
+		arraySum(arrayMap((u, q) -> multiIf(u = 'card_hour', q, u = 'card_month', q * ?, 0.), item_unit, item_quantity)) AS billed,
+		toInt64(toDateTime(period_start, 'Asia/Shanghai')) AS ps,
+		toInt64(toDateTime(period_end, 'Asia/Shanghai')) + 86400 AS pe
+	FROM settlements
+	WHERE period_start > toDate(0) AND period_end >= period_start
+	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+	LIMIT 1 BY invoice_code, invoice_no
+) ALL LEFT JOIN (
+	SELECT supplier_uscc, contract_no, ws, we, sum(card_hours) AS card_hours
+	FROM (
+		SELECT supplier_uscc, contract_no, toInt64(window_start) AS ws, toInt64(window_end) AS we, card_hours
+		FROM usage
+		WHERE window_end > window_start
+		LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end
+	)
+	GROUP BY supplier_uscc, contract_no, ws, we
+) USING supplier_uscc, contract_no
+WHERE billed > 0
+GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed, ps, pe`
+
+// Run compares every contract's billing with its metering.
+func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
+	cities, err := Cities(ctx, d.env.DB)
+	if err != nil {
+		return nil, err
+	}
+	p := d.env.Policy
+	type period struct {
+		invoice          ruleInvoiceKey
+		from, to         time.Time
+		billed, metered  float64
+		windows          uint64
+		covered          bool
+		firstWS, lastWE  int64
+		longest          int64
+		periodS, periodE int64
+	}
+	type contract struct {
+		supplier, buyer, no string
+		periods             []period
+		anyMetering         bool
+	}
+	rows, err := d.env.DB.Conn().Query(ctx, billedMeteredSQL, p.CardMonthHours)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+	}
+	contracts := map[[3]string]*contract{}
+	for rows.Next() {
+		var (
+			k  [3]string
+			pr period
+		)
+		if err := rows.Scan(&k[0], &k[1], &k[2], &pr.invoice.Code, &pr.invoice.No, &pr.from, &pr.to, &pr.billed, &pr.metered,
+			&pr.windows, &pr.firstWS, &pr.lastWE, &pr.longest, &pr.periodS, &pr.periodE); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+		}
+		pr.from, pr.to = ruleDate(pr.from), ruleDate(pr.to)
+		// Covered: windows reported from the period's start to its end. A period that ended more
+		// than the contract's longest window (and a day) before the evaluation is compared even so:
+		// its windows are overdue, and metering that stopped while billing went on is the finding.
+		overdue := pr.periodE+pr.longest+86400 < at.Unix()
+		pr.covered = pr.windows > 0 && pr.firstWS <= pr.periodS && pr.lastWE >= pr.periodE || pr.longest > 0 && overdue
+		c := contracts[k]
+		if c == nil {
+			c = &contract{supplier: k[0], no: k[1], buyer: k[2]}
+			contracts[k] = c
+		}
+		c.periods = append(c.periods, pr)
+		c.anyMetering = c.anyMetering || pr.windows > 0
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+	}
+	if len(contracts) == 0 {
+		return nil, nil
+	}
+	reg, err := ruleLoadRegistry(ctx, d.env)
+	if err != nil {
+		return nil, err
+	}
+	citing, err := ruleClaimsCiting(ctx, d.env)
+	if err != nil {
+		return nil, err
+	}
+	ratio, gap := p.Billing.BilledOverMeteredRatio, p.Billing.MinGapCardHours
+	var fs []finding
+	for _, c := range contracts {
+		sort.Slice(c.periods, func(i, j int) bool {
+			if !c.periods[i].from.Equal(c.periods[j].from) {
+				return c.periods[i].from.Before(c.periods[j].from)
+			}
+			return c.periods[i].invoice.String() < c.periods[j].invoice.String()
+		})
+		subj := voucherwatch.Subjects{ApplicantUSCC: c.buyer, SupplierUSCC: c.supplier, ContractNo: c.no}
+		ev := map[string]any{"contract_no": c.no, "supplier_uscc": c.supplier, "buyer_uscc": c.buyer,
+			"ratio_limit": ratio, "min_gap_card_hours": gap, "card_month_hours": p.CardMonthHours}
+		if claims := citing[ruleDealKey{c.buyer, c.no}]; len(claims) > 0 {
+			ev["claims"] = claims
+		}
+		if !c.anyMetering {
+			if ruleRegistrationOf(reg, c.supplier) != regRegistered {
+				continue // not connected to the platform: unregistered_supplier's finding
+			}
+			var billed float64
+			for _, pr := range c.periods {
+				billed += pr.billed
+			}
+			ev["billed_card_hours"] = ruleRound1(billed)
+			ev["invoices"] = len(c.periods)
+			fs = append(fs, finding{
+				Detector: d.Name(), Kind: "billed_without_metering", Severity: voucherwatch.SeverityLow, Score: 0.3,
+				Subjects: subj, PolicyClause: clauseBilledMetered,
+				Title: "已登记供给方按卡时结算，但调度平台无该合同的计量记录（《实施细则》四.4 / P4）",
+				Reason: fmt.Sprintf("合同 %s 的 %d 张发票共结算 %.1f 卡时，调度平台却没有该合同的任何使用计量记录；已登记供给方须与调度平台对接监测（二（二）3），算力真实使用情况无从核验（四.4 / P4）。",
+					c.no, len(c.periods), billed),
+				Evidence: ev,
+			})
+			continue
+		}
+		var billed, metered float64
+		var list []map[string]any
+		pending := 0
+		for _, pr := range c.periods {
+			if !pr.covered {
+				pending++
+				continue
+			}
+			billed += pr.billed
+			metered += pr.metered
+			list = append(list, map[string]any{
+				"invoice": pr.invoice.String(), "period": ruleDay(pr.from) + " ~ " + ruleDay(pr.to),
+				"billed_card_hours": ruleRound1(pr.billed), "metered_card_hours": ruleRound1(pr.metered), "usage_windows": pr.windows,
+				"billed_over_metered": ruleRound3(pr.billed / math.Max(pr.metered, 1e-9)),
+			})
+		}
+		if billed <= metered*ratio || billed-metered < gap {
+			continue
+		}
+		r := billed / math.Max(metered, 1e-9)
+		ev["periods"] = list
+		ev["periods_awaiting_metering"] = pending
+		ev["billed_card_hours"] = ruleRound1(billed)
+		ev["metered_card_hours"] = ruleRound1(metered)
+		ev["billed_over_metered"] = ruleRound3(r)
+		ev["gap_card_hours"] = ruleRound1(billed - metered)
+		fs = append(fs, finding{
+			Detector: d.Name(), Kind: "billed_above_metered", Severity: voucherwatch.SeverityHigh,
+			Score:    math.Min(1, 0.6+(r-ratio)/2),
+			Subjects: subj, PolicyClause: clauseBilledMetered,
+			Title: "结算卡时显著高于调度平台计量的实际使用（《实施细则》二 / D3、四.4 / P4）",
+			Reason: fmt.Sprintf("合同 %s 在已有计量的 %d 个结算周期内共结算 %.1f 卡时，调度平台计量的实际使用为 %.1f 卡时，结算为计量的 %.2f 倍（阈值 %.2f 倍且差额不少于 %.0f 卡时），多出 %.1f 卡时；算力真实使用证明（四.4 / P4 附件4）不支持所结算的用量，疑似虚开或虚增结算（二（一）3 / D3）。",
+				c.no, len(list), billed, metered, r, ratio, gap, billed-metered),
+			Evidence: ev,
+		})
+	}
+	return ruleAlerts(fs, cities, at), nil
+}
+
+func ruleRound1(v float64) float64 { return math.Round(v*10) / 10 }
+func ruleRound3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -1,0 +1,469 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// The policy rules (rule_*.go) check one clause of 湘工信信息软件〔2026〕168号 each. They share
+// the readers below: the latest registry version of every enterprise, the latest version of
+// every claim with the settlements of the invoices it cites, and the claim assessment
+// (assessment.go) that turns a claim into its eligible amount. Reading the claims through one
+// path keeps the alerts of requested_over_limit, policy_window, non_subsidisable_item and
+// invoice_mismatch consistent with what GET /api/v1/claims/{id}/assessment shows a reviewer.
+
+// Policy clauses as the rules' alerts name them (policy.md, following the 168号 text).
+const (
+	clauseUnregistered    = "五.1 / M1a"
+	clauseCredit          = "二 / D1"
+	clauseAnnualPurchase  = "二 / D2"
+	clauseFiling          = "四.3 / P3"
+	clauseNonSubsidisable = "三 / C1"
+	clauseRequestLimit    = "三 / C2"
+	clauseWindow          = "三 / W"
+	clauseInvoice         = "四.4 / P4"
+	clauseBilledMetered   = "二 / D3、四.4 / P4"
+	clauseCapacity        = "五.1 / M1d"
+)
+
+// RuleDetectors builds every policy rule, in the order of the policy's clauses.
+func RuleDetectors(env Env) []voucherwatch.Detector {
+	return []voucherwatch.Detector{
+		NewApplicantCredit(env),
+		NewAnnualPurchase(env),
+		NewUnregisteredSupplier(env),
+		NewPolicyWindow(env),
+		NewNonSubsidisableItem(env),
+		NewRequestedOverLimit(env),
+		NewLateFiling(env),
+		NewInvoiceMismatch(env),
+		NewBilledAboveMetered(env),
+		NewUsageAboveCapacity(env),
+	}
+}
+
+// ruleRef names the stored record a finding rests on, for evidence.
+type ruleRef struct {
+	Source    string    `json:"source"`
+	ID        string    `json:"id"`
+	EventTime time.Time `json:"event_time"`
+}
+
+// ruleEntity is what the rules read of an enterprise: its latest registry version.
+type ruleEntity struct {
+	USCC               string
+	Name               string
+	City               string
+	IsSupplier         bool
+	Registered         bool // as a supplier (信息登记)
+	RegisteredOn       time.Time
+	SeriouslyDishonest bool
+	MajorViolation     bool
+	Ref                ruleRef
+}
+
+// ruleRegistration says whether an enterprise may supply subsidised compute (二(一)4, 五.1 M1a).
+type ruleRegistration string
+
+const (
+	regRegistered    ruleRegistration = "registered"
+	regNotRegistered ruleRegistration = "not_registered"  // a supplier profile with registered: false
+	regNotASupplier  ruleRegistration = "not_a_supplier"  // in the registry, but offers no compute
+	regNotInRegistry ruleRegistration = "not_in_registry" // the registry has never heard of it
+)
+
+// ruleRegistrationZh names a status for reasons.
+var ruleRegistrationZh = map[ruleRegistration]string{
+	regRegistered:    "已完成信息登记",
+	regNotRegistered: "未完成算力供给方信息登记",
+	regNotASupplier:  "不是登记的算力供给方",
+	regNotInRegistry: "不在企业登记信息中",
+}
+
+// ruleRegistrationOf returns the status of uscc as a supplier.
+func ruleRegistrationOf(reg map[string]ruleEntity, uscc string) ruleRegistration {
+	e, ok := reg[uscc]
+	switch {
+	case !ok:
+		return regNotInRegistry
+	case !e.IsSupplier:
+		return regNotASupplier
+	case !e.Registered:
+		return regNotRegistered
+	}
+	return regRegistered
+}
+
+// ruleLoadRegistry reads the latest registry version of every enterprise.
+func ruleLoadRegistry(ctx context.Context, env Env) (map[string]ruleEntity, error) {
+	rows, err := env.DB.Conn().Query(ctx, `SELECT uscc, name, city, is_supplier, supplier_registered,
+	supplier_registered_on, seriously_dishonest, major_violation_within_3y, source, id, event_time
+FROM registry_latest`)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: read registry: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]ruleEntity{}
+	for rows.Next() {
+		var (
+			e                           ruleEntity
+			isSup, reg, dishonest, viol uint8
+		)
+		if err := rows.Scan(&e.USCC, &e.Name, &e.City, &isSup, &reg, &e.RegisteredOn, &dishonest, &viol,
+			&e.Ref.Source, &e.Ref.ID, &e.Ref.EventTime); err != nil {
+			return nil, fmt.Errorf("detectors: read registry: %w", err)
+		}
+		e.IsSupplier, e.Registered = isSup == 1, reg == 1
+		e.SeriouslyDishonest, e.MajorViolation = dishonest == 1, viol == 1
+		e.RegisteredOn = ruleDate(e.RegisteredOn)
+		out[e.USCC] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: read registry: %w", err)
+	}
+	return out, nil
+}
+
+// ruleInvoiceKey identifies an invoice nationally: (invoice_code, invoice_no), never the number
+// alone (paper-era numbers repeat under different codes).
+type ruleInvoiceKey struct{ Code, No string }
+
+func (k ruleInvoiceKey) String() string {
+	if k.Code == "" {
+		return k.No
+	}
+	return k.Code + "-" + k.No
+}
+
+// ruleClaim is the latest version of a claim.
+type ruleClaim struct {
+	voucherwatch.Claim
+	Ref ruleRef
+}
+
+// ruleSettlement is the latest settlement of an invoice.
+type ruleSettlement struct {
+	voucherwatch.Settlement
+	Ref ruleRef
+}
+
+// ruleClaimFacts are claims with what their assessment needs: the settlements of the invoices they
+// cite and the registry.
+type ruleClaimFacts struct {
+	claims      []ruleClaim
+	settlements map[ruleInvoiceKey]*ruleSettlement
+	byNumber    map[string][]*ruleSettlement // the same numbers under any code, for hints
+	registry    map[string]ruleEntity
+}
+
+// ruleLatestClaimsSQL is the latest version of each claim ("%s" is an optional WHERE clause). A claim
+// re-sent under a new envelope id with the same claim_id replaces the earlier one.
+const ruleLatestClaimsSQL = `SELECT claim_id, applicant_uscc, round, submitted_on, city, via_platform, contract_no,
+	invoice_code, invoice_no, arrayMap(x -> toInt64(x * 100), invoice_amount),
+	toInt64(usage_amount * 100), toInt64(requested * 100), source, id, event_time
+FROM claims %s
+ORDER BY claim_id, event_time DESC, source DESC, id DESC
+LIMIT 1 BY claim_id`
+
+// ruleLoadClaims reads the latest version of each claim, or of the one claim claimID when it is not
+// empty.
+func ruleLoadClaims(ctx context.Context, env Env, claimID string) ([]ruleClaim, error) {
+	q, args := fmt.Sprintf(ruleLatestClaimsSQL, ""), []any(nil)
+	if claimID != "" {
+		q, args = fmt.Sprintf(ruleLatestClaimsSQL, "WHERE claim_id = ?"), []any{claimID}
+	}
+	rows, err := env.DB.Conn().Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: read claims: %w", err)
+	}
+	defer rows.Close()
+	var out []ruleClaim
+	for rows.Next() {
+		var (
+			c            ruleClaim
+			round        uint16
+			via          uint8
+			codes, nos   []string
+			amounts      []int64
+			usage, asked int64
+		)
+		if err := rows.Scan(&c.ClaimID, &c.ApplicantUSCC, &round, &c.SubmittedOn, &c.City, &via, &c.Contracts,
+			&codes, &nos, &amounts, &usage, &asked, &c.Ref.Source, &c.Ref.ID, &c.Ref.EventTime); err != nil {
+			return nil, fmt.Errorf("detectors: read claims: %w", err)
+		}
+		c.Round, c.ViaPlatform = int(round), via == 1
+		c.SubmittedOn = ruleDate(c.SubmittedOn)
+		c.UsageAmount, c.Requested = voucherwatch.Money(usage), voucherwatch.Money(asked)
+		for i := range nos {
+			c.Invoices = append(c.Invoices, voucherwatch.ClaimInvoice{InvoiceCode: codes[i], InvoiceNo: nos[i], Amount: voucherwatch.Money(amounts[i])})
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: read claims: %w", err)
+	}
+	return out, nil
+}
+
+// ruleSettlementColumns are what the rules read of a settlement, amounts in fen.
+const ruleSettlementColumns = `settlement_id, contract_no, supplier_uscc, buyer_uscc, invoice_code, invoice_no,
+	invoice_date, toInt64(amount * 100), toInt64(tax * 100), payment_ref, paid_on, period_start, period_end,
+	item_service_type, item_chip_model, item_unit, item_quantity, arrayMap(x -> toInt64(x * 100), item_amount),
+	source, id, event_time`
+
+func ruleScanSettlement(rows interface{ Scan(...any) error }) (*ruleSettlement, error) {
+	var (
+		s              ruleSettlement
+		amount, tax    int64
+		types, chips   []string
+		units          []string
+		qty            []float64
+		amounts        []int64
+		paid, from, to time.Time
+	)
+	if err := rows.Scan(&s.SettlementID, &s.ContractNo, &s.SupplierUSCC, &s.BuyerUSCC, &s.InvoiceCode, &s.InvoiceNo,
+		&s.InvoiceDate, &amount, &tax, &s.PaymentRef, &paid, &from, &to,
+		&types, &chips, &units, &qty, &amounts, &s.Ref.Source, &s.Ref.ID, &s.Ref.EventTime); err != nil {
+		return nil, err
+	}
+	s.Amount, s.Tax = voucherwatch.Money(amount), voucherwatch.Money(tax)
+	s.InvoiceDate, s.PaidOn = ruleDate(s.InvoiceDate), ruleDate(paid)
+	s.PeriodStart, s.PeriodEnd = ruleDate(from), ruleDate(to)
+	for i := range types {
+		s.Items = append(s.Items, voucherwatch.Item{ServiceType: types[i], ChipModel: chips[i], Unit: units[i],
+			Quantity: qty[i], Amount: voucherwatch.Money(amounts[i])})
+	}
+	return &s, nil
+}
+
+// ruleLoadClaimFacts reads the claims (all, or the one claimID), the latest settlement of every
+// invoice number they cite (under any code, so that a number cited under the wrong code can be
+// pointed out), and the registry.
+func ruleLoadClaimFacts(ctx context.Context, env Env, claimID string) (*ruleClaimFacts, error) {
+	f := &ruleClaimFacts{settlements: map[ruleInvoiceKey]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	var err error
+	if f.claims, err = ruleLoadClaims(ctx, env, claimID); err != nil {
+		return nil, err
+	}
+	if len(f.claims) == 0 {
+		return f, nil
+	}
+	if f.registry, err = ruleLoadRegistry(ctx, env); err != nil {
+		return nil, err
+	}
+	cited := `SELECT invoice_no FROM claims ARRAY JOIN invoice_no`
+	var args []any
+	if claimID != "" {
+		cited += ` WHERE claim_id = ?`
+		args = append(args, claimID)
+	}
+	// One invoice is one settlement; a settlement re-sent under a new id replaces the earlier.
+	rows, err := env.DB.Conn().Query(ctx, `SELECT `+ruleSettlementColumns+`
+FROM settlements
+WHERE invoice_no IN (`+cited+`)
+ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+LIMIT 1 BY invoice_code, invoice_no`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: read claimed settlements: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, err := ruleScanSettlement(rows)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: read claimed settlements: %w", err)
+		}
+		f.settlements[ruleInvoiceKey{s.InvoiceCode, s.InvoiceNo}] = s
+		f.byNumber[s.InvoiceNo] = append(f.byNumber[s.InvoiceNo], s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: read claimed settlements: %w", err)
+	}
+	return f, nil
+}
+
+// ruleDate turns a ClickHouse Date into a date in CST; the zero date 1970-01-01, which the
+// store writes for a missing date, becomes the zero time.
+func ruleDate(t time.Time) time.Time {
+	if t.IsZero() || t.Year() <= 1970 {
+		return time.Time{}
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, voucherwatch.CST)
+}
+
+// ruleDay formats a date for evidence and reasons; "" for the zero time.
+func ruleDay(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// ruleDaysBetween counts calendar days from a to b (b − a).
+func ruleDaysBetween(a, b time.Time) int {
+	a = time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, time.UTC)
+	b = time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
+	return int(b.Sub(a).Hours() / 24)
+}
+
+// ruleEntityName is an enterprise's registered name, or its USCC when the registry lacks it.
+func ruleEntityName(reg map[string]ruleEntity, uscc string) string {
+	if e, ok := reg[uscc]; ok && e.Name != "" {
+		return e.Name
+	}
+	return uscc
+}
+
+// ruleSortedKeys returns a set's members in order, for deterministic evidence.
+func ruleSortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ruleJoinZh joins Chinese list items with the enumeration comma.
+func ruleJoinZh(items []string) string { return strings.Join(items, "、") }
+
+// ruleAlerts builds the alerts of findings; a finding about a supplier alone (no applicant) takes
+// the supplier's 市州, so that the city bureau that supervises it sees it.
+func ruleAlerts(fs []finding, cities map[string]string, at time.Time) []voucherwatch.Alert {
+	out := make([]voucherwatch.Alert, 0, len(fs))
+	for _, f := range fs {
+		a := f.alert(cities, at)
+		a.Score = math.Round(a.Score*100) / 100
+		if f.Subjects.ApplicantUSCC == "" {
+			a.City = cities[f.Subjects.SupplierUSCC]
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// ruleClaimSubjects are the subjects of a finding about a whole claim: the applicant and the claim,
+// and the supplier and contract when all the applicant's settled invoices the claim cites come
+// from one contract (or the claim cites one contract).
+func ruleClaimSubjects(a Assessment, c ruleClaim) voucherwatch.Subjects {
+	s := voucherwatch.Subjects{ApplicantUSCC: c.ApplicantUSCC, ClaimID: c.ClaimID}
+	type deal struct{ supplier, contract string }
+	deals := map[deal]bool{}
+	for _, ia := range a.Invoices {
+		if ia.Settled && ia.BuyerIsApplicant {
+			deals[deal{ia.SupplierUSCC, ia.ContractNo}] = true
+		}
+	}
+	switch {
+	case len(deals) == 1:
+		for d := range deals {
+			s.SupplierUSCC, s.ContractNo = d.supplier, d.contract
+		}
+	case len(deals) == 0 && len(c.Contracts) == 1:
+		s.ContractNo = c.Contracts[0]
+	}
+	return s
+}
+
+// ruleInvoiceSubjects are the subjects of a finding about one invoice a claim cites; the supplier
+// and contract are the settlement's, when there is one.
+func ruleInvoiceSubjects(c ruleClaim, ia InvoiceAssessment) voucherwatch.Subjects {
+	return voucherwatch.Subjects{ApplicantUSCC: c.ApplicantUSCC, SupplierUSCC: ia.SupplierUSCC, ClaimID: c.ClaimID,
+		ContractNo: ia.ContractNo, InvoiceCode: ia.InvoiceCode, InvoiceNo: ia.InvoiceNo}
+}
+
+// ruleInvoiceEvidence is what evidence shows of an assessed invoice, money in yuan.
+func ruleInvoiceEvidence(ia InvoiceAssessment) map[string]any {
+	ev := map[string]any{
+		"invoice_code": ia.InvoiceCode, "invoice_no": ia.InvoiceNo, "claimed": yuan(ia.ClaimedFen),
+		"settled": ia.Settled, "eligible": yuan(ia.EligibleFen),
+	}
+	if ia.Settled {
+		ev["settled_amount"] = yuan(ia.SettledFen)
+		ev["settlement_id"] = ia.SettlementID
+		ev["contract_no"] = ia.ContractNo
+		ev["supplier_uscc"] = ia.SupplierUSCC
+		ev["buyer_uscc"] = ia.BuyerUSCC
+		ev["subsidisable"] = yuan(ia.SubsidisableFen)
+		if ia.PeriodDays > 0 {
+			ev["period"] = ia.PeriodStart + " ~ " + ia.PeriodEnd
+			ev["period_days"] = ia.PeriodDays
+			ev["days_in_window"] = ia.DaysInWindow
+			ev["in_window"] = yuan(ia.InWindowFen)
+		}
+	}
+	if len(ia.Reasons) > 0 {
+		ev["reasons"] = ia.Reasons
+	}
+	return ev
+}
+
+// ruleClaimEvidence starts the evidence of a finding about a claim.
+func ruleClaimEvidence(c ruleClaim) map[string]any {
+	return map[string]any{
+		"claim": c.Ref, "claim_id": c.ClaimID, "round": c.Round, "submitted_on": ruleDay(c.SubmittedOn),
+		"requested": yuan(c.Requested), "usage_amount": yuan(c.UsageAmount),
+	}
+}
+
+// ruleWan formats an amount in 万元 as the policy text writes its thresholds ("5万元",
+// "1000万元"), in yuan when it is not a whole number of 万元.
+func ruleWan(m voucherwatch.Money) string {
+	if m%1_000_000 == 0 {
+		return strconv.FormatInt(int64(m/1_000_000), 10) + "万元"
+	}
+	return yuan(m) + "元"
+}
+
+// ruleDealKey names a contract from the buyer's side: contract numbers are unique per supplier
+// only, and a claim cites numbers without the supplier.
+type ruleDealKey struct{ Buyer, ContractNo string }
+
+// ruleClaimsCiting maps each (applicant, contract number) to the claims, latest versions, that
+// cite the contract or an invoice settling it, in claim_id order.
+func ruleClaimsCiting(ctx context.Context, env Env) (map[ruleDealKey][]string, error) {
+	rows, err := env.DB.Conn().Query(ctx, `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
+FROM (
+	SELECT claim_id, applicant_uscc, arrayJoin(contract_no) AS contract
+	FROM (`+fmt.Sprintf(ruleLatestClaimsSQL, "")+`)
+	UNION ALL
+	SELECT claim_id, applicant_uscc, contract
+	FROM (
+		SELECT claim_id, applicant_uscc, invoice_code, invoice_no
+		FROM (`+fmt.Sprintf(ruleLatestClaimsSQL, "")+`)
+		ARRAY JOIN invoice_code, invoice_no
+	) ALL INNER JOIN (
+		SELECT invoice_code, invoice_no, buyer_uscc AS applicant_uscc, contract_no AS contract
+		FROM settlements
+		LIMIT 1 BY invoice_code, invoice_no, buyer_uscc, contract_no
+	) USING invoice_code, invoice_no, applicant_uscc
+)
+GROUP BY applicant_uscc, contract`)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: claims citing contracts: %w", err)
+	}
+	defer rows.Close()
+	out := map[ruleDealKey][]string{}
+	for rows.Next() {
+		var (
+			k   ruleDealKey
+			ids []string
+		)
+		if err := rows.Scan(&k.Buyer, &k.ContractNo, &ids); err != nil {
+			return nil, fmt.Errorf("detectors: claims citing contracts: %w", err)
+		}
+		sort.Strings(ids)
+		out[k] = ids
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: claims citing contracts: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,117 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// LateFiling checks 四.3 (P3): a buyer that did not buy through the scheduling platform files a
+// usage record (备案, 附件2) within 30 days of signing the contract. Filing on the 30th day after
+// signing is in time, on the 31st it is late. A contract with no filing is reported once 30 days
+// have passed at the evaluation time, not before: until then it may still be filed in time.
+// Each contract is judged by its latest version, so a contract sent unfiled at signing and again
+// with its filing is judged by the filing.
+//
+// One alert per contract (its subjects: buyer, supplier, contract), medium: the rule says "原则上"
+// (in principle), and the reviewer weighs it. The claims that cite the contract are in the
+// evidence.
+type LateFiling struct{ env Env }
+
+var _ voucherwatch.Detector = (*LateFiling)(nil)
+
+// NewLateFiling builds the late_filing rule.
+func NewLateFiling(env Env) *LateFiling { return &LateFiling{env: env} }
+
+// Name is "late_filing".
+func (d *LateFiling) Name() string { return "late_filing" }
+
+// Run checks every contract not bought through the platform, as of at.
+func (d *LateFiling) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
+	cities, err := Cities(ctx, d.env.DB)
+	if err != nil {
+		return nil, err
+	}
+	limit := d.env.Policy.FilingDays
+	today := ruleDate(at.In(voucherwatch.CST))
+	rows, err := d.env.DB.Conn().Query(ctx, `SELECT contract_no, supplier_uscc, buyer_uscc, signed_on, filed_on,
+	toInt64(amount * 100), source, id, event_time
+FROM contracts_latest
+WHERE via_platform = 0
+	AND (isNull(filed_on) OR dateDiff('day', signed_on, assumeNotNull(filed_on)) > ?)`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: late_filing: %w", err)
+	}
+	type contract struct {
+		no, supplier, buyer string
+		signed              time.Time
+		filed               *time.Time
+		amount              int64
+		ref                 ruleRef
+	}
+	var late []contract
+	for rows.Next() {
+		var c contract
+		if err := rows.Scan(&c.no, &c.supplier, &c.buyer, &c.signed, &c.filed, &c.amount, &c.ref.Source, &c.ref.ID, &c.ref.EventTime); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("detectors: late_filing: %w", err)
+		}
+		c.signed = ruleDate(c.signed)
+		if c.filed == nil && ruleDaysBetween(c.signed, today) <= limit {
+			continue // not due yet
+		}
+		late = append(late, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: late_filing: %w", err)
+	}
+	if len(late) == 0 {
+		return nil, nil
+	}
+	citing, err := ruleClaimsCiting(ctx, d.env)
+	if err != nil {
+		return nil, err
+	}
+	var fs []finding
+	for _, c := range late {
+		due := c.signed.AddDate(0, 0, limit)
+		ev := map[string]any{
+			"contract": c.ref, "contract_no": c.no, "via_platform": false, "amount": yuan(voucherwatch.Money(c.amount)),
+			"signed_on": ruleDay(c.signed), "filing_due": ruleDay(due), "filing_days": limit,
+		}
+		if claims := citing[ruleDealKey{c.buyer, c.no}]; len(claims) > 0 {
+			ev["claims"] = claims
+		}
+		fd := finding{
+			Detector: d.Name(), Severity: voucherwatch.SeverityMedium,
+			Subjects:     voucherwatch.Subjects{ApplicantUSCC: c.buyer, SupplierUSCC: c.supplier, ContractNo: c.no},
+			PolicyClause: clauseFiling,
+		}
+		if c.filed == nil {
+			overdue := ruleDaysBetween(due, today)
+			ev["filed_on"] = nil
+			ev["days_overdue"] = overdue
+			ev["as_of"] = ruleDay(today)
+			fd.Kind, fd.Score = "never_filed", min(0.9, 0.6+float64(overdue)/300)
+			fd.Title = "未通过调度平台购买算力，签订合同后逾期未备案（《实施细则》四.3 / P3）"
+			fd.Reason = fmt.Sprintf("合同 %s 于 %s 签订，未通过调度平台购买，截至 %s 仍未提交算力使用备案表（附件2），已超过签订后 %d 天的备案期限（%s）%d 天（《实施细则》四.3 / P3）。",
+				c.no, ruleDay(c.signed), ruleDay(today), limit, ruleDay(due), overdue)
+		} else {
+			filed := ruleDate(*c.filed)
+			after := ruleDaysBetween(c.signed, filed)
+			ev["filed_on"] = ruleDay(filed)
+			ev["days_after_signing"] = after
+			ev["days_late"] = after - limit
+			fd.Kind, fd.Score = "filed_late", min(0.9, 0.5+float64(after-limit)/100)
+			fd.Title = fmt.Sprintf("未通过调度平台购买算力，备案晚于合同签订后%d天（《实施细则》四.3 / P3）", limit)
+			fd.Reason = fmt.Sprintf("合同 %s 于 %s 签订，未通过调度平台购买，备案日期为 %s，即签订后第 %d 天，超过 %d 天的备案期限 %d 天（《实施细则》四.3 / P3：原则上应在合同签订日后30天内提交）。",
+				c.no, ruleDay(c.signed), ruleDay(filed), after, limit, after-limit)
+		}
+		fd.Evidence = ev
+		fs = append(fs, fd)
+	}
+	return ruleAlerts(fs, cities, at), nil
+}

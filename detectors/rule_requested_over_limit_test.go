@@ -1,0 +1,93 @@
+package detectors
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+func TestRequestedOverLimit(t *testing.T) {
+	f := newFxDB(t)
+	sup, unreg := fxUSCC("S", 1), fxUSCC("S", 2)
+	f.add(fxRec(fxSupplier(sup, true)), fxRec(fxSupplier(unreg, false)))
+	type inv struct {
+		supplier         string
+		from, to, amount string
+		claimed          string // "" claims the settled amount
+	}
+	nov := func(amount string) inv { return inv{from: "2025-11-01", to: "2025-11-30", amount: amount} }
+	cases := []struct {
+		name      string
+		claims    [][]inv // one applicant's claims, each its invoices
+		requested []string
+		want      []string
+	}{
+		{name: "exactly30Percent", claims: [][]inv{{nov("123456.79")}}, requested: []string{"37037.03"}},
+		{name: "oneFenOver30Percent", claims: [][]inv{{nov("123456.79")}}, requested: []string{"37037.04"}, want: []string{"over_30_percent/high"}},
+		{name: "over10mCap", claims: [][]inv{{nov("40000000.00")}}, requested: []string{"10500000.00"}, want: []string{"over_10m_cap/high"}},
+		{name: "exactly10mCap", claims: [][]inv{{nov("40000000.00")}}, requested: []string{"10000000.00"}},
+		{name: "serviceCrossesWindowStartClaimedInFull", claims: [][]inv{{{from: "2025-10-01", to: "2025-10-31", amount: "31000.00"}, nov("100000.00")}},
+			requested: []string{"39300.00"}, want: []string{"over_eligible_limit/low"}},
+		{name: "serviceCrossesWindowStartProrated", claims: [][]inv{{{from: "2025-10-01", to: "2025-10-31", amount: "31000.00", claimed: "5000.00"}, nov("100000.00")}},
+			requested: []string{"31500.00"}},
+		{name: "unregisteredSuppliersInvoice", claims: [][]inv{{nov("100000.00"), {supplier: unreg, from: "2025-11-01", to: "2025-11-30", amount: "50000.00"}}},
+			requested: []string{"45000.00"}, want: []string{"over_eligible_limit/low"}},
+		{name: "roundTotalOverCap", claims: [][]inv{{nov("25000000.00")}, {{from: "2025-12-01", to: "2025-12-31", amount: "25000000.00"}}},
+			requested: []string{"6000000.00", "6000000.00"}, want: []string{"round_total_over_10m_cap/medium"}},
+	}
+	for i, c := range cases {
+		b := fxUSCC("B", i)
+		f.add(fxRec(fxBuyer(b)))
+		for j, invs := range c.claims {
+			cl := fxClaim(fmt.Sprintf("SB-RL-%s-%d", c.name, j), b, c.requested[j])
+			cl.SubmittedOn = fxDate("2026-10-20").AddDate(0, 0, j)
+			for n, v := range invs {
+				s := sup
+				if v.supplier != "" {
+					s = v.supplier
+				}
+				k := fxContract(fmt.Sprintf("HT-RL-%s-%d-%d", c.name, j, n), s, b, v.from, v.to, fxCompute(v.amount))
+				st := fxInvoice(k, "", fmt.Sprintf("2643200%04d%04d%05d", i, j, n), v.from, v.to, fxCompute(v.amount))
+				amount := st.Amount
+				if v.claimed != "" {
+					amount = fxYuan(v.claimed)
+				}
+				cl.Invoices = append(cl.Invoices, voucherwatch.ClaimInvoice{InvoiceNo: st.InvoiceNo, Amount: amount})
+				cl.UsageAmount += amount
+				cl.Contracts = append(cl.Contracts, k.ContractNo)
+				f.add(fxRec(k), fxRec(st))
+			}
+			f.add(fxRec(cl))
+		}
+	}
+	alerts := f.run(NewRequestedOverLimit(f.env()))
+	for i, c := range cases {
+		for _, a := range fxWant(t, c.name, alerts, fxUSCC("B", i), c.want...) {
+			if a.Subjects.ClaimID != fmt.Sprintf("SB-RL-%s-%d", c.name, len(c.claims)-1) || a.PolicyClause != "三 / C2" {
+				t.Errorf("%s: got subjects %+v clause %q", c.name, a.Subjects, a.PolicyClause)
+			}
+		}
+	}
+	over := fxAlertsOn(alerts, fxUSCC("B", 1))
+	if len(over) == 1 {
+		ev := over[0].Evidence
+		for k, want := range map[string]string{"eligible": "123456.79", "max_subsidy": "37037.03", "over_by": "0.01"} {
+			if ev[k] != want {
+				t.Errorf("oneFenOver30Percent: got %s %v, want %s", k, ev[k], want)
+			}
+		}
+		if s := over[0].Subjects; s.SupplierUSCC != sup || s.ContractNo != "HT-RL-oneFenOver30Percent-0-0" {
+			t.Errorf("oneFenOver30Percent: got subjects %+v", s)
+		}
+	}
+	if crossed := fxAlertsOn(alerts, fxUSCC("B", 4)); len(crossed) == 1 {
+		// 31,000.00 for 31 days, 5 of them in the window: 5,000.00; and 100,000.00 in full.
+		if got, want := crossed[0].Evidence["eligible"], "105000.00"; got != want {
+			t.Errorf("serviceCrossesWindowStartClaimedInFull: got eligible %v, want %s", got, want)
+		}
+		if got, want := crossed[0].Evidence["over_by"], "7800.00"; got != want {
+			t.Errorf("serviceCrossesWindowStartClaimedInFull: got over_by %v, want %s", got, want)
+		}
+	}
+}
