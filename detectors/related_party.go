@@ -1,0 +1,712 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/store"
+)
+
+// RelatedParty finds buyers and suppliers that trade with each other although they are related
+// (二 / D4): by investment either way, by a common controller, by integrated ownership through
+// chains of holdings, or by sharing officers, bank accounts, contacts or addresses.
+//
+// It raises one alert per trading pair, whatever the number of ties: the pair is what a
+// reviewer judges and what the policy forbids. The alert's kind is its strongest tie, its
+// severity the highest of them, and its evidence lists every tie with the graph of the
+// enterprises, people and holdings involved.
+type RelatedParty struct {
+	env Env
+}
+
+// NewRelatedParty builds the related_party detector.
+func NewRelatedParty(env Env) *RelatedParty { return &RelatedParty{env: env} }
+
+var _ voucherwatch.Detector = (*RelatedParty)(nil)
+
+// Name is "related_party".
+func (d *RelatedParty) Name() string { return voucherwatch.DetectorRelatedParty }
+
+// Kinds of related_party alerts, strongest first: a pair's alert takes the first kind among
+// its ties of the highest severity.
+const (
+	KindDirectStake         = "direct_stake"         // one holds shares of the other, any size
+	KindCommonController    = "common_controller"    // one ultimate controller over both (or one controls the other)
+	KindSharedOfficer       = "shared_officer"       // one person an officer on both sides
+	KindSharedBankAccount   = "shared_bank_account"  // one account registered by both
+	KindIntegratedOwnership = "integrated_ownership" // direct and indirect holdings above the policy's threshold
+	KindSharedContact       = "shared_contact"       // one contact phone, e-mail or contact person
+	KindSharedAddress       = "shared_address"       // one address: a hint, not proof
+)
+
+var relatedKindOrder = []string{KindDirectStake, KindCommonController, KindSharedOfficer,
+	KindSharedBankAccount, KindIntegratedOwnership, KindSharedContact, KindSharedAddress}
+
+var relatedKindZh = map[string]string{
+	KindDirectStake:         "直接持股",
+	KindCommonController:    "同一实际控制人",
+	KindSharedOfficer:       "董监高或法定代表人为同一人",
+	KindSharedBankAccount:   "共用银行账户",
+	KindIntegratedOwnership: "间接持股（综合持股比例超过阈值）",
+	KindSharedContact:       "共用联系方式",
+	KindSharedAddress:       "地址相同",
+}
+
+const relatedClause = "二 / D4"
+
+// Run evaluates the detector over the latest registry version of every enterprise and every
+// buyer–supplier pair that trades (contracts, settlements, claims). at only stamps the
+// alerts: a tie counts as the registry stands now, whenever the trade was.
+func (d *RelatedParty) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
+	ents, err := relatedLoadRegistry(ctx, d.env.DB)
+	if err != nil {
+		return nil, err
+	}
+	pairs, err := relatedLoadPairs(ctx, d.env.DB)
+	if err != nil {
+		return nil, err
+	}
+	cities := make(map[string]string, len(ents))
+	for i := range ents {
+		cities[ents[i].USCC] = ents[i].City
+	}
+	fs := detectRelated(ents, pairs, d.env.Policy.RelatedParty)
+	alerts := make([]voucherwatch.Alert, len(fs))
+	for i, f := range fs {
+		alerts[i] = f.alert(cities, at)
+	}
+	return alerts, nil
+}
+
+// tradingPair is a buyer and a supplier that trade, with the contracts and claims between them.
+type tradingPair struct {
+	Buyer, Supplier string
+	Contracts       []string
+	Claims          []string
+}
+
+// detectRelated is the detector without its database: the graph of ents, and the ties of every
+// pair.
+func detectRelated(ents []voucherwatch.Entity, pairs []tradingPair, r rules.RelatedPartyRules) []finding {
+	g := buildEntityGraph(ents, relatedControlPct(r))
+	var out []finding
+	for i := range pairs {
+		if f, ok := g.relatedFinding(&pairs[i], r); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func relatedControlPct(r rules.RelatedPartyRules) float64 {
+	if r.ControlThreshold <= 0 {
+		return 50
+	}
+	return r.ControlThreshold * 100
+}
+
+// relatedTie is one way a buyer and a supplier are related.
+type relatedTie struct {
+	Kind     string                `json:"kind"`
+	Severity voucherwatch.Severity `json:"severity"`
+	Score    float64               `json:"score"`
+	Summary  string                `json:"summary"`
+	Facts    map[string]any        `json:"facts,omitempty"`
+}
+
+// graphNode and graphEdge are the evidence graph, ready to be drawn.
+type graphNode struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"` // enterprise | person
+	Name     string `json:"name"`
+	USCC     string `json:"uscc,omitempty"`
+	MaskedID string `json:"masked_id,omitempty"` // people: the masked identity number, never the number
+	Side     string `json:"side,omitempty"`      // buyer | supplier
+	// NotInRegistry marks an enterprise that other records name but that has no registry
+	// record of its own.
+	NotInRegistry bool `json:"not_in_registry,omitempty"`
+}
+
+type graphEdge struct {
+	From  string  `json:"from"`
+	To    string  `json:"to"`
+	Kind  string  `json:"kind"` // holds | officer | legal_rep | contact | bank_account | address
+	Pct   float64 `json:"pct,omitempty"`
+	Role  string  `json:"role,omitempty"`
+	Value string  `json:"value,omitempty"`
+}
+
+type evidenceGraph struct {
+	Nodes []graphNode `json:"nodes"`
+	Edges []graphEdge `json:"edges"`
+	seen  map[string]bool
+}
+
+func (g *entityGraph) nodeID(x nodeRef) string {
+	if x.isPerson() {
+		p := g.people[x.person()]
+		if p.key != "" {
+			return "person:" + p.key[:min(16, len(p.key))]
+		}
+		return "person#" + strconv.Itoa(int(x.person()))
+	}
+	if u := g.ents[x].uscc; u != "" {
+		return u
+	}
+	return "enterprise#" + strconv.Itoa(int(x))
+}
+
+func (g *entityGraph) label(x nodeRef) string {
+	if x.isPerson() {
+		p := g.people[x.person()]
+		if p.masked != "" {
+			return p.name + "（" + p.masked + "）"
+		}
+		return p.name
+	}
+	e := g.ents[x]
+	if e.name != "" {
+		return e.name
+	}
+	return e.uscc
+}
+
+func (ev *evidenceGraph) node(g *entityGraph, x nodeRef, side string) string {
+	id := g.nodeID(x)
+	if ev.seen == nil {
+		ev.seen = map[string]bool{}
+	}
+	if ev.seen["n"+id] {
+		return id
+	}
+	ev.seen["n"+id] = true
+	n := graphNode{ID: id, Side: side}
+	if x.isPerson() {
+		p := g.people[x.person()]
+		n.Kind, n.Name, n.MaskedID = "person", p.name, p.masked
+	} else {
+		e := g.ents[x]
+		n.Kind, n.Name, n.USCC, n.NotInRegistry = "enterprise", e.name, e.uscc, !e.inRegistry
+	}
+	ev.Nodes = append(ev.Nodes, n)
+	return id
+}
+
+func (ev *evidenceGraph) edge(e graphEdge) {
+	if ev.seen == nil {
+		ev.seen = map[string]bool{}
+	}
+	k := "e" + e.From + "\x1f" + e.To + "\x1f" + e.Kind + "\x1f" + e.Role + "\x1f" + e.Value
+	if ev.seen[k] {
+		return
+	}
+	ev.seen[k] = true
+	ev.Edges = append(ev.Edges, e)
+}
+
+// holds adds the holding holder → held to the evidence and returns its phrase.
+func (ev *evidenceGraph) holds(g *entityGraph, holder nodeRef, held int32, pct float64) string {
+	ev.edge(graphEdge{From: ev.node(g, holder, ""), To: ev.node(g, nodeRef(held), ""), Kind: "holds", Pct: relatedRound2(pct)})
+	return g.label(holder) + "持有" + g.label(nodeRef(held)) + " " + relatedPct(pct)
+}
+
+// relatedFinding checks one pair and, when it is related, returns the finding.
+func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) (finding, bool) {
+	b, okb := g.byUSCC[p.Buyer]
+	s, oks := g.byUSCC[p.Supplier]
+	if !okb || !oks || b == s {
+		return finding{}, false
+	}
+	var scratch evidenceGraph // stays on the stack for the many pairs without a tie
+	ties := g.pairTies(b, s, r, &scratch)
+	if len(ties) == 0 {
+		return finding{}, false
+	}
+	ev := new(evidenceGraph)
+	*ev = scratch
+	sort.SliceStable(ties, func(i, j int) bool {
+		if ri, rj := relatedSeverityRank(ties[i].Severity), relatedSeverityRank(ties[j].Severity); ri != rj {
+			return ri > rj
+		}
+		return relatedKindRank(ties[i].Kind) < relatedKindRank(ties[j].Kind)
+	})
+	top := ties[0]
+	score := top.Score
+	for _, t := range ties[1:] {
+		score += 0.02 * t.Score
+	}
+	score = math.Min(0.99, score)
+	summaries := make([]string, len(ties))
+	for i, t := range ties {
+		summaries[i] = t.Summary
+	}
+	summary := strings.Join(summaries, "；")
+	buyer, supplier := g.ents[b], g.ents[s]
+	reason := fmt.Sprintf("需求方%s（%s）与其供应商%s（%s）存在关联关系：%s。《湖南省算力券补贴政策实施细则》二 / D4 要求供需双方不存在直接投资、隶属、共建、产权纽带等关联关系。",
+		buyer.name, buyer.uscc, supplier.name, supplier.uscc, summary)
+	if top.Severity == voucherwatch.SeverityLow {
+		reason += "该线索本身不足以认定关联，需核实。"
+	}
+	lbs, lsb := g.integrated(b, s), g.integrated(s, b)
+	evidence := map[string]any{
+		"buyer":    map[string]string{"uscc": buyer.uscc, "name": buyer.name},
+		"supplier": map[string]string{"uscc": supplier.uscc, "name": supplier.name},
+		"ties":     ties,
+		"graph":    ev,
+		"summary":  summary,
+		"integrated_ownership": map[string]float64{
+			"buyer_in_supplier": relatedRound4(lbs), "supplier_in_buyer": relatedRound4(lsb),
+		},
+		"controllers": map[string]string{"buyer": g.nodeID(g.ult[b]), "supplier": g.nodeID(g.ult[s])},
+		"contracts":   p.Contracts,
+		"claims":      p.Claims,
+	}
+	return finding{
+		Detector:     voucherwatch.DetectorRelatedParty,
+		Kind:         top.Kind,
+		Severity:     top.Severity,
+		Score:        relatedRound4(score),
+		Subjects:     voucherwatch.Subjects{ApplicantUSCC: buyer.uscc, SupplierUSCC: supplier.uscc},
+		PolicyClause: relatedClause,
+		Title:        "供需双方存在关联关系：" + relatedKindZh[top.Kind] + "（《实施细则》二 / D4）",
+		Reason:       reason,
+		Evidence:     evidence,
+	}, true
+}
+
+func relatedSeverityRank(s voucherwatch.Severity) int {
+	switch s {
+	case voucherwatch.SeverityHigh:
+		return 3
+	case voucherwatch.SeverityMedium:
+		return 2
+	case voucherwatch.SeverityLow:
+		return 1
+	}
+	return 0
+}
+
+func relatedKindRank(k string) int {
+	for i, x := range relatedKindOrder {
+		if x == k {
+			return i
+		}
+	}
+	return len(relatedKindOrder)
+}
+
+// pairTies returns every tie between buyer b and supplier s, adding what each rests on to ev.
+func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *evidenceGraph) []relatedTie {
+	var ties []relatedTie
+	side := func(x int32) string {
+		switch x {
+		case b:
+			return "buyer"
+		case s:
+			return "supplier"
+		}
+		return ""
+	}
+	// Lazily: most pairs have no tie, and their check must stay cheap.
+	mark := func() {
+		if len(ev.Nodes) == 0 {
+			ev.node(g, nodeRef(b), side(b))
+			ev.node(g, nodeRef(s), side(s))
+		}
+	}
+
+	// Direct investment either way, any size.
+	if pbs, psb := g.directStake(b, s), g.directStake(s, b); pbs > 0 || psb > 0 {
+		mark()
+		var parts []string
+		facts := map[string]any{}
+		if pbs > 0 {
+			parts = append(parts, ev.holds(g, nodeRef(b), s, pbs))
+			facts["buyer_in_supplier_pct"] = relatedRound2(pbs)
+		}
+		if psb > 0 {
+			parts = append(parts, ev.holds(g, nodeRef(s), b, psb))
+			facts["supplier_in_buyer_pct"] = relatedRound2(psb)
+		}
+		text := strings.Join(parts, "，")
+		if pbs > 0 && psb > 0 {
+			text += "（相互持股）"
+			facts["cross_holding"] = true
+		}
+		ties = append(ties, relatedTie{Kind: KindDirectStake, Severity: voucherwatch.SeverityHigh, Score: 0.95,
+			Summary: text + "：双方存在直接投资关系", Facts: facts})
+	}
+
+	// One ultimate controller over both; or one of them controls the other.
+	if u := g.ult[b]; u == g.ult[s] {
+		mark()
+		var sides []string
+		for _, y := range []int32{b, s} {
+			if nodeRef(y) == u {
+				continue
+			}
+			chain := g.controlChain(y, u)
+			var parts []string
+			// Top down: the controller's holdings first.
+			for k := len(chain) - 1; k >= 0; k-- {
+				c := chain[k]
+				parts = append(parts, ev.holds(g, c.holder, c.held, c.pct))
+			}
+			who := "需求方一侧："
+			if y == s {
+				who = "供应商一侧："
+			}
+			sides = append(sides, who+strings.Join(relatedUnique(parts), "，"))
+		}
+		ev.node(g, u, "")
+		var text string
+		switch u {
+		case nodeRef(b):
+			text = "需求方" + g.label(u) + "控制供应商"
+		case nodeRef(s):
+			text = "供应商" + g.label(u) + "控制需求方"
+		default:
+			text = "双方的实际控制人同为" + g.label(u)
+		}
+		ties = append(ties, relatedTie{Kind: KindCommonController, Severity: voucherwatch.SeverityHigh, Score: 0.95,
+			Summary: strings.Join(sides, "；") + "：" + text,
+			Facts:   map[string]any{"controller": g.nodeID(u), "controller_name": g.label(u)}})
+	}
+
+	// Integrated ownership through chains and cross-holdings.
+	threshold := r.IntegratedOwnershipThreshold
+	if threshold <= 0 {
+		threshold = 0.2
+	}
+	control := relatedControlPct(r) / 100
+	for _, dir := range [][2]int32{{b, s}, {s, b}} {
+		from, to := dir[0], dir[1]
+		// Only pairs with an indirect route can exceed what the direct stake says.
+		if len(g.holdings[from]) == 0 || !g.hasEnterpriseHolder(to) {
+			continue
+		}
+		v := g.integrated(from, to)
+		direct := 0.0
+		for _, h := range g.holders[to] {
+			if h.node == nodeRef(from) {
+				direct += g.share(h, to)
+			}
+		}
+		if v <= threshold || v-direct < 1e-6 {
+			continue
+		}
+		mark()
+		paths := g.stakePaths(from, to, 8, 0.001, 5)
+		var chains []string
+		var chainIDs [][]string
+		for _, p := range paths {
+			var parts []string
+			ids := make([]string, len(p.nodes))
+			for k := range p.nodes {
+				ids[k] = g.nodeID(nodeRef(p.nodes[k]))
+				if k+1 < len(p.nodes) {
+					parts = append(parts, ev.holds(g, nodeRef(p.nodes[k]), p.nodes[k+1], p.pcts[k]))
+				}
+			}
+			chains = append(chains, strings.Join(parts, "，")+"（该路径 "+relatedPct(p.product*100)+"）")
+			chainIDs = append(chainIDs, ids)
+		}
+		sev, score := voucherwatch.SeverityMedium, 0.6+0.3*math.Min(1, (v-threshold)/math.Max(1e-9, control-threshold))
+		if v > control {
+			sev, score = voucherwatch.SeverityHigh, 0.93
+		}
+		who := "需求方对供应商"
+		if from == s {
+			who = "供应商对需求方"
+		}
+		ties = append(ties, relatedTie{Kind: KindIntegratedOwnership, Severity: sev, Score: relatedRound4(score),
+			Summary: strings.Join(chains, "；") + "：" + who + "的综合（直接与间接）持股比例为 " + relatedPct(v*100) +
+				"，超过 " + relatedPct(threshold*100),
+			Facts: map[string]any{"holder": g.nodeID(nodeRef(from)), "held": g.nodeID(nodeRef(to)),
+				"integrated": relatedRound4(v), "direct": relatedRound4(direct), "threshold": threshold, "paths": chainIDs}})
+	}
+
+	// The same person (by identity key, never by name) on both sides.
+	people, rb, rs := g.sharedRoles(b, s)
+	for k, p := range people {
+		ob, hb, cb := relatedRoleSet(rb[k])
+		os, hs, cs := relatedRoleSet(rs[k])
+		var kind string
+		var sev voucherwatch.Severity
+		var score float64
+		switch {
+		case ob && os:
+			kind, sev, score = KindSharedOfficer, voucherwatch.SeverityHigh, 0.9
+		case (ob && hs) || (hb && os):
+			kind, sev, score = KindSharedOfficer, voucherwatch.SeverityMedium, 0.65
+		case (cb && (os || hs || cs)) || (cs && (ob || hb)):
+			kind, sev, score = KindSharedContact, voucherwatch.SeverityMedium, 0.6
+		default:
+			continue // a shareholder of both and nothing more is no tie, as a fund's minority stakes are not
+		}
+		mark()
+		pn := personNode(p)
+		ev.node(g, pn, "")
+		describe := func(x int32, rs []personRole) string {
+			var names []string
+			for _, pr := range rs {
+				edge := "officer"
+				switch pr.role {
+				case roleLegalRep:
+					edge = "legal_rep"
+				case roleHolder:
+					edge = "holds"
+				case roleContact:
+					edge = "contact"
+				}
+				ev.edge(graphEdge{From: g.nodeID(pn), To: g.nodeID(nodeRef(x)), Kind: edge, Role: graphRoleNames[pr.role], Pct: relatedRound2(pr.pct)})
+				name := graphRoleZh[pr.role]
+				if pr.role == roleHolder {
+					name += " " + relatedPct(pr.pct)
+				}
+				names = append(names, name)
+			}
+			return strings.Join(names, "、")
+		}
+		text := g.label(pn) + "任需求方" + g.label(nodeRef(b)) + describe(b, rb[k]) + "，又任供应商" + g.label(nodeRef(s)) + describe(s, rs[k])
+		ties = append(ties, relatedTie{Kind: kind, Severity: sev, Score: score, Summary: text + "（同一证件）",
+			Facts: map[string]any{"person": g.nodeID(pn), "name": g.people[p].name, "masked_id": g.people[p].masked,
+				"buyer_roles": relatedRoleList(rb[k]), "supplier_roles": relatedRoleList(rs[k])}})
+	}
+
+	// Shared accounts, contact phones and e-mails, addresses.
+	for _, a := range g.sharedAttrs(b, s) {
+		k, id := graphAttrOf(a)
+		v := g.attrVals[id]
+		mark()
+		switch k {
+		case graphAttrAccount:
+			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "bank_account", Value: v})
+			ties = append(ties, relatedTie{Kind: KindSharedBankAccount, Severity: voucherwatch.SeverityHigh, Score: 0.9,
+				Summary: "双方登记了同一银行账户 " + v, Facts: map[string]any{"account_no": v}})
+		case graphAttrPhone, graphAttrEmail:
+			what, fact := "联系电话", "phone"
+			if k == graphAttrEmail {
+				what, fact = "电子邮箱", "email"
+			}
+			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "contact", Role: fact, Value: v})
+			ties = append(ties, relatedTie{Kind: KindSharedContact, Severity: voucherwatch.SeverityMedium, Score: 0.6,
+				Summary: "双方登记的" + what + "相同：" + v, Facts: map[string]any{fact: v}})
+		case graphAttrAddress:
+			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "address", Value: v})
+			ties = append(ties, relatedTie{Kind: KindSharedAddress, Severity: voucherwatch.SeverityLow, Score: 0.3,
+				Summary: "双方登记的地址相同：" + v, Facts: map[string]any{"address": v}})
+		}
+	}
+	return ties
+}
+
+func (g *entityGraph) hasEnterpriseHolder(j int32) bool {
+	for _, h := range g.holders[j] {
+		if !h.node.isPerson() {
+			return true
+		}
+	}
+	return false
+}
+
+// relatedRoleSet says whether the roles include an officer's (legal rep, director, supervisor,
+// manager), a shareholding, and a contact's.
+func relatedRoleSet(rs []personRole) (officer, holder, contact bool) {
+	for _, r := range rs {
+		switch r.role {
+		case roleHolder:
+			holder = true
+		case roleContact:
+			contact = true
+		default:
+			officer = true
+		}
+	}
+	return
+}
+
+func relatedRoleList(rs []personRole) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = graphRoleNames[r.role]
+	}
+	return out
+}
+
+func relatedUnique(v []string) []string {
+	seen := map[string]bool{}
+	out := v[:0]
+	for _, s := range v {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// relatedPct writes a percentage as people write it: "60%", "2.5%", "27.03%".
+func relatedPct(pct float64) string {
+	return strconv.FormatFloat(relatedRound2(pct), 'f', -1, 64) + "%"
+}
+
+func relatedRound2(v float64) float64 { return math.Round(v*100) / 100 }
+func relatedRound4(v float64) float64 { return math.Round(v*10000) / 10000 }
+
+// relatedLoadRegistry reads the latest registry version of every enterprise, the parts the graph
+// needs.
+func relatedLoadRegistry(ctx context.Context, db *store.DB) ([]voucherwatch.Entity, error) {
+	rows, err := db.Conn().Query(ctx, `SELECT uscc, name, city, registered_address, office_address,
+	legal_rep_name, legal_rep_person_key, legal_rep_masked, legal_rep_phone, legal_rep_email,
+	contact_name, contact_person_key, contact_masked, contact_phone, contact_email,
+	holder_kind, holder_uscc, holder_person_key, holder_masked, holder_name, holder_pct,
+	officer_role, officer_person_key, officer_name, officer_masked, officer_phone, officer_email,
+	bank_account_no
+FROM registry_latest`)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: related_party: read registry: %w", err)
+	}
+	defer rows.Close()
+	var out []voucherwatch.Entity
+	for rows.Next() {
+		var (
+			e                                         voucherwatch.Entity
+			lrName, lrKey, lrMasked, lrPhone, lrEmail string
+			cName, cKey, cMasked, cPhone, cEmail      []string
+			hKind, hUSCC, hKey, hMasked, hName        []string
+			hPct                                      []float64
+			oRole, oKey, oName, oMasked, oPhone       []string
+			oEmail, accounts                          []string
+		)
+		if err := rows.Scan(&e.USCC, &e.Name, &e.City, &e.RegisteredAddress, &e.OfficeAddress,
+			&lrName, &lrKey, &lrMasked, &lrPhone, &lrEmail,
+			&cName, &cKey, &cMasked, &cPhone, &cEmail,
+			&hKind, &hUSCC, &hKey, &hMasked, &hName, &hPct,
+			&oRole, &oKey, &oName, &oMasked, &oPhone, &oEmail,
+			&accounts); err != nil {
+			return nil, fmt.Errorf("detectors: related_party: read registry: %w", err)
+		}
+		if lrName != "" || lrKey != "" {
+			e.LegalRep = &voucherwatch.Person{Name: lrName, Key: lrKey, Masked: lrMasked, Phone: lrPhone, Email: lrEmail}
+		}
+		for i := range cName {
+			e.Contacts = append(e.Contacts, voucherwatch.Person{Name: cName[i], Key: relatedStrAt(cKey, i), Masked: relatedStrAt(cMasked, i),
+				Phone: relatedStrAt(cPhone, i), Email: relatedStrAt(cEmail, i)})
+		}
+		for i := range hKind {
+			h := voucherwatch.Holder{Kind: hKind[i], USCC: relatedStrAt(hUSCC, i), Name: relatedStrAt(hName, i)}
+			if i < len(hPct) {
+				h.SharePct = hPct[i]
+			}
+			if h.Kind == "person" {
+				h.Person = &voucherwatch.Person{Name: h.Name, Key: relatedStrAt(hKey, i), Masked: relatedStrAt(hMasked, i)}
+			}
+			e.Shareholders = append(e.Shareholders, h)
+		}
+		for i := range oRole {
+			e.Officers = append(e.Officers, voucherwatch.Officer{Role: oRole[i], Person: voucherwatch.Person{
+				Name: relatedStrAt(oName, i), Key: relatedStrAt(oKey, i), Masked: relatedStrAt(oMasked, i), Phone: relatedStrAt(oPhone, i), Email: relatedStrAt(oEmail, i)}})
+		}
+		for _, a := range accounts {
+			e.BankAccounts = append(e.BankAccounts, voucherwatch.BankAccount{AccountNo: a})
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: related_party: read registry: %w", err)
+	}
+	return out, nil
+}
+
+// relatedStrAt returns v[i], or "" past its end (parallel arrays written by one writer agree in length,
+// but a reader need not crash on a row that does not).
+func relatedStrAt(v []string, i int) string {
+	if i < len(v) {
+		return v[i]
+	}
+	return ""
+}
+
+// relatedPairsSQL lists every buyer–supplier pair that trades: under a contract, a settlement,
+// or a contract a claim cites, with the contract numbers and the claims.
+const relatedPairsSQL = `SELECT buyer_uscc, supplier_uscc, groupUniqArray(contract_no) AS contracts
+FROM (
+	SELECT buyer_uscc, supplier_uscc, contract_no FROM contracts
+	UNION ALL
+	SELECT buyer_uscc, supplier_uscc, contract_no FROM settlements
+)
+WHERE buyer_uscc != supplier_uscc
+GROUP BY buyer_uscc, supplier_uscc`
+
+// relatedPairClaimsSQL joins each claim's contract numbers to the pair that signed them. A contract
+// number is unique per supplier only, so the claim's applicant is part of the key.
+const relatedPairClaimsSQL = `SELECT buyer_uscc, supplier_uscc, groupUniqArray(claim_id) AS claims
+FROM (
+	SELECT applicant_uscc AS buyer_uscc, claim_id, cno FROM claims ARRAY JOIN contract_no AS cno
+)
+ALL INNER JOIN (
+	SELECT DISTINCT buyer_uscc, supplier_uscc, contract_no AS cno FROM (
+		SELECT buyer_uscc, supplier_uscc, contract_no FROM contracts
+		UNION ALL
+		SELECT buyer_uscc, supplier_uscc, contract_no FROM settlements
+	)
+) USING (buyer_uscc, cno)
+GROUP BY buyer_uscc, supplier_uscc`
+
+func relatedLoadPairs(ctx context.Context, db *store.DB) ([]tradingPair, error) {
+	rows, err := db.Conn().Query(ctx, relatedPairsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: related_party: trading pairs: %w", err)
+	}
+	defer rows.Close()
+	var out []tradingPair
+	index := map[[2]string]int{}
+	for rows.Next() {
+		var p tradingPair
+		if err := rows.Scan(&p.Buyer, &p.Supplier, &p.Contracts); err != nil {
+			return nil, fmt.Errorf("detectors: related_party: trading pairs: %w", err)
+		}
+		sort.Strings(p.Contracts)
+		index[[2]string{p.Buyer, p.Supplier}] = len(out)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: related_party: trading pairs: %w", err)
+	}
+	rows.Close()
+
+	crows, err := db.Conn().Query(ctx, relatedPairClaimsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: related_party: claims of pairs: %w", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var buyer, supplier string
+		var claims []string
+		if err := crows.Scan(&buyer, &supplier, &claims); err != nil {
+			return nil, fmt.Errorf("detectors: related_party: claims of pairs: %w", err)
+		}
+		if i, ok := index[[2]string{buyer, supplier}]; ok {
+			sort.Strings(claims)
+			out[i].Claims = claims
+		}
+	}
+	if err := crows.Err(); err != nil {
+		return nil, fmt.Errorf("detectors: related_party: claims of pairs: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Buyer != out[j].Buyer {
+			return out[i].Buyer < out[j].Buyer
+		}
+		return out[i].Supplier < out[j].Supplier
+	})
+	return out, nil
+}

@@ -1,0 +1,777 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store"
+)
+
+// Resale finds applicants that pass subsidised compute on to others (转租转售, 五.1 / M1c): a
+// buyer that, while it buys a kind of compute, sells the same kind as a supplier itself
+// (above all when it is no registered supplier with capacity of its own), whose tenant other
+// organisations log in to, and whose sales come close to what it bought.
+//
+// It raises one alert per reseller and upstream contract: subjects are the reseller
+// (applicant_uscc, the buyer of the subsidised compute), its upstream supplier and the
+// contract it bought under.
+type Resale struct {
+	env Env
+}
+
+// NewResale builds the resale detector.
+func NewResale(env Env) *Resale { return &Resale{env: env} }
+
+var _ voucherwatch.Detector = (*Resale)(nil)
+
+// Name is "resale".
+func (d *Resale) Name() string { return voucherwatch.DetectorResale }
+
+// Kinds of resale alerts.
+const (
+	// KindResaleToOtherOrgs: it sells the kind it buys, and other organisations log in to the
+	// compute it bought.
+	KindResaleToOtherOrgs = "resale_to_other_orgs"
+	// KindResaleSameKind: it sells the kind it buys while it buys it; logins are its own.
+	KindResaleSameKind = "resale_same_kind"
+	// KindLoginsFromOtherOrgs: other organisations log in to the compute it bought; no sale
+	// of that kind is on record.
+	KindLoginsFromOtherOrgs = "logins_from_other_orgs"
+)
+
+const resaleClause = "五.1 / M1c"
+
+// resaleMediumRatio is the share of what it bought that an applicant must sell on, without
+// other organisations' logins, for the sale to count as likely resale rather than a weak sign.
+const resaleMediumRatio = 0.25
+
+// resaleLine is one kind of compute on one contract, bought or sold.
+type resaleLine struct {
+	Seller, Buyer string
+	ContractNo    string
+	Kind          string // normalised: "card:<chip>" for card-hours and card-months, "token:<service>"
+	Label         string // the chip model or service type as written
+	Start, End    time.Time
+	CardHours     float64 // card-months converted at the policy's card_month_hours
+	Tokens        float64 // millions
+	Amount        voucherwatch.Money
+	// Settled figures, from the invoices (sold lines only).
+	SettledCardHours float64
+	SettledTokens    float64
+	Settled          voucherwatch.Money
+	Invoices         int
+}
+
+// resaleUsage is the metered use of one bought contract, and the other organisations whose
+// logins it carried.
+type resaleUsage struct {
+	Buyer, Supplier, ContractNo string
+	Windows                     int
+	CardHours                   float64
+	OtherWindows                int     // windows with a login from another organisation
+	OtherCardHours              float64 // card-hours of those windows
+	Orgs                        map[string]int
+}
+
+// resaleParty is what the registry says about an enterprise the detector names.
+type resaleParty struct {
+	Name               string
+	RegisteredSupplier bool
+	Capacity           map[string]int // normalised chip model → cards
+}
+
+// resaleInput is everything the detector reads, aggregated by SQL.
+type resaleInput struct {
+	Bought  []resaleLine           // lines of contracts the candidates bought
+	Sold    []resaleLine           // lines of contracts and invoices the candidates sold
+	Usage   []resaleUsage          // per bought contract
+	Claims  map[[2]string][]string // (applicant, contract_no) → claim ids
+	Parties map[string]resaleParty
+}
+
+// Run evaluates the detector over every contract, invoice, usage window and claim stored. at
+// only stamps the alerts: a purchase and a sale are compared with each other, not with the
+// clock.
+func (d *Resale) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
+	in, err := loadResale(ctx, d.env.DB, d.cardMonthHours())
+	if err != nil {
+		return nil, err
+	}
+	cities, err := Cities(ctx, d.env.DB)
+	if err != nil {
+		return nil, err
+	}
+	fs := detectResale(in)
+	alerts := make([]voucherwatch.Alert, len(fs))
+	for i, f := range fs {
+		alerts[i] = f.alert(cities, at)
+	}
+	return alerts, nil
+}
+
+func (d *Resale) cardMonthHours() float64 {
+	if h := d.env.Policy.CardMonthHours; h > 0 {
+		return h
+	}
+	return 720
+}
+
+// resaleChip makes "Ascend 910B", "ascend-910b" and "ASCEND910B" one model.
+func resaleChip(s string) string {
+	return strings.Map(func(r rune) rune {
+		r = graphHalfWidth(r)
+		switch r {
+		case ' ', '-', '_', '\t':
+			return -1
+		}
+		if r >= 'a' && r <= 'z' {
+			return r - 'a' + 'A'
+		}
+		return r
+	}, s)
+}
+
+// resaleKind is the kind of compute an item is: card rental of a chip model, or a
+// token-priced service. Items priced otherwise (fixed fees) are no kind.
+func resaleKind(chip, service string, cardHours, tokens float64) (kind, label string) {
+	switch {
+	case cardHours > 0 && chip != "":
+		return "card:" + resaleChip(chip), chip
+	case cardHours > 0:
+		return "card:" + service, service
+	case tokens > 0:
+		return "token:" + service, service
+	}
+	return "", ""
+}
+
+// resaleCandidatesSQL lists the enterprises worth a look: every seller (a buyer among them
+// is what the detector is after) and every buyer whose tenant carried another organisation's
+// logins.
+const resaleCandidatesSQL = `SELECT supplier_uscc FROM contracts
+	UNION ALL SELECT supplier_uscc FROM settlements
+	UNION ALL SELECT buyer_uscc FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc`
+
+// resaleBuyersSQL lists every enterprise that buys.
+const resaleBuyersSQL = `SELECT buyer_uscc FROM contracts UNION ALL SELECT buyer_uscc FROM settlements`
+
+const resaleItemColumns = `ARRAY JOIN item_chip_model AS chip, item_service_type AS svc, item_unit AS unit,
+	item_quantity AS qty, item_amount AS amt
+WHERE unit IN ('card_hour', 'card_month', 'token_million')`
+
+// resaleBoughtSQL sums what each candidate bought, per contract and kind.
+const resaleBoughtSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
+	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
+	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
+FROM contracts_latest
+` + resaleItemColumns + `
+	AND buyer_uscc IN (` + resaleCandidatesSQL + `)
+GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
+
+// resaleSoldSQL sums what every seller that also buys sold under contract, per contract and
+// kind.
+const resaleSoldSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
+	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
+	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
+FROM contracts_latest
+` + resaleItemColumns + `
+	AND supplier_uscc IN (` + resaleBuyersSQL + `)
+GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
+
+// resaleSettledSQL sums the invoices of the same sellers, each invoice once.
+const resaleSettledSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS ps, max(period_end) AS pe, chip, svc,
+	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
+	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount, uniqExact(invoice_code, invoice_no) AS invoices
+FROM (
+	SELECT * FROM settlements
+	WHERE supplier_uscc IN (` + resaleBuyersSQL + `)
+	ORDER BY supplier_uscc, invoice_code, invoice_no, event_time DESC
+	LIMIT 1 BY supplier_uscc, invoice_code, invoice_no
+)
+` + resaleItemColumns + `
+GROUP BY supplier_uscc, buyer_uscc, contract_no, chip, svc`
+
+// resaleUsageSQL sums the candidates' metered use per bought contract, each resource window
+// once, and the windows in which another organisation logged in.
+const resaleUsageSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, count() AS windows, sum(card_hours) AS ch,
+	countIf(other) AS other_windows, sumIf(card_hours, other) AS other_ch
+FROM (
+	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, card_hours,
+		arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs) AS other
+	FROM usage
+	WHERE buyer_uscc IN (` + resaleCandidatesSQL + `)
+	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
+)
+GROUP BY buyer_uscc, supplier_uscc, contract_no`
+
+// resaleLoginsSQL counts, per bought contract, the windows each other organisation logged in.
+const resaleLoginsSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, org, count() AS windows
+FROM (
+	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, login_orgs
+	FROM usage
+	WHERE arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs)
+	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
+)
+ARRAY JOIN login_orgs AS org
+WHERE org != '' AND org != buyer_uscc
+GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
+
+// resaleClaimsSQL lists the claims that cite each candidate's contracts.
+const resaleClaimsSQL = `SELECT applicant_uscc, cno, groupUniqArray(claim_id)
+FROM claims ARRAY JOIN contract_no AS cno
+WHERE applicant_uscc IN (` + resaleCandidatesSQL + `)
+GROUP BY applicant_uscc, cno`
+
+// resalePartiesSQL reads the registry facts of the candidates, their customers and the
+// organisations that logged in to them.
+const resalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
+FROM registry_latest
+WHERE uscc IN (` + resaleCandidatesSQL + `)
+	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (` + resaleBuyersSQL + `))
+	OR uscc IN (SELECT org FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc)`
+
+func loadResale(ctx context.Context, db *store.DB, cardMonthHours float64) (resaleInput, error) {
+	in := resaleInput{Claims: map[[2]string][]string{}, Parties: map[string]resaleParty{}}
+	fail := func(what string, err error) (resaleInput, error) {
+		return resaleInput{}, fmt.Errorf("detectors: resale: %s: %w", what, err)
+	}
+	lines := func(q string, settled bool) ([]resaleLine, error) {
+		rows, err := db.Conn().Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []resaleLine
+		for rows.Next() {
+			var (
+				l                 resaleLine
+				signed            time.Time
+				chip, svc         string
+				ch, cm, tok       float64
+				amount            decimal.Decimal
+				invoices          uint64
+				start, end        time.Time
+				dest              = []any{&l.Seller, &l.Buyer, &l.ContractNo}
+				contractDateCells = []any{&signed, &start, &end}
+			)
+			if settled {
+				dest = append(dest, &start, &end, &chip, &svc, &ch, &cm, &tok, &amount, &invoices)
+			} else {
+				dest = append(append(dest, contractDateCells...), &chip, &svc, &ch, &cm, &tok, &amount)
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return nil, err
+			}
+			hours := ch + cm*cardMonthHours
+			l.Kind, l.Label = resaleKind(chip, svc, hours, tok)
+			if l.Kind == "" {
+				continue
+			}
+			l.Start, l.End = resaleDate(start), resaleDate(end)
+			if l.Start.IsZero() {
+				l.Start = resaleDate(signed)
+			}
+			if l.End.IsZero() && !l.Start.IsZero() {
+				l.End = l.Start.AddDate(1, 0, -1)
+			}
+			m := voucherwatch.Money(amount.Shift(2).Round(0).IntPart())
+			if settled {
+				l.SettledCardHours, l.SettledTokens, l.Settled, l.Invoices = hours, tok, m, int(invoices)
+			} else {
+				l.CardHours, l.Tokens, l.Amount = hours, tok, m
+			}
+			out = append(out, l)
+		}
+		return out, rows.Err()
+	}
+	var err error
+	if in.Bought, err = lines(resaleBoughtSQL, false); err != nil {
+		return fail("bought", err)
+	}
+	sold, err := lines(resaleSoldSQL, false)
+	if err != nil {
+		return fail("sold", err)
+	}
+	settled, err := lines(resaleSettledSQL, true)
+	if err != nil {
+		return fail("settled", err)
+	}
+	in.Sold = resaleMergeSold(sold, settled)
+
+	rows, err := db.Conn().Query(ctx, resaleUsageSQL)
+	if err != nil {
+		return fail("usage", err)
+	}
+	usage := map[[3]string]*resaleUsage{}
+	for rows.Next() {
+		u := &resaleUsage{Orgs: map[string]int{}}
+		var windows, other uint64
+		if err := rows.Scan(&u.Buyer, &u.Supplier, &u.ContractNo, &windows, &u.CardHours, &other, &u.OtherCardHours); err != nil {
+			rows.Close()
+			return fail("usage", err)
+		}
+		u.Windows, u.OtherWindows = int(windows), int(other)
+		usage[[3]string{u.Buyer, u.Supplier, u.ContractNo}] = u
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fail("usage", err)
+	}
+	if rows, err = db.Conn().Query(ctx, resaleLoginsSQL); err != nil {
+		return fail("logins", err)
+	}
+	for rows.Next() {
+		var buyer, supplier, contract, org string
+		var windows uint64
+		if err := rows.Scan(&buyer, &supplier, &contract, &org, &windows); err != nil {
+			rows.Close()
+			return fail("logins", err)
+		}
+		if u := usage[[3]string{buyer, supplier, contract}]; u != nil {
+			u.Orgs[org] = int(windows)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fail("logins", err)
+	}
+	for _, u := range usage {
+		in.Usage = append(in.Usage, *u)
+	}
+
+	if rows, err = db.Conn().Query(ctx, resaleClaimsSQL); err != nil {
+		return fail("claims", err)
+	}
+	for rows.Next() {
+		var applicant, contract string
+		var ids []string
+		if err := rows.Scan(&applicant, &contract, &ids); err != nil {
+			rows.Close()
+			return fail("claims", err)
+		}
+		sort.Strings(ids)
+		in.Claims[[2]string{applicant, contract}] = ids
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fail("claims", err)
+	}
+
+	if rows, err = db.Conn().Query(ctx, resalePartiesSQL); err != nil {
+		return fail("registry", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			uscc, name string
+			registered uint8
+			chips      []string
+			cards      []uint32
+		)
+		if err := rows.Scan(&uscc, &name, &registered, &chips, &cards); err != nil {
+			return fail("registry", err)
+		}
+		p := resaleParty{Name: name, RegisteredSupplier: registered == 1, Capacity: map[string]int{}}
+		for i, c := range chips {
+			if i < len(cards) {
+				p.Capacity[resaleChip(c)] += int(cards[i])
+			}
+		}
+		in.Parties[uscc] = p
+	}
+	if err := rows.Err(); err != nil {
+		return fail("registry", err)
+	}
+	return in, nil
+}
+
+// resaleDate drops ClickHouse's zero date (1970-01-01) to Go's zero time and keeps dates as
+// CST calendar days.
+func resaleDate(t time.Time) time.Time {
+	if t.IsZero() || t.Year() <= 1970 {
+		return time.Time{}
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, voucherwatch.CST)
+}
+
+// resaleMergeSold joins each sold contract line with its invoices; invoices of a contract the store
+// does not hold stand on their own.
+func resaleMergeSold(contracts, settled []resaleLine) []resaleLine {
+	type key struct{ seller, buyer, contract, kind string }
+	index := map[key]int{}
+	out := append([]resaleLine(nil), contracts...)
+	for i, l := range out {
+		index[key{l.Seller, l.Buyer, l.ContractNo, l.Kind}] = i
+	}
+	for _, s := range settled {
+		k := key{s.Seller, s.Buyer, s.ContractNo, s.Kind}
+		if i, ok := index[k]; ok {
+			o := &out[i]
+			o.SettledCardHours += s.SettledCardHours
+			o.SettledTokens += s.SettledTokens
+			o.Settled += s.Settled
+			o.Invoices += s.Invoices
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, s)
+	}
+	return out
+}
+
+// volume is what a line is worth for comparing bought with sold: contract figures where the
+// contract is known, invoiced figures otherwise.
+func (l *resaleLine) volume() (cardHours, tokens float64, amount voucherwatch.Money) {
+	if l.CardHours > 0 || l.Tokens > 0 || l.Amount > 0 {
+		return l.CardHours, l.Tokens, l.Amount
+	}
+	return l.SettledCardHours, l.SettledTokens, l.Settled
+}
+
+func resaleOverlap(a0, a1, b0, b1 time.Time) bool {
+	if a0.IsZero() || b0.IsZero() {
+		return true // an undated line is taken to run during the other
+	}
+	return !b0.After(a1) && !b1.Before(a0)
+}
+
+// resaleContract is one contract a candidate bought under, with its lines.
+type resaleContract struct {
+	buyer, supplier, no string
+	lines               []resaleLine
+	start, end          time.Time
+}
+
+// detectResale is the detector without its database.
+func detectResale(in resaleInput) []finding {
+	contracts := map[[3]string]*resaleContract{}
+	var order [][3]string
+	boughtByKind := map[[2]string][]*resaleLine{} // (buyer, kind)
+	for i := range in.Bought {
+		l := &in.Bought[i]
+		k := [3]string{l.Buyer, l.Seller, l.ContractNo}
+		c := contracts[k]
+		if c == nil {
+			c = &resaleContract{buyer: l.Buyer, supplier: l.Seller, no: l.ContractNo}
+			contracts[k] = c
+			order = append(order, k)
+		}
+		c.lines = append(c.lines, *l)
+		if c.start.IsZero() || (!l.Start.IsZero() && l.Start.Before(c.start)) {
+			c.start = l.Start
+		}
+		if l.End.After(c.end) {
+			c.end = l.End
+		}
+		boughtByKind[[2]string{l.Buyer, l.Kind}] = append(boughtByKind[[2]string{l.Buyer, l.Kind}], l)
+	}
+	soldBy := map[string][]*resaleLine{}
+	customers := map[string]map[string]bool{}
+	for i := range in.Sold {
+		l := &in.Sold[i]
+		soldBy[l.Seller] = append(soldBy[l.Seller], l)
+		if customers[l.Seller] == nil {
+			customers[l.Seller] = map[string]bool{}
+		}
+		customers[l.Seller][l.Buyer] = true
+	}
+	usage := map[[3]string]*resaleUsage{}
+	for i := range in.Usage {
+		u := &in.Usage[i]
+		k := [3]string{u.Buyer, u.Supplier, u.ContractNo}
+		usage[k] = u
+		if contracts[k] == nil && u.OtherWindows > 0 {
+			// Logins from others on compute whose contract the store does not hold.
+			contracts[k] = &resaleContract{buyer: u.Buyer, supplier: u.Supplier, no: u.ContractNo}
+			order = append(order, k)
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		if a[1] != b[1] {
+			return a[1] < b[1]
+		}
+		return a[2] < b[2]
+	})
+
+	var out []finding
+	for _, k := range order {
+		c := contracts[k]
+		if f, ok := resaleFinding(c, usage[k], soldBy[c.buyer], boughtByKind, customers[c.buyer], in); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// resaleFinding weighs the signals on one bought contract.
+func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, boughtByKind map[[2]string][]*resaleLine,
+	customers map[string]bool, in resaleInput) (finding, bool) {
+	reseller := in.Parties[c.buyer]
+
+	// Sales of a kind this contract buys, during the period it buys it. A registered supplier
+	// with capacity of that chip can sell it from its own cards: those sales are no sign.
+	kinds := map[string]bool{}
+	for _, l := range c.lines {
+		kinds[l.Kind] = true
+	}
+	var matched []*resaleLine
+	var backed []string
+	for _, s := range sold {
+		if !kinds[s.Kind] || !resaleOverlap(c.start, c.end, s.Start, s.End) {
+			continue
+		}
+		if chip, ok := strings.CutPrefix(s.Kind, "card:"); ok && reseller.RegisteredSupplier && reseller.Capacity[chip] > 0 {
+			backed = append(backed, s.Label)
+			continue
+		}
+		matched = append(matched, s)
+	}
+
+	// What it sold of those kinds against what it bought of them (all its contracts of the
+	// kinds, over the sales' period): card-hours where both sides have them, else tokens, else
+	// amounts.
+	var soldCH, soldTok, boughtCH, boughtTok float64
+	var soldAmt, boughtAmt voucherwatch.Money
+	soldKinds := map[string]bool{}
+	for _, s := range matched {
+		ch, tok, amt := s.volume()
+		soldCH, soldTok, soldAmt = soldCH+ch, soldTok+tok, soldAmt+amt
+		soldKinds[s.Kind] = true
+	}
+	var boughtContracts []string
+	for kind := range soldKinds {
+		for _, b := range boughtByKind[[2]string{c.buyer, kind}] {
+			inPeriod := false
+			for _, s := range matched {
+				if s.Kind == kind && resaleOverlap(b.Start, b.End, s.Start, s.End) {
+					inPeriod = true
+					break
+				}
+			}
+			if !inPeriod {
+				continue
+			}
+			boughtCH, boughtTok, boughtAmt = boughtCH+b.CardHours, boughtTok+b.Tokens, boughtAmt+b.Amount
+			boughtContracts = append(boughtContracts, b.ContractNo)
+		}
+	}
+	ratio, basis := 0.0, ""
+	switch {
+	case soldCH > 0 && boughtCH > 0:
+		ratio, basis = soldCH/boughtCH, "card_hours"
+	case soldTok > 0 && boughtTok > 0:
+		ratio, basis = soldTok/boughtTok, "tokens"
+	case soldAmt > 0 && boughtAmt > 0:
+		ratio, basis = float64(soldAmt)/float64(boughtAmt), "amount"
+	}
+
+	// Other organisations logging in to what it bought.
+	var orgs []string
+	customerLogins := 0
+	if u != nil {
+		for org := range u.Orgs {
+			orgs = append(orgs, org)
+			if customers[org] {
+				customerLogins++
+			}
+		}
+		sort.Strings(orgs)
+	}
+	logins := u != nil && u.OtherWindows > 0
+
+	sells := len(matched) > 0
+	var kind string
+	var sev voucherwatch.Severity
+	var signals []string
+	score := 0.0
+	if sells {
+		score += 0.5 + 0.3*math.Min(1, ratio)
+		signals = append(signals, "sells_same_kind_while_buying")
+		if !reseller.RegisteredSupplier {
+			signals = append(signals, "not_a_registered_supplier")
+			score += 0.05
+		} else {
+			signals = append(signals, "no_own_capacity_of_the_kind")
+		}
+		if ratio >= 0.5 {
+			signals = append(signals, "sells_most_of_what_it_buys")
+		}
+	}
+	if logins {
+		score += 0.2
+		signals = append(signals, "logins_from_other_orgs")
+		if customerLogins > 0 {
+			score += 0.1
+			signals = append(signals, "logins_from_its_own_customers")
+		}
+	}
+	claims := in.Claims[[2]string{c.buyer, c.no}]
+	if len(claims) > 0 && (sells || logins) {
+		score += 0.05
+		signals = append(signals, "claimed_subsidy")
+	}
+	switch {
+	case sells && logins:
+		kind, sev = KindResaleToOtherOrgs, voucherwatch.SeverityHigh
+	case sells && ratio >= resaleMediumRatio:
+		kind, sev = KindResaleSameKind, voucherwatch.SeverityMedium
+	case sells:
+		kind, sev = KindResaleSameKind, voucherwatch.SeverityLow
+	case logins && customerLogins > 0:
+		kind, sev = KindLoginsFromOtherOrgs, voucherwatch.SeverityMedium
+	case logins:
+		kind, sev = KindLoginsFromOtherOrgs, voucherwatch.SeverityLow
+	default:
+		return finding{}, false
+	}
+	score = math.Min(0.99, score)
+
+	name := func(uscc string) string {
+		if p, ok := in.Parties[uscc]; ok && p.Name != "" {
+			return p.Name
+		}
+		return uscc
+	}
+	var boughtCH0, boughtTok0 float64
+	var boughtAmt0 voucherwatch.Money
+	var labels []string
+	for _, l := range c.lines {
+		boughtCH0, boughtTok0, boughtAmt0 = boughtCH0+l.CardHours, boughtTok0+l.Tokens, boughtAmt0+l.Amount
+		labels = append(labels, l.Label)
+	}
+	labels = relatedUnique(labels)
+	bought := map[string]any{
+		"contract_no": c.no, "supplier_uscc": c.supplier, "supplier_name": name(c.supplier),
+		"kinds": labels, "card_hours": relatedRound2(boughtCH0), "tokens_million": relatedRound2(boughtTok0),
+		"amount": yuan(boughtAmt0), "period": resalePeriod(c.start, c.end), "claims": claims,
+	}
+	if u != nil {
+		bought["metered_card_hours"] = relatedRound2(u.CardHours)
+		bought["usage_windows"] = u.Windows
+	}
+	var soldList []map[string]any
+	var buyers []string
+	for _, s := range matched {
+		soldList = append(soldList, map[string]any{
+			"customer_uscc": s.Buyer, "customer_name": name(s.Buyer), "contract_no": s.ContractNo, "kind": s.Label,
+			"period": resalePeriod(s.Start, s.End), "card_hours": relatedRound2(s.CardHours), "tokens_million": relatedRound2(s.Tokens),
+			"amount": yuan(s.Amount), "settled_amount": yuan(s.Settled), "settled_card_hours": relatedRound2(s.SettledCardHours),
+			"invoices": s.Invoices,
+		})
+		buyers = append(buyers, name(s.Buyer))
+	}
+	buyers = relatedUnique(buyers)
+	var loginList []map[string]any
+	var loginNames []string
+	for _, org := range orgs {
+		loginList = append(loginList, map[string]any{"uscc": org, "name": name(org), "windows": u.Orgs[org], "is_customer": customers[org]})
+		loginNames = append(loginNames, name(org))
+	}
+	evidence := map[string]any{
+		"reseller": map[string]any{"uscc": c.buyer, "name": reseller.Name, "registered_supplier": reseller.RegisteredSupplier},
+		"bought":   bought,
+		"signals":  signals,
+	}
+	if sells {
+		evidence["sold"] = soldList
+		evidence["sold_total"] = map[string]any{"card_hours": relatedRound2(soldCH), "tokens_million": relatedRound2(soldTok), "amount": yuan(soldAmt)}
+		evidence["bought_of_the_kinds"] = map[string]any{"contracts": relatedUnique(boughtContracts), "card_hours": relatedRound2(boughtCH),
+			"tokens_million": relatedRound2(boughtTok), "amount": yuan(boughtAmt)}
+		evidence["ratio"] = relatedRound4(ratio)
+		evidence["ratio_basis"] = basis
+	}
+	if len(backed) > 0 {
+		evidence["sales_backed_by_own_capacity"] = relatedUnique(backed)
+	}
+	if u != nil && logins {
+		evidence["logins_from_other_orgs"] = map[string]any{
+			"windows": u.OtherWindows, "of_windows": u.Windows, "card_hours": relatedRound2(u.OtherCardHours), "orgs": loginList,
+		}
+	}
+
+	// The story, in Chinese.
+	var parts []string
+	parts = append(parts, fmt.Sprintf("需求方%s（%s）向%s购买%s算力（合同%s，%s，约%s卡时，%s元）",
+		resaleOrDash(reseller.Name), c.buyer, name(c.supplier), strings.Join(labels, "、"), c.no, resalePeriodZh(c.start, c.end),
+		strconv.FormatFloat(math.Round(boughtCH0), 'f', -1, 64), yuan(boughtAmt0)))
+	if sells {
+		share := ""
+		if basis != "" {
+			share = "，相当于同期购入量的 " + relatedPct(ratio*100)
+		}
+		who := "非登记算力供应商"
+		if reseller.RegisteredSupplier {
+			who = "登记为供应商但无该型号自有算力"
+		}
+		parts = append(parts, fmt.Sprintf("同期又作为卖方（%s）向%s出售同类算力 %d 笔（约%s卡时，%s元%s）",
+			who, strings.Join(buyers, "、"), len(matched), strconv.FormatFloat(math.Round(soldCH), 'f', -1, 64), yuan(soldAmt), share))
+	}
+	if logins {
+		text := fmt.Sprintf("其租户在 %d/%d 个计量窗口中有其他单位登录（%s）", u.OtherWindows, u.Windows, strings.Join(loginNames, "、"))
+		if customerLogins > 0 {
+			text += "，其中包括其自己的下游客户"
+		}
+		parts = append(parts, text)
+	}
+	if len(claims) > 0 {
+		parts = append(parts, "该合同已申领补贴（"+strings.Join(claims, "、")+"）")
+	}
+	summary := strings.Join(parts, "；")
+	evidence["summary"] = summary
+	title := "疑似转租转售补贴算力（《实施细则》五.1 / M1c）"
+	if kind == KindLoginsFromOtherOrgs {
+		title = "补贴算力疑由其他单位使用（《实施细则》五.1 / M1c）"
+	}
+	reason := summary + "。《湖南省算力券补贴政策实施细则》五.1 / M1c 将转租转售列为监督重点：补贴算力应由申领企业自用。"
+	if sev == voucherwatch.SeverityLow {
+		reason += "单一信号，仅为线索，需核实。"
+	}
+	return finding{
+		Detector:     voucherwatch.DetectorResale,
+		Kind:         kind,
+		Severity:     sev,
+		Score:        relatedRound4(score),
+		Subjects:     voucherwatch.Subjects{ApplicantUSCC: c.buyer, SupplierUSCC: c.supplier, ContractNo: c.no},
+		PolicyClause: resaleClause,
+		Title:        title,
+		Reason:       reason,
+		Evidence:     evidence,
+	}, true
+}
+
+func resaleOrDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func resalePeriod(start, end time.Time) map[string]string {
+	m := map[string]string{}
+	if !start.IsZero() {
+		m["start"] = start.Format(time.DateOnly)
+	}
+	if !end.IsZero() {
+		m["end"] = end.Format(time.DateOnly)
+	}
+	return m
+}
+
+func resalePeriodZh(start, end time.Time) string {
+	if start.IsZero() || end.IsZero() {
+		return "服务期未载明"
+	}
+	return start.Format(time.DateOnly) + "至" + end.Format(time.DateOnly)
+}
