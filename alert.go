@@ -96,9 +96,11 @@ type AlertFilter struct {
 	Status   Status
 	Severity Severity
 	City     string
-	Since    time.Time
-	Limit    int
-	Cursor   string
+	// ApplicantUSCC selects the alerts about one demand-side enterprise.
+	ApplicantUSCC string
+	Since         time.Time
+	Limit         int
+	Cursor        string
 }
 
 // UpsertResult counts what a detector run changed.

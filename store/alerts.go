@@ -150,6 +150,9 @@ func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucher
 	if f.City != "" {
 		add("city = ?", f.City)
 	}
+	if f.ApplicantUSCC != "" {
+		add("applicant_uscc = ?", f.ApplicantUSCC)
+	}
 	if !f.Since.IsZero() {
 		add("updated_at >= ?", f.Since)
 	}

@@ -30,7 +30,8 @@ type Server struct {
 	mu     sync.RWMutex
 	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
 
-	mux *http.ServeMux
+	mux    *http.ServeMux
+	alerts AlertDeps
 }
 
 // NewServer builds the routes.

@@ -1,0 +1,244 @@
+// Package detectortest loads synthetic provinces into a real ClickHouse and scores detectors'
+// alerts against the cases planted in them.
+package detectortest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
+	"github.com/voucherwatch/voucherwatch/synth"
+)
+
+// PIIKey is the identity-hash key the loaded records are decoded with.
+const PIIKey = "detectortest-pii-key"
+
+// NewDB opens a fresh, migrated database for one test.
+func NewDB(t testing.TB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Load decodes a province's messages with the engine's decoder and stores them, as ingest
+// would (without Kafka). A message the decoder rejects fails the test: generated provinces are
+// valid.
+func Load(t testing.TB, db *store.DB, msgs []synth.Message) {
+	t.Helper()
+	dec := &ingest.Decoder{PIIKey: []byte(PIIKey)}
+	byType := map[voucherwatch.RecordType][]voucherwatch.Record{}
+	for _, typ := range voucherwatch.RecordTypes {
+		byType[typ] = nil
+	}
+	typeOf := map[string]voucherwatch.RecordType{}
+	for typ, topic := range voucherwatch.DefaultTopics {
+		typeOf[topic] = typ
+	}
+	for i, m := range msgs {
+		typ, ok := typeOf[m.Topic]
+		if !ok {
+			t.Fatalf("message %d: unknown topic %s", i, m.Topic)
+		}
+		rec, err := dec.Decode(typ, m.Value)
+		if err != nil {
+			t.Fatalf("message %d on %s rejected: %v", i, m.Topic, err)
+		}
+		byType[typ] = append(byType[typ], rec)
+	}
+	for _, typ := range voucherwatch.RecordTypes {
+		if len(byType[typ]) == 0 {
+			continue
+		}
+		if _, err := db.StoreRecords(context.Background(), typ, byType[typ]); err != nil {
+			t.Fatalf("store %s: %v", typ, err)
+		}
+	}
+}
+
+// Store stores hand-built records, filling in envelope fields a fixture left empty.
+func Store(t testing.TB, db *store.DB, recs ...voucherwatch.Record) {
+	t.Helper()
+	byType := map[voucherwatch.RecordType][]voucherwatch.Record{}
+	for i, r := range recs {
+		if r.Source == "" {
+			r.Source = "fixture"
+		}
+		if r.ID == "" {
+			r.ID = fmt.Sprintf("fixture-%s-%d", r.Type, i)
+		}
+		byType[r.Type] = append(byType[r.Type], r)
+	}
+	for typ, rs := range byType {
+		if _, err := db.StoreRecords(context.Background(), typ, rs); err != nil {
+			t.Fatalf("store %s fixtures: %v", typ, err)
+		}
+	}
+}
+
+// DetectorName is the alert detector name of a truth case's detector: "rule:late_filing"
+// becomes "late_filing"; the four contract names stay as they are.
+func DetectorName(caseDetector string) string { return strings.TrimPrefix(caseDetector, "rule:") }
+
+// subjectsMap flattens an alert's subjects to the keys the truth cases use.
+func subjectsMap(s voucherwatch.Subjects) map[string]string {
+	m := map[string]string{}
+	add := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	add("applicant_uscc", s.ApplicantUSCC)
+	add("supplier_uscc", s.SupplierUSCC)
+	add("claim_id", s.ClaimID)
+	add("contract_no", s.ContractNo)
+	add("invoice_code", s.InvoiceCode)
+	add("invoice_no", s.InvoiceNo)
+	add("resource_id", s.ResourceID)
+	return m
+}
+
+// Matches reports whether alert a reports case c: the same detector, no subject of the case
+// contradicted by the alert, and at least two of the case's subjects (one, if it has one)
+// named by the alert.
+func Matches(a voucherwatch.Alert, c synth.Case) bool {
+	if a.Detector != DetectorName(c.Detector) {
+		return false
+	}
+	as := subjectsMap(a.Subjects)
+	agree := 0
+	for k, v := range c.Subjects {
+		if av, ok := as[k]; ok {
+			if av != v {
+				return false
+			}
+			agree++
+		}
+	}
+	return agree >= min(2, len(c.Subjects))
+}
+
+// Score is a detector's result on a province.
+type Score struct {
+	Detector       string
+	Cases          int      // planted findings
+	Found          int      // of them, reported by some alert (any severity)
+	Missed         []string // the findings not reported
+	Flagged        int      // high and medium alerts
+	TruePositives  int      // of them, matching a planted finding
+	FalsePositives []string // high and medium alerts matching no finding
+	LookAlikeHits  []string // look-alikes flagged high or medium
+}
+
+// Recall is Found / Cases (1 when nothing was planted).
+func (s Score) Recall() float64 {
+	if s.Cases == 0 {
+		return 1
+	}
+	return float64(s.Found) / float64(s.Cases)
+}
+
+// Precision is TruePositives / Flagged (1 when nothing was flagged).
+func (s Score) Precision() float64 {
+	if s.Flagged == 0 {
+		return 1
+	}
+	return float64(s.TruePositives) / float64(s.Flagged)
+}
+
+func (s Score) String() string {
+	return fmt.Sprintf("%s: recall %.2f (%d/%d), precision %.2f (%d/%d high+medium), look-alikes flagged %d",
+		s.Detector, s.Recall(), s.Found, s.Cases, s.Precision(), s.TruePositives, s.Flagged, len(s.LookAlikeHits))
+}
+
+// Evaluate scores the alerts of one detector (alert detector name) against the truth.
+func Evaluate(detector string, alerts []voucherwatch.Alert, truth synth.Truth) Score {
+	s := Score{Detector: detector}
+	var findings, lookAlikes []synth.Case
+	for _, c := range truth.Cases {
+		if DetectorName(c.Detector) != detector {
+			continue
+		}
+		if c.LookAlike {
+			lookAlikes = append(lookAlikes, c)
+		} else {
+			findings = append(findings, c)
+		}
+	}
+	var mine []voucherwatch.Alert
+	for _, a := range alerts {
+		if a.Detector == detector {
+			mine = append(mine, a)
+		}
+	}
+	s.Cases = len(findings)
+	for _, c := range findings {
+		found := false
+		for _, a := range mine {
+			if Matches(a, c) {
+				found = true
+				break
+			}
+		}
+		if found {
+			s.Found++
+		} else {
+			s.Missed = append(s.Missed, fmt.Sprintf("%s %v", c.Kind, c.Subjects))
+		}
+	}
+	for _, a := range mine {
+		if a.Severity != voucherwatch.SeverityHigh && a.Severity != voucherwatch.SeverityMedium {
+			continue
+		}
+		s.Flagged++
+		tp := false
+		for _, c := range findings {
+			if Matches(a, c) {
+				tp = true
+				break
+			}
+		}
+		if tp {
+			s.TruePositives++
+		} else {
+			s.FalsePositives = append(s.FalsePositives, fmt.Sprintf("%s/%s %+v", a.Kind, a.Severity, a.Subjects))
+		}
+		for _, c := range lookAlikes {
+			if Matches(a, c) {
+				s.LookAlikeHits = append(s.LookAlikeHits, fmt.Sprintf("%s flagged %s as %s", c.Kind, a.Severity, a.Kind))
+			}
+		}
+	}
+	sort.Strings(s.Missed)
+	sort.Strings(s.FalsePositives)
+	return s
+}
+
+// Require fails t unless recall and precision reach min and no look-alike is flagged, with
+// the misses and false positives listed.
+func Require(t testing.TB, s Score, minimum float64) {
+	t.Helper()
+	t.Log(s.String())
+	if s.Recall() < minimum {
+		t.Errorf("%s: got recall %.2f, want >= %.2f; missed: %s", s.Detector, s.Recall(), minimum, strings.Join(s.Missed, "; "))
+	}
+	if s.Precision() < minimum {
+		t.Errorf("%s: got precision %.2f, want >= %.2f; false positives: %s", s.Detector, s.Precision(), minimum, strings.Join(s.FalsePositives, "; "))
+	}
+	if len(s.LookAlikeHits) > 0 {
+		t.Errorf("%s: got look-alikes flagged high or medium, want none: %s", s.Detector, strings.Join(s.LookAlikeHits, "; "))
+	}
+}

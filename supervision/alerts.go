@@ -1,0 +1,166 @@
+package supervision
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// AlertDeps are the dependencies of the alert and detector routes.
+type AlertDeps struct {
+	// Alerts lists and reads alerts.
+	Alerts voucherwatch.AlertStore
+	// RunDetectors runs every detector now and answers a summary per detector.
+	RunDetectors func(ctx context.Context) any
+	// DetectorHealth answers each detector's health.
+	DetectorHealth func() any
+	// Policy is the policy configuration in force, served as is.
+	Policy any
+	// Assess answers a claim's assessment and the applicant's city (for access checks);
+	// ENOTFOUND when there is no such claim.
+	Assess func(ctx context.Context, claimID string) (assessment any, applicant, city string, err error)
+}
+
+// RegisterAlertRoutes adds the alert, detector, rules and claim routes.
+func (s *Server) RegisterAlertRoutes(d AlertDeps) {
+	s.alerts = d
+	s.mux.Handle("GET /api/v1/alerts", s.authed(s.listAlerts))
+	s.mux.Handle("GET /api/v1/alerts/{id}", s.authed(s.getAlert))
+	s.mux.Handle("POST /api/v1/detectors/run", s.authed(s.runDetectors))
+	s.mux.Handle("GET /api/v1/detectors", s.authed(s.detectorHealth))
+	s.mux.Handle("GET /api/v1/rules", s.authed(s.getRules))
+	s.mux.Handle("GET /api/v1/claims/{id}/assessment", s.authed(s.getAssessment))
+}
+
+// cityScope is the only city a user may see, "" for all: city reviewers see their own city.
+func cityScope(u voucherwatch.User) string {
+	if u.Role == voucherwatch.RoleCityReviewer {
+		if u.City == "" {
+			return "-" // a city reviewer without a city sees nothing
+		}
+		return u.City
+	}
+	return ""
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	q := r.URL.Query()
+	f := voucherwatch.AlertFilter{
+		Detector: q.Get("detector"),
+		Status:   voucherwatch.Status(q.Get("status")),
+		Severity: voucherwatch.Severity(q.Get("severity")),
+		Cursor:   q.Get("cursor"),
+	}
+	if c := q.Get("city"); c != "" {
+		code, ok := voucherwatch.CityCode(c)
+		if !ok {
+			writeError(w, voucherwatch.FieldErrorf("city", "unknown 市州 %q", c))
+			return
+		}
+		f.City = code
+	}
+	if scope := cityScope(u); scope != "" {
+		if f.City != "" && f.City != scope {
+			writeJSON(w, http.StatusOK, map[string]any{"alerts": []voucherwatch.Alert{}, "next_cursor": ""})
+			return
+		}
+		f.City = scope
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeError(w, voucherwatch.FieldErrorf("since", "want an RFC 3339 timestamp, got %q", v))
+			return
+		}
+		f.Since = t
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, voucherwatch.FieldErrorf("limit", "want 1..1000, got %q", v))
+			return
+		}
+		f.Limit = n
+	}
+	switch f.Severity {
+	case "", voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow:
+	default:
+		writeError(w, voucherwatch.FieldErrorf("severity", "want high, medium or low, got %q", f.Severity))
+		return
+	}
+	alerts, next, err := s.alerts.Alerts.Alerts(r.Context(), f)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	if alerts == nil {
+		alerts = []voucherwatch.Alert{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts, "next_cursor": next})
+}
+
+func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	a, err := s.alerts.Alerts.Alert(r.Context(), r.PathValue("id"))
+	if err == nil && cityScope(u) != "" && a.City != cityScope(u) {
+		// Another city's alert does not exist for this user.
+		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "alert %s not found", r.PathValue("id"))
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) runDetectors(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if u.Role != voucherwatch.RoleProvinceAdmin && u.Role != voucherwatch.RoleProvinceReviewer {
+		writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only the province may run the detectors on demand"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"detectors": s.alerts.RunDetectors(r.Context())})
+}
+
+func (s *Server) detectorHealth(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
+	writeJSON(w, http.StatusOK, s.alerts.DetectorHealth())
+}
+
+func (s *Server) getRules(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
+	writeJSON(w, http.StatusOK, s.alerts.Policy)
+}
+
+func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	id := r.PathValue("id")
+	a, applicant, city, err := s.alerts.Assess(r.Context(), id)
+	if err == nil && cityScope(u) != "" && city != cityScope(u) {
+		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	// The alerts a reviewer weighs with the claim: those on the claim itself, and those on the
+	// applicant that name no other claim (related parties, late filings of its contracts...).
+	all, _, err := s.alerts.Alerts.Alerts(r.Context(), voucherwatch.AlertFilter{ApplicantUSCC: applicant, Limit: 1000})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	onClaim := []voucherwatch.Alert{}
+	for _, al := range all {
+		if al.Subjects.ClaimID == "" || al.Subjects.ClaimID == id {
+			onClaim = append(onClaim, al)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"assessment": a, "alerts": onClaim})
+}
+
+// fail answers an error, logging the ones that are the engine's fault.
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	if voucherwatch.ErrorCode(err) == voucherwatch.EINTERNAL {
+		s.Log.Error("supervision: request failed", "err", err)
+	}
+	writeError(w, err)
+}
