@@ -26,7 +26,8 @@ type Config struct {
 	FlushInterval   time.Duration // or this long after its first message (default 500 ms)
 	ReadersPerTopic int           // group members per topic in this instance (default 1)
 	DecodeWorkers   int           // goroutines decoding one batch (default GOMAXPROCS)
-	MaxFetchBytes   int           // kafka-go fetch size (default 16 MiB)
+	MaxFetchBytes   int           // kafka-go fetch size per partition (default 4 MiB)
+	QueueCapacity   int           // messages a reader prefetches (default 2,000)
 	RetryMin        time.Duration // first back-off after a failed dependency (default 200 ms)
 	RetryMax        time.Duration // longest back-off (default 15 s)
 	ShutdownGrace   time.Duration // how long shutdown waits for the batch in hand (default 30 s)
@@ -55,7 +56,10 @@ func (c *Config) setDefaults() {
 		c.DecodeWorkers = runtime.GOMAXPROCS(0)
 	}
 	if c.MaxFetchBytes <= 0 {
-		c.MaxFetchBytes = 16 << 20
+		c.MaxFetchBytes = 4 << 20
+	}
+	if c.QueueCapacity <= 0 {
+		c.QueueCapacity = 2000
 	}
 	if c.RetryMin <= 0 {
 		c.RetryMin = 200 * time.Millisecond
@@ -139,11 +143,15 @@ func (c *Consumer) newReader(topic string) *kafka.Reader {
 		MaxWait:     250 * time.Millisecond,
 		StartOffset: kafka.FirstOffset,
 		// Commits are synchronous and explicit: only after the batch is stored.
-		CommitInterval:        0,
-		QueueCapacity:         c.cfg.BatchSize,
+		CommitInterval: 0,
+		// Prefetch enough to keep decoding busy while a batch is stored, no more: memory
+		// stays bounded by partitions × fetch size plus the batch in hand.
+		QueueCapacity:         c.cfg.QueueCapacity,
 		WatchPartitionChanges: true,
+		// kafka-go retries fetches itself and reports every retry here, including idle
+		// long-polls that time out; a broker that stays away shows as lag and retries.
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			c.log.Warn("kafka reader: "+fmt.Sprintf(msg, args...), "topic", topic)
+			c.log.Debug("kafka reader: "+fmt.Sprintf(msg, args...), "topic", topic)
 		}),
 	})
 }

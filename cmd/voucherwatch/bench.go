@@ -33,7 +33,7 @@ func runBench(ctx context.Context, args []string) error {
 	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
 	partitions := fs.Int("partitions", 4, "partitions of the usage topic")
 	readers := fs.Int("readers", 2, "consumer-group members for the usage topic in the engine")
-	batch := fs.Int("batch-size", 50000, "engine batch size")
+	batch := fs.Int("batch-size", 20000, "engine batch size")
 	keep := fs.Bool("keep", false, "keep the bench database")
 	if err := fs.Parse(args); err != nil {
 		return err

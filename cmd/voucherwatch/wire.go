@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -89,6 +90,9 @@ func (m *Main) openStore(ctx context.Context) error {
 
 // Start brings up the broker (if embedded), ClickHouse, the consumers and the HTTP server.
 func (m *Main) Start(ctx context.Context) error {
+	if m.Config.MemoryLimitMiB > 0 {
+		debug.SetMemoryLimit(int64(m.Config.MemoryLimitMiB) << 20)
+	}
 	policy, err := rules.Load(m.Config.Rules)
 	if err != nil {
 		return err
