@@ -66,11 +66,11 @@ func (db *DB) RejectedCount(ctx context.Context, topic string) (uint64, error) {
 
 // SupplierRejections sums up the messages rejected from one supplier on one topic.
 type SupplierRejections struct {
-	Supplier   string // the supplier's USCC; empty when the message did not name one
-	Topic      string
-	Count      uint64 // distinct messages
-	LastReason string // the reason of the latest rejection
-	LastAt     time.Time
+	Supplier   string    `json:"supplier"` // the supplier's USCC; empty when the message did not name one
+	Topic      string    `json:"topic"`
+	Count      uint64    `json:"count"`       // distinct messages
+	LastReason string    `json:"last_reason"` // the reason of the latest rejection
+	LastAt     time.Time `json:"last_at"`
 }
 
 // DeadLettersBySupplier returns the rejections per supplier and topic, most first, for the

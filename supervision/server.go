@@ -23,6 +23,8 @@ import (
 type Server struct {
 	// IngestStatusFn reports the ingest state for GET /api/v1/status.
 	IngestStatusFn func(ctx context.Context) (voucherwatch.IngestStatus, error)
+	// DeadLettersFn reports rejected messages per supplier and topic, for data quality.
+	DeadLettersFn func(ctx context.Context) (any, error)
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
 	Log      *slog.Logger
@@ -39,6 +41,7 @@ func NewServer() *Server {
 	s := &Server{tokens: map[[32]byte]voucherwatch.User{}, mux: http.NewServeMux(), Log: slog.Default()}
 	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
 	s.mux.Handle("GET /api/v1/status", s.authed(s.getStatus))
+	s.mux.Handle("GET /api/v1/deadletters", s.authed(s.getDeadLetters))
 	s.mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
 		writeError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
 	}))

@@ -240,6 +240,30 @@ func TestBadInputIsDeadLettered(t *testing.T) {
 	if _, err := status(t, m); err != nil {
 		t.Errorf("engine not answering after bad input: %v", err)
 	}
+	// The data-quality view counts them per supplier.
+	req, _ := http.NewRequest("GET", "http://"+m.HTTPAddr+"/api/v1/deadletters", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var dq struct {
+		Suppliers []struct {
+			Supplier, Topic, LastReason string
+			Count                       int
+		} `json:"suppliers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&dq); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, s := range dq.Suppliers {
+		total += s.Count
+	}
+	if total != len(bad) {
+		t.Errorf("data quality: got %d rejections over %d suppliers, want %d", total, len(dq.Suppliers), len(bad))
+	}
 }
 
 // TestClickHouseOutage: while ClickHouse is down the engine retries, commits nothing and loses

@@ -143,6 +143,7 @@ func (m *Main) Start(ctx context.Context) error {
 	})
 	m.Server.Log = m.Log
 	m.Server.Gatherer = m.Registry
+	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
 	}
@@ -172,6 +173,7 @@ func (m *Main) Start(ctx context.Context) error {
 			m.Log.Error("http server stopped", "err", err)
 		}
 	}()
+	go m.refreshLag(runCtx)
 	go func() {
 		defer m.wg.Done()
 		if err := m.Consumer.Run(runCtx); err != nil {
@@ -216,4 +218,23 @@ func redactDSN(dsn string) string {
 		return "(unparsable DSN)"
 	}
 	return u.Redacted()
+}
+
+// refreshLag keeps the vw_ingest_lag gauge current for scrapers: the status computes it from
+// the group's committed offsets, which no request may ask for between scrapes.
+func (m *Main) refreshLag(ctx context.Context) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			if _, err := m.Consumer.Status(qctx, m.DB); err != nil {
+				m.Log.Debug("lag refresh failed", "err", err)
+			}
+			cancel()
+		}
+	}
 }
