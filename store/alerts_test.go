@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"context"
@@ -6,23 +6,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/store"
-	"github.com/voucherwatch/voucherwatch/store/storetest"
 )
-
-func openAlertDB(t *testing.T) *store.DB {
-	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 func testAlert(kind, city string, sev voucherwatch.Severity, invoice string) voucherwatch.Alert {
 	s := voucherwatch.Subjects{ApplicantUSCC: "91430100MA4L0XXXXX", InvoiceNo: invoice}
@@ -34,7 +18,7 @@ func testAlert(kind, city string, sev voucherwatch.Severity, invoice string) vou
 }
 
 func TestUpsertAlertsNewUnchangedUpdated(t *testing.T) {
-	db := openAlertDB(t)
+	db := newTestDB(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, voucherwatch.CST)
 	a := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityHigh, "1")
@@ -71,7 +55,7 @@ func TestUpsertAlertsNewUnchangedUpdated(t *testing.T) {
 }
 
 func TestAlertsFiltersAndCursor(t *testing.T) {
-	db := openAlertDB(t)
+	db := newTestDB(t)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, voucherwatch.CST)
 	var all []voucherwatch.Alert
