@@ -123,7 +123,7 @@ const latestAlerts = `SELECT ` + alertColumns + `, if(ev_status = '', 'new', ev_
 FROM (
 	SELECT * FROM alerts ORDER BY id, version DESC LIMIT 1 BY id
 ) ANY LEFT JOIN (
-	SELECT alert_id AS id, argMax(to_status, at) AS ev_status FROM alert_events GROUP BY alert_id
+	SELECT alert_id AS id, argMax(to_status, seq) AS ev_status FROM alert_events GROUP BY alert_id
 ) USING id`
 
 // Alerts lists alerts, newest first, with cursor paging.

@@ -67,4 +67,21 @@
 // dead_letters holds every rejected message once per (kafka_topic, kafka_partition,
 // kafka_offset), the ReplacingMergeTree sorting key: kafka_key, value (the original bytes, cut
 // at 64 KiB, value_truncated and value_bytes saying so), source, id, supplier, reason, at.
+//
+// # Workflow log and users
+//
+// alert_events is the supervision workflow's append-only log (events.go): a plain MergeTree
+// that nothing updates or deletes. Each row is one event: event_id, alert_id, kind
+// (transition, assignment, proposal), seq (nanoseconds, increasing along an alert's history),
+// at, the actor (actor_id, actor_name, actor_role), from_status and to_status (equal for
+// events that change no status), comment, deadline (explanation requests), amount (recovery
+// orders), assignee_id and assignee_name (assignments), proposed_to (proposals) and evidence
+// (the alert's evidence when the event was recorded, which is what a dismissal is compared with
+// when detectors re-run, reopen.go). An alert's status is to_status of its latest event, new
+// when it has none. events.go says what the optimistic check of concurrent moves guarantees
+// and what it does not across instances.
+//
+// users holds one row per version of a user (ReplacingMergeTree(version), ORDER BY id): id,
+// name, role, city, token_hash (hex SHA-256 of the bearer token; the token itself is never
+// stored), password_hash (for the web UI, empty until then), disabled, created_at, updated_at.
 package store

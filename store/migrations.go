@@ -309,4 +309,127 @@ ORDER BY id`),
 ORDER BY (alert_id, at, event_id)`),
 		},
 	},
+	{
+		version: 6,
+		name:    "workflow events and users",
+		steps: []step{
+			// What an event records besides a status change (see events.go): its kind, its
+			// place in the log (seq, nanoseconds: at has whole seconds, and two events of one
+			// alert in one second must still be ordered), the person an assignment names, the
+			// decision a proposal recommends, and the evidence the actor saw.
+			addColumnStep("alert_events", "kind", "String", "event_id"),
+			addColumnStep("alert_events", "seq", "UInt64", "kind"),
+			addColumnStep("alert_events", "assignee_id", "String", ""),
+			addColumnStep("alert_events", "assignee_name", "String", "assignee_id"),
+			addColumnStep("alert_events", "proposed_to", "String", "assignee_name"),
+			addColumnStep("alert_events", "evidence", "String", "proposed_to"),
+			// One row per version of a user; the newest version wins. Tokens are kept as their
+			// SHA-256 (hex) only; password_hash is for the web UI's sign-in (bcrypt), empty
+			// until a password is set.
+			createStep(`CREATE TABLE IF NOT EXISTS users (
+	id String,
+	name String,
+	role String,
+	city String,
+	token_hash String,
+	password_hash String,
+	disabled UInt8,
+	created_at DateTime('Asia/Shanghai'),
+	updated_at DateTime('Asia/Shanghai'),
+	version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id`),
+		},
+	},
+	{
+		version: 7,
+		name:    "daily aggregates for the dashboards",
+		steps: []step{
+			// The dashboards read these instead of usage and settlements, which grow by the
+			// million: a day of one supplier, buyer, contract and chip is one row however many
+			// metering windows it had. A materialized view sees only the rows inserted after it
+			// exists; on a fresh database this migration runs before ingest, so nothing is
+			// missed. A database that already held records needs a one-off backfill
+			// (dashboards/README.md).
+			//
+			// SummingMergeTree adds up rows with equal sorting keys, so a record stored twice
+			// is counted twice here, whereas the record tables' ReplacingMergeTree collapses
+			// the copies. Copies come only from two ingest processes racing past the
+			// ingest_keys pre-check with the same record (see store/doc.go), which is rare;
+			// the dashboards accept that small overcount for reading a few thousand rows
+			// instead of scanning usage with FINAL. Exact figures come from the record tables.
+			//
+			// contract_no is in the key so that card-hours can be split by the contract's
+			// application domains (contracts.domains) at query time. The buyer's city is not:
+			// the registry record may arrive after the usage, so it is joined from
+			// registry_latest, which is small, when the dashboard asks.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_daily (
+	day Date,
+	supplier_uscc String,
+	buyer_uscc String,
+	contract_no String,
+	chip_model String,
+	chip_origin String,
+	day_card_hours Float64,
+	util_card_hours Float64,
+	windows UInt64
+) ENGINE = SummingMergeTree((day_card_hours, util_card_hours, windows))
+PARTITION BY toYYYYMM(day)
+ORDER BY (day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin)`),
+			// A metering window spans hours to days. Its card-hours are spread over the days
+			// it covers (China Standard Time, the column's zone) in proportion to the seconds
+			// in each, so that a week-long window is not a spike on its first day:
+			// day_card_hours is the part of card_hours that fell in day. util_card_hours /
+			// day_card_hours is the card-hour-weighted utilisation; windows counts each window
+			// once, on the day it starts. A window whose end is not after its start counts as
+			// one second long.
+			//
+			// The target column is not called card_hours because an alias equal to a source
+			// column that the expression reads is a cyclic alias; and 18.16 resolves no
+			// aliases of a subquery inside a materialized view, so the arithmetic stays on one
+			// level and repeats itself.
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_daily_mv TO usage_daily AS
+SELECT
+	arrayJoin(arrayMap(i -> toDate(window_start) + i,
+		range(toUInt32(dateDiff('day', toDate(window_start), toDate(greatest(window_end, window_start + 1) - 1, 'Asia/Shanghai')) + 1)))) AS day,
+	supplier_uscc,
+	buyer_uscc,
+	contract_no,
+	chip_model,
+	chip_origin,
+	card_hours
+		* (least(toUInt32(greatest(window_end, window_start + 1)), toUInt32(toDateTime(day + 1, 'Asia/Shanghai')))
+			- greatest(toUInt32(window_start), toUInt32(toDateTime(day, 'Asia/Shanghai'))))
+		/ (toUInt32(greatest(window_end, window_start + 1)) - toUInt32(window_start)) AS day_card_hours,
+	day_card_hours * util_avg AS util_card_hours,
+	toUInt64(day = toDate(window_start)) AS windows
+FROM usage`),
+			// One row per invoice day, supplier, buyer, service type and chip origin, summing
+			// the items' amounts (item_amount; the ARRAY JOIN keeps the source column's name,
+			// since an alias equal to settlements.amount is refused): whether an item may be subsidised depends on its service
+			// type (rules.Policy.Subsidisable), so the subsidy dashboard filters on it.
+			createStep(`CREATE TABLE IF NOT EXISTS settlements_daily (
+	day Date,
+	supplier_uscc String,
+	buyer_uscc String,
+	service_type String,
+	chip_origin String,
+	item_amount Decimal(18, 2),
+	items UInt64
+) ENGINE = SummingMergeTree((item_amount, items))
+PARTITION BY toYYYYMM(day)
+ORDER BY (day, supplier_uscc, buyer_uscc, service_type, chip_origin)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_daily_mv TO settlements_daily AS
+SELECT
+	invoice_date AS day,
+	supplier_uscc,
+	buyer_uscc,
+	service_type,
+	chip_origin,
+	item_amount,
+	toUInt64(1) AS items
+FROM settlements
+ARRAY JOIN item_service_type AS service_type, item_chip_origin AS chip_origin, item_amount`),
+		},
+	},
 }

@@ -32,8 +32,11 @@ type Server struct {
 	mu     sync.RWMutex
 	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
 
-	mux    *http.ServeMux
-	alerts AlertDeps
+	mux      *http.ServeMux
+	alerts   AlertDeps
+	workflow WorkflowDeps
+	// users caches the look-ups of tokens in the shared user store (users.go).
+	users tokenCache
 }
 
 // NewServer builds the routes.
@@ -58,17 +61,24 @@ func (s *Server) AddToken(token string, u voucherwatch.User) {
 	s.tokens[sha256.Sum256([]byte(token))] = u
 }
 
-func (s *Server) userFor(r *http.Request) (voucherwatch.User, bool) {
+// userFor finds the bearer of the request's token: first among the tokens added with AddToken,
+// then in the user store shared by the engine's instances (RegisterWorkflowRoutes). The error
+// is the store's, for a look-up that could not be made.
+func (s *Server) userFor(r *http.Request) (voucherwatch.User, bool, error) {
 	h := r.Header.Get("Authorization")
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || token == "" {
-		return voucherwatch.User{}, false
+		return voucherwatch.User{}, false, nil
 	}
 	// Looking up the digest, not the token, leaks nothing useful through timing.
+	sum := sha256.Sum256([]byte(token))
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u, ok := s.tokens[sha256.Sum256([]byte(token))]
-	return u, ok
+	u, ok := s.tokens[sum]
+	s.mu.RUnlock()
+	if ok {
+		return u, true, nil
+	}
+	return s.storedUserFor(r.Context(), sum)
 }
 
 type authedHandler func(w http.ResponseWriter, r *http.Request, u voucherwatch.User)
@@ -76,7 +86,11 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, u voucherwatch.U
 // authed answers 401 to a request without a known bearer token.
 func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, ok := s.userFor(r)
+		u, ok, err := s.userFor(r)
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="voucherwatch"`)
 			writeError(w, voucherwatch.Errorf(voucherwatch.EUNAUTH, "missing or unknown bearer token"))

@@ -122,7 +122,8 @@ func (m *Main) Start(ctx context.Context) error {
 	}, dec, m.DB, metrics, m.Log)
 
 	env := detectors.Env{DB: m.DB, Policy: m.Policy, Log: m.Log}
-	m.Runner = detectors.NewRunner(m.DB, m.Registry, m.Log)
+	// A dismissed alert whose evidence changes reopens after the run that changed it.
+	m.Runner = detectors.NewRunner(store.ReopeningAlerts{DB: m.DB}, m.Registry, m.Log)
 	m.Runner.Debounce = m.Config.DetectDebounce
 	m.Runner.Register(detectors.All(env)...)
 	m.Consumer.OnStored = func(voucherwatch.RecordType, int) { m.Runner.Trigger() }
@@ -143,6 +144,12 @@ func (m *Main) Start(ctx context.Context) error {
 	})
 	m.Server.Log = m.Log
 	m.Server.Gatherer = m.Registry
+	m.Server.RegisterWorkflowRoutes(supervision.WorkflowDeps{
+		Alerts:          m.DB,
+		Events:          m.DB,
+		Users:           m.DB,
+		ExplanationDays: m.Policy.ExplanationDays,
+	})
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)

@@ -1,0 +1,42 @@
+package supervision
+
+import (
+	"net/http"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// getOverdue answers GET /api/v1/explanations/overdue[?city=]: the alerts whose requested
+// explanation is past its deadline, the longest overdue first, counted in total and per city.
+// A city reviewer sees its own city's only.
+func (s *Server) getOverdue(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	city := ""
+	if c := r.URL.Query().Get("city"); c != "" {
+		code, ok := voucherwatch.CityCode(c)
+		if !ok {
+			s.fail(w, voucherwatch.FieldErrorf("city", "unknown 市州 %q", c))
+			return
+		}
+		city = code
+	}
+	overdue := []voucherwatch.OverdueExplanation{}
+	if scope := cityScope(u); scope == "" || city == "" || city == scope {
+		if scope != "" {
+			city = scope
+		}
+		var err error
+		overdue, err = s.workflow.Events.OverdueExplanations(r.Context(), city, s.workflow.now())
+		if err != nil {
+			s.fail(w, err)
+			return
+		}
+		if overdue == nil {
+			overdue = []voucherwatch.OverdueExplanation{}
+		}
+	}
+	byCity := map[string]int{}
+	for _, o := range overdue {
+		byCity[o.City]++
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(overdue), "by_city": byCity, "overdue": overdue})
+}

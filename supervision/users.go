@@ -1,0 +1,178 @@
+package supervision
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// DefaultTokenCacheTTL is how long a token found in the user store is trusted without asking
+// the store again.
+const DefaultTokenCacheTTL = 30 * time.Second
+
+// maxCachedTokens bounds the token cache; unknown tokens are cached too, so a client trying
+// many cannot grow it without limit.
+const maxCachedTokens = 10000
+
+// tokenCache remembers recent look-ups of token hashes in the user store, found or not, so
+// that a request does not cost a ClickHouse query. Its zero value is empty and ready.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]cachedToken
+}
+
+type cachedToken struct {
+	user  voucherwatch.User
+	found bool
+	until time.Time
+}
+
+func (c *tokenCache) get(sum [32]byte, now time.Time) (cachedToken, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[sum]
+	if !ok || now.After(e.until) {
+		return cachedToken{}, false
+	}
+	return e, true
+}
+
+func (c *tokenCache) put(sum [32]byte, e cachedToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxCachedTokens {
+		c.entries = make(map[[32]byte]cachedToken)
+	}
+	c.entries[sum] = e
+}
+
+// forget drops the cached look-ups of one user, on this instance.
+func (c *tokenCache) forget(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.entries {
+		if e.found && e.user.ID == userID {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// storedUserFor looks a token's SHA-256 up in the user store, through the cache. A user
+// disabled on another instance keeps working here for up to the cache's TTL.
+func (s *Server) storedUserFor(ctx context.Context, sum [32]byte) (voucherwatch.User, bool, error) {
+	users := s.workflow.Users
+	if users == nil {
+		return voucherwatch.User{}, false, nil
+	}
+	ttl := s.workflow.TokenCacheTTL
+	if ttl == 0 {
+		ttl = DefaultTokenCacheTTL
+	}
+	now := s.workflow.now()
+	if ttl > 0 {
+		if e, ok := s.users.get(sum, now); ok {
+			return e.user, e.found, nil
+		}
+	}
+	u, err := users.UserByTokenHash(ctx, hex.EncodeToString(sum[:]))
+	switch voucherwatch.ErrorCode(err) {
+	case "":
+	case voucherwatch.ENOTFOUND:
+		u = voucherwatch.User{}
+	default:
+		return voucherwatch.User{}, false, err
+	}
+	found := err == nil
+	if ttl > 0 {
+		s.users.put(sum, cachedToken{user: u, found: found, until: now.Add(ttl)})
+	}
+	return u, found, nil
+}
+
+// getMe answers GET /api/v1/me with the user the token belongs to, for clients to show who is
+// signed in and what they may do.
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	writeJSON(w, http.StatusOK, u)
+}
+
+// newUserRequest is the body of POST /api/v1/users.
+type newUserRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	City string `json:"city"` // a division code or name, for city reviewers
+}
+
+// createUser answers POST /api/v1/users {"name", "role", "city"?} (province administrators)
+// with 201 {"id", "token", "name", "role", "city"?}. The token is shown this once; the store
+// keeps only its SHA-256.
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if !u.Role.MayManageUsers() {
+		s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only a province administrator manages users"))
+		return
+	}
+	var q newUserRequest
+	if err := decodeJSON(w, r, &q); err != nil {
+		s.fail(w, err)
+		return
+	}
+	nu, err := voucherwatch.CheckNewUser(voucherwatch.User{Name: q.Name, Role: voucherwatch.Role(q.Role), City: q.City})
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	nu.ID = "u_" + randomHex(8)
+	token := "vw_" + randomHex(32)
+	if err := s.workflow.Users.CreateUser(r.Context(), nu, voucherwatch.TokenHash(token), s.workflow.now()); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.Log.Info("supervision: user created", "id", nu.ID, "role", nu.Role, "city", nu.City, "by", u.ID)
+	writeJSON(w, http.StatusCreated, map[string]any{"id": nu.ID, "token": token, "name": nu.Name, "role": nu.Role, "city": nu.City})
+}
+
+// listUsers answers GET /api/v1/users with {"users": [...]}: everyone for the province and
+// auditors; for a city reviewer, the users who can act on its city's alerts (its city's
+// reviewers and the province's), whom it may assign alerts to.
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	all, err := s.workflow.Users.Users(r.Context())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	out := []voucherwatch.User{}
+	for _, x := range all {
+		if cityScope(u) == "" || voucherwatch.CheckAssignment(u, u.City, x) == nil {
+			out = append(out, x)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+}
+
+// disableUser answers POST /api/v1/users/{id}/disable (province administrators) with 204: the
+// user's token stops working at once on this instance and within the token cache's TTL on the
+// others. Its events stay in the log.
+func (s *Server) disableUser(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if !u.Role.MayManageUsers() {
+		s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only a province administrator manages users"))
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.workflow.Users.DisableUser(r.Context(), id, s.workflow.now()); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.users.forget(id)
+	s.Log.Info("supervision: user disabled", "id", id, "by", u.ID)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
