@@ -16,6 +16,19 @@ if ! command -v kcat >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kafkacat >/dev/null 2>&1 || {
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kafkacat >/dev/null; }
 fi
+if ! command -v promtool >/dev/null; then
+  # Debian's prometheus package brings promtool, which the dashboards tests check the alerting
+  # rules with. Only the tool is wanted: the package's service must not start, which
+  # /usr/sbin/policy-rc.d (exit 101) already ensures in containers; elsewhere it is stopped
+  # and disabled again if the install started it.
+  may_start=1
+  if [ -x /usr/sbin/policy-rc.d ]; then may_start=0; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || {
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+  if [ "$may_start" -eq 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+fi
 
 if clickhouse-client -q "SELECT 1" >/dev/null 2>&1; then
   exit 0

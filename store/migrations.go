@@ -349,8 +349,9 @@ ORDER BY id`),
 			// million: a day of one supplier, buyer, contract and chip is one row however many
 			// metering windows it had. A materialized view sees only the rows inserted after it
 			// exists; on a fresh database this migration runs before ingest, so nothing is
-			// missed. A database that already held records needs a one-off backfill
-			// (dashboards/README.md).
+			// missed. A database that already held records needs a one-off rebuild
+			// (dashboards/rebuild/*.sql, see dashboards/README.md), which also removes the
+			// double counts described next.
 			//
 			// SummingMergeTree adds up rows with equal sorting keys, so a record stored twice
 			// is counted twice here, whereas the record tables' ReplacingMergeTree collapses
@@ -405,9 +406,10 @@ SELECT
 	toUInt64(day = toDate(window_start)) AS windows
 FROM usage`),
 			// One row per invoice day, supplier, buyer, service type and chip origin, summing
-			// the items' amounts (item_amount; the ARRAY JOIN keeps the source column's name,
-			// since an alias equal to settlements.amount is refused): whether an item may be subsidised depends on its service
-			// type (rules.Policy.Subsidisable), so the subsidy dashboard filters on it.
+			// the items' amounts: whether an item may be subsidised depends on its service type
+			// (rules.Policy.Subsidisable), so the subsidy dashboard filters on it. The sum keeps
+			// the array's name, item_amount: 18.16 refuses an ARRAY JOIN alias equal to the
+			// column settlements.amount.
 			createStep(`CREATE TABLE IF NOT EXISTS settlements_daily (
 	day Date,
 	supplier_uscc String,
