@@ -19,6 +19,71 @@ func (w *world) plant() {
 	w.plantRules()
 	w.plantTies()
 	w.plantResale()
+	w.buyEnough()
+}
+
+// buyEnough keeps plants from breaching D2 by accident. A plant's deal is sized for what it
+// plants (one 8-card node let twice, a price at 0.3 times the market, a few months of tokens),
+// and may come to less than 50,000 yuan of compute in the year before its applicant's claim: a
+// finding no plant meant and the truth would not name. Such an applicant also buys, as buyers
+// do, an honest deal from a supplier it does not trade with yet; the deal is not cited, so the
+// planted claim stays as planted. The applicants of the D2 cases are left short on purpose.
+// Should an applicant still fall short, the breach is genuine and recorded as a D2 case.
+func (w *world) buyEnough() {
+	short := map[string]bool{}
+	for _, c := range w.truth {
+		if c.Detector == RuleAnnualPurchase && !c.LookAlike {
+			short[c.Subjects["applicant_uscc"]] = true
+		}
+	}
+	threshold := yuan(50000)
+	for _, cs := range w.claims {
+		b := cs.applicant
+		if short[b.uscc()] {
+			continue
+		}
+		for try := 0; try < 4 && annualCompute(b, cs.submitted) < threshold; try++ {
+			trades := map[*entity]bool{}
+			for _, d := range b.deals {
+				trades[d.supplier] = true
+			}
+			s := w.plantSupplier()
+			for i := 0; i < len(w.suppliers) && trades[s]; i++ {
+				s = w.plantSupplier()
+			}
+			d := w.plantDeal(b, s, 4, 32)
+			if trades[d.supplier] {
+				break // every supplier with room already sells to b
+			}
+			w.realise(w.pr, d)
+		}
+		if got := annualCompute(b, cs.submitted); got < threshold {
+			short[b.uscc()] = true
+			w.addCase(Case{Detector: RuleAnnualPurchase, Kind: "annual_purchase_below_50000", Clause: "D2", Severity: "medium",
+				Subjects: kv("applicant_uscc", b.uscc(), "claim_id", cs.id), Context: kv("settled", got.String()),
+				Note: "side effect of another plant: the applicant's purchases stay below 50,000 yuan"})
+		}
+	}
+}
+
+// annualCompute is the compute (the subsidisable items) settled to b with an invoice date in the
+// twelve months up to submitted, as D2 counts it.
+func annualCompute(b *entity, submitted time.Time) fen {
+	from, to := date(submitted.AddDate(-1, 0, 0)), date(submitted)
+	var sum fen
+	for _, d := range b.deals {
+		for _, s := range d.settlements {
+			if s.w.InvoiceDate <= from || s.w.InvoiceDate > to {
+				continue
+			}
+			for _, it := range s.w.Items {
+				if isCompute(it.ServiceType) {
+					sum += it.Amount
+				}
+			}
+		}
+	}
+	return sum
 }
 
 // Detector names of the truth. The four fixed by the contract, then the policy rules.
@@ -239,6 +304,14 @@ func (w *world) plantDuplicates() {
 		a, b := w.freshBuyer(), w.freshBuyer()
 		da, db := w.honest(a, s, 4), w.honest(b, s, 4)
 		ia, ib := mainInvoices(da)[1], mainInvoices(db)[1]
+		// The earliest payment keeps the reference: the reuser, b, must be paid after a. The two
+		// schedules are independent, so order them; on one day, b cites its next month's invoice.
+		if ib.w.PaidOn < ia.w.PaidOn {
+			a, b, da, db, ia, ib = b, a, db, da, ib, ia
+		}
+		if ib.w.PaidOn == ia.w.PaidOn {
+			ib = mainInvoices(db)[2]
+		}
 		ib.w.PaymentRef = ia.w.PaymentRef
 		ca := w.plantClaim(a, da)
 		cb := w.plantClaim(b, db)

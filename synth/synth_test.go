@@ -289,7 +289,12 @@ func checkPlanted(t *testing.T, w *world, c synth.Case) {
 		if (c.Kind == "unit_price_far_above" && ratio < 2.5) || (c.Kind == "unit_price_far_below" && ratio > 0.4) {
 			t.Errorf("%s: price at %.2f of the market", name, ratio)
 		}
-	case "card_month_price", "volume_discount_20pct":
+	case "card_month_price":
+		// An honest card-month price: within the chip's band, as TestHonestTradeIsHonest has it.
+		if lo, hi := marketBand(contract.Items[0]); lo < 0.80 || hi > 1.001 {
+			t.Errorf("%s: price at %.2f of the low, %.2f of the high end of the market", name, lo, hi)
+		}
+	case "volume_discount_20pct":
 		if ratio := marketRatio(contract.Items[0]); ratio < 0.8 || ratio > 1.1 {
 			t.Errorf("%s: price at %.2f of the market", name, ratio)
 		}
@@ -336,6 +341,87 @@ func checkPlanted(t *testing.T, w *world, c synth.Case) {
 			t.Errorf("%s: login orgs %v", name, orgs)
 		}
 	}
+}
+
+// TestPlantsAcrossSeeds checks over many seeds what a plant must hold whatever the draw: each
+// case is what it says (checkPlanted), the reuser of a shared payment reference is paid after
+// the invoice it copies (the earliest payment keeps the reference), and no applicant falls below
+// the D2 annual purchase by accident: every claim whose applicant is not a planted D2 case rests
+// on at least 50,000 yuan of compute settled in the twelve months before its submission.
+func TestPlantsAcrossSeeds(t *testing.T) {
+	for seed := int64(1); seed <= 16; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			p := synth.Generate(synth.DefaultConfig(seed))
+			w := parse(t, p)
+			short, plantOf := map[string]bool{}, map[string][]string{}
+			for _, c := range p.Truth.Cases {
+				checkPlanted(t, w, c)
+				if c.Detector == synth.RuleAnnualPurchase && !c.LookAlike {
+					short[c.Subjects["applicant_uscc"]] = true
+				}
+				for k, v := range c.Subjects {
+					if k == "applicant_uscc" {
+						plantOf[v] = append(plantOf[v], c.Detector+"/"+c.Kind)
+					}
+				}
+				if u := c.Context["other_applicant_uscc"]; u != "" {
+					plantOf[u] = append(plantOf[u], c.Detector+"/"+c.Kind+" (other side)")
+				}
+				if c.Kind == "payment_ref_shared" {
+					// The original is the earliest paid invoice of the reference; the case's
+					// invoice must be paid after it.
+					reuser, first := w.invoicesByNo[c.Subjects["invoice_no"]], ""
+					for _, no := range strings.Split(c.Context["other_invoice_no"], ",") {
+						for _, s := range w.invoicesByNo[no] {
+							if first == "" || s.PaidOn < first {
+								first = s.PaidOn
+							}
+						}
+					}
+					if len(reuser) != 1 || reuser[0].PaidOn <= first {
+						t.Errorf("%s: reusing invoice %s paid %v, want after the original paid %s",
+							c.Kind, c.Subjects["invoice_no"], paidOn(reuser), first)
+					}
+				}
+			}
+			bought := map[string][]*tSettlement{}
+			for _, s := range w.settlements {
+				bought[s.BuyerUSCC] = append(bought[s.BuyerUSCC], s)
+			}
+			for _, c := range w.claims {
+				if short[c.ApplicantUSCC] {
+					continue
+				}
+				sub, _ := time.Parse(time.DateOnly, c.SubmittedOn)
+				from := sub.AddDate(-1, 0, 0).Format(time.DateOnly)
+				var compute int64
+				for _, s := range bought[c.ApplicantUSCC] {
+					if s.InvoiceDate <= from || s.InvoiceDate > c.SubmittedOn {
+						continue
+					}
+					for _, it := range s.Items {
+						switch it.ServiceType {
+						case "compute_resource", "compute_service", "model_service", "domestic_adaptation":
+							compute += fen(it.Amount)
+						}
+					}
+				}
+				if compute < 50_000_00 {
+					t.Errorf("claim %s: got %d fen of compute settled to %s (%v) in the year before %s, want at least 5000000: not a planted D2 case",
+						c.ClaimID, compute, c.ApplicantUSCC, plantOf[c.ApplicantUSCC], c.SubmittedOn)
+				}
+			}
+		})
+	}
+}
+
+func paidOn(ss []*tSettlement) []string {
+	var out []string
+	for _, s := range ss {
+		out = append(out, s.PaidOn)
+	}
+	return out
 }
 
 // TestHonestTradeIsHonest runs simple versions of every check over the data outside the planted
@@ -686,8 +772,10 @@ type tSettlement struct {
 	BuyerUSCC   string  `json:"buyer_uscc"`
 	InvoiceCode string  `json:"invoice_code"`
 	InvoiceNo   string  `json:"invoice_no"`
+	InvoiceDate string  `json:"invoice_date"`
 	Amount      string  `json:"amount"`
 	PaymentRef  string  `json:"payment_ref"`
+	PaidOn      string  `json:"paid_on"`
 	PeriodStart string  `json:"period_start"`
 	PeriodEnd   string  `json:"period_end"`
 	Items       []tItem `json:"items"`
@@ -710,6 +798,7 @@ type tUsage struct {
 type tClaim struct {
 	ClaimID       string `json:"claim_id"`
 	ApplicantUSCC string `json:"applicant_uscc"`
+	SubmittedOn   string `json:"submitted_on"`
 	Invoices      []struct {
 		InvoiceCode string `json:"invoice_code"`
 		InvoiceNo   string `json:"invoice_no"`

@@ -605,10 +605,19 @@ func (w *world) paymentRef(r *rand.Rand) string {
 
 func subsidisable(items []wItem) bool {
 	for _, it := range items {
-		switch it.ServiceType {
-		case "bandwidth", "security", "database":
+		if !isCompute(it.ServiceType) {
 			return false
 		}
+	}
+	return true
+}
+
+// isCompute reports whether a service type is compute, as C1 subsidises and D2 counts it; not
+// stand-alone bandwidth, security or databases.
+func isCompute(serviceType string) bool {
+	switch serviceType {
+	case "bandwidth", "security", "database":
+		return false
 	}
 	return true
 }

@@ -279,8 +279,15 @@ func (w *world) snapshotTime(r *rand.Rand) time.Time {
 // firmName draws a unique enterprise name "<湖南|city><brand><trade><suffix>".
 func (w *world) firmName(r *rand.Rand, c *city, trade string, suffixes []string) (string, brand) {
 	var b brand
+	tries := 0
 	name := w.unique(func() string {
 		b = pick(r, brands)
+		if tries++; tries > 20 {
+			// A province far larger than the default runs out of names of one 字号 (the
+			// suppliers' first, at a few hundred): join two, as some firms do.
+			b2 := pick(r, brands)
+			b = brand{b.zh + b2.zh, b.py + b2.py}
+		}
 		prefix := "湖南"
 		if r.IntN(3) == 0 {
 			prefix = string([]rune(c.name)[:2])
