@@ -278,9 +278,7 @@ func TestPriceProvince(t *testing.T) {
 	for _, seed := range []int64{1, 2} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			db := detectortest.NewDB(t)
-			p := synth.Generate(synth.DefaultConfig(seed))
-			detectortest.Load(t, db, p.Messages)
+			db, p := detectortest.Province(t, seed)
 			alerts, err := NewPrice(Env{DB: db, Policy: rules.Default()}).Run(context.Background(), dupAt)
 			if err != nil {
 				t.Fatal(err)

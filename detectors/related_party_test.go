@@ -587,9 +587,7 @@ func rpHasTie(a voucherwatch.Alert, kind string) bool {
 func TestRelatedPartyProvince(t *testing.T) {
 	for _, seed := range []int64{1, 2} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			db := detectortest.NewDB(t)
-			p := synth.Generate(synth.DefaultConfig(seed))
-			detectortest.Load(t, db, p.Messages)
+			db, p := detectortest.Province(t, seed)
 			d := NewRelatedParty(Env{DB: db, Policy: rules.Default()})
 			alerts := rpRun(t, d)
 			detectortest.Require(t, detectortest.Evaluate("related_party", alerts, p.Truth), 0.9)

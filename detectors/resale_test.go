@@ -9,7 +9,6 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
 	"github.com/voucherwatch/voucherwatch/rules"
-	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 // usage records weekly metered windows of the buyer's tenant on one 64-card cluster of the
@@ -269,9 +268,7 @@ func TestResale(t *testing.T) {
 func TestResaleProvince(t *testing.T) {
 	for _, seed := range []int64{1, 2} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
-			db := detectortest.NewDB(t)
-			p := synth.Generate(synth.DefaultConfig(seed))
-			detectortest.Load(t, db, p.Messages)
+			db, p := detectortest.Province(t, seed)
 			alerts := rpRun(t, NewResale(Env{DB: db, Policy: rules.Default()}))
 			detectortest.Require(t, detectortest.Evaluate("resale", alerts, p.Truth), 0.9)
 		})

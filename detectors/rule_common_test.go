@@ -11,7 +11,6 @@ import (
 	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
 	"github.com/voucherwatch/voucherwatch/rules"
 	"github.com/voucherwatch/voucherwatch/store"
-	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 // TestRulesOnProvince runs every policy rule over the default provinces of seeds 1 and 2 and
@@ -20,9 +19,7 @@ import (
 func TestRulesOnProvince(t *testing.T) {
 	for _, seed := range []int64{1, 2} {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
-			p := synth.Generate(synth.DefaultConfig(seed))
-			db := detectortest.NewDB(t)
-			detectortest.Load(t, db, p.Messages)
+			db, p := detectortest.Province(t, seed)
 			env := Env{DB: db, Policy: rules.Default()}
 			at := p.Config.End
 			for _, d := range RuleDetectors(env) {

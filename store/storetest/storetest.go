@@ -58,12 +58,22 @@ func Database(t testing.TB) string {
 	t.Cleanup(func() {
 		if os.Getenv("VW_TEST_KEEP") != "" {
 			t.Logf("kept database %s", name)
-			return
 		}
-		_ = exec.Command("clickhouse-client", "--host", host(Addr()), "--port", port(Addr()), "-q", "DROP DATABASE IF EXISTS "+name).Run()
+		Drop(name)
 	})
 	return fmt.Sprintf("clickhouse://%s/%s", Addr(), name)
 }
+
+// Drop drops a test database on the shared server, unless VW_TEST_KEEP is set.
+func Drop(name string) {
+	if os.Getenv("VW_TEST_KEEP") != "" {
+		return
+	}
+	_ = exec.Command("clickhouse-client", "--host", host(Addr()), "--port", port(Addr()), "-q", "DROP DATABASE IF EXISTS "+name).Run()
+}
+
+// RandomSuffix is a short random hex string for test object names.
+func RandomSuffix() string { return randomHex(6) }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
