@@ -24,8 +24,11 @@ const (
 type User struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	Role Role   `json:"role"`
-	City string `json:"city,omitempty"` // division code; set for city reviewers
+	// Login is the name the user signs in to the web UI with; empty for users of the API
+	// only. Unique among enabled users.
+	Login string `json:"login,omitempty"`
+	Role  Role   `json:"role"`
+	City  string `json:"city,omitempty"` // division code; set for city reviewers
 }
 
 // MaxUserNameRunes bounds a user's name.
@@ -36,6 +39,10 @@ const MaxUserNameRunes = 100
 // EINVALID errors naming the field: name, role or city.
 func CheckNewUser(u User) (User, error) {
 	u.Name = strings.TrimSpace(u.Name)
+	u.Login = strings.TrimSpace(u.Login)
+	if u.Login != "" && !validLogin(u.Login) {
+		return u, FieldErrorf("login", "want 2 to 64 of a-z, 0-9, '.', '_' and '-', got %q", u.Login)
+	}
 	switch {
 	case u.Name == "" || !utf8.ValidString(u.Name):
 		return u, FieldErrorf("name", "required")
@@ -77,7 +84,27 @@ type UserStore interface {
 	User(ctx context.Context, id string) (User, error)
 	// Users lists the enabled users by name.
 	Users(ctx context.Context) ([]User, error)
-	// DisableUser stops a user's token from working; ENOTFOUND when there is no such
+	// SetPassword keeps the hash of the user's new web UI password (bcrypt); ENOTFOUND when
+	// there is no such enabled user.
+	SetPassword(ctx context.Context, id, passwordHash string, at time.Time) error
+	// UserByLogin returns the enabled user who signs in as login and its password hash (""
+	// when it has none); ENOTFOUND when there is none.
+	UserByLogin(ctx context.Context, login string) (User, string, error)
+	// DisableUser stops a user's token and password from working; ENOTFOUND when there is no such
 	// enabled user.
 	DisableUser(ctx context.Context, id string, at time.Time) error
+}
+
+// validLogin reports whether s is a login name: 2 to 64 lower-case ASCII letters, digits, '.',
+// '_' or '-', so that it reads the same on every keyboard and in every log.
+func validLogin(s string) bool {
+	if len(s) < 2 || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

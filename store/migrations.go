@@ -434,4 +434,14 @@ FROM settlements
 ARRAY JOIN item_service_type AS service_type, item_chip_origin AS chip_origin, item_amount`),
 		},
 	},
+	{
+		version: 8,
+		name:    "sign-in names",
+		steps: []step{
+			// The web UI signs in with a login name and a password. People's names repeat
+			// (two 张伟 in one bureau), so the login is its own column, unique among enabled
+			// users.
+			addColumnStep("users", "login", "String", "name"),
+		},
+	},
 }

@@ -164,13 +164,14 @@ type fakeUsers struct {
 	users    map[string]voucherwatch.User
 	hashes   map[string]string // token hash → user id
 	disabled map[string]bool
+	password map[string]string // user id → password hash
 	lookups  int
 	// LookupErr, when set, fails UserByTokenHash, as an unreachable ClickHouse would.
 	LookupErr error
 }
 
 func newFakeUsers(us ...voucherwatch.User) *fakeUsers {
-	f := &fakeUsers{users: map[string]voucherwatch.User{}, hashes: map[string]string{}, disabled: map[string]bool{}}
+	f := &fakeUsers{users: map[string]voucherwatch.User{}, hashes: map[string]string{}, disabled: map[string]bool{}, password: map[string]string{}}
 	for _, u := range us {
 		f.users[u.ID] = u
 	}
@@ -230,4 +231,25 @@ func (f *fakeUsers) DisableUser(_ context.Context, id string, _ time.Time) error
 	}
 	f.disabled[id] = true
 	return nil
+}
+
+func (f *fakeUsers) SetPassword(_ context.Context, id, hash string, _ time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.users[id]; !ok || f.disabled[id] {
+		return voucherwatch.Errorf(voucherwatch.ENOTFOUND, "user %s not found", id)
+	}
+	f.password[id] = hash
+	return nil
+}
+
+func (f *fakeUsers) UserByLogin(_ context.Context, login string) (voucherwatch.User, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, u := range f.users {
+		if u.Login != "" && u.Login == login && !f.disabled[id] {
+			return u, f.password[id], nil
+		}
+	}
+	return voucherwatch.User{}, "", voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no user signs in as %q", login)
 }
