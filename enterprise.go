@@ -1,0 +1,57 @@
+package voucherwatch
+
+import (
+	"context"
+	"time"
+)
+
+// EnterpriseFile is what the engine holds about one enterprise, for the enterprise page: its
+// registry facts and its dealings as a buyer and as a supplier. Lists are newest first and
+// capped at MaxFileRows each; Truncated says which were cut.
+type EnterpriseFile struct {
+	USCC        string
+	Entity      *Entity // the newest registry record; nil when none has arrived
+	Contracts   []Contract
+	Settlements []Settlement
+	Usage       []UsageMonth
+	Claims      []Claim
+	Truncated   []string // names of the lists that hold only their newest MaxFileRows
+}
+
+// MaxFileRows caps each list of an EnterpriseFile.
+const MaxFileRows = 200
+
+// UsageMonth sums an enterprise's metered use in one month (China Standard Time) of one
+// supplier, buyer and chip.
+type UsageMonth struct {
+	Month        time.Time // first day of the month
+	SupplierUSCC string
+	BuyerUSCC    string
+	ChipModel    string
+	ChipOrigin   string
+	CardHours    float64
+	UtilAvg      float64 // card-hour weighted
+	Windows      int
+}
+
+// EnterpriseStore reads enterprise files.
+type EnterpriseStore interface {
+	// EnterpriseFile returns the file of the enterprise with this USCC; ENOTFOUND when the
+	// engine holds nothing about it. City is the enterprise's 市州 (division code) from the
+	// registry, or from its claims when no registry record arrived, for access checks.
+	EnterpriseFile(ctx context.Context, uscc string) (EnterpriseFile, error)
+}
+
+// City is the enterprise's 市州 (division code) as the file knows it: the registry's, else
+// the newest claim's; "" when neither is known.
+func (f EnterpriseFile) City() string {
+	if f.Entity != nil && f.Entity.City != "" {
+		return f.Entity.City
+	}
+	for _, c := range f.Claims {
+		if c.City != "" {
+			return c.City
+		}
+	}
+	return ""
+}
