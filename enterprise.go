@@ -37,8 +37,7 @@ type UsageMonth struct {
 // EnterpriseStore reads enterprise files.
 type EnterpriseStore interface {
 	// EnterpriseFile returns the file of the enterprise with this USCC; ENOTFOUND when the
-	// engine holds nothing about it. City is the enterprise's 市州 (division code) from the
-	// registry, or from its claims when no registry record arrived, for access checks.
+	// engine holds nothing about it.
 	EnterpriseFile(ctx context.Context, uscc string) (EnterpriseFile, error)
 }
 
