@@ -163,6 +163,7 @@ func checkConstants(t *testing.T, ds []dashboard) {
 	want := map[string]string{
 		"rate_percent":     fmt.Sprint(pol.SubsidyRatePercent),
 		"cap":              strings.TrimSuffix(pol.CapPerEnterprise.String(), ".00"),
+		"budget":           strings.TrimSuffix(pol.AnnualBudget.String(), ".00"),
 		"window_start":     pol.WindowStart.Format(time.DateOnly),
 		"window_end":       pol.WindowEnd.Format(time.DateOnly),
 		"subsidisable":     multiValue(pol.SubsidisableServices...),

@@ -88,12 +88,17 @@ type RelatedPartyRules struct {
 
 // Policy is the whole configuration.
 type Policy struct {
-	Version                 string            `json:"version"`
-	Source                  string            `json:"source"`
-	WindowStart             Date              `json:"window_start"`
-	WindowEnd               Date              `json:"window_end"`
-	SubsidyRatePercent      int64             `json:"subsidy_rate_percent"`
-	CapPerEnterprise        Money             `json:"cap_per_enterprise"`
+	Version            string `json:"version"`
+	Source             string `json:"source"`
+	WindowStart        Date   `json:"window_start"`
+	WindowEnd          Date   `json:"window_end"`
+	SubsidyRatePercent int64  `json:"subsidy_rate_percent"`
+	CapPerEnterprise   Money  `json:"cap_per_enterprise"`
+	// AnnualBudget is the year's subsidy budget (年度预算额度, 实施细则 5). The policy text
+	// fixes no figure: the provincial finance department sets it each year, so the shipped
+	// 500,000,000 is a placeholder the department replaces in its policy file. The subsidy
+	// dashboard restates it as its budget constant.
+	AnnualBudget            Money             `json:"annual_budget"`
 	MinAnnualPurchase       Money             `json:"min_annual_purchase"`
 	FilingDays              int               `json:"filing_days"`
 	SubsidisableServices    []string          `json:"subsidisable_services"`
@@ -139,6 +144,8 @@ func Parse(b []byte) (Policy, error) {
 		return p, fmt.Errorf("rules: policy: window_end must be after window_start")
 	case p.SubsidyRatePercent <= 0 || p.SubsidyRatePercent > 100:
 		return p, fmt.Errorf("rules: policy: subsidy_rate_percent must be in 1..100")
+	case p.AnnualBudget.Money <= 0:
+		return p, fmt.Errorf("rules: policy: annual_budget must be a positive amount")
 	case p.CardMonthHours <= 0:
 		return p, fmt.Errorf("rules: policy: card_month_hours must be positive")
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -86,5 +87,21 @@ func TestParseRejectsBadPolicy(t *testing.T) {
 		if _, err := Parse([]byte(tc.json)); err == nil {
 			t.Errorf("%s: got no error, want one", tc.name)
 		}
+	}
+}
+
+func TestPolicyNeedsBudget(t *testing.T) {
+	for _, c := range []struct {
+		budget string
+		ok     bool
+	}{{`"500000000.00"`, true}, {`"0.00"`, false}, {`"-1.00"`, false}} {
+		b := bytes.Replace(defaultPolicy, []byte(`"annual_budget": "500000000.00"`), []byte(`"annual_budget": `+c.budget), 1)
+		_, err := Parse(b)
+		if (err == nil) != c.ok {
+			t.Errorf("annual_budget %s: got %v, want ok=%v", c.budget, err, c.ok)
+		}
+	}
+	if got := Default().AnnualBudget.String(); got != "500000000.00" {
+		t.Errorf("default budget %s", got)
 	}
 }
