@@ -167,6 +167,8 @@ const style = `<style>
 .evidence .ev-table td.ev-num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .evidence .ev-table table.ev-table{margin:0}
 .evidence tr.ev-same td,.evidence tr.ev-same th.ev-key{background:#fff4d6}
+.evidence tr.ev-partly td,.evidence tr.ev-partly th.ev-key{background:#fffbeb}
+.evidence tr.ev-partly .ev-tag{background:#fde7a6}
 .evidence .ev-tag{display:inline-block;font-size:12px;line-height:18px;padding:0 6px;margin-left:6px;border-radius:3px;background:#f5c342;color:#5a3d00;white-space:nowrap}
 .evidence .ev-ties td:nth-child(2),.evidence .ev-ties th:nth-child(2){white-space:nowrap}
 .evidence .ev-sev-high{color:#b3261e;font-weight:600}

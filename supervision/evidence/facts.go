@@ -12,7 +12,7 @@ import (
 // is shown as it is.
 var labels = map[string]string{
 	// Claims, invoices, settlements.
-	"claim": "申报", "claim_id": "申报编号", "claim_ids": "涉及申报", "claims": "相关申报", "earlier_claim": "此前申报",
+	"claim": "申报记录", "claim_id": "申报编号", "claim_ids": "涉及申报", "claims": "相关申报", "earlier_claim": "此前申报",
 	"applicant_uscc": "申报单位代码", "round": "申报批次", "submitted_on": "提交日期", "contracts": "合同",
 	"invoices": "发票", "usage_amount": "算力使用金额", "requested": "申请补贴金额", "record": "记录来源",
 	"invoice": "发票", "invoice_code": "发票代码", "invoice_no": "发票号码", "invoice_date": "开票日期",
@@ -23,7 +23,7 @@ var labels = map[string]string{
 	"earlier_claimed_amount": "此前申报列报金额", "claimed_amounts": "各次列报金额", "times_cited": "列报次数",
 	"same_contracts": "合同相同", "same_amounts": "金额相同", "applicant_is_invoice_buyer": "申报单位为发票购买方",
 	"reusing_invoices": "重复使用凭证的发票", "claims_on_contract": "该合同的申报", "one_transfer": "疑为一笔合并付款",
-	"settled": "有结算记录", "settled_amount": "结算金额", "eligible": "可补贴金额", "subsidisable": "可补贴项目金额",
+	"settled": "已结算", "settled_amount": "结算金额", "eligible": "可补贴金额", "subsidisable": "可补贴项目金额",
 	"period": "服务期", "period_days": "服务天数", "days_in_window": "政策期内天数", "in_window": "政策期内金额",
 	"reasons": "核减原因", "signed_on": "签订日期", "filed_on": "备案日期", "filing_days": "备案时限（天）",
 	"filing_due": "备案截止日期", "days_after_signing": "签订后备案天数", "days_late": "逾期天数",
@@ -58,7 +58,7 @@ var labels = map[string]string{
 	"kinds": "算力类型", "kind": "算力类型", "card_hours": "卡时", "tokens_million": "百万tokens",
 	"settled_card_hours": "已结算卡时", "customer_uscc": "客户代码", "customer_name": "客户名称",
 	"registered_supplier": "登记供应商", "of_windows": "计量窗口总数", "orgs": "登录单位", "is_customer": "为其客户",
-	"summary": "概述", "counterparty": "交易对方", "uscc": "统一社会信用代码", "name": "名称", "start": "开始", "end": "结束",
+	"summary": "概述", "counterparty": "交易对方", "invoice_claimed": "本发票列报金额", "uscc": "统一社会信用代码", "name": "名称", "start": "开始", "end": "结束",
 	// Prices.
 	"worst_item": "偏离最大的明细", "band": "市场区间", "ratio_to_median": "与中位价之比", "unit": "计价单位",
 	"unit_price": "单价", "normalised": "折算单价", "normalised_unit": "折算单位", "source": "来源",
@@ -72,13 +72,14 @@ var labels = map[string]string{
 	"person": "人员", "masked_id": "证件号（已脱敏）", "buyer_roles": "在需求方的职务", "supplier_roles": "在供应商的职务",
 	"account_no": "银行账号", "phone": "联系电话", "email": "电子邮箱", "address": "地址",
 	"severity": "严重程度", "score": "评分", "facts": "事实",
+	"event_time": "记录时间", "id": "记录编号",
 }
 
 // keyOrder puts the keys a reviewer reads first at the top of a table.
 var keyOrder = []string{
 	"summary", "counterparty", "claim_id", "claim", "applicant_uscc", "buyer_uscc", "customer_uscc", "customer_name", "supplier_uscc",
 	"supplier_name", "uscc", "name", "contract_no", "contracts", "settlement_id", "invoice", "invoice_code", "invoice_no",
-	"invoice_date", "round", "submitted_on", "signed_on", "filed_on", "period", "start", "end", "kinds", "kind",
+	"invoice_date", "invoice_claimed", "round", "submitted_on", "signed_on", "filed_on", "period", "start", "end", "kinds", "kind",
 	"chip_model", "chip_origin", "service_type", "cards", "unit", "unit_price", "normalised", "amount", "tax",
 	"usage_amount", "requested", "claimed", "eligible", "settled", "settled_amount", "payment_ref", "paid_on",
 	"payer_account", "payee_account", "card_hours", "tokens_million",
@@ -91,8 +92,11 @@ var moneyKeys = map[string]bool{
 	"subsidisable": true, "in_window": true, "contract_amount": true, "claimed_outside_window": true,
 	"claimed_not_subsidisable": true, "rate_of_eligible": true, "cap": true, "max_subsidy": true, "over_by": true,
 	"total_requested": true, "threshold": true, "shortfall": true, "settled_compute": true, "settled_total": true,
-	"contracted": true, "stated_invoices_total": true, "unit_price": true, "settled_amount_total": true,
+	"contracted": true, "stated_invoices_total": true, "unit_price": true, "invoice_claimed": true, "settled": true, "settled_amount_total": true,
 }
+
+// plainNumberKeys hold numbers that are names rather than quantities: no thousands separators.
+var plainNumberKeys = map[string]bool{"round": true, "year": true}
 
 // boolWords says yes or no.
 var boolWords = map[bool]string{true: "是", false: "否"}
@@ -137,8 +141,11 @@ func scalar(key string, v any) (string, bool) {
 	case bool:
 		return boolWords[x], true
 	case float64:
-		if moneyKeys[key] {
+		switch {
+		case moneyKeys[key]:
 			return yuanText(x), true
+		case plainNumberKeys[key]:
+			return strconv.FormatFloat(x, 'f', -1, 64), true
 		}
 		return number(x), true
 	case json.Number:
@@ -183,10 +190,14 @@ func number(f float64) string {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return "—"
 	}
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return groupThousands(strconv.FormatFloat(f, 'f', 0, 64))
+	if math.Abs(f) >= 1e15 {
+		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
-	return strconv.FormatFloat(math.Round(f*10000)/10000, 'f', -1, 64)
+	whole, frac, _ := strings.Cut(strconv.FormatFloat(math.Round(f*10000)/10000, 'f', -1, 64), ".")
+	if frac != "" {
+		frac = "." + frac
+	}
+	return groupThousands(whole) + frac
 }
 
 // yuanText formats an amount of yuan as ¥12,345.67.
@@ -279,6 +290,18 @@ func writeRecords(b *strings.Builder, list []any, depth int) {
 		}
 	}
 	keys := sortedKeys(cols)
+	// Records of many fields read better one below the other than as a table too wide.
+	if len(keys) > 6 {
+		for i, e := range list {
+			b.WriteString(`<p class="ev-note">第 ` + strconv.Itoa(i+1) + ` 项</p>`)
+			if m, ok := e.(map[string]any); ok {
+				writeFacts(b, m, sortedKeys(m), depth)
+			} else {
+				writeValue(b, "", e, depth+1)
+			}
+		}
+		return
+	}
 	b.WriteString(`<table class="ev-table ev-records"><thead><tr>`)
 	if len(keys) == 0 {
 		b.WriteString("<th>值</th>")
@@ -326,19 +349,15 @@ type column struct {
 	fields map[string]any
 }
 
-// sideBySide writes records as columns of one table, a row per field; a row whose value is
-// the same in two or more records and differs in none is highlighted.
-func sideBySide(b *strings.Builder, cols []column, omit ...string) {
-	skip := map[string]bool{}
-	for _, k := range omit {
-		skip[k] = true
-	}
+// sideBySide writes records as columns of one table, a row per field. A row whose value is
+// the same in two or more records and differs in none is highlighted as 相同, a row of lists
+// that share an element as 部分相同; compare says which keys are worth comparing (nil: all).
+// Zeros and blanks never count as coinciding.
+func sideBySide(b *strings.Builder, cols []column, compare func(key string) bool) {
 	union := map[string]any{}
 	for _, c := range cols {
 		for k := range c.fields {
-			if !skip[k] {
-				union[k] = nil
-			}
+			union[k] = nil
 		}
 	}
 	keys := sortedKeys(union)
@@ -350,6 +369,7 @@ func sideBySide(b *strings.Builder, cols []column, omit ...string) {
 	for _, k := range keys {
 		cells := make([]string, len(cols))
 		var present []string
+		elems := map[string]int{} // how many columns hold each list element
 		for i, c := range cols {
 			v, ok := c.fields[k]
 			if !ok {
@@ -359,17 +379,34 @@ func sideBySide(b *strings.Builder, cols []column, omit ...string) {
 			var cb strings.Builder
 			writeValue(&cb, k, v, 3)
 			cells[i] = cb.String()
-			if s, ok := scalar(k, v); ok && s != "—" {
+			if s, ok := scalar(k, v); ok && s != "—" && s != "0" && s != "¥0.00" {
 				present = append(present, s)
 			}
+			if list, ok := v.([]any); ok {
+				seen := map[string]bool{}
+				for _, e := range list {
+					if s, ok := scalar(k, e); ok && !seen[s] {
+						seen[s] = true
+						elems[s]++
+					}
+				}
+			}
 		}
-		same := len(cols) > 1 && len(present) >= 2
+		worth := len(cols) > 1 && (compare == nil || compare(k))
+		same := worth && len(present) >= 2
 		for _, s := range present {
 			same = same && s == present[0]
 		}
-		if same {
+		partly := false
+		for _, n := range elems {
+			partly = partly || (worth && n >= 2)
+		}
+		switch {
+		case same:
 			b.WriteString(`<tr class="ev-same"><th class="ev-key" scope="row">` + esc(label(k)) + `<span class="ev-tag">相同</span></th>`)
-		} else {
+		case partly:
+			b.WriteString(`<tr class="ev-partly"><th class="ev-key" scope="row">` + esc(label(k)) + `<span class="ev-tag">部分相同</span></th>`)
+		default:
 			b.WriteString(`<tr><th class="ev-key" scope="row">` + esc(label(k)) + "</th>")
 		}
 		for _, c := range cells {

@@ -19,16 +19,16 @@ func duplicateSection(kind string, ev map[string]any) string {
 		// The amount each claim lists for the invoice belongs in its column.
 		claim, earlier = without(claim), without(earlier)
 		if v, ok := ev["claimed_amount"]; ok {
-			claim["claimed"] = v
+			claim["invoice_claimed"] = v
 		}
 		if v, ok := ev["earlier_claimed_amount"]; ok {
-			earlier["claimed"] = v
+			earlier["invoice_claimed"] = v
 		}
 		b.WriteString("<h3>申报对照</h3>")
 		if inv := asMap(ev["invoice"]); inv != nil {
 			b.WriteString(`<p class="ev-note">所涉发票：` + esc(invoiceText(inv)) + "</p>")
 		}
-		sideBySide(&b, []column{{"此前申报 " + str(earlier["claim_id"]), earlier}, {"本申报 " + str(claim["claim_id"]), claim}})
+		sideBySide(&b, []column{{"此前申报 " + str(earlier["claim_id"]), earlier}, {"本申报 " + str(claim["claim_id"]), claim}}, notCounts)
 		shown = []string{"claim", "earlier_claim", "claimed_amount", "earlier_claimed_amount", "invoice"}
 		if s := asMap(ev["settlement"]); s != nil {
 			b.WriteString("<h3>发票的结算记录</h3>")
@@ -50,7 +50,7 @@ func duplicateSection(kind string, ev map[string]any) string {
 			}
 			cols = append(cols, column{title, s})
 		}
-		sideBySide(&b, cols)
+		sideBySide(&b, cols, notCounts)
 		shown = []string{"settlements", "first_settlement", "payment_ref"}
 	case "resource_two_tenants_overlap":
 		tenancy := asMap(ev["tenancy"])
@@ -64,7 +64,7 @@ func duplicateSection(kind string, ev map[string]any) string {
 		for _, o := range others {
 			cols = append(cols, column{"同时计量的租户 " + str(o["buyer_uscc"]), o})
 		}
-		sideBySide(&b, cols)
+		sideBySide(&b, cols, notCounts)
 		shown = []string{"tenancy", "earlier_tenants", "supplier_uscc", "resource_id"}
 	case "invoice_repeated_in_claim":
 		claim := asMap(ev["claim"])
@@ -78,9 +78,9 @@ func duplicateSection(kind string, ev map[string]any) string {
 		}
 		var cols []column
 		for i, a := range amounts {
-			cols = append(cols, column{"第 " + strconv.Itoa(i+1) + " 次列报", map[string]any{"claim_id": claim["claim_id"], "invoice": invoiceText(asMap(ev["invoice"])), "claimed": a}})
+			cols = append(cols, column{"第 " + strconv.Itoa(i+1) + " 次列报", map[string]any{"claim_id": claim["claim_id"], "invoice": invoiceText(asMap(ev["invoice"])), "invoice_claimed": a}})
 		}
-		sideBySide(&b, cols)
+		sideBySide(&b, cols, nil)
 		b.WriteString("<h3>申报</h3>")
 		writeFacts(&b, claim, sortedKeys(claim), 0)
 		shown = []string{"claim", "claimed_amounts", "invoice"}
@@ -92,6 +92,16 @@ func duplicateSection(kind string, ev map[string]any) string {
 		writeFacts(&b, rest, sortedKeys(rest), 0)
 	}
 	return b.String()
+}
+
+// notCounts leaves counts and record references out of the comparison of duplicates: two
+// claims citing five invoices each are not alike for it.
+func notCounts(k string) bool {
+	switch k {
+	case "invoices", "windows", "record", "claim_id", "settlement_id", "overlapping_window_pairs":
+		return false
+	}
+	return true
 }
 
 func invoiceText(inv map[string]any) string {
@@ -133,7 +143,8 @@ func resaleSection(ev map[string]any) string {
 	if len(cols) == 1 {
 		b.WriteString(`<p class="ev-note">未发现同期售出的合同。</p>`)
 	}
-	sideBySide(&b, cols)
+	// What was sold is compared with what was bought by its kind; quantities differ anyway.
+	sideBySide(&b, cols, func(k string) bool { return k == "kind" })
 	shown := []string{"reseller", "signals", "bought", "sold", "summary"}
 	if l := asMap(ev["logins_from_other_orgs"]); l != nil {
 		b.WriteString("<h3>其他单位登录</h3>")
