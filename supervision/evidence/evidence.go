@@ -1,11 +1,23 @@
 // Package evidence lays out an alert's evidence for a reviewer: for related parties the
 // ownership path as an SVG graph, for duplicates the records side by side, for prices the
 // market band as a small plot, and for everything else the facts as a table.
+//
+// Evidence arrives in two forms: as a detector builds it (its own structs and maps, Go
+// numbers) and as the alert store reads it back (JSON-decoded: float64, []any,
+// map[string]any). Render marshals either to JSON first and reads the result, so both look
+// the same to the layouts. A shape a layout does not recognise falls back to the generic
+// table; nothing in the evidence can make Render panic.
+//
+// Every text taken from the alert is escaped, and passes through mask first: an identity
+// number that slipped into the evidence is shown masked, and mobile numbers are shown with
+// their middle digits hidden (138****5678).
 package evidence
 
 import (
 	"encoding/json"
 	"html/template"
+	"sort"
+	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -13,6 +25,156 @@ import (
 // Render returns the evidence section of an alert page, in Chinese. It escapes everything it
 // takes from the alert.
 func Render(a voucherwatch.Alert) template.HTML {
-	b, _ := json.MarshalIndent(a.Evidence, "", "  ")
-	return template.HTML("<pre class=\"evidence-raw\">" + template.HTMLEscapeString(string(b)) + "</pre>")
+	ev := normalise(a.Evidence)
+	body := safely(func() string {
+		switch {
+		case a.Detector == voucherwatch.DetectorRelatedParty:
+			return relatedSection(ev)
+		case a.Detector == voucherwatch.DetectorDuplicateClaim:
+			return duplicateSection(a.Kind, ev)
+		case a.Detector == voucherwatch.DetectorResale:
+			return resaleSection(ev)
+		case a.Detector == voucherwatch.DetectorPrice:
+			return priceSection(ev)
+		}
+		return ""
+	})
+	if body == "" {
+		body = safely(func() string { return factsSection("证据事实", ev) })
+	}
+	if body == "" {
+		body = `<p class="ev-empty">证据无法显示。</p>`
+	}
+	var b strings.Builder
+	b.WriteString(`<section class="evidence evidence-`)
+	b.WriteString(classOf(a.Detector))
+	b.WriteString(`">`)
+	b.WriteString(style)
+	b.WriteString(body)
+	b.WriteString(`</section>`)
+	return template.HTML(b.String())
 }
+
+// safely runs a layout; a panic on an unexpected shape yields "", so the caller falls back.
+func safely(layout func() string) (out string) {
+	defer func() {
+		if recover() != nil {
+			out = ""
+		}
+	}()
+	return layout()
+}
+
+// normalise turns evidence of either form into its JSON-decoded form. A value that does not
+// marshal (a NaN, a channel) is replaced by a note, the rest kept.
+func normalise(ev map[string]any) map[string]any {
+	out := map[string]any{}
+	if len(ev) == 0 {
+		return out
+	}
+	if b, err := json.Marshal(ev); err == nil && json.Unmarshal(b, &out) == nil {
+		return out
+	}
+	out = map[string]any{}
+	for k, v := range ev {
+		var d any
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = json.Unmarshal(b, &d)
+		}
+		if err != nil {
+			d = "（无法显示）"
+		}
+		out[k] = d
+	}
+	return out
+}
+
+// decode reads JSON-decoded evidence into a typed shape; false when it does not fit.
+func decode(v any, into any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(b, into) == nil
+}
+
+// classOf makes a detector name safe as part of a class name.
+func classOf(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r >= 'A' && r <= 'Z':
+			b.WriteRune(r + 'a' - 'A')
+		}
+	}
+	if b.Len() == 0 {
+		return "unknown"
+	}
+	return b.String()
+}
+
+// esc masks and escapes a text for HTML and for SVG (XML): HTMLEscapeString writes only
+// entities XML knows (&lt; &gt; &amp; &#39; &#34;).
+func esc(s string) string { return template.HTMLEscapeString(mask(s)) }
+
+// sortedKeys returns the keys of m in the order of keyOrder, then alphabetically.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		oi, oj := keyRank(keys[i]), keyRank(keys[j])
+		if oi != oj {
+			return oi < oj
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+func keyRank(k string) int {
+	if i, ok := keyOrderIndex[k]; ok {
+		return i
+	}
+	return len(keyOrder)
+}
+
+var keyOrderIndex = func() map[string]int {
+	m := make(map[string]int, len(keyOrder))
+	for i, k := range keyOrder {
+		if _, dup := m[k]; !dup {
+			m[k] = i
+		}
+	}
+	return m
+}()
+
+// style is scoped under .evidence: the page's own CSS belongs to the web UI.
+const style = `<style>
+.evidence{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",sans-serif;font-size:14px;color:#1f2d3d;line-height:1.6}
+.evidence h3{font-size:15px;margin:18px 0 8px;padding-left:8px;border-left:4px solid #b3261e;color:#1f2d3d}
+.evidence h4{font-size:14px;margin:12px 0 6px;color:#34495e}
+.evidence .ev-note{color:#5c6b7a;font-size:13px;margin:4px 0 8px}
+.evidence .ev-empty{color:#8a96a3}
+.evidence table.ev-table{border-collapse:collapse;width:100%;margin:6px 0 12px;background:#fff}
+.evidence .ev-table th,.evidence .ev-table td{border:1px solid #d5dce4;padding:5px 9px;text-align:left;vertical-align:top}
+.evidence .ev-table thead th{background:#eef2f7;font-weight:600;color:#2c3e50}
+.evidence .ev-table th.ev-key{background:#f6f8fb;font-weight:normal;color:#4a5968;width:11em;white-space:nowrap}
+.evidence .ev-table td.ev-num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.evidence .ev-table table.ev-table{margin:0}
+.evidence tr.ev-same td,.evidence tr.ev-same th.ev-key{background:#fff4d6}
+.evidence tr.ev-partly td,.evidence tr.ev-partly th.ev-key{background:#fffbeb}
+.evidence tr.ev-partly .ev-tag{background:#fde7a6}
+.evidence .ev-tag{display:inline-block;font-size:12px;line-height:18px;padding:0 6px;margin-left:6px;border-radius:3px;background:#f5c342;color:#5a3d00;white-space:nowrap}
+.evidence .ev-ties td:nth-child(2),.evidence .ev-ties th:nth-child(2){white-space:nowrap}
+.evidence .ev-sev-high{color:#b3261e;font-weight:600}
+.evidence .ev-sev-medium{color:#b26a00;font-weight:600}
+.evidence .ev-sev-low{color:#4a5968}
+.evidence .ev-figure{border:1px solid #d5dce4;background:#fbfcfe;padding:8px;margin:6px 0 12px;overflow-x:auto}
+.evidence .ev-figure svg{display:block;max-width:100%;height:auto}
+.evidence ul.ev-list{margin:4px 0 10px;padding-left:20px}
+</style>`
