@@ -184,10 +184,28 @@ func Parse(spec string) (cron.Schedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spotcheck: schedule %q: %w", spec, err)
 	}
-	if sp, ok := sched.(*cron.SpecSchedule); ok && sp.Location == time.Local {
+	sp, ok := sched.(*cron.SpecSchedule)
+	if !ok {
+		// "@every 720h" counts from each instance's start, so instances would disagree on
+		// the slots and each draw its own.
+		return nil, fmt.Errorf("spotcheck: schedule %q: want a calendar schedule (\"0 3 1 * *\", \"@monthly\"); @every is not aligned across instances", spec)
+	}
+	if sp.Location == time.Local {
 		sp.Location = voucherwatch.CST
 	}
 	return sched, nil
+}
+
+// catchUpWindow is how far back Start looks for a slot missed while no instance ran.
+const catchUpWindow = 35 * 24 * time.Hour
+
+// LastSlot is the latest slot at or before now within catchUpWindow; false when none.
+func LastSlot(sched cron.Schedule, now time.Time) (time.Time, bool) {
+	var last time.Time
+	for t := sched.Next(now.Add(-catchUpWindow)); !t.IsZero() && !t.After(now); t = sched.Next(t) {
+		last = t
+	}
+	return last, !last.IsZero()
 }
 
 // SlotOf is the slot a run at now belongs to: the scheduled time at or up to a minute before
@@ -199,7 +217,8 @@ func SlotOf(sched cron.Schedule, now time.Time) time.Time {
 	return now.Truncate(time.Second)
 }
 
-// Start draws on the schedule spec until ctx ends.
+// Start draws on the schedule spec until ctx ends, after making up for the latest slot if
+// nobody drew it.
 func (s *Scheduler) Start(ctx context.Context, spec string) error {
 	sched, err := Parse(spec)
 	if err != nil {
@@ -223,6 +242,12 @@ func (s *Scheduler) Start(ctx context.Context, spec string) error {
 		<-ctx.Done()
 		<-c.Stop().Done()
 	}()
+	// A slot missed while no instance was running (a deployment at 03:00 on the 1st) is
+	// drawn at start, from the inputs as they are now; an instance that finds it drawn
+	// already only logs so. A policy of monthly checks should not depend on uptime.
+	if last, ok := LastSlot(sched, s.now()); ok {
+		go s.RunSlot(ctx, last)
+	}
 	return nil
 }
 

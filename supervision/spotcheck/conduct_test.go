@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/voucherwatch/voucherwatch"
 )
 
@@ -123,7 +125,47 @@ func TestSlotOf(t *testing.T) {
 			t.Errorf("SlotOf(%v): got %v, want %v", tc.now, got, tc.want)
 		}
 	}
-	if _, err := Parse("every month"); err == nil {
-		t.Error("a bad spec parsed")
+	for _, bad := range []string{"every month", "@every 720h"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
 	}
+}
+
+// TestStartDrawsAMissedSlot: an engine started on the 10th finds the slot of the 1st not
+// drawn and draws it; one started again finds it drawn.
+func TestStartDrawsAMissedSlot(t *testing.T) {
+	in := skewedProvince(6, 100)
+	st := &memStore{claimants: in.Claimants, inspectors: in.Inspectors, draws: map[string]voucherwatch.SpotCheck{}}
+	now := time.Date(2026, 12, 10, 9, 0, 0, 0, voucherwatch.CST)
+	for range 2 {
+		s := &Scheduler{Store: st, Params: voucherwatch.DefaultSpotCheckParams(), Secret: []byte("k"), Now: func() time.Time { return now }}
+		if err := s.Start(t.Context(), "@monthly"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for s.Status().LastID == "" && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if st := s.Status(); st.LastID != "sc-20261201-0000" || st.LastError != "" || !st.Next.Equal(time.Date(2027, 1, 1, 0, 0, 0, 0, voucherwatch.CST)) {
+			t.Errorf("got status %+v, want the missed slot of 2026-12-01 00:00 drawn and the next on 2027-01-01", st)
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.draws) != 1 {
+		t.Errorf("got %d draws, want 1", len(st.draws))
+	}
+	if _, ok := LastSlot(mustParse(t, "0 3 1 1 *"), now); ok {
+		t.Error("a yearly slot eleven months back was found within the catch-up window")
+	}
+}
+
+func mustParse(t *testing.T, spec string) cron.Schedule {
+	t.Helper()
+	s, err := Parse(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
