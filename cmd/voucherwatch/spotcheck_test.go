@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,27 @@ func TestSpotCheckOnSynthProvince(t *testing.T) {
 	api(t, m, "GET", "/api/v1/spotchecks/"+spotcheck.SlotID(slot), nil, &shown)
 	if len(shown.Items) == 0 {
 		t.Errorf("the scheduled draw shows no items")
+	}
+}
+
+func TestSpotCheckFlagsAreChecked(t *testing.T) {
+	dsn := storetest.Database(t)
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"unaligned schedule", func(c *Config) { c.SpotCheckSchedule = "@every 720h" }},
+		{"malformed schedule", func(c *Config) { c.SpotCheckSchedule = "monthly" }},
+		{"share above one", func(c *Config) { c.SpotCheckShare = 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testConfig(t, dsn)
+			tc.edit(&c)
+			m := NewMain(c)
+			defer m.Close()
+			if err := m.Start(t.Context()); err == nil || !strings.Contains(err.Error(), "spotcheck") {
+				t.Errorf("got %v, want an error naming the spotcheck flag", err)
+			}
+		})
 	}
 }

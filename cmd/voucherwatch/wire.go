@@ -41,8 +41,10 @@ type Main struct {
 	Server   *supervision.Server
 	HTTPAddr string // the address the HTTP server listens on
 
-	// SpotChecks makes the scheduled spot-check draws.
-	SpotChecks *spotcheck.Scheduler
+	// SpotChecks makes the scheduled spot-check draws; SpotCheckDeps are the spot-check
+	// operations the API (and the web UI) call.
+	SpotChecks    *spotcheck.Scheduler
+	SpotCheckDeps supervision.SpotCheckDeps
 
 	httpSrv *http.Server
 	cancel  context.CancelFunc
@@ -161,8 +163,14 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := spotParams.Check(); err != nil {
 		return fmt.Errorf("--spotcheck-share/--spotcheck-min: %w", err)
 	}
+	if m.Config.SpotCheckSchedule != "" {
+		if _, err := spotcheck.Parse(m.Config.SpotCheckSchedule); err != nil {
+			return fmt.Errorf("--spotcheck-schedule: %w", err)
+		}
+	}
 	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: []byte(piiKey), Log: m.Log}
-	m.Server.RegisterSpotCheckRoutes(supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status})
+	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
+	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
