@@ -122,6 +122,7 @@ func rng(seed uint64, purpose string) *rand.Rand {
 //     at least Min; it is split between the cities in proportion to their claimants by the
 //     largest-remainder (Hamilton) method, so every city's quota is within one of its exact
 //     share; a city with claimants gets at least one, even when that takes the total over.
+//     Claimants whose city is unknown ("") form a stratum of their own rather than be left out.
 //   - Within a city, RiskFraction of the quota (the fractional part decided by the seed) is
 //     drawn weighted by risk without replacement (sequentially, each pick with probability
 //     proportional to riskFloor + risk among those left), and the rest uniformly from those

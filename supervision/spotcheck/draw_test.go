@@ -375,3 +375,18 @@ func asError(err error, e **voucherwatch.Error) bool {
 	*e = v
 	return ok
 }
+
+// BenchmarkDraw draws from a province of 50,000 claimants and 140 inspectors.
+func BenchmarkDraw(b *testing.B) {
+	in := skewedProvince(1, 50_000)
+	for i := range 140 {
+		in.Inspectors = append(in.Inspectors, voucherwatch.Inspector{ID: fmt.Sprintf("in_x%03d", i), Name: "检查员", City: cityCodes()[i%14]})
+	}
+	p := voucherwatch.DefaultSpotCheckParams()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := Draw(in, p, uint64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
