@@ -250,8 +250,11 @@ type SpotCheckStore interface {
 	SpotCheckClaimants(ctx context.Context, from, to time.Time) ([]SpotCheckClaimant, error)
 	// CreateInspector registers an inspector.
 	CreateInspector(ctx context.Context, in Inspector) error
-	// Inspectors lists the registered inspectors by id.
+	// Inspectors lists the enabled inspectors by id.
 	Inspectors(ctx context.Context) ([]Inspector, error)
+	// DisableInspector takes an inspector out of the pool for later draws; ENOTFOUND when
+	// there is no such enabled inspector. Recorded draws keep their inspectors.
+	DisableInspector(ctx context.Context, id string, at time.Time) error
 	// CreateSpotCheck records a draw with its items and inputs; ECONFLICT when a draw with
 	// its id exists already.
 	CreateSpotCheck(ctx context.Context, sc SpotCheck) error

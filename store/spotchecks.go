@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -132,6 +134,36 @@ func (db *DB) CreateInspector(ctx context.Context, in voucherwatch.Inspector) er
 	}
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("store: create inspector %s: %w", in.ID, err)
+	}
+	return nil
+}
+
+// DisableInspector writes a disabled version of the inspector, newer than every version
+// before it whatever the clock says.
+func (db *DB) DisableInspector(ctx context.Context, id string, at time.Time) error {
+	var name, city, createdBy string
+	var conflicts []string
+	var created time.Time
+	var version uint64
+	err := db.conn.QueryRow(ctx, `SELECT name, city, conflicts, created_at, created_by, version FROM (
+		SELECT * FROM inspectors WHERE id = ? ORDER BY version DESC LIMIT 1
+	) WHERE disabled = 0`, id).Scan(&name, &city, &conflicts, &created, &createdBy, &version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return voucherwatch.Errorf(voucherwatch.ENOTFOUND, "inspector %s not found", id)
+	}
+	if err != nil {
+		return fmt.Errorf("store: disable inspector %s: %w", id, err)
+	}
+	b, err := db.conn.PrepareBatch(ctx, "INSERT INTO inspectors (id, name, city, conflicts, disabled, created_at, created_by, version)")
+	if err != nil {
+		return fmt.Errorf("store: disable inspector %s: %w", id, err)
+	}
+	defer b.Abort()
+	if err := b.Append(id, name, city, conflicts, uint8(1), created, createdBy, max(uint64(at.UnixNano()), version+1)); err != nil {
+		return fmt.Errorf("store: disable inspector %s: %w", id, err)
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("store: disable inspector %s: %w", id, err)
 	}
 	return nil
 }

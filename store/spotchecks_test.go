@@ -109,6 +109,22 @@ func TestSpotCheckRoundTrip(t *testing.T) {
 	if got, err := db.Inspectors(ctx); err != nil || !reflect.DeepEqual(got, []voucherwatch.Inspector{ins}) {
 		t.Errorf("inspectors: got %+v, %v, want %+v", got, err, ins)
 	}
+	gone := voucherwatch.Inspector{ID: "in_2", Name: "李检查", City: "430300", Conflicts: []string{}, CreatedAt: workflowT0, CreatedBy: "u_prov"}
+	if err := db.CreateInspector(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	// Disabled with a clock behind the registration: the disabled version must still win.
+	if err := db.DisableInspector(ctx, "in_2", workflowT0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Inspectors(ctx); err != nil || !reflect.DeepEqual(got, []voucherwatch.Inspector{ins}) {
+		t.Errorf("inspectors after disabling in_2: got %+v, %v, want only in_1", got, err)
+	}
+	for _, id := range []string{"in_2", "in_none"} {
+		if err := db.DisableInspector(ctx, id, workflowT0); voucherwatch.ErrorCode(err) != voucherwatch.ENOTFOUND {
+			t.Errorf("disable %s: got %v, want ENOTFOUND", id, err)
+		}
+	}
 
 	sc := voucherwatch.SpotCheck{
 		ID: "sc-20261201-0300", Seed: 1 << 52, Method: "vw-spotcheck/1", Params: voucherwatch.DefaultSpotCheckParams(),

@@ -51,6 +51,7 @@ func (s *Server) RegisterSpotCheckRoutes(d SpotCheckDeps) {
 	s.mux.HandleFunc("GET /api/v1/spotchecks/{id}/public", h.public)
 	s.mux.Handle("POST /api/v1/inspectors", s.authed(h.createInspector))
 	s.mux.Handle("GET /api/v1/inspectors", s.authed(h.listInspectors))
+	s.mux.Handle("POST /api/v1/inspectors/{id}/disable", s.authed(h.disableInspector))
 }
 
 type spotCheckRoutes struct {
@@ -283,6 +284,14 @@ func (d SpotCheckDeps) CreateInspector(ctx context.Context, u voucherwatch.User,
 	return in, d.Store.CreateInspector(ctx, in)
 }
 
+// DisableInspector takes an inspector out of the pool (the province only).
+func (d SpotCheckDeps) DisableInspector(ctx context.Context, u voucherwatch.User, id string) error {
+	if !mayDraw(u.Role) {
+		return voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only the province manages inspectors")
+	}
+	return d.Store.DisableInspector(ctx, id, d.now())
+}
+
 // Inspectors lists the pool. Declared conflicts are the province's and auditors' to see.
 func (d SpotCheckDeps) Inspectors(ctx context.Context, u voucherwatch.User) ([]voucherwatch.Inspector, error) {
 	all, err := d.Store.Inspectors(ctx)
@@ -447,6 +456,14 @@ func (h spotCheckRoutes) createInspector(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	writeJSON(w, http.StatusCreated, in)
+}
+
+func (h spotCheckRoutes) disableInspector(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if err := h.d.DisableInspector(r.Context(), u, r.PathValue("id")); err != nil {
+		h.s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "disabled": true})
 }
 
 func (h spotCheckRoutes) listInspectors(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {

@@ -52,6 +52,18 @@ func (f *fakeSpotChecks) Inspectors(context.Context) ([]voucherwatch.Inspector, 
 	return out, nil
 }
 
+func (f *fakeSpotChecks) DisableInspector(_ context.Context, id string, _ time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, in := range f.inspectors {
+		if in.ID == id {
+			f.inspectors = append(f.inspectors[:i:i], f.inspectors[i+1:]...)
+			return nil
+		}
+	}
+	return voucherwatch.Errorf(voucherwatch.ENOTFOUND, "inspector %s not found", id)
+}
+
 func (f *fakeSpotChecks) CreateSpotCheck(_ context.Context, sc voucherwatch.SpotCheck) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -199,6 +211,9 @@ func TestSpotCheckRoutesByRole(t *testing.T) {
 		{"auditor may not register inspectors", "POST", "/api/v1/inspectors", "auditor", map[string]any{"name": "x", "city": "长沙"}, 403},
 		{"province registers inspectors", "POST", "/api/v1/inspectors", "province", map[string]any{"name": "赵检查", "city": "岳阳", "conflicts": []string{"91430100MA4L0YYYY2"}}, 201},
 		{"city reviewer lists inspectors", "GET", "/api/v1/inspectors", "changsha", nil, 200},
+		{"city reviewer may not disable inspectors", "POST", "/api/v1/inspectors/in_00/disable", "changsha", nil, 403},
+		{"auditor may not disable inspectors", "POST", "/api/v1/inspectors/in_00/disable", "auditor", nil, 403},
+		{"missing inspector", "POST", "/api/v1/inspectors/in_none/disable", "admin", nil, 404},
 		{"auditor may not record results", "POST", "/api/v1/spotchecks/" + id + "/results", "auditor", map[string]any{"uscc": changshaItem, "result": "no_problem"}, 403},
 		{"city reviewer may not record another city's", "POST", "/api/v1/spotchecks/" + id + "/results", "changsha", map[string]any{"uscc": zhuzhouItem, "result": "no_problem"}, 404},
 		{"city reviewer records its city's", "POST", "/api/v1/spotchecks/" + id + "/results", "changsha", map[string]any{"uscc": changshaItem, "result": "发现问题", "comment": "合同与发票金额不符"}, 201},
@@ -414,4 +429,21 @@ func TestSpotCheckExports(t *testing.T) {
 			t.Errorf("missing draw: got %d, want 404", code)
 		}
 	})
+}
+
+func TestDisabledInspectorIsNotDrawn(t *testing.T) {
+	s, _ := newSpotCheckServer(t)
+	if code, body := do(t, s, "POST", "/api/v1/inspectors/in_00/disable", "admin", nil); code != 200 {
+		t.Fatalf("disable: got %d %v", code, body)
+	}
+	for seed := range 20 {
+		_, body := do(t, s, "POST", "/api/v1/spotchecks", "admin", map[string]any{"seed": seed})
+		for _, it := range body["items"].([]any) {
+			for _, in := range it.(map[string]any)["inspectors"].([]any) {
+				if in.(map[string]any)["id"] == "in_00" {
+					t.Fatalf("seed %d: the disabled inspector was drawn", seed)
+				}
+			}
+		}
+	}
 }

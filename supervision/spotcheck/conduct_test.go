@@ -30,6 +30,7 @@ func (m *memStore) CreateInspector(_ context.Context, in voucherwatch.Inspector)
 func (m *memStore) Inspectors(context.Context) ([]voucherwatch.Inspector, error) {
 	return m.inspectors, nil
 }
+func (m *memStore) DisableInspector(context.Context, string, time.Time) error { return nil }
 func (m *memStore) CreateSpotCheck(_ context.Context, sc voucherwatch.SpotCheck) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
