@@ -15,6 +15,7 @@ var schemaObjects = []string{
 	"claims", "claims_keys", "contracts", "contracts_keys", "contracts_latest", "dead_letters",
 	"ingest_keys", "registry", "registry_keys", "registry_latest", "schema_migrations",
 	"settlements", "settlements_keys", "usage", "usage_keys",
+	"inspectors", "spotchecks", "spotcheck_items", "inspection_results",
 }
 
 func checkSchema(t *testing.T, db *DB) {

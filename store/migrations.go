@@ -444,4 +444,71 @@ ARRAY JOIN item_service_type AS service_type, item_chip_origin AS chip_origin, i
 			addColumnStep("users", "login", "String", "name"),
 		},
 	},
+	{
+		version: 9,
+		name:    "spot checks",
+		steps: []step{
+			// The pool spot-check inspectors are drawn from, versioned like users.
+			createStep(`CREATE TABLE IF NOT EXISTS inspectors (
+	id String,
+	name String,
+	city String,
+	conflicts Array(String),
+	disabled UInt8,
+	created_at DateTime('Asia/Shanghai'),
+	created_by String,
+	version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id`),
+			// One row per draw. draw fingerprints the draw (id, seed, method, parameters,
+			// inputs): two instances drawing the same scheduled slot from the same inputs
+			// write equal rows that collapse; drawn from inputs that differ by a late record,
+			// both rows stay and readers take the first (created_at, draw), with its items
+			// (see store/spotchecks.go). inputs is the canonical JSON the draw read, so that
+			// it can be repeated exactly.
+			createStep(`CREATE TABLE IF NOT EXISTS spotchecks (
+	id String,
+	draw String,
+	seed UInt64,
+	method String,
+	params String,
+	inputs_digest String,
+	inputs String,
+	trigger String,
+	item_count UInt32,
+	created_at DateTime('Asia/Shanghai'),
+	created_by String
+) ENGINE = ReplacingMergeTree
+ORDER BY (id, draw)`),
+			createStep(`CREATE TABLE IF NOT EXISTS spotcheck_items (
+	spotcheck_id String,
+	draw String,
+	uscc String,
+	name String,
+	city String,
+	risk Float64,
+	drawn_by String,
+	inspector_ids Array(String),
+	inspector_names Array(String),
+	inspector_cities Array(String),
+	note String
+) ENGINE = ReplacingMergeTree
+ORDER BY (spotcheck_id, draw, uscc)`),
+			// Append-only, like the workflow's events: the newest result per enterprise is
+			// the one published; earlier ones stay as history. seq orders results within a
+			// second (nanoseconds).
+			createStep(`CREATE TABLE IF NOT EXISTS inspection_results (
+	spotcheck_id String,
+	uscc String,
+	result String,
+	comment String,
+	recorded_at DateTime('Asia/Shanghai'),
+	seq UInt64,
+	by_id String,
+	by_name String,
+	by_role String
+) ENGINE = MergeTree
+ORDER BY (spotcheck_id, uscc, seq)`),
+		},
+	},
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/voucherwatch/voucherwatch/rules"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/supervision"
+	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 )
 
 // Main is the engine wired together. Tests start it end to end with NewMain and Start.
@@ -39,6 +40,11 @@ type Main struct {
 	Runner   *detectors.Runner
 	Server   *supervision.Server
 	HTTPAddr string // the address the HTTP server listens on
+
+	// SpotChecks makes the scheduled spot-check draws; SpotCheckDeps are the spot-check
+	// operations the API (and the web UI) call.
+	SpotChecks    *spotcheck.Scheduler
+	SpotCheckDeps supervision.SpotCheckDeps
 
 	httpSrv *http.Server
 	cancel  context.CancelFunc
@@ -150,6 +156,21 @@ func (m *Main) Start(ctx context.Context) error {
 		Users:           m.DB,
 		ExplanationDays: m.Policy.ExplanationDays,
 	})
+	// The scheduled draw's seed is keyed with the PII key, a secret every instance shares,
+	// so that instances agree on it and outsiders cannot work it out before the slot.
+	spotParams := voucherwatch.DefaultSpotCheckParams()
+	spotParams.Share, spotParams.Min = m.Config.SpotCheckShare, m.Config.SpotCheckMin
+	if err := spotParams.Check(); err != nil {
+		return fmt.Errorf("--spotcheck-share/--spotcheck-min: %w", err)
+	}
+	if m.Config.SpotCheckSchedule != "" {
+		if _, err := spotcheck.Parse(m.Config.SpotCheckSchedule); err != nil {
+			return fmt.Errorf("--spotcheck-schedule: %w", err)
+		}
+	}
+	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: []byte(piiKey), Log: m.Log}
+	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
+	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
@@ -172,6 +193,11 @@ func (m *Main) Start(ctx context.Context) error {
 	m.cancel = cancel
 	if err := m.Runner.Start(runCtx, m.Config.DetectSchedule); err != nil {
 		return err
+	}
+	if m.Config.SpotCheckSchedule != "" {
+		if err := m.SpotChecks.Start(runCtx, m.Config.SpotCheckSchedule); err != nil {
+			return err
+		}
 	}
 	m.wg.Add(2)
 	go func() {
