@@ -150,6 +150,18 @@ func (m *Main) Start(ctx context.Context) error {
 		Users:           m.DB,
 		ExplanationDays: m.Policy.ExplanationDays,
 	})
+	sessionKey := []byte(m.Config.SessionKey)
+	if len(sessionKey) == 0 {
+		sessionKey = supervision.DeriveSessionKey(piiKey)
+	} else if len(sessionKey) < 16 {
+		return fmt.Errorf("VW_SESSION_KEY: want at least 16 bytes, got %d", len(sessionKey))
+	}
+	ui := supervision.UIDeps{SessionKey: sessionKey, SecureCookies: m.Config.SecureCookies, Counts: m.DB}
+	// The enterprise page reads the store's enterprise files once the store has them.
+	if es, ok := any(m.DB).(voucherwatch.EnterpriseStore); ok {
+		ui.Enterprises = es
+	}
+	m.Server.RegisterUI(ui)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
