@@ -104,6 +104,17 @@ func (s *Server) RegisterUI(d UIDeps) {
 	s.mux.Handle("POST /users/{id}/password", s.page(s.postUserPassword))
 	s.mux.Handle("GET /account", s.page(s.showAccount))
 	s.mux.Handle("POST /account/password", s.page(s.postAccountPassword))
+	// Anything else outside the API is a Chinese 404 page (the API answers its own 404s).
+	s.mux.HandleFunc("/", s.notFoundPage)
+}
+
+// notFoundPage answers a path the UI does not have, with the navigation when signed in.
+func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
+	var q uiRequest
+	if ss, u, ok, err := s.sessionUser(r); err == nil && ok {
+		q = uiRequest{user: u, sess: ss}
+	}
+	s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
 }
 
 // uiFuncs are the template functions. None of them returns template.HTML: everything a page

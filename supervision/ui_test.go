@@ -716,3 +716,107 @@ func TestUserAPIWithLoginAndPassword(t *testing.T) {
 		t.Error("own password not changed")
 	}
 }
+
+func TestUnknownPathsAnswerChinese404(t *testing.T) {
+	s, _, _ := newUIServer(t, UIDeps{})
+	for _, b := range []*browser{newBrowser(t, s), signedIn(t, s, "changsha")} {
+		for _, path := range []string{"/nothing-here", "/spotchecks", "/alerts/cs_new/transitions"} {
+			p := b.get(path)
+			if p.Code != http.StatusNotFound || !strings.Contains(p.Body, T("error.page.not_found")) {
+				t.Errorf("GET %s: got %d, want the Chinese 404 page", path, p.Code)
+			}
+		}
+	}
+	// The API keeps its JSON 404.
+	if code, body := do(t, s, "GET", "/api/v1/nothing", "admin-token", nil); code != http.StatusNotFound || body["error"] == nil {
+		t.Errorf("API 404: got %d %v, want a JSON error", code, body)
+	}
+}
+
+// TestSessionWorksOnEveryInstance signs in on one instance and goes on on another that shares
+// the user store and the session key, as instances behind a load balancer do; an instance
+// with another key refuses the cookie.
+func TestSessionWorksOnEveryInstance(t *testing.T) {
+	a, wf, users := newUIServer(t, UIDeps{})
+	b := NewServer()
+	b.Log = a.Log
+	b.RegisterAlertRoutes(a.alerts)
+	b.RegisterWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, Now: func() time.Time { return workflowNow }})
+	b.RegisterUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), Counts: wf})
+	c := NewServer()
+	c.Log = a.Log
+	c.RegisterAlertRoutes(a.alerts)
+	c.RegisterWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, Now: func() time.Time { return workflowNow }})
+	c.RegisterUI(UIDeps{SessionKey: DeriveSessionKey("another-pii-key")})
+
+	onA := signedIn(t, a, "changsha")
+	u, _ := url.Parse(onA.base)
+	cookies := onA.c.Jar.Cookies(u)
+	csrf := onA.csrf("/alerts/cs_reviewing")
+	f := func(srv *Server, method, path string, form url.Values) int {
+		t.Helper()
+		req := httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if code := f(b, "GET", "/alerts", nil); code != http.StatusOK {
+		t.Errorf("instance B, same key: got %d, want 200", code)
+	}
+	form := url.Values{"csrf": {csrf}, "to": {"explanation_requested"}, "comment": {"请说明"}, "from": {"reviewing"}}
+	if code := f(b, "POST", "/alerts/cs_reviewing/transitions", form); code != http.StatusSeeOther || len(wf.events) != 1 {
+		t.Errorf("instance B, a form of a page of instance A: got %d with %d events, want 303 and the event", code, len(wf.events))
+	}
+	if code := f(c, "GET", "/alerts", nil); code != http.StatusSeeOther {
+		t.Errorf("instance with another key: got %d, want 303 to sign in", code)
+	}
+}
+
+func TestDeriveSessionKey(t *testing.T) {
+	k1, k2 := DeriveSessionKey("pii-key-one"), DeriveSessionKey("pii-key-two")
+	if len(k1) != 32 || string(k1) == string(k2) || string(k1) != string(DeriveSessionKey("pii-key-one")) || strings.Contains(string(k1), "pii-key-one") {
+		t.Errorf("got %x and %x: want 32 bytes, the same for the same PII key, different for another", k1, k2)
+	}
+}
+
+// TestNothingSecretIsLogged signs in, fails to sign in (also with the password typed into
+// the login field) and changes a password, and looks for the secrets in the log.
+func TestNothingSecretIsLogged(t *testing.T) {
+	s, _, _ := newUIServer(t, UIDeps{})
+	var log strings.Builder
+	var mu sync.Mutex
+	s.Log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	b := newBrowser(t, s)
+	token := b.csrf("/login")
+	b.post("/login", url.Values{"login": {uiPassword}, "password": {"x"}, "csrf": {token}})
+	b.post("/login", url.Values{"login": {"changsha"}, "password": {"wrong-" + uiPassword}, "csrf": {token}})
+	p := b.signIn("changsha", "")
+	session := cookieNamed(p.Cookies, sessionCookie)
+	do(t, s, "POST", "/api/v1/users/u_cs/password", "changsha-token", map[string]any{"password": "new-secret-password"})
+	mu.Lock()
+	defer mu.Unlock()
+	out := log.String()
+	if !strings.Contains(out, "sign-in refused") || !strings.Contains(out, "signed in") {
+		t.Fatalf("the log lacks the sign-in lines:\n%s", out)
+	}
+	for _, secret := range []string{uiPassword, "new-secret-password", session.Value, token, uiHash} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log contains a secret (%d characters):\n%s", len(secret), out)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
