@@ -820,3 +820,52 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// pagedAlerts answers the fake's alerts two at a time, with the index of the next as cursor.
+type pagedAlerts struct{ *fakeWorkflow }
+
+func (p pagedAlerts) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucherwatch.Alert, string, error) {
+	all, _, err := p.fakeWorkflow.Alerts(ctx, voucherwatch.AlertFilter{City: f.City, Status: f.Status})
+	if err != nil {
+		return nil, "", err
+	}
+	start := 0
+	if f.Cursor != "" {
+		if f.Cursor != "2" && f.Cursor != "4" && f.Cursor != "6" {
+			return nil, "", &voucherwatch.Error{Code: voucherwatch.EINVALID, Field: "cursor", Message: "malformed cursor"}
+		}
+		start = int(f.Cursor[0] - '0')
+	}
+	end := min(start+2, len(all))
+	next := ""
+	if end < len(all) {
+		next = itoa(end)
+	}
+	return all[start:end], next, nil
+}
+
+func TestInboxPages(t *testing.T) {
+	s, wf, _ := newUIServer(t, UIDeps{})
+	s.alerts.Alerts = pagedAlerts{wf}
+	b := signedIn(t, s, "changsha")
+	var seen []string
+	path := "/alerts"
+	link := regexp.MustCompile(`href="(/alerts\?[^"]*cursor=[^"]*)" rel="next"`)
+	ids := regexp.MustCompile(`class="alert-link" href="/alerts/([a-z_]+)"`)
+	for i := 0; path != "" && i < 10; i++ {
+		p := b.get(path)
+		for _, m := range ids.FindAllStringSubmatch(p.Body, -1) {
+			seen = append(seen, m[1])
+		}
+		path = ""
+		if m := link.FindStringSubmatch(p.Body); m != nil {
+			path = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	if len(seen) != 7 || seen[0] != "cs_new" || seen[6] != "cs_recovered" {
+		t.Errorf("paging through the city's inbox: got %v, want its 7 alerts, each once", seen)
+	}
+	if p := b.get("/alerts?cursor=garbage"); p.Code != http.StatusBadRequest || !strings.Contains(p.Body, T("error.field.cursor")) {
+		t.Errorf("malformed cursor: got %d, want 400 with %q", p.Code, T("error.field.cursor"))
+	}
+}
