@@ -136,6 +136,8 @@ var messages = map[string]string{
 	"alert.deadline_short":  "截止",
 	"alert.amount_short":    "金额",
 	"alert.back":            "返回收件箱",
+	"alert.overdue":         "说明已逾期",
+	"alert.days":            "天",
 
 	"subject.applicant_uscc": "申请企业（需求方）",
 	"subject.supplier_uscc":  "算力供应方",

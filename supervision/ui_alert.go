@@ -21,6 +21,9 @@ type alertPage struct {
 	Assignable []voucherwatch.User
 	CanAssign  bool
 	Assignee   string // the name of whom the alert is assigned to, "" when nobody
+	// DaysOverdue counts the days since the deadline of the explanation the alert waits for;
+	// 0 when it waits for none or the deadline has not passed.
+	DaysOverdue int
 	// Form holds what the user typed into the form that failed, to show it again.
 	Form transitionForm
 }
@@ -69,10 +72,17 @@ func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, q uiRequest
 		return
 	}
 	p := alertPage{Alert: a, Evidence: evidence.Render(a), History: history, Final: len(a.Status.Next()) == 0, Form: form}
+	var deadline time.Time
 	for _, e := range history {
-		if e.Kind == voucherwatch.EventAssignment {
+		switch {
+		case e.Kind == voucherwatch.EventAssignment:
 			p.Assignee = e.AssigneeName
+		case e.Kind == voucherwatch.EventTransition && e.To == voucherwatch.StatusExplanationRequested:
+			deadline = e.Deadline
 		}
+	}
+	if today := voucherwatch.Day(s.workflow.now()); a.Status == voucherwatch.StatusExplanationRequested && !deadline.IsZero() && today.After(deadline) {
+		p.DaysOverdue = int(today.Sub(voucherwatch.Day(deadline)).Hours() / 24)
 	}
 	p.Actions = s.alertActions(q.user, a)
 	if q.user.Role.MayAct() {

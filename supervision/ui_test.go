@@ -869,3 +869,17 @@ func TestInboxPages(t *testing.T) {
 		t.Errorf("malformed cursor: got %d, want 400 with %q", p.Code, T("error.field.cursor"))
 	}
 }
+
+func TestAlertPageShowsOverdueExplanation(t *testing.T) {
+	s, wf, _ := newUIServer(t, UIDeps{})
+	cs := uiUsers["changsha"]
+	wf.events = []voucherwatch.Event{voucherwatch.NewTransitionEvent(cs, "cs_reviewing", voucherwatch.StatusReviewing,
+		voucherwatch.Transition{To: voucherwatch.StatusExplanationRequested, Comment: "请说明", Deadline: voucherwatch.Day(workflowNow).AddDate(0, 0, -4)}, workflowNow.AddDate(0, 0, -20))}
+	b := signedIn(t, s, "changsha")
+	if p := b.get("/alerts/cs_reviewing"); !strings.Contains(p.Body, T("alert.overdue")+" 4 "+T("alert.days")) {
+		t.Errorf("an explanation 4 days past its deadline: want %q on the page", T("alert.overdue")+" 4 "+T("alert.days"))
+	}
+	if p := b.get("/alerts/cs_explanation_requested"); strings.Contains(p.Body, `id="alert-overdue"`) {
+		t.Error("an explanation request without a recorded deadline shows as overdue")
+	}
+}

@@ -152,6 +152,9 @@ func (m *Main) Start(ctx context.Context) error {
 	})
 	sessionKey := []byte(m.Config.SessionKey)
 	if len(sessionKey) == 0 {
+		if m.Config.PIIKey == "" {
+			m.Log.Warn("neither VW_SESSION_KEY nor VW_PII_KEY is set: web UI sessions are signed with a key anyone can derive")
+		}
 		sessionKey = supervision.DeriveSessionKey(piiKey)
 	} else if len(sessionKey) < 16 {
 		return fmt.Errorf("VW_SESSION_KEY: want at least 16 bytes, got %d", len(sessionKey))
