@@ -121,3 +121,18 @@ type AlertStore interface {
 	// Alert returns one alert; ENOTFOUND when there is none.
 	Alert(ctx context.Context, id string) (Alert, error)
 }
+
+// AlertCounts counts the alerts a filter selects, by workflow status and by detector, for the
+// filter chips of the inbox.
+type AlertCounts struct {
+	Total      int
+	ByStatus   map[Status]int
+	ByDetector map[string]int
+}
+
+// AlertCounter counts alerts. It is apart from AlertStore so that the stores and fakes that
+// only list alerts need not count them.
+type AlertCounter interface {
+	// CountAlerts counts the alerts f selects; Limit and Cursor are ignored.
+	CountAlerts(ctx context.Context, f AlertFilter) (AlertCounts, error)
+}

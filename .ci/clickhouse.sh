@@ -29,6 +29,12 @@ if ! command -v promtool >/dev/null; then
     $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
 fi
+if [ ! -x /usr/bin/chromium ]; then
+  # Debian's Chromium runs the web UI's browser test (cmd/voucherwatch, chromedp); the CJK fonts
+  # let its screenshots show Chinese.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || {
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+fi
 
 if clickhouse-client -q "SELECT 1" >/dev/null 2>&1; then
   exit 0

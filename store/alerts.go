@@ -14,7 +14,10 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 )
 
-var _ voucherwatch.AlertStore = (*DB)(nil)
+var (
+	_ voucherwatch.AlertStore   = (*DB)(nil)
+	_ voucherwatch.AlertCounter = (*DB)(nil)
+)
 
 // alertColumns are the alerts table's columns in the order reads scan and writes append them.
 const alertColumns = `id, detector, kind, severity, score, applicant_uscc, supplier_uscc, claim_id,
@@ -132,29 +135,10 @@ func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucher
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	var where []string
-	var args []any
+	where, args := alertConditions(f)
 	add := func(cond string, v ...any) {
 		where = append(where, cond)
 		args = append(args, v...)
-	}
-	if f.Detector != "" {
-		add("detector = ?", f.Detector)
-	}
-	if f.Status != "" {
-		add("status = ?", string(f.Status))
-	}
-	if f.Severity != "" {
-		add("severity = ?", string(f.Severity))
-	}
-	if f.City != "" {
-		add("city = ?", f.City)
-	}
-	if f.ApplicantUSCC != "" {
-		add("applicant_uscc = ?", f.ApplicantUSCC)
-	}
-	if !f.Since.IsZero() {
-		add("updated_at >= ?", f.Since)
 	}
 	if f.Cursor != "" {
 		created, id, err := parseCursor(f.Cursor)
@@ -179,6 +163,64 @@ func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucher
 		next = makeCursor(last.CreatedAt, last.ID)
 	}
 	return out, next, nil
+}
+
+// alertConditions turns the filter's fields, but for the cursor, into WHERE conditions over
+// latestAlerts and their arguments.
+func alertConditions(f voucherwatch.AlertFilter) ([]string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v ...any) {
+		where = append(where, cond)
+		args = append(args, v...)
+	}
+	if f.Detector != "" {
+		add("detector = ?", f.Detector)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.Severity != "" {
+		add("severity = ?", string(f.Severity))
+	}
+	if f.City != "" {
+		add("city = ?", f.City)
+	}
+	if f.ApplicantUSCC != "" {
+		add("applicant_uscc = ?", f.ApplicantUSCC)
+	}
+	if !f.Since.IsZero() {
+		add("updated_at >= ?", f.Since)
+	}
+	return where, args
+}
+
+// CountAlerts counts the alerts f selects by status and detector, with the statuses the
+// workflow log gives them.
+func (db *DB) CountAlerts(ctx context.Context, f voucherwatch.AlertFilter) (voucherwatch.AlertCounts, error) {
+	out := voucherwatch.AlertCounts{ByStatus: map[voucherwatch.Status]int{}, ByDetector: map[string]int{}}
+	where, args := alertConditions(f)
+	q := "SELECT status, detector, count() FROM (" + latestAlerts + ")"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " GROUP BY status, detector"
+	rows, err := db.conn.Query(ctx, q, args...)
+	if err != nil {
+		return out, fmt.Errorf("store: count alerts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var status, detector string
+		var n uint64
+		if err := rows.Scan(&status, &detector, &n); err != nil {
+			return out, fmt.Errorf("store: scan alert count: %w", err)
+		}
+		out.Total += int(n)
+		out.ByStatus[voucherwatch.Status(status)] += int(n)
+		out.ByDetector[detector] += int(n)
+	}
+	return out, rows.Err()
 }
 
 // Alert returns one alert by id.

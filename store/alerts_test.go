@@ -113,3 +113,59 @@ func TestAlertsFiltersAndCursor(t *testing.T) {
 		t.Errorf("status confirmed: got %d, want 0", len(rs))
 	}
 }
+
+func TestCountAlerts(t *testing.T) {
+	db := newTestDB(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, voucherwatch.CST)
+	csDuplicate := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityHigh, "1")
+	csDuplicate2 := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityLow, "2")
+	csPrice := testAlert("price_high", "430100", voucherwatch.SeverityMedium, "3")
+	csPrice.Detector = voucherwatch.DetectorPrice
+	zzDuplicate := testAlert("invoice_in_two_claims", "430200", voucherwatch.SeverityHigh, "4")
+	if _, err := db.UpsertAlerts(ctx, []voucherwatch.Alert{csDuplicate, csDuplicate2, csPrice, zzDuplicate}, t0); err != nil {
+		t.Fatal(err)
+	}
+	reviewer := voucherwatch.User{ID: "u_cs", Name: "长沙审核员", Role: voucherwatch.RoleCityReviewer, City: "430100"}
+	e := voucherwatch.NewTransitionEvent(reviewer, csDuplicate.ID, voucherwatch.StatusNew,
+		voucherwatch.Transition{To: voucherwatch.StatusReviewing, Comment: "开始审核"}, t0.Add(time.Hour))
+	if res, err := db.AppendEvents(ctx, []voucherwatch.Event{e}); err != nil || res[0].Err != nil {
+		t.Fatalf("append: %v %v", err, res)
+	}
+
+	f := func(flt voucherwatch.AlertFilter, total int, byStatus map[voucherwatch.Status]int, byDetector map[string]int) {
+		t.Helper()
+		got, err := db.CountAlerts(ctx, flt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != total || !sameCounts(got.ByStatus, byStatus) || !sameCounts(got.ByDetector, byDetector) {
+			t.Errorf("%+v: got %+v, want total %d by status %v by detector %v", flt, got, total, byStatus, byDetector)
+		}
+	}
+	f(voucherwatch.AlertFilter{}, 4,
+		map[voucherwatch.Status]int{voucherwatch.StatusNew: 3, voucherwatch.StatusReviewing: 1},
+		map[string]int{"duplicate_claim": 3, voucherwatch.DetectorPrice: 1})
+	f(voucherwatch.AlertFilter{City: "430100"}, 3,
+		map[voucherwatch.Status]int{voucherwatch.StatusNew: 2, voucherwatch.StatusReviewing: 1},
+		map[string]int{"duplicate_claim": 2, voucherwatch.DetectorPrice: 1})
+	f(voucherwatch.AlertFilter{City: "430100", Status: voucherwatch.StatusReviewing}, 1,
+		map[voucherwatch.Status]int{voucherwatch.StatusReviewing: 1},
+		map[string]int{"duplicate_claim": 1})
+	f(voucherwatch.AlertFilter{Severity: voucherwatch.SeverityHigh, Detector: "duplicate_claim"}, 2,
+		map[voucherwatch.Status]int{voucherwatch.StatusNew: 1, voucherwatch.StatusReviewing: 1},
+		map[string]int{"duplicate_claim": 2})
+	f(voucherwatch.AlertFilter{City: "431300"}, 0, map[voucherwatch.Status]int{}, map[string]int{})
+}
+
+func sameCounts[K comparable](got, want map[K]int) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, n := range want {
+		if got[k] != n {
+			return false
+		}
+	}
+	return true
+}

@@ -141,20 +141,29 @@ func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, u voucher
 		s.fail(w, err)
 		return
 	}
-	// The alerts a reviewer weighs with the claim: those on the claim itself, and those on the
-	// applicant that name no other claim (related parties, late filings of its contracts...).
-	all, _, err := s.alerts.Alerts.Alerts(r.Context(), voucherwatch.AlertFilter{ApplicantUSCC: applicant, Limit: 1000})
+	onClaim, err := s.claimAlerts(r.Context(), applicant, id)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"assessment": a, "alerts": onClaim})
+}
+
+// claimAlerts are the alerts a reviewer weighs with a claim: those on the claim itself, and
+// those on the applicant that name no other claim (related parties, late filings of its
+// contracts...).
+func (s *Server) claimAlerts(ctx context.Context, applicant, claimID string) ([]voucherwatch.Alert, error) {
+	all, _, err := s.alerts.Alerts.Alerts(ctx, voucherwatch.AlertFilter{ApplicantUSCC: applicant, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
 	onClaim := []voucherwatch.Alert{}
 	for _, al := range all {
-		if al.Subjects.ClaimID == "" || al.Subjects.ClaimID == id {
+		if al.Subjects.ClaimID == "" || al.Subjects.ClaimID == claimID {
 			onClaim = append(onClaim, al)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"assessment": a, "alerts": onClaim})
+	return onClaim, nil
 }
 
 // fail answers an error, logging the ones that are the engine's fault.

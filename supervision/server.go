@@ -1,5 +1,5 @@
-// Package supervision is the engine's HTTP edge: the JSON API, access control and, later, the
-// workflow and web UI supervisors work in.
+// Package supervision is the engine's HTTP edge: the JSON API, access control, the workflow
+// and the web UI supervisors work in.
 package supervision
 
 import (
@@ -37,6 +37,10 @@ type Server struct {
 	workflow WorkflowDeps
 	// users caches the look-ups of tokens in the shared user store (users.go).
 	users tokenCache
+	// ui is the web UI, once RegisterUI added it; sessions caches the users behind its
+	// sessions (ui_session.go).
+	ui       *uiState
+	sessions sessionCache
 }
 
 // NewServer builds the routes.

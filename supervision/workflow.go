@@ -56,6 +56,7 @@ func (s *Server) RegisterWorkflowRoutes(d WorkflowDeps) {
 	s.mux.Handle("GET /api/v1/users", s.authed(s.listUsers))
 	s.mux.Handle("POST /api/v1/users", s.authed(s.createUser))
 	s.mux.Handle("POST /api/v1/users/{id}/disable", s.authed(s.disableUser))
+	s.mux.Handle("POST /api/v1/users/{id}/password", s.authed(s.setPassword))
 }
 
 // scopedAlert reads an alert the user may see: another city's alert does not exist for a city
@@ -72,22 +73,21 @@ func (s *Server) scopedAlert(ctx context.Context, u voucherwatch.User, id string
 }
 
 // actingOn reads an alert the user may see and change, with its status as the event log
-// has it; it answers the error itself and reports false when there is none.
-func (s *Server) actingOn(w http.ResponseWriter, r *http.Request, u voucherwatch.User) (voucherwatch.Alert, bool) {
-	a, err := s.scopedAlert(r.Context(), u, r.PathValue("id"))
-	if err == nil && !u.Role.MayAct() {
-		err = voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not change alerts", u.Role)
-	}
-	if err == nil {
-		one := []voucherwatch.Alert{a}
-		err = s.logStatuses(r.Context(), one)
-		a = one[0]
-	}
+// has it: ENOTFOUND for an alert the user may not see, EFORBIDDEN for a role that changes
+// nothing. The API and the web UI both start every change here.
+func (s *Server) actingOn(ctx context.Context, u voucherwatch.User, id string) (voucherwatch.Alert, error) {
+	a, err := s.scopedAlert(ctx, u, id)
 	if err != nil {
-		s.fail(w, err)
-		return a, false
+		return a, err
 	}
-	return a, true
+	if !u.Role.MayAct() {
+		return a, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not change alerts", u.Role)
+	}
+	one := []voucherwatch.Alert{a}
+	if err := s.logStatuses(ctx, one); err != nil {
+		return a, err
+	}
+	return one[0], nil
 }
 
 // logStatuses sets the alerts' statuses to what the event log says, the state AppendEvents
@@ -174,8 +174,9 @@ func checkFrom(q transitionRequest, a voucherwatch.Alert) error {
 // for a move the role may not make, 409 for one the workflow does not allow from the current
 // status (or when the alert moved on meanwhile).
 func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	a, ok := s.actingOn(w, r, u)
-	if !ok {
+	a, err := s.actingOn(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
 		return
 	}
 	var q transitionRequest
@@ -183,6 +184,13 @@ func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, u vouche
 		s.fail(w, err)
 		return
 	}
+	e, err := s.transitionAlert(r.Context(), u, a, q)
+	s.answerEvent(w, e, err)
+}
+
+// transitionAlert checks the move q asks of u on alert a (read with actingOn) and records it.
+// The API and the web UI make every transition here.
+func (s *Server) transitionAlert(ctx context.Context, u voucherwatch.User, a voucherwatch.Alert, q transitionRequest) (voucherwatch.Event, error) {
 	now := s.workflow.now()
 	t, err := q.transition()
 	if err == nil {
@@ -195,10 +203,9 @@ func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, u vouche
 		err = voucherwatch.CheckTransition(u.Role, a.Status, t.To)
 	}
 	if err != nil {
-		s.fail(w, err)
-		return
+		return voucherwatch.Event{}, err
 	}
-	s.appendOne(w, r, voucherwatch.NewTransitionEvent(u, a.ID, a.Status, t, now))
+	return s.appendOne(ctx, voucherwatch.NewTransitionEvent(u, a.ID, a.Status, t, now))
 }
 
 // postProposal answers POST /api/v1/alerts/{id}/proposals {"to", "comment", "amount"?}: a
@@ -206,8 +213,9 @@ func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, u vouche
 // reopen a decided alert). The proposal is an event that keeps the status, with proposed_to
 // set; the province decides with a transition. 201 with the event.
 func (s *Server) postProposal(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	a, ok := s.actingOn(w, r, u)
-	if !ok {
+	a, err := s.actingOn(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
 		return
 	}
 	var q transitionRequest
@@ -215,6 +223,12 @@ func (s *Server) postProposal(w http.ResponseWriter, r *http.Request, u voucherw
 		s.fail(w, err)
 		return
 	}
+	e, err := s.proposeOn(r.Context(), u, a, q)
+	s.answerEvent(w, e, err)
+}
+
+// proposeOn checks the proposal q of u on alert a (read with actingOn) and records it.
+func (s *Server) proposeOn(ctx context.Context, u voucherwatch.User, a voucherwatch.Alert, q transitionRequest) (voucherwatch.Event, error) {
 	now := s.workflow.now()
 	t, err := q.transition()
 	if err == nil {
@@ -228,10 +242,9 @@ func (s *Server) postProposal(w http.ResponseWriter, r *http.Request, u voucherw
 		e, err = voucherwatch.NewProposalEvent(u, a.ID, a.Status, t, now)
 	}
 	if err != nil {
-		s.fail(w, err)
-		return
+		return e, err
 	}
-	s.appendOne(w, r, e)
+	return s.appendOne(ctx, e)
 }
 
 // assignRequest is the body of POST /api/v1/alerts/{id}/assign.
@@ -245,8 +258,9 @@ type assignRequest struct {
 // given to a person who can act on it, recorded as an event that keeps the status. 201 with
 // the event.
 func (s *Server) postAssign(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	a, ok := s.actingOn(w, r, u)
-	if !ok {
+	a, err := s.actingOn(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, err)
 		return
 	}
 	var q assignRequest
@@ -254,14 +268,19 @@ func (s *Server) postAssign(w http.ResponseWriter, r *http.Request, u voucherwat
 		s.fail(w, err)
 		return
 	}
+	e, err := s.assignAlert(r.Context(), u, a, q)
+	s.answerEvent(w, e, err)
+}
+
+// assignAlert checks the assignment q of u on alert a (read with actingOn) and records it.
+func (s *Server) assignAlert(ctx context.Context, u voucherwatch.User, a voucherwatch.Alert, q assignRequest) (voucherwatch.Event, error) {
 	if q.UserID == nil {
-		s.fail(w, voucherwatch.FieldErrorf("user_id", "required: the user to assign the alert to, or \"\" to put it back in the city's queue"))
-		return
+		return voucherwatch.Event{}, voucherwatch.FieldErrorf("user_id", "required: the user to assign the alert to, or \"\" to put it back in the city's queue")
 	}
 	var assignee voucherwatch.User
 	if *q.UserID != "" {
 		var err error
-		assignee, err = s.workflow.Users.User(r.Context(), *q.UserID)
+		assignee, err = s.workflow.Users.User(ctx, *q.UserID)
 		if voucherwatch.ErrorCode(err) == voucherwatch.ENOTFOUND {
 			err = voucherwatch.FieldErrorf("user_id", "no such user: %s", *q.UserID)
 		}
@@ -269,21 +288,19 @@ func (s *Server) postAssign(w http.ResponseWriter, r *http.Request, u voucherwat
 			err = voucherwatch.CheckAssignment(u, a.City, assignee)
 		}
 		if err != nil {
-			s.fail(w, err)
-			return
+			return voucherwatch.Event{}, err
 		}
 	}
 	e, err := voucherwatch.NewAssignmentEvent(u, a.ID, a.Status, assignee, q.Comment, s.workflow.now())
 	if err != nil {
-		s.fail(w, err)
-		return
+		return e, err
 	}
-	s.appendOne(w, r, e)
+	return s.appendOne(ctx, e)
 }
 
-// appendOne records one event and answers 201 with it as stored.
-func (s *Server) appendOne(w http.ResponseWriter, r *http.Request, e voucherwatch.Event) {
-	res, err := s.workflow.Events.AppendEvents(r.Context(), []voucherwatch.Event{e})
+// appendOne records one event and returns it as stored.
+func (s *Server) appendOne(ctx context.Context, e voucherwatch.Event) (voucherwatch.Event, error) {
+	res, err := s.workflow.Events.AppendEvents(ctx, []voucherwatch.Event{e})
 	if err == nil && len(res) != 1 {
 		err = fmt.Errorf("supervision: append event: got %d results for 1 event", len(res))
 	}
@@ -291,10 +308,18 @@ func (s *Server) appendOne(w http.ResponseWriter, r *http.Request, e voucherwatc
 		err = res[0].Err
 	}
 	if err != nil {
+		return voucherwatch.Event{}, err
+	}
+	return res[0].Event, nil
+}
+
+// answerEvent answers 201 with a recorded event, or the error.
+func (s *Server) answerEvent(w http.ResponseWriter, e voucherwatch.Event, err error) {
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, res[0].Event)
+	writeJSON(w, http.StatusCreated, e)
 }
 
 // getHistory answers GET /api/v1/alerts/{id}/history with {"events": [...]}, oldest first.

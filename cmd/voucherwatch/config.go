@@ -27,6 +27,8 @@ type Config struct {
 	ReadersPerTopic  int
 	MaxMessageBytes  int
 	PIIKey           string
+	SessionKey       string
+	SecureCookies    bool
 	BootstrapToken   string
 	LogLevel         string
 	Rules            string
@@ -68,6 +70,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ReadersPerTopic, "readers-per-topic", 1, "consumer-group members per topic in this instance")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", 256<<10, "larger messages are dead-lettered")
 	fs.StringVar(&c.PIIKey, "pii-key", "", "secret key for hashing identity numbers (set VW_PII_KEY)")
+	fs.StringVar(&c.SessionKey, "session-key", "", "secret key signing web UI sessions, the same on every instance (set VW_SESSION_KEY); empty: derived from the PII key")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the web UI's cookies Secure: set when the UI is served over HTTPS")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "", "API token of a province administrator (set VW_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&c.MemoryLimitMiB, "memory-limit", 384, "soft memory limit of the Go heap in MiB (0: none); the GC works harder near it")

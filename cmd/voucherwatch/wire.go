@@ -171,6 +171,18 @@ func (m *Main) Start(ctx context.Context) error {
 	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: []byte(piiKey), Log: m.Log}
 	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
+	sessionKey := []byte(m.Config.SessionKey)
+	if len(sessionKey) == 0 {
+		if m.Config.PIIKey == "" {
+			m.Log.Warn("neither VW_SESSION_KEY nor VW_PII_KEY is set: web UI sessions are signed with a key anyone can derive")
+		}
+		sessionKey = supervision.DeriveSessionKey(piiKey)
+	} else if len(sessionKey) < 16 {
+		return fmt.Errorf("VW_SESSION_KEY: want at least 16 bytes, got %d", len(sessionKey))
+	}
+	ui := supervision.UIDeps{SessionKey: sessionKey, SecureCookies: m.Config.SecureCookies, Counts: m.DB}
+	ui.Enterprises = m.DB
+	m.Server.RegisterUI(ui)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)

@@ -1,0 +1,331 @@
+package supervision
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// web holds the UI's templates and static assets; every page template is registered in
+// uiPages, so that a missing one fails when the server starts.
+//
+//go:embed web
+var web embed.FS
+
+// uiPages are the page templates, each rendered inside web/templates/layout.html.
+var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdue", "users", "account", "error"}
+
+// UIDeps are the dependencies of the web UI beyond those of the alert and workflow routes,
+// which it shares (RegisterAlertRoutes and RegisterWorkflowRoutes come first).
+type UIDeps struct {
+	// SessionKey signs session cookies and CSRF tokens. Every instance behind the load
+	// balancer must have the same key (DeriveSessionKey from the shared PII key will do).
+	SessionKey []byte
+	// SecureCookies marks the cookies Secure: set it when the UI is served over HTTPS.
+	SecureCookies bool
+	// SessionTTL is how long a sign-in lasts; DefaultSessionTTL when zero.
+	SessionTTL time.Duration
+	// SessionCacheTTL is how long the user behind a session is trusted without reading it
+	// again; DefaultSessionCacheTTL when zero, no caching when negative.
+	SessionCacheTTL time.Duration
+	// Counts counts alerts for the inbox's chips; nil shows none.
+	Counts voucherwatch.AlertCounter
+	// Enterprises reads enterprise files for the enterprise page; nil says the data is not
+	// available.
+	Enterprises voucherwatch.EnterpriseStore
+}
+
+// uiState is what RegisterUI prepares.
+type uiState struct {
+	deps  UIDeps
+	key   []byte
+	pages map[string]*template.Template
+
+	dummyOnce sync.Once
+	dummyHash string // compared against when a login is unknown, to take as long as a known one
+}
+
+func (u *uiState) sessionTTL() time.Duration {
+	if u.deps.SessionTTL > 0 {
+		return u.deps.SessionTTL
+	}
+	return DefaultSessionTTL
+}
+
+// RegisterUI adds the web UI: sign-in, the inbox, the alert, claim, enterprise and overdue
+// pages, user management, and the static assets. It panics when a template does not parse or
+// when the session key is shorter than 16 bytes, so a broken build or configuration fails at
+// start.
+func (s *Server) RegisterUI(d UIDeps) {
+	if len(d.SessionKey) < 16 {
+		panic("supervision: RegisterUI: session key shorter than 16 bytes")
+	}
+	if s.workflow.Users == nil || s.alerts.Alerts == nil {
+		panic("supervision: RegisterUI: register the alert and workflow routes first")
+	}
+	pages, err := parsePages()
+	if err != nil {
+		panic(err)
+	}
+	s.ui = &uiState{deps: d, key: append([]byte(nil), d.SessionKey...), pages: pages}
+
+	static, _ := fs.Sub(web, "web/static")
+	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
+	s.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	}))
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+	})
+	s.mux.HandleFunc("GET /login", s.showLogin)
+	s.mux.HandleFunc("POST /login", s.postLogin)
+	s.mux.HandleFunc("POST /logout", s.postLogout)
+	s.mux.Handle("GET /alerts", s.page(s.showInbox))
+	s.mux.Handle("GET /alerts/{id}", s.page(s.showAlert))
+	s.mux.Handle("POST /alerts/{id}/transitions", s.page(s.postAlertTransition))
+	s.mux.Handle("POST /alerts/{id}/proposals", s.page(s.postAlertProposal))
+	s.mux.Handle("POST /alerts/{id}/assign", s.page(s.postAlertAssign))
+	s.mux.Handle("GET /claims/{id}", s.page(s.showClaim))
+	s.mux.Handle("GET /enterprises/{uscc}", s.page(s.showEnterprise))
+	s.mux.Handle("GET /explanations/overdue", s.page(s.showOverdue))
+	s.mux.Handle("GET /users", s.page(s.showUsers))
+	s.mux.Handle("POST /users", s.page(s.postUser))
+	s.mux.Handle("POST /users/{id}/password", s.page(s.postUserPassword))
+	s.mux.Handle("GET /account", s.page(s.showAccount))
+	s.mux.Handle("POST /account/password", s.page(s.postAccountPassword))
+	// Anything else outside the API is a Chinese 404 page (the API answers its own 404s).
+	s.mux.HandleFunc("/", s.notFoundPage)
+}
+
+// notFoundPage answers a path the UI does not have, with the navigation when signed in.
+func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
+	var q uiRequest
+	if ss, u, ok, err := s.sessionUser(r); err == nil && ok {
+		q = uiRequest{user: u, sess: ss}
+	}
+	s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+}
+
+// uiFuncs are the template functions. None of them returns template.HTML: everything a page
+// shows is escaped, but for the evidence section, which evidence.Render escapes itself.
+var uiFuncs = template.FuncMap{
+	"t":           T,
+	"statusLabel": StatusLabel,
+	"roleLabel":   RoleLabel,
+	"sevLabel":    SeverityLabel,
+	"detLabel":    DetectorLabel,
+	"cityName":    voucherwatch.CityName,
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(voucherwatch.CST).Format("2006-01-02 15:04")
+	},
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(voucherwatch.CST).Format(time.DateOnly)
+	},
+	"yuan":       formatYuan,
+	"maskPhone":  MaskPhone,
+	"maskEmail":  MaskEmail,
+	"maskAcct":   MaskAccount,
+	"pct":        func(v float64) string { return fmt.Sprintf("%.2f%%", v) },
+	"ratio":      func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
+	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"score":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"originName": func(o string) string { return T("origin." + o) },
+}
+
+func parsePages() (map[string]*template.Template, error) {
+	pages := map[string]*template.Template{}
+	for _, p := range uiPages {
+		t, err := template.New("layout.html").Funcs(uiFuncs).ParseFS(web, "web/templates/layout.html", "web/templates/partials.html", "web/templates/"+p+".html")
+		if err != nil {
+			return nil, fmt.Errorf("supervision: parse template %s: %w", p, err)
+		}
+		pages[p] = t
+	}
+	return pages, nil
+}
+
+// pageData is what every page template gets: the page's own data is Page.
+type pageData struct {
+	Title string
+	Nav   string // the active entry of the navigation
+	User  voucherwatch.User
+	CSRF  string
+	Flash string
+	Error string
+	Page  any
+}
+
+// IsAdmin reports whether the signed-in user manages users, for the navigation.
+func (p pageData) IsAdmin() bool { return p.User.Role.MayManageUsers() }
+
+// SignedIn reports whether a user is signed in, for the layout.
+func (p pageData) SignedIn() bool { return p.User.ID != "" }
+
+// uiRequest is one request of a signed-in user.
+type uiRequest struct {
+	user voucherwatch.User
+	sess session
+}
+
+type uiHandler func(w http.ResponseWriter, r *http.Request, q uiRequest)
+
+// page serves a UI route to signed-in users: others are sent to sign in (GET) or refused
+// (POST). Every POST must carry the session's CSRF token and come from this site.
+func (s *Server) page(h uiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ss, u, ok, err := s.sessionUser(r)
+		if err != nil {
+			s.Log.Error("supervision: ui session", "err", err)
+			s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+			return
+		}
+		if !ok {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		q := uiRequest{user: u, sess: ss}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
+				s.renderError(w, r, q, http.StatusForbidden, T("error.csrf"))
+				return
+			}
+		}
+		h(w, r, q)
+	})
+}
+
+// render writes a page with the headers every page has.
+func (s *Server) render(w http.ResponseWriter, status int, page string, d pageData) {
+	t, ok := s.ui.pages[page]
+	if !ok {
+		panic("supervision: unregistered page " + page)
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, d); err != nil {
+		s.Log.Error("supervision: render page", "page", page, "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("<!doctype html><meta charset=utf-8><title>系统错误</title><p>" + T("error.internal"))
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// data starts the page data of a signed-in user's request.
+func (s *Server) data(r *http.Request, q uiRequest, title, nav string) pageData {
+	d := pageData{Title: title, Nav: nav, User: q.user}
+	if q.user.ID != "" {
+		d.CSRF = s.csrfToken(q.sess)
+	}
+	if f := r.URL.Query().Get("flash"); f != "" {
+		if m, ok := messages["flash."+f]; ok {
+			d.Flash = m
+		}
+	}
+	return d
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+// renderError answers an error page in Chinese.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q uiRequest, status int, msg string) {
+	heading := T("error.page.internal")
+	switch status {
+	case http.StatusNotFound:
+		heading = T("error.page.not_found")
+	case http.StatusForbidden:
+		heading = T("error.page.forbidden")
+	case http.StatusBadRequest:
+		heading = T("error.page.bad_request")
+	}
+	d := s.data(r, q, heading, "")
+	d.Page = errorPage{Status: status, Heading: heading, Message: msg}
+	s.render(w, status, "error", d)
+}
+
+// failPage answers an error of a page: a Chinese page with the status of its code. Internal
+// errors are logged, not shown.
+func (s *Server) failPage(w http.ResponseWriter, r *http.Request, q uiRequest, err error) {
+	code := voucherwatch.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		s.Log.Error("supervision: ui request failed", "path", r.URL.Path, "err", err)
+		status = http.StatusInternalServerError
+	}
+	s.renderError(w, r, q, status, uiErrorMessage(err))
+}
+
+// errStatus is the HTTP status of an error shown on a page.
+func errStatus(err error) int {
+	if st, ok := statusOf[voucherwatch.ErrorCode(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// localPath returns next when it is a path on this site, else "/alerts": the sign-in page
+// must not send anyone elsewhere.
+func localPath(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
+		return "/alerts"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/alerts"
+	}
+	return next
+}
+
+// formatYuan formats money as yuan with thousands separators: 1,234,567.89.
+func formatYuan(m voucherwatch.Money) string {
+	s := m.String()
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	out := b.String() + "." + frac
+	if neg {
+		return "-" + out
+	}
+	return out
+}

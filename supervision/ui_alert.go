@@ -1,0 +1,204 @@
+package supervision
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/evidence"
+)
+
+// alertPage is the data of the alert page.
+type alertPage struct {
+	Alert    voucherwatch.Alert
+	Evidence template.HTML // evidence.Render escapes what it takes from the alert
+	History  []voucherwatch.Event
+	Actions  []alertAction
+	Final    bool
+	// Assignable are the users the alert may be given to; nil when the user may not assign.
+	Assignable []voucherwatch.User
+	CanAssign  bool
+	Assignee   string // the name of whom the alert is assigned to, "" when nobody
+	// DaysOverdue counts the days since the deadline of the explanation the alert waits for;
+	// 0 when it waits for none or the deadline has not passed.
+	DaysOverdue int
+	// Form holds what the user typed into the form that failed, to show it again.
+	Form transitionForm
+}
+
+// alertAction is one move the user may make from the alert's status: a transition, or for a
+// city reviewer a proposal of the province's decision.
+type alertAction struct {
+	To              voucherwatch.Status
+	Label           string
+	Propose         bool
+	Path            string // where the form posts
+	WantDeadline    bool
+	DefaultDeadline string
+	MinDeadline     string
+	MaxDeadline     string
+	WantAmount      bool
+}
+
+// transitionForm is a submitted action form.
+type transitionForm struct {
+	To, Comment, Deadline, Amount string
+}
+
+// showAlert answers GET /alerts/{id}.
+func (s *Server) showAlert(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	s.renderAlert(w, r, q, http.StatusOK, "", transitionForm{})
+}
+
+// renderAlert renders the alert page, with an error message above the actions when a form
+// failed.
+func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form transitionForm) {
+	ctx := r.Context()
+	a, err := s.scopedAlert(ctx, q.user, r.PathValue("id"))
+	if err == nil {
+		one := []voucherwatch.Alert{a}
+		err = s.logStatuses(ctx, one)
+		a = one[0]
+	}
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	history, err := s.workflow.Events.History(ctx, a.ID)
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	p := alertPage{Alert: a, Evidence: evidence.Render(a), History: history, Final: len(a.Status.Next()) == 0, Form: form}
+	var deadline time.Time
+	for _, e := range history {
+		switch {
+		case e.Kind == voucherwatch.EventAssignment:
+			p.Assignee = e.AssigneeName
+		case e.Kind == voucherwatch.EventTransition && e.To == voucherwatch.StatusExplanationRequested:
+			deadline = e.Deadline
+		}
+	}
+	if today := voucherwatch.Day(s.workflow.now()); a.Status == voucherwatch.StatusExplanationRequested && !deadline.IsZero() && today.After(deadline) {
+		p.DaysOverdue = int(today.Sub(voucherwatch.Day(deadline)).Hours() / 24)
+	}
+	p.Actions = s.alertActions(q.user, a)
+	if q.user.Role.MayAct() {
+		users, err := s.workflow.Users.Users(ctx)
+		if err != nil {
+			s.failPage(w, r, q, err)
+			return
+		}
+		p.CanAssign = true
+		for _, x := range users {
+			if voucherwatch.CheckAssignment(q.user, a.City, x) == nil {
+				p.Assignable = append(p.Assignable, x)
+			}
+		}
+	}
+	d := s.data(r, q, a.Title, "inbox")
+	d.Error = errMsg
+	d.Page = p
+	s.render(w, status, "alert", d)
+}
+
+// alertActions lists the moves u may make from a's status, as the workflow's rules say: the
+// transitions its role may make, and the province's decisions it may propose.
+func (s *Server) alertActions(u voucherwatch.User, a voucherwatch.Alert) []alertAction {
+	today := voucherwatch.Day(s.workflow.now())
+	days := s.workflow.ExplanationDays
+	if days <= 0 {
+		days = voucherwatch.DefaultExplanationDays
+	}
+	var out []alertAction
+	for _, to := range a.Status.Next() {
+		act := alertAction{To: to, Label: T("alert.action." + string(to))}
+		switch {
+		case voucherwatch.CheckTransition(u.Role, a.Status, to) == nil:
+			act.Path = "/alerts/" + url.PathEscape(a.ID) + "/transitions"
+			act.WantAmount = to == voucherwatch.StatusRecoveryOrdered
+			if to == voucherwatch.StatusExplanationRequested {
+				act.WantDeadline = true
+				act.DefaultDeadline = today.AddDate(0, 0, days).Format(time.DateOnly)
+				act.MinDeadline = today.AddDate(0, 0, 1).Format(time.DateOnly)
+				act.MaxDeadline = today.AddDate(0, 0, voucherwatch.MaxDeadlineDays).Format(time.DateOnly)
+			}
+		case voucherwatch.CheckProposal(u.Role, a.Status, to) == nil:
+			act.Propose = true
+			act.Label = T("alert.action.propose") + act.Label
+			act.Path = "/alerts/" + url.PathEscape(a.ID) + "/proposals"
+			act.WantAmount = to == voucherwatch.StatusRecoveryOrdered
+		default:
+			continue
+		}
+		out = append(out, act)
+	}
+	return out
+}
+
+// formTransition reads an action form into the request the API takes, so that both go through
+// the same checks. Empty deadline and amount fields are absent.
+func formTransition(r *http.Request) (transitionRequest, transitionForm) {
+	f := transitionForm{
+		To: r.PostFormValue("to"), Comment: r.PostFormValue("comment"),
+		Deadline: r.PostFormValue("deadline"), Amount: r.PostFormValue("amount"),
+	}
+	q := transitionRequest{To: f.To, Comment: f.Comment, From: r.PostFormValue("from")}
+	if f.Deadline != "" {
+		q.Deadline = &f.Deadline
+	}
+	if f.Amount != "" {
+		q.Amount = &f.Amount
+	}
+	return q, f
+}
+
+// postAlertTransition answers POST /alerts/{id}/transitions (to, comment, deadline?, amount?,
+// from): the move goes through the API's checks (transitionAlert); then back to the alert
+// page (303) with a message, or the page again with the refusal in Chinese and the status of
+// the API's answer (400, 403, 409).
+func (s *Server) postAlertTransition(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	tq, form := formTransition(r)
+	a, err := s.actingOn(r.Context(), q.user, r.PathValue("id"))
+	if err == nil {
+		_, err = s.transitionAlert(r.Context(), q.user, a, tq)
+	}
+	s.afterAction(w, r, q, err, "transition", form)
+}
+
+// postAlertProposal answers POST /alerts/{id}/proposals (to, comment, amount?, from).
+func (s *Server) postAlertProposal(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	tq, form := formTransition(r)
+	a, err := s.actingOn(r.Context(), q.user, r.PathValue("id"))
+	if err == nil {
+		_, err = s.proposeOn(r.Context(), q.user, a, tq)
+	}
+	s.afterAction(w, r, q, err, "proposal", form)
+}
+
+// postAlertAssign answers POST /alerts/{id}/assign (user_id, comment).
+func (s *Server) postAlertAssign(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	id := r.PostFormValue("user_id")
+	aq := assignRequest{UserID: &id, Comment: r.PostFormValue("comment")}
+	a, err := s.actingOn(r.Context(), q.user, r.PathValue("id"))
+	if err == nil {
+		_, err = s.assignAlert(r.Context(), q.user, a, aq)
+	}
+	s.afterAction(w, r, q, err, "assignment", transitionForm{})
+}
+
+// afterAction redirects to the alert page after a recorded action, or shows the refusal.
+func (s *Server) afterAction(w http.ResponseWriter, r *http.Request, q uiRequest, err error, flash string, form transitionForm) {
+	if err == nil {
+		http.Redirect(w, r, "/alerts/"+url.PathEscape(r.PathValue("id"))+"?flash="+flash, http.StatusSeeOther)
+		return
+	}
+	switch voucherwatch.ErrorCode(err) {
+	case voucherwatch.ENOTFOUND, voucherwatch.EINTERNAL:
+		s.failPage(w, r, q, err)
+		return
+	}
+	s.renderAlert(w, r, q, errStatus(err), uiErrorMessage(err), form)
+}

@@ -1,0 +1,48 @@
+package supervision
+
+import (
+	"net/http"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/detectors"
+)
+
+// claimPage is the data of the claim page.
+type claimPage struct {
+	ClaimID    string
+	Assessment *detectors.Assessment // nil when Assess answered another type
+	Alerts     []voucherwatch.Alert
+}
+
+// showClaim answers GET /claims/{id}: the claim's assessment (the subsidy arithmetic of 三 and
+// each invoice's part in it) and the alerts on it. Another city's claim does not exist for a
+// city reviewer.
+func (s *Server) showClaim(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	id := r.PathValue("id")
+	if s.alerts.Assess == nil {
+		s.failPage(w, r, q, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no assessments here"))
+		return
+	}
+	a, applicant, city, err := s.alerts.Assess(r.Context(), id)
+	if err == nil && cityScope(q.user) != "" && city != cityScope(q.user) {
+		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
+	}
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	p := claimPage{ClaimID: id}
+	switch v := a.(type) {
+	case detectors.Assessment:
+		p.Assessment = &v
+	case *detectors.Assessment:
+		p.Assessment = v
+	}
+	if p.Alerts, err = s.claimAlerts(r.Context(), applicant, id); err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	d := s.data(r, q, T("claim.title")+" "+id, "inbox")
+	d.Page = p
+	s.render(w, http.StatusOK, "claim", d)
+}

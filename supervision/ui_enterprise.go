@@ -1,0 +1,57 @@
+package supervision
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// enterprisePage is the data of the enterprise page.
+type enterprisePage struct {
+	USCC        string
+	Unavailable bool
+	File        voucherwatch.EnterpriseFile
+	City        string
+	Alerts      []voucherwatch.Alert
+}
+
+// Truncated reports whether the list name holds only its newest rows.
+func (p enterprisePage) Truncated(name string) bool { return slices.Contains(p.File.Truncated, name) }
+
+// showEnterprise answers GET /enterprises/{uscc}: the registry facts, dealings and alerts of
+// one enterprise. People appear with their masked identity number only, phone numbers and
+// e-mail addresses in part, bank accounts by their last digits. Another city's enterprise, or
+// one whose city is unknown, does not exist for a city reviewer.
+func (s *Server) showEnterprise(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	uscc := r.PathValue("uscc")
+	p := enterprisePage{USCC: uscc}
+	d := s.data(r, q, T("enterprise.title")+" "+uscc, "inbox")
+	store := s.ui.deps.Enterprises
+	if store == nil {
+		p.Unavailable = true
+		d.Page = p
+		s.render(w, http.StatusOK, "enterprise", d)
+		return
+	}
+	f, err := store.EnterpriseFile(r.Context(), uscc)
+	scope := cityScope(q.user)
+	if err == nil && scope != "" && f.City() != scope {
+		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "enterprise %s not found", uscc)
+	}
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	p.File, p.City = f, f.City()
+	if f.Entity != nil && f.Entity.Name != "" {
+		d.Title = f.Entity.Name
+	}
+	p.Alerts, _, err = s.alerts.Alerts.Alerts(r.Context(), voucherwatch.AlertFilter{ApplicantUSCC: uscc, City: scope, Limit: 200})
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	d.Page = p
+	s.render(w, http.StatusOK, "enterprise", d)
+}

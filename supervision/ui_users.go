@@ -1,0 +1,108 @@
+package supervision
+
+import (
+	"net/http"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// usersPage is the data of the user management page.
+type usersPage struct {
+	Users  []voucherwatch.User
+	Roles  []voucherwatch.Role
+	Cities []cityOption
+	Form   newUserRequest // what was typed, after a failure; never the password
+	Token  string         // the new user's API token, shown once after creation
+}
+
+// showUsers answers GET /users (province administrators): the users, a form to create one and
+// one to set a user's password.
+func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	s.renderUsers(w, r, q, http.StatusOK, "", newUserRequest{}, "")
+}
+
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form newUserRequest, token string) {
+	if !q.user.Role.MayManageUsers() {
+		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		return
+	}
+	users, err := s.workflow.Users.Users(r.Context())
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	p := usersPage{
+		Users: users, Form: form, Token: token,
+		Roles: []voucherwatch.Role{voucherwatch.RoleCityReviewer, voucherwatch.RoleProvinceReviewer, voucherwatch.RoleAuditor, voucherwatch.RoleProvinceAdmin},
+	}
+	p.Form.Password = ""
+	for _, code := range sortedCityCodes() {
+		p.Cities = append(p.Cities, cityOption{Code: code, Name: voucherwatch.CityName(code)})
+	}
+	d := s.data(r, q, T("users.title"), "users")
+	d.Error = errMsg
+	if token != "" {
+		d.Flash = T("flash.user")
+	}
+	d.Page = p
+	s.render(w, status, "users", d)
+}
+
+// postUser answers POST /users (name, login, role, city, password): the user is created as
+// through the API, and the page shows its API token once.
+func (s *Server) postUser(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if !q.user.Role.MayManageUsers() {
+		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		return
+	}
+	form := newUserRequest{
+		Name: r.PostFormValue("name"), Login: r.PostFormValue("login"), Role: r.PostFormValue("role"),
+		City: r.PostFormValue("city"), Password: r.PostFormValue("password"),
+	}
+	_, token, err := s.newUser(r.Context(), q.user, form)
+	if err != nil {
+		if voucherwatch.ErrorCode(err) == voucherwatch.EINTERNAL {
+			s.failPage(w, r, q, err)
+			return
+		}
+		s.renderUsers(w, r, q, errStatus(err), uiErrorMessage(err), form, "")
+		return
+	}
+	s.renderUsers(w, r, q, http.StatusCreated, "", newUserRequest{}, token)
+}
+
+// postUserPassword answers POST /users/{id}/password (password): an administrator sets a
+// user's password.
+func (s *Server) postUserPassword(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	err := s.changePassword(r.Context(), q.user, r.PathValue("id"), r.PostFormValue("password"))
+	switch voucherwatch.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/users?flash=password", http.StatusSeeOther)
+	case voucherwatch.EINVALID:
+		s.renderUsers(w, r, q, errStatus(err), uiErrorMessage(err), newUserRequest{}, "")
+	default:
+		s.failPage(w, r, q, err)
+	}
+}
+
+// showAccount answers GET /account: the signed-in user changes its own password.
+func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	d := s.data(r, q, T("account.title"), "account")
+	s.render(w, http.StatusOK, "account", d)
+}
+
+// postAccountPassword answers POST /account/password (password). The session signed in with
+// the old password ends with it, so the user signs in again.
+func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	err := s.changePassword(r.Context(), q.user, q.user.ID, r.PostFormValue("password"))
+	switch voucherwatch.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	case voucherwatch.EINVALID:
+		d := s.data(r, q, T("account.title"), "account")
+		d.Error = uiErrorMessage(err)
+		s.render(w, http.StatusBadRequest, "account", d)
+	default:
+		s.failPage(w, r, q, err)
+	}
+}
