@@ -549,9 +549,10 @@ func TestAlertPageActionsFollowTheRules(t *testing.T) {
 	f("province", "cs_recovered", []string{T("alert.final")}, []string{"data-action="})
 }
 
-// visibleText is what a reader sees of a page: the text between tags, without scripts.
+// visibleText is what a reader sees of a page: the text between tags, without scripts and
+// style sheets.
 func visibleText(html string) string {
-	html = regexp.MustCompile(`(?s)<script.*?</script>`).ReplaceAllString(html, " ")
+	html = regexp.MustCompile(`(?s)<(script|style)\b.*?</(script|style)>`).ReplaceAllString(html, " ")
 	return regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(html, " ")
 }
 
