@@ -139,9 +139,9 @@ var uiFuncs = template.FuncMap{
 		return t.In(voucherwatch.CST).Format(time.DateOnly)
 	},
 	"yuan":       formatYuan,
-	"maskPhone":  MaskPhone,
-	"maskEmail":  MaskEmail,
-	"maskAcct":   MaskAccount,
+	"maskPhone":  voucherwatch.MaskPhone,
+	"maskEmail":  voucherwatch.MaskEmail,
+	"maskAcct":   voucherwatch.MaskAccount,
 	"pct":        func(v float64) string { return fmt.Sprintf("%.2f%%", v) },
 	"ratio":      func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
 	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },

@@ -618,21 +618,6 @@ func (noEnterprises) EnterpriseFile(context.Context, string) (voucherwatch.Enter
 	return voucherwatch.EnterpriseFile{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "none")
 }
 
-func TestMasking(t *testing.T) {
-	for in, want := range map[string]string{
-		"13812345678": "138****5678", "+8613812345678": "+86*******5678", "0731-8888": "07*****88", "1234": "****", "": "",
-	} {
-		if got := MaskPhone(in); got != want {
-			t.Errorf("MaskPhone(%q): got %q, want %q", in, got, want)
-		}
-	}
-	for in, want := range map[string]string{"zhang.wei@example.cn": "z***@example.cn", "张伟@例子.中国": "张***@例子.中国", "nonsense": "n***", "": ""} {
-		if got := MaskEmail(in); got != want {
-			t.Errorf("MaskEmail(%q): got %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestClaimPage(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	p := signedIn(t, s, "changsha").get("/claims/C_CS")

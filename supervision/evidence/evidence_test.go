@@ -510,25 +510,6 @@ func TestRenderOddShapes(t *testing.T) {
 	}
 }
 
-func TestMask(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{plantedID, plantedIDMasked},
-		{"证件" + plantedID + "。", "证件" + plantedIDMasked + "。"},
-		{"43010419900307123X", "430***********123X"},
-		{"电话13812345678/8613812345678", "电话138****5678/86138****5678"},
-		{"账户6222000011112222", "账户6222000011112222"},         // 16 digits: an account
-		{"发票26432000000012345678", "发票26432000000012345678"}, // 20 digits: an invoice number
-		{"622200001111222233", "622200001111222233"},         // 18 digits, no birth date: an account
-		{"12345678901", "12345678901"},                       // not a mobile prefix
-		{"邮箱相同：61474253@163.com。", "邮箱相同：6***@163.com。"},
-		{"", ""},
-	} {
-		if got := mask(tc.in); got != tc.want {
-			t.Errorf("mask(%q): got %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestYuanText(t *testing.T) {
 	for _, tc := range []struct {
 		in   float64

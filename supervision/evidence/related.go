@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // relatedEvidence is what related_party puts in an alert.
@@ -91,9 +93,9 @@ func edgeLabel(e graphEdge) string {
 	case "contact":
 		switch e.Role {
 		case "phone":
-			return "共用联系电话 " + MaskPhone(e.Value)
+			return "共用联系电话 " + voucherwatch.MaskPhone(e.Value)
 		case "email":
-			return "共用电子邮箱 " + maskEmail(e.Value)
+			return "共用电子邮箱 " + voucherwatch.MaskEmail(e.Value)
 		}
 		return "联系人"
 	case "bank_account":
@@ -119,10 +121,10 @@ func edgeDetail(e graphEdge) string {
 		}
 	case "contact":
 		if e.Role == "phone" {
-			return "联系电话 " + MaskPhone(e.Value)
+			return "联系电话 " + voucherwatch.MaskPhone(e.Value)
 		}
 		if e.Role == "email" {
-			return "电子邮箱 " + maskEmail(e.Value)
+			return "电子邮箱 " + voucherwatch.MaskEmail(e.Value)
 		}
 	case "bank_account":
 		return "银行账号 " + e.Value
@@ -496,7 +498,7 @@ func maskedID(s string) string {
 	if strings.Contains(s, "*") {
 		return s
 	}
-	return MaskID(s)
+	return voucherwatch.MaskIDNumber(s)
 }
 
 // between says whether a node of a's column lies between a and c.
