@@ -492,13 +492,15 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 			ties = append(ties, relatedTie{Kind: KindSharedBankAccount, Severity: voucherwatch.SeverityHigh, Score: 0.9,
 				Summary: "双方登记了同一银行账户 " + v, Facts: map[string]any{"account_no": v}})
 		case graphAttrPhone, graphAttrEmail:
-			what, fact := "联系电话", "phone"
+			// The alert shows a person's phone or e-mail only in part, as every page does:
+			// enough to recognise it in the registry, not to call the person.
+			what, fact, shown := "联系电话", "phone", voucherwatch.MaskPhone(v)
 			if k == graphAttrEmail {
-				what, fact = "电子邮箱", "email"
+				what, fact, shown = "电子邮箱", "email", voucherwatch.MaskEmail(v)
 			}
-			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "contact", Role: fact, Value: v})
+			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "contact", Role: fact, Value: shown})
 			ties = append(ties, relatedTie{Kind: KindSharedContact, Severity: voucherwatch.SeverityMedium, Score: 0.6,
-				Summary: "双方登记的" + what + "相同：" + v, Facts: map[string]any{fact: v}})
+				Summary: "双方登记的" + what + "相同：" + shown, Facts: map[string]any{fact: shown}})
 		case graphAttrAddress:
 			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "address", Value: v})
 			ties = append(ties, relatedTie{Kind: KindSharedAddress, Severity: voucherwatch.SeverityLow, Score: 0.3,

@@ -206,6 +206,10 @@ func rpCheckNoIdentityNumbers(t *testing.T, f *rpFixture, alerts []voucherwatch.
 			t.Fatalf("an alert carries the identity number %s…: %s", id[:6], b)
 		}
 	}
+	// Nor a mobile number or an e-mail address in clear: masking the alert changes nothing.
+	if masked := voucherwatch.MaskText(string(b)); masked != string(b) {
+		t.Fatalf("an alert carries a phone number or an e-mail address in clear:\n%s\nmasked:\n%s", b, masked)
+	}
 }
 
 func TestRelatedParty(t *testing.T) {
