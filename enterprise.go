@@ -54,3 +54,10 @@ func (f EnterpriseFile) City() string {
 	}
 	return ""
 }
+
+// EnterpriseNamer names enterprises in lists, where a USCC alone means little to a reader.
+type EnterpriseNamer interface {
+	// EnterpriseNames returns the registered name of each of usccs the registry knows;
+	// the others are absent from the map.
+	EnterpriseNames(ctx context.Context, usccs []string) (map[string]string, error)
+}

@@ -417,3 +417,36 @@ func nilIfEmpty(s []string) []string {
 	}
 	return s
 }
+
+var _ voucherwatch.EnterpriseNamer = (*DB)(nil)
+
+// EnterpriseNames returns the name in the newest registry record of each USCC that has one.
+func (db *DB) EnterpriseNames(ctx context.Context, usccs []string) (map[string]string, error) {
+	names := make(map[string]string, len(usccs))
+	if len(usccs) == 0 {
+		return names, nil
+	}
+	// The filter comes before LIMIT 1 BY so that only the asked enterprises are sorted;
+	// registry's sorting key starts with uscc.
+	rows, err := db.conn.Query(ctx, `SELECT uscc, name FROM registry
+WHERE has(?, uscc)
+ORDER BY uscc, event_time DESC, source DESC, id DESC
+LIMIT 1 BY uscc`, usccs)
+	if err != nil {
+		return nil, fmt.Errorf("store: enterprise names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uscc, name string
+		if err := rows.Scan(&uscc, &name); err != nil {
+			return nil, fmt.Errorf("store: enterprise names: %w", err)
+		}
+		if name != "" {
+			names[uscc] = name
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: enterprise names: %w", err)
+	}
+	return names, nil
+}

@@ -191,6 +191,26 @@ func TestEnterpriseFileEntityRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEnterpriseNames: the newest registry record names an enterprise; an enterprise the
+// registry does not know has no name, however often it is asked for.
+func TestEnterpriseNames(t *testing.T) {
+	db := newTestDB(t)
+	older := everyFieldEntity("entity-v1", time.Date(2026, 3, 1, 8, 0, 0, 0, voucherwatch.CST), "旧名称有限公司")
+	newer := everyFieldEntity("entity-v2", time.Date(2026, 3, 2, 8, 0, 0, 0, voucherwatch.CST), "湖南文件科技股份有限公司")
+	store(t, db, voucherwatch.TypeRegistry, newer, older, buyerWithoutPeople())
+	got, err := db.EnterpriseNames(testContext(t), []string{fileUSCC, buyerUSCC, downstreamUSC, fileUSCC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{fileUSCC: "湖南文件科技股份有限公司", buyerUSCC: buyerWithoutPeople().Entity.Name}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if got, err := db.EnterpriseNames(testContext(t), nil); err != nil || len(got) != 0 {
+		t.Errorf("no USCCs: got %v, %v", got, err)
+	}
+}
+
 // TestEnterpriseFileBothSides: the enterprise buys from one supplier and sells to one buyer;
 // its file holds both sides, each record once, newest first, and nothing of the look-alike.
 func TestEnterpriseFileBothSides(t *testing.T) {

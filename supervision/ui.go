@@ -2,6 +2,7 @@ package supervision
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -42,6 +43,23 @@ type UIDeps struct {
 	// Enterprises reads enterprise files for the enterprise page; nil says the data is not
 	// available.
 	Enterprises voucherwatch.EnterpriseStore
+	// Names names the enterprises in the inbox and on alert pages; nil shows their USCCs only.
+	Names voucherwatch.EnterpriseNamer
+}
+
+// enterpriseNames names the enterprises with these USCCs for a page. A page without names
+// is still useful, so a failed look-up is logged and the page shows the USCCs alone.
+func (s *Server) enterpriseNames(ctx context.Context, usccs ...string) map[string]string {
+	names := map[string]string{}
+	if s.ui.deps.Names == nil || len(usccs) == 0 {
+		return names
+	}
+	got, err := s.ui.deps.Names.EnterpriseNames(ctx, usccs)
+	if err != nil {
+		s.Log.Warn("supervision: enterprise names", "err", err)
+		return names
+	}
+	return got
 }
 
 // uiState is what RegisterUI prepares.

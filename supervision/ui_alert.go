@@ -13,6 +13,7 @@ import (
 // alertPage is the data of the alert page.
 type alertPage struct {
 	Alert    voucherwatch.Alert
+	Names    map[string]string // registered names of the applicant and the supplier
 	Evidence template.HTML // evidence.Render escapes what it takes from the alert
 	History  []voucherwatch.Event
 	Actions  []alertAction
@@ -71,7 +72,8 @@ func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, q uiRequest
 		s.failPage(w, r, q, err)
 		return
 	}
-	p := alertPage{Alert: a, Evidence: evidence.Render(a), History: history, Final: len(a.Status.Next()) == 0, Form: form}
+	p := alertPage{Alert: a, Evidence: evidence.Render(a), History: history, Final: len(a.Status.Next()) == 0, Form: form,
+		Names: s.enterpriseNames(ctx, a.Subjects.ApplicantUSCC, a.Subjects.SupplierUSCC)}
 	var deadline time.Time
 	for _, e := range history {
 		switch {

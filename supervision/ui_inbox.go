@@ -20,6 +20,7 @@ type inboxPage struct {
 	Filter       inboxFilter
 	ScopeCity    string // set for a city reviewer: the only city shown
 	Alerts       []voucherwatch.Alert
+	Names        map[string]string // registered names by USCC
 	NextURL      string
 	FirstURL     string // set on pages after the first
 	Capped       bool
@@ -140,6 +141,13 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		status, d.Error = errStatus(err), uiErrorMessage(err)
 		p.FirstURL = p.Filter.Query()
 	}
+	usccs := make([]string, 0, len(p.Alerts))
+	for _, a := range p.Alerts {
+		if a.Subjects.ApplicantUSCC != "" {
+			usccs = append(usccs, a.Subjects.ApplicantUSCC)
+		}
+	}
+	p.Names = s.enterpriseNames(ctx, usccs...)
 	if err := s.inboxChips(r, af, &p); err != nil {
 		s.failPage(w, r, q, err)
 		return

@@ -2,6 +2,7 @@ package supervision
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -436,6 +437,42 @@ func TestInboxCityScope(t *testing.T) {
 	p = prov.get("/alerts?city=430200&status=explanation_requested")
 	if strings.Count(p.Body, `class="alert-link"`) != 1 || !strings.Contains(p.Body, "/alerts/zz_explanation_requested") {
 		t.Errorf("province filtered by city and status: want exactly zz_explanation_requested")
+	}
+}
+
+// EnterpriseNames names the fake enterprises.
+func (f fakeEnterprises) EnterpriseNames(_ context.Context, usccs []string) (map[string]string, error) {
+	names := map[string]string{}
+	for _, u := range usccs {
+		if e, ok := f[u]; ok && e.Entity != nil {
+			names[u] = e.Entity.Name
+		}
+	}
+	return names, nil
+}
+
+type failingNames struct{}
+
+func (failingNames) EnterpriseNames(context.Context, []string) (map[string]string, error) {
+	return nil, errors.New("clickhouse: connection refused")
+}
+
+func TestInboxNamesEnterprises(t *testing.T) {
+	s, _, _ := newUIServer(t, UIDeps{Names: enterprisesWithPeople})
+	cs := signedIn(t, s, "changsha")
+	if p := cs.get("/alerts"); !strings.Contains(p.Body, ">长沙星算科技有限公司</a>") || strings.Contains(p.Body, "株洲云图数据有限公司") {
+		t.Errorf("city reviewer inbox: want its applicant named, and no other city's")
+	}
+	if p := cs.get("/alerts/cs_new"); !strings.Contains(p.Body, "长沙星算科技有限公司") {
+		t.Errorf("alert page: want the applicant named")
+	}
+	// Without names, or when the look-up fails, the pages still show the USCCs.
+	for _, deps := range []UIDeps{{}, {Names: failingNames{}}} {
+		s, _, _ := newUIServer(t, deps)
+		p := signedIn(t, s, "changsha").get("/alerts")
+		if p.Code != http.StatusOK || strings.Contains(p.Body, "长沙星算科技有限公司") || !strings.Contains(p.Body, ">"+csApplicant+"</span></a>") {
+			t.Errorf("inbox without names (%T): got %d, want 200 with the bare USCC", deps.Names, p.Code)
+		}
 	}
 }
 
