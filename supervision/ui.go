@@ -65,9 +65,9 @@ func (u *uiState) sessionTTL() time.Duration {
 
 // RegisterUI adds the web UI: sign-in, the inbox, the alert, claim, enterprise and overdue
 // pages, user management, the spot-check pages (over the operations RegisterSpotCheckRoutes
-// added; without them the pages say spot checks are not set up), and the static assets. It panics when a template does not parse or
-// when the session key is shorter than 16 bytes, so a broken build or configuration fails at
-// start.
+// adds; without them the pages say spot checks are not set up), and the static assets. It
+// panics when a template does not parse or when the session key is shorter than 16 bytes, so
+// a broken build or configuration fails at start.
 func (s *Server) RegisterUI(d UIDeps) {
 	if len(d.SessionKey) < 16 {
 		panic("supervision: RegisterUI: session key shorter than 16 bytes")
@@ -151,15 +151,17 @@ var uiFuncs = template.FuncMap{
 		}
 		return t.In(voucherwatch.CST).Format(time.DateOnly)
 	},
-	"yuan":         formatYuan,
-	"maskPhone":    MaskPhone,
-	"maskEmail":    MaskEmail,
-	"maskAcct":     MaskAccount,
-	"pct":          func(v float64) string { return fmt.Sprintf("%.2f%%", v) },
-	"ratio":        func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
-	"num":          func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"score":        func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"originName":   func(o string) string { return T("origin." + o) },
+	"yuan":       formatYuan,
+	"maskPhone":  MaskPhone,
+	"maskEmail":  MaskEmail,
+	"maskAcct":   MaskAccount,
+	"pct":        func(v float64) string { return fmt.Sprintf("%.2f%%", v) },
+	"ratio":      func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
+	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"score":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
+	"originName": func(o string) string { return T("origin." + o) },
+
+	// The spot-check pages' labels.
 	"outcomeLabel": func(o any) string { return T("spotcheck.outcome." + fmt.Sprint(o)) },
 	"drawnBy":      func(s string) string { return T("spotcheck.drawn_by." + s) },
 	"trigger":      func(s string) string { return T("spotcheck.trigger." + s) },
