@@ -41,6 +41,9 @@ type Server struct {
 	// sessions (ui_session.go).
 	ui       *uiState
 	sessions sessionCache
+	// spotchecks are the spot-check operations, once RegisterSpotCheckRoutes added them; the
+	// web UI's spot-check pages say the feature is not set up while they are nil.
+	spotchecks *SpotCheckDeps
 }
 
 // NewServer builds the routes.

@@ -84,30 +84,51 @@ func WriteSpotCheckXLSX(w io.Writer, v SpotCheckView) error {
 	return f.Write(w)
 }
 
+// spotCheckExports are the file formats a draw's list is exported in, by extension.
+var spotCheckExports = map[string]struct {
+	contentType string
+	write       func(io.Writer, SpotCheckView) error
+}{
+	"csv":  {"text/csv; charset=utf-8", WriteSpotCheckCSV},
+	"xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", WriteSpotCheckXLSX},
+}
+
 func (h spotCheckRoutes) exportCSV(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	h.export(w, r, u, "csv", "text/csv; charset=utf-8", WriteSpotCheckCSV)
+	h.export(w, r, u, "csv")
 }
 
 func (h spotCheckRoutes) exportXLSX(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	h.export(w, r, u, "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", WriteSpotCheckXLSX)
+	h.export(w, r, u, "xlsx")
 }
 
 // export answers a draw's list as a file, the items u may see (a city reviewer: its city's).
-// The file is built in memory before the answer starts (a draw is hundreds of rows), so that
-// a failure is an error answer, never a truncated file.
-func (h spotCheckRoutes) export(w http.ResponseWriter, r *http.Request, u voucherwatch.User, ext, contentType string, write func(io.Writer, SpotCheckView) error) {
+func (h spotCheckRoutes) export(w http.ResponseWriter, r *http.Request, u voucherwatch.User, ext string) {
 	v, err := h.d.View(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		h.s.fail(w, err)
 		return
 	}
-	var buf strings.Builder
-	if err := write(&buf, v); err != nil {
-		h.s.fail(w, fmt.Errorf("supervision: export spot check %s: %w", v.ID, err))
-		return
+	if err := writeSpotCheckExport(w, v, ext); err != nil {
+		h.s.fail(w, err)
 	}
-	w.Header().Set("Content-Type", contentType)
+}
+
+// writeSpotCheckExport answers the list v as a file of format ext (csv or xlsx), for the API
+// and the web UI alike. The file is built in memory before the answer starts (a draw is
+// hundreds of rows), so that a failure is an error returned before anything is written, never
+// a truncated file.
+func writeSpotCheckExport(w http.ResponseWriter, v SpotCheckView, ext string) error {
+	f, ok := spotCheckExports[ext]
+	if !ok {
+		return voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no export format %q", ext)
+	}
+	var buf strings.Builder
+	if err := f.write(&buf, v); err != nil {
+		return fmt.Errorf("supervision: export spot check %s: %w", v.ID, err)
+	}
+	w.Header().Set("Content-Type", f.contentType)
 	w.Header().Set("Content-Disposition", `attachment; filename="voucherwatch-`+v.ID+`.`+ext+`"`)
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, buf.String())
+	return nil
 }

@@ -39,6 +39,7 @@ func (d SpotCheckDeps) now() time.Time {
 // RegisterSpotCheckRoutes adds the spot-check, inspector and inspection-result routes.
 func (s *Server) RegisterSpotCheckRoutes(d SpotCheckDeps) {
 	h := spotCheckRoutes{s: s, d: d}
+	s.spotchecks = &d // the web UI's spot-check pages (RegisterUI) call the same operations
 	s.mux.Handle("POST /api/v1/spotchecks", s.authed(h.draw))
 	s.mux.Handle("GET /api/v1/spotchecks", s.authed(h.list))
 	s.mux.Handle("GET /api/v1/spotchecks/{id}", s.authed(h.show))
@@ -62,6 +63,17 @@ type spotCheckRoutes struct {
 // mayDraw: drawing and the inspector pool are the province's.
 func mayDraw(r voucherwatch.Role) bool {
 	return r == voucherwatch.RoleProvinceAdmin || r == voucherwatch.RoleProvinceReviewer
+}
+
+// mayRecordResult: recording the result of inspecting an item of city is the province's, or
+// the city reviewer's of that city. The API and the web UI (which offers the form only where
+// it can succeed) both ask it.
+func mayRecordResult(u voucherwatch.User, city string) bool {
+	if !u.Role.MayAct() {
+		return false
+	}
+	scope := cityScope(u)
+	return scope == "" || scope == city
 }
 
 // DrawRequest is the body of POST /api/v1/spotchecks; every field is optional.
@@ -198,7 +210,7 @@ func (d SpotCheckDeps) RecordResult(ctx context.Context, u voucherwatch.User, id
 	}
 	found := false
 	for _, it := range sc.Items {
-		if it.USCC == uscc && (cityScope(u) == "" || it.City == cityScope(u)) {
+		if it.USCC == uscc && mayRecordResult(u, it.City) {
 			found = true
 		}
 	}
@@ -213,6 +225,20 @@ func (d SpotCheckDeps) RecordResult(ctx context.Context, u voucherwatch.User, id
 		return voucherwatch.InspectionResult{}, err
 	}
 	return res, nil
+}
+
+// Verify re-runs a recorded draw from its recorded inputs for u (the province or an auditor:
+// the inputs hold every city's risk inputs) and says whether it gives the recorded list. It
+// returns EFORBIDDEN for other roles, ENOTFOUND for an unknown draw.
+func (d SpotCheckDeps) Verify(ctx context.Context, u voucherwatch.User, id string) (spotcheck.Verification, error) {
+	if !mayAudit(u.Role) {
+		return spotcheck.Verification{}, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not re-run a draw", u.Role)
+	}
+	sc, err := d.Store.SpotCheck(ctx, id)
+	if err != nil {
+		return spotcheck.Verification{}, err
+	}
+	return spotcheck.Verify(sc)
 }
 
 // PublicItem is one line of the published list: who was inspected, where, by whom (names
@@ -372,16 +398,7 @@ func (h spotCheckRoutes) inputs(w http.ResponseWriter, r *http.Request, u vouche
 }
 
 func (h spotCheckRoutes) verify(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	if !mayAudit(u.Role) {
-		h.s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not re-run a draw", u.Role))
-		return
-	}
-	sc, err := h.d.Store.SpotCheck(r.Context(), r.PathValue("id"))
-	if err != nil {
-		h.s.fail(w, err)
-		return
-	}
-	v, err := spotcheck.Verify(sc)
+	v, err := h.d.Verify(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		h.s.fail(w, err)
 		return

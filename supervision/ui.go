@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,7 +24,8 @@ import (
 var web embed.FS
 
 // uiPages are the page templates, each rendered inside web/templates/layout.html.
-var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdue", "users", "account", "error"}
+var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdue", "users", "account", "error",
+	"spotchecks", "spotcheck", "public_spotcheck"}
 
 // UIDeps are the dependencies of the web UI beyond those of the alert and workflow routes,
 // which it shares (RegisterAlertRoutes and RegisterWorkflowRoutes come first).
@@ -80,9 +82,10 @@ func (u *uiState) sessionTTL() time.Duration {
 }
 
 // RegisterUI adds the web UI: sign-in, the inbox, the alert, claim, enterprise and overdue
-// pages, user management, and the static assets. It panics when a template does not parse or
-// when the session key is shorter than 16 bytes, so a broken build or configuration fails at
-// start.
+// pages, user management, the spot-check pages (over the operations RegisterSpotCheckRoutes
+// adds; without them the pages say spot checks are not set up), and the static assets. It
+// panics when a template does not parse or when the session key is shorter than 16 bytes, so
+// a broken build or configuration fails at start.
 func (s *Server) RegisterUI(d UIDeps) {
 	if len(d.SessionKey) < 16 {
 		panic("supervision: RegisterUI: session key shorter than 16 bytes")
@@ -120,6 +123,16 @@ func (s *Server) RegisterUI(d UIDeps) {
 	s.mux.Handle("GET /users", s.page(s.showUsers))
 	s.mux.Handle("POST /users", s.page(s.postUser))
 	s.mux.Handle("POST /users/{id}/password", s.page(s.postUserPassword))
+	s.mux.Handle("GET /spotchecks", s.page(s.showSpotChecks))
+	s.mux.Handle("POST /spotchecks", s.page(s.postSpotCheck))
+	s.mux.Handle("GET /spotchecks/{id}", s.page(s.showSpotCheck))
+	s.mux.Handle("GET /spotchecks/{id}/verify", s.page(s.showSpotCheckVerify))
+	s.mux.Handle("POST /spotchecks/{id}/results", s.page(s.postSpotCheckResult))
+	s.mux.Handle("GET /spotchecks/{id}/export.csv", s.page(s.exportSpotCheck("csv")))
+	s.mux.Handle("GET /spotchecks/{id}/export.xlsx", s.page(s.exportSpotCheck("xlsx")))
+	s.mux.Handle("POST /inspectors", s.page(s.postInspector))
+	s.mux.Handle("POST /inspectors/{id}/disable", s.page(s.postInspectorDisable))
+	s.mux.HandleFunc("GET /public/spotchecks/{id}", s.showPublicSpotCheck)
 	s.mux.Handle("GET /account", s.page(s.showAccount))
 	s.mux.Handle("POST /account/password", s.page(s.postAccountPassword))
 	// Anything else outside the API is a Chinese 404 page (the API answers its own 404s).
@@ -165,6 +178,13 @@ var uiFuncs = template.FuncMap{
 	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"score":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
 	"originName": func(o string) string { return T("origin." + o) },
+
+	// The spot-check pages' labels.
+	"outcomeLabel": func(o any) string { return T("spotcheck.outcome." + fmt.Sprint(o)) },
+	"drawnBy":      func(s string) string { return T("spotcheck.drawn_by." + s) },
+	"trigger":      func(s string) string { return T("spotcheck.trigger." + s) },
+	// share writes a fraction as a percentage with the digits it needs: 0.05 is 5%, 0.025 2.5%.
+	"share": func(v float64) string { return strconv.FormatFloat(v*100, 'g', 6, 64) + "%" },
 }
 
 func parsePages() (map[string]*template.Template, error) {

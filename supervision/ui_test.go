@@ -743,7 +743,7 @@ func TestUserAPIWithLoginAndPassword(t *testing.T) {
 func TestUnknownPathsAnswerChinese404(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	for _, b := range []*browser{newBrowser(t, s), signedIn(t, s, "changsha")} {
-		for _, path := range []string{"/nothing-here", "/spotchecks", "/alerts/cs_new/transitions"} {
+		for _, path := range []string{"/nothing-here", "/spotchecks/sc-1/nothing", "/alerts/cs_new/transitions"} {
 			p := b.get(path)
 			if p.Code != http.StatusNotFound || !strings.Contains(p.Body, T("error.page.not_found")) {
 				t.Errorf("GET %s: got %d, want the Chinese 404 page", path, p.Code)

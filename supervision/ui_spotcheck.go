@@ -1,0 +1,134 @@
+package supervision
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
+)
+
+// inspectionOutcomes are the outcomes in the order the result form offers them.
+var inspectionOutcomes = []voucherwatch.InspectionOutcome{
+	voucherwatch.OutcomeNoProblem, voucherwatch.OutcomeProblemFound, voucherwatch.OutcomeRectification,
+}
+
+// spotCheckPage is the data of one draw's page (GET /spotchecks/{id}).
+type spotCheckPage struct {
+	SpotCheckView
+	Items []spotCheckRow
+	// MayAudit offers the re-run (the province and auditors).
+	MayAudit bool
+	// Verification is the re-run's verdict, on GET /spotchecks/{id}/verify.
+	Verification *spotcheck.Verification
+	Outcomes     []voucherwatch.InspectionOutcome
+	Form         ResultRequest // what was typed, after a failure
+}
+
+// spotCheckRow is an item with whether the user may record its result: the form is offered
+// only where RecordResult would accept it.
+type spotCheckRow struct {
+	SpotCheckItemView
+	MayRecord bool
+}
+
+// Verified reports whether the re-run agrees with the record in every respect.
+func (p spotCheckPage) Verified() bool {
+	v := p.Verification
+	return v != nil && v.DigestMatches && v.MethodMatches && v.ItemsMatch
+}
+
+// showSpotCheck answers GET /spotchecks/{id}: the draw's record (seed, method, parameters,
+// inputs digest) and its items as the user may see them, each with its latest result and, for
+// those who may record one, a form.
+func (s *Server) showSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	s.renderSpotCheck(w, r, q, http.StatusOK, "", ResultRequest{}, nil)
+}
+
+// showSpotCheckVerify answers GET /spotchecks/{id}/verify: the draw's page with the verdict of
+// re-running it from its recorded inputs (the province and auditors).
+func (s *Server) showSpotCheckVerify(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if s.spotchecks == nil {
+		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		return
+	}
+	v, err := s.spotchecks.Verify(r.Context(), q.user, r.PathValue("id"))
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	s.renderSpotCheck(w, r, q, http.StatusOK, "", ResultRequest{}, &v)
+}
+
+func (s *Server) renderSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form ResultRequest, verification *spotcheck.Verification) {
+	if s.spotchecks == nil {
+		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		return
+	}
+	v, err := s.spotchecks.View(r.Context(), q.user, r.PathValue("id"))
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	p := spotCheckPage{SpotCheckView: v, MayAudit: mayAudit(q.user.Role), Verification: verification, Outcomes: inspectionOutcomes, Form: form}
+	for _, it := range v.Items {
+		p.Items = append(p.Items, spotCheckRow{SpotCheckItemView: it, MayRecord: mayRecordResult(q.user, it.City)})
+	}
+	d := s.data(r, q, T("spotcheck.title")+" "+v.ID, "spotchecks")
+	d.Error = errMsg
+	d.Page = p
+	s.render(w, status, "spotcheck", d)
+}
+
+// postSpotCheckResult answers POST /spotchecks/{id}/results (uscc, result, comment): the
+// result of inspecting one item, recorded as through the API.
+func (s *Server) postSpotCheckResult(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if s.spotchecks == nil {
+		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		return
+	}
+	id := r.PathValue("id")
+	form := ResultRequest{USCC: r.PostFormValue("uscc"), Result: r.PostFormValue("result"), Comment: r.PostFormValue("comment")}
+	res, err := s.spotchecks.RecordResult(r.Context(), q.user, id, form)
+	switch voucherwatch.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, "/spotchecks/"+url.PathEscape(id)+"?flash=result#item-"+url.PathEscape(res.USCC), http.StatusSeeOther)
+	case voucherwatch.EINVALID:
+		s.renderSpotCheck(w, r, q, errStatus(err), spotCheckErrorMessage(err), form, nil)
+	default:
+		s.failPage(w, r, q, err)
+	}
+}
+
+// exportSpotCheck answers GET /spotchecks/{id}/export.csv and .xlsx: the list as the user
+// may see it, signed in by the session, written as the API writes it.
+func (s *Server) exportSpotCheck(ext string) uiHandler {
+	return func(w http.ResponseWriter, r *http.Request, q uiRequest) {
+		if s.spotchecks == nil {
+			s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+			return
+		}
+		v, err := s.spotchecks.View(r.Context(), q.user, r.PathValue("id"))
+		if err == nil {
+			err = writeSpotCheckExport(w, v, ext)
+		}
+		if err != nil {
+			s.failPage(w, r, q, err)
+		}
+	}
+}
+
+// showPublicSpotCheck answers GET /public/spotchecks/{id} to anyone, signed in or not: the
+// published list (一公开), as the API's public route gives it, without risk scores.
+func (s *Server) showPublicSpotCheck(w http.ResponseWriter, r *http.Request) {
+	if s.spotchecks == nil {
+		s.renderError(w, r, uiRequest{}, http.StatusNotFound, T("error.not_found"))
+		return
+	}
+	p, err := s.spotchecks.Public(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.failPage(w, r, uiRequest{}, err)
+		return
+	}
+	s.render(w, http.StatusOK, "public_spotcheck", pageData{Title: T("public.title") + " " + p.ID, Page: p})
+}
