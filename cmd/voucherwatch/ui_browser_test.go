@@ -116,6 +116,25 @@ func saveScreenshots(t *testing.T, m *Main, base string, now time.Time) {
 	if res, err := m.DB.AppendEvents(context.Background(), []voucherwatch.Event{ev1, ev2}); err != nil || res[0].Err != nil || res[1].Err != nil {
 		t.Fatalf("append fixture events: %v %+v", err, res)
 	}
+	// The registry names the enterprises, as it would after a day of ingest.
+	names := map[string]string{
+		"91430104MA4T8K2Q3X": "长沙麓谷智算科技有限公司", "91430100MA4L7H9R2B": "湖南星河算力服务有限公司",
+		"91430211MA4RQ2W81C": "株洲云帆智能制造有限公司", "91430300MA4PX31K7D": "湘潭宏图数据科技有限公司",
+		"91430400MA4QW8812E": "衡阳融智信息技术有限公司", "91430105MA4R1XK20F": "长沙开福数智科技有限公司",
+		"91430700MA4M3ZP55G": "常德德润云计算有限公司", "91430102MA4NB7T31H": "长沙芙蓉视觉智能有限公司",
+		"91430600MA4KD2M70J": "岳阳巴陵智算科技有限公司",
+	}
+	var regs []voucherwatch.Record
+	for uscc, name := range names {
+		city, _ := voucherwatch.CityCode(uscc[2:6] + "00")
+		regs = append(regs, voucherwatch.Record{
+			Envelope: voucherwatch.Envelope{Source: "registry", ID: "screenshot-" + uscc, Type: voucherwatch.TypeRegistry, Time: now.Add(-48 * time.Hour)},
+			Entity:   &voucherwatch.Entity{USCC: uscc, Name: name, City: city, RegisteredOn: time.Date(2020, 6, 1, 0, 0, 0, 0, voucherwatch.CST)},
+		})
+	}
+	if _, err := m.DB.StoreRecords(context.Background(), voucherwatch.TypeRegistry, regs); err != nil {
+		t.Fatal(err)
+	}
 	browser := newChromium(t)
 	signIn(t, browser, base, "wangfang", "省级-审核-2026")
 	dir := filepath.Join("..", "..", "docs", "screenshots")
