@@ -14,7 +14,7 @@ import (
 type alertPage struct {
 	Alert    voucherwatch.Alert
 	Names    map[string]string // registered names of the applicant and the supplier
-	Evidence template.HTML // evidence.Render escapes what it takes from the alert
+	Evidence template.HTML     // evidence.Render escapes what it takes from the alert
 	History  []voucherwatch.Event
 	Actions  []alertAction
 	Final    bool
