@@ -12,6 +12,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -130,15 +131,31 @@ func (d demo) run(ctx context.Context, m *Main) (demoResult, error) {
 	}
 	res.Users = users
 
+	// The province is the demo's, not the engine's: while it is in memory (about 30 MB at
+	// scale 1, 300 MB at scale 10) the engine's soft memory limit would make the collector run
+	// without pause. The limit comes back once the messages are published and dropped.
+	engineLimit := debug.SetMemoryLimit(-1)
+	debug.SetMemoryLimit(math.MaxInt64)
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			debug.SetMemoryLimit(engineLimit)
+		}
+	}
+	defer release()
+
 	cfg := d.province()
 	d.logf("generating the synthetic province (seed %d, scale %g: %d enterprises, %d suppliers)...", cfg.Seed, d.Scale, cfg.Enterprises, cfg.Suppliers)
 	t := time.Now()
 	p := synth.Generate(cfg)
 	res.Province, res.Stats, res.Truth, res.Generate = p.Config, p.Stats, p.Truth, time.Since(t)
-	d.logf("generated %d messages in %.1fs; publishing them to Kafka %v", p.Stats.Total.Messages, res.Generate.Seconds(), m.Brokers)
+	msgs := p.Messages
+	p = nil
+	d.logf("generated %d messages in %.1fs; publishing them to Kafka %v", res.Stats.Total.Messages, res.Generate.Seconds(), m.Brokers)
 
 	t = time.Now()
-	st, err := d.load(ctx, m, p, res.Topics)
+	st, err := d.load(ctx, m, msgs, res.Stats, res.Topics, release)
 	if err != nil {
 		return res, err
 	}
@@ -161,10 +178,11 @@ func (d demo) run(ctx context.Context, m *Main) (demoResult, error) {
 	return res, nil
 }
 
-// load publishes the province and waits, showing progress, until every topic's consumer group
-// has caught up (lag 0) with every message published and the records are stored. It returns
+// load publishes the province's messages and waits, showing progress, until every topic's
+// consumer group has caught up (lag 0) with every message published and the records are
+// stored. It drops the messages once they are published and calls published then. It returns
 // the last ingest status.
-func (d demo) load(ctx context.Context, m *Main, p *synth.Province, topics map[string]string) (voucherwatch.IngestStatus, error) {
+func (d demo) load(ctx context.Context, m *Main, msgs []synth.Message, stats synth.Stats, topics map[string]string, published func()) (voucherwatch.IngestStatus, error) {
 	status := func() (voucherwatch.IngestStatus, error) {
 		qctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
@@ -178,10 +196,11 @@ func (d demo) load(ctx context.Context, m *Main, p *synth.Province, topics map[s
 	for _, t := range synth.Topics {
 		produced[t] = new(atomic.Int64)
 	}
-	published := make(chan error, 1)
-	go func() {
-		published <- publishProvince(ctx, m.Brokers, m.Config.Topics, p.Messages, func(t string, n int) { produced[t].Add(int64(n)) })
-	}()
+	publishing := make(chan error, 1)
+	go func(msgs []synth.Message) {
+		publishing <- publishProvince(ctx, m.Brokers, m.Config.Topics, msgs, func(t string, n int) { produced[t].Add(int64(n)) })
+	}(msgs)
+	msgs = nil // the publisher holds the only reference: the messages go when it is done
 
 	poll := d.Poll
 	if poll <= 0 {
@@ -198,11 +217,12 @@ func (d demo) load(ctx context.Context, m *Main, p *synth.Province, topics map[s
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()
-		case err := <-published:
+		case err := <-publishing:
 			if err != nil {
 				return last, err
 			}
 			done = true
+			published()
 		case <-tick.C:
 		}
 		st, err := status()
@@ -214,7 +234,7 @@ func (d demo) load(ctx context.Context, m *Main, p *synth.Province, topics map[s
 		prog := loadProgress{Elapsed: time.Since(start)}
 		caughtUp := done
 		for _, t := range synth.Topics {
-			want := p.Stats.Topics[t]
+			want := stats.Topics[t]
 			ts, was := st.Topics[topics[t]], base.Topics[topics[t]]
 			prog.Topics = append(prog.Topics, topicProgress{Topic: t, Produced: produced[t].Load(), Messages: int64(want.Messages),
 				Stored: ts.Stored, Unique: int64(want.Unique)})
