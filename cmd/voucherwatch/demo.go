@@ -150,8 +150,7 @@ func (d demo) run(ctx context.Context, m *Main) (demoResult, error) {
 	t := time.Now()
 	p := synth.Generate(cfg)
 	res.Province, res.Stats, res.Truth, res.Generate = p.Config, p.Stats, p.Truth, time.Since(t)
-	msgs := p.Messages
-	p = nil
+	msgs := p.Messages // from here on only the publisher holds them
 	d.logf("generated %d messages in %.1fs; publishing them to Kafka %v", res.Stats.Total.Messages, res.Generate.Seconds(), m.Brokers)
 
 	t = time.Now()
