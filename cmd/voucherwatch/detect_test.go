@@ -45,12 +45,8 @@ func TestReusedInvoiceAlertedWithinSeconds(t *testing.T) {
 	c.DetectDebounce = 300 * time.Millisecond
 	m := startMain(t, c)
 	p := synth.Generate(synth.Config{Seed: 5, Enterprises: 80, Suppliers: 8, Plant: false})
-	for _, topic := range synth.Topics {
-		var msgs []kafka.Message
-		for _, msg := range p.Topic(topic) {
-			msgs = append(msgs, kafka.Message{Key: msg.Key, Value: msg.Value})
-		}
-		produce(t, m.Brokers[0], topic, msgs)
+	if err := publishProvince(t.Context(), m.Brokers, m.Config.Topics, p.Messages, nil); err != nil {
+		t.Fatal(err)
 	}
 	waitFor(t, m, 2*time.Minute, "province consumed", func(st voucherwatch.IngestStatus) bool {
 		for _, topic := range synth.Topics {

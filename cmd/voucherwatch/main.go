@@ -5,6 +5,7 @@
 //	voucherwatch migrate   create and migrate the ClickHouse database, then exit
 //	voucherwatch broker    run only the embedded Kafka-protocol broker
 //	voucherwatch bench     the ingest benchmark (see README)
+//	voucherwatch demo      serve, loaded with a synthetic province, detectors run, demo users
 package main
 
 import (
@@ -34,6 +35,7 @@ commands:
   migrate   create and migrate the ClickHouse database, then exit
   broker    run only the embedded Kafka-protocol broker
   bench     run the ingest benchmark against clickhouse-client
+  demo      serve, load a synthetic province through Kafka, run the detectors, create demo users
 
 Every flag can also be set as VW_<FLAG> (e.g. VW_CLICKHOUSE). "voucherwatch <command> -h" lists them.`
 
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string) error {
 		return m.Close()
 	case "bench":
 		return runBench(ctx, args)
+	case "demo":
+		return runDemo(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Fprintln(os.Stdout, usage)
 		return nil

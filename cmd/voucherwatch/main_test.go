@@ -99,8 +99,7 @@ func waitFor(t *testing.T, m *Main, within time.Duration, what string, done func
 
 func produce(t *testing.T, addr, topic string, msgs []kafka.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, Balancer: &kafka.Hash{}, BatchTimeout: 5 * time.Millisecond,
-		BatchBytes: 4 << 20, RequiredAcks: kafka.RequireAll}
+	w := newTopicWriter([]string{addr}, topic)
 	defer w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -358,12 +357,8 @@ func TestSeveralInstancesShareTheGroup(t *testing.T) {
 		waitMembers(t, a, topic, 2)
 	}
 	p := synth.Generate(synth.Config{Seed: 99, Enterprises: 120, Suppliers: 10, DuplicateRate: 0.05, Plant: true})
-	for _, topic := range synth.Topics {
-		var msgs []kafka.Message
-		for _, msg := range p.Topic(topic) {
-			msgs = append(msgs, kafka.Message{Key: bytes.Clone(msg.Key), Value: bytes.Clone(msg.Value)})
-		}
-		produce(t, a.Brokers[0], topic, msgs)
+	if err := publishProvince(t.Context(), a.Brokers, a.Config.Topics, p.Messages, nil); err != nil {
+		t.Fatal(err)
 	}
 	for _, m := range []*Main{a, b} {
 		st := waitFor(t, m, 3*time.Minute, "all consumed", func(st voucherwatch.IngestStatus) bool {

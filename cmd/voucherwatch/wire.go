@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +50,10 @@ type Main struct {
 	httpSrv *http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// holdDetectors, while set, keeps stored batches from triggering detector runs: the demo
+	// loads a whole province and runs the detectors once it is in, not on half of it.
+	holdDetectors atomic.Bool
 }
 
 // NewMain prepares a Main from its configuration; Start brings it up.
@@ -132,7 +137,11 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Runner = detectors.NewRunner(store.ReopeningAlerts{DB: m.DB}, m.Registry, m.Log)
 	m.Runner.Debounce = m.Config.DetectDebounce
 	m.Runner.Register(detectors.All(env)...)
-	m.Consumer.OnStored = func(voucherwatch.RecordType, int) { m.Runner.Trigger() }
+	m.Consumer.OnStored = func(voucherwatch.RecordType, int) {
+		if !m.holdDetectors.Load() {
+			m.Runner.Trigger()
+		}
+	}
 
 	m.Server = supervision.NewServer()
 	m.Server.RegisterAlertRoutes(supervision.AlertDeps{

@@ -91,51 +91,19 @@ func Store(t testing.TB, db *store.DB, recs ...voucherwatch.Record) {
 
 // DetectorName is the alert detector name of a truth case's detector: "rule:late_filing"
 // becomes "late_filing"; the four contract names stay as they are.
-func DetectorName(caseDetector string) string { return strings.TrimPrefix(caseDetector, "rule:") }
-
-// subjectsMap flattens an alert's subjects to the keys the truth cases use.
-func subjectsMap(s voucherwatch.Subjects) map[string]string {
-	m := map[string]string{}
-	add := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	add("applicant_uscc", s.ApplicantUSCC)
-	add("supplier_uscc", s.SupplierUSCC)
-	add("claim_id", s.ClaimID)
-	add("contract_no", s.ContractNo)
-	add("invoice_code", s.InvoiceCode)
-	add("invoice_no", s.InvoiceNo)
-	add("resource_id", s.ResourceID)
-	return m
-}
+func DetectorName(caseDetector string) string { return synth.DetectorName(caseDetector) }
 
 // Matches reports whether alert a reports case c: the same detector, and the case's own rule
 // (synth.Case.Matches): the alert names the case's applicant (or, for a supplier-level case,
 // its supplier), contradicts none of the case's subjects, and, for a duplicate, may name the
 // other side instead (the first claim, the other applicant: the case's "other_<key>" context).
 // Besides the anchor, it must name a second of the case's subjects when the case has two, so
-// that an alert about the same applicant but nothing else of the case does not count.
+// that an alert about the same applicant but nothing else of the case does not count. The rule
+// lives in synth.Case.ReportedBy, which the demo's summary uses too.
 //
 // Kind is not compared here: detectors name their findings in their own words. Evaluate
 // compares it where the detector's words and the truth's agree.
-func Matches(a voucherwatch.Alert, c synth.Case) bool {
-	if a.Detector != DetectorName(c.Detector) {
-		return false
-	}
-	as := subjectsMap(a.Subjects)
-	if !c.Matches(as) {
-		return false
-	}
-	agree := 0
-	for k := range c.Subjects {
-		if _, ok := as[k]; ok {
-			agree++ // c.Matches has checked the value, either side
-		}
-	}
-	return agree >= min(2, len(c.Subjects))
-}
+func Matches(a voucherwatch.Alert, c synth.Case) bool { return c.ReportedBy(a) }
 
 // Score is a detector's result on a province.
 type Score struct {
