@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -40,7 +41,14 @@ type Request struct {
 	At      time.Time
 	// From and To bound the claims' submission dates; zero times do not bound.
 	From, To time.Time
+	// SkipEmpty records nothing when there is nobody to draw from, and answers
+	// ErrNothingToDraw: a scheduled slot before the first claim (a fresh installation) is
+	// not worth a record. A draw on demand records its empty list, which is the answer.
+	SkipEmpty bool
 }
+
+// ErrNothingToDraw is Conduct's answer to a SkipEmpty request without claimants.
+var ErrNothingToDraw = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no claimants to draw from")
 
 // NewID is the id of a draw on demand: its time (CST) and a random suffix.
 func NewID(at time.Time) string {
@@ -78,6 +86,9 @@ func Conduct(ctx context.Context, st voucherwatch.SpotCheckStore, req Request) (
 	inspectors, err := st.Inspectors(ctx)
 	if err != nil {
 		return voucherwatch.SpotCheck{}, err
+	}
+	if req.SkipEmpty && len(claimants) == 0 {
+		return voucherwatch.SpotCheck{}, ErrNothingToDraw
 	}
 	in := Canonical(voucherwatch.SpotCheckInputs{Claimants: claimants, Inspectors: inspectors})
 	items, err := Draw(in, req.Params, req.Seed)
@@ -259,7 +270,7 @@ func (s *Scheduler) RunSlot(ctx context.Context, slot time.Time) (voucherwatch.S
 	id := SlotID(slot)
 	sc, err := Conduct(ctx, s.Store, Request{
 		ID: id, Seed: SlotSeed(slot, s.Secret), Params: s.Params, Trigger: voucherwatch.SpotCheckScheduled,
-		By: "engine", At: s.now(),
+		By: "engine", At: s.now(), SkipEmpty: true,
 	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -269,6 +280,10 @@ func (s *Scheduler) RunSlot(ctx context.Context, slot time.Time) (voucherwatch.S
 		s.Log.Info("spotcheck: scheduled draw recorded", "id", id, "items", len(sc.Items))
 	case voucherwatch.ErrorCode(err) == voucherwatch.ECONFLICT:
 		s.Log.Info("spotcheck: the slot was drawn by another instance", "id", id)
+		err = nil
+	case errors.Is(err, ErrNothingToDraw):
+		s.status.DrawnHere = false
+		s.Log.Info("spotcheck: no claimants yet, nothing drawn", "id", id)
 		err = nil
 	default:
 		s.status.LastError = err.Error()

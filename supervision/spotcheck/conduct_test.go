@@ -170,3 +170,24 @@ func mustParse(t *testing.T, spec string) cron.Schedule {
 	}
 	return s
 }
+
+// TestScheduledSlotWithoutClaimants: before the first claim (a fresh installation) a
+// scheduled slot records nothing; a draw on demand records its empty list.
+func TestScheduledSlotWithoutClaimants(t *testing.T) {
+	st := &memStore{inspectors: skewedProvince(6, 100).Inspectors, draws: map[string]voucherwatch.SpotCheck{}}
+	now := time.Date(2026, 12, 10, 9, 0, 0, 0, voucherwatch.CST)
+	s := &Scheduler{Store: st, Params: voucherwatch.DefaultSpotCheckParams(), Secret: []byte("k"), Now: func() time.Time { return now }}
+	if _, err := s.RunSlot(t.Context(), time.Date(2026, 12, 1, 0, 0, 0, 0, voucherwatch.CST)); err != nil {
+		t.Fatalf("scheduled slot without claimants: %v, want no error", err)
+	}
+	if st := s.Status(); st.LastError != "" || st.DrawnHere {
+		t.Errorf("got status %+v, want nothing drawn and no error", st)
+	}
+	sc, err := Conduct(t.Context(), st, Request{Seed: 1, Params: voucherwatch.DefaultSpotCheckParams(), Trigger: voucherwatch.SpotCheckOnDemand, By: "u", At: now})
+	if err != nil || len(sc.Items) != 0 {
+		t.Fatalf("on demand: got %d items, %v; want an empty draw recorded", len(sc.Items), err)
+	}
+	if len(st.draws) != 1 || st.draws[sc.ID].ID != sc.ID {
+		t.Errorf("got draws %v, want only the one on demand", st.draws)
+	}
+}
