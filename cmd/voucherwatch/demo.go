@@ -105,6 +105,9 @@ type demoResult struct {
 	Truth     synth.Truth
 	Users     []demoUser
 	BaseURL   string // http://127.0.0.1:8080
+	// SpotCheck is the demo's spot-check draw; SpotCheckNew says this run drew it.
+	SpotCheck    voucherwatch.SpotCheck
+	SpotCheckNew bool
 
 	Generate, Load, Detect, Total time.Duration
 }
@@ -171,6 +174,10 @@ func (d demo) run(ctx context.Context, m *Main) (demoResult, error) {
 		}
 	}
 	if res.Alerts, err = allAlerts(ctx, m.DB); err != nil {
+		return res, err
+	}
+	d.logf("drawing a spot check (双随机)...")
+	if res.SpotCheck, res.SpotCheckNew, err = ensureDemoSpotCheck(ctx, m, res.Users, uint64(d.Seed)); err != nil {
 		return res, err
 	}
 	res.Total = time.Since(start)

@@ -156,6 +156,13 @@ func (r demoResult) summary(w io.Writer) {
 	}
 	fmt.Fprintln(w, "去哪里看 Where to look")
 	fmt.Fprintf(w, "  网页界面 Web UI   %s/login  (sign in as a user below; 告警 alerts at %s/alerts)\n", r.BaseURL, r.BaseURL)
+	if sc := r.SpotCheck; sc.ID != "" {
+		n := sc.ItemCount
+		if len(sc.Items) > n {
+			n = len(sc.Items)
+		}
+		fmt.Fprintf(w, "  专项抽查 Spot check %s/spotchecks/%s  (%d 家企业, 双随机: risk-weighted and random, inspectors of other cities; seed %d)\n", r.BaseURL, sc.ID, n, sc.Seed)
+	}
 	fmt.Fprintf(w, "  接口 API         curl -H 'Authorization: Bearer %s' '%s/api/v1/alerts?severity=high&limit=5'\n", token, r.BaseURL)
 	fmt.Fprintf(w, "                   (also /api/v1/status, /api/v1/detectors, /api/v1/claims/{id}/assessment; README.md)\n")
 	fmt.Fprintf(w, "  指标 Metrics     %s/metrics  (Prometheus; dashboards/prometheus/scrape.yml)\n", r.BaseURL)

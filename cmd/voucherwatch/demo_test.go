@@ -116,6 +116,21 @@ func TestDemo(t *testing.T) {
 		fmt.Sprintf("%d records", first.Stats.Total.Unique),
 		"demo-admin-2026",
 		"Ctrl-C",
+		first.BaseURL + "/spotchecks/" + first.SpotCheck.ID,
+	}
+	// The spot check draws from every city with claimants, and no inspector of its own city.
+	if !first.SpotCheckNew || len(first.SpotCheck.Items) == 0 {
+		t.Errorf("spot check: got %d items (new %v), want a fresh draw", len(first.SpotCheck.Items), first.SpotCheckNew)
+	}
+	for _, it := range first.SpotCheck.Items {
+		if len(it.Inspectors) != 2 {
+			t.Errorf("spot check item %s: got %d inspectors, want 2", it.USCC, len(it.Inspectors))
+		}
+		for _, in := range it.Inspectors {
+			if in.City == it.City {
+				t.Errorf("spot check item %s in %s: inspector %s of the same city", it.USCC, it.City, in.Name)
+			}
+		}
 	}
 	for _, w := range wantInSummary {
 		if !strings.Contains(summary, w) {
@@ -139,6 +154,12 @@ func TestDemo(t *testing.T) {
 		if u.Created || u.ID != first.Users[i].ID || u.PasswordKept || u.Token != first.Users[i].Token {
 			t.Errorf("second run: got user %+v (created %v), want %s kept with the demo password and token", u.User, u.Created, first.Users[i].ID)
 		}
+	}
+	if second.SpotCheckNew || second.SpotCheck.ID != first.SpotCheck.ID {
+		t.Errorf("second run: got spot check %s (new %v), want the first run's %s kept", second.SpotCheck.ID, second.SpotCheckNew, first.SpotCheck.ID)
+	}
+	if pool, err := m.DB.Inspectors(ctx); err != nil || len(pool) != len(demoInspectorNames) {
+		t.Errorf("got %d inspectors after two runs (%v), want %d", len(pool), err, len(demoInspectorNames))
 	}
 	all, err := m.DB.Users(ctx)
 	if err != nil {
