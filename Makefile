@@ -2,10 +2,13 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: run demo test build bench clickhouse vet
+.PHONY: run demo test build bench clickhouse testtools vet
 
 clickhouse:
 	@bash .ci/clickhouse.sh
+
+testtools:
+	@bash .ci/testtools.sh
 
 build:
 	$(GO) build -o bin/voucherwatch ./cmd/voucherwatch
@@ -22,8 +25,9 @@ demo:
 	@$(MAKE) --no-print-directory -j2 clickhouse build
 	./bin/voucherwatch demo $(DEMO_FLAGS)
 
-## test: install and start ClickHouse if needed, then every test against it.
-test: clickhouse
+## test: install and start ClickHouse if needed, and the tests' tools (kcat, promtool,
+## Chromium), then every test against it.
+test: clickhouse testtools
 	$(GO) vet ./...
 	VW_TEST_CLICKHOUSE=127.0.0.1:9000 $(GO) test -count=1 -timeout 20m ./...
 

@@ -11,31 +11,6 @@ if ! command -v clickhouse-server >/dev/null || ! command -v clickhouse-client >
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null
 fi
-if ! command -v kcat >/dev/null; then
-  # kcat is the independent Kafka client the ingest tests produce with.
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kafkacat >/dev/null 2>&1 || {
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kafkacat >/dev/null; }
-fi
-if ! command -v promtool >/dev/null; then
-  # Debian's prometheus package brings promtool, which the dashboards tests check the alerting
-  # rules with. Only the tool is wanted: the package's service must not start, which
-  # /usr/sbin/policy-rc.d (exit 101) already ensures in containers; elsewhere it is stopped
-  # and disabled again if the install started it.
-  may_start=1
-  if [ -x /usr/sbin/policy-rc.d ]; then may_start=0; fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || {
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
-  if [ "$may_start" -eq 1 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
-  fi
-fi
-if [ ! -x /usr/bin/chromium ]; then
-  # Debian's Chromium runs the web UI's browser test (cmd/voucherwatch, chromedp); the CJK fonts
-  # let its screenshots show Chinese.
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || {
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
-fi
-
 if clickhouse-client -q "SELECT 1" >/dev/null 2>&1; then
   exit 0
 fi

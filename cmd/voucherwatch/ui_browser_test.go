@@ -25,7 +25,7 @@ const chromiumPath = "/usr/bin/chromium"
 // also saves the screenshots the README shows, as a province reviewer.
 func TestWebUIInBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("no Chromium at %s (apt-get install chromium; .ci/clickhouse.sh does)", chromiumPath)
+		t.Skipf("no Chromium at %s (apt-get install chromium; .ci/testtools.sh does)", chromiumPath)
 	}
 	if os.Getenv("VW_TEST_CLICKHOUSE") == "" {
 		t.Skip("VW_TEST_CLICKHOUSE is not set: the browser test needs the real ClickHouse (make test)")
