@@ -222,17 +222,7 @@ func pricePlot(p priceEvidence, unit string) string {
 }
 
 // labelWidth estimates a label's width at the plot's font size.
-func labelWidth(s string) float64 {
-	w := 0.0
-	for _, r := range s {
-		if r < 0x2E80 {
-			w += plotLabelASCIIW
-		} else {
-			w += plotLabelCharW
-		}
-	}
-	return w
-}
+func labelWidth(s string) float64 { return textWidth(s, plotLabelCharW, plotLabelASCIIW) }
 
 // clampLabel moves a centred label's x so that it stays inside the plot.
 func clampLabel(x float64, s string) float64 {

@@ -154,6 +154,7 @@ const (
 	edgeLabelPad = 6.0
 )
 
+// textWidth estimates a text's width from the widths of a CJK character and of an ASCII one.
 func textWidth(s string, cjk, ascii float64) float64 {
 	w := 0.0
 	for _, r := range s {
