@@ -70,6 +70,8 @@ type uiState struct {
 	key   []byte
 	pages map[string]*template.Template
 
+	throttle signInThrottle // wrong passwords per login, on this instance
+
 	dummyOnce sync.Once
 	dummyHash string // compared against when a login is unknown, to take as long as a known one
 }

@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -56,6 +57,13 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, uiRequest{}, http.StatusForbidden, T("error.csrf"))
 		return
 	}
+	now := s.workflow.now()
+	if until := s.ui.throttle.lockedUntil(login, now); !until.IsZero() {
+		minutes := int(until.Sub(now).Minutes()) + 1
+		s.Log.Info("supervision: sign-in throttled", "login", loginForLog(login), "remote", r.RemoteAddr)
+		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Login: login, Next: next}, fmt.Sprintf(T("login.throttled"), minutes))
+		return
+	}
 	u, hash, err := s.workflow.Users.UserByLogin(r.Context(), login)
 	switch voucherwatch.ErrorCode(err) {
 	case "":
@@ -73,10 +81,12 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		CheckPassword(s.dummyHash(), password) // as long as a real check; the answer is no
 	}
 	if !ok || err != nil {
+		s.ui.throttle.failed(login, now)
 		s.Log.Info("supervision: sign-in refused", "login", loginForLog(login), "remote", r.RemoteAddr)
 		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Login: login, Next: next}, T("login.failed"))
 		return
 	}
+	s.ui.throttle.succeeded(login)
 	s.sessions.forget(u.ID)
 	s.newSession(w, u, hash)
 	s.setCookie(w, loginCSRFCookie, "", -1)

@@ -3,6 +3,7 @@ package supervision
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -904,5 +905,72 @@ func TestAlertPageShowsOverdueExplanation(t *testing.T) {
 	}
 	if p := b.get("/alerts/cs_explanation_requested"); strings.Contains(p.Body, `id="alert-overdue"`) {
 		t.Error("an explanation request without a recorded deadline shows as overdue")
+	}
+}
+
+// TestSignInThrottled: five wrong passwords lock the login, even against the right password,
+// and only that login; a sign-in that succeeds before the limit clears the count.
+func TestSignInThrottled(t *testing.T) {
+	s, _, _ := newUIServer(t, UIDeps{})
+	try := func(login, password string) page {
+		b := newBrowser(t, s) // a fresh browser: a signed-in one is sent on from /login
+		return b.post("/login", url.Values{"login": {login}, "password": {password}, "csrf": {b.csrf("/login")}})
+	}
+	for range MaxSignInFailures - 1 {
+		try("changsha", "guess-guess-guess")
+	}
+	if p := try("changsha", uiPassword); p.Code != http.StatusSeeOther {
+		t.Fatalf("right password after %d failures: got %d, want 303", MaxSignInFailures-1, p.Code)
+	}
+	for range MaxSignInFailures - 1 {
+		try("changsha", "guess-guess-guess")
+	}
+	if p := try("changsha", uiPassword); p.Code != http.StatusSeeOther {
+		t.Fatalf("a success should have cleared the count: got %d", p.Code)
+	}
+	for range MaxSignInFailures {
+		if p := try("changsha", "guess-guess-guess"); p.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong password: got %d, want 401", p.Code)
+		}
+	}
+	p := try("changsha", uiPassword)
+	if p.Code != http.StatusTooManyRequests || !strings.Contains(p.Body, "已暂停登录") || cookieNamed(p.Cookies, sessionCookie) != nil {
+		t.Errorf("right password after %d failures: got %d, want 429 with the throttle message and no session", MaxSignInFailures, p.Code)
+	}
+	if p := try("province", uiPassword); p.Code != http.StatusSeeOther {
+		t.Errorf("another login: got %d, want 303", p.Code)
+	}
+}
+
+func TestSignInThrottleWindow(t *testing.T) {
+	var th signInThrottle
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for i := range MaxSignInFailures {
+		if !th.lockedUntil("a", t0).IsZero() {
+			t.Fatalf("locked after %d failures", i)
+		}
+		th.failed("a", t0.Add(time.Duration(i)*time.Minute))
+	}
+	now := t0.Add(5 * time.Minute)
+	if got, want := th.lockedUntil("a", now), t0.Add(SignInLockout); !got.Equal(want) {
+		t.Errorf("locked until %v, want %v (the oldest failure plus the lockout)", got, want)
+	}
+	if !th.lockedUntil("b", now).IsZero() {
+		t.Error("another login is locked")
+	}
+	// Once the oldest failure is out of the window, one more try is allowed.
+	if got := th.lockedUntil("a", t0.Add(SignInLockout+time.Second)); !got.IsZero() {
+		t.Errorf("after the window: locked until %v", got)
+	}
+	th.failed("a", t0.Add(SignInLockout+time.Second))
+	if th.lockedUntil("a", t0.Add(SignInLockout+2*time.Second)).IsZero() {
+		t.Error("five failures within the window again: want locked")
+	}
+	// A flood of made-up logins stays bounded.
+	for i := range maxThrottled + 10 {
+		th.failed(fmt.Sprintf("x%d", i), t0.Add(time.Hour+time.Duration(i)*time.Millisecond))
+	}
+	if n := len(th.failures); n > maxThrottled {
+		t.Errorf("remembered %d logins, want at most %d", n, maxThrottled)
 	}
 }
