@@ -35,6 +35,10 @@ type Config struct {
 	Plant bool
 }
 
+// DemoSeed is the seed of the province `voucherwatch demo` loads by default; the dashboards'
+// test loads the same province, so every panel is known to show the demo's data.
+const DemoSeed = 20261126
+
 // DefaultConfig is the province the tests and the demo use: 400 enterprises, 25 suppliers, a
 // year of trade, 2 % duplicates and the planted cases.
 func DefaultConfig(seed int64) Config {

@@ -23,7 +23,7 @@ import (
 )
 
 // defaultDemoSeed is the province the demo loads unless told otherwise.
-const defaultDemoSeed = 20261126
+const defaultDemoSeed = synth.DemoSeed
 
 // runDemo is "voucherwatch demo": the engine as serve starts it, loaded with a synthetic
 // province through Kafka, the detectors run once, demo users created, and a summary printed;
