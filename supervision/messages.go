@@ -159,6 +159,7 @@ var messages = map[string]string{
 	"error.invalid":          "填写有误，请检查后重新提交。",
 	"error.internal":         "系统暂时无法完成请求，请稍后重试。",
 	"error.field.comment":    "请填写处理意见。",
+	"error.field.current":    "当前密码不正确（连续多次错误将暂停登录）。",
 	"error.field.deadline":   "说明截止日期须晚于今天，且不超过 366 天。",
 	"error.field.amount":     "请填写追回金额，以元为单位，如 12345.67。",
 	"error.field.user_id":    "该用户无法承办本预警。",
@@ -317,9 +318,10 @@ var messages = map[string]string{
 	"users.no_login":     "（仅限接口）",
 	"users.token_once":   "该用户的接口令牌（仅显示一次，请妥善保存）：",
 
-	"account.title":   "修改密码",
-	"account.current": "当前用户",
-	"account.submit":  "保存新密码",
+	"account.title":            "修改密码",
+	"account.current":          "当前用户",
+	"account.submit":           "保存新密码",
+	"account.current_password": "当前密码",
 
 	"spotchecks.title":                  "专项抽查",
 	"spotchecks.subtitle":               "双随机、一公开",

@@ -974,3 +974,22 @@ func TestSignInThrottleWindow(t *testing.T) {
 		t.Errorf("remembered %d logins, want at most %d", n, maxThrottled)
 	}
 }
+
+// TestAccountPasswordNeedsTheCurrentOne: a user changes its own password only with the
+// current one; a wrong one changes nothing and counts towards the sign-in throttle.
+func TestAccountPasswordNeedsTheCurrentOne(t *testing.T) {
+	s, _, users := newUIServer(t, UIDeps{})
+	b := signedIn(t, s, "changsha")
+	id := uiUsers["changsha"].ID
+	before := users.password[id]
+	change := func(current string) page {
+		return b.post("/account/password", url.Values{"current": {current}, "password": {"新的密码-长沙-2026"}, "csrf": {b.csrf("/account")}})
+	}
+	p := change("not-my-password")
+	if p.Code != http.StatusBadRequest || !strings.Contains(p.Body, T("error.field.current")) || users.password[id] != before {
+		t.Errorf("wrong current password: got %d, password changed %v; want 400 with the message and nothing changed", p.Code, users.password[id] != before)
+	}
+	if p := change(uiPassword); p.Code != http.StatusSeeOther || users.password[id] == before || !CheckPassword(users.password[id], "新的密码-长沙-2026") {
+		t.Errorf("right current password: got %d, want 303 and the new password set", p.Code)
+	}
+}

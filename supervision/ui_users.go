@@ -94,7 +94,12 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, q uiRequest
 // postAccountPassword answers POST /account/password (password). The session signed in with
 // the old password ends with it, so the user signs in again.
 func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	err := s.changePassword(r.Context(), q.user, q.user.ID, r.PostFormValue("password"))
+	// The current password is asked for, so that a session left open on a shared desk cannot
+	// be used to take the account over. Wrong answers count towards the sign-in throttle.
+	err := s.checkCurrentPassword(r, q.user)
+	if err == nil {
+		err = s.changePassword(r.Context(), q.user, q.user.ID, r.PostFormValue("password"))
+	}
 	switch voucherwatch.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -105,4 +110,23 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, q u
 	default:
 		s.failPage(w, r, q, err)
 	}
+}
+
+// checkCurrentPassword checks the form's current password of u: EINVALID on the field
+// current when it is wrong or when the login is paused by the throttle.
+func (s *Server) checkCurrentPassword(r *http.Request, u voucherwatch.User) error {
+	now := s.workflow.now()
+	wrong := voucherwatch.FieldErrorf("current", "the current password is wrong")
+	if u.Login == "" || !s.ui.throttle.lockedUntil(u.Login, now).IsZero() {
+		return wrong
+	}
+	_, hash, err := s.workflow.Users.UserByLogin(r.Context(), u.Login)
+	if err != nil {
+		return err
+	}
+	if !CheckPassword(hash, r.PostFormValue("current")) {
+		s.ui.throttle.failed(u.Login, now)
+		return wrong
+	}
+	return nil
 }
