@@ -61,3 +61,22 @@ type EnterpriseNamer interface {
 	// the others are absent from the map.
 	EnterpriseNames(ctx context.Context, usccs []string) (map[string]string, error)
 }
+
+// EnterpriseHit is one enterprise a search found.
+type EnterpriseHit struct {
+	USCC string
+	Name string
+	City string // 市州 division code
+}
+
+// MaxEnterpriseHits caps a search's answer.
+const MaxEnterpriseHits = 100
+
+// EnterpriseSearcher finds enterprises by name or code, for supervisors who know one but not
+// the other.
+type EnterpriseSearcher interface {
+	// SearchEnterprises returns the registered enterprises whose name contains q or whose
+	// USCC starts with q (letters in any case), in city ("" for all), by name, at most
+	// MaxEnterpriseHits; more says there were more.
+	SearchEnterprises(ctx context.Context, q, city string) (hits []EnterpriseHit, more bool, err error)
+}

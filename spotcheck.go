@@ -69,7 +69,7 @@ func CheckNewInspector(in Inspector) (Inspector, error) {
 	conflicts := []string{}
 	for _, c := range in.Conflicts {
 		c = strings.ToUpper(strings.TrimSpace(c))
-		if !looksLikeUSCC(c) {
+		if !LooksLikeUSCC(c) {
 			return in, FieldErrorf("conflicts", "want 18-character 统一社会信用代码, got %q", c)
 		}
 		if !seen[c] {
@@ -82,9 +82,9 @@ func CheckNewInspector(in Inspector) (Inspector, error) {
 	return in, nil
 }
 
-// looksLikeUSCC checks the shape of a USCC (18 of 0-9 and A-Z); the checksum is ingest's
+// LooksLikeUSCC checks the shape of a USCC (18 of 0-9 and A-Z); the checksum is ingest's
 // business, and a conflict naming a mistyped code only makes the draw stricter.
-func looksLikeUSCC(s string) bool {
+func LooksLikeUSCC(s string) bool {
 	if len(s) != 18 {
 		return false
 	}

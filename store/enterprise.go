@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -449,4 +450,39 @@ LIMIT 1 BY uscc`, usccs)
 		return nil, fmt.Errorf("store: enterprise names: %w", err)
 	}
 	return names, nil
+}
+
+var _ voucherwatch.EnterpriseSearcher = (*DB)(nil)
+
+// SearchEnterprises finds enterprises in the newest registry record of each: by a part of the
+// name or the beginning of the USCC. The registry is small (one row per enterprise and
+// version), so the search scans it.
+func (db *DB) SearchEnterprises(ctx context.Context, q, city string) ([]voucherwatch.EnterpriseHit, bool, error) {
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return nil, false, nil
+	}
+	rows, err := db.conn.Query(ctx, `SELECT uscc, name, city FROM registry_latest
+WHERE (position(name, ?) > 0 OR startsWith(uscc, ?)) AND (? = '' OR city = ?)
+ORDER BY name, uscc
+LIMIT ?`, q, strings.ToUpper(q), city, city, voucherwatch.MaxEnterpriseHits+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: search enterprises: %w", err)
+	}
+	defer rows.Close()
+	var hits []voucherwatch.EnterpriseHit
+	for rows.Next() {
+		var h voucherwatch.EnterpriseHit
+		if err := rows.Scan(&h.USCC, &h.Name, &h.City); err != nil {
+			return nil, false, fmt.Errorf("store: search enterprises: %w", err)
+		}
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("store: search enterprises: %w", err)
+	}
+	if len(hits) > voucherwatch.MaxEnterpriseHits {
+		return hits[:voucherwatch.MaxEnterpriseHits], true, nil
+	}
+	return hits, false, nil
 }

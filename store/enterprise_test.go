@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -385,5 +387,44 @@ func TestEnterpriseFileNotFound(t *testing.T) {
 	}
 	if _, err := db.EnterpriseFile(testContext(t), fileUSCC); err != nil {
 		t.Errorf("EnterpriseFile(%s): %v", fileUSCC, err)
+	}
+}
+
+// TestSearchEnterprises: by part of the name or the start of the code, the newest name only,
+// within a city when asked: a look-alike name in another city is found only without it.
+func TestSearchEnterprises(t *testing.T) {
+	db := newTestDB(t)
+	older := everyFieldEntity("entity-v1", time.Date(2026, 3, 1, 8, 0, 0, 0, voucherwatch.CST), "旧名称有限公司")
+	newer := everyFieldEntity("entity-v2", time.Date(2026, 3, 2, 8, 0, 0, 0, voucherwatch.CST), "湖南文件科技股份有限公司")
+	other := envelope(voucherwatch.TypeRegistry, "platform:hunan-registry", "entity-zz")
+	other.Entity = &voucherwatch.Entity{USCC: downstreamUSC, Name: "株洲文件科技有限公司", City: "430200"}
+	store(t, db, voucherwatch.TypeRegistry, newer, older, other)
+	ctx := testContext(t)
+	for _, tc := range []struct {
+		q, city string
+		want    []string
+	}{
+		{"文件科技", "", []string{fileUSCC, downstreamUSC}},
+		{"文件科技", "430100", []string{fileUSCC}},
+		{"旧名称", "", nil}, // only the newest name counts
+		{strings.ToLower(fileUSCC[:14]), "", []string{fileUSCC}},
+		{"91430100", "430200", []string{downstreamUSC}},
+		{"不存在的公司", "", nil},
+		{"  ", "", nil},
+	} {
+		hits, more, err := db.SearchEnterprises(ctx, tc.q, tc.city)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.q, err)
+		}
+		var got []string
+		for _, h := range hits {
+			got = append(got, h.USCC)
+		}
+		slices.Sort(got)
+		want := slices.Clone(tc.want)
+		slices.Sort(want)
+		if !slices.Equal(got, want) || more {
+			t.Errorf("search %q in %q: got %v (more %v), want %v", tc.q, tc.city, got, more, want)
+		}
 	}
 }

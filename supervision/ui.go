@@ -25,7 +25,7 @@ var web embed.FS
 
 // uiPages are the page templates, each rendered inside web/templates/layout.html.
 var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdue", "users", "account", "error",
-	"spotchecks", "spotcheck", "public_spotcheck"}
+	"spotchecks", "spotcheck", "public_spotcheck", "enterprises"}
 
 // UIDeps are the dependencies of the web UI beyond those of the alert and workflow routes,
 // which it shares (RegisterAlertRoutes and RegisterWorkflowRoutes come first).
@@ -47,6 +47,9 @@ type UIDeps struct {
 	Enterprises voucherwatch.EnterpriseStore
 	// Names names the enterprises in the inbox and on alert pages; nil shows their USCCs only.
 	Names voucherwatch.EnterpriseNamer
+	// Search finds enterprises by name or code for the enterprise search; nil says it is not
+	// available.
+	Search voucherwatch.EnterpriseSearcher
 }
 
 // enterpriseNames names the enterprises with these USCCs for a page. A page without names
@@ -135,6 +138,7 @@ func (s *Server) RegisterUI(d UIDeps) {
 	s.mux.Handle("POST /inspectors", s.page(s.postInspector))
 	s.mux.Handle("POST /inspectors/{id}/disable", s.page(s.postInspectorDisable))
 	s.mux.HandleFunc("GET /public/spotchecks/{id}", s.showPublicSpotCheck)
+	s.mux.Handle("GET /enterprises", s.page(s.showEnterprises))
 	s.mux.Handle("GET /account", s.page(s.showAccount))
 	s.mux.Handle("POST /account/password", s.page(s.postAccountPassword))
 	// Anything else outside the API is a Chinese 404 page (the API answers its own 404s).

@@ -993,3 +993,44 @@ func TestAccountPasswordNeedsTheCurrentOne(t *testing.T) {
 		t.Errorf("right current password: got %d, want 303 and the new password set", p.Code)
 	}
 }
+
+// SearchEnterprises searches the fake enterprises as the store does: a part of the name or
+// the start of the code, within a city.
+func (f fakeEnterprises) SearchEnterprises(_ context.Context, q, city string) ([]voucherwatch.EnterpriseHit, bool, error) {
+	var hits []voucherwatch.EnterpriseHit
+	for uscc, e := range f {
+		if e.Entity == nil || city != "" && e.Entity.City != city {
+			continue
+		}
+		if strings.Contains(e.Entity.Name, q) || strings.HasPrefix(uscc, strings.ToUpper(q)) {
+			hits = append(hits, voucherwatch.EnterpriseHit{USCC: uscc, Name: e.Entity.Name, City: e.Entity.City})
+		}
+	}
+	return hits, false, nil
+}
+
+func TestEnterpriseSearch(t *testing.T) {
+	s, _, _ := newUIServer(t, UIDeps{Search: enterprisesWithPeople})
+	// Both fake enterprises are 科技/数据 companies; "有限公司" matches both.
+	prov := signedIn(t, s, "province")
+	p := prov.get("/enterprises?q=" + url.QueryEscape("有限公司"))
+	if p.Code != http.StatusOK || !strings.Contains(p.Body, "长沙星算科技有限公司") || !strings.Contains(p.Body, "株洲云图数据有限公司") {
+		t.Errorf("province search: got %d, want both enterprises", p.Code)
+	}
+	cs := signedIn(t, s, "changsha")
+	p = cs.get("/enterprises?q=" + url.QueryEscape("有限公司"))
+	if p.Code != http.StatusOK || !strings.Contains(p.Body, "长沙星算科技有限公司") || strings.Contains(p.Body, "株洲云图数据有限公司") {
+		t.Errorf("city reviewer search: got %d, want 长沙's enterprise only", p.Code)
+	}
+	if p := cs.get("/enterprises?q=" + url.QueryEscape("不存在")); !strings.Contains(p.Body, T("enterprises.none")) {
+		t.Errorf("no match: want %q", T("enterprises.none"))
+	}
+	// A whole code opens the file, whose page makes the city check.
+	if p := cs.get("/enterprises?q=" + strings.ToLower(zzApplicant)); p.Code != http.StatusSeeOther || p.Location != "/enterprises/"+zzApplicant {
+		t.Errorf("whole code: got %d to %q, want 303 to the file", p.Code, p.Location)
+	}
+	s2, _, _ := newUIServer(t, UIDeps{})
+	if p := signedIn(t, s2, "province").get("/enterprises?q=x"); p.Code != http.StatusOK || !strings.Contains(p.Body, T("enterprises.unavailable")) {
+		t.Errorf("without a searcher: got %d, want the page saying so", p.Code)
+	}
+}

@@ -189,7 +189,7 @@ func (m *Main) Start(ctx context.Context) error {
 	} else if len(sessionKey) < 16 {
 		return fmt.Errorf("VW_SESSION_KEY: want at least 16 bytes, got %d", len(sessionKey))
 	}
-	ui := supervision.UIDeps{SessionKey: sessionKey, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB}
+	ui := supervision.UIDeps{SessionKey: sessionKey, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB, Search: m.DB}
 	ui.Enterprises = m.DB
 	m.Server.RegisterUI(ui)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }

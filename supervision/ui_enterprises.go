@@ -1,0 +1,43 @@
+package supervision
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// enterprisesPage is the enterprise search.
+type enterprisesPage struct {
+	Query       string
+	Hits        []voucherwatch.EnterpriseHit
+	More        bool
+	Searched    bool
+	Unavailable bool
+}
+
+// showEnterprises answers GET /enterprises?q=: a full USCC opens the enterprise's file, any
+// other text searches names and code prefixes in the registry, within the user's city.
+func (s *Server) showEnterprises(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	text := strings.TrimSpace(r.URL.Query().Get("q"))
+	if u := strings.ToUpper(text); voucherwatch.LooksLikeUSCC(u) {
+		http.Redirect(w, r, "/enterprises/"+url.PathEscape(u), http.StatusSeeOther)
+		return
+	}
+	p := enterprisesPage{Query: text}
+	d := s.data(r, q, T("enterprises.title"), "enterprises")
+	switch {
+	case s.ui.deps.Search == nil:
+		p.Unavailable = true
+	case text != "":
+		hits, more, err := s.ui.deps.Search.SearchEnterprises(r.Context(), text, cityScope(q.user))
+		if err != nil {
+			s.failPage(w, r, q, err)
+			return
+		}
+		p.Hits, p.More, p.Searched = hits, more, true
+	}
+	d.Page = p
+	s.render(w, http.StatusOK, "enterprises", d)
+}
