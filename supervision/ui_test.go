@@ -615,7 +615,7 @@ func TestPagesShowNoEnglishStatusOrRole(t *testing.T) {
 	english = append(english, detectorNames...)
 	for _, login := range []string{"admin", "changsha"} {
 		b := signedIn(t, s, login)
-		for _, path := range []string{"/alerts", "/alerts?status=reviewing", "/alerts/cs_new", "/alerts/cs_confirmed", "/explanations/overdue", "/users", "/claims/C_CS", "/enterprises/" + csApplicant, "/alerts/missing", "/account"} {
+		for _, path := range []string{"/alerts", "/alerts?status=reviewing", "/alerts/cs_new", "/alerts/cs_confirmed", "/explanations/overdue", "/users", "/claims/C_CS", "/enterprises/" + csApplicant, "/alerts/missing", "/account", "/enterprises?q=" + url.QueryEscape("有限公司")} {
 			text := visibleText(b.get(path).Body)
 			for _, word := range english {
 				if regexp.MustCompile(`\b` + word + `\b`).MatchString(text) {
