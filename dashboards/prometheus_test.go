@@ -21,6 +21,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 )
 
 // promtool returns the path of promtool (Debian's prometheus package, installed by
@@ -94,6 +95,7 @@ func engineMetrics(t *testing.T) map[string]string {
 	r := detectors.NewRunner(nil, reg, slog.New(slog.DiscardHandler))
 	r.Register(failingDetector{})
 	r.RunAll(context.Background(), time.Now()) // a failing run stores nothing: no alert store needed
+	spotcheck.NewDrawsMetric(reg)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -177,7 +177,7 @@ func (m *Main) Start(ctx context.Context) error {
 			return fmt.Errorf("--spotcheck-schedule: %w", err)
 		}
 	}
-	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: []byte(piiKey), Log: m.Log}
+	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: []byte(piiKey), Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
 	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
 	sessionKey := []byte(m.Config.SessionKey)

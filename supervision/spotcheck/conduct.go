@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -156,9 +157,40 @@ type Scheduler struct {
 	Secret []byte
 	Log    *slog.Logger
 	Now    func() time.Time
+	// Draws counts the scheduled slots by outcome (NewDrawsMetric); nil counts nothing.
+	Draws *prometheus.CounterVec
 
 	mu     sync.Mutex
 	status SchedulerStatus
+}
+
+// The outcomes of a scheduled slot, the result label of vw_spotcheck_slots_total.
+const (
+	SlotRecorded       = "recorded"        // this instance drew and recorded the list
+	SlotDrawnElsewhere = "drawn_elsewhere" // another instance had drawn it
+	SlotNothingToDraw  = "nothing_to_draw" // no claimants yet
+	SlotFailed         = "failed"          // the draw could not be made or recorded
+)
+
+// NewDrawsMetric is vw_spotcheck_slots_total, registered with reg when reg is not nil.
+func NewDrawsMetric(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vw_spotcheck_slots_total",
+		Help: "Scheduled spot-check slots this instance handled, by outcome.",
+	}, []string{"result"})
+	for _, r := range []string{SlotRecorded, SlotDrawnElsewhere, SlotNothingToDraw, SlotFailed} {
+		c.WithLabelValues(r) // present at 0, so that increase() sees the first failure
+	}
+	if reg != nil {
+		reg.MustRegister(c)
+	}
+	return c
+}
+
+func (s *Scheduler) count(result string) {
+	if s.Draws != nil {
+		s.Draws.WithLabelValues(result).Inc()
+	}
 }
 
 // SchedulerStatus is what the UI shows about the schedule.
@@ -277,17 +309,21 @@ func (s *Scheduler) RunSlot(ctx context.Context, slot time.Time) (voucherwatch.S
 	s.status.LastSlot, s.status.LastID, s.status.LastError, s.status.DrawnHere = slot, id, "", err == nil
 	switch {
 	case err == nil:
+		s.count(SlotRecorded)
 		s.Log.Info("spotcheck: scheduled draw recorded", "id", id, "items", len(sc.Items))
 	case voucherwatch.ErrorCode(err) == voucherwatch.ECONFLICT:
+		s.count(SlotDrawnElsewhere)
 		s.Log.Info("spotcheck: the slot was drawn by another instance", "id", id)
 		err = nil
 	case errors.Is(err, ErrNothingToDraw):
 		s.status.DrawnHere = false
+		s.count(SlotNothingToDraw)
 		s.Log.Info("spotcheck: no claimants yet, nothing drawn", "id", id)
 		err = nil
 	default:
 		s.status.LastError = err.Error()
 		s.status.Failed++
+		s.count(SlotFailed)
 		s.Log.Error("spotcheck: scheduled draw failed", "id", id, "err", err)
 	}
 	return sc, err

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/robfig/cron/v3"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -176,9 +177,13 @@ func mustParse(t *testing.T, spec string) cron.Schedule {
 func TestScheduledSlotWithoutClaimants(t *testing.T) {
 	st := &memStore{inspectors: skewedProvince(6, 100).Inspectors, draws: map[string]voucherwatch.SpotCheck{}}
 	now := time.Date(2026, 12, 10, 9, 0, 0, 0, voucherwatch.CST)
-	s := &Scheduler{Store: st, Params: voucherwatch.DefaultSpotCheckParams(), Secret: []byte("k"), Now: func() time.Time { return now }}
+	s := &Scheduler{Store: st, Params: voucherwatch.DefaultSpotCheckParams(), Secret: []byte("k"), Now: func() time.Time { return now },
+		Draws: NewDrawsMetric(nil)}
 	if _, err := s.RunSlot(t.Context(), time.Date(2026, 12, 1, 0, 0, 0, 0, voucherwatch.CST)); err != nil {
 		t.Fatalf("scheduled slot without claimants: %v, want no error", err)
+	}
+	if got := testutil.ToFloat64(s.Draws.WithLabelValues(SlotNothingToDraw)); got != 1 {
+		t.Errorf("vw_spotcheck_slots_total{result=nothing_to_draw}: got %v, want 1", got)
 	}
 	if st := s.Status(); st.LastError != "" || st.DrawnHere {
 		t.Errorf("got status %+v, want nothing drawn and no error", st)
