@@ -98,9 +98,12 @@ type AlertFilter struct {
 	City     string
 	// ApplicantUSCC selects the alerts about one demand-side enterprise.
 	ApplicantUSCC string
-	Since         time.Time
-	Limit         int
-	Cursor        string
+	// AssigneeID selects the alerts whose latest assignment names this user (a person's
+	// own queue); an assignment to nobody takes an alert out of it.
+	AssigneeID string
+	Since      time.Time
+	Limit      int
+	Cursor     string
 }
 
 // UpsertResult counts what a detector run changed.

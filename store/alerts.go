@@ -189,6 +189,12 @@ func alertConditions(f voucherwatch.AlertFilter) ([]string, []any) {
 	if f.ApplicantUSCC != "" {
 		add("applicant_uscc = ?", f.ApplicantUSCC)
 	}
+	if f.AssigneeID != "" {
+		// The latest assignment event of the alert decides; an alert is assigned rarely, so
+		// the subquery reads few rows.
+		add(`id IN (SELECT alert_id FROM alert_events WHERE kind = 'assignment'
+			GROUP BY alert_id HAVING argMax(assignee_id, seq) = ?)`, f.AssigneeID)
+	}
 	if !f.Since.IsZero() {
 		add("updated_at >= ?", f.Since)
 	}

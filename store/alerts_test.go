@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -168,4 +169,52 @@ func sameCounts[K comparable](got, want map[K]int) bool {
 		}
 	}
 	return true
+}
+
+// TestAlertsAssignedTo: a person's queue holds the alerts whose latest assignment names them;
+// a reassigned alert leaves the first person's queue, and an alert never assigned is in none.
+func TestAlertsAssignedTo(t *testing.T) {
+	db := newTestDB(t)
+	ctx := context.Background()
+	var ids []string
+	for i, name := range []string{"mine", "reassigned", "nobody's"} {
+		a := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityHigh, name)
+		if _, err := db.UpsertAlerts(ctx, []voucherwatch.Alert{a}, workflowT0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	assign := func(id string, to voucherwatch.User, at time.Duration) voucherwatch.Event {
+		e, err := voucherwatch.NewAssignmentEvent(provinceReviewer, id, voucherwatch.StatusNew, to, "", workflowT0.Add(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	res, err := db.AppendEvents(ctx, []voucherwatch.Event{
+		assign(ids[0], changshaReviewer, time.Hour),
+		assign(ids[1], changshaReviewer, time.Hour),
+		assign(ids[1], provinceReviewer, 2*time.Hour),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	for who, want := range map[string][]string{changshaReviewer.ID: {ids[0]}, provinceReviewer.ID: {ids[1]}, "u_nobody": nil} {
+		got, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{AssigneeID: who})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs []string
+		for _, a := range got {
+			gotIDs = append(gotIDs, a.ID)
+		}
+		if !slices.Equal(gotIDs, want) {
+			t.Errorf("assigned to %s: got %v, want %v", who, gotIDs, want)
+		}
+	}
 }

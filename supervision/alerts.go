@@ -54,6 +54,12 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 		Severity: voucherwatch.Severity(q.Get("severity")),
 		Cursor:   q.Get("cursor"),
 	}
+	// assignee=me is the caller's own queue; another user's id, someone else's.
+	if v := q.Get("assignee"); v == "me" {
+		f.AssigneeID = u.ID
+	} else {
+		f.AssigneeID = v
+	}
 	if c := q.Get("city"); c != "" {
 		code, ok := voucherwatch.CityCode(c)
 		if !ok {

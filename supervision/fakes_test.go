@@ -53,7 +53,7 @@ func (f *fakeWorkflow) Alerts(_ context.Context, flt voucherwatch.AlertFilter) (
 	var out []voucherwatch.Alert
 	for _, a := range f.alerts {
 		a.Status = f.status(a)
-		if matches(a, flt) {
+		if matches(a, flt) && (flt.AssigneeID == "" || f.assignee(a.ID) == flt.AssigneeID) {
 			out = append(out, a)
 		}
 	}
@@ -252,4 +252,15 @@ func (f *fakeUsers) UserByLogin(_ context.Context, login string) (voucherwatch.U
 		}
 	}
 	return voucherwatch.User{}, "", voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no user signs in as %q", login)
+}
+
+// assignee is whom the latest assignment event of the alert names; f.mu is held.
+func (f *fakeWorkflow) assignee(id string) string {
+	who := ""
+	for _, e := range f.events {
+		if e.AlertID == id && e.Kind == voucherwatch.EventAssignment {
+			who = e.AssigneeID
+		}
+	}
+	return who
 }

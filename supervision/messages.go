@@ -85,6 +85,7 @@ var messages = map[string]string{
 	"inbox.severity":       "风险等级",
 	"inbox.city":           "市州",
 	"inbox.only_overdue":   "仅看逾期未说明",
+	"inbox.only_mine":      "仅看分派给我的",
 	"inbox.by_status":      "按状态",
 	"inbox.by_detector":    "按预警类型",
 	"inbox.total":          "合计",

@@ -40,6 +40,7 @@ type inboxFilter struct {
 	Severity    string
 	City        string
 	OnlyOverdue bool
+	OnlyMine    bool // the alerts assigned to the signed-in user
 	Cursor      string
 }
 
@@ -57,6 +58,9 @@ func (f inboxFilter) Query(change ...string) string {
 	set("city", f.City)
 	if f.OnlyOverdue {
 		v.Set("overdue", "1")
+	}
+	if f.OnlyMine {
+		v.Set("mine", "1")
 	}
 	for i := 0; i+1 < len(change); i += 2 {
 		v.Del(change[i])
@@ -89,7 +93,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	qs := r.URL.Query()
 	f := inboxFilter{
 		Detector: qs.Get("detector"), Status: qs.Get("status"), Severity: qs.Get("severity"),
-		OnlyOverdue: qs.Get("overdue") == "1", Cursor: qs.Get("cursor"),
+		OnlyOverdue: qs.Get("overdue") == "1", OnlyMine: qs.Get("mine") == "1", Cursor: qs.Get("cursor"),
 	}
 	if f.Status != "" && !voucherwatch.Status(f.Status).Valid() {
 		f.Status = ""
@@ -109,6 +113,9 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	af := voucherwatch.AlertFilter{
 		Detector: f.Detector, Status: voucherwatch.Status(f.Status), Severity: voucherwatch.Severity(f.Severity),
 		City: f.City, Cursor: f.Cursor, Limit: inboxPageSize,
+	}
+	if f.OnlyMine {
+		af.AssigneeID = q.user.ID
 	}
 	if scope := cityScope(q.user); scope != "" {
 		p.ScopeCity, af.City, p.Filter.City = scope, scope, ""
@@ -212,8 +219,23 @@ func (s *Server) overdueAlerts(r *http.Request, af voucherwatch.AlertFilter) ([]
 	if capped {
 		overdue = overdue[:maxOverdueListed]
 	}
+	// matches cannot see assignments (they are events): the user's queue is asked for.
+	var mine map[string]bool
+	if af.AssigneeID != "" {
+		assigned, _, err := s.alerts.Alerts.Alerts(r.Context(), voucherwatch.AlertFilter{AssigneeID: af.AssigneeID, City: af.City, Limit: 1000})
+		if err != nil {
+			return nil, false, err
+		}
+		mine = map[string]bool{}
+		for _, a := range assigned {
+			mine[a.ID] = true
+		}
+	}
 	var out []voucherwatch.Alert
 	for _, o := range overdue {
+		if mine != nil && !mine[o.AlertID] {
+			continue
+		}
 		a, err := s.alerts.Alerts.Alert(r.Context(), o.AlertID)
 		if voucherwatch.ErrorCode(err) == voucherwatch.ENOTFOUND {
 			continue

@@ -1034,3 +1034,27 @@ func TestEnterpriseSearch(t *testing.T) {
 		t.Errorf("without a searcher: got %d, want the page saying so", p.Code)
 	}
 }
+
+// TestMyQueue: "assigned to me" in the inbox and assignee=me in the API list the alerts whose
+// latest assignment names the user, and nothing else.
+func TestMyQueue(t *testing.T) {
+	s, wf, _ := newUIServer(t, UIDeps{})
+	cs, prov := uiUsers["changsha"], uiUsers["province"]
+	for _, e := range []struct {
+		alert string
+		to    voucherwatch.User
+	}{{"cs_reviewing", cs}, {"cs_new", cs}, {"cs_new", prov}} {
+		ev, err := voucherwatch.NewAssignmentEvent(prov, e.alert, voucherwatch.StatusReviewing, e.to, "", workflowNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wf.events = append(wf.events, ev)
+	}
+	p := signedIn(t, s, "changsha").get("/alerts?mine=1")
+	if n := strings.Count(p.Body, `class="alert-link"`); n != 1 || !strings.Contains(p.Body, "/alerts/cs_reviewing") {
+		t.Errorf("changsha's queue: got %d alerts, want cs_reviewing only (cs_new was reassigned)", n)
+	}
+	if n := strings.Count(signedIn(t, s, "province").get("/alerts?mine=1").Body, `class="alert-link"`); n != 1 {
+		t.Errorf("the province reviewer's queue: got %d alerts, want cs_new only", n)
+	}
+}

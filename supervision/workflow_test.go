@@ -737,3 +737,22 @@ func TestWorkflowRoutesBesideAlertRoutes(t *testing.T) {
 		t.Errorf("history: got %d, want 200", code)
 	}
 }
+
+func TestListAssignedToMe(t *testing.T) {
+	s, wf, _ := newWorkflowServer(t)
+	s.RegisterAlertRoutes(AlertDeps{Alerts: wf})
+	ev, err := voucherwatch.NewAssignmentEvent(workflowUsers["province"], "cs_reviewing", voucherwatch.StatusReviewing, workflowUsers["changsha"], "", workflowNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf.events = append(wf.events, ev)
+	for token, want := range map[string]int{"changsha": 1, "province": 0} {
+		code, body := do(t, s, "GET", "/api/v1/alerts?assignee=me", token, nil)
+		if alerts, _ := body["alerts"].([]any); code != 200 || len(alerts) != want {
+			t.Errorf("%s: assignee=me got %d with %d alerts, want %d", token, code, len(alerts), want)
+		}
+	}
+	if code, body := do(t, s, "GET", "/api/v1/alerts?assignee=u_cs", "province", nil); code != 200 || len(body["alerts"].([]any)) != 1 {
+		t.Errorf("the province asking for changsha's queue: got %d %v, want its one alert", code, body)
+	}
+}
