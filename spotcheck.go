@@ -266,4 +266,13 @@ type SpotCheckStore interface {
 	RecordInspectionResult(ctx context.Context, r InspectionResult) error
 	// InspectionResults lists a draw's results, oldest first.
 	InspectionResults(ctx context.Context, spotCheckID string) ([]InspectionResult, error)
+	// SpotCheckProgress counts, for every draw, its enterprises in city and those with a
+	// result, without reading the draws whole: a city reviewer's list of draws needs it.
+	SpotCheckProgress(ctx context.Context, city string) (map[string]SpotCheckProgress, error)
+}
+
+// SpotCheckProgress is how far the inspections of one draw have come in one city.
+type SpotCheckProgress struct {
+	Items    int // the draw's enterprises in the city
+	Recorded int // those with an inspection result
 }

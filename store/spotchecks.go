@@ -395,3 +395,33 @@ func (db *DB) InspectionResults(ctx context.Context, spotCheckID string) ([]vouc
 	}
 	return out, nil
 }
+
+// SpotCheckProgress counts, for every draw, its enterprises in city (of the draw every reader
+// is shown) and those with a result.
+func (db *DB) SpotCheckProgress(ctx context.Context, city string) (map[string]voucherwatch.SpotCheckProgress, error) {
+	rows, err := db.conn.Query(ctx, `SELECT spotcheck_id, uniqExact(uscc), uniqExactIf(uscc, has_result = 1)
+FROM (
+	SELECT spotcheck_id, uscc FROM spotcheck_items
+	WHERE city = ? AND (spotcheck_id, draw) IN (SELECT id, draw FROM (`+shownSpotChecks+`))
+) ANY LEFT JOIN (
+	SELECT DISTINCT spotcheck_id, uscc, toUInt8(1) AS has_result FROM inspection_results
+) USING (spotcheck_id, uscc)
+GROUP BY spotcheck_id`, city)
+	if err != nil {
+		return nil, fmt.Errorf("store: spot-check progress: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]voucherwatch.SpotCheckProgress{}
+	for rows.Next() {
+		var id string
+		var items, recorded uint64
+		if err := rows.Scan(&id, &items, &recorded); err != nil {
+			return nil, fmt.Errorf("store: spot-check progress: %w", err)
+		}
+		out[id] = voucherwatch.SpotCheckProgress{Items: int(items), Recorded: int(recorded)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: spot-check progress: %w", err)
+	}
+	return out, nil
+}

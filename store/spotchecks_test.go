@@ -203,4 +203,17 @@ func TestSpotCheckRoundTrip(t *testing.T) {
 			t.Errorf("result %d: got %+v, want %+v (oldest first, within one second too)", i, gotResults[i], results[i])
 		}
 	}
+
+	// Progress by city counts the shown draw only (not the raced one's 430900 item), and an
+	// enterprise with two results once.
+	for city, want := range map[string]map[string]voucherwatch.SpotCheckProgress{
+		"430100": {sc.ID: {Items: 1, Recorded: 1}},
+		"430200": {sc.ID: {Items: 1, Recorded: 0}},
+		"430900": {},
+	} {
+		got, err := db.SpotCheckProgress(ctx, city)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("progress in %s: got %v, %v, want %v", city, got, err, want)
+		}
+	}
 }

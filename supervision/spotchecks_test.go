@@ -118,6 +118,30 @@ func (f *fakeSpotChecks) InspectionResults(_ context.Context, id string) ([]vouc
 	return out, nil
 }
 
+// SpotCheckProgress counts each draw's items in city and those with a result, as the store.
+func (f *fakeSpotChecks) SpotCheckProgress(_ context.Context, city string) (map[string]voucherwatch.SpotCheckProgress, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]voucherwatch.SpotCheckProgress{}
+	for _, d := range f.draws {
+		for _, it := range d.Items {
+			if it.City != city {
+				continue
+			}
+			p := out[d.ID]
+			p.Items++
+			for _, r := range f.results {
+				if r.SpotCheckID == d.ID && r.USCC == it.USCC {
+					p.Recorded++
+					break
+				}
+			}
+			out[d.ID] = p
+		}
+	}
+	return out, nil
+}
+
 // threeCityProvince has claimants in 长沙 (12), 株洲 (8) and 湘潭 (4), a few with open alerts,
 // and two inspectors in each of those cities.
 func threeCityProvince() *fakeSpotChecks {

@@ -55,6 +55,9 @@ func (m *memStore) RecordInspectionResult(context.Context, voucherwatch.Inspecti
 func (m *memStore) InspectionResults(context.Context, string) ([]voucherwatch.InspectionResult, error) {
 	return nil, nil
 }
+func (m *memStore) SpotCheckProgress(context.Context, string) (map[string]voucherwatch.SpotCheckProgress, error) {
+	return nil, nil
+}
 
 func TestScheduledSlotDrawnOnceAcrossInstances(t *testing.T) {
 	in := skewedProvince(5, 300)
