@@ -172,9 +172,20 @@ type Holder struct {
 
 // Officer is a director, supervisor, manager or legal representative.
 type Officer struct {
-	Role   string
+	Role   string // one of OfficerRoles
 	Person Person
 }
+
+// The officers' roles of the wire contract.
+const (
+	OfficerDirector   = "director"   // 董事
+	OfficerSupervisor = "supervisor" // 监事
+	OfficerManager    = "manager"    // 高级管理人员
+	OfficerLegalRep   = "legal_rep"  // 法定代表人
+)
+
+// OfficerRoles are the roles an officer may have.
+var OfficerRoles = []string{OfficerDirector, OfficerSupervisor, OfficerManager, OfficerLegalRep}
 
 // BankAccount is one account an enterprise holds.
 type BankAccount struct {

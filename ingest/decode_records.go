@@ -873,7 +873,7 @@ func (d *Decoder) officer(s *scanner) (voucherwatch.Officer, error) {
 		switch key {
 		case "role":
 			bit = 1 << 0
-			o.Role, err = s.enum("director", "supervisor", "manager", "legal_rep")
+			o.Role, err = s.enum(voucherwatch.OfficerRoles...)
 		case "person":
 			bit = 1 << 1
 			o.Person, err = d.person(s)

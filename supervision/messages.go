@@ -220,6 +220,10 @@ var messages = map[string]string{
 	"supplier_status.not_a_supplier":  "非算力供应方",
 	"supplier_status.not_in_registry": "登记库中无此企业",
 
+	"officer.director":                   "董事",
+	"officer.supervisor":                 "监事",
+	"officer.manager":                    "高级管理人员",
+	"officer.legal_rep":                  "法定代表人",
 	"enterprises.title":                  "企业查询",
 	"enterprises.intro":                  "按企业名称中的字词或统一社会信用代码查询已登记企业；输入完整的统一社会信用代码直接打开企业档案。",
 	"enterprises.placeholder":            "企业名称或统一社会信用代码",
@@ -475,6 +479,14 @@ func RoleLabel(r voucherwatch.Role) string { return T("role." + string(r)) }
 
 // SeverityLabel is the Chinese name of a severity.
 func SeverityLabel(s voucherwatch.Severity) string { return T("severity." + string(s)) }
+
+// OfficerLabel is the Chinese name of an officer's role in the registry.
+func OfficerLabel(role string) string {
+	if m, ok := messages["officer."+role]; ok {
+		return m
+	}
+	return role
+}
 
 // DetectorLabel is the Chinese name of a detector.
 func DetectorLabel(name string) string { return T("detector." + name) }

@@ -68,6 +68,9 @@ func TestEveryLabelExists(t *testing.T) {
 	for _, d := range detectors.All(detectors.Env{}) {
 		need = append(need, "detector."+d.Name())
 	}
+	for _, r := range voucherwatch.OfficerRoles {
+		need = append(need, "officer."+r)
+	}
 	for _, k := range need {
 		if _, ok := messages[k]; !ok {
 			t.Errorf("no label %q in the catalogue", k)

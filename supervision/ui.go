@@ -157,12 +157,13 @@ func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
 // uiFuncs are the template functions. None of them returns template.HTML: everything a page
 // shows is escaped, but for the evidence section, which evidence.Render escapes itself.
 var uiFuncs = template.FuncMap{
-	"t":           T,
-	"statusLabel": StatusLabel,
-	"roleLabel":   RoleLabel,
-	"sevLabel":    SeverityLabel,
-	"detLabel":    DetectorLabel,
-	"cityName":    voucherwatch.CityName,
+	"t":            T,
+	"statusLabel":  StatusLabel,
+	"roleLabel":    RoleLabel,
+	"sevLabel":     SeverityLabel,
+	"detLabel":     DetectorLabel,
+	"officerLabel": OfficerLabel,
+	"cityName":     voucherwatch.CityName,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"

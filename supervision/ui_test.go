@@ -95,6 +95,10 @@ var enterprisesWithPeople = fakeEnterprises{
 			{Kind: "person", Person: &voucherwatch.Person{Name: "张伟", Key: fullIdentityNumber, Masked: "430***********1234"}, SharePct: 60},
 			{Kind: "enterprise", USCC: zzApplicant, Name: "株洲云图数据有限公司", SharePct: 40},
 		},
+		Officers: []voucherwatch.Officer{
+			{Role: voucherwatch.OfficerLegalRep, Person: voucherwatch.Person{Name: "张伟", Key: fullIdentityNumber, Masked: "430***********1234"}},
+			{Role: voucherwatch.OfficerSupervisor, Person: voucherwatch.Person{Name: "李娜", Masked: "430***********5678"}},
+		},
 		BankAccounts: []voucherwatch.BankAccount{{Bank: "长沙银行", AccountNo: "800012345678901"}},
 	}},
 	zzApplicant: {USCC: zzApplicant, Entity: &voucherwatch.Entity{USCC: zzApplicant, Name: "株洲云图数据有限公司", City: "430200"}},
@@ -595,7 +599,7 @@ func visibleText(html string) string {
 }
 
 func TestPagesShowNoEnglishStatusOrRole(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, UIDeps{Enterprises: enterprisesWithPeople})
 	// Every kind of event in one history.
 	admin := uiUsers["admin"]
 	wf.events = []voucherwatch.Event{
@@ -612,6 +616,7 @@ func TestPagesShowNoEnglishStatusOrRole(t *testing.T) {
 		english = append(english, string(r))
 	}
 	english = append(english, "high", "medium", "low", "transition", "assignment", "proposal")
+	english = append(english, voucherwatch.OfficerRoles...)
 	english = append(english, detectorNames...)
 	for _, login := range []string{"admin", "changsha"} {
 		b := signedIn(t, s, login)
