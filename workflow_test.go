@@ -251,9 +251,8 @@ func TestEventJSON(t *testing.T) {
 		ID: "ev_1", AlertID: "al_1", At: time.Date(2026, 11, 20, 9, 0, 0, 0, voucherwatch.CST),
 		Kind: voucherwatch.EventTransition, From: sConf, To: sOrd, Comment: "追回", Amount: 1234567,
 	}
-	b, _ := json.Marshal(e)
 	e.Seq = 1795136400000000001
-	b, _ = json.Marshal(e)
+	b, _ := json.Marshal(e)
 	for _, want := range []string{`"amount":"12345.67"`, `"from":"confirmed"`, `"to":"recovery_ordered"`, `"seq":"1795136400000000001"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("got %s, want it to contain %s", b, want)

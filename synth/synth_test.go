@@ -625,8 +625,7 @@ func TestBadUsage(t *testing.T) {
 
 func TestUsageStreamIsValid(t *testing.T) {
 	ids := map[string]bool{}
-	var last map[string]string // resource -> window_end
-	last = map[string]string{}
+	last := map[string]string{} // resource -> window_end
 	err := synth.UsageStream(5, 20000, func(m synth.Message) error {
 		env, f, err := validate(m)
 		if err != nil {

@@ -176,6 +176,9 @@ func (s *spec) check(path string, v any) (string, error) {
 			if utf8.RuneCountInString(x) < s.minLen {
 				return fail("too short")
 			}
+			if s.maxLen > 0 && utf8.RuneCountInString(x) > s.maxLen {
+				return fail("longer than %d characters", s.maxLen)
+			}
 		case "uscc":
 			if !usccPattern.MatchString(x) || !usccOK(x) {
 				return fail("bad USCC %q", x)
@@ -255,15 +258,12 @@ func validate(m synth.Message) (envelope, string, error) {
 		return env, "", fmt.Errorf("trailing data")
 	}
 	head := obj([]string{"specversion", "id", "source", "type", "time", "data"}, map[string]*spec{
-		"specversion": enum("1.0"), "id": str(1), "source": str(1), "time": tStamp,
+		"specversion": enum("1.0"), "id": {kind: "string", minLen: 1, maxLen: 128}, "source": str(1), "time": tStamp,
 		"type": enum("registry.entity.v1", "contract.v1", "settlement.v1", "usage.v1", "claim.v1")})
 	if f, err := head.check("", raw); err != nil {
 		return env, strings.TrimPrefix(f, "."), err
 	}
 	env.ID, env.Source, env.Type, env.Time = raw["id"].(string), raw["source"].(string), raw["type"].(string), raw["time"].(string)
-	if utf8.RuneCountInString(env.ID) > 128 {
-		return env, "id", fmt.Errorf("id longer than 128")
-	}
 	env.At, _ = time.Parse(time.RFC3339, env.Time)
 	data, ok := raw["data"].(map[string]any)
 	if !ok {

@@ -8,11 +8,9 @@ import (
 	"time"
 )
 
-// policyStart and policyEnd bound the subsidy window (三, W).
-var (
-	policyStart = time.Date(2025, 10, 27, 0, 0, 0, 0, cst)
-	policyEnd   = time.Date(2028, 10, 26, 0, 0, 0, 0, cst)
-)
+// policyStart opens the subsidy window (三, W); the province's year of trade ends long
+// before the window does.
+var policyStart = time.Date(2025, 10, 27, 0, 0, 0, 0, cst)
 
 type entityKind int
 

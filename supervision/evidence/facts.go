@@ -3,7 +3,6 @@ package evidence
 import (
 	"encoding/json"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -440,6 +439,3 @@ func str(v any) string {
 	s, _ := v.(string)
 	return s
 }
-
-// sortStrings sorts and returns s.
-func sortStrings(s []string) []string { sort.Strings(s); return s }

@@ -189,12 +189,11 @@ func truncate(s string, n int) string {
 // laidNode is a node with its place in the drawing.
 type laidNode struct {
 	graphNode
-	lines       [2]string
-	badge       string
-	class       string
-	col         int
-	x, y, w, h  float64 // top-left corner and size
-	dBuyer, dSu int
+	lines      [2]string
+	badge      string
+	class      string
+	col        int
+	x, y, w, h float64 // top-left corner and size
 }
 
 func (n *laidNode) cx() float64 { return n.x + n.w/2 }
