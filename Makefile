@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: run demo test build bench clickhouse testtools vet
+.PHONY: run demo test build bench clickhouse testtools vet lint
 
 clickhouse:
 	@bash .ci/clickhouse.sh
@@ -37,3 +37,7 @@ bench: clickhouse build
 
 vet:
 	gofmt -l . && $(GO) vet ./...
+
+## lint: gofmt, go vet and staticcheck (installed from the module proxy at a pinned version).
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
