@@ -53,6 +53,30 @@ func (s *Server) postBulk(w http.ResponseWriter, r *http.Request, u voucherwatch
 		s.fail(w, err)
 		return
 	}
+	results, err := s.applyBulk(r.Context(), u, q)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	applied := 0
+	for _, res := range results {
+		if res.Error == nil {
+			applied++
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"results": results, "applied": applied, "refused": len(results) - applied, "dry_run": q.DryRun,
+	})
+}
+
+// applyBulk applies q's transition to every alert of its filter u may see, each checked on
+// its own, and answers the result per alert; an error is for the request as a whole (a bad
+// transition or filter, a store that failed), when nothing was recorded. The API and the
+// inbox's bulk form both act through it.
+func (s *Server) applyBulk(ctx context.Context, u voucherwatch.User, q bulkRequest) ([]bulkResult, error) {
+	if !u.Role.MayAct() {
+		return nil, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not change alerts", u.Role)
+	}
 	now := s.workflow.now()
 	t, err := q.transition()
 	if err == nil {
@@ -66,16 +90,14 @@ func (s *Server) postBulk(w http.ResponseWriter, r *http.Request, u voucherwatch
 		f, err = q.Filter.alertFilter()
 	}
 	if err != nil {
-		s.fail(w, err)
-		return
+		return nil, err
 	}
-	alerts, refused, err := s.bulkAlerts(r.Context(), u, q.Filter.IDs, f)
+	alerts, refused, err := s.bulkAlerts(ctx, u, q.Filter.IDs, f)
 	if err == nil {
-		err = s.logStatuses(r.Context(), alerts)
+		err = s.logStatuses(ctx, alerts)
 	}
 	if err != nil {
-		s.fail(w, err)
-		return
+		return nil, err
 	}
 
 	results := make([]bulkResult, 0, len(alerts)+len(refused))
@@ -100,10 +122,9 @@ func (s *Server) postBulk(w http.ResponseWriter, r *http.Request, u voucherwatch
 			results[i].Status = http.StatusOK
 		}
 	} else if len(events) > 0 {
-		res, err := s.workflow.Events.AppendEvents(r.Context(), events)
+		res, err := s.workflow.Events.AppendEvents(ctx, events)
 		if err != nil {
-			s.fail(w, err)
-			return
+			return nil, err
 		}
 		for k, i := range pending {
 			if res[k].Err != nil {
@@ -114,15 +135,7 @@ func (s *Server) postBulk(w http.ResponseWriter, r *http.Request, u voucherwatch
 			results[i].Status, results[i].Event = http.StatusCreated, &e
 		}
 	}
-	applied := 0
-	for _, res := range results {
-		if res.Error == nil {
-			applied++
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"results": results, "applied": applied, "refused": len(results) - applied, "dry_run": q.DryRun,
-	})
+	return results, nil
 }
 
 func (b *bulkResult) refuse(err error) {

@@ -138,6 +138,7 @@ func (s *Server) RegisterUI(d UIDeps) {
 	s.mux.Handle("POST /inspectors", s.page(s.postInspector))
 	s.mux.Handle("POST /inspectors/{id}/disable", s.page(s.postInspectorDisable))
 	s.mux.HandleFunc("GET /public/spotchecks/{id}", s.showPublicSpotCheck)
+	s.mux.Handle("POST /alerts/bulk", s.page(s.postInboxBulk))
 	s.mux.Handle("GET /enterprises", s.page(s.showEnterprises))
 	s.mux.Handle("GET /account", s.page(s.showAccount))
 	s.mux.Handle("POST /account/password", s.page(s.postAccountPassword))
@@ -294,6 +295,11 @@ func (s *Server) data(r *http.Request, q uiRequest, title, nav string) pageData 
 	if f := r.URL.Query().Get("flash"); f != "" {
 		if m, ok := messages["flash."+f]; ok {
 			d.Flash = m
+		}
+		if f == "bulk" { // the counts of a bulk action; numbers only, so nothing is injected
+			applied, _ := strconv.Atoi(r.URL.Query().Get("applied"))
+			refused, _ := strconv.Atoi(r.URL.Query().Get("refused"))
+			d.Flash = fmt.Sprintf(T("flash.bulk"), applied, refused)
 		}
 	}
 	return d

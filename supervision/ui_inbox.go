@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -17,10 +18,12 @@ const maxOverdueListed = 200
 
 // inboxPage is the data of the inbox.
 type inboxPage struct {
-	Filter       inboxFilter
-	ScopeCity    string // set for a city reviewer: the only city shown
-	Alerts       []voucherwatch.Alert
-	Names        map[string]string // registered names by USCC
+	Filter    inboxFilter
+	ScopeCity string // set for a city reviewer: the only city shown
+	Alerts    []voucherwatch.Alert
+	Names     map[string]string // registered names by USCC
+	// Bulk is the inbox's bulk form, nil for a user who may not act on alerts.
+	Bulk         *bulkForm
 	NextURL      string
 	FirstURL     string // set on pages after the first
 	Capped       bool
@@ -31,6 +34,45 @@ type inboxPage struct {
 	Statuses     []voucherwatch.Status
 	Severities   []voucherwatch.Severity
 	Cities       []cityOption
+}
+
+// bulkForm is what the inbox's bulk form offers: the moves the user's role may make from
+// some status (recovery orders excepted: their amount differs per alert), and the default
+// deadline of an explanation request.
+type bulkForm struct {
+	Actions         []voucherwatch.Status
+	Return          string // the inbox URL to come back to
+	DefaultDeadline string
+	MinDeadline     string
+	MaxDeadline     string
+}
+
+// newBulkForm is the bulk form for u, nil when u may not act.
+func (s *Server) newBulkForm(u voucherwatch.User, back string) *bulkForm {
+	if !u.Role.MayAct() {
+		return nil
+	}
+	f := &bulkForm{Return: back}
+	for _, to := range voucherwatch.Statuses {
+		if to == voucherwatch.StatusRecoveryOrdered {
+			continue
+		}
+		for _, from := range voucherwatch.Statuses {
+			if voucherwatch.CheckTransition(u.Role, from, to) == nil {
+				f.Actions = append(f.Actions, to)
+				break
+			}
+		}
+	}
+	days := s.workflow.ExplanationDays
+	if days <= 0 {
+		days = voucherwatch.DefaultExplanationDays
+	}
+	today := voucherwatch.Day(s.workflow.now())
+	f.DefaultDeadline = today.AddDate(0, 0, days).Format(time.DateOnly)
+	f.MinDeadline = today.AddDate(0, 0, 1).Format(time.DateOnly)
+	f.MaxDeadline = today.AddDate(0, 0, voucherwatch.MaxDeadlineDays).Format(time.DateOnly)
+	return f
 }
 
 // inboxFilter is the inbox's query.
@@ -155,6 +197,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		}
 	}
 	p.Names = s.enterpriseNames(ctx, usccs...)
+	p.Bulk = s.newBulkForm(q.user, r.URL.RequestURI())
 	if err := s.inboxChips(r, af, &p); err != nil {
 		s.failPage(w, r, q, err)
 		return

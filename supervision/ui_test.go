@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -1061,5 +1062,55 @@ func TestMyQueue(t *testing.T) {
 	}
 	if n := strings.Count(signedIn(t, s, "province").get("/alerts?mine=1").Body, `class="alert-link"`); n != 1 {
 		t.Errorf("the province reviewer's queue: got %d alerts, want cs_new only", n)
+	}
+}
+
+// TestInboxBulk: a city reviewer ticks alerts in the inbox and moves them in one go; each is
+// checked on its own (another city's, slipped into the form, is not moved), the inbox says
+// how many moved, and without the CSRF token nothing is recorded.
+func TestInboxBulk(t *testing.T) {
+	s, wf, _ := newUIServer(t, UIDeps{})
+	cs := signedIn(t, s, "changsha")
+	p := cs.get("/alerts?status=new")
+	if !strings.Contains(p.Body, `name="id" value="cs_new"`) || !strings.Contains(p.Body, `action="/alerts/bulk"`) {
+		t.Fatalf("the city reviewer's inbox has no bulk form")
+	}
+	form := url.Values{
+		"id": {"cs_new", "cs_reviewing", "zz_new"}, "to": {"reviewing"}, "comment": {"批量开始复核"},
+		"deadline": {"2026-12-31"}, "return": {"/alerts?status=new"},
+	}
+	before := len(wf.events)
+	if p := cs.post("/alerts/bulk", form); p.Code != http.StatusForbidden || len(wf.events) != before {
+		t.Errorf("without the CSRF token: got %d and %d events, want 403 and none", p.Code, len(wf.events)-before)
+	}
+	form.Set("csrf", cs.csrf("/alerts"))
+	p = cs.post("/alerts/bulk", form)
+	if p.Code != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/alerts?") || !strings.Contains(p.Location, "applied=1") || !strings.Contains(p.Location, "refused=2") {
+		t.Fatalf("bulk: got %d to %q, want 303 back with 1 applied and 2 refused (cs_reviewing is under review already, zz_new is another city's)", p.Code, p.Location)
+	}
+	var moved []string
+	for _, e := range wf.events[before:] {
+		moved = append(moved, e.AlertID+":"+string(e.To)+":"+e.Comment)
+	}
+	if !slices.Equal(moved, []string{"cs_new:reviewing:批量开始复核"}) {
+		t.Errorf("recorded %v, want cs_new moved to reviewing only", moved)
+	}
+	if p := cs.get(p.Location); !strings.Contains(p.Body, fmt.Sprintf(T("flash.bulk"), 1, 2)) {
+		t.Errorf("the inbox after the bulk action lacks the counts")
+	}
+	// A bulk action without a comment is refused as a whole.
+	form.Set("comment", "")
+	form.Set("id", "cs_confirmed")
+	if p := cs.post("/alerts/bulk", form); p.Code != http.StatusBadRequest || len(wf.events) != before+1 {
+		t.Errorf("no comment: got %d, want 400 and nothing recorded", p.Code)
+	}
+	// The auditor has no bulk form and may not post one.
+	aud := signedIn(t, s, "shenji")
+	if p := aud.get("/alerts"); strings.Contains(p.Body, `action="/alerts/bulk"`) {
+		t.Error("the auditor's inbox has a bulk form")
+	}
+	form.Set("csrf", aud.csrf("/alerts"))
+	if p := aud.post("/alerts/bulk", form); p.Code != http.StatusForbidden {
+		t.Errorf("auditor's bulk: got %d, want 403", p.Code)
 	}
 }
