@@ -66,11 +66,16 @@ func TestWebUIInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`summary.action-reviewing`)),
 		chromedp.SendKeys(chromedp.CSS(`form[data-action="reviewing"] textarea`), "开始核查发票与结算记录"),
 		chromedp.Click(chromedp.CSS(`form[data-action="reviewing"] button`)),
+		// The old page's form goes with the move (there is no move from reviewing to itself):
+		// waiting for that, not for the flash, which the old page may show already, keeps the
+		// next step off the page being left.
+		chromedp.WaitNotPresent(chromedp.CSS(`form[data-action="reviewing"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
 		chromedp.Click(chromedp.CSS(`summary.action-explanation_requested`)),
 		chromedp.SendKeys(chromedp.CSS(form+" textarea"), "填写说明：请于期限内提供两份申报所附发票的原件及付款凭证"),
 		chromedp.SetValue(chromedp.CSS(form+` input[name="deadline"]`), deadline),
 		chromedp.Click(chromedp.CSS(form+" button")),
+		chromedp.WaitNotPresent(chromedp.CSS(form)),
 		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
 	)
 	if err != nil {
