@@ -104,16 +104,13 @@ func (s *Server) applyBulk(ctx context.Context, u voucherwatch.User, q bulkReque
 	var events []voucherwatch.Event
 	var pending []int // index in results of each event
 	for _, a := range alerts {
-		err := checkFrom(q.transitionRequest, a)
-		if err == nil {
-			err = voucherwatch.CheckTransition(u.Role, a.Status, t.To)
-		}
+		e, err := transitionEvent(u, a, q.transitionRequest, t, now)
 		results = append(results, bulkResult{AlertID: a.ID})
 		if err != nil {
 			results[len(results)-1].refuse(err)
 			continue
 		}
-		events = append(events, voucherwatch.NewTransitionEvent(u, a.ID, a.Status, t, now))
+		events = append(events, e)
 		pending = append(pending, len(results)-1)
 	}
 	results = append(results, refused...)

@@ -174,17 +174,24 @@ func checkFrom(q transitionRequest, a voucherwatch.Alert) error {
 // for a move the role may not make, 409 for one the workflow does not allow from the current
 // status (or when the alert moved on meanwhile).
 func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	actOnAlert(s, w, r, u, s.transitionAlert)
+}
+
+// actOnAlert is the shape of the API's routes that act on one alert: read the alert the user
+// may change (actingOn), decode the body as Q, let act check and record the event, answer it.
+func actOnAlert[Q any](s *Server, w http.ResponseWriter, r *http.Request, u voucherwatch.User,
+	act func(context.Context, voucherwatch.User, voucherwatch.Alert, Q) (voucherwatch.Event, error)) {
 	a, err := s.actingOn(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	var q transitionRequest
+	var q Q
 	if err := decodeJSON(w, r, &q); err != nil {
 		s.fail(w, err)
 		return
 	}
-	e, err := s.transitionAlert(r.Context(), u, a, q)
+	e, err := act(r.Context(), u, a, q)
 	s.answerEvent(w, e, err)
 }
 
@@ -196,16 +203,28 @@ func (s *Server) transitionAlert(ctx context.Context, u voucherwatch.User, a vou
 	if err == nil {
 		t, err = t.Check(now, s.workflow.ExplanationDays)
 	}
+	var e voucherwatch.Event
 	if err == nil {
-		err = checkFrom(q, a)
+		e, err = transitionEvent(u, a, q, t, now)
 	}
+	if err != nil {
+		return voucherwatch.Event{}, err
+	}
+	return s.appendOne(ctx, e)
+}
+
+// transitionEvent is the event of u moving alert a as t says, when the workflow and u's role
+// allow it from a's status (and from the status the client saw, q.From). The single route and
+// the bulk route check each alert here.
+func transitionEvent(u voucherwatch.User, a voucherwatch.Alert, q transitionRequest, t voucherwatch.Transition, now time.Time) (voucherwatch.Event, error) {
+	err := checkFrom(q, a)
 	if err == nil {
 		err = voucherwatch.CheckTransition(u.Role, a.Status, t.To)
 	}
 	if err != nil {
 		return voucherwatch.Event{}, err
 	}
-	return s.appendOne(ctx, voucherwatch.NewTransitionEvent(u, a.ID, a.Status, t, now))
+	return voucherwatch.NewTransitionEvent(u, a.ID, a.Status, t, now), nil
 }
 
 // postProposal answers POST /api/v1/alerts/{id}/proposals {"to", "comment", "amount"?}: a
@@ -213,18 +232,7 @@ func (s *Server) transitionAlert(ctx context.Context, u voucherwatch.User, a vou
 // reopen a decided alert). The proposal is an event that keeps the status, with proposed_to
 // set; the province decides with a transition. 201 with the event.
 func (s *Server) postProposal(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	a, err := s.actingOn(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	var q transitionRequest
-	if err := decodeJSON(w, r, &q); err != nil {
-		s.fail(w, err)
-		return
-	}
-	e, err := s.proposeOn(r.Context(), u, a, q)
-	s.answerEvent(w, e, err)
+	actOnAlert(s, w, r, u, s.proposeOn)
 }
 
 // proposeOn checks the proposal q of u on alert a (read with actingOn) and records it.
@@ -258,18 +266,7 @@ type assignRequest struct {
 // given to a person who can act on it, recorded as an event that keeps the status. 201 with
 // the event.
 func (s *Server) postAssign(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	a, err := s.actingOn(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	var q assignRequest
-	if err := decodeJSON(w, r, &q); err != nil {
-		s.fail(w, err)
-		return
-	}
-	e, err := s.assignAlert(r.Context(), u, a, q)
-	s.answerEvent(w, e, err)
+	actOnAlert(s, w, r, u, s.assignAlert)
 }
 
 // assignAlert checks the assignment q of u on alert a (read with actingOn) and records it.
