@@ -298,7 +298,7 @@ func Sniff(value []byte) (source, id, supplier string) {
 		}
 	}()
 	if supplier == "" {
-		if _, shaped := usccCheck(source); shaped {
+		if voucherwatch.USCCShaped(source) {
 			supplier = source
 		}
 	}

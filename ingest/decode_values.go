@@ -410,8 +410,8 @@ func (s *scanner) uscc() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !ValidUSCC(v) {
-		if _, shaped := usccCheck(v); shaped {
+	if !voucherwatch.ValidUSCC(v) {
+		if voucherwatch.USCCShaped(v) {
 			return "", invalid("bad check character in USCC %s", quote(v))
 		}
 		return "", invalid("must be an 18-character USCC (GB 32100-2015), got %s", quote(v))

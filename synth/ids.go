@@ -4,48 +4,16 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
-// usccAlphabet is the GB 32100-2015 character set: the digits and the capitals without I, O, S,
-// V and Z, which are too easily misread.
-const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-// usccWeights are the GB 32100-2015 weights of the first 17 characters (3^i mod 31).
-var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
-
-// usccValue maps a character of the alphabet to its value, -1 for any other byte.
-var usccValue = func() (v [256]int) {
-	for i := range v {
-		v[i] = -1
-	}
-	for i := 0; i < len(usccAlphabet); i++ {
-		v[usccAlphabet[i]] = i
-	}
-	return v
-}()
-
-// USCCCheck returns the GB 32100-2015 check character of the first 17 characters of s, or 0 when
-// one of them is outside the alphabet. Exported so that tests of other packages can build and
-// break codes without copying the arithmetic.
-func USCCCheck(s string) byte {
-	if len(s) < 17 {
-		return 0
-	}
-	sum := 0
-	for i := 0; i < 17; i++ {
-		v := usccValue[s[i]]
-		if v < 0 {
-			return 0
-		}
-		sum += v * usccWeights[i]
-	}
-	return usccAlphabet[(31-sum%31)%31]
-}
-
-// ValidUSCC reports whether s is 18 characters of the alphabet with a correct check character.
-func ValidUSCC(s string) bool {
-	return len(s) == 18 && usccValue[s[17]] >= 0 && USCCCheck(s) == s[17]
-}
+// USCCCheck returns the GB 32100-2015 check character of the first 17 characters of s.
+//
+// Deprecated: use voucherwatch.USCCCheck, the one copy of the arithmetic; this remains until
+// the detectors' tests stop calling it.
+func USCCCheck(s string) byte { return voucherwatch.USCCCheck(s) }
 
 // orgCodeCheck is the GB 11714 check of the 8-character organisation code body that sits at
 // positions 9..16 of a USCC; real codes carry it, so ours do too.
@@ -80,21 +48,21 @@ func newUSCC(r *rand.Rand, division string) string {
 	for i := range body {
 		// Organisation codes are mostly digits; letters are drawn from the USCC alphabet only.
 		if r.IntN(3) == 0 {
-			body[i] = usccAlphabet[10+r.IntN(21)]
+			body[i] = voucherwatch.USCCAlphabet[10+r.IntN(21)]
 		} else {
 			body[i] = byte('0' + r.IntN(10))
 		}
 	}
 	b = append(b, body...)
 	b = append(b, orgCodeCheck(string(body)))
-	b = append(b, USCCCheck(string(b)))
+	b = append(b, voucherwatch.USCCCheck(string(b)))
 	return string(b)
 }
 
 // breakUSCC returns s with a wrong check character, for bad-input fixtures.
 func breakUSCC(s string) string {
-	good := usccValue[s[17]]
-	return s[:17] + string(usccAlphabet[(good+7)%31])
+	good := strings.IndexByte(voucherwatch.USCCAlphabet, s[17])
+	return s[:17] + string(voucherwatch.USCCAlphabet[(good+7)%31])
 }
 
 // idCardWeights and idCardChecks are the GB 11643-1999 (ISO 7064 MOD 11-2) check of an

@@ -10,33 +10,17 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 // This file checks messages against the wire contract (README and schemas) independently of
-// the generator: its own USCC arithmetic, its own reading of every field. The generator's tests
-// use it, and the bad inputs check that it catches what they break.
+// the generator: its own reading of every field. The USCC check character is the domain's
+// (voucherwatch.ValidUSCC, tested there against published codes), the one copy ingest uses
+// too. The generator's tests use it, and the bad inputs check that it catches what they break.
 
 // maxMessageBytes is the size limit the tests assume an engine enforces on one record.
 const maxMessageBytes = 512 << 10
-
-// usccOK recomputes the GB 32100-2015 check character.
-func usccOK(s string) bool {
-	const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-	if len(s) != 18 {
-		return false
-	}
-	sum, w := 0, 1
-	for i := 0; i < 17; i++ {
-		v := strings.IndexByte(alphabet, s[i])
-		if v < 0 {
-			return false
-		}
-		sum += v * w
-		w = w * 3 % 31
-	}
-	return strings.IndexByte(alphabet, s[17]) == (31-sum%31)%31
-}
 
 // idCardOK checks an 18-character resident id number's MOD 11-2 check character.
 func idCardOK(s string) bool {
@@ -180,7 +164,7 @@ func (s *spec) check(path string, v any) (string, error) {
 				return fail("longer than %d characters", s.maxLen)
 			}
 		case "uscc":
-			if !usccPattern.MatchString(x) || !usccOK(x) {
+			if !usccPattern.MatchString(x) || !voucherwatch.ValidUSCC(x) {
 				return fail("bad USCC %q", x)
 			}
 		case "date":
