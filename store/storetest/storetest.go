@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,11 +66,20 @@ func Database(t testing.TB) string {
 }
 
 // Drop drops a test database on the shared server, unless VW_TEST_KEEP is set.
+// It uses the driver, so no clickhouse-client is needed; a failure is ignored (the database is
+// a test's leftover, dropped by hand at worst).
 func Drop(name string) {
 	if os.Getenv("VW_TEST_KEEP") != "" {
 		return
 	}
-	_ = exec.Command("clickhouse-client", "--host", host(Addr()), "--port", port(Addr()), "-q", "DROP DATABASE IF EXISTS "+name).Run()
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{Addr()}, DialTimeout: 2 * time.Second})
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS `"+strings.ReplaceAll(name, "`", "")+"`")
 }
 
 // RandomSuffix is a short random hex string for test object names.
@@ -80,9 +90,6 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-func host(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
-func port(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 
 // Server is a private ClickHouse server for one test: its own ports and data directory, so the
 // test can stop and restart it without disturbing tests that use the shared server.
