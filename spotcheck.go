@@ -65,20 +65,16 @@ func CheckNewInspector(in Inspector) (Inspector, error) {
 	if len(in.Conflicts) > MaxInspectorConflicts {
 		return in, FieldErrorf("conflicts", "at most %d", MaxInspectorConflicts)
 	}
-	seen := map[string]bool{}
 	conflicts := []string{}
 	for _, c := range in.Conflicts {
 		c = strings.ToUpper(strings.TrimSpace(c))
 		if !LooksLikeUSCC(c) {
 			return in, FieldErrorf("conflicts", "want 18-character 统一社会信用代码, got %q", c)
 		}
-		if !seen[c] {
-			seen[c] = true
-			conflicts = append(conflicts, c)
-		}
+		conflicts = append(conflicts, c)
 	}
 	slices.Sort(conflicts)
-	in.Conflicts = conflicts
+	in.Conflicts = slices.Compact(conflicts)
 	return in, nil
 }
 

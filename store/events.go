@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -204,16 +205,11 @@ func (db *DB) chunked(ctx context.Context, ids []string, q string, row func(scan
 	return nil
 }
 
+// uniqueStrings returns the distinct strings of ss, sorted, in a new slice: ss is the caller's.
 func uniqueStrings(ss []string) []string {
-	seen := make(map[string]bool, len(ss))
-	out := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // History returns an alert's events, oldest first.

@@ -10,7 +10,7 @@
 package synth
 
 import (
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,16 +212,12 @@ func (t Truth) LookAlikes(detector string) []Case {
 
 // Detectors lists the detectors the cases name, sorted.
 func (t Truth) Detectors() []string {
-	seen := map[string]bool{}
 	var out []string
 	for _, c := range t.Cases {
-		if !seen[c.Detector] {
-			seen[c.Detector] = true
-			out = append(out, c.Detector)
-		}
+		out = append(out, c.Detector)
 	}
-	sort.Strings(out)
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Kinds counts the cases per "detector/kind", look-alikes marked with a trailing "~".

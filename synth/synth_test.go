@@ -1167,3 +1167,15 @@ func TestCaseMatches(t *testing.T) {
 	f("supplier-level case", capacity, map[string]string{"supplier_uscc": "S", "resource_id": "R"}, true)
 	f("supplier-level case, other supplier", capacity, map[string]string{"supplier_uscc": "T"}, false)
 }
+
+// TestTruthDetectors: each detector the cases name once, sorted, look-alikes' detectors too.
+func TestTruthDetectors(t *testing.T) {
+	truth := synth.Truth{Cases: []synth.Case{
+		{Detector: "resale"}, {Detector: "duplicate_claim"}, {Detector: "resale", LookAlike: true},
+		{Detector: "rule:late_filing", LookAlike: true}, {Detector: "duplicate_claim"},
+	}}
+	want := []string{"duplicate_claim", "resale", "rule:late_filing"}
+	if got := truth.Detectors(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Detectors() = %q, want %q", got, want)
+	}
+}
