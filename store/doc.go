@@ -3,45 +3,20 @@
 // ClickHouse 18.16 and on current ClickHouse: no LowCardinality, DateTime64, Map, JSON or Bool
 // (flags are UInt8), and every INSERT lists its columns.
 //
+// The schema is the list of migrations in migrations.go, oldest first: every table, view and
+// column is created there and nowhere else, so read it for the columns; this comment says only
+// what they promise.
+//
 // # Record tables
 //
-// One table per record type, one row per record. Nested lists are parallel Array columns, so
-// that one INSERT stores whole records and ARRAY JOIN unfolds them: element i of every item_*
-// column of a contract describes its item i.
-//
-//	registry     registry.entity.v1  ORDER BY (uscc, source, id)
-//	             uscc, name, city (division code), addresses, registered_on, is_sme,
-//	             legal_rep_{name,person_key,masked,phone,email},
-//	             contact_{name,person_key,masked,phone,email}[],
-//	             holder_{kind,uscc,person_key,masked,name,pct}[],
-//	             officer_{role,person_key,name,masked,phone,email}[],
-//	             bank_{name,account_no}[], seriously_dishonest, major_violation_within_3y,
-//	             is_supplier, supplier_registered, supplier_registered_on, idc_license,
-//	             capacity_{chip_model,chip_origin,cards,datacenter}[]
-//	contracts    contract.v1         ORDER BY (supplier_uscc, contract_no, source, id)
-//	             contract_no, name, supplier_uscc, buyer_uscc, signed_on, service_start,
-//	             service_end, amount, item_{service_type,chip_model,chip_origin,cards,
-//	             unit_price,unit,quantity,amount}[], datacenter, via_platform,
-//	             filed_on (Nullable: NULL when not filed), domains[], purposes[]
-//	settlements  settlement.v1       ORDER BY (supplier_uscc, invoice_code, invoice_no, source, id)
-//	             settlement_id, contract_no, supplier_uscc, buyer_uscc, invoice_code,
-//	             invoice_no, invoice_date, amount, tax, payment_ref, paid_on, payer_account,
-//	             payee_account, period_start, period_end, item_*[] as in contracts
-//	usage        usage.v1            ORDER BY (supplier_uscc, resource_id, window_start, source, id)
-//	             PARTITION BY toYYYYMM(window_start)
-//	             supplier_uscc, buyer_uscc, contract_no, tenant, resource_id, chip_model,
-//	             chip_origin, cards, window_start, window_end, card_hours, util_avg, jobs,
-//	             users, login_orgs[], datacenter
-//	claims       claim.v1            ORDER BY (applicant_uscc, claim_id, source, id)
-//	             claim_id, applicant_uscc, round, submitted_on, city, via_platform,
-//	             contract_no[] (the contracts claimed), invoice_{code,no,amount}[],
-//	             usage_amount, requested, chip_origin, bank_account
-//
-// Every record table starts with source, id, rec_hash, event_time (the envelope's time),
-// kafka_topic, kafka_partition, kafka_offset and ingested_at. Money is Decimal(18, 2) yuan,
-// exact; dates are Date, a missing one 1970-01-01 (shown 0000-00-00) except filed_on;
-// timestamps are DateTime('Asia/Shanghai'). People appear only as the keyed hash of their
-// identity number (*_person_key) and its masked form (*_masked), never the number.
+// One table per record type (registry, contracts, settlements, usage, claims), one row per
+// record. Nested lists are parallel Array columns, so that one INSERT stores whole records and
+// ARRAY JOIN unfolds them: element i of every item_* column of a contract describes its item i.
+// Every record table starts with the envelope (source, id, rec_hash, event_time) and where the
+// record came from (kafka_topic, kafka_partition, kafka_offset, ingested_at). Money is
+// Decimal(18, 2) yuan, exact; dates are Date, a missing one 1970-01-01 except where a column is
+// Nullable; timestamps are DateTime('Asia/Shanghai'). People appear only as the keyed hash of
+// their identity number (*_person_key) and its masked form (*_masked), never the number.
 //
 // # Each record once
 //
@@ -65,23 +40,18 @@
 // # Dead letters
 //
 // dead_letters holds every rejected message once per (kafka_topic, kafka_partition,
-// kafka_offset), the ReplacingMergeTree sorting key: kafka_key, value (the original bytes, cut
-// at 64 KiB, value_truncated and value_bytes saying so), source, id, supplier, reason, at.
+// kafka_offset), its ReplacingMergeTree sorting key, with the reason and the original bytes
+// (cut at a bound, the row saying so).
 //
 // # Workflow log and users
 //
 // alert_events is the supervision workflow's append-only log (events.go): a plain MergeTree
-// that nothing updates or deletes. Each row is one event: event_id, alert_id, kind
-// (transition, assignment, proposal), seq (nanoseconds, increasing along an alert's history),
-// at, the actor (actor_id, actor_name, actor_role), from_status and to_status (equal for
-// events that change no status), comment, deadline (explanation requests), amount (recovery
-// orders), assignee_id and assignee_name (assignments), proposed_to (proposals) and evidence
-// (the alert's evidence when the event was recorded, which is what a dismissal is compared with
-// when detectors re-run, reopen.go). An alert's status is to_status of its latest event, new
-// when it has none. events.go says what the optimistic check of concurrent moves guarantees
-// and what it does not across instances.
+// that nothing updates or deletes, one row per event (transition, assignment, proposal) with
+// its actor, the statuses it moves between and the alert's evidence when it was recorded,
+// which is what a dismissal is compared with when detectors re-run (reopen.go). An alert's
+// status is the to_status of its latest event, new when it has none. events.go says what the
+// optimistic check of concurrent moves guarantees and what it does not across instances.
 //
-// users holds one row per version of a user (ReplacingMergeTree(version), ORDER BY id): id,
-// name, role, city, token_hash (hex SHA-256 of the bearer token; the token itself is never
-// stored), password_hash (for the web UI, empty until then), disabled, created_at, updated_at.
+// users holds one row per version of a user (ReplacingMergeTree(version), ORDER BY id). A
+// bearer token is kept only as its SHA-256, a password only as its bcrypt hash.
 package store
