@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"net/http/httptest"
 	"os"
@@ -157,6 +158,15 @@ func TestConfigDocumented(t *testing.T) {
 	const page = "docs/config.md"
 	doc := readDoc(t, page)
 	sections := docSections(doc)
+	// The commands share most flags: each problem is reported once, with the commands it hits.
+	var problems []string
+	hit := map[string][]string{}
+	report := func(command, problem string) {
+		if hit[problem] == nil {
+			problems = append(problems, problem)
+		}
+		hit[problem] = append(hit[problem], command)
+	}
 	for _, command := range usageCommands(t) {
 		if !strings.Contains(doc, "| `voucherwatch "+command+"` |") {
 			t.Errorf("%s: command %q has no row | `voucherwatch %s` | ... | in the Commands table", page, command, command)
@@ -178,7 +188,7 @@ func TestConfigDocumented(t *testing.T) {
 				documented[name] = true
 				f, ok := byName[name]
 				if !ok {
-					t.Errorf("%s: --%s is documented for %q, but voucherwatch %s has no such flag: remove it from that section", page, name, command, command)
+					report(command, fmt.Sprintf("--%s is documented in a section for %%s, which has no such flag: remove it there", name))
 					continue
 				}
 				if len(row.Flags) != 1 {
@@ -187,15 +197,18 @@ func TestConfigDocumented(t *testing.T) {
 				want := "`" + f.Default + "`"
 				zero := f.Default == "" && (strings.HasPrefix(row.Default, "empty") || row.Default == "`0`" || row.Default == "`false`" || row.Default == "`0s`")
 				if row.Default != want && !zero {
-					t.Errorf("%s: --%s (voucherwatch %s): default %s, but the binary's is %q: write %s (\"empty\" for an empty one)", page, name, command, row.Default, f.Default, want)
+					report(command, fmt.Sprintf("--%s (%%s): default %s, but the binary's is %q: write %s (\"empty\" for an empty one)", name, row.Default, f.Default, want))
 				}
 			}
 		}
 		for _, f := range flags {
 			if !documented[f.Name] {
-				t.Errorf("%s: flag --%s of voucherwatch %s is not documented: add a row | `--%s` | default | meaning | to a section whose heading names `%s`", page, f.Name, command, f.Name, command)
+				report(command, fmt.Sprintf("flag --%s of %%s is not documented: add a row | `--%s` | default | meaning | to a section whose heading names each of these commands in backquotes", f.Name, f.Name))
 			}
 		}
+	}
+	for _, p := range problems {
+		t.Errorf("%s: "+p, page, "voucherwatch "+strings.Join(hit[p], ", "))
 	}
 }
 
