@@ -31,7 +31,7 @@ if [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null; }
 fi
 if [ "${VW_SCREENSHOTS:-}" = "1" ] && [ ! -d /usr/share/fonts/opentype/noto ]; then
-  # The CJK fonts let the README's screenshots show Chinese; the test's assertions read the
+  # The CJK fonts let the docs' screenshots show Chinese; the test's assertions read the
   # page's text and need no fonts, so CI does without the 57 MB download.
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || {
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq fonts-noto-cjk >/dev/null; }

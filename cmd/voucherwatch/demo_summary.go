@@ -164,7 +164,7 @@ func (r demoResult) summary(w io.Writer) {
 		fmt.Fprintf(w, "  专项抽查 Spot check %s/spotchecks/%s  (%d 家企业, 双随机: risk-weighted and random, inspectors of other cities; seed %d)\n", r.BaseURL, sc.ID, n, sc.Seed)
 	}
 	fmt.Fprintf(w, "  接口 API         curl -H 'Authorization: Bearer %s' '%s/api/v1/alerts?severity=high&limit=5'\n", token, r.BaseURL)
-	fmt.Fprintf(w, "                   (also /api/v1/status, /api/v1/detectors, /api/v1/claims/{id}/assessment; README.md)\n")
+	fmt.Fprintf(w, "                   (also /api/v1/status, /api/v1/detectors, /api/v1/claims/{id}/assessment; docs/api.md)\n")
 	fmt.Fprintf(w, "  指标 Metrics     %s/metrics  (Prometheus; dashboards/prometheus/scrape.yml)\n", r.BaseURL)
 	fmt.Fprintf(w, "  Grafana          dashboards/provisioning (ClickHouse data source, dashboard provider) and dashboards/json\n")
 	fmt.Fprintf(w, "                   (5 dashboards, folder 算力券监测); with Docker, from the repository root:\n")

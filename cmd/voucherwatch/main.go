@@ -4,7 +4,7 @@
 //	voucherwatch serve     run the engine (embedded broker when --kafka is empty)
 //	voucherwatch migrate   create and migrate the ClickHouse database, then exit
 //	voucherwatch broker    run only the embedded Kafka-protocol broker
-//	voucherwatch bench     the ingest benchmark (see README)
+//	voucherwatch bench     the ingest benchmark (docs/benchmarks.md)
 //	voucherwatch demo      serve, loaded with a synthetic province, detectors run, demo users
 package main
 

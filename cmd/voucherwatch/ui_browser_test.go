@@ -22,7 +22,7 @@ const chromiumPath = "/usr/bin/chromium"
 // TestWebUIInBrowser drives the web UI in headless Chromium against the engine as serve wires
 // it, over a real ClickHouse: a 长沙 city reviewer signs in, sees only 长沙's alerts, asks for
 // an explanation with a deadline and sees it in the alert's history. With VW_SCREENSHOTS=1 it
-// also saves the screenshots the README shows, as a province reviewer.
+// also saves the screenshots docs/ui.md and docs/spotchecks.md show, as a province reviewer.
 func TestWebUIInBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("no Chromium at %s (apt-get install chromium; .ci/testtools.sh does)", chromiumPath)
