@@ -212,6 +212,30 @@ func TestConfigDocumented(t *testing.T) {
 	}
 }
 
+// TestDocsNameRealFlags checks every `--flag` the pages name, in a table or in the prose, is a
+// flag of some command (`--topic-` stands for the flags it begins).
+func TestDocsNameRealFlags(t *testing.T) {
+	var all []string
+	for _, command := range usageCommands(t) {
+		for _, f := range helpFlags(t, command) {
+			all = append(all, f.Name)
+		}
+	}
+	mention := regexp.MustCompile("`--([a-z][a-z0-9-]*)")
+	for _, page := range markdownPages(t) {
+		for _, m := range mention.FindAllStringSubmatch(readDoc(t, page), -1) {
+			name := m[1]
+			ok := slices.Contains(all, name)
+			if prefix, isPrefix := strings.CutSuffix(name, "-"); isPrefix {
+				ok = slices.ContainsFunc(all, func(f string) bool { return strings.HasPrefix(f, prefix+"-") })
+			}
+			if !ok {
+				t.Errorf("%s names --%s, which no command has (voucherwatch <command> -h lists them)", page, name)
+			}
+		}
+	}
+}
+
 // isAPIRoute tells the routes documented in docs/api.md: the API and the machine endpoints
 // outside /api/; every other route is a page of docs/ui.md.
 func isAPIRoute(path string) bool {
@@ -276,8 +300,9 @@ func docRoutes(doc string) []string {
 
 // TestAPIDocumented checks docs/api.md and docs/ui.md against the routes: every route the
 // source registers has a row in one of them (an /api/ route, /metrics or /healthz in
-// docs/api.md), and every route a row names is one the running engine routes to that very
-// pattern (the ServeMux records the pattern it matched on the request).
+// docs/api.md), and every route any page names (`GET /path`, in a row or the prose) is one the
+// running engine routes to that very pattern (the ServeMux records the pattern it matched on
+// the request).
 func TestAPIDocumented(t *testing.T) {
 	pages := map[string][]string{}
 	for _, page := range []string{"docs/api.md", "docs/ui.md"} {
@@ -314,14 +339,23 @@ func TestAPIDocumented(t *testing.T) {
 		}
 	}
 
-	// Every documented route is one the engine serves, by the pattern the mux matched.
-	m := startMain(t, testConfig(t, storetest.Database(t)))
 	for page, routes := range pages {
 		for _, route := range routes {
-			method, path, _ := strings.Cut(route, " ")
+			_, path, _ := strings.Cut(route, " ")
 			if isAPIRoute(path) != (page == "docs/api.md") {
 				t.Errorf("%s: %s belongs in %s", page, route, map[bool]string{true: "docs/api.md", false: "docs/ui.md"}[isAPIRoute(path)])
 			}
+		}
+	}
+
+	// Every route a page names, in a row or in the prose (`GET /path`), is one the engine
+	// serves: the pattern the mux matched is the one named.
+	m := startMain(t, testConfig(t, storetest.Database(t)))
+	mention := regexp.MustCompile("`((?:GET|HEAD|POST|PUT|PATCH|DELETE) /[^`?\\s]*)")
+	for _, page := range markdownPages(t) {
+		for _, mm := range mention.FindAllStringSubmatch(readDoc(t, page), -1) {
+			route := mm[1]
+			method, path, _ := strings.Cut(route, " ")
 			url := regexp.MustCompile(`\{[a-z_]+\}`).ReplaceAllString(strings.ReplaceAll(path, "{$}", ""), "x1")
 			if strings.HasSuffix(url, "/") && url != "/" {
 				url += "x1" // a prefix pattern such as GET /static/
@@ -330,7 +364,7 @@ func TestAPIDocumented(t *testing.T) {
 			m.Server.ServeHTTP(httptest.NewRecorder(), req)
 			methodless := !strings.Contains(req.Pattern, " ") && req.Pattern == path // e.g. HandleFunc("/healthz")
 			if req.Pattern != route && !methodless {
-				t.Errorf("%s: %s is documented, but the engine routes %s %s to %q: no such route (a stale row, or a typo)", page, route, method, url, req.Pattern)
+				t.Errorf("%s: names %s, but the engine routes %s %s to %q: no such route (stale, or a typo)", page, route, method, url, req.Pattern)
 			}
 		}
 	}
