@@ -236,6 +236,43 @@ func TestDocsNameRealFlags(t *testing.T) {
 	}
 }
 
+// TestDocsNameRealTests checks every test a page cites as proof (`TestName`) is a test of the
+// module, so that a renamed or deleted test does not leave a page pointing at nothing.
+func TestDocsNameRealTests(t *testing.T) {
+	var src strings.Builder
+	err := filepath.WalkDir(repoRoot, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != repoRoot && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if strings.HasSuffix(path, "_test.go") {
+			b, err := os.ReadFile(path)
+			src.Write(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := src.String()
+	mention := regexp.MustCompile("`(Test[A-Z][A-Za-z0-9_]*)`")
+	cited := 0
+	for _, page := range markdownPages(t) {
+		for _, m := range mention.FindAllStringSubmatch(readDoc(t, page), -1) {
+			cited++
+			if !strings.Contains(tests, "func "+m[1]+"(t *testing.T)") {
+				t.Errorf("%s cites %s, which is no test of the module: rename or remove the citation", page, m[1])
+			}
+		}
+	}
+	if cited < 10 {
+		t.Errorf("the pages cite %d tests, want the 10 or more they do", cited)
+	}
+}
+
 // isAPIRoute tells the routes documented in docs/api.md: the API and the machine endpoints
 // outside /api/; every other route is a page of docs/ui.md.
 func isAPIRoute(path string) bool {
