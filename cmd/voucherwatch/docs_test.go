@@ -529,12 +529,19 @@ func TestReadme(t *testing.T) {
 			t.Errorf("README.md does not link %s: add it to the Documentation list", page)
 		}
 	}
+	// The folders of the checkout; those .gitignore names (bin/, /var/) are not the project's.
+	ignored := map[string]bool{".git": true}
+	for _, line := range strings.Split(readDoc(t, ".gitignore"), "\n") {
+		if name, ok := strings.CutSuffix(strings.TrimPrefix(strings.TrimSpace(line), "/"), "/"); ok && !strings.ContainsAny(name, "/*") {
+			ignored[name] = true
+		}
+	}
 	entries, err := os.ReadDir(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if !e.IsDir() || e.Name() == ".git" || e.Name() == "bin" || e.Name() == "var" {
+		if !e.IsDir() || ignored[e.Name()] {
 			continue
 		}
 		if !strings.Contains(readme, "| `"+e.Name()+"/") {
