@@ -20,9 +20,11 @@ import (
 
 // The documentation is checked against the code where it states what the code holds: the
 // flags (docs/config.md), the routes (docs/api.md, docs/ui.md), the detectors
-// (docs/detectors.md), the links of every page, and the README's size and index. The metrics
-// (docs/metrics.md) are checked in dashboards/. A failure says which flag, route or detector is
-// missing from which file, so that whoever adds one knows the line to write.
+// (docs/detectors.md); on every page, the flags, routes and tests it names and its links; and
+// the README's size, index and layout. The metrics (docs/metrics.md) are checked in
+// dashboards/, the contract's examples (docs/contract.md) in ingest/. A failure says which
+// flag, route or detector is missing from which file, so that whoever adds one knows the line
+// to write.
 
 // repoRoot is the module's root, from this package's directory.
 const repoRoot = "../.."
