@@ -205,6 +205,11 @@ func rpCheckNoIdentityNumbers(t *testing.T, f *rpFixture, alerts []voucherwatch.
 		if strings.Contains(string(b), id) {
 			t.Fatalf("an alert carries the identity number %s…: %s", id[:6], b)
 		}
+		// Nor any part of a person key: next to the masked number, a part of the keyed hash
+		// confirms the full number to whoever knows the key.
+		if key := ingest.PersonKey([]byte(detectortest.PIIKey), "id_card", id); strings.Contains(string(b), key[:8]) {
+			t.Fatalf("an alert carries the start of a person key %s: %s", key[:8], b)
+		}
 	}
 	// Nor a mobile number or an e-mail address in clear: masking the alert changes nothing.
 	if masked := voucherwatch.MaskText(string(b)); masked != string(b) {
