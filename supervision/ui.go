@@ -31,7 +31,8 @@ var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdu
 // which it shares (RegisterAlertRoutes and RegisterWorkflowRoutes come first).
 type UIDeps struct {
 	// SessionKey signs session cookies and CSRF tokens. Every instance behind the load
-	// balancer must have the same key (DeriveSessionKey from the shared PII key will do).
+	// balancer must have the same key, a secret of its own (VW_SESSION_KEY): never one
+	// derived from a public key.
 	SessionKey []byte
 	// SecureCookies marks the cookies Secure: set it when the UI is served over HTTPS.
 	SecureCookies bool

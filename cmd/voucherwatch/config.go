@@ -28,6 +28,7 @@ type Config struct {
 	MaxMessageBytes  int
 	PIIKey           string
 	SessionKey       string
+	DevInsecureKeys  bool
 	SecureCookies    bool
 	BootstrapToken   string
 	LogLevel         string
@@ -42,8 +43,9 @@ type Config struct {
 	SpotCheckMin      int
 }
 
-// devPIIKey keys identity hashes when the operator set none. It is public, so such hashes are
-// not secret: fine on a laptop, never in production (serve warns).
+// devPIIKey keys identity hashes under --dev-insecure-keys when the operator set none. It is
+// public, so such hashes are not secret: fine on a laptop, never in production (serve refuses
+// to start without a key of its own unless told it is a development machine).
 const devPIIKey = "voucherwatch-development-key-not-secret"
 
 func (c *Config) flags(fs *flag.FlagSet) {
@@ -70,7 +72,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ReadersPerTopic, "readers-per-topic", 1, "consumer-group members per topic in this instance")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", 256<<10, "larger messages are dead-lettered")
 	fs.StringVar(&c.PIIKey, "pii-key", "", "secret key for hashing identity numbers (set VW_PII_KEY)")
-	fs.StringVar(&c.SessionKey, "session-key", "", "secret key signing web UI sessions, the same on every instance (set VW_SESSION_KEY); empty: derived from the PII key")
+	fs.StringVar(&c.SessionKey, "session-key", "", "secret key signing web UI sessions, at least 16 bytes, the same on every instance (set VW_SESSION_KEY); required")
+	fs.BoolVar(&c.DevInsecureKeys, "dev-insecure-keys", false, "development only: start without VW_PII_KEY or VW_SESSION_KEY, hashing identity numbers with a public key and signing sessions with a key that dies with the process")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the web UI's cookies Secure: set when the UI is served over HTTPS")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "", "API token of a province administrator (set VW_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")

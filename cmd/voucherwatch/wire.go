@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,9 @@ import (
 type Main struct {
 	Config   Config
 	Log      *slog.Logger
+	// Terminal is where a secret may be shown to the operator, once, never through the log:
+	// the bootstrap administrator token generated for a run. Nil (not a terminal): nowhere.
+	Terminal io.Writer
 	Registry *prometheus.Registry
 
 	Embedded *ingest.Embedded // nil when --kafka names a cluster
@@ -101,6 +105,16 @@ func (m *Main) openStore(ctx context.Context) error {
 
 // Start brings up the broker (if embedded), ClickHouse, the consumers and the HTTP server.
 func (m *Main) Start(ctx context.Context) error {
+	keys, err := m.Config.keys()
+	if err != nil {
+		return err
+	}
+	if m.Config.DevInsecureKeys {
+		m.Log.Warn("--dev-insecure-keys: development keys in use, never load real records")
+		if m.Terminal != nil {
+			fmt.Fprint(m.Terminal, devKeysBanner)
+		}
+	}
 	if m.Config.MemoryLimitMiB > 0 {
 		debug.SetMemoryLimit(int64(m.Config.MemoryLimitMiB) << 20)
 	}
@@ -115,12 +129,7 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
-	piiKey := m.Config.PIIKey
-	if piiKey == "" {
-		m.Log.Warn("VW_PII_KEY is not set: identity numbers are hashed with the public development key")
-		piiKey = devPIIKey
-	}
-	dec := &ingest.Decoder{PIIKey: []byte(piiKey), MaxBytes: m.Config.MaxMessageBytes}
+	dec := &ingest.Decoder{PIIKey: keys.PII, MaxBytes: m.Config.MaxMessageBytes}
 	metrics := ingest.NewMetrics(m.Registry)
 	m.Consumer = ingest.NewConsumer(ingest.Config{
 		Brokers:         m.Brokers,
@@ -177,31 +186,19 @@ func (m *Main) Start(ctx context.Context) error {
 			return fmt.Errorf("--spotcheck-schedule: %w", err)
 		}
 	}
-	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: []byte(piiKey), Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
+	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: keys.PII, Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
 	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
-	sessionKey := []byte(m.Config.SessionKey)
-	if len(sessionKey) == 0 {
-		if m.Config.PIIKey == "" {
-			m.Log.Warn("neither VW_SESSION_KEY nor VW_PII_KEY is set: web UI sessions are signed with a key anyone can derive")
-		}
-		sessionKey = supervision.DeriveSessionKey(piiKey)
-	} else if len(sessionKey) < 16 {
-		return fmt.Errorf("VW_SESSION_KEY: want at least 16 bytes, got %d", len(sessionKey))
-	}
-	ui := supervision.UIDeps{SessionKey: sessionKey, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB, Search: m.DB}
+	ui := supervision.UIDeps{SessionKey: keys.Session, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB, Search: m.DB}
 	ui.Enterprises = m.DB
 	m.Server.RegisterUI(ui)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
 	}
-	token := m.Config.BootstrapToken
-	if token == "" {
-		token = randomToken()
-		m.Log.Warn("VW_BOOTSTRAP_TOKEN is not set: generated a province-administrator token for this run", "token", token)
+	if token := m.bootstrapToken(); token != "" {
+		m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})
 	}
-	m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})
 
 	ln, err := net.Listen("tcp", m.Config.HTTP)
 	if err != nil {
@@ -257,6 +254,24 @@ func (m *Main) Close() error {
 		return m.DB.Close()
 	}
 	return nil
+}
+
+// bootstrapToken is the token of the bootstrap province administrator: VW_BOOTSTRAP_TOKEN, or
+// else one generated for this run and shown once on the terminal, never logged (logs are
+// shipped and kept; a token in them is a key to the engine). Without a terminal to show it on,
+// there is no bootstrap administrator.
+func (m *Main) bootstrapToken() string {
+	if t := m.Config.BootstrapToken; t != "" {
+		return t
+	}
+	if m.Terminal == nil {
+		m.Log.Warn("VW_BOOTSTRAP_TOKEN is not set and there is no terminal to show a generated one on: no bootstrap administrator")
+		return ""
+	}
+	token := randomToken()
+	fmt.Fprintf(m.Terminal, "voucherwatch: VW_BOOTSTRAP_TOKEN is not set; this run's province-administrator API token (shown once, not logged):\n  %s\n", token)
+	m.Log.Warn("VW_BOOTSTRAP_TOKEN is not set: generated a province-administrator token for this run and showed it on the terminal")
+	return token
 }
 
 func randomToken() string {
