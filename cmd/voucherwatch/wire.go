@@ -30,8 +30,8 @@ import (
 
 // Main is the engine wired together. Tests start it end to end with NewMain and Start.
 type Main struct {
-	Config   Config
-	Log      *slog.Logger
+	Config Config
+	Log    *slog.Logger
 	// Terminal is where a secret may be shown to the operator, once, never through the log:
 	// the bootstrap administrator token generated for a run. Nil (not a terminal): nowhere.
 	Terminal io.Writer
