@@ -129,7 +129,11 @@ func (s *Server) runDetectors(w http.ResponseWriter, r *http.Request, u voucherw
 	writeJSON(w, http.StatusOK, map[string]any{"detectors": s.alerts.RunDetectors(r.Context())})
 }
 
-func (s *Server) detectorHealth(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
+// detectorHealth answers GET /api/v1/detectors: each detector's health; 403 to city reviewers.
+func (s *Server) detectorHealth(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if operatorOnly(w, u) {
+		return
+	}
 	writeJSON(w, http.StatusOK, s.alerts.DetectorHealth())
 }
 

@@ -228,7 +228,8 @@ func (s *Server) storePassword(ctx context.Context, u voucherwatch.User, id, pas
 
 // listUsers answers GET /api/v1/users with {"users": [...]}: everyone for the province and
 // auditors; for a city reviewer, the users who can act on its city's alerts (its city's
-// reviewers and the province's), whom it may assign alerts to.
+// reviewers and the province's), whom it may assign alerts to. Only province administrators
+// see the logins of others.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	all, err := s.workflow.Users.Users(r.Context())
 	if err != nil {
@@ -238,6 +239,11 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u voucherwatc
 	out := []voucherwatch.User{}
 	for _, x := range all {
 		if cityScope(u) == "" || voucherwatch.CheckAssignment(u, u.City, x) == nil {
+			// Logins are half of what signs in: only administrators, who manage them, see
+			// other users' logins.
+			if !u.Role.MayManageUsers() && x.ID != u.ID {
+				x.Login = ""
+			}
 			out = append(out, x)
 		}
 	}
