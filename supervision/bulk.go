@@ -160,8 +160,8 @@ func (f bulkFilter) alertFilter() (voucherwatch.AlertFilter, error) {
 	if len(f.IDs) > MaxBulkAlerts {
 		return out, voucherwatch.FieldErrorf("filter.ids", "at most %d alerts at once", MaxBulkAlerts)
 	}
-	if f.Status != "" && !out.Status.Valid() {
-		return out, voucherwatch.FieldErrorf("filter.status", "unknown status %q", f.Status)
+	if err := checkAlertFilter(out, "filter."); err != nil {
+		return out, err
 	}
 	switch out.Severity {
 	case "", voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow:
