@@ -75,6 +75,8 @@ type uiState struct {
 	pages map[string]*template.Template
 
 	throttle signInThrottle // wrong passwords per login, on this instance
+	// addrThrottle counts wrong passwords per client address, on this instance.
+	addrThrottle signInThrottle
 
 	dummyOnce sync.Once
 	dummyHash string // compared against when a login is unknown, to take as long as a known one
@@ -104,6 +106,7 @@ func (s *Server) RegisterUI(d UIDeps) {
 		panic(err)
 	}
 	s.ui = &uiState{deps: d, key: append([]byte(nil), d.SessionKey...), pages: pages}
+	s.ui.addrThrottle.limit = MaxSignInFailuresPerAddress
 
 	static, _ := fs.Sub(web, "web/static")
 	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))

@@ -58,7 +58,12 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.workflow.now()
-	if until := s.ui.throttle.lockedUntil(login, now); !until.IsZero() {
+	addr := clientAddress(r)
+	until := s.ui.throttle.lockedUntil(login, now)
+	if u := s.ui.addrThrottle.lockedUntil(addr, now); u.After(until) {
+		until = u
+	}
+	if !until.IsZero() {
 		minutes := int(until.Sub(now).Minutes()) + 1
 		s.Log.Info("supervision: sign-in throttled", "login", loginForLog(login), "remote", r.RemoteAddr)
 		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Login: login, Next: next}, fmt.Sprintf(T("login.throttled"), minutes))
@@ -82,6 +87,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok || err != nil {
 		s.ui.throttle.failed(login, now)
+		s.ui.addrThrottle.failed(addr, now)
 		s.Log.Info("supervision: sign-in refused", "login", loginForLog(login), "remote", r.RemoteAddr)
 		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Login: login, Next: next}, T("login.failed"))
 		return
