@@ -51,6 +51,9 @@ type UIDeps struct {
 	// Search finds enterprises by name or code for the enterprise search; nil says it is not
 	// available.
 	Search voucherwatch.EnterpriseSearcher
+	// Revocations ends signed-out sessions on every instance (ui_logout.go); nil ends them
+	// on this instance only.
+	Revocations voucherwatch.SessionRevocations
 }
 
 // enterpriseNames names the enterprises with these USCCs for a page. A page without names
@@ -77,6 +80,9 @@ type uiState struct {
 	throttle signInThrottle // wrong passwords per login, on this instance
 	// addrThrottle counts wrong passwords per client address, on this instance.
 	addrThrottle signInThrottle
+
+	// revoked caches which sessions were signed out (ui_logout.go).
+	revoked revocationCache
 
 	dummyOnce sync.Once
 	dummyHash string // compared against when a login is unknown, to take as long as a known one

@@ -189,7 +189,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: keys.PII, Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
 	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
-	ui := supervision.UIDeps{SessionKey: keys.Session, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB, Search: m.DB}
+	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.DB, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB, Search: m.DB}
 	ui.Enterprises = m.DB
 	m.Server.RegisterUI(ui)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
