@@ -19,6 +19,7 @@ type Config struct {
 	Partitions       int
 	ClickHouse       string
 	HTTP             string
+	HTTPTimeouts     HTTPTimeouts
 	Group            string
 	Topics           map[voucherwatch.RecordType]string
 	DeadLetterTopic  string
@@ -55,6 +56,11 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Partitions, "partitions", 6, "partitions per topic created by the embedded broker")
 	fs.StringVar(&c.ClickHouse, "clickhouse", "clickhouse://127.0.0.1:9000/voucherwatch", "ClickHouse DSN (native protocol)")
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "HTTP listen address for the API, UI and /metrics")
+	fs.DurationVar(&c.HTTPTimeouts.Read, "http-read-timeout", 30*time.Second, "longest a client may take to send a request, headers and body")
+	fs.DurationVar(&c.HTTPTimeouts.Write, "http-write-timeout", 60*time.Second, "longest an answer may take to write (the event export extends its own to --export-timeout)")
+	fs.DurationVar(&c.HTTPTimeouts.Idle, "http-idle-timeout", 2*time.Minute, "longest a keep-alive connection waits for its next request")
+	fs.DurationVar(&c.HTTPTimeouts.Request, "request-timeout", 30*time.Second, "deadline of a request's work, its ClickHouse queries included")
+	fs.DurationVar(&c.HTTPTimeouts.Export, "export-timeout", 10*time.Minute, "deadline of the streaming event-log export and of a detector run on demand")
 	fs.StringVar(&c.Group, "group", "voucherwatch", "consumer-group prefix shared by all engine instances; each topic has the group <prefix>.<topic>")
 	c.Topics = map[voucherwatch.RecordType]string{}
 	for _, typ := range voucherwatch.RecordTypes {

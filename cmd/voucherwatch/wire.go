@@ -205,7 +205,8 @@ func (m *Main) Start(ctx context.Context) error {
 		return fmt.Errorf("http: listen on %s: %w", m.Config.HTTP, err)
 	}
 	m.HTTPAddr = ln.Addr().String()
-	m.httpSrv = &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second}
+	m.Server.RequestTimeout, m.Server.ExportTimeout = m.Config.HTTPTimeouts.Request, m.Config.HTTPTimeouts.Export
+	m.httpSrv = newHTTPServer(m.Server, m.Config.HTTPTimeouts)
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
