@@ -192,6 +192,9 @@ func alertConditions(f voucherwatch.AlertFilter) ([]string, []any) {
 	if f.ApplicantUSCC != "" {
 		add("applicant_uscc = ?", f.ApplicantUSCC)
 	}
+	if len(f.IDs) > 0 {
+		add("has(?, id)", f.IDs)
+	}
 	if f.AssigneeID != "" {
 		// The latest assignment event of the alert decides; an alert is assigned rarely, so
 		// the subquery reads few rows.

@@ -20,6 +20,7 @@ type Config struct {
 	ClickHouse       string
 	HTTP             string
 	HTTPTimeouts     HTTPTimeouts
+	APIConnections   int
 	Group            string
 	Topics           map[voucherwatch.RecordType]string
 	DeadLetterTopic  string
@@ -56,6 +57,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Partitions, "partitions", 6, "partitions per topic created by the embedded broker")
 	fs.StringVar(&c.ClickHouse, "clickhouse", "clickhouse://127.0.0.1:9000/voucherwatch", "ClickHouse DSN (native protocol)")
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "HTTP listen address for the API, UI and /metrics")
+	fs.IntVar(&c.APIConnections, "api-connections", 4, "ClickHouse connections the API and web UI may use at once, apart from ingest's and the detectors' (the driver's default pool of 10)")
 	fs.DurationVar(&c.HTTPTimeouts.Read, "http-read-timeout", 30*time.Second, "longest a client may take to send a request, headers and body")
 	fs.DurationVar(&c.HTTPTimeouts.Write, "http-write-timeout", 60*time.Second, "longest an answer may take to write (the event export extends its own to --export-timeout)")
 	fs.DurationVar(&c.HTTPTimeouts.Idle, "http-idle-timeout", 2*time.Minute, "longest a keep-alive connection waits for its next request")

@@ -40,6 +40,9 @@ type Main struct {
 	Embedded *ingest.Embedded // nil when --kafka names a cluster
 	Brokers  []string
 	DB       *store.DB
+	// APIDB is the same database over a pool of its own, bounded by --api-connections, for
+	// the HTTP side: requests wait for one of its connections, never for ingest's.
+	APIDB *store.DB
 	Consumer *ingest.Consumer
 	Policy   rules.Policy
 	Runner   *detectors.Runner
@@ -103,6 +106,20 @@ func (m *Main) openStore(ctx context.Context) error {
 	return db.Migrate(ctx)
 }
 
+// openAPIStore opens the HTTP side's pool (see APIDB).
+func (m *Main) openAPIStore(ctx context.Context) error {
+	dsn, err := withPool(m.Config.ClickHouse, m.Config.APIConnections)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	m.APIDB = db
+	return nil
+}
+
 // Start brings up the broker (if embedded), ClickHouse, the consumers and the HTTP server.
 func (m *Main) Start(ctx context.Context) error {
 	keys, err := m.Config.keys()
@@ -127,6 +144,9 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	if err := m.openAPIStore(ctx); err != nil {
 		return err
 	}
 	dec := &ingest.Decoder{PIIKey: keys.PII, MaxBytes: m.Config.MaxMessageBytes}
@@ -154,7 +174,7 @@ func (m *Main) Start(ctx context.Context) error {
 
 	m.Server = supervision.NewServer()
 	m.Server.RegisterAlertRoutes(supervision.AlertDeps{
-		Alerts:       m.DB,
+		Alerts:       m.APIDB,
 		RunDetectors: func(ctx context.Context) any { return m.Runner.RunAll(ctx, time.Now()) },
 		DetectorHealth: func() any {
 			h, missed := m.Runner.Health()
@@ -169,9 +189,9 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Server.Log = m.Log
 	m.Server.Gatherer = m.Registry
 	m.Server.RegisterWorkflowRoutes(supervision.WorkflowDeps{
-		Alerts:          m.DB,
-		Events:          m.DB,
-		Users:           m.DB,
+		Alerts:          m.APIDB,
+		Events:          m.APIDB,
+		Users:           m.APIDB,
 		ExplanationDays: m.Policy.ExplanationDays,
 	})
 	// The scheduled draw's seed is keyed with the PII key, a secret every instance shares,
@@ -187,12 +207,12 @@ func (m *Main) Start(ctx context.Context) error {
 		}
 	}
 	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: keys.PII, Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
-	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
+	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.APIDB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
-	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.DB, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB, Search: m.DB}
-	ui.Enterprises = m.DB
+	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
+	ui.Enterprises = m.APIDB
 	m.Server.RegisterUI(ui)
-	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
+	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
 	}
@@ -250,6 +270,9 @@ func (m *Main) Close() error {
 	m.wg.Wait()
 	if m.Embedded != nil {
 		m.Embedded.Close()
+	}
+	if m.APIDB != nil {
+		m.APIDB.Close()
 	}
 	if m.DB != nil {
 		return m.DB.Close()
