@@ -102,10 +102,10 @@ type AlertFilter struct {
 	// own queue); an assignment to nobody takes an alert out of it.
 	AssigneeID string
 	// IDs selects these alerts only, read in one query (a bulk action names up to 1,000).
-	IDs   []string
-	Since time.Time
-	Limit      int
-	Cursor     string
+	IDs    []string
+	Since  time.Time
+	Limit  int
+	Cursor string
 }
 
 // UpsertResult counts what a detector run changed.

@@ -42,7 +42,7 @@ type Main struct {
 	DB       *store.DB
 	// APIDB is the same database over a pool of its own, bounded by --api-connections, for
 	// the HTTP side: requests wait for one of its connections, never for ingest's.
-	APIDB *store.DB
+	APIDB    *store.DB
 	Consumer *ingest.Consumer
 	Policy   rules.Policy
 	Runner   *detectors.Runner
