@@ -42,7 +42,7 @@ func (f *rpFixture) person(name string) voucherwatch.Person {
 	return voucherwatch.Person{
 		Name: name, IDType: "id_card",
 		Key:    ingest.PersonKey([]byte(detectortest.PIIKey), "id_card", id),
-		Masked: ingest.MaskID(id),
+		Masked: voucherwatch.MaskIDNumber(id),
 		Phone:  fmt.Sprintf("139%08d", f.n),
 		Email:  fmt.Sprintf("staff%d@example%d.cn", f.n, f.n),
 	}

@@ -193,7 +193,8 @@ func (d SpotCheckDeps) RecordResult(ctx context.Context, u voucherwatch.User, id
 	if !ok {
 		return voucherwatch.InspectionResult{}, voucherwatch.FieldErrorf("result", "want no_problem (未发现问题), problem_found (发现问题) or rectify_ordered (责令整改), got %q", q.Result)
 	}
-	comment := strings.TrimSpace(q.Comment)
+	// Masked as it is written: results are published and exported.
+	comment := voucherwatch.MaskText(strings.TrimSpace(q.Comment))
 	if !utf8.ValidString(comment) || utf8.RuneCountInString(comment) > voucherwatch.MaxInspectionCommentRunes {
 		return voucherwatch.InspectionResult{}, voucherwatch.FieldErrorf("comment", "at most %d characters of UTF-8", voucherwatch.MaxInspectionCommentRunes)
 	}
