@@ -108,8 +108,8 @@ func maskNumberGroups(b *strings.Builder, s string, i int) int {
 		for j < len(s) && isDigit(s[j]) {
 			j++
 		}
-		// An identity number may end with X.
-		if j < len(s) && (s[j] == 'X' || s[j] == 'x') && (j+1 == len(s) || !isAlnum(s[j+1])) {
+		// An identity number may end with X: its 18th character, so not after 18 digits.
+		if j < len(s) && j-k < 18 && (s[j] == 'X' || s[j] == 'x') && (j+1 == len(s) || !isAlnum(s[j+1])) {
 			j++
 		}
 		groups = append(groups, numberGroup{k, j})
