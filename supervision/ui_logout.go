@@ -24,7 +24,7 @@ func (s *Server) sessionDigest(ss session) string {
 func (s *Server) revokeSession(ctx context.Context, ss session) error {
 	digest := s.sessionDigest(ss)
 	expires := time.Unix(ss.Expires, 0)
-	s.ui.revoked.put(digest, revocation{revoked: true, until: expires})
+	s.ui.revoked.put(digest, revocation{revoked: true, until: expires}, s.workflow.now())
 	if s.ui.deps.Revocations == nil {
 		return nil
 	}
@@ -54,7 +54,7 @@ func (s *Server) sessionRevoked(ctx context.Context, ss session) (bool, error) {
 		e.until = time.Unix(ss.Expires, 0)
 	}
 	if ttl > 0 || revoked {
-		s.ui.revoked.put(digest, e)
+		s.ui.revoked.put(digest, e, now)
 	}
 	return revoked, nil
 }
@@ -85,7 +85,7 @@ func (c *revocationCache) get(digest string, now time.Time) (revocation, bool) {
 	return e, true
 }
 
-func (c *revocationCache) put(digest string, e revocation) {
+func (c *revocationCache) put(digest string, e revocation, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
@@ -95,7 +95,7 @@ func (c *revocationCache) put(digest string, e revocation) {
 		// Drop what has run out first; the revocations of this instance without a shared
 		// store are the ones worth keeping.
 		for k, v := range c.entries {
-			if !v.revoked || time.Now().After(v.until) {
+			if !v.revoked || now.After(v.until) {
 				delete(c.entries, k)
 			}
 		}

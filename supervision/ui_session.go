@@ -108,8 +108,10 @@ func (s *Server) decodeSession(v string, now time.Time) (session, bool) {
 	if err != nil || json.Unmarshal(payload, &ss) != nil || ss.UserID == "" {
 		return ss, false
 	}
-	// A cookie from the future (clock skew between instances aside) was not signed by us.
-	if n := now.Unix(); n >= ss.Expires || ss.Issued > n+300 {
+	// A cookie from the future (clock skew between instances aside) was not signed by us, nor
+	// one that lasts longer than a session: whoever could sign it is not to be trusted for
+	// longer than a sign-in lasts.
+	if n := now.Unix(); n >= ss.Expires || ss.Issued > n+300 || ss.Expires-ss.Issued > int64(s.ui.sessionTTL()/time.Second) {
 		return ss, false
 	}
 	return ss, true

@@ -348,6 +348,7 @@ func TestSessionCookieChecks(t *testing.T) {
 		{"expired", sessionCookieFor(s, cs, workflowNow.Add(-9*time.Hour), workflowNow.Add(-time.Hour)), http.StatusSeeOther},
 		{"issued in the future", sessionCookieFor(s, cs, workflowNow.Add(time.Hour), workflowNow.Add(9*time.Hour)), http.StatusSeeOther},
 		{"signed with another key", sessionCookieFor(other, cs, workflowNow.Add(-time.Hour), workflowNow.Add(time.Hour)), http.StatusSeeOther},
+		{"lasting ten years", sessionCookieFor(s, cs, workflowNow.Add(-time.Hour), workflowNow.AddDate(10, 0, 0)), http.StatusSeeOther},
 		{"garbage", &http.Cookie{Name: sessionCookie, Value: "v1.e30.AAAA"}, http.StatusSeeOther},
 	} {
 		req := httptest.NewRequest("GET", "/alerts", nil)
