@@ -154,6 +154,7 @@ func (d SpotCheckDeps) View(ctx context.Context, u voucherwatch.User, id string)
 	if err != nil {
 		return SpotCheckView{}, err
 	}
+	maskResultComments(results)
 	latest := map[string]*voucherwatch.InspectionResult{}
 	for i := range results {
 		latest[results[i].USCC] = &results[i] // oldest first: the last one wins
@@ -436,6 +437,7 @@ func (h spotCheckRoutes) results(w http.ResponseWriter, r *http.Request, u vouch
 		h.s.fail(w, err)
 		return
 	}
+	maskResultComments(all)
 	visible := map[string]bool{}
 	for _, it := range v.Items {
 		visible[it.USCC] = true

@@ -191,6 +191,7 @@ var uiFuncs = template.FuncMap{
 	"maskPhone":  voucherwatch.MaskPhone,
 	"maskEmail":  voucherwatch.MaskEmail,
 	"maskAcct":   voucherwatch.MaskAccount,
+	"maskText":   voucherwatch.MaskText,
 	"pct":        func(v float64) string { return fmt.Sprintf("%.2f%%", v) },
 	"ratio":      func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
 	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
