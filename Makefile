@@ -13,9 +13,10 @@ testtools:
 build:
 	$(GO) build -o bin/voucherwatch ./cmd/voucherwatch
 
-## run: install and start ClickHouse if needed, then the engine on the embedded defaults.
+## run: install and start ClickHouse if needed, then the engine on the embedded defaults, with
+## development keys unless VW_PII_KEY and VW_SESSION_KEY are set.
 run: clickhouse build
-	./bin/voucherwatch serve
+	./bin/voucherwatch serve --dev-insecure-keys
 
 ## demo: install and start ClickHouse if needed, build, then the engine loaded with a synthetic
 ## province, the detectors run and demo users created; it keeps serving until Ctrl-C.

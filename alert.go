@@ -101,9 +101,11 @@ type AlertFilter struct {
 	// AssigneeID selects the alerts whose latest assignment names this user (a person's
 	// own queue); an assignment to nobody takes an alert out of it.
 	AssigneeID string
-	Since      time.Time
-	Limit      int
-	Cursor     string
+	// IDs selects these alerts only, read in one query (a bulk action names up to 1,000).
+	IDs    []string
+	Since  time.Time
+	Limit  int
+	Cursor string
 }
 
 // UpsertResult counts what a detector run changed.

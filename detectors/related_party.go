@@ -153,7 +153,7 @@ func (g *entityGraph) nodeID(x nodeRef) string {
 	if x.isPerson() {
 		p := g.people[x.person()]
 		if p.key != "" {
-			return "person:" + p.key[:min(16, len(p.key))]
+			return personNodePrefix + p.key // labelPeople replaces it (related_labels.go)
 		}
 		return "person#" + strconv.Itoa(int(x.person()))
 	}
@@ -255,6 +255,8 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		reason += "该线索本身不足以认定关联，需核实。"
 	}
 	lbs, lsb := g.integrated(b, s), g.integrated(s, b)
+	controllers := map[string]string{"buyer": g.nodeID(g.ult[b]), "supplier": g.nodeID(g.ult[s])}
+	labelPeople(ev, ties, controllers)
 	evidence := map[string]any{
 		"buyer":    map[string]string{"uscc": buyer.uscc, "name": buyer.name},
 		"supplier": map[string]string{"uscc": supplier.uscc, "name": supplier.name},
@@ -264,7 +266,7 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		"integrated_ownership": map[string]float64{
 			"buyer_in_supplier": relatedRound4(lbs), "supplier_in_buyer": relatedRound4(lsb),
 		},
-		"controllers": map[string]string{"buyer": g.nodeID(g.ult[b]), "supplier": g.nodeID(g.ult[s])},
+		"controllers": controllers,
 		"contracts":   p.Contracts,
 		"claims":      p.Claims,
 	}

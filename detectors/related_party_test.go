@@ -42,7 +42,7 @@ func (f *rpFixture) person(name string) voucherwatch.Person {
 	return voucherwatch.Person{
 		Name: name, IDType: "id_card",
 		Key:    ingest.PersonKey([]byte(detectortest.PIIKey), "id_card", id),
-		Masked: ingest.MaskID(id),
+		Masked: voucherwatch.MaskIDNumber(id),
 		Phone:  fmt.Sprintf("139%08d", f.n),
 		Email:  fmt.Sprintf("staff%d@example%d.cn", f.n, f.n),
 	}
@@ -204,6 +204,11 @@ func rpCheckNoIdentityNumbers(t *testing.T, f *rpFixture, alerts []voucherwatch.
 	for _, id := range f.idNumbers {
 		if strings.Contains(string(b), id) {
 			t.Fatalf("an alert carries the identity number %s…: %s", id[:6], b)
+		}
+		// Nor any part of a person key: next to the masked number, a part of the keyed hash
+		// confirms the full number to whoever knows the key.
+		if key := ingest.PersonKey([]byte(detectortest.PIIKey), "id_card", id); strings.Contains(string(b), key[:8]) {
+			t.Fatalf("an alert carries the start of a person key %s: %s", key[:8], b)
 		}
 	}
 	// Nor a mobile number or an e-mail address in clear: masking the alert changes nothing.

@@ -784,7 +784,7 @@ func (d *Decoder) person(s *scanner) (voucherwatch.Person, error) {
 		return p, voucherwatch.Errorf(voucherwatch.EINTERNAL, "ingest: no PII key configured to hash identity numbers")
 	}
 	p.Key = PersonKey(d.PIIKey, p.IDType, idNumber)
-	p.Masked = MaskID(idNumber)
+	p.Masked = voucherwatch.MaskIDNumber(idNumber)
 	return p, nil
 }
 

@@ -23,24 +23,6 @@ func PersonKey(key []byte, idType, idNumber string) string {
 	return hex.EncodeToString(m.Sum(sum[:0])[:16])
 }
 
-// MaskID returns an identity number as it may be displayed: the first 3 and the last 4
-// characters, the rest replaced by '*'. A number shorter than 10 characters would show almost
-// all of itself that way, so only its first and last characters are kept; shorter than 4, none.
-func MaskID(idNumber string) string {
-	r := []rune(normalizeID(idNumber))
-	head, tail := 3, 4
-	switch {
-	case len(r) < 4:
-		head, tail = 0, 0
-	case len(r) < 10:
-		head, tail = 1, 1
-	}
-	for i := head; i < len(r)-tail; i++ {
-		r[i] = '*'
-	}
-	return string(r)
-}
-
 // normalizeID drops spaces and upper-cases, so that "43010119900101123x" and
 // "43010119900101123X " key the same person: senders differ in both.
 func normalizeID(s string) string {

@@ -5,24 +5,6 @@ import (
 	"testing"
 )
 
-func TestMaskID(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"432449197201199348", "432***********9348"},
-		{"43244919720119934x", "432***********934X"},
-		{"4324 4919 7201 1993 48", "432***********9348"},
-		{"E12345678", "E*******8"},
-		{"G1234567890", "G12****7890"},
-		{"南字第1234567号", "南字第****567号"},
-		{"123", "***"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		if got := MaskID(tt.in); got != tt.want {
-			t.Errorf("MaskID(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestPersonKey(t *testing.T) {
 	key := []byte("k1")
 	a := PersonKey(key, "id_card", "43244919720119934X")

@@ -140,6 +140,9 @@ func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucher
 		where = append(where, cond)
 		args = append(args, v...)
 	}
+	if !f.Since.IsZero() && !inDateTimeRange(f.Since) {
+		return nil, "", voucherwatch.FieldErrorf("since", "want a time between 1970 and 2105")
+	}
 	if f.Cursor != "" {
 		created, id, err := parseCursor(f.Cursor)
 		if err != nil {
@@ -188,6 +191,9 @@ func alertConditions(f voucherwatch.AlertFilter) ([]string, []any) {
 	}
 	if f.ApplicantUSCC != "" {
 		add("applicant_uscc = ?", f.ApplicantUSCC)
+	}
+	if len(f.IDs) > 0 {
+		add("has(?, id)", f.IDs)
 	}
 	if f.AssigneeID != "" {
 		// The latest assignment event of the alert decides; an alert is assigned rarely, so
@@ -267,6 +273,13 @@ func (db *DB) queryAlerts(ctx context.Context, q string, args ...any) ([]voucher
 	return out, rows.Err()
 }
 
+// maxDateTime is the last second a DateTime column holds (2106-02-07 06:28:15 UTC); later
+// times wrap around to 1970.
+const maxDateTime = 1<<32 - 1
+
+// inDateTimeRange reports whether t fits a DateTime column without wrapping.
+func inDateTimeRange(t time.Time) bool { return t.Unix() >= 0 && t.Unix() <= maxDateTime }
+
 // A cursor is the (created_at, id) of the last alert of a page, opaque to clients.
 func makeCursor(created time.Time, id string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(created.Unix(), 10) + "|" + id))
@@ -276,7 +289,8 @@ func parseCursor(c string) (time.Time, string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err == nil {
 		if secs, id, ok := strings.Cut(string(b), "|"); ok {
-			if n, err := strconv.ParseInt(secs, 10, 64); err == nil && id != "" {
+			// Outside DateTime's range the server would wrap the time, or the driver refuse it.
+			if n, err := strconv.ParseInt(secs, 10, 64); err == nil && id != "" && n >= 0 && n <= maxDateTime {
 				return time.Unix(n, 0), id, nil
 			}
 		}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -106,6 +108,17 @@ func TestAlertsFiltersAndCursor(t *testing.T) {
 	}
 	if _, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Cursor: "!!"}); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
 		t.Errorf("bad cursor: got %v, want EINVALID", err)
+	}
+	// Well-formed but outside DateTime: the server would wrap it or the driver refuse it.
+	for _, c := range []string{"99999999999|zzz", "-1|al_x", "4294967296|al_x"} {
+		cur := base64.RawURLEncoding.EncodeToString([]byte(c))
+		if _, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Cursor: cur}); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID || errField(err) != "cursor" {
+			t.Errorf("cursor %q: got %v, want EINVALID on cursor", c, err)
+		}
+	}
+	// A since after 2106 would wrap to 1970 and select every alert.
+	if _, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Since: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)}); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
+		t.Errorf("since 2200: got %v, want EINVALID", err)
 	}
 	if rs, _, _ := db.Alerts(ctx, voucherwatch.AlertFilter{Status: voucherwatch.StatusNew}); len(rs) != 7 {
 		t.Errorf("status new: got %d, want 7", len(rs))
@@ -217,4 +230,13 @@ func TestAlertsAssignedTo(t *testing.T) {
 			t.Errorf("assigned to %s: got %v, want %v", who, gotIDs, want)
 		}
 	}
+}
+
+// errField is the field an error names, "" for none.
+func errField(err error) string {
+	var e *voucherwatch.Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -29,6 +30,10 @@ type DB struct {
 	lookupChunk int
 	// now stamps ingested_at; tests replace it.
 	now func() time.Time
+
+	// purgeMu guards lastPurge, when this instance last deleted expired session revocations.
+	purgeMu   sync.Mutex
+	lastPurge time.Time
 }
 
 var _ voucherwatch.RecordStore = (*DB)(nil)

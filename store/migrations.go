@@ -511,4 +511,21 @@ ORDER BY (spotcheck_id, draw, uscc)`),
 ORDER BY (spotcheck_id, uscc, seq)`),
 		},
 	},
+	{
+		version: 10,
+		name:    "revoked web sessions",
+		steps: []step{
+			// A row per signed-out web UI session, by a digest of its nonce, so that every
+			// instance refuses the cookie until it would have expired anyway. 18.16 has no
+			// TTL: readers ignore rows past expires_at and DB.RevokeSession deletes them now
+			// and then; a day's partition keeps that cheap.
+			createStep(`CREATE TABLE IF NOT EXISTS revoked_sessions (
+	session_digest String,
+	revoked_at DateTime('Asia/Shanghai'),
+	expires_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(expires_at)
+ORDER BY session_digest`),
+		},
+	},
 }

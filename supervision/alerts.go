@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -76,12 +75,16 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 		f.City = scope
 	}
 	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
+		t, err := parseQueryTime("since", v)
 		if err != nil {
-			writeError(w, voucherwatch.FieldErrorf("since", "want an RFC 3339 timestamp, got %q", v))
+			writeError(w, err)
 			return
 		}
 		f.Since = t
+	}
+	if err := checkAlertFilter(f, ""); err != nil {
+		writeError(w, err)
+		return
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -129,7 +132,11 @@ func (s *Server) runDetectors(w http.ResponseWriter, r *http.Request, u voucherw
 	writeJSON(w, http.StatusOK, map[string]any{"detectors": s.alerts.RunDetectors(r.Context())})
 }
 
-func (s *Server) detectorHealth(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
+// detectorHealth answers GET /api/v1/detectors: each detector's health; 403 to city reviewers.
+func (s *Server) detectorHealth(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if operatorOnly(w, u) {
+		return
+	}
 	writeJSON(w, http.StatusOK, s.alerts.DetectorHealth())
 }
 

@@ -58,7 +58,7 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request, u voucherw
 		if err := cw.Write([]string{
 			e.ID, strconv.FormatUint(e.Seq, 10), e.At.In(voucherwatch.CST).Format(time.DateTime), e.AlertID, string(e.Kind),
 			e.ActorID, spreadsheetSafe(e.ActorName), string(e.ActorRole), string(e.From), string(e.To),
-			spreadsheetSafe(e.Comment), deadline, amount, e.AssigneeID, spreadsheetSafe(e.AssigneeName), string(e.ProposedTo),
+			spreadsheetSafe(voucherwatch.MaskText(e.Comment)), deadline, amount, e.AssigneeID, spreadsheetSafe(e.AssigneeName), string(e.ProposedTo),
 		}); err != nil {
 			return err
 		}

@@ -177,7 +177,7 @@ var messages = map[string]string{
 	"error.field.to":         "目标状态无效。",
 	"error.field.cursor":     "分页参数无效，请返回第一页。",
 	"error.field.login":      "登录名须为 2–64 位小写字母、数字或 . _ -，且未被占用。",
-	"error.field.password":   "密码至少 10 个字符，最多 72 字节。",
+	"error.field.password":   "密码至少 10 个字符，最多 72 字节，且不能是常见的弱密码（如 password123、1234567890）。",
 	"error.field.name":       "请填写姓名（不超过 100 字）。",
 	"error.field.role":       "请选择角色。",
 	"error.field.city":       "市州审核员须选择所属市州；其他角色不选市州。",

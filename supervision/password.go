@@ -1,7 +1,9 @@
 package supervision
 
 import (
+	_ "embed"
 	"errors"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -25,6 +27,8 @@ func HashPassword(pw string) (string, error) {
 	case len(pw) > 72:
 		// bcrypt reads only the first 72 bytes; a longer password would be silently cut.
 		return "", voucherwatch.FieldErrorf("password", "at most 72 bytes")
+	case commonPassword(pw):
+		return "", voucherwatch.FieldErrorf("password", "too common: it is among the first a guesser tries")
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), passwordCost)
 	if err != nil {
@@ -41,4 +45,38 @@ func CheckPassword(hash, pw string) bool {
 	}
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
 	return err == nil && !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword)
+}
+
+// commonPasswordList is a short list of the most common passwords long enough to pass the
+// length check; a guesser spraying logins tries them first.
+//
+//go:embed common_passwords.txt
+var commonPasswordList string
+
+var commonPasswords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(commonPasswordList, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			m[l] = true
+		}
+	}
+	return m
+}()
+
+// commonPassword reports whether pw is on the list (ignoring case and surrounding spaces), or
+// one character repeated, or a run of consecutive digits or letters (1234567890, 9876543210,
+// abcdefghijk).
+func commonPassword(pw string) bool {
+	p := strings.ToLower(strings.TrimSpace(pw))
+	if commonPasswords[p] {
+		return true
+	}
+	r := []rune(p)
+	same, up, down := true, true, true
+	for i := 1; i < len(r); i++ {
+		same = same && r[i] == r[0]
+		up = up && r[i] == r[i-1]+1
+		down = down && r[i] == r[i-1]-1
+	}
+	return len(r) > 0 && (same || up || down)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -28,6 +29,11 @@ type Server struct {
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
 	Log      *slog.Logger
+	// RequestTimeout bounds every request, and so the queries it makes; DefaultRequestTimeout
+	// when zero. ExportTimeout bounds the streaming event export and the detector run on
+	// demand instead; DefaultExportTimeout when zero (timeouts.go).
+	RequestTimeout time.Duration
+	ExportTimeout  time.Duration
 
 	mu     sync.RWMutex
 	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
@@ -58,8 +64,8 @@ func NewServer() *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler: every request under a deadline (timeouts.go).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serveWithDeadline(w, r) }
 
 // AddToken lets the bearer of token act as u. Only a hash of the token is kept.
 func (s *Server) AddToken(token string, u voucherwatch.User) {

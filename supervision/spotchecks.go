@@ -154,6 +154,7 @@ func (d SpotCheckDeps) View(ctx context.Context, u voucherwatch.User, id string)
 	if err != nil {
 		return SpotCheckView{}, err
 	}
+	maskResultComments(results)
 	latest := map[string]*voucherwatch.InspectionResult{}
 	for i := range results {
 		latest[results[i].USCC] = &results[i] // oldest first: the last one wins
@@ -193,7 +194,8 @@ func (d SpotCheckDeps) RecordResult(ctx context.Context, u voucherwatch.User, id
 	if !ok {
 		return voucherwatch.InspectionResult{}, voucherwatch.FieldErrorf("result", "want no_problem (未发现问题), problem_found (发现问题) or rectify_ordered (责令整改), got %q", q.Result)
 	}
-	comment := strings.TrimSpace(q.Comment)
+	// Masked as it is written: results are published and exported.
+	comment := voucherwatch.MaskText(strings.TrimSpace(q.Comment))
 	if !utf8.ValidString(comment) || utf8.RuneCountInString(comment) > voucherwatch.MaxInspectionCommentRunes {
 		return voucherwatch.InspectionResult{}, voucherwatch.FieldErrorf("comment", "at most %d characters of UTF-8", voucherwatch.MaxInspectionCommentRunes)
 	}
@@ -435,6 +437,7 @@ func (h spotCheckRoutes) results(w http.ResponseWriter, r *http.Request, u vouch
 		h.s.fail(w, err)
 		return
 	}
+	maskResultComments(all)
 	visible := map[string]bool{}
 	for _, it := range v.Items {
 		visible[it.USCC] = true

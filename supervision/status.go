@@ -6,8 +6,22 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 )
 
-// getStatus answers GET /api/v1/status: {"ingest": {"topics": {...}}}.
-func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
+// operatorOnly refuses the engine's operating figures (ingest, dead letters, detector health)
+// to city reviewers: they are province-wide and cannot be cut by city, and a city reviewer
+// sees its own city only. It reports whether it answered.
+func operatorOnly(w http.ResponseWriter, u voucherwatch.User) bool {
+	if cityScope(u) == "" {
+		return false
+	}
+	writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "province-wide operating figures are not shown to a city reviewer"))
+	return true
+}
+
+// getStatus answers GET /api/v1/status: {"ingest": {"topics": {...}}}; 403 to city reviewers.
+func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if operatorOnly(w, u) {
+		return
+	}
 	if s.IngestStatusFn == nil {
 		writeError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "ingest is not running on this instance"))
 		return
@@ -22,8 +36,11 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, _ voucherwatc
 }
 
 // getDeadLetters answers GET /api/v1/deadletters: each supplier's rejected messages per topic,
-// with the last reason, so supervisors can see who sends bad data.
-func (s *Server) getDeadLetters(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
+// with the last reason, so supervisors can see who sends bad data; 403 to city reviewers.
+func (s *Server) getDeadLetters(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	if operatorOnly(w, u) {
+		return
+	}
 	if s.DeadLettersFn == nil {
 		writeError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "ingest is not running on this instance"))
 		return

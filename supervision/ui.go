@@ -31,7 +31,8 @@ var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdu
 // which it shares (RegisterAlertRoutes and RegisterWorkflowRoutes come first).
 type UIDeps struct {
 	// SessionKey signs session cookies and CSRF tokens. Every instance behind the load
-	// balancer must have the same key (DeriveSessionKey from the shared PII key will do).
+	// balancer must have the same key, a secret of its own (VW_SESSION_KEY): never one
+	// derived from a public key.
 	SessionKey []byte
 	// SecureCookies marks the cookies Secure: set it when the UI is served over HTTPS.
 	SecureCookies bool
@@ -50,6 +51,9 @@ type UIDeps struct {
 	// Search finds enterprises by name or code for the enterprise search; nil says it is not
 	// available.
 	Search voucherwatch.EnterpriseSearcher
+	// Revocations ends signed-out sessions on every instance (ui_logout.go); nil ends them
+	// on this instance only.
+	Revocations voucherwatch.SessionRevocations
 }
 
 // enterpriseNames names the enterprises with these USCCs for a page. A page without names
@@ -74,6 +78,11 @@ type uiState struct {
 	pages map[string]*template.Template
 
 	throttle signInThrottle // wrong passwords per login, on this instance
+	// addrThrottle counts wrong passwords per client address, on this instance.
+	addrThrottle signInThrottle
+
+	// revoked caches which sessions were signed out (ui_logout.go).
+	revoked revocationCache
 
 	dummyOnce sync.Once
 	dummyHash string // compared against when a login is unknown, to take as long as a known one
@@ -103,6 +112,7 @@ func (s *Server) RegisterUI(d UIDeps) {
 		panic(err)
 	}
 	s.ui = &uiState{deps: d, key: append([]byte(nil), d.SessionKey...), pages: pages}
+	s.ui.addrThrottle.limit = MaxSignInFailuresPerAddress
 
 	static, _ := fs.Sub(web, "web/static")
 	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
@@ -181,6 +191,7 @@ var uiFuncs = template.FuncMap{
 	"maskPhone":  voucherwatch.MaskPhone,
 	"maskEmail":  voucherwatch.MaskEmail,
 	"maskAcct":   voucherwatch.MaskAccount,
+	"maskText":   voucherwatch.MaskText,
 	"pct":        func(v float64) string { return fmt.Sprintf("%.2f%%", v) },
 	"ratio":      func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
 	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },

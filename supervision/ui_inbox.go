@@ -143,6 +143,9 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	if !validSeverity(voucherwatch.Severity(f.Severity)) {
 		f.Severity = ""
 	}
+	if f.Detector != "" && !slices.Contains(detectorNames, f.Detector) {
+		f.Detector = ""
+	}
 	if c := qs.Get("city"); c != "" {
 		if code, ok := voucherwatch.CityCode(c); ok {
 			f.City = code

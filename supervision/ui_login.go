@@ -58,7 +58,12 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.workflow.now()
-	if until := s.ui.throttle.lockedUntil(login, now); !until.IsZero() {
+	addr := clientAddress(r)
+	until := s.ui.throttle.lockedUntil(login, now)
+	if u := s.ui.addrThrottle.lockedUntil(addr, now); u.After(until) {
+		until = u
+	}
+	if !until.IsZero() {
 		minutes := int(until.Sub(now).Minutes()) + 1
 		s.Log.Info("supervision: sign-in throttled", "login", loginForLog(login), "remote", r.RemoteAddr)
 		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Login: login, Next: next}, fmt.Sprintf(T("login.throttled"), minutes))
@@ -82,6 +87,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok || err != nil {
 		s.ui.throttle.failed(login, now)
+		s.ui.addrThrottle.failed(addr, now)
 		s.Log.Info("supervision: sign-in refused", "login", loginForLog(login), "remote", r.RemoteAddr)
 		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Login: login, Next: next}, T("login.failed"))
 		return
@@ -94,14 +100,19 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// postLogout answers POST /logout: the session cookie is cleared and the browser sent to the
-// sign-in page. The CSRF token is required so that another site cannot sign a user out.
+// postLogout answers POST /logout: the session is revoked on every instance (a copy of the
+// cookie no longer works), the cookie cleared and the browser sent to the sign-in page. The
+// CSRF token is required so that another site cannot sign a user out.
 func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	ss, u, ok, err := s.sessionUser(r)
 	if err == nil && ok {
 		if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
 			s.renderError(w, r, uiRequest{user: u, sess: ss}, http.StatusForbidden, T("error.csrf"))
 			return
+		}
+		if err := s.revokeSession(r.Context(), ss); err != nil {
+			// Revoked on this instance; the others still take the cookie until it expires.
+			s.Log.Error("supervision: sign-out not recorded for the other instances", "user", u.ID, "err", err)
 		}
 		s.Log.Info("supervision: signed out", "user", u.ID)
 	}

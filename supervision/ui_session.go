@@ -21,7 +21,8 @@ import (
 // the load balancer can check any cookie; nothing about a session is kept on an instance. What
 // a stateless cookie cannot do by itself, ending a session early, is covered by reading the
 // user on every request (through a short cache): a disabled user, or one whose password
-// changed since the cookie was signed, is signed out everywhere within the cache's TTL.
+// changed since the cookie was signed, is signed out everywhere within the cache's TTL; and
+// by the revocations of signed-out sessions, shared by every instance (ui_logout.go).
 
 // Cookie names.
 const (
@@ -107,8 +108,10 @@ func (s *Server) decodeSession(v string, now time.Time) (session, bool) {
 	if err != nil || json.Unmarshal(payload, &ss) != nil || ss.UserID == "" {
 		return ss, false
 	}
-	// A cookie from the future (clock skew between instances aside) was not signed by us.
-	if n := now.Unix(); n >= ss.Expires || ss.Issued > n+300 {
+	// A cookie from the future (clock skew between instances aside) was not signed by us, nor
+	// one that lasts longer than a session: whoever could sign it is not to be trusted for
+	// longer than a sign-in lasts.
+	if n := now.Unix(); n >= ss.Expires || ss.Issued > n+300 || ss.Expires-ss.Issued > int64(s.ui.sessionTTL()/time.Second) {
 		return ss, false
 	}
 	return ss, true
@@ -185,6 +188,9 @@ func (s *Server) sessionUser(r *http.Request) (session, voucherwatch.User, bool,
 	ss, ok := s.decodeSession(c.Value, s.workflow.now())
 	if !ok {
 		return ss, voucherwatch.User{}, false, nil
+	}
+	if revoked, err := s.sessionRevoked(r.Context(), ss); err != nil || revoked {
+		return ss, voucherwatch.User{}, false, err
 	}
 	e, err := s.sessionEntry(r.Context(), ss.UserID)
 	if err != nil {

@@ -348,6 +348,7 @@ func TestSessionCookieChecks(t *testing.T) {
 		{"expired", sessionCookieFor(s, cs, workflowNow.Add(-9*time.Hour), workflowNow.Add(-time.Hour)), http.StatusSeeOther},
 		{"issued in the future", sessionCookieFor(s, cs, workflowNow.Add(time.Hour), workflowNow.Add(9*time.Hour)), http.StatusSeeOther},
 		{"signed with another key", sessionCookieFor(other, cs, workflowNow.Add(-time.Hour), workflowNow.Add(time.Hour)), http.StatusSeeOther},
+		{"lasting ten years", sessionCookieFor(s, cs, workflowNow.Add(-time.Hour), workflowNow.AddDate(10, 0, 0)), http.StatusSeeOther},
 		{"garbage", &http.Cookie{Name: sessionCookie, Value: "v1.e30.AAAA"}, http.StatusSeeOther},
 	} {
 		req := httptest.NewRequest("GET", "/alerts", nil)
@@ -736,14 +737,33 @@ func TestUserAPIWithLoginAndPassword(t *testing.T) {
 	if code, body := do(t, s, "POST", "/api/v1/users/"+id+"/password", "changsha-token", map[string]any{"password": "changed-password"}); code != http.StatusForbidden {
 		t.Errorf("another user's password: got %d %v, want 403", code, body)
 	}
-	if code, body := do(t, s, "POST", "/api/v1/users/u_cs/password", "changsha-token", map[string]any{"password": "changed-password"}); code != http.StatusNoContent {
-		t.Errorf("own password: got %d %v, want 204", code, body)
+	// One's own password changes only on the account page, which asks for the current one.
+	if code, body := do(t, s, "POST", "/api/v1/users/u_cs/password", "changsha-token", map[string]any{"password": "changed-password"}); code != http.StatusForbidden {
+		t.Errorf("own password without the current one: got %d %v, want 403", code, body)
 	}
 	if code, body := do(t, s, "POST", "/api/v1/users/"+id+"/password", "admin-token", map[string]any{"password": "set-by-admin-1"}); code != http.StatusNoContent {
 		t.Errorf("admin sets a password: got %d %v, want 204", code, body)
 	}
-	if _, hash, _ := users.UserByLogin(context.Background(), "changsha"); !CheckPassword(hash, "changed-password") {
-		t.Error("own password not changed")
+	if _, hash, _ := users.UserByLogin(context.Background(), "changsha"); CheckPassword(hash, "changed-password") {
+		t.Error("own password changed through the API without the current one")
+	}
+}
+
+// TestOwnPasswordOnlyOnTheAccountPage: a signed-in reviewer posting to the administrators'
+// form for its own id, with a valid CSRF token but without the current password, changes
+// nothing; an administrator still sets anyone's password there.
+func TestOwnPasswordOnlyOnTheAccountPage(t *testing.T) {
+	s, _, users := newUIServer(t, UIDeps{})
+	b := signedIn(t, s, "changsha")
+	id := uiUsers["changsha"].ID
+	before := users.password[id]
+	p := b.post("/users/"+id+"/password", url.Values{"password": {"被接管的密码-2026"}, "csrf": {b.csrf("/account")}})
+	if p.Code != http.StatusForbidden || users.password[id] != before {
+		t.Errorf("own password through /users/{id}/password: got %d, changed %v; want 403 and nothing changed", p.Code, users.password[id] != before)
+	}
+	admin := signedIn(t, s, "admin")
+	if p := admin.post("/users/"+id+"/password", url.Values{"password": {"管理员设置的密码-1"}, "csrf": {admin.csrf("/users")}}); p.Code != http.StatusSeeOther || !CheckPassword(users.password[id], "管理员设置的密码-1") {
+		t.Errorf("an administrator sets the password: got %d, want 303 and the password set", p.Code)
 	}
 }
 
@@ -826,7 +846,7 @@ func TestNothingSecretIsLogged(t *testing.T) {
 	b.post("/login", url.Values{"login": {"changsha"}, "password": {"wrong-" + uiPassword}, "csrf": {token}})
 	p := b.signIn("changsha", "")
 	session := cookieNamed(p.Cookies, sessionCookie)
-	do(t, s, "POST", "/api/v1/users/u_cs/password", "changsha-token", map[string]any{"password": "new-secret-password"})
+	do(t, s, "POST", "/api/v1/users/u_cs/password", "admin-token", map[string]any{"password": "new-secret-password"})
 	mu.Lock()
 	defer mu.Unlock()
 	out := log.String()

@@ -1,6 +1,8 @@
 package supervision
 
 import (
+	"net"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -12,17 +14,35 @@ import (
 // store, so with n instances behind a load balancer a guesser gets n × MaxSignInFailures tries
 // per window: still slow, and no write to ClickHouse per failed attempt. The price is that a
 // guesser can keep a login locked; the lockout is short for that reason.
+//
+// A second count, per client address, stops one address trying one likely password on many
+// logins (spraying), which the per-login count never sees: after
+// MaxSignInFailuresPerAddress wrong passwords from one address within SignInLockout, that
+// address cannot sign in on this instance. A success does not clear it: a sprayer with an
+// account of its own could otherwise reset it. The limit is high enough for an office behind
+// one NAT address where people mistype. The address is the connection's: X-Forwarded-For is
+// not trusted, since anyone can write it; behind a proxy, the proxy must limit.
 const (
-	MaxSignInFailures = 5
-	SignInLockout     = 15 * time.Minute
+	MaxSignInFailures           = 5
+	MaxSignInFailuresPerAddress = 20
+	SignInLockout               = 15 * time.Minute
 	// maxThrottled bounds the logins remembered, so that a flood of made-up logins cannot
 	// grow the map without end.
 	maxThrottled = 10000
 )
 
 type signInThrottle struct {
+	// limit is the failures within the window that lock a key; MaxSignInFailures when 0.
+	limit    int
 	mu       sync.Mutex
-	failures map[string][]time.Time // login → its recent failures, oldest first
+	failures map[string][]time.Time // key (a login, an address) → its recent failures, oldest first
+}
+
+func (t *signInThrottle) max() int {
+	if t.limit > 0 {
+		return t.limit
+	}
+	return MaxSignInFailures
 }
 
 // lockedUntil is when login may try again; zero when it may now.
@@ -30,10 +50,10 @@ func (t *signInThrottle) lockedUntil(login string, now time.Time) time.Time {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	fs := t.recent(login, now)
-	if len(fs) < MaxSignInFailures {
+	if len(fs) < t.max() {
 		return time.Time{}
 	}
-	return fs[len(fs)-MaxSignInFailures].Add(SignInLockout)
+	return fs[len(fs)-t.max()].Add(SignInLockout)
 }
 
 // failed counts a wrong password for login.
@@ -58,8 +78,8 @@ func (t *signInThrottle) failed(login string, now time.Time) {
 		}
 	}
 	fs := append(t.recent(login, now), now)
-	if len(fs) > MaxSignInFailures {
-		fs = fs[len(fs)-MaxSignInFailures:]
+	if len(fs) > t.max() {
+		fs = fs[len(fs)-t.max():]
 	}
 	t.failures[login] = fs
 }
@@ -87,4 +107,13 @@ func (t *signInThrottle) recent(login string, now time.Time) []time.Time {
 		t.failures[login] = fs
 	}
 	return fs
+}
+
+// clientAddress is the address a request came from, without its port.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

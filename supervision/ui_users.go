@@ -98,7 +98,7 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, q u
 	// be used to take the account over. Wrong answers count towards the sign-in throttle.
 	err := s.checkCurrentPassword(r, q.user)
 	if err == nil {
-		err = s.changePassword(r.Context(), q.user, q.user.ID, r.PostFormValue("password"))
+		err = s.setOwnPassword(r.Context(), q.user, r.PostFormValue("password"))
 	}
 	switch voucherwatch.ErrorCode(err) {
 	case "":

@@ -181,8 +181,9 @@ type passwordRequest struct {
 }
 
 // setPassword answers POST /api/v1/users/{id}/password {"password"} with 204: a province
-// administrator sets anyone's web UI password, a user its own. Sessions signed in with the
-// old password end (see ui_session.go).
+// administrator sets anyone's web UI password. Users change their own on the account page,
+// which asks for the current one; a bearer token alone must not be enough to take over the
+// account's sign-in. Sessions signed in with the old password end (see ui_session.go).
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	var q passwordRequest
 	if err := decodeJSON(w, r, &q); err != nil {
@@ -196,11 +197,23 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, u voucherwa
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// changePassword sets the password of user id on behalf of u.
+// changePassword sets the password of user id on behalf of u, a province administrator.
+// Everyone else changes their own password with setOwnPassword, after giving the current one.
 func (s *Server) changePassword(ctx context.Context, u voucherwatch.User, id, password string) error {
-	if !u.Role.MayManageUsers() && u.ID != id {
-		return voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only a province administrator sets another user's password")
+	if !u.Role.MayManageUsers() {
+		return voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only a province administrator sets a password here; change your own on the account page")
 	}
+	return s.storePassword(ctx, u, id, password)
+}
+
+// setOwnPassword sets u's own password; the caller has checked u's current one.
+func (s *Server) setOwnPassword(ctx context.Context, u voucherwatch.User, password string) error {
+	return s.storePassword(ctx, u, u.ID, password)
+}
+
+// storePassword hashes and stores the password of user id, set by u, and ends the sessions of
+// the old one on this instance at once.
+func (s *Server) storePassword(ctx context.Context, u voucherwatch.User, id, password string) error {
 	hash, err := HashPassword(password)
 	if err != nil {
 		return err
@@ -215,7 +228,8 @@ func (s *Server) changePassword(ctx context.Context, u voucherwatch.User, id, pa
 
 // listUsers answers GET /api/v1/users with {"users": [...]}: everyone for the province and
 // auditors; for a city reviewer, the users who can act on its city's alerts (its city's
-// reviewers and the province's), whom it may assign alerts to.
+// reviewers and the province's), whom it may assign alerts to. Only province administrators
+// see the logins of others.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	all, err := s.workflow.Users.Users(r.Context())
 	if err != nil {
@@ -225,6 +239,11 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u voucherwatc
 	out := []voucherwatch.User{}
 	for _, x := range all {
 		if cityScope(u) == "" || voucherwatch.CheckAssignment(u, u.City, x) == nil {
+			// Logins are half of what signs in: only administrators, who manage them, see
+			// other users' logins.
+			if !u.Role.MayManageUsers() && x.ID != u.ID {
+				x.Login = ""
+			}
 			out = append(out, x)
 		}
 	}

@@ -334,6 +334,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, u voucherwat
 	if events == nil {
 		events = []voucherwatch.Event{}
 	}
+	maskEventComments(events)
 	writeJSON(w, http.StatusOK, map[string]any{"events": events})
 }
 

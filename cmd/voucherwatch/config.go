@@ -19,6 +19,8 @@ type Config struct {
 	Partitions       int
 	ClickHouse       string
 	HTTP             string
+	HTTPTimeouts     HTTPTimeouts
+	APIConnections   int
 	Group            string
 	Topics           map[voucherwatch.RecordType]string
 	DeadLetterTopic  string
@@ -28,6 +30,7 @@ type Config struct {
 	MaxMessageBytes  int
 	PIIKey           string
 	SessionKey       string
+	DevInsecureKeys  bool
 	SecureCookies    bool
 	BootstrapToken   string
 	LogLevel         string
@@ -42,8 +45,9 @@ type Config struct {
 	SpotCheckMin      int
 }
 
-// devPIIKey keys identity hashes when the operator set none. It is public, so such hashes are
-// not secret: fine on a laptop, never in production (serve warns).
+// devPIIKey keys identity hashes under --dev-insecure-keys when the operator set none. It is
+// public, so such hashes are not secret: fine on a laptop, never in production (serve refuses
+// to start without a key of its own unless told it is a development machine).
 const devPIIKey = "voucherwatch-development-key-not-secret"
 
 func (c *Config) flags(fs *flag.FlagSet) {
@@ -53,6 +57,12 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.Partitions, "partitions", 6, "partitions per topic created by the embedded broker")
 	fs.StringVar(&c.ClickHouse, "clickhouse", "clickhouse://127.0.0.1:9000/voucherwatch", "ClickHouse DSN (native protocol)")
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "HTTP listen address for the API, UI and /metrics")
+	fs.IntVar(&c.APIConnections, "api-connections", 4, "ClickHouse connections the API and web UI may use at once, apart from ingest's and the detectors' (the driver's default pool of 10)")
+	fs.DurationVar(&c.HTTPTimeouts.Read, "http-read-timeout", 30*time.Second, "longest a client may take to send a request, headers and body")
+	fs.DurationVar(&c.HTTPTimeouts.Write, "http-write-timeout", 60*time.Second, "longest an answer may take to write (the event export extends its own to --export-timeout)")
+	fs.DurationVar(&c.HTTPTimeouts.Idle, "http-idle-timeout", 2*time.Minute, "longest a keep-alive connection waits for its next request")
+	fs.DurationVar(&c.HTTPTimeouts.Request, "request-timeout", 30*time.Second, "deadline of a request's work, its ClickHouse queries included")
+	fs.DurationVar(&c.HTTPTimeouts.Export, "export-timeout", 10*time.Minute, "deadline of the streaming event-log export and of a detector run on demand")
 	fs.StringVar(&c.Group, "group", "voucherwatch", "consumer-group prefix shared by all engine instances; each topic has the group <prefix>.<topic>")
 	c.Topics = map[voucherwatch.RecordType]string{}
 	for _, typ := range voucherwatch.RecordTypes {
@@ -70,7 +80,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.ReadersPerTopic, "readers-per-topic", 1, "consumer-group members per topic in this instance")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", 256<<10, "larger messages are dead-lettered")
 	fs.StringVar(&c.PIIKey, "pii-key", "", "secret key for hashing identity numbers (set VW_PII_KEY)")
-	fs.StringVar(&c.SessionKey, "session-key", "", "secret key signing web UI sessions, the same on every instance (set VW_SESSION_KEY); empty: derived from the PII key")
+	fs.StringVar(&c.SessionKey, "session-key", "", "secret key signing web UI sessions, at least 16 bytes, the same on every instance (set VW_SESSION_KEY); required")
+	fs.BoolVar(&c.DevInsecureKeys, "dev-insecure-keys", false, "development only: start without VW_PII_KEY or VW_SESSION_KEY, hashing identity numbers with a public key and signing sessions with a key that dies with the process")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the web UI's cookies Secure: set when the UI is served over HTTPS")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "", "API token of a province administrator (set VW_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")

@@ -49,7 +49,12 @@ func runDemo(ctx context.Context, args []string) error {
 		d.Progress.Width = terminalWidth(os.Stderr)
 	}
 
+	// The demo's province is synthetic: it may run with development keys, and says so loudly.
+	if cfg.PIIKey == "" || cfg.SessionKey == "" {
+		cfg.DevInsecureKeys = true
+	}
 	m := NewMain(cfg)
+	m.Terminal = os.Stderr
 	m.holdDetectors.Store(true)
 	fmt.Fprintf(os.Stderr, "demo: starting the engine (ClickHouse %s, HTTP %s)...\n", redactDSN(cfg.ClickHouse), cfg.HTTP)
 	if err := m.Start(ctx); err != nil {

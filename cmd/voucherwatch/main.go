@@ -53,6 +53,9 @@ func run(ctx context.Context, args []string) error {
 			return err
 		}
 		m := NewMain(cfg)
+		if isTerminal(os.Stderr) {
+			m.Terminal = os.Stderr
+		}
 		if err := m.Start(ctx); err != nil {
 			m.Close()
 			return err

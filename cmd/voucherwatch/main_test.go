@@ -40,6 +40,7 @@ func testConfig(t *testing.T, dsn string) Config {
 	c.BootstrapToken = testToken
 	c.LogLevel = "warn"
 	c.PIIKey = "test-pii-key"
+	c.SessionKey = "test-session-key-of-32-bytes...."
 	return c
 }
 

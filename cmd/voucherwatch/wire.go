@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,13 +30,19 @@ import (
 
 // Main is the engine wired together. Tests start it end to end with NewMain and Start.
 type Main struct {
-	Config   Config
-	Log      *slog.Logger
+	Config Config
+	Log    *slog.Logger
+	// Terminal is where a secret may be shown to the operator, once, never through the log:
+	// the bootstrap administrator token generated for a run. Nil (not a terminal): nowhere.
+	Terminal io.Writer
 	Registry *prometheus.Registry
 
 	Embedded *ingest.Embedded // nil when --kafka names a cluster
 	Brokers  []string
 	DB       *store.DB
+	// APIDB is the same database over a pool of its own, bounded by --api-connections, for
+	// the HTTP side: requests wait for one of its connections, never for ingest's.
+	APIDB    *store.DB
 	Consumer *ingest.Consumer
 	Policy   rules.Policy
 	Runner   *detectors.Runner
@@ -99,8 +106,32 @@ func (m *Main) openStore(ctx context.Context) error {
 	return db.Migrate(ctx)
 }
 
+// openAPIStore opens the HTTP side's pool (see APIDB).
+func (m *Main) openAPIStore(ctx context.Context) error {
+	dsn, err := withPool(m.Config.ClickHouse, m.Config.APIConnections)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	m.APIDB = db
+	return nil
+}
+
 // Start brings up the broker (if embedded), ClickHouse, the consumers and the HTTP server.
 func (m *Main) Start(ctx context.Context) error {
+	keys, err := m.Config.keys()
+	if err != nil {
+		return err
+	}
+	if m.Config.DevInsecureKeys && (m.Config.PIIKey == "" || m.Config.SessionKey == "") {
+		m.Log.Warn("--dev-insecure-keys: development keys in use, never load real records")
+		if m.Terminal != nil {
+			fmt.Fprint(m.Terminal, devKeysBanner)
+		}
+	}
 	if m.Config.MemoryLimitMiB > 0 {
 		debug.SetMemoryLimit(int64(m.Config.MemoryLimitMiB) << 20)
 	}
@@ -115,12 +146,10 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.openStore(ctx); err != nil {
 		return err
 	}
-	piiKey := m.Config.PIIKey
-	if piiKey == "" {
-		m.Log.Warn("VW_PII_KEY is not set: identity numbers are hashed with the public development key")
-		piiKey = devPIIKey
+	if err := m.openAPIStore(ctx); err != nil {
+		return err
 	}
-	dec := &ingest.Decoder{PIIKey: []byte(piiKey), MaxBytes: m.Config.MaxMessageBytes}
+	dec := &ingest.Decoder{PIIKey: keys.PII, MaxBytes: m.Config.MaxMessageBytes}
 	metrics := ingest.NewMetrics(m.Registry)
 	m.Consumer = ingest.NewConsumer(ingest.Config{
 		Brokers:         m.Brokers,
@@ -145,7 +174,7 @@ func (m *Main) Start(ctx context.Context) error {
 
 	m.Server = supervision.NewServer()
 	m.Server.RegisterAlertRoutes(supervision.AlertDeps{
-		Alerts:       m.DB,
+		Alerts:       m.APIDB,
 		RunDetectors: func(ctx context.Context) any { return m.Runner.RunAll(ctx, time.Now()) },
 		DetectorHealth: func() any {
 			h, missed := m.Runner.Health()
@@ -160,9 +189,9 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Server.Log = m.Log
 	m.Server.Gatherer = m.Registry
 	m.Server.RegisterWorkflowRoutes(supervision.WorkflowDeps{
-		Alerts:          m.DB,
-		Events:          m.DB,
-		Users:           m.DB,
+		Alerts:          m.APIDB,
+		Events:          m.APIDB,
+		Users:           m.APIDB,
 		ExplanationDays: m.Policy.ExplanationDays,
 	})
 	// The scheduled draw's seed is keyed with the PII key, a secret every instance shares,
@@ -177,38 +206,27 @@ func (m *Main) Start(ctx context.Context) error {
 			return fmt.Errorf("--spotcheck-schedule: %w", err)
 		}
 	}
-	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: []byte(piiKey), Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
-	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.DB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
+	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: keys.PII, Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
+	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.APIDB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
-	sessionKey := []byte(m.Config.SessionKey)
-	if len(sessionKey) == 0 {
-		if m.Config.PIIKey == "" {
-			m.Log.Warn("neither VW_SESSION_KEY nor VW_PII_KEY is set: web UI sessions are signed with a key anyone can derive")
-		}
-		sessionKey = supervision.DeriveSessionKey(piiKey)
-	} else if len(sessionKey) < 16 {
-		return fmt.Errorf("VW_SESSION_KEY: want at least 16 bytes, got %d", len(sessionKey))
-	}
-	ui := supervision.UIDeps{SessionKey: sessionKey, SecureCookies: m.Config.SecureCookies, Counts: m.DB, Names: m.DB, Search: m.DB}
-	ui.Enterprises = m.DB
+	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
+	ui.Enterprises = m.APIDB
 	m.Server.RegisterUI(ui)
-	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.DB.DeadLettersBySupplier(ctx) }
+	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
 	}
-	token := m.Config.BootstrapToken
-	if token == "" {
-		token = randomToken()
-		m.Log.Warn("VW_BOOTSTRAP_TOKEN is not set: generated a province-administrator token for this run", "token", token)
+	if token := m.bootstrapToken(); token != "" {
+		m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})
 	}
-	m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})
 
 	ln, err := net.Listen("tcp", m.Config.HTTP)
 	if err != nil {
 		return fmt.Errorf("http: listen on %s: %w", m.Config.HTTP, err)
 	}
 	m.HTTPAddr = ln.Addr().String()
-	m.httpSrv = &http.Server{Handler: m.Server, ReadHeaderTimeout: 10 * time.Second}
+	m.Server.RequestTimeout, m.Server.ExportTimeout = m.Config.HTTPTimeouts.Request, m.Config.HTTPTimeouts.Export
+	m.httpSrv = newHTTPServer(m.Server, m.Config.HTTPTimeouts)
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
@@ -253,10 +271,31 @@ func (m *Main) Close() error {
 	if m.Embedded != nil {
 		m.Embedded.Close()
 	}
+	if m.APIDB != nil {
+		m.APIDB.Close()
+	}
 	if m.DB != nil {
 		return m.DB.Close()
 	}
 	return nil
+}
+
+// bootstrapToken is the token of the bootstrap province administrator: VW_BOOTSTRAP_TOKEN, or
+// else one generated for this run and shown once on the terminal, never logged (logs are
+// shipped and kept; a token in them is a key to the engine). Without a terminal to show it on,
+// there is no bootstrap administrator.
+func (m *Main) bootstrapToken() string {
+	if t := m.Config.BootstrapToken; t != "" {
+		return t
+	}
+	if m.Terminal == nil {
+		m.Log.Warn("VW_BOOTSTRAP_TOKEN is not set and there is no terminal to show a generated one on: no bootstrap administrator")
+		return ""
+	}
+	token := randomToken()
+	fmt.Fprintf(m.Terminal, "voucherwatch: VW_BOOTSTRAP_TOKEN is not set; this run's province-administrator API token (shown once, not logged):\n  %s\n", token)
+	m.Log.Warn("VW_BOOTSTRAP_TOKEN is not set: generated a province-administrator token for this run and showed it on the terminal")
+	return token
 }
 
 func randomToken() string {

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
+)
+
+// syncBuffer is a log sink safe for the engine's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestCommentsNeverKeepPersonalNumbers enters comments holding an identity number and mobile
+// numbers, written as people write them, on every kind of workflow event, through the API and
+// the web UI; then no page, JSON answer, CSV export, log line or ClickHouse table holds any of
+// them in clear, while the masked forms are there.
+func TestCommentsNeverKeepPersonalNumbers(t *testing.T) {
+	const (
+		idTyped    = "430104 19900307 1234"
+		idNumber   = "430104199003071234"
+		phoneTyped = "138-1234-5678"
+		phone      = "13812345678"
+		phone2     = "+86 139 8765 4321"
+		phone2Bare = "13987654321"
+	)
+	comment := "申请人法定代表人身份证 " + idTyped + "，电话 " + phoneTyped + "，另一联系人 " + phone2 + "，已电话核实"
+	clear := []string{idNumber, idTyped, phone, phoneTyped, phone2Bare, "139 8765 4321", "19900307"}
+
+	c := testConfig(t, storetest.Database(t))
+	c.LogLevel = "debug"
+	m := NewMain(c)
+	var logs syncBuffer
+	m.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if err := m.Start(ctx); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+
+	alerts := uiFixtureAlerts()
+	if _, err := m.DB.UpsertAlerts(ctx, alerts, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	id := alerts[0].ID
+	base := "http://" + m.HTTPAddr
+	createUser(t, base, map[string]any{"name": "省级复核员", "role": "province_reviewer", "login": "shenghe", "password": "省级复核-密码-2026"})
+
+	var users struct{ Users []voucherwatch.User }
+	api(t, m, "GET", "/api/v1/users", nil, &users)
+	reviewerID := ""
+	for _, u := range users.Users {
+		if u.Login == "shenghe" {
+			reviewerID = u.ID
+		}
+	}
+
+	// Through the API: a transition, an assignment, a proposal.
+	for _, r := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/api/v1/alerts/" + id + "/transitions", map[string]any{"to": "reviewing", "comment": comment}},
+		{"/api/v1/alerts/" + id + "/assign", map[string]any{"user_id": reviewerID, "comment": comment}},
+		{"/api/v1/alerts/" + id + "/proposals", map[string]any{"to": "dismissed", "comment": comment}},
+	} {
+		var out map[string]any
+		if code := api(t, m, "POST", r.path, r.body, &out); code != http.StatusCreated {
+			t.Fatalf("POST %s: got %d %v", r.path, code, out)
+		}
+		if b, _ := json_(out); strings.Contains(b, idNumber) || !strings.Contains(b, "430***********1234") {
+			t.Errorf("POST %s answered %s: want the masked number only", r.path, b)
+		}
+	}
+
+	// Through the web UI: sign in and request an explanation with the comment.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) string {
+		t.Helper()
+		resp, err := browser.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	post := func(path string, form url.Values) int {
+		t.Helper()
+		resp, err := browser.PostForm(base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tok := csrf.FindStringSubmatch(get("/login"))
+	if code := post("/login", url.Values{"login": {"shenghe"}, "password": {"省级复核-密码-2026"}, "csrf": {tok[1]}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in: got %d", code)
+	}
+	tok = csrf.FindStringSubmatch(get("/alerts/" + id))
+	form := url.Values{"csrf": {tok[1]}, "to": {"explanation_requested"}, "from": {"reviewing"}, "comment": {comment},
+		"deadline": {time.Now().In(voucherwatch.CST).AddDate(0, 0, 10).Format(time.DateOnly)}}
+	if code := post("/alerts/"+id+"/transitions", form); code != http.StatusSeeOther {
+		t.Fatalf("transition through the UI: got %d", code)
+	}
+
+	// What a reviewer and an auditor read.
+	seen := map[string]string{"alert page": get("/alerts/" + id)}
+	var history map[string]any
+	api(t, m, "GET", "/api/v1/alerts/"+id+"/history", nil, &history)
+	seen["history JSON"], _ = json_(history)
+	seen["events CSV"] = apiRaw(t, m, "/api/v1/events/export")
+	seen["log"] = logs.String()
+	if n := strings.Count(seen["history JSON"], "430***********1234"); n < 4 {
+		t.Errorf("history holds the masked number %d times, want once per event (4): %s", n, seen["history JSON"])
+	}
+	for where, text := range seen {
+		for _, number := range clear {
+			if strings.Contains(text, number) {
+				t.Errorf("%s holds %q in clear", where, number)
+			}
+		}
+	}
+
+	// Every String column of every table of the engine's database.
+	conn := m.DB.Conn()
+	rows, err := conn.Query(ctx, "SELECT table, name FROM system.columns WHERE database = ? AND type LIKE '%String%'", m.DB.Database())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols [][2]string
+	for rows.Next() {
+		var table, col string
+		if err := rows.Scan(&table, &col); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, [2]string{table, col})
+	}
+	rows.Close()
+	if len(cols) < 20 {
+		t.Fatalf("found %d string columns, want the engine's tables", len(cols))
+	}
+	masked := 0
+	needles := append(clear, "430***********1234")
+	for _, tc := range cols {
+		var counts []string
+		args := make([]any, len(needles))
+		for i, number := range needles {
+			counts = append(counts, "countIf(position(toString("+tc[1]+"), ?) > 0)")
+			args[i] = number
+		}
+		q := "SELECT " + strings.Join(counts, ", ") + " FROM " + m.DB.Database() + "." + tc[0]
+		got := make([]uint64, len(needles))
+		dest := make([]any, len(needles))
+		for i := range got {
+			dest[i] = &got[i]
+		}
+		if err := conn.QueryRow(ctx, q, args...).Scan(dest...); err != nil {
+			t.Fatalf("%s.%s: %v", tc[0], tc[1], err)
+		}
+		for i, n := range got {
+			switch {
+			case i == len(needles)-1:
+				masked += int(n)
+			case n > 0:
+				t.Errorf("table %s, column %s: %d rows hold %q in clear", tc[0], tc[1], n, needles[i])
+			}
+		}
+	}
+	if masked < 4 {
+		t.Errorf("the tables hold the masked number in %d rows, want the 4 events", masked)
+	}
+}
+
+func json_(v any) (string, error) {
+	var b bytes.Buffer
+	enc := jsonEncoder(&b)
+	err := enc.Encode(v)
+	return b.String(), err
+}
+
+// apiRaw answers GET path as the administrator, as text.
+func apiRaw(t *testing.T, m *Main, path string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+m.HTTPAddr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: got %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
