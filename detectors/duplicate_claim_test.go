@@ -238,7 +238,7 @@ func dupRun(t *testing.T, recs []voucherwatch.Record, build func(Env) voucherwat
 		}
 	}
 	for _, a := range alerts {
-		if a.ID != voucherwatch.AlertID(a.Detector, a.Kind, a.Subjects) {
+		if a.ID != voucherwatch.AlertID(a.Detector, a.Subjects) {
 			t.Errorf("alert %s: got id %s, want AlertID of its subjects", a.Kind, a.ID)
 		}
 		if a.City != dupCities[a.Subjects.ApplicantUSCC] {
