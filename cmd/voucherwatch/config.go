@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store"
 )
 
 // Config is everything an operator sets. Every flag also reads VW_<FLAG> from the environment
@@ -22,19 +23,22 @@ type Config struct {
 	Group            string
 	Topics           map[voucherwatch.RecordType]string
 	DeadLetterTopic  string
-	BatchSize        int
-	FlushInterval    time.Duration
-	ReadersPerTopic  int
-	MaxMessageBytes  int
-	PIIKey           string
-	SessionKey       string
-	SecureCookies    bool
-	BootstrapToken   string
-	LogLevel         string
-	Rules            string
-	MemoryLimitMiB   int
-	DetectSchedule   string
-	DetectDebounce   time.Duration
+	// DeadLetterRetention is how long rejected messages stay in the dead letters' table (the
+	// dead-letter topic keeps its own retention).
+	DeadLetterRetention time.Duration
+	BatchSize           int
+	FlushInterval       time.Duration
+	ReadersPerTopic     int
+	MaxMessageBytes     int
+	PIIKey              string
+	SessionKey          string
+	SecureCookies       bool
+	BootstrapToken      string
+	LogLevel            string
+	Rules               string
+	MemoryLimitMiB      int
+	DetectSchedule      string
+	DetectDebounce      time.Duration
 
 	// Spot checks (专项抽查): when the scheduled draw runs, and its share and minimum.
 	SpotCheckSchedule string
@@ -65,6 +69,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 		})
 	}
 	fs.StringVar(&c.DeadLetterTopic, "topic-deadletter", voucherwatch.DefaultDeadLetterTopic, "topic receiving rejected messages")
+	fs.DurationVar(&c.DeadLetterRetention, "deadletter-retention", store.DefaultDeadLetterRetention, "how long rejected messages (redacted) stay in the dead letters' table; 0 keeps them")
 	fs.IntVar(&c.BatchSize, "batch-size", 20000, "flush an ingest batch at this many messages")
 	fs.DurationVar(&c.FlushInterval, "flush-interval", 500*time.Millisecond, "or this long after its first message")
 	fs.IntVar(&c.ReadersPerTopic, "readers-per-topic", 1, "consumer-group members per topic in this instance")
