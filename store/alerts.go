@@ -62,8 +62,11 @@ func (db *DB) upsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 	}
 	existing := map[string]known{}
 	ids := make([]string, 0, len(alerts))
-	for _, a := range alerts {
-		ids = append(ids, a.ID)
+	for i, a := range alerts {
+		if legacy, ok := db.legacyIDs.Load(a.ID); ok && adoptLegacy {
+			alerts[i].ID = legacy.(string)
+		}
+		ids = append(ids, alerts[i].ID)
 	}
 	for lo := 0; lo < len(ids); lo += 5000 {
 		chunk := ids[lo:min(lo+5000, len(ids))]
@@ -317,7 +320,7 @@ const legacyAlertKeySQL = `concat(detector, '\x1f', applicant_uscc, '\x1f', supp
 // the kind. When several match (a weaker and a stronger tie were both stored under their
 // kinds' ids), the one updated last is the finding's; the others stay as they are. adopt
 // records the adopted alert's hash and creation. It costs one query, and only when a run has
-// findings with unknown ids.
+// findings with unknown ids; an id adopted once is remembered for the life of the process.
 func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, known func(string) bool,
 	adopt func(id string, hash uint64, created time.Time)) error {
 	byKey := map[string][]int{}
@@ -342,8 +345,10 @@ func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, k
 		version uint64
 	}
 	found := map[string]legacy{}
-	for lo := 0; lo < len(keys); lo += 5000 {
-		chunk := keys[lo:min(lo+5000, len(keys))]
+	// A key is up to a few hundred bytes, sent in the query's text: 1,000 of them stay well
+	// under the server's max_query_size (256 KiB).
+	for lo := 0; lo < len(keys); lo += 1000 {
+		chunk := keys[lo:min(lo+1000, len(keys))]
 		rows, err := db.conn.Query(ctx, `SELECT id, any(`+legacyAlertKeySQL+`) AS k, argMax(evidence_hash, version), min(created_at), max(version)
 			FROM alerts WHERE has(?, `+legacyAlertKeySQL+`) GROUP BY id`, chunk)
 		if err != nil {
@@ -367,6 +372,7 @@ func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, k
 	}
 	for k, l := range found {
 		for _, i := range byKey[k] {
+			db.legacyIDs.Store(alerts[i].ID, l.id)
 			alerts[i].ID = l.id
 		}
 		adopt(l.id, l.hash, l.created)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -29,6 +30,10 @@ type DB struct {
 	lookupChunk int
 	// now stamps ingested_at; tests replace it.
 	now func() time.Time
+
+	// legacyIDs remembers, per process, the legacy id adopted for a finding's id (see
+	// UpsertAlerts), so that adoption costs its query once, not on every run.
+	legacyIDs sync.Map // string → string
 }
 
 var _ voucherwatch.RecordStore = (*DB)(nil)
