@@ -65,8 +65,11 @@
 // # Dead letters
 //
 // dead_letters holds every rejected message once per (kafka_topic, kafka_partition,
-// kafka_offset), the ReplacingMergeTree sorting key: kafka_key, value (the original bytes, cut
-// at 64 KiB, value_truncated and value_bytes saying so), source, id, supplier, reason, at.
+// kafka_offset), the ReplacingMergeTree sorting key: kafka_key, value (a redacted copy of the
+// message, personal numbers masked, cut at 64 KiB, value_truncated and value_bytes saying so),
+// source, id, supplier, reason (masked), at. The raw bytes stay only on the dead-letter topic.
+// Rows older than the retention are deleted by a mutation (PruneDeadLetters): 18.16 has no TTL.
+// See docs/deadletters.md.
 //
 // # Workflow log and users
 //
