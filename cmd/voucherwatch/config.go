@@ -23,27 +23,28 @@ type Config struct {
 	Group            string
 	Topics           map[voucherwatch.RecordType]string
 	DeadLetterTopic  string
-	// DeadLetterRetention is how long rejected messages stay in the dead letters' table (the
-	// dead-letter topic keeps its own retention).
-	DeadLetterRetention time.Duration
-	BatchSize           int
-	FlushInterval       time.Duration
-	ReadersPerTopic     int
-	MaxMessageBytes     int
-	PIIKey              string
-	SessionKey          string
-	SecureCookies       bool
-	BootstrapToken      string
-	LogLevel            string
-	Rules               string
-	MemoryLimitMiB      int
-	DetectSchedule      string
-	DetectDebounce      time.Duration
+	BatchSize        int
+	FlushInterval    time.Duration
+	ReadersPerTopic  int
+	MaxMessageBytes  int
+	PIIKey           string
+	SessionKey       string
+	SecureCookies    bool
+	BootstrapToken   string
+	LogLevel         string
+	Rules            string
+	MemoryLimitMiB   int
+	DetectSchedule   string
+	DetectDebounce   time.Duration
 
 	// Spot checks (专项抽查): when the scheduled draw runs, and its share and minimum.
 	SpotCheckSchedule string
 	SpotCheckShare    float64
 	SpotCheckMin      int
+
+	// DeadLetterRetention is how long rejected messages stay in the dead letters' table (the
+	// dead-letter topic keeps its own retention).
+	DeadLetterRetention time.Duration
 }
 
 // devPIIKey keys identity hashes when the operator set none. It is public, so such hashes are
