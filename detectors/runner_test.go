@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -71,7 +72,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// panickyRunner has a detector that panics (a nil map write, as a real bug would) between
+// panickyRunner has a detector that panics (a nil pointer, as a real bug would) between
 // two that work.
 func panickyRunner(t *testing.T) (*Runner, *recordingAlerts, *syncBuffer) {
 	t.Helper()
@@ -85,9 +86,8 @@ func panickyRunner(t *testing.T) (*Runner, *recordingAlerts, *syncBuffer) {
 		}}
 	}
 	r.Register(one("before"), detectorFn{name: "panicky", run: func(context.Context, time.Time) ([]voucherwatch.Alert, error) {
-		var byClaim map[string]int
-		byClaim["c1"]++
-		return nil, nil
+		byClaim := map[string]*ruleClaim{}
+		return nil, fmt.Errorf("claim %s", byClaim["c1"].ClaimID) // a claim that is not there
 	}}, one("after"))
 	return r, st, logs
 }
