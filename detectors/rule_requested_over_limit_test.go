@@ -1,10 +1,15 @@
 package detectors
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
+	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 func TestRequestedOverLimit(t *testing.T) {
@@ -153,4 +158,76 @@ func TestRequestedOverLimitRounding(t *testing.T) {
 	for i, c := range cases {
 		fxWant(t, c.name+" (asks "+c.requested.String()+")", alerts, fxUSCC("R", i), c.want...)
 	}
+}
+
+// TestRequestedOverLimitProvinceRoundedHalfUp is the province of the issue: every honest
+// applicant asks 30 % of its invoices rounded half up, as accountants do, where the policy
+// truncates. Judged to the fen (tolerance 0.00) that raises a flood of high alerts for a fen;
+// with the policy's tolerance none, while every planted excess is still caught.
+func TestRequestedOverLimitProvinceRoundedHalfUp(t *testing.T) {
+	p := synth.Generate(synth.DefaultConfig(4))
+	rounded := map[string]bool{} // claim ids whose request moved up by a fen
+	for i, m := range p.Messages {
+		if m.Topic != synth.TopicClaims {
+			continue
+		}
+		var msg map[string]any
+		if err := json.Unmarshal(m.Value, &msg); err != nil {
+			t.Fatal(err)
+		}
+		data := msg["data"].(map[string]any)
+		usage, ok1 := voucherwatch.ParseMoney(fmt.Sprint(data["usage_amount"]))
+		asked, ok2 := voucherwatch.ParseMoney(fmt.Sprint(data["requested"]))
+		if !ok1 || !ok2 {
+			t.Fatalf("claim %v: amounts %v, %v", data["claim_id"], data["usage_amount"], data["requested"])
+		}
+		truncated, halfUp := usage*30/100, (usage*30+50)/100
+		if asked > truncated || halfUp > 1_000_000_000 {
+			continue // a planted excess, or at the cap: left as generated
+		}
+		data["requested"] = halfUp.String()
+		if halfUp > truncated {
+			rounded[data["claim_id"].(string)] = true
+		}
+		v, err := json.Marshal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Messages[i].Value = v
+	}
+	// The rule reads claims, settlements and the registry: the usage telemetry stays out.
+	var msgs []synth.Message
+	for _, m := range p.Messages {
+		if m.Topic != synth.TopicUsage {
+			msgs = append(msgs, m)
+		}
+	}
+	db := detectortest.NewDB(t)
+	detectortest.Load(t, db, msgs)
+
+	run := func(tolerance voucherwatch.Money) (flood int, alerts []voucherwatch.Alert) {
+		t.Helper()
+		policy := rules.Default()
+		policy.RoundingTolerancePerInvoice.Money = tolerance
+		alerts, err := NewRequestedOverLimit(Env{DB: db, Policy: policy}).Run(context.Background(), p.Config.End)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range alerts {
+			if rounded[a.Subjects.ClaimID] && a.Severity == voucherwatch.SeverityHigh {
+				flood++
+			}
+		}
+		return flood, alerts
+	}
+	toTheFen, _ := run(0)
+	flood, alerts := run(rules.Default().RoundingTolerancePerInvoice.Money)
+	t.Logf("%d claims rounded half up; high alerts on them: %d judged to the fen, %d with the tolerance", len(rounded), toTheFen, flood)
+	if len(rounded) < 20 || toTheFen < len(rounded)/2 {
+		t.Errorf("got %d rounded claims and %d alerts judged to the fen, want a flood to prevent (the test proves nothing otherwise)", len(rounded), toTheFen)
+	}
+	if flood != 0 {
+		t.Errorf("got %d high alerts on claims rounded half up, want none", flood)
+	}
+	detectortest.Require(t, detectortest.Evaluate("requested_over_limit", alerts, p.Truth), 0.9)
 }
