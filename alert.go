@@ -74,9 +74,22 @@ type Alert struct {
 	UpdatedAt    time.Time      `json:"updated_at"`
 }
 
-// AlertID derives the stable id of a finding: the same detector, kind and subjects give the
-// same id on every run, so a re-run updates the alert instead of adding a twin.
-func AlertID(detector, kind string, s Subjects) string {
+// AlertID derives the stable id of a finding: the same detector and subjects give the same id
+// on every run, so a re-run updates the alert instead of adding a twin. The kind is not part of
+// it: when a stronger tie or a worse excess appears for the same subjects, the alert changes
+// kind and severity and keeps its workflow history. A detector reports one finding per
+// subjects, its strongest.
+//
+// Alerts stored before ids left out the kind (LegacyAlertID) keep their ids: the store finds
+// them by detector and subjects (store.DB.UpsertAlerts).
+func AlertID(detector string, s Subjects) string {
+	sum := sha256.Sum256([]byte(detector + "\x1e" + s.key()))
+	return "al_" + hex.EncodeToString(sum[:10])
+}
+
+// LegacyAlertID is the id alerts had before AlertID left out the kind. Only tests and upgrade
+// notes need it.
+func LegacyAlertID(detector, kind string, s Subjects) string {
 	sum := sha256.Sum256([]byte(detector + "\x1e" + kind + "\x1e" + s.key()))
 	return "al_" + hex.EncodeToString(sum[:10])
 }

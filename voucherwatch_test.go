@@ -54,16 +54,21 @@ func TestCityCode(t *testing.T) {
 
 func TestAlertIDIsStableAndDistinguishesSubjects(t *testing.T) {
 	s := Subjects{ApplicantUSCC: "91431100X9GTAG5PLH", ClaimID: "SB2026-00117", InvoiceNo: "81710793371807343696"}
-	a := AlertID(DetectorDuplicateClaim, "invoice_in_two_claims", s)
-	if b := AlertID(DetectorDuplicateClaim, "invoice_in_two_claims", s); a != b {
+	a := AlertID(DetectorDuplicateClaim, s)
+	if b := AlertID(DetectorDuplicateClaim, s); a != b {
 		t.Errorf("got %s then %s for the same finding, want one id", a, b)
 	}
 	other := s
 	other.InvoiceCode = "043001900111"
-	if AlertID(DetectorDuplicateClaim, "invoice_in_two_claims", other) == a {
+	if AlertID(DetectorDuplicateClaim, other) == a {
 		t.Errorf("got the same id for another invoice code, want a different one")
 	}
-	if AlertID(DetectorPrice, "invoice_in_two_claims", s) == a {
+	if AlertID(DetectorPrice, s) == a {
 		t.Errorf("got the same id for another detector, want a different one")
+	}
+	// The kind is not part of the id: a stronger tie on the same subjects updates the alert.
+	weak, strong := LegacyAlertID(DetectorRelatedParty, "shared_person", s), LegacyAlertID(DetectorRelatedParty, "direct_stake", s)
+	if weak == strong || weak == AlertID(DetectorRelatedParty, s) {
+		t.Errorf("got legacy ids %s and %s and id %s, want the legacy ids to differ by kind and from the id", weak, strong, AlertID(DetectorRelatedParty, s))
 	}
 }

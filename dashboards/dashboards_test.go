@@ -514,7 +514,7 @@ func storeAlerts(t *testing.T, db *store.DB) []voucherwatch.Alert {
 		c := cs[i]
 		s := voucherwatch.Subjects{ApplicantUSCC: c.uscc, SupplierUSCC: supplier, ContractNo: c.contract}
 		alerts = append(alerts, voucherwatch.Alert{
-			ID: voucherwatch.AlertID(f.detector, f.kind, s), Detector: f.detector, Kind: f.kind, Severity: f.severity,
+			ID: voucherwatch.AlertID(f.detector, s), Detector: f.detector, Kind: f.kind, Severity: f.severity,
 			Score: 0.9, Subjects: s, City: c.city, PolicyClause: "五.1",
 			Title: "测试预警：" + f.kind, Reason: "看板测试的预警", Evidence: map[string]any{"fixture": i},
 		})

@@ -77,16 +77,20 @@ type ItemAssessment struct {
 // AssessmentTotals is the subsidy arithmetic of the claim (三 C2): the most it may receive is
 // the subsidy rate of the eligible amount, rounded down to the fen, and at most the cap.
 type AssessmentTotals struct {
-	ClaimedFen       voucherwatch.Money `json:"claimed_fen"`          // the cited invoices as the claim states them
-	UsageAmountFen   voucherwatch.Money `json:"usage_amount_fen"`     // 算力实际使用金额 as declared
-	SettledFen       voucherwatch.Money `json:"settled_fen"`          // the cited invoices found in settlements, each once
-	EligibleFen      voucherwatch.Money `json:"eligible_fen"`         // the part that may be subsidised
-	RatePercent      int64              `json:"rate_percent"`         // 30
-	RateOfEligible   voucherwatch.Money `json:"rate_of_eligible_fen"` // 30 % of eligible, rounded down
-	CapFen           voucherwatch.Money `json:"cap_fen"`              // 10,000,000.00 yuan per enterprise and round
-	MaxSubsidyFen    voucherwatch.Money `json:"max_subsidy_fen"`      // min(30 % of eligible, cap)
-	RequestedFen     voucherwatch.Money `json:"requested_fen"`
-	OverByFen        voucherwatch.Money `json:"over_by_fen"` // requested above the maximum; 0 when within
+	ClaimedFen     voucherwatch.Money `json:"claimed_fen"`          // the cited invoices as the claim states them
+	UsageAmountFen voucherwatch.Money `json:"usage_amount_fen"`     // 算力实际使用金额 as declared
+	SettledFen     voucherwatch.Money `json:"settled_fen"`          // the cited invoices found in settlements, each once
+	EligibleFen    voucherwatch.Money `json:"eligible_fen"`         // the part that may be subsidised
+	RatePercent    int64              `json:"rate_percent"`         // 30
+	RateOfEligible voucherwatch.Money `json:"rate_of_eligible_fen"` // 30 % of eligible, rounded down
+	CapFen         voucherwatch.Money `json:"cap_fen"`              // 10,000,000.00 yuan per enterprise and round
+	MaxSubsidyFen  voucherwatch.Money `json:"max_subsidy_fen"`      // min(30 % of eligible, cap)
+	RequestedFen   voucherwatch.Money `json:"requested_fen"`
+	OverByFen      voucherwatch.Money `json:"over_by_fen"` // requested above the maximum; 0 when within
+	// ToleranceFen is the rounding tolerance of the request (the policy's
+	// rounding_tolerance_per_invoice × the invoices counted): the maximum stays the truncated
+	// figure, but an OverByFen within it is a rounding difference, not an excess.
+	ToleranceFen     voucherwatch.Money `json:"rounding_tolerance_fen"`
 	InvoicesCited    int                `json:"invoices_cited"`
 	InvoicesSettled  int                `json:"invoices_settled"`
 	InvoicesEligible int                `json:"invoices_eligible"` // with a positive eligible part
@@ -140,9 +144,13 @@ func assessClaim(p rules.Policy, c ruleClaim, f *ruleClaimFacts) Assessment {
 	}
 	seen := map[ruleInvoiceKey]bool{}
 	t := &a.Totals
+	distinct := 0
 	for _, inv := range c.Invoices {
 		key := ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}
 		ia := assessInvoice(p, c, inv, f, seen[key])
+		if !seen[key] {
+			distinct++
+		}
 		seen[key] = true
 		t.ClaimedFen += ia.ClaimedFen
 		if ia.Settled && !ia.Repeated {
@@ -163,6 +171,7 @@ func assessClaim(p rules.Policy, c ruleClaim, f *ruleClaimFacts) Assessment {
 	t.MaxSubsidyFen = p.MaxSubsidy(t.EligibleFen)
 	t.RequestedFen = c.Requested
 	t.OverByFen = max(0, t.RequestedFen-t.MaxSubsidyFen)
+	t.ToleranceFen = p.RoundingTolerance(distinct)
 	return a
 }
 

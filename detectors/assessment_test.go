@@ -78,7 +78,8 @@ func TestAssess(t *testing.T) {
 	wantTotals := AssessmentTotals{
 		ClaimedFen: 30100000, UsageAmountFen: 15300000, SettledFen: 24800000,
 		EligibleFen: 8612903, RatePercent: 30, RateOfEligible: 2583870, CapFen: 1000000000, MaxSubsidyFen: 2583870,
-		RequestedFen: 4000000, OverByFen: 1416130, InvoicesCited: 7, InvoicesSettled: 5, InvoicesEligible: 3,
+		RequestedFen: 4000000, OverByFen: 1416130, ToleranceFen: 6, InvoicesCited: 7, // 6 distinct invoices × 0.01
+		InvoicesSettled: 5, InvoicesEligible: 3,
 	}
 	if a.Totals != wantTotals {
 		t.Errorf("got totals %+v, want %+v", a.Totals, wantTotals)

@@ -35,7 +35,7 @@ type finding struct {
 // alert turns a finding into an alert with its stable id and the applicant's city.
 func (f finding) alert(cities map[string]string, at time.Time) voucherwatch.Alert {
 	return voucherwatch.Alert{
-		ID:           voucherwatch.AlertID(f.Detector, f.Kind, f.Subjects),
+		ID:           voucherwatch.AlertID(f.Detector, f.Subjects),
 		Detector:     f.Detector,
 		Kind:         f.Kind,
 		Severity:     f.Severity,

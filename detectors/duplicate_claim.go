@@ -105,17 +105,21 @@ func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 	return dupAlerts(fs, cities, at), nil
 }
 
-// dupAlerts turns findings into alerts, sorted by id. Findings with the same id (which the
-// detectors avoid) keep the first.
+// dupAlerts turns findings into alerts, sorted by id. Findings on the same subjects have one
+// id (ids follow the subjects): the first, stronger one is the alert, and its evidence names
+// the kinds of the others (also_found), e.g. an invoice cited by an earlier claim that the
+// later claim also lists twice.
 func dupAlerts(fs []finding, cities map[string]string, at time.Time) []voucherwatch.Alert {
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	out := make([]voucherwatch.Alert, 0, len(fs))
 	for _, f := range fs {
 		a := f.alert(cities, at)
-		if seen[a.ID] {
+		if i, ok := seen[a.ID]; ok {
+			also, _ := out[i].Evidence["also_found"].([]string)
+			out[i].Evidence["also_found"] = append(also, a.Kind)
 			continue
 		}
-		seen[a.ID] = true
+		seen[a.ID] = len(out)
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

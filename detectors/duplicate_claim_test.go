@@ -238,7 +238,7 @@ func dupRun(t *testing.T, recs []voucherwatch.Record, build func(Env) voucherwat
 		}
 	}
 	for _, a := range alerts {
-		if a.ID != voucherwatch.AlertID(a.Detector, a.Kind, a.Subjects) {
+		if a.ID != voucherwatch.AlertID(a.Detector, a.Subjects) {
 			t.Errorf("alert %s: got id %s, want AlertID of its subjects", a.Kind, a.ID)
 		}
 		if a.City != dupCities[a.Subjects.ApplicantUSCC] {
@@ -388,6 +388,23 @@ func TestDuplicateClaim(t *testing.T) {
 		},
 		want: []dupWant{{KindInvoiceRepeatedInClaim, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerA, SupplierUSCC: dupSupplierS,
 			ClaimID: "SB2026-00051", ContractNo: "HT-S-001", InvoiceNo: "26432000000000000051"}}},
+	}, {
+		// Another applicant's claim cites an invoice of an earlier claim, twice: one alert on its subjects,
+		// the cross-claim finding, naming the repetition too.
+		name: "invoiceInTwoClaimsAndTwiceInTheLater",
+		build: func(f *dupFixture) {
+			f.contract(dupSupplierS, dupBuyerA, "HT-S-001", "A800", "11.00")
+			invoice(f, dupBuyerA, dupSupplierS, "HT-S-001", "", "26432000000000000056", "100000.00", "2026-03-10")
+			f.claim("SB2026-00056", dupBuyerA, "2026-10-05", []string{"HT-S-001"}, "26432000000000000056=100000.00")
+			f.claim("SB2026-00057", dupBuyerB, "2026-10-15", []string{"HT-S-001"}, "26432000000000000056=100000.00", "26432000000000000056=100000.00")
+		},
+		want: []dupWant{{KindInvoiceInTwoClaims, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerB, SupplierUSCC: dupSupplierS,
+			ClaimID: "SB2026-00057", ContractNo: "HT-S-001", InvoiceNo: "26432000000000000056"}}},
+		check: func(t *testing.T, alerts []voucherwatch.Alert) {
+			if got := fmt.Sprint(alerts[0].Evidence["also_found"]); got != "["+KindInvoiceRepeatedInClaim+"]" {
+				t.Errorf("got also_found %s, want [%s]", got, KindInvoiceRepeatedInClaim)
+			}
+		},
 	}, {
 		// One payment reference presented for invoices of two payers: the later payment reuses
 		// the earlier one's reference.

@@ -81,7 +81,12 @@ func TestProvinceAllDetectors(t *testing.T) {
 				if got, want := fxAlertIDs(again), fxAlertIDs(alerts); !slices.Equal(got, want) {
 					t.Errorf("%s: got ids %v on a second run, want %v", name, got, want)
 				}
+				ids := map[string]string{}
 				for _, a := range alerts {
+					if kind, twice := ids[a.ID]; twice {
+						t.Errorf("%s: id %s given to %s and %s (subjects %+v): one finding per subjects", name, a.ID, kind, a.Kind, a.Subjects)
+					}
+					ids[a.ID] = a.Kind
 					if problem := provinceAlertProblem(a); problem != "" {
 						t.Errorf("%s: alert %s (%s %v): %s", name, a.ID, a.Kind, a.Subjects, problem)
 					}

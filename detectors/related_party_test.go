@@ -542,7 +542,7 @@ func rpCheckAlert(t *testing.T, a voucherwatch.Alert, buyer, supplier *voucherwa
 	if !strings.Contains(a.Title, "（《实施细则》二 / D4）") || !strings.Contains(a.Reason, "二 / D4") {
 		t.Errorf("got title %q and reason %q, want both to name 二 / D4", a.Title, a.Reason)
 	}
-	if a.ID != voucherwatch.AlertID(a.Detector, a.Kind, a.Subjects) {
+	if a.ID != voucherwatch.AlertID(a.Detector, a.Subjects) {
 		t.Errorf("got id %s, want the stable id of detector, kind and subjects", a.ID)
 	}
 	g, ok := a.Evidence["graph"].(*evidenceGraph)

@@ -252,7 +252,7 @@ func TestResale(t *testing.T) {
 			if a.PolicyClause != "五.1 / M1c" || !strings.Contains(a.Title, "五.1 / M1c") || !strings.Contains(a.Reason, "五.1 / M1c") {
 				t.Errorf("got clause %q, title %q, reason %q; want each to name 五.1 / M1c", a.PolicyClause, a.Title, a.Reason)
 			}
-			if a.City != w.reseller.City || a.ID != voucherwatch.AlertID(a.Detector, a.Kind, a.Subjects) {
+			if a.City != w.reseller.City || a.ID != voucherwatch.AlertID(a.Detector, a.Subjects) {
 				t.Errorf("got city %q, id %s; want %s and the stable id", a.City, a.ID, w.reseller.City)
 			}
 			if a.Score <= 0 || a.Score >= 1 {

@@ -69,13 +69,18 @@ func (d *ApplicantCredit) Run(ctx context.Context, at time.Time) ([]voucherwatch
 				Evidence: ev(),
 			})
 		}
-		if e.MajorViolation {
+		violation := "近三年内有重大违法违规经营记录"
+		if e.SeriouslyDishonest && e.MajorViolation {
+			// One alert per claim (its id follows the subjects): the stronger finding names both.
+			fd := &fs[len(fs)-1]
+			fd.Reason += "该信息同时显示其" + violation + "（二（一）1 / D1）。"
+		} else if e.MajorViolation {
 			fs = append(fs, finding{
 				Detector: d.Name(), Kind: "major_violation", Severity: voucherwatch.SeverityHigh, Score: 0.9,
 				Subjects: subj, PolicyClause: clauseCredit,
 				Title: "申请企业近三年内有重大违法违规经营记录（《实施细则》二 / D1）",
 				Reason: "申请企业 " + e.Name + " 的最新登记信息（" + e.Ref.EventTime.In(voucherwatch.CST).Format(time.DateTime) +
-					"）显示其近三年内有重大违法违规经营记录；按《实施细则》二（一）1 / D1，申报主体近三年内须无重大违法违规经营记录。",
+					"）显示其" + violation + "；按《实施细则》二（一）1 / D1，申报主体近三年内须无重大违法违规经营记录。",
 				Evidence: ev(),
 			})
 		}

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func TestApplicantCredit(t *testing.T) {
 		{name: "listedInNewerVersionArrivingFirst", versions: []version{{credit: dishonest, at: newer}, {at: older}}, want: []string{"seriously_dishonest/high"}},
 		{name: "majorViolation", versions: []version{{credit: violation, at: older}}, want: []string{"major_violation/high"}},
 		{name: "both", versions: []version{{credit: voucherwatch.Credit{SeriouslyDishonest: true, MajorViolationWithin3Y: true}, at: older}},
-			want: []string{"major_violation/high", "seriously_dishonest/high"}},
+			want: []string{"seriously_dishonest/high"}}, // one alert per claim, naming both
 		{name: "creditRepaired", versions: []version{{credit: dishonest, at: older}, {at: newer}}},
 		{name: "creditRepairedOlderArrivesLast", versions: []version{{at: newer}, {credit: dishonest, at: older}}},
 		{name: "applicantNotInRegistry", want: []string{"applicant_not_in_registry/low"}},
@@ -47,6 +48,9 @@ func TestApplicantCredit(t *testing.T) {
 	alerts := f.run(NewApplicantCredit(f.env()))
 	for i, c := range cases {
 		for _, a := range fxWant(t, c.name, alerts, fxUSCC("B", i), c.want...) {
+			if c.name == "both" && !strings.Contains(a.Reason, "重大违法违规") {
+				t.Errorf("both: got reason %q, want it to name the major violation too", a.Reason)
+			}
 			if a.Subjects.ClaimID != "SB-CR-"+c.name || a.PolicyClause != "二 / D1" {
 				t.Errorf("%s: got subjects %+v clause %q", c.name, a.Subjects, a.PolicyClause)
 			}

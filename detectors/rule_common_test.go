@@ -126,7 +126,12 @@ func (f *fxDB) run(d voucherwatch.Detector) []voucherwatch.Alert {
 	if got, want := fxAlertIDs(again), fxAlertIDs(alerts); !slices.Equal(got, want) {
 		f.t.Errorf("%s: ids changed between runs: got %v, want %v", d.Name(), got, want)
 	}
+	ids := map[string]string{}
 	for _, a := range alerts {
+		if kind, twice := ids[a.ID]; twice {
+			f.t.Errorf("%s: id %s given to %s and %s (subjects %+v): one finding per subjects", d.Name(), a.ID, kind, a.Kind, a.Subjects)
+		}
+		ids[a.ID] = a.Kind
 		if a.Detector != d.Name() || a.Kind == "" || a.Title == "" || a.Reason == "" || a.PolicyClause == "" || len(a.Evidence) == 0 {
 			f.t.Errorf("%s: incomplete alert %+v", d.Name(), a)
 		}

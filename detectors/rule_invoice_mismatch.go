@@ -18,7 +18,8 @@ import (
 //     states the amount with tax, which the settlement gives apart); claimed below it is low,
 //     unless the claim states exactly the invoice's subsidisable part or its part inside the
 //     policy window, which is how an honest applicant claims a mixed invoice or one whose service
-//     crosses the window.
+//     crosses the window. Amounts within one invoice's rounding tolerance (the policy's
+//     rounding_tolerance_per_invoice, 0.01 yuan) of each other count as equal.
 type InvoiceMismatch struct{ env Env }
 
 var _ voucherwatch.Detector = (*InvoiceMismatch)(nil)
@@ -40,6 +41,10 @@ func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch
 		return nil, err
 	}
 	var fs []finding
+	// One invoice's rounding: a claimed amount within it of the settled, subsidisable or
+	// pro-rata figure is the applicant's rounding (tax split, days in window), not a mismatch.
+	tol := d.env.Policy.RoundingTolerance(1)
+	near := func(a, b voucherwatch.Money) bool { return max(a-b, b-a) <= tol }
 	for _, c := range f.claims {
 		a := assessClaim(d.env.Policy, c, f)
 		for _, ia := range a.Invoices {
@@ -71,7 +76,7 @@ func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch
 				fd.Title = "申请所列发票开具给其他企业（《实施细则》四.4 / P4）"
 				fd.Reason = "申请列示发票 " + inv + "，但该发票由 " + ruleEntityName(f.registry, ia.SupplierUSCC) + " 开具给 " +
 					ruleEntityName(f.registry, ia.BuyerUSCC) + "（" + ia.BuyerUSCC + "），不是申请企业；按《实施细则》四.4 / P4，结算凭证须为申请企业本身的购买凭证。"
-			case ia.ClaimedFen > ia.SettledFen:
+			case ia.ClaimedFen > ia.SettledFen+tol:
 				fd.Kind, fd.Severity = "invoice_amount_differs", voucherwatch.SeverityHigh
 				fd.Score = min(1, 0.8+float64(ia.ClaimedFen-ia.SettledFen)/float64(max(1, ia.SettledFen)))
 				fd.Title = "申请所列发票金额高于结算金额（《实施细则》四.4 / P4）"
@@ -81,7 +86,7 @@ func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch
 					fd.Severity, fd.Score = voucherwatch.SeverityMedium, 0.5
 					fd.Reason += "申报金额恰为价税合计（税额 " + yuan(ia.TaxFen) + " 元），可能误按含税金额申报。"
 				}
-			case ia.ClaimedFen < ia.SettledFen && ia.ClaimedFen != ia.SubsidisableFen && ia.ClaimedFen != ia.InWindowFen:
+			case ia.ClaimedFen < ia.SettledFen-tol && !near(ia.ClaimedFen, ia.SubsidisableFen) && !near(ia.ClaimedFen, ia.InWindowFen):
 				fd.Kind, fd.Severity, fd.Score = "invoice_amount_differs", voucherwatch.SeverityLow, 0.2
 				fd.Title = "申请所列发票金额低于结算金额（《实施细则》四.4 / P4）"
 				fd.Reason = "申请按 " + yuan(ia.ClaimedFen) + " 元列示发票 " + inv + "，供给方结算金额为 " + yuan(ia.SettledFen) +

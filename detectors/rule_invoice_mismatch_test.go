@@ -35,6 +35,11 @@ func TestInvoiceMismatch(t *testing.T) {
 		{name: "claimedSubsidisablePartOfMixed", settledCode: "", citedCode: "", claimed: "100000.00",
 			items: []voucherwatch.Item{fxCompute("100000.00"), fxItem(voucherwatch.ServiceBandwidth, "6000.00")}},
 		{name: "claimedInWindowPartOfCrossingInvoice", settledCode: "", citedCode: "", claimed: "16129.03", from: "2025-10-01", to: "2025-10-31"},
+		// One fen is the applicant's rounding (tax split, days in the window); two are not.
+		{name: "claimedOneFenAboveSettled", settledCode: "", citedCode: "", claimed: "100000.01"},
+		{name: "claimedTwoFenAboveSettled", settledCode: "", citedCode: "", claimed: "100000.02", want: []string{"invoice_amount_differs/high"}, wantSupplier: true},
+		{name: "claimedInWindowPartRoundedUp", settledCode: "", citedCode: "", claimed: "16129.04", from: "2025-10-01", to: "2025-10-31"},
+		{name: "claimedInWindowPartTwoFenOff", settledCode: "", citedCode: "", claimed: "16129.05", from: "2025-10-01", to: "2025-10-31", want: []string{"invoice_amount_differs/low"}, wantSupplier: true},
 		{name: "claimedBelowSettled", settledCode: "", citedCode: "", claimed: "90000.00", want: []string{"invoice_amount_differs/low"}, wantSupplier: true},
 		{name: "citedTwiceInOneClaim", settledCode: code, citedCode: code, citedTwice: true},
 	}

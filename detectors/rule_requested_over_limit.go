@@ -23,6 +23,10 @@ import (
 // unregistered_supplier): it is reported low, with the arithmetic, so that the review sees the
 // reduced maximum without a second high alert for one fault. Claims of one applicant in one
 // round that together ask more than the cap are medium.
+//
+// An excess within the policy's rounding tolerance (rounding_tolerance_per_invoice, 0.01 yuan
+// per invoice counted) is not reported: applicants round 30 % half up where the policy
+// truncates. The caps are round figures and are judged to the fen.
 type RequestedOverLimit struct{ env Env }
 
 var _ voucherwatch.Detector = (*RequestedOverLimit)(nil)
@@ -54,8 +58,8 @@ func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwa
 		rounds[roundKey{c.ApplicantUSCC, c.Round}] = append(rounds[roundKey{c.ApplicantUSCC, c.Round}], c)
 		a := assessClaim(p, c, f)
 		t := a.Totals
-		if t.OverByFen <= 0 {
-			continue
+		if t.OverByFen <= t.ToleranceFen {
+			continue // none, or a rounding difference (rounding_tolerance_per_invoice)
 		}
 		stated := ruleStatedAmount(a, c)
 		statedMax := p.MaxSubsidy(stated)
@@ -72,6 +76,7 @@ func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwa
 		ev["cap"] = yuan(t.CapFen)
 		ev["max_subsidy"] = yuan(t.MaxSubsidyFen)
 		ev["over_by"] = yuan(t.OverByFen)
+		ev["rounding_tolerance"] = yuan(t.ToleranceFen)
 		ev["arithmetic"] = "min(" + yuan(t.EligibleFen) + " × " + strconv.FormatInt(t.RatePercent, 10) + "% = " + yuan(t.RateOfEligible) + ", " + yuan(t.CapFen) + ") = " +
 			yuan(t.MaxSubsidyFen) + " < " + yuan(c.Requested)
 		var reduced []map[string]any
@@ -89,7 +94,7 @@ func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwa
 			fd.Title = "申请金额超过每家企业" + ruleWan(t.CapFen) + "的补贴上限（《实施细则》三 / C2）"
 			fd.Reason = "申报补贴 " + yuan(c.Requested) + " 元，超过每家企业每轮最高 " + yuan(t.CapFen) +
 				" 元的上限（《实施细则》三（二）/ C2），超出 " + yuan(c.Requested-p.CapPerEnterprise.Money) + " 元。"
-		case c.Requested > statedMax:
+		case c.Requested-statedMax > t.ToleranceFen:
 			fd.Kind, fd.Severity = "over_30_percent", voucherwatch.SeverityHigh
 			fd.Score = min(1, 0.8+float64(c.Requested-statedMax)/float64(max(1, c.Requested)))
 			fd.Title = fmt.Sprintf("申请金额超过可补贴结算金额的%d%%（《实施细则》三 / C2）", t.RatePercent)

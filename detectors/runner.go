@@ -5,8 +5,10 @@ package detectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -150,16 +152,7 @@ func (r *Runner) RunAll(ctx context.Context, at time.Time) []Summary {
 func (r *Runner) runOne(ctx context.Context, d voucherwatch.Detector, at time.Time) Summary {
 	name := d.Name()
 	start := time.Now()
-	alerts, err := d.Run(ctx, at)
-	var res voucherwatch.UpsertResult
-	if err == nil {
-		for i := range alerts {
-			if alerts[i].Detector == "" {
-				alerts[i].Detector = name
-			}
-		}
-		res, err = r.Alerts.UpsertAlerts(ctx, alerts, at)
-	}
+	alerts, res, err := r.evaluate(ctx, d, at)
 	took := time.Since(start)
 	r.runs.WithLabelValues(name).Inc()
 	r.duration.WithLabelValues(name).Observe(took.Seconds())
@@ -173,11 +166,58 @@ func (r *Runner) runOne(ctx context.Context, d voucherwatch.Detector, at time.Ti
 		r.failures.WithLabelValues(name).Inc()
 		h.State, h.LastError = StateFailing, err.Error()
 		s.Error = err.Error()
-		r.Log.Error("detector failed", "detector", name, "err", err)
+		var pe *panicError
+		if errors.As(err, &pe) {
+			r.Log.Error("detector failed", "detector", name, "err", err, "stack", string(pe.stack))
+		} else {
+			r.Log.Error("detector failed", "detector", name, "err", err)
+		}
 	} else {
 		h.State, h.LastError, h.LastResult, h.Alerts = StateOK, "", res, len(alerts)
 	}
 	return s
+}
+
+// evaluate runs one detector and stores its alerts. A panic in the detector (or below it) is
+// turned into an error, so a scheduled run cannot take the process down and the detectors
+// after it still run.
+func (r *Runner) evaluate(ctx context.Context, d voucherwatch.Detector, at time.Time) (alerts []voucherwatch.Alert, res voucherwatch.UpsertResult, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			alerts, res, err = nil, voucherwatch.UpsertResult{}, &panicError{value: p, stack: debug.Stack()}
+		}
+	}()
+	alerts, err = d.Run(ctx, at)
+	if err != nil {
+		return alerts, res, err
+	}
+	for i := range alerts {
+		if alerts[i].Detector == "" {
+			alerts[i].Detector = d.Name()
+		}
+	}
+	res, err = r.Alerts.UpsertAlerts(ctx, alerts, at)
+	return alerts, res, err
+}
+
+// panicError is a detector run that panicked; the stack goes to the log, not to the health
+// that the UI shows.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("detectors: panic: %v", e.value) }
+
+// runAllRecovered is RunAll for the background paths (cron, debounce): whatever escapes a
+// run is logged and the loop goes on.
+func (r *Runner) runAllRecovered(ctx context.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.Log.Error("detectors: run panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
+	r.RunAll(ctx, r.Now())
 }
 
 // Health returns every detector's health and the count of missed schedule slots.
@@ -219,7 +259,7 @@ func (r *Runner) Start(ctx context.Context, spec string) error {
 			return
 		}
 		r.runMu.Unlock()
-		r.RunAll(ctx, r.Now())
+		r.runAllRecovered(ctx)
 	}))
 	c.Start()
 	go func() {
@@ -257,6 +297,6 @@ func (r *Runner) debounceLoop(ctx context.Context) {
 		}
 		deadline.Stop()
 		quiet.Stop()
-		r.RunAll(ctx, r.Now())
+		r.runAllRecovered(ctx)
 	}
 }

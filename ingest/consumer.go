@@ -298,12 +298,19 @@ func (c *Consumer) decodeAll(typ voucherwatch.RecordType, msgs []kafka.Message) 
 			Origin: voucherwatch.Origin{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset},
 			Key:    m.Key, Value: m.Value,
 			Source: source, ID: id, Supplier: supplier,
-			Reason: err.Error(),
+			Reason: voucherwatch.MaskText(err.Error()), // decode errors mask what they quote; this is the backstop
 			At:     time.Now(),
 		})
 	}
 	return good, dead, nil
 }
+
+// Headers of a dead letter besides vw.error (the reason), vw.topic, vw.partition and
+// vw.offset (where it was read).
+const (
+	HeaderSupplier   = "vw.supplier"    // the supplier's USCC where it could be read
+	HeaderRejectedAt = "vw.rejected_at" // RFC 3339, UTC
+)
 
 // deadLetter publishes rejected messages to the dead-letter topic, original bytes as the value,
 // and keeps them in the store for the data-quality views.
@@ -319,6 +326,9 @@ func (c *Consumer) deadLetter(ctx context.Context, topic string, dead []voucherw
 				{Key: "vw.topic", Value: []byte(d.Topic)},
 				{Key: "vw.partition", Value: []byte(strconv.Itoa(d.Partition))},
 				{Key: "vw.offset", Value: []byte(strconv.FormatInt(d.Offset, 10))},
+				// What replay (deadletters replay) selects and sends back by.
+				{Key: HeaderSupplier, Value: []byte(d.Supplier)},
+				{Key: HeaderRejectedAt, Value: []byte(d.At.UTC().Format(time.RFC3339Nano))},
 			},
 		}
 	}

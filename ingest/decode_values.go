@@ -92,9 +92,14 @@ func missing(seen, req uint32, names []string) error {
 	return nil
 }
 
-// quote quotes a value for an error message, cut short: reasons are read in a table.
+// quote quotes a value for an error message, cut short: reasons are read in a table, and
+// they travel into logs, the dead letters' table and the data-quality views. A bad value may
+// be someone's identity or mobile number in the wrong member, so personal numbers are masked
+// (voucherwatch.MaskText), and so is the middle of any other run of 11 or more digits, before
+// the cut, so that a cut never leaves most of a number in clear.
 func quote(v string) string {
 	const max = 40
+	v = maskDigitRuns(voucherwatch.MaskText(v))
 	if utf8.RuneCountInString(v) > max {
 		r := []rune(v)
 		v = string(r[:max]) + "…"
@@ -236,8 +241,9 @@ func fmtBound(f float64) string {
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
-// quoteNum shows a number literal as sent, cut short like quote.
+// quoteNum shows a number literal as sent, cut short and masked like quote.
 func quoteNum(raw string) string {
+	raw = maskDigitRuns(voucherwatch.MaskText(raw))
 	if len(raw) > 40 {
 		return raw[:40] + "…"
 	}
@@ -474,4 +480,28 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// maskDigitRuns stars all but the first 3 and last 4 digits of every run of 11 or more digits:
+// in a reason, such a run is a number that went into the wrong member, and may be personal.
+func maskDigitRuns(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		if run := s[i:j]; len(run) >= 11 {
+			b.WriteString(run[:3] + strings.Repeat("*", len(run)-7) + run[len(run)-4:])
+		} else {
+			b.WriteString(run)
+		}
+		i = j
+	}
+	return b.String()
 }

@@ -98,16 +98,24 @@ type Policy struct {
 	// fixes no figure: the provincial finance department sets it each year, so the shipped
 	// 500,000,000 is a placeholder the department replaces in its policy file. The subsidy
 	// dashboard restates it as its budget constant.
-	AnnualBudget            Money             `json:"annual_budget"`
-	MinAnnualPurchase       Money             `json:"min_annual_purchase"`
-	FilingDays              int               `json:"filing_days"`
-	SubsidisableServices    []string          `json:"subsidisable_services"`
-	NonSubsidisableServices []string          `json:"non_subsidisable_services"`
-	CardMonthHours          float64           `json:"card_month_hours"`
-	Price                   PriceRules        `json:"price"`
-	Billing                 BillingRules      `json:"billing"`
-	RelatedParty            RelatedPartyRules `json:"related_party"`
-	ExplanationDays         int               `json:"explanation_days"`
+	AnnualBudget      Money `json:"annual_budget"`
+	MinAnnualPurchase Money `json:"min_annual_purchase"`
+	// RoundingTolerancePerInvoice is how far an amount an applicant computed may lie above
+	// the engine's exact figure, per invoice it rests on, and still be a rounding difference
+	// rather than a violation: applicants compute 30 % rounded half up, as accountants do,
+	// where the policy's arithmetic truncates to the fen; one rounding per invoice moves a
+	// figure by at most 0.01 yuan. The assessment still caps the payable amount at the
+	// truncated figure; the rules alert only on an excess beyond the tolerance. Missing from a
+	// policy file it is 0.01 yuan; "0.00" judges to the fen. See docs/rounding.md.
+	RoundingTolerancePerInvoice Money             `json:"rounding_tolerance_per_invoice"`
+	FilingDays                  int               `json:"filing_days"`
+	SubsidisableServices        []string          `json:"subsidisable_services"`
+	NonSubsidisableServices     []string          `json:"non_subsidisable_services"`
+	CardMonthHours              float64           `json:"card_month_hours"`
+	Price                       PriceRules        `json:"price"`
+	Billing                     BillingRules      `json:"billing"`
+	RelatedParty                RelatedPartyRules `json:"related_party"`
+	ExplanationDays             int               `json:"explanation_days"`
 }
 
 // Default returns the policy's defaults.
@@ -133,7 +141,7 @@ func Load(path string) (Policy, error) {
 
 // Parse reads a policy from JSON and checks it.
 func Parse(b []byte) (Policy, error) {
-	var p Policy
+	p := Policy{RoundingTolerancePerInvoice: Money{1}}
 	if err := json.Unmarshal(b, &p); err != nil {
 		return p, fmt.Errorf("rules: policy: %w", err)
 	}
@@ -148,6 +156,8 @@ func Parse(b []byte) (Policy, error) {
 		return p, fmt.Errorf("rules: policy: annual_budget must be a positive amount")
 	case p.CardMonthHours <= 0:
 		return p, fmt.Errorf("rules: policy: card_month_hours must be positive")
+	case p.RoundingTolerancePerInvoice.Money < 0 || p.RoundingTolerancePerInvoice.Money > 100:
+		return p, fmt.Errorf("rules: policy: rounding_tolerance_per_invoice must be in 0.00..1.00")
 	}
 	return p, nil
 }
@@ -194,6 +204,12 @@ func days(a, b time.Time) int {
 func (p Policy) MaxSubsidy(eligible voucherwatch.Money) voucherwatch.Money {
 	s := voucherwatch.Money(int64(eligible) * p.SubsidyRatePercent / 100)
 	return min(s, p.CapPerEnterprise.Money)
+}
+
+// RoundingTolerance is the rounding tolerance of a figure computed over n invoices (at least
+// one): RoundingTolerancePerInvoice × n.
+func (p Policy) RoundingTolerance(n int) voucherwatch.Money {
+	return p.RoundingTolerancePerInvoice.Money * voucherwatch.Money(max(1, n))
 }
 
 // PerCardHour normalises a unit price to yuan per card-hour; token prices are returned as they

@@ -105,3 +105,26 @@ func TestPolicyNeedsBudget(t *testing.T) {
 		t.Errorf("default budget %s", got)
 	}
 }
+
+func TestRoundingTolerance(t *testing.T) {
+	withTolerance := func(field string) []byte {
+		return bytes.Replace(defaultPolicy, []byte(`  "rounding_tolerance_per_invoice": "0.01",`+"\n"), []byte(field), 1)
+	}
+	f := func(name string, b []byte, invoices int, want voucherwatch.Money, wantErr bool) {
+		t.Helper()
+		p, err := Parse(b)
+		if (err != nil) != wantErr {
+			t.Fatalf("%s: got error %v, want error %v", name, err, wantErr)
+		}
+		if err == nil && p.RoundingTolerance(invoices) != want {
+			t.Errorf("%s: got tolerance %v over %d invoices, want %v", name, p.RoundingTolerance(invoices), invoices, want)
+		}
+	}
+	f("default, one invoice", defaultPolicy, 1, 1, false)
+	f("default, seven invoices", defaultPolicy, 7, 7, false)
+	f("default, no invoice counts as one", defaultPolicy, 0, 1, false)
+	f("missing from an older policy file", withTolerance(""), 3, 3, false)
+	f("to the fen", withTolerance(`  "rounding_tolerance_per_invoice": "0.00",`+"\n"), 3, 0, false)
+	f("negative", withTolerance(`  "rounding_tolerance_per_invoice": "-0.01",`+"\n"), 1, 0, true)
+	f("more than a yuan", withTolerance(`  "rounding_tolerance_per_invoice": "5.00",`+"\n"), 1, 0, true)
+}

@@ -40,7 +40,18 @@ func findingHash(a voucherwatch.Alert, evidence []byte) uint64 {
 // UpsertAlerts stores a detector run's findings. A new id is inserted; a known id whose
 // finding changed gets a new version that keeps its CreatedAt; an unchanged one is left alone.
 // Several instances upserting the same findings write equal rows that collapse on merge.
+//
+// A finding whose id is unknown but whose detector and subjects match an alert stored under a
+// legacy id (ids used to include the kind, voucherwatch.LegacyAlertID) is stored under that
+// alert's id, so that its workflow history stays with it after an upgrade: UpsertAlerts
+// rewrites the ID of such elements of alerts in place.
 func (db *DB) UpsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, error) {
+	return db.upsertAlerts(ctx, alerts, at, true)
+}
+
+// upsertAlerts is UpsertAlerts; without adoptLegacy it writes as engines did before ids left
+// out the kind, which tests use to build an old database.
+func (db *DB) upsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at time.Time, adoptLegacy bool) (voucherwatch.UpsertResult, error) {
 	var res voucherwatch.UpsertResult
 	if len(alerts) == 0 {
 		return res, nil
@@ -51,8 +62,11 @@ func (db *DB) UpsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 	}
 	existing := map[string]known{}
 	ids := make([]string, 0, len(alerts))
-	for _, a := range alerts {
-		ids = append(ids, a.ID)
+	for i, a := range alerts {
+		if legacy, ok := db.legacyIDs.Load(a.ID); ok && adoptLegacy {
+			alerts[i].ID = legacy.(string)
+		}
+		ids = append(ids, alerts[i].ID)
 	}
 	for lo := 0; lo < len(ids); lo += 5000 {
 		chunk := ids[lo:min(lo+5000, len(ids))]
@@ -73,6 +87,13 @@ func (db *DB) UpsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return res, fmt.Errorf("store: look up alerts: %w", err)
+		}
+	}
+
+	if adoptLegacy {
+		if err := db.adoptLegacyIDs(ctx, alerts, func(id string) bool { _, ok := existing[id]; return ok },
+			func(id string, hash uint64, created time.Time) { existing[id] = known{hash, created} }); err != nil {
+			return res, err
 		}
 	}
 
@@ -296,4 +317,79 @@ func parseCursor(c string) (time.Time, string, error) {
 		}
 	}
 	return time.Time{}, "", &voucherwatch.Error{Code: voucherwatch.EINVALID, Field: "cursor", Message: "malformed cursor"}
+}
+
+// subjectsKey is how adoptLegacyIDs matches a finding with stored alerts: the detector and
+// every subject, in the order legacyAlertKeySQL computes it.
+func subjectsKey(a voucherwatch.Alert) string {
+	s := a.Subjects
+	return strings.Join([]string{a.Detector, s.ApplicantUSCC, s.SupplierUSCC, s.ClaimID, s.ContractNo, s.InvoiceCode, s.InvoiceNo, s.ResourceID}, "\x1f")
+}
+
+const legacyAlertKeySQL = `concat(detector, '\x1f', applicant_uscc, '\x1f', supplier_uscc, '\x1f', claim_id, '\x1f',
+	contract_no, '\x1f', invoice_code, '\x1f', invoice_no, '\x1f', resource_id)`
+
+// adoptLegacyIDs gives the findings whose id is not stored (known reports it) the id of a stored
+// alert of the same detector and subjects, if there is one: an alert stored before ids left out
+// the kind. When several match (a weaker and a stronger tie were both stored under their
+// kinds' ids), the one updated last is the finding's; the others stay as they are. adopt
+// records the adopted alert's hash and creation. It costs one query, and only when a run has
+// findings with unknown ids; an id adopted once is remembered for the life of the process.
+func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, known func(string) bool,
+	adopt func(id string, hash uint64, created time.Time)) error {
+	byKey := map[string][]int{}
+	var keys []string
+	for i, a := range alerts {
+		if known(a.ID) {
+			continue
+		}
+		k := subjectsKey(a)
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], i)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	type legacy struct {
+		id      string
+		hash    uint64
+		created time.Time
+		version uint64
+	}
+	found := map[string]legacy{}
+	// A key is up to a few hundred bytes, sent in the query's text: 1,000 of them stay well
+	// under the server's max_query_size (256 KiB).
+	for lo := 0; lo < len(keys); lo += 1000 {
+		chunk := keys[lo:min(lo+1000, len(keys))]
+		rows, err := db.conn.Query(ctx, `SELECT id, any(`+legacyAlertKeySQL+`) AS k, argMax(evidence_hash, version), min(created_at), max(version)
+			FROM alerts WHERE has(?, `+legacyAlertKeySQL+`) GROUP BY id`, chunk)
+		if err != nil {
+			return fmt.Errorf("store: look up legacy alert ids: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			var l legacy
+			if err := rows.Scan(&l.id, &k, &l.hash, &l.created, &l.version); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: look up legacy alert ids: %w", err)
+			}
+			if prev, ok := found[k]; !ok || l.version > prev.version || l.version == prev.version && l.id < prev.id {
+				found[k] = l
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: look up legacy alert ids: %w", err)
+		}
+	}
+	for k, l := range found {
+		for _, i := range byKey[k] {
+			db.legacyIDs.Store(alerts[i].ID, l.id)
+			alerts[i].ID = l.id
+		}
+		adopt(l.id, l.hash, l.created)
+	}
+	return nil
 }

@@ -14,7 +14,7 @@ import (
 func testAlert(kind, city string, sev voucherwatch.Severity, invoice string) voucherwatch.Alert {
 	s := voucherwatch.Subjects{ApplicantUSCC: "91430100MA4L0XXXXX", InvoiceNo: invoice}
 	return voucherwatch.Alert{
-		ID: voucherwatch.AlertID("duplicate_claim", kind, s), Detector: "duplicate_claim", Kind: kind,
+		ID: voucherwatch.AlertID("duplicate_claim", s), Detector: "duplicate_claim", Kind: kind,
 		Severity: sev, Score: 0.9, Subjects: s, City: city, PolicyClause: "五.1 / M1b",
 		Title: "同一发票被重复申报", Reason: "原因", Evidence: map[string]any{"claims": []any{"A", "B"}},
 	}
@@ -239,4 +239,118 @@ func errField(err error) string {
 		return e.Field
 	}
 	return ""
+}
+
+// relatedTie is a related_party finding on one buyer–supplier pair, as the detector writes it.
+func relatedTie(kind string, sev voucherwatch.Severity, supplier string, ev map[string]any) voucherwatch.Alert {
+	s := voucherwatch.Subjects{ApplicantUSCC: "91430104MA4T8K2Q3X", SupplierUSCC: supplier}
+	return voucherwatch.Alert{
+		ID: voucherwatch.AlertID(voucherwatch.DetectorRelatedParty, s), Detector: voucherwatch.DetectorRelatedParty, Kind: kind,
+		Severity: sev, Score: 0.6, Subjects: s, City: "430100", PolicyClause: "二 / D4",
+		Title: "供需双方存在关联关系", Reason: "原因（二 / D4）", Evidence: ev,
+	}
+}
+
+const tieSupplier, otherSupplier = "91430100MA4L7H9R2B", "91430100MA4L7H9R3C"
+
+// TestAlertKindChangeKeepsIDAndHistory: a weak tie is dismissed; a stronger tie on the same
+// pair appears later. It is the same alert: kind, severity and evidence are updated, the
+// history is kept, and the dismissal is reopened because the evidence changed.
+func TestAlertKindChangeKeepsIDAndHistory(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	st := ReopeningAlerts{db}
+	weak := relatedTie("shared_contact", voucherwatch.SeverityLow, tieSupplier, map[string]any{"ties": []any{"同一联系电话"}})
+	if res, err := st.UpsertAlerts(ctx, []voucherwatch.Alert{weak}, workflowT0); err != nil || res.New != 1 {
+		t.Fatalf("got %+v, %v, want one new alert", res, err)
+	}
+	appendOK(t, db,
+		move(provinceReviewer, weak.ID, voucherwatch.StatusNew, voucherwatch.StatusReviewing, workflowT0.Add(time.Minute)),
+		move(provinceReviewer, weak.ID, voucherwatch.StatusReviewing, voucherwatch.StatusDismissed, workflowT0.Add(2*time.Minute)),
+	)
+
+	strong := relatedTie("direct_stake", voucherwatch.SeverityHigh, tieSupplier, map[string]any{"ties": []any{"同一联系电话", "供给方持股 35%"}})
+	if strong.ID != weak.ID {
+		t.Fatalf("got id %s for the stronger tie, want the weak tie's %s", strong.ID, weak.ID)
+	}
+	res, err := st.UpsertAlerts(ctx, []voucherwatch.Alert{strong}, workflowT0.Add(time.Hour))
+	if err != nil || res != (voucherwatch.UpsertResult{Updated: 1}) {
+		t.Fatalf("got %+v, %v, want the alert updated", res, err)
+	}
+	a, err := db.Alert(ctx, weak.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Kind != "direct_stake" || a.Severity != voucherwatch.SeverityHigh || !a.CreatedAt.Equal(workflowT0) || a.Status != voucherwatch.StatusReviewing {
+		t.Errorf("got kind %s severity %s created %v status %s, want direct_stake, high, %v, reviewing (reopened)", a.Kind, a.Severity, a.CreatedAt, a.Status, workflowT0)
+	}
+	h, err := db.History(ctx, weak.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 3 || h[1].To != voucherwatch.StatusDismissed || h[2].ActorID != voucherwatch.SystemUser.ID {
+		t.Errorf("got history %+v, want the review, the dismissal and the engine's reopening", h)
+	}
+	all, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Detector: voucherwatch.DetectorRelatedParty})
+	if err != nil || len(all) != 1 {
+		t.Errorf("got %d alerts (%v), want one", len(all), err)
+	}
+}
+
+// TestUpsertAlertsAdoptsLegacyIDs: alerts stored before ids left out the kind keep their ids
+// and histories after an upgrade instead of getting twins. Where a weaker and a stronger tie
+// were both stored, the finding goes to the one updated last. Another pair is a new alert.
+func TestUpsertAlertsAdoptsLegacyIDs(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	legacy := func(a voucherwatch.Alert) voucherwatch.Alert {
+		a.ID = voucherwatch.LegacyAlertID(a.Detector, a.Kind, a.Subjects)
+		return a
+	}
+	ev := map[string]any{"ties": []any{"供给方持股 35%"}}
+	oldWeak := legacy(relatedTie("shared_contact", voucherwatch.SeverityLow, tieSupplier, map[string]any{"ties": []any{"同一联系电话"}}))
+	oldStrong := legacy(relatedTie("direct_stake", voucherwatch.SeverityHigh, tieSupplier, ev))
+	// Written as the engine did before the upgrade.
+	if _, err := db.upsertAlerts(ctx, []voucherwatch.Alert{oldWeak}, workflowT0, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.upsertAlerts(ctx, []voucherwatch.Alert{oldStrong}, workflowT0.Add(time.Hour), false); err != nil {
+		t.Fatal(err)
+	}
+	appendOK(t, db, move(provinceReviewer, oldStrong.ID, voucherwatch.StatusNew, voucherwatch.StatusReviewing, workflowT0.Add(2*time.Hour)))
+
+	// After the upgrade the detector reports the strong tie under the new id, and a tie on
+	// another pair that nobody stored before.
+	now := []voucherwatch.Alert{
+		relatedTie("direct_stake", voucherwatch.SeverityHigh, tieSupplier, ev),
+		relatedTie("shared_contact", voucherwatch.SeverityLow, otherSupplier, map[string]any{"ties": []any{"同一联系电话"}}),
+	}
+	newID := now[1].ID
+	res, err := db.UpsertAlerts(ctx, now, workflowT0.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res != (voucherwatch.UpsertResult{New: 1, Unchanged: 1}) {
+		t.Errorf("got %+v, want the legacy alert unchanged and the other pair new", res)
+	}
+	if now[0].ID != oldStrong.ID || now[1].ID != newID {
+		t.Errorf("got ids %s, %s, want the legacy %s and the new %s", now[0].ID, now[1].ID, oldStrong.ID, newID)
+	}
+	all, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Detector: voucherwatch.DetectorRelatedParty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range all {
+		ids = append(ids, a.ID)
+	}
+	slices.Sort(ids)
+	want := []string{oldWeak.ID, oldStrong.ID, newID}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Errorf("got alerts %v, want the two legacy ones and the new one, no twin", ids)
+	}
+	if a, err := db.Alert(ctx, oldStrong.ID); err != nil || a.Status != voucherwatch.StatusReviewing {
+		t.Errorf("got %+v, %v, want the legacy alert still under review", a.Status, err)
+	}
 }

@@ -34,6 +34,9 @@ type DB struct {
 	// purgeMu guards lastPurge, when this instance last deleted expired session revocations.
 	purgeMu   sync.Mutex
 	lastPurge time.Time
+	// legacyIDs remembers, per process, the legacy id adopted for a finding's id (see
+	// UpsertAlerts), so that adoption costs its query once, not on every run.
+	legacyIDs sync.Map // string → string
 }
 
 var _ voucherwatch.RecordStore = (*DB)(nil)

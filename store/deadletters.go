@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -15,7 +16,9 @@ const maxDeadLetterValue = 64 << 10
 // StoreDeadLetters keeps rejected messages for the data-quality views. A message is (topic,
 // partition, offset): a repeat within dls is dropped, and a repeat of an earlier call is a
 // second row that ReplacingMergeTree merges away; the counts below count each message once
-// either way.
+// either way. The value kept is a redacted copy (voucherwatch.RedactMessage), and the key,
+// source, id and reason are masked (voucherwatch.MaskText): identity numbers, mobile numbers
+// and e-mail addresses never reach the table. PruneDeadLetters bounds how long rows stay.
 func (db *DB) StoreDeadLetters(ctx context.Context, dls []voucherwatch.DeadLetter) error {
 	if len(dls) == 0 {
 		return nil
@@ -33,8 +36,10 @@ func (db *DB) StoreDeadLetters(ctx context.Context, dls []voucherwatch.DeadLette
 			continue
 		}
 		seen[dl.Origin] = true
-		value := dl.Value
-		if len(value) > maxDeadLetterValue {
+		// Only a redacted copy is kept here; the raw bytes stay on the dead-letter topic.
+		value := voucherwatch.RedactMessage(dl.Value)
+		truncated := len(value) > maxDeadLetterValue
+		if truncated {
 			value = value[:maxDeadLetterValue]
 		}
 		at := dl.At
@@ -42,8 +47,8 @@ func (db *DB) StoreDeadLetters(ctx context.Context, dls []voucherwatch.DeadLette
 			at = now
 		}
 		err := b.Append(dl.Topic, uint32(dl.Partition), uint64(dl.Offset),
-			string(dl.Key), string(value), flag(len(value) < len(dl.Value)), uint32(len(dl.Value)),
-			dl.Source, dl.ID, dl.Supplier, dl.Reason, at, now)
+			voucherwatch.MaskText(string(dl.Key)), string(value), flag(truncated), uint32(len(dl.Value)),
+			voucherwatch.MaskText(dl.Source), voucherwatch.MaskText(dl.ID), dl.Supplier, voucherwatch.MaskText(dl.Reason), at, now)
 		if err != nil {
 			return fmt.Errorf("store: insert dead letters: %w", err)
 		}
@@ -99,4 +104,56 @@ func (db *DB) DeadLettersBySupplier(ctx context.Context) ([]SupplierRejections, 
 		return nil, fmt.Errorf("store: dead letters by supplier: %w", err)
 	}
 	return out, nil
+}
+
+// DefaultDeadLetterRetention is how long dead letters stay in the table when the operator
+// sets no other retention: long enough for a supplier to be told and fix its feed, short
+// enough that rejected personal data does not pile up.
+const DefaultDeadLetterRetention = 90 * 24 * time.Hour
+
+// PruneDeadLetters deletes the dead letters rejected before cutoff and returns how many rows
+// it asked to delete. ClickHouse 18.16 has no TTL, so this is a mutation (ALTER TABLE ...
+// DELETE), which runs in the background on the server; it is issued only when such rows
+// exist, so that idle engines queue no mutations. Several engine instances may prune at the
+// same time: deleting rows twice is harmless.
+func (db *DB) PruneDeadLetters(ctx context.Context, cutoff time.Time) (uint64, error) {
+	var n uint64
+	if err := db.conn.QueryRow(ctx, "SELECT count() FROM dead_letters WHERE at < ?", cutoff).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: prune dead letters: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := db.conn.Exec(ctx, "ALTER TABLE dead_letters DELETE WHERE at < ?", cutoff); err != nil {
+		return 0, fmt.Errorf("store: prune dead letters: %w", err)
+	}
+	return n, nil
+}
+
+// KeepDeadLetters prunes the dead letters older than retention every interval (and once at
+// the start) until ctx ends. Failures are logged and retried at the next interval.
+func (db *DB) KeepDeadLetters(ctx context.Context, retention, interval time.Duration, log *slog.Logger) {
+	if retention <= 0 {
+		return
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := db.PruneDeadLetters(ctx, db.now().Add(-retention)); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("store: dead letters not pruned", "err", err)
+		} else if n > 0 {
+			log.Info("store: dead letters pruned", "rows", n, "retention", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

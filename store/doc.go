@@ -40,8 +40,10 @@
 // # Dead letters
 //
 // dead_letters holds every rejected message once per (kafka_topic, kafka_partition,
-// kafka_offset), its ReplacingMergeTree sorting key, with the reason and the original bytes
-// (cut at a bound, the row saying so).
+// kafka_offset), its ReplacingMergeTree sorting key, with the reason (masked) and a redacted
+// copy of the message (personal numbers masked, cut at a bound, the row saying so). The raw
+// bytes stay only on the dead-letter topic. Rows older than the retention are deleted by a
+// mutation (PruneDeadLetters): 18.16 has no TTL. See docs/deadletters.md.
 //
 // # Workflow log and users
 //

@@ -59,6 +59,11 @@ func addColumnStep(table, column, chType, after string) step {
 	return step{sql: sql, table: table, column: column, chType: chType}
 }
 
+// mutationStep is an ALTER TABLE ... UPDATE or DELETE that gives the same result however often
+// it runs (masking what is masked already changes nothing). ClickHouse runs it in the
+// background; the step only queues it.
+func mutationStep(sql string) step { return step{sql: sql} }
+
 // schemaMigrations records the migrations applied. Its sorting key keeps the rows of two
 // builds that disagree about a version apart, so that the disagreement stays visible.
 var schemaMigrations = createStep(`CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -54,7 +54,7 @@ func TestSpotCheckClaimants(t *testing.T) {
 	recovered := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityMedium, "4")
 	for i, a := range []*voucherwatch.Alert{&high, &low, &dismissed, &recovered} {
 		a.Subjects.ApplicantUSCC, a.Score = buyerUSCC, 0.25*float64(i+1)
-		a.ID = voucherwatch.AlertID(a.Detector, a.Kind, a.Subjects)
+		a.ID = voucherwatch.AlertID(a.Detector, a.Subjects)
 	}
 	if _, err := db.UpsertAlerts(ctx, []voucherwatch.Alert{high, low, dismissed, recovered}, workflowT0); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store"
 )
 
 // Config is everything an operator sets. Every flag also reads VW_<FLAG> from the environment
@@ -43,6 +44,10 @@ type Config struct {
 	SpotCheckSchedule string
 	SpotCheckShare    float64
 	SpotCheckMin      int
+
+	// DeadLetterRetention is how long rejected messages stay in the dead letters' table (the
+	// dead-letter topic keeps its own retention).
+	DeadLetterRetention time.Duration
 }
 
 // devPIIKey keys identity hashes under --dev-insecure-keys when the operator set none. It is
@@ -75,6 +80,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 		})
 	}
 	fs.StringVar(&c.DeadLetterTopic, "topic-deadletter", voucherwatch.DefaultDeadLetterTopic, "topic receiving rejected messages")
+	fs.DurationVar(&c.DeadLetterRetention, "deadletter-retention", store.DefaultDeadLetterRetention, "how long rejected messages (redacted) stay in the dead letters' table; 0 keeps them")
 	fs.IntVar(&c.BatchSize, "batch-size", 20000, "flush an ingest batch at this many messages")
 	fs.DurationVar(&c.FlushInterval, "flush-interval", 500*time.Millisecond, "or this long after its first message")
 	fs.IntVar(&c.ReadersPerTopic, "readers-per-topic", 1, "consumer-group members per topic in this instance")

@@ -6,6 +6,7 @@
 //	voucherwatch broker    run only the embedded Kafka-protocol broker
 //	voucherwatch bench     the ingest benchmark (docs/benchmarks.md)
 //	voucherwatch demo      serve, loaded with a synthetic province, detectors run, demo users
+//	voucherwatch deadletters replay   send a supplier's dead letters back once they would pass
 package main
 
 import (
@@ -36,6 +37,7 @@ commands:
   broker    run only the embedded Kafka-protocol broker
   bench     run the ingest benchmark against clickhouse-client
   demo      serve, load a synthetic province through Kafka, run the detectors, create demo users
+  deadletters replay  send a supplier's dead letters (--supplier, --since) back once they would pass
 
 Every flag can also be set as VW_<FLAG> (e.g. VW_CLICKHOUSE). "voucherwatch <command> -h" lists them.`
 
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string) error {
 		return runBench(ctx, args)
 	case "demo":
 		return runDemo(ctx, args)
+	case "deadletters":
+		return runDeadLetters(ctx, args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(os.Stdout, usage)
 		return nil

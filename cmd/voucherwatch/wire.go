@@ -246,6 +246,7 @@ func (m *Main) Start(ctx context.Context) error {
 		}
 	}()
 	go m.refreshLag(runCtx)
+	go m.DB.KeepDeadLetters(runCtx, m.Config.DeadLetterRetention, time.Hour, m.Log)
 	go func() {
 		defer m.wg.Done()
 		if err := m.Consumer.Run(runCtx); err != nil {
