@@ -63,23 +63,25 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 	}
 	from, to := q.From.Unix(), q.To.Unix()
 	fromDay, toDay := q.From.In(voucherwatch.CST).Format(time.DateOnly), q.To.In(voucherwatch.CST).Format(time.DateOnly)
-	each := func(what, query string, scan func(s *voucherwatch.RegisterSupplierInput, scan func(...any) error) error, args ...any) error {
+	// each runs a query whose rows start with a supplier's USCC and hands every row to row,
+	// whose scan reads the other columns and answers the supplier the row is about.
+	type scanFunc func(dst ...any) (*voucherwatch.RegisterSupplierInput, error)
+	each := func(what, query string, row func(scan scanFunc) error, args ...any) error {
 		rows, err := db.conn.Query(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("store: register %s: %w", what, err)
 		}
 		defer rows.Close()
-		for rows.Next() {
+		scan := func(dst ...any) (*voucherwatch.RegisterSupplierInput, error) {
 			var uscc string
-			if err := scan(nil, func(dst ...any) error { return rows.Scan(append([]any{&uscc}, dst...)...) }); err != nil {
+			if err := rows.Scan(append([]any{&uscc}, dst...)...); err != nil {
+				return nil, err
+			}
+			return &out[index[uscc]], nil // the queries filter on usccs
+		}
+		for rows.Next() {
+			if err := row(scan); err != nil {
 				return fmt.Errorf("store: scan register %s: %w", what, err)
-			}
-			i, ok := index[uscc]
-			if !ok {
-				continue
-			}
-			if err := scan(&out[i], nil); err != nil {
-				return fmt.Errorf("store: register %s: %w", what, err)
 			}
 		}
 		if err := rows.Err(); err != nil {
@@ -91,8 +93,6 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 	// Reporting per resource. A window counts where it starts; the hours it covers are
 	// clipped to the period's end. Copies of one record (not merged yet) count once: hours
 	// and windows are distinct values.
-	var res voucherwatch.ResourceReporting
-	var resRecords uint64
 	if err := each("reporting", `SELECT supplier_uscc, resource_id,
 			intDiv(max(toUInt32(least(window_end, toDateTime(?)))) - min(toUInt32(toStartOfHour(window_start))) + 3599, 3600),
 			uniqExactArray(hours), uniqExact(window_start),
@@ -105,74 +105,72 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 			WHERE has(?, supplier_uscc) AND window_start >= toDateTime(?) AND window_start < toDateTime(?)
 		)
 		GROUP BY supplier_uscc, resource_id ORDER BY supplier_uscc, resource_id`,
-		func(s *voucherwatch.RegisterSupplierInput, scan func(...any) error) error {
-			if scan != nil {
-				var expected int64
-				var received, windows, onTime uint64
-				if err := scan(&res.ResourceID, &expected, &received, &windows, &onTime, &resRecords); err != nil {
-					return err
-				}
-				res.ExpectedHours, res.ReceivedHours, res.Windows, res.OnTime = int(expected), int(received), int(windows), int(onTime)
-				return nil
+		func(scan scanFunc) error {
+			var res voucherwatch.ResourceReporting
+			var expected int64
+			var received, windows, onTime, records uint64
+			s, err := scan(&res.ResourceID, &expected, &received, &windows, &onTime, &records)
+			if err != nil {
+				return err
 			}
+			res.ExpectedHours, res.ReceivedHours, res.Windows, res.OnTime = int(expected), int(received), int(windows), int(onTime)
 			s.Resources = append(s.Resources, res)
-			s.StoredRecords += int(resRecords)
+			s.StoredRecords += int(records)
 			return nil
 		}, to, q.OnTimeHours*3600, to, usccs, from, to); err != nil {
 		return nil, err
 	}
 
 	// Metered card-hours and buyers from the daily rollup.
-	var metered float64
-	var buyers uint64
 	if err := each("metering", `SELECT supplier_uscc, sum(ch), countIf(ch > 0) FROM (
 			SELECT supplier_uscc, buyer_uscc, sum(day_card_hours) AS ch FROM usage_daily
 			WHERE day >= toDate(?) AND day < toDate(?) AND has(?, supplier_uscc)
 			GROUP BY supplier_uscc, buyer_uscc
 		) GROUP BY supplier_uscc`,
-		func(s *voucherwatch.RegisterSupplierInput, scan func(...any) error) error {
-			if scan != nil {
-				return scan(&metered, &buyers)
+		func(scan scanFunc) error {
+			var metered float64
+			var buyers uint64
+			s, err := scan(&metered, &buyers)
+			if err == nil {
+				s.MeteredCardHours, s.Buyers = metered, int(buyers)
 			}
-			s.MeteredCardHours, s.Buyers = metered, int(buyers)
-			return nil
+			return err
 		}, fromDay, toDay, usccs); err != nil {
 		return nil, err
 	}
 
 	// Settled amounts from the daily rollup of settlement items, by invoice date.
-	var settled int64
 	if err := each("settlements", `SELECT supplier_uscc, toInt64(sum(item_amount) * 100) FROM settlements_daily
 		WHERE day >= toDate(?) AND day < toDate(?) AND has(?, supplier_uscc)
 		GROUP BY supplier_uscc`,
-		func(s *voucherwatch.RegisterSupplierInput, scan func(...any) error) error {
-			if scan != nil {
-				return scan(&settled)
+		func(scan scanFunc) error {
+			var fen int64
+			s, err := scan(&fen)
+			if err == nil {
+				s.Settled = voucherwatch.Money(fen)
 			}
-			s.Settled = voucherwatch.Money(settled)
-			return nil
+			return err
 		}, fromDay, toDay, usccs); err != nil {
 		return nil, err
 	}
 
-	// Telemetry the ingest rejected in the period.
-	var rejected uint64
+	// Telemetry the ingest rejected in the period (each Kafka message once).
 	if err := each("dead letters", `SELECT supplier, uniqExact(kafka_partition, kafka_offset) FROM dead_letters
 		WHERE kafka_topic = ? AND at >= toDateTime(?) AND at < toDateTime(?) AND has(?, supplier)
 		GROUP BY supplier`,
-		func(s *voucherwatch.RegisterSupplierInput, scan func(...any) error) error {
-			if scan != nil {
-				return scan(&rejected)
+		func(scan scanFunc) error {
+			var n uint64
+			s, err := scan(&n)
+			if err == nil {
+				s.DeadLetters = int(n)
 			}
-			s.DeadLetters = int(rejected)
-			return nil
+			return err
 		}, q.UsageTopic, from, to, usccs); err != nil {
 		return nil, err
 	}
 
 	// Alerts on the supplier confirmed in the period and still confirmed (or ordered
 	// recovered, which follows a confirmation): never open or dismissed ones.
-	var confirmed uint64
 	if err := each("violations", `SELECT supplier_uscc, count() FROM (
 			SELECT id, supplier_uscc FROM alerts WHERE has(?, supplier_uscc) ORDER BY id, version DESC LIMIT 1 BY id
 		) ANY INNER JOIN (
@@ -181,60 +179,48 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 			HAVING status IN ('confirmed', 'recovery_ordered') AND confirmed_at >= toDateTime(?) AND confirmed_at < toDateTime(?)
 		) USING id
 		GROUP BY supplier_uscc`,
-		func(s *voucherwatch.RegisterSupplierInput, scan func(...any) error) error {
-			if scan != nil {
-				return scan(&confirmed)
+		func(scan scanFunc) error {
+			var n uint64
+			s, err := scan(&n)
+			if err == nil {
+				s.ConfirmedViolations = int(n)
 			}
-			s.ConfirmedViolations = int(confirmed)
-			return nil
+			return err
 		}, usccs, from, to); err != nil {
 		return nil, err
 	}
 
 	// Contracts: signed in the period (amounts), in service during it (sold card-hours and
 	// prices). A contract without a service period sells no hours here.
-	var c struct {
-		signed, start, end time.Time
-		amount             int64
-		types, models      []string
-		units              []string
-		cards              []uint32
-		prices             []int64
-	}
 	if err := each("contracts", `SELECT supplier_uscc, signed_on, service_start, service_end, toInt64(amount * 100),
 			item_service_type, item_chip_model, item_unit, item_cards, arrayMap(p -> toInt64(p * 100), item_unit_price)
 		FROM contracts_latest
 		WHERE has(?, supplier_uscc) AND ((signed_on >= toDate(?) AND signed_on < toDate(?))
 			OR (service_start < toDate(?) AND service_end >= toDate(?)))`,
-		func(s *voucherwatch.RegisterSupplierInput, scan func(...any) error) error {
-			if scan != nil {
-				return scan(&c.signed, &c.start, &c.end, &c.amount, &c.types, &c.models, &c.units, &c.cards, &c.prices)
+		func(scan scanFunc) error {
+			var signed, start, end time.Time
+			var amount int64
+			var types, models, units []string
+			var cards []uint32
+			var prices []int64
+			s, err := scan(&signed, &start, &end, &amount, &types, &models, &units, &cards, &prices)
+			if err != nil {
+				return err
 			}
-			if d := c.signed.Format(time.DateOnly); d >= fromDay && d < toDay {
-				s.ContractAmount += voucherwatch.Money(c.amount)
+			if d := signed.Format(time.DateOnly); d >= fromDay && d < toDay {
+				s.ContractAmount += voucherwatch.Money(amount)
 			}
-			startDay, endDay := c.start.Format(time.DateOnly), c.end.Format(time.DateOnly)
-			if c.start.Year() <= 1970 || c.end.Year() <= 1970 || !(startDay < toDay && endDay >= fromDay) {
+			hours := serviceHoursIn(start, end, q.From, q.To)
+			if hours <= 0 {
 				return nil
 			}
-			// The service runs from its first day's start to its last day's end, CST.
-			start, _ := time.ParseInLocation(time.DateOnly, startDay, voucherwatch.CST)
-			end, _ := time.ParseInLocation(time.DateOnly, endDay, voucherwatch.CST)
-			end = end.AddDate(0, 0, 1)
-			if end.After(q.To) {
-				end = q.To
-			}
-			if start.Before(q.From) {
-				start = q.From
-			}
-			hours := end.Sub(start).Hours()
-			for i := range c.types {
-				if c.types[i] != voucherwatch.ServiceComputeResource {
+			for i := range types {
+				if types[i] != voucherwatch.ServiceComputeResource {
 					continue
 				}
-				s.SoldCardHours += float64(c.cards[i]) * hours
-				if c.prices[i] > 0 && c.models[i] != "" && (c.units[i] == voucherwatch.UnitCardHour || c.units[i] == voucherwatch.UnitCardMonth) {
-					s.Prices = append(s.Prices, voucherwatch.PriceSample{ChipModel: c.models[i], Unit: c.units[i], Price: voucherwatch.Money(c.prices[i])})
+				s.SoldCardHours += float64(cards[i]) * hours
+				if prices[i] > 0 && models[i] != "" && (units[i] == voucherwatch.UnitCardHour || units[i] == voucherwatch.UnitCardMonth) {
+					s.Prices = append(s.Prices, voucherwatch.PriceSample{ChipModel: models[i], Unit: units[i], Price: voucherwatch.Money(prices[i])})
 				}
 			}
 			return nil
@@ -242,6 +228,24 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 		return nil, err
 	}
 	return out, nil
+}
+
+// serviceHoursIn is how many hours of the service period [start day, end day] (whole days,
+// CST) fall in [from, to); 0 when the contract states no service period.
+func serviceHoursIn(start, end, from, to time.Time) float64 {
+	if start.Year() <= 1970 || end.Year() <= 1970 { // Date columns hold 1970-01-01 for none
+		return 0
+	}
+	s, _ := time.ParseInLocation(time.DateOnly, start.Format(time.DateOnly), voucherwatch.CST)
+	e, _ := time.ParseInLocation(time.DateOnly, end.Format(time.DateOnly), voucherwatch.CST)
+	e = e.AddDate(0, 0, 1)
+	if s.Before(from) {
+		s = from
+	}
+	if e.After(to) {
+		e = to
+	}
+	return max(e.Sub(s).Hours(), 0)
 }
 
 // editionFingerprint identifies an edition by what decides its rows.
