@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -225,4 +226,76 @@ func TestRegisterEditionsKeptLikeDraws(t *testing.T) {
 	if err != nil || len(h) != 2 || h[0].EditionID != "rg-2" || h[1].Row.USCC != supplierUSCC {
 		t.Errorf("history: got %+v %v", h, err)
 	}
+}
+
+// BenchmarkRegisterSuppliersHistory times the register's inputs for one month (November
+// 2026) with only that month stored, then again after eleven earlier months of the same
+// telemetry are added: the figures read the period's partition and rollup days, so the
+// ratio (history12/history1) should stay near 1 rather than grow towards 12.
+//
+//	VW_TEST_CLICKHOUSE=127.0.0.1:9000 go test -run '^$' -bench RegisterSuppliersHistory ./store/
+func BenchmarkRegisterSuppliersHistory(b *testing.B) {
+	const suppliers, resources = 5, 4
+	db := newTestDB(b)
+	ctx := context.Background()
+	var entities []voucherwatch.Record
+	for s := range suppliers {
+		r := envelope(voucherwatch.TypeRegistry, "platform:hunan-registry", fmt.Sprintf("entity-b%d", s))
+		r.Entity = &voucherwatch.Entity{USCC: fmt.Sprintf("91430100MA4L0B%03dX", s), Name: "算力", City: "430100",
+			Supplier: &voucherwatch.SupplierProfile{Registered: true}}
+		entities = append(entities, r)
+	}
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeRegistry, entities); err != nil {
+		b.Fatal(err)
+	}
+	month := func(first time.Time) {
+		var recs []voucherwatch.Record
+		for s := range suppliers {
+			for res := range resources {
+				for h := 0; first.Add(time.Duration(h)*time.Hour).Month() == first.Month(); h++ {
+					r := hourOfUsage(fmt.Sprintf("node-%d", res), 0)
+					r.ID = fmt.Sprintf("u-%d-%d-%s-%d", s, res, first.Format("200601"), h)
+					u := *r.Usage
+					u.SupplierUSCC = fmt.Sprintf("91430100MA4L0B%03dX", s)
+					u.WindowStart = first.Add(time.Duration(h) * time.Hour)
+					u.WindowEnd = u.WindowStart.Add(time.Hour)
+					r.Usage = &u
+					recs = append(recs, r)
+				}
+			}
+		}
+		if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	from, to := registerMonth.Bounds()
+	q := voucherwatch.RegisterQuery{From: from, To: to, OnTimeHours: 2, UsageTopic: "vw.usage"}
+	measure := func() time.Duration {
+		const rounds = 10
+		start := time.Now()
+		for range rounds {
+			got, err := db.RegisterSuppliers(ctx, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(got) != suppliers || len(got[0].Resources) != resources || got[0].Resources[0].ReceivedHours != 720 {
+				b.Fatalf("got %+v", got[0])
+			}
+		}
+		return time.Since(start) / rounds
+	}
+	month(from)
+	measure() // warm the server's caches, so that the first figure is not the cold one
+	one := measure()
+	for m := 1; m <= 11; m++ {
+		month(from.AddDate(0, -m, 0))
+	}
+	b.ResetTimer()
+	var twelve time.Duration
+	for b.Loop() {
+		twelve = measure()
+	}
+	b.ReportMetric(float64(one.Milliseconds()), "ms/history1")
+	b.ReportMetric(float64(twelve.Milliseconds()), "ms/history12")
+	b.ReportMetric(float64(twelve)/float64(one), "history12/history1")
 }
