@@ -21,6 +21,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/supervision"
 	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 )
 
@@ -96,6 +97,7 @@ func engineMetrics(t *testing.T) map[string]string {
 	r.Register(failingDetector{})
 	r.RunAll(context.Background(), time.Now()) // a failing run stores nothing: no alert store needed
 	spotcheck.NewDrawsMetric(reg)
+	supervision.NewRegisterSlotsMetric(reg)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

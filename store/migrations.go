@@ -543,6 +543,40 @@ ORDER BY session_digest`),
 WHERE 1`),
 		},
 	},
+	{
+		version: 12,
+		name:    "supplier register editions",
+		steps: []step{
+			// One row per edition, kept like a spot-check draw (see store/register.go): draw
+			// fingerprints the edition (id, method, inputs' digest), so two instances making
+			// the same scheduled edition from the same inputs write equal rows that collapse;
+			// from inputs that differ by a late record, both stay and readers take the first
+			// (created_at, draw). inputs is the canonical JSON the edition was computed from.
+			createStep(`CREATE TABLE IF NOT EXISTS register_editions (
+	id String,
+	draw String,
+	period String,
+	method String,
+	inputs_digest String,
+	inputs String,
+	trigger String,
+	supplier_count UInt32,
+	created_at DateTime('Asia/Shanghai'),
+	created_by String
+) ENGINE = ReplacingMergeTree
+ORDER BY (id, draw)`),
+			// One row per supplier and edition: its published line as JSON. Ordered by
+			// supplier so that a supplier's history across editions is a keyed read.
+			createStep(`CREATE TABLE IF NOT EXISTS register_rows (
+	edition_id String,
+	draw String,
+	period String,
+	uscc String,
+	row String
+) ENGINE = ReplacingMergeTree
+ORDER BY (uscc, edition_id, draw)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

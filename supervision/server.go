@@ -50,6 +50,8 @@ type Server struct {
 	// spotchecks are the spot-check operations, once RegisterSpotCheckRoutes added them; the
 	// web UI's spot-check pages say the feature is not set up while they are nil.
 	spotchecks *SpotCheckDeps
+	// register is the supplier register, once RegisterRegisterRoutes added it.
+	register *RegisterDeps
 }
 
 // NewServer builds the routes.

@@ -14,6 +14,8 @@ type enterprisePage struct {
 	File        voucherwatch.EnterpriseFile
 	City        string
 	Alerts      []voucherwatch.Alert
+	// Register is the supplier's rows across the register's editions, newest first.
+	Register []voucherwatch.RegisterHistoryEntry
 }
 
 // Truncated reports whether the list name holds only its newest rows.
@@ -51,6 +53,12 @@ func (s *Server) showEnterprise(w http.ResponseWriter, r *http.Request, q uiRequ
 	if err != nil {
 		s.failPage(w, r, q, err)
 		return
+	}
+	if s.register != nil {
+		if p.Register, err = s.register.History(r.Context(), uscc); err != nil {
+			s.failPage(w, r, q, err)
+			return
+		}
 	}
 	d.Page = p
 	s.render(w, http.StatusOK, "enterprise", d)

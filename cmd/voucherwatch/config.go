@@ -48,6 +48,11 @@ type Config struct {
 	// DeadLetterRetention is how long rejected messages stay in the dead letters' table (the
 	// dead-letter topic keeps its own retention).
 	DeadLetterRetention time.Duration
+
+	// The supplier register (信息登记发布): when the scheduled edition is made, and how late a
+	// telemetry window may arrive and still count as on time.
+	RegisterSchedule    string
+	RegisterOnTimeHours int
 }
 
 // devPIIKey keys identity hashes under --dev-insecure-keys when the operator set none. It is
@@ -98,6 +103,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SpotCheckSchedule, "spotcheck-schedule", "0 3 1 * *", "when the spot-check draw runs (robfig/cron spec, China Standard Time; empty: never)")
 	fs.Float64Var(&c.SpotCheckShare, "spotcheck-share", voucherwatch.DefaultSpotCheckShare, "share of the claimants a spot-check draw inspects")
 	fs.IntVar(&c.SpotCheckMin, "spotcheck-min", voucherwatch.DefaultSpotCheckMin, "fewest enterprises a spot-check draw inspects")
+	fs.StringVar(&c.RegisterSchedule, "register-schedule", voucherwatch.DefaultRegisterSchedule, "when the supplier register's edition of the month before is made (robfig/cron spec, China Standard Time; empty: never)")
+	fs.IntVar(&c.RegisterOnTimeHours, "register-on-time-hours", voucherwatch.DefaultRegisterOnTimeHours, "hours after its end a telemetry window may arrive and count as on time in the register")
 }
 
 // parse parses args, then fills every flag not given on the command line from VW_* variables.

@@ -53,6 +53,10 @@ type Main struct {
 	// operations the API (and the web UI) call.
 	SpotChecks    *spotcheck.Scheduler
 	SpotCheckDeps supervision.SpotCheckDeps
+	// Register makes the supplier register's scheduled editions; RegisterDeps are its
+	// operations.
+	Register     *supervision.RegisterScheduler
+	RegisterDeps supervision.RegisterDeps
 
 	httpSrv *http.Server
 	cancel  context.CancelFunc
@@ -209,6 +213,9 @@ func (m *Main) Start(ctx context.Context) error {
 	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: keys.PII, Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
 	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.APIDB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
+	if err := m.wireRegister(); err != nil {
+		return err
+	}
 	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
 	ui.Enterprises = m.APIDB
 	m.Server.RegisterUI(ui)
@@ -235,6 +242,11 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	if m.Config.SpotCheckSchedule != "" {
 		if err := m.SpotChecks.Start(runCtx, m.Config.SpotCheckSchedule); err != nil {
+			return err
+		}
+	}
+	if m.Config.RegisterSchedule != "" {
+		if err := m.Register.Start(runCtx, m.Config.RegisterSchedule); err != nil {
 			return err
 		}
 	}
