@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -195,9 +196,31 @@ func TestWatchdogRebuildsReaderBlockedByDeadMember(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// The status says since when the topic is stalled, and /healthz's check names it once the
+	// stall outlasts its bound.
+	for {
+		st, err := c.Status(context.Background(), rig.db)
+		if ts := st.Topics["vw.usage"]; err == nil && ts.State == "stalled" && ts.StalledSince != nil {
+			if err := c.CheckStalls(0, time.Now()); err == nil || !strings.Contains(err.Error(), "topic vw.usage stalled for") {
+				t.Errorf("health while stalled: got %v, want topic vw.usage stalled for ...", err)
+			}
+			if err := c.CheckStalls(time.Hour, time.Now()); err != nil {
+				t.Errorf("health while stalled within the bound: got %v, want nil", err)
+			}
+			break
+		}
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("the status never showed the topic stalled: %+v %v", st, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
 	got := rig.waitDone(t, c, 90*time.Second)
 	if got.Stored != int64(len(rig.msgs)) || got.Duplicates != 0 {
 		t.Errorf("got stored %d duplicates %d, want %d and 0", got.Stored, got.Duplicates, len(rig.msgs))
+	}
+	if err := c.CheckStalls(0, time.Now()); err != nil {
+		t.Errorf("health after recovery: got %v, want nil", err)
 	}
 	if n := testutil.ToFloat64(metrics.WatchdogRebuilds.WithLabelValues("vw.usage")); n < 1 {
 		t.Errorf("got %v watchdog rebuilds counted, want at least 1", n)

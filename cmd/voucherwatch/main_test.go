@@ -33,6 +33,7 @@ func testConfig(t *testing.T, dsn string) Config {
 		t.Fatal(err)
 	}
 	c.EmbeddedKafka = "127.0.0.1:0"
+	c.DataDir = t.TempDir()
 	c.HTTP = "127.0.0.1:0"
 	c.ClickHouse = dsn
 	c.BatchSize = 2000
