@@ -403,8 +403,9 @@ func (c *Consumer) fetchWatched(ctx context.Context, r **kafka.Reader, topic str
 		m, err := (*r).FetchMessage(wctx)
 		cancel()
 		if err == nil {
-			rs.progress()
-			c.metrics.Stalled.WithLabelValues(topic).Set(0)
+			if rs.progress() {
+				c.metrics.Stalled.WithLabelValues(topic).Set(0)
+			}
 			return m, nil
 		}
 		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {

@@ -59,11 +59,14 @@ func (rs *readerState) set(s ReaderState) {
 	rs.state = s
 }
 
-// progress records a message received, or the group caught up.
-func (rs *readerState) progress() {
+// progress records a message received, or the group caught up. It reports whether the reader
+// was stalled until then.
+func (rs *readerState) progress() (wasStalled bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	wasStalled = !rs.since.IsZero()
 	rs.state, rs.since, rs.inARow = StateConsuming, time.Time{}, 0
+	return wasStalled
 }
 
 // stall records a watchdog rebuild after waiting since from; it returns when the stall began.
