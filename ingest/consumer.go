@@ -382,9 +382,9 @@ func (c *Consumer) deadLetter(ctx context.Context, topic string, dead []voucherw
 //
 // The watchdog looks only while this reader waits for messages and no reader of the instance
 // is retrying a failed dependency: an instance that holds back on purpose (ClickHouse retries,
-// back-pressure) does not fetch, and its lag is expected not to fall. Repeated rebuilds without
-// progress wait twice as long each time (up to 8 × StallAfter), so a cause the rebuild does not
-// cure costs a rebalance every few minutes, not every cycle.
+// back-pressure) does not fetch, and its lag is expected not to fall. From the third rebuild
+// without progress on, each waits twice as long as the one before (up to 8 × StallAfter), so a
+// cause the rebuild does not cure costs a rebalance every few minutes, not every cycle.
 func (c *Consumer) fetchWatched(ctx context.Context, r **kafka.Reader, topic string, rs *readerState) (kafka.Message, error) {
 	if c.cfg.StallAfter < 0 {
 		m, err := (*r).FetchMessage(ctx)
@@ -412,7 +412,9 @@ func (c *Consumer) fetchWatched(ctx context.Context, r **kafka.Reader, topic str
 			return m, err
 		}
 		now := time.Now()
-		patience := half << min(rs.rebuildsInARow(), 3)
+		// The first rebuild after the first stall is retried as soon; from the third on, each
+		// waits twice as long as the one before, up to 8 × StallAfter.
+		patience := half << min(max(rs.rebuildsInARow()-1, 0), 3)
 		if c.holding.Load() > 0 {
 			// Another reader of this instance holds back: start the wait over once it is done.
 			waitFrom, sampled = now, time.Time{}
@@ -451,7 +453,8 @@ func (c *Consumer) fetchWatched(ctx context.Context, r **kafka.Reader, topic str
 				c.log.Debug("ingest: watchdog: close reader", "topic", topic, "err", err)
 			}
 			*r = c.newReader(topic)
-			waitFrom, sampled = time.Now(), time.Time{}
+			// Joining may take the rebalance timeout: the wait starts after it.
+			waitFrom, sampled = time.Now().Add(c.cfg.RebalanceTimeout), time.Time{}
 		}
 	}
 }

@@ -72,7 +72,8 @@ func (rig *watchdogRig) config(group string) ingest.Config {
 		Topics:    map[voucherwatch.RecordType]string{voucherwatch.TypeUsage: "vw.usage"},
 		BatchSize: 500, FlushInterval: 100 * time.Millisecond,
 		RetryMin: 100 * time.Millisecond, RetryMax: time.Second,
-		StallAfter: 4 * time.Second,
+		// kfake's shortest session is 6 s; the rebalance after a rebuild takes at most 2 s.
+		SessionTimeout: 6 * time.Second, RebalanceTimeout: 2 * time.Second, StallAfter: 4 * time.Second,
 	}
 }
 

@@ -314,6 +314,16 @@ func crashSequence(t *testing.T, bin, mode string, seed int64, p *synth.Province
 		t.Errorf("healthz after catching up: got %d %q %v, want 200", code, body, err)
 	}
 	rebuilds := strings.Count(third.logs(), "ingest: watchdog:")
+	if took > 60*time.Second {
+		// Slow but in time: say where the time went.
+		var lines []string
+		for _, l := range strings.Split(third.logs(), "\n") {
+			if strings.Contains(l, "level=WARN") || strings.Contains(l, "serving") {
+				lines = append(lines, l)
+			}
+		}
+		t.Logf("life 3 took %.0fs; its warnings:\n%s", took.Seconds(), tail(strings.Join(lines, "\n"), 20))
+	}
 	t.Logf("%s: usage stored at the first kill %d of %d; caught up %.1fs after the last start; watchdog rebuilds %d; raw copies not merged yet %d",
 		mode, storedAtFirstKill, p.Stats.Topics[synth.TopicUsage].Unique, took.Seconds(), rebuilds, copies)
 }
