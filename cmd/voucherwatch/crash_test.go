@@ -167,6 +167,7 @@ func crashSequences(t *testing.T) int {
 // Sequences run six at a time: most of a sequence is waiting for session timeouts.
 func TestKilledTwiceMidIngest(t *testing.T) {
 	storetest.Require(t)
+	t.Parallel() // mostly waiting: it overlaps with TestEmbeddedBrokerMemory
 	bin := buildEngine(t, t.TempDir())
 	p := synth.Generate(synth.Config{Seed: 18, Enterprises: 80, Suppliers: 10, DuplicateRate: 0.02})
 	n := crashSequences(t)

@@ -122,6 +122,7 @@ func TestEmbeddedBrokerMemory(t *testing.T) {
 		t.Skip("produces a million records")
 	}
 	storetest.Require(t) // the CI runs where the engine's tests run
+	t.Parallel()         // it overlaps with TestKilledTwiceMidIngest
 	bin := buildEngine(t, t.TempDir())
 	const n = 1_000_000
 	limit := int64(384) << 20
