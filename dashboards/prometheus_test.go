@@ -93,6 +93,8 @@ func engineMetrics(t *testing.T) map[string]string {
 	m.BatchSize.WithLabelValues("vw.usage").Observe(1)
 	m.InsertTime.WithLabelValues("vw.usage").Observe(0.1)
 	m.Retries.WithLabelValues("vw.usage", "store").Inc()
+	m.WatchdogRebuilds.WithLabelValues("vw.usage").Inc()
+	m.Stalled.WithLabelValues("vw.usage").Set(1)
 	r := detectors.NewRunner(nil, reg, slog.New(slog.DiscardHandler))
 	r.Register(failingDetector{})
 	r.RunAll(context.Background(), time.Now()) // a failing run stores nothing: no alert store needed

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -31,6 +32,16 @@ type Config struct {
 	RetryMin        time.Duration // first back-off after a failed dependency (default 200 ms)
 	RetryMax        time.Duration // longest back-off (default 15 s)
 	ShutdownGrace   time.Duration // how long shutdown waits for the batch in hand (default 30 s)
+
+	// SessionTimeout is how long the group coordinator waits for a member's heartbeat before
+	// it drops the member; RebalanceTimeout how long a rebalance waits for members to rejoin
+	// (both default 10 s). Short, so that a killed instance's partitions move on soon.
+	SessionTimeout   time.Duration
+	RebalanceTimeout time.Duration
+	// StallAfter is how long a reader may wait for messages while its topic's group lag is
+	// above zero and does not fall before the watchdog closes the reader (leaving the group)
+	// and opens a new one (default 2 × SessionTimeout; negative: no watchdog). See watch.
+	StallAfter time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -70,6 +81,15 @@ func (c *Config) setDefaults() {
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = 30 * time.Second
 	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 10 * time.Second
+	}
+	if c.RebalanceTimeout <= 0 {
+		c.RebalanceTimeout = 10 * time.Second
+	}
+	if c.StallAfter == 0 {
+		c.StallAfter = 2 * c.SessionTimeout
+	}
 }
 
 // Consumer moves records from Kafka into the record store: one kafka-go consumer-group reader
@@ -83,6 +103,13 @@ type Consumer struct {
 	metrics *Metrics
 	log     *slog.Logger
 	dlq     *kafka.Writer
+	client  *kafka.Client // offsets for the status and the watchdog
+
+	// readers are the topics' readers' states, for the status; holding counts the readers
+	// waiting on a failed dependency, so that the watchdog leaves the group alone meanwhile.
+	readers   map[string][]*readerState
+	holding   atomic.Int32
+	holdingBy map[string]*atomic.Int32
 
 	// OnStored, when set, is called after a batch that stored new records, so that detectors
 	// whose inputs changed can be scheduled.
@@ -98,8 +125,20 @@ func NewConsumer(cfg Config, dec *Decoder, st voucherwatch.RecordStore, metrics 
 	if log == nil {
 		log = slog.Default()
 	}
+	readers := map[string][]*readerState{}
+	holdingBy := map[string]*atomic.Int32{}
+	for _, topic := range cfg.Topics {
+		holdingBy[topic] = new(atomic.Int32)
+		// Present from the start, so that rules can take increase() of the first rebuild.
+		metrics.WatchdogRebuilds.WithLabelValues(topic)
+		metrics.Stalled.WithLabelValues(topic).Set(0)
+		for i := 0; i < cfg.ReadersPerTopic; i++ {
+			readers[topic] = append(readers[topic], &readerState{})
+		}
+	}
 	return &Consumer{
-		cfg: cfg, dec: dec, store: st, metrics: metrics, log: log,
+		cfg: cfg, dec: dec, store: st, metrics: metrics, log: log, readers: readers, holdingBy: holdingBy,
+		client: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second},
 		dlq: &kafka.Writer{
 			Addr:         kafka.TCP(cfg.Brokers...),
 			Topic:        cfg.DeadLetterTopic,
@@ -117,11 +156,11 @@ func NewConsumer(cfg Config, dec *Decoder, st voucherwatch.RecordStore, metrics 
 func (c *Consumer) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for typ, topic := range c.cfg.Topics {
-		for i := 0; i < c.cfg.ReadersPerTopic; i++ {
+		for _, rs := range c.readers[topic] {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c.runReader(ctx, typ, topic)
+				c.runReader(ctx, typ, topic, rs)
 			}()
 		}
 	}
@@ -148,6 +187,9 @@ func (c *Consumer) newReader(topic string) *kafka.Reader {
 		// stays bounded by partitions × fetch size plus the batch in hand.
 		QueueCapacity:         c.cfg.QueueCapacity,
 		WatchPartitionChanges: true,
+		SessionTimeout:        c.cfg.SessionTimeout,
+		RebalanceTimeout:      c.cfg.RebalanceTimeout,
+		HeartbeatInterval:     c.cfg.SessionTimeout / 10,
 		// kafka-go retries fetches itself and reports every retry here, including idle
 		// long-polls that time out; a broker that stays away shows as lag and retries.
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
@@ -156,14 +198,15 @@ func (c *Consumer) newReader(topic string) *kafka.Reader {
 	})
 }
 
-func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, topic string) {
+func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, topic string, rs *readerState) {
 	r := c.newReader(topic)
-	defer r.Close()
+	defer func() { r.Close() }()
+	rs.set(StateRebalancing)
 	msgs := make([]kafka.Message, 0, c.cfg.BatchSize)
 	backoff := c.cfg.RetryMin
 	for ctx.Err() == nil {
 		msgs = msgs[:0]
-		m, err := r.FetchMessage(ctx)
+		m, err := c.fetchWatched(ctx, &r, topic, rs)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -338,6 +381,94 @@ func (c *Consumer) deadLetter(ctx context.Context, topic string, dead []voucherw
 	return c.retry(ctx, topic, "deadletter_store", func() error { return c.store.StoreDeadLetters(ctx, dead) })
 }
 
+// fetchWatched is FetchMessage under the progress watchdog. While the reader waits for a
+// message it looks, every WatchInterval, at how long it has waited: once it has waited half of
+// StallAfter it samples the topic's group lag; when it has waited StallAfter more and the lag is
+// still above zero and has not fallen, some member holds partitions it does not consume (a dead
+// member the coordinator never expired: kfake keeps one whose JoinGroup was pending when it
+// died). The watchdog then closes the reader, which leaves the group, and opens a new one: the
+// rebalance that follows completes only with the members that rejoin, so the dead one is
+// dropped. On a healthy cluster the same step costs one rebalance.
+//
+// The watchdog looks only while this reader waits for messages and no reader of the instance
+// is retrying a failed dependency: an instance that holds back on purpose (ClickHouse retries,
+// back-pressure) does not fetch, and its lag is expected not to fall. From the third rebuild
+// without progress on, each waits twice as long as the one before (up to 8 × StallAfter), so a
+// cause the rebuild does not cure costs a rebalance every few minutes, not every cycle.
+func (c *Consumer) fetchWatched(ctx context.Context, r **kafka.Reader, topic string, rs *readerState) (kafka.Message, error) {
+	if c.cfg.StallAfter < 0 {
+		m, err := (*r).FetchMessage(ctx)
+		if err == nil {
+			rs.progress()
+		}
+		return m, err
+	}
+	half := c.cfg.StallAfter / 2
+	tick := min(half, time.Second)
+	waitFrom := time.Now()
+	var sampled time.Time // when baseline was sampled; zero: not yet
+	var baseline int64
+	for {
+		wctx, cancel := context.WithTimeout(ctx, tick)
+		m, err := (*r).FetchMessage(wctx)
+		cancel()
+		if err == nil {
+			if rs.progress() {
+				c.metrics.Stalled.WithLabelValues(topic).Set(0)
+			}
+			return m, nil
+		}
+		if ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return m, err
+		}
+		now := time.Now()
+		// The first rebuild after the first stall is retried as soon; from the third on, each
+		// waits twice as long as the one before, up to 8 × StallAfter.
+		patience := half << min(max(rs.rebuildsInARow()-1, 0), 3)
+		if c.holding.Load() > 0 {
+			// Another reader of this instance holds back: start the wait over once it is done.
+			waitFrom, sampled = now, time.Time{}
+			continue
+		}
+		if now.Sub(waitFrom) < patience || (!sampled.IsZero() && now.Sub(sampled) < patience) {
+			if since := rs.stalledSince(); !since.IsZero() {
+				c.metrics.Stalled.WithLabelValues(topic).Set(now.Sub(since).Seconds())
+			}
+			continue
+		}
+		lctx, lcancel := context.WithTimeout(ctx, 5*time.Second)
+		offs, err := c.groupOffsets(lctx, []string{topic})
+		lcancel()
+		if err != nil {
+			c.log.Debug("ingest: watchdog: group lag unavailable", "topic", topic, "err", err)
+			continue
+		}
+		lag := offs[topic].Lag
+		switch {
+		case lag == 0:
+			// Caught up: waiting is all there is to do.
+			rs.progress()
+			c.metrics.Stalled.WithLabelValues(topic).Set(0)
+			waitFrom, sampled = now, time.Time{}
+		case sampled.IsZero() || lag < baseline:
+			// First sample, or others in the group are consuming: watch on from here.
+			baseline, sampled = lag, now
+		default:
+			since := rs.stall(waitFrom)
+			c.metrics.Stalled.WithLabelValues(topic).Set(now.Sub(since).Seconds())
+			c.metrics.WatchdogRebuilds.WithLabelValues(topic).Inc()
+			c.log.Warn("ingest: watchdog: no message while the group's lag does not fall; rebuilding the reader to force a rebalance",
+				"topic", topic, "lag", lag, "waited", now.Sub(waitFrom).Round(time.Second), "stalled_since", since.UTC().Format(time.RFC3339))
+			if err := (*r).Close(); err != nil {
+				c.log.Debug("ingest: watchdog: close reader", "topic", topic, "err", err)
+			}
+			*r = c.newReader(topic)
+			// Joining may take the rebalance timeout: the wait starts after it.
+			waitFrom, sampled = time.Now().Add(c.cfg.RebalanceTimeout), time.Time{}
+		}
+	}
+}
+
 // permanent marks an error that retry must not retry.
 type permanent struct{ error }
 
@@ -346,6 +477,7 @@ type permanent struct{ error }
 // piling records up in memory.
 func (c *Consumer) retry(ctx context.Context, topic, op string, fn func() error) error {
 	backoff := c.cfg.RetryMin
+	held := false
 	for {
 		err := fn()
 		if err == nil {
@@ -360,10 +492,23 @@ func (c *Consumer) retry(ctx context.Context, topic, op string, fn func() error)
 		}
 		c.metrics.Retries.WithLabelValues(topic, op).Inc()
 		c.log.Warn("ingest: dependency failed, retrying", "op", op, "topic", topic, "err", err, "backoff", backoff)
+		if !held {
+			held = true
+			c.hold(topic, 1)
+			defer c.hold(topic, -1)
+		}
 		if !sleep(ctx, backoff) {
 			return fmt.Errorf("ingest: %s on %s: %w (gave up: %v)", op, topic, err, ctx.Err())
 		}
 		backoff = min(backoff*2, c.cfg.RetryMax)
+	}
+}
+
+// hold counts a reader that starts (d 1) or stops (d -1) retrying a failed dependency.
+func (c *Consumer) hold(topic string, d int32) {
+	c.holding.Add(d)
+	if h := c.holdingBy[topic]; h != nil {
+		h.Add(d)
 	}
 }
 

@@ -13,6 +13,11 @@ type Metrics struct {
 	BatchSize  *prometheus.HistogramVec
 	InsertTime *prometheus.HistogramVec
 	Retries    *prometheus.CounterVec
+
+	// WatchdogRebuilds counts readers closed and reopened because they waited while their
+	// topic's lag did not fall; Stalled is how long such a wait has lasted (0: progressing).
+	WatchdogRebuilds *prometheus.CounterVec
+	Stalled          *prometheus.GaugeVec
 }
 
 // NewMetrics creates the ingest metrics and registers them with reg (nil: not registered).
@@ -44,9 +49,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_ingest_retries_total", Help: "Retried operations after a dependency failed, per topic and operation.",
 		}, []string{"topic", "op"}),
+		WatchdogRebuilds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vw_ingest_watchdog_rebuilds_total", Help: "Readers the progress watchdog closed and reopened because no message came while the topic's lag did not fall, per topic.",
+		}, []string{"topic"}),
+		Stalled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vw_ingest_stalled_seconds", Help: "How long a reader of the topic has been stalled (waiting while the lag does not fall); 0 while it progresses.",
+		}, []string{"topic"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Consumed, m.Stored, m.Duplicates, m.Rejected, m.Lag, m.BatchSize, m.InsertTime, m.Retries)
+		reg.MustRegister(m.Consumed, m.Stored, m.Duplicates, m.Rejected, m.Lag, m.BatchSize, m.InsertTime, m.Retries, m.WatchdogRebuilds, m.Stalled)
 	}
 	return m
 }

@@ -52,7 +52,7 @@ func runBench(ctx context.Context, args []string) error {
 
 	// 1. A broker in its own process, holding the records.
 	brokerAddr := freeAddr()
-	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", brokerAddr, "--partitions", strconv.Itoa(*partitions), "--log-level", "warn")
+	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", brokerAddr, "--embedded-kafka-dir", "memory", "--partitions", strconv.Itoa(*partitions), "--log-level", "warn")
 	broker.Stderr = os.Stderr
 	if err := broker.Start(); err != nil {
 		return err

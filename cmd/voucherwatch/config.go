@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +18,12 @@ type Config struct {
 	Kafka            string // brokers host:port,...; empty starts the embedded broker
 	EmbeddedKafka    string
 	EmbeddedKafkaDir string
+	DataDir          string
+	// Retention of the embedded broker's log: age, and size per partition.
+	EmbeddedKafkaRetention      time.Duration
+	EmbeddedKafkaRetentionBytes int64
+	// HealthStallBound is how long a topic may stay stalled before /healthz says unhealthy.
+	HealthStallBound time.Duration
 	Partitions       int
 	ClickHouse       string
 	HTTP             string
@@ -63,7 +70,11 @@ const devPIIKey = "voucherwatch-development-key-not-secret"
 func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Kafka, "kafka", "", "Kafka brokers host:port,...; empty starts the embedded broker")
 	fs.StringVar(&c.EmbeddedKafka, "embedded-kafka", "127.0.0.1:9092", "address of the embedded broker")
-	fs.StringVar(&c.EmbeddedKafkaDir, "embedded-kafka-dir", "", "directory keeping the embedded broker's log across restarts; empty keeps it in memory")
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory of the engine's local state (the embedded broker's log), created if missing; relative to the working directory")
+	fs.StringVar(&c.EmbeddedKafkaDir, "embedded-kafka-dir", "", `directory keeping the embedded broker's log across restarts (default <data-dir>/kafka); "memory" keeps it in memory and loses it on exit`)
+	fs.DurationVar(&c.EmbeddedKafkaRetention, "embedded-kafka-retention", 7*24*time.Hour, "the embedded broker deletes records older than this, consumed or not")
+	fs.Int64Var(&c.EmbeddedKafkaRetentionBytes, "embedded-kafka-retention-bytes", 1<<30, "and a partition's oldest records beyond this size in bytes, consumed or not (0: no size limit)")
+	fs.DurationVar(&c.HealthStallBound, "health-stall-bound", 5*time.Minute, "GET /healthz answers 503 once a topic has been stalled (lag not falling, nothing consumed) this long")
 	fs.IntVar(&c.Partitions, "partitions", 6, "partitions per topic created by the embedded broker")
 	fs.StringVar(&c.ClickHouse, "clickhouse", "clickhouse://127.0.0.1:9000/voucherwatch", "ClickHouse DSN (native protocol)")
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "HTTP listen address for the API, UI and /metrics")
@@ -125,6 +136,17 @@ func (c *Config) parse(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	return err
+}
+
+// embeddedKafkaDir is where the embedded broker keeps its log; empty: in memory.
+func (c *Config) embeddedKafkaDir() string {
+	switch c.EmbeddedKafkaDir {
+	case "memory":
+		return ""
+	case "":
+		return filepath.Join(c.DataDir, "kafka")
+	}
+	return c.EmbeddedKafkaDir
 }
 
 // brokers splits --kafka.

@@ -33,6 +33,7 @@ func testConfig(t *testing.T, dsn string) Config {
 		t.Fatal(err)
 	}
 	c.EmbeddedKafka = "127.0.0.1:0"
+	c.DataDir = t.TempDir()
 	c.HTTP = "127.0.0.1:0"
 	c.ClickHouse = dsn
 	c.BatchSize = 2000
@@ -291,6 +292,10 @@ func TestClickHouseOutage(t *testing.T) {
 		t.Errorf("while ClickHouse was down: got %d committed, want 1000 (nothing committed that is not stored)", got)
 	}
 
+	if code, body := healthz(t, m); code != http.StatusServiceUnavailable || body != "unhealthy: clickhouse unreachable\n" {
+		t.Errorf("healthz while ClickHouse was down: got %d %q, want 503 unhealthy: clickhouse unreachable", code, body)
+	}
+
 	srv.Start()
 	st := waitFor(t, m, 2*time.Minute, "recovered", func(st voucherwatch.IngestStatus) bool {
 		return st.Topics["vw.usage"].Consumed == 2000 && st.Topics["vw.usage"].Lag == 0
@@ -301,6 +306,21 @@ func TestClickHouseOutage(t *testing.T) {
 	if retries := counterValue(t, m, "vw_ingest_retries_total"); retries == 0 {
 		t.Errorf("got no retries counted during the outage, want some")
 	}
+	if code, body := healthz(t, m); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("healthz after recovery: got %d %q, want 200 ok", code, body)
+	}
+}
+
+// healthz asks GET /healthz, without a token.
+func healthz(t *testing.T, m *Main) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + m.HTTPAddr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // committed is the group's committed offsets on topic, summed, straight from the broker.

@@ -91,13 +91,21 @@ func (m *Main) startBroker() error {
 		Addr:       m.Config.EmbeddedKafka,
 		Topics:     m.topicNames(),
 		Partitions: m.Config.Partitions,
-		DataDir:    m.Config.EmbeddedKafkaDir,
+		DataDir:    m.Config.embeddedKafkaDir(),
+
+		RetentionTime:  m.Config.EmbeddedKafkaRetention,
+		RetentionBytes: m.Config.EmbeddedKafkaRetentionBytes,
 	})
 	if err != nil {
 		return err
 	}
 	m.Embedded = e
 	m.Brokers = []string{e.Addr()}
+	if dir := m.Config.embeddedKafkaDir(); dir != "" {
+		m.Log.Info("embedded broker keeps its log on disk", "dir", dir, "retention", m.Config.EmbeddedKafkaRetention, "retention_bytes_per_partition", m.Config.EmbeddedKafkaRetentionBytes)
+	} else {
+		m.Log.Warn("embedded broker keeps its log in memory: acknowledged records are lost when the engine stops")
+	}
 	return nil
 }
 
@@ -223,6 +231,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
 	}
+	m.Server.RegisterHealth(m.health)
 	if token := m.bootstrapToken(); token != "" {
 		m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})
 	}
@@ -324,6 +333,15 @@ func redactDSN(dsn string) string {
 		return "(unparsable DSN)"
 	}
 	return u.Redacted()
+}
+
+// health is GET /healthz: ClickHouse answers and no topic has stayed stalled beyond
+// --health-stall-bound.
+func (m *Main) health(ctx context.Context) error {
+	if err := m.DB.Conn().Ping(ctx); err != nil {
+		return errors.New("clickhouse unreachable")
+	}
+	return m.Consumer.CheckStalls(m.Config.HealthStallBound, time.Now())
 }
 
 // refreshLag keeps the vw_ingest_lag gauge current for scrapers: the status computes it from
