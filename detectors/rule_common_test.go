@@ -39,10 +39,9 @@ func TestRulesOnProvince(t *testing.T) {
 						t.Errorf("%s: incomplete alert %+v", d.Name(), a)
 					}
 				}
+				// The time is logged, never asserted: speed lives in the benchmarks, and a
+				// timed assertion fails on a busy machine (CI runs the crash drill beside it).
 				t.Logf("%s: %d alerts %v in %v", d.Name(), len(alerts), bySeverity, took.Round(time.Millisecond))
-				if took > 2*time.Second {
-					t.Errorf("%s: took %v, want well under 2 s", d.Name(), took)
-				}
 				detectortest.Require(t, detectortest.Evaluate(d.Name(), alerts, p.Truth), 0.9)
 
 				again, err := d.Run(context.Background(), at)

@@ -60,7 +60,8 @@ func startEngine(t testing.TB, bin string, args ...string) *engineProc {
 	t.Helper()
 	e := &engineProc{ready: make(chan struct{}), exit: make(chan struct{})}
 	e.cmd = exec.Command(bin, append([]string{"serve"}, args...)...)
-	e.cmd.Env = append(os.Environ(), "GOMAXPROCS=2")
+	// Keys of its own, as production runs (serve refuses to start without them).
+	e.cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "VW_PII_KEY=crash-drill-pii-key-0123456789", "VW_SESSION_KEY=crash-drill-session-key-0123456789")
 	stderr, err := e.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
