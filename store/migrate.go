@@ -59,6 +59,10 @@ func addColumnStep(table, column, chType, after string) step {
 	return step{sql: sql, table: table, column: column, chType: chType}
 }
 
+// sqlStep is a statement that is safe to run again as it stands: DROP ... IF EXISTS, or an
+// INSERT whose repeated rows collapse.
+func sqlStep(sql string) step { return step{sql: sql} }
+
 // schemaMigrations records the migrations applied. Its sorting key keeps the rows of two
 // builds that disagree about a version apart, so that the disagreement stays visible.
 var schemaMigrations = createStep(`CREATE TABLE IF NOT EXISTS schema_migrations (
