@@ -4,7 +4,7 @@
 //	voucherwatch serve     run the engine (embedded broker when --kafka is empty)
 //	voucherwatch migrate   create and migrate the ClickHouse database, then exit
 //	voucherwatch broker    run only the embedded Kafka-protocol broker
-//	voucherwatch bench     the ingest benchmark (see README)
+//	voucherwatch bench     the ingest benchmark (see README); bench scale: on a history (docs/benchmarks.md)
 //	voucherwatch demo      serve, loaded with a synthetic province, detectors run, demo users
 package main
 
@@ -34,7 +34,7 @@ commands:
   serve     run the engine: ingest, detectors, API, UI, metrics
   migrate   create and migrate the ClickHouse database, then exit
   broker    run only the embedded Kafka-protocol broker
-  bench     run the ingest benchmark against clickhouse-client
+  bench     run the ingest benchmark against clickhouse-client (bench scale --usage N: on N records of history)
   demo      serve, load a synthetic province through Kafka, run the detectors, create demo users
 
 Every flag can also be set as VW_<FLAG> (e.g. VW_CLICKHOUSE). "voucherwatch <command> -h" lists them.`
