@@ -180,7 +180,8 @@ func runDetectors(ctx context.Context, st *store.DB, truth synth.Truth, at time.
 			r.Failed = append(r.Failed, s.Detector+": "+s.Error)
 		}
 	}
-	alerts, err := allAlerts(ctx, st)
+	// The alerts of a run cut short are read all the same.
+	alerts, err := allAlerts(context.WithoutCancel(ctx), st)
 	if err != nil {
 		return r, err
 	}

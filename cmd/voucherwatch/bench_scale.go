@@ -58,6 +58,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	batch := fs.Int("batch-size", 20000, "engine batch size")
 	probes := fs.Int("probes", 20, "latency probes per kind")
 	keep := fs.Bool("keep", false, "keep the bench databases")
+	detectTimeout := fs.Duration("detect-timeout", 15*time.Minute, "bound on the full detector run (reported as not finished beyond it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -106,7 +107,9 @@ func runBenchScale(ctx context.Context, args []string) error {
 	}
 	logf("history: %d usage records (%d of the hourly filler), %v in all, built in %.0fs", histRows, h.Filler, h.Stored, h.Took.Seconds())
 	logf("full detector run...")
-	run, err := runDetectors(ctx, st, h.Truth, time.Now())
+	dctx, dcancel := context.WithTimeout(ctx, *detectTimeout)
+	run, err := runDetectors(dctx, st, h.Truth, time.Now())
+	dcancel()
 	if err != nil {
 		return err
 	}
@@ -155,6 +158,9 @@ func runBenchScale(ctx context.Context, args []string) error {
 	for _, k := range lat.kinds {
 		fmt.Printf("alert latency  %-28s %d/%d probes alerted; p50 %.1fs, p99 %.1fs (produce → visible in GET /api/v1/alerts)\n",
 			k.kind, len(k.latencies), k.sent, percentile(k.latencies, 0.50), percentile(k.latencies, 0.99))
+	}
+	if len(run.Failed) > 0 {
+		fmt.Printf("detectors      %d failed or did not finish within --detect-timeout %v: %v\n", len(run.Failed), *detectTimeout, run.Failed)
 	}
 	fmt.Printf("detectors      full run %.1fs; %d alerts; planted cases: recall %.2f (%d/%d), precision %.2f (%d look-alikes of %d flagged)\n",
 		run.Took.Seconds(), run.Alerts, run.Recall(), run.Found, run.Planted, run.Precision(), run.Flagged, run.LookAlike)
