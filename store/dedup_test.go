@@ -157,8 +157,9 @@ func TestUsageDailyRolledUpPerInsert(t *testing.T) {
 	check(t, "after redelivery", []any{windows, cardHours}, []any{uint64(resources * weeks), float64(resources * weeks * 7 * 24 * 8)})
 }
 
-// TestMigrateKeysOfStoredRecords upgrades a database that ingest_keys served: the records
-// stored before the upgrade are found by the new look-up, and the old key views are gone.
+// TestMigrateKeysOfStoredRecords upgrades a database that ingest_keys served, resuming an
+// upgrade that died half-way: usage and usage_daily keep their rows in yearly partitions, the
+// records stored before the upgrade are found by the new look-up, and the old views are gone.
 func TestMigrateKeysOfStoredRecords(t *testing.T) {
 	db := openTestDB(t, storetest.Database(t))
 	ctx := testContext(t)
@@ -188,10 +189,25 @@ func TestMigrateKeysOfStoredRecords(t *testing.T) {
 	var keys uint64
 	queryRow(t, db, "SELECT count() FROM ingest_keys", &keys)
 	check(t, "ingest_keys before the upgrade", keys, uint64(101))
+	// An earlier upgrade died right after taking usage for its rebuild.
+	if err := db.conn.Exec(ctx, "RENAME TABLE usage TO usage_repartitioning"); err != nil {
+		t.Fatal(err)
+	}
+	defer func(q time.Duration) { repartitionQuiet = q }(repartitionQuiet)
+	repartitionQuiet = 2 * time.Second
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	checkSchema(t, db)
+	for table, want := range map[string]string{"usage": "toYear(window_start)", "usage_daily": "toYear(day)"} {
+		var key string
+		queryRow(t, db, "SELECT partition_key FROM system.tables WHERE database = '"+db.database+"' AND name = '"+table+"'", &key)
+		check(t, table+" partition key", key, want)
+	}
+	var rows, windows0 uint64
+	queryRow(t, db, "SELECT count() FROM usage", &rows)
+	queryRow(t, db, "SELECT sum(windows) FROM usage_daily", &windows0)
+	check(t, "usage and usage_daily rows kept", []uint64{rows, windows0}, []uint64{100, 100})
 	check(t, "usage after the upgrade", store(t, db, voucherwatch.TypeUsage, meteredCardHours(50, 150)...), voucherwatch.WriteResult{Stored: 50, Duplicates: 50})
 	check(t, "contract after the upgrade", store(t, db, voucherwatch.TypeContract, unfiledDirectPurchase()), voucherwatch.WriteResult{Duplicates: 1})
 	var windows uint64

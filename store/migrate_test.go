@@ -11,7 +11,8 @@ import (
 )
 
 // droppedObjects are the key look-up and rollup of the builds before migration 40.
-var droppedObjects = []string{"ingest_keys", "usage_keys", "registry_keys", "contracts_keys", "settlements_keys", "claims_keys", "usage_daily_mv"}
+var droppedObjects = []string{"ingest_keys", "usage_keys", "registry_keys", "contracts_keys", "settlements_keys", "claims_keys", "usage_daily_mv",
+	"usage_repartitioning", "usage_repartitioned", "usage_daily_repartitioning", "usage_daily_repartitioned"}
 
 // schemaObjects lists the tables and views the record store needs.
 var schemaObjects = []string{

@@ -513,8 +513,25 @@ ORDER BY (spotcheck_id, uscc, seq)`),
 	},
 	{
 		version: 40,
-		name:    "record keys by time, daily usage rolled up per insert",
+		name:    "record keys by time, usage by year, daily usage rolled up per insert",
 		steps: []step{
+			// The views of migrations 2 and 7 go first, so that none is bound to a table
+			// that the steps below rebuild.
+			sqlStep(`DROP TABLE IF EXISTS registry_keys`),
+			sqlStep(`DROP TABLE IF EXISTS contracts_keys`),
+			sqlStep(`DROP TABLE IF EXISTS settlements_keys`),
+			sqlStep(`DROP TABLE IF EXISTS usage_keys`),
+			sqlStep(`DROP TABLE IF EXISTS claims_keys`),
+			sqlStep(`DROP TABLE IF EXISTS ingest_keys`),
+			sqlStep(`DROP TABLE IF EXISTS usage_daily_mv`),
+			// A batch of a year's weekly windows wrote one part per month into usage and
+			// again into usage_daily: 12 parts per table per batch, most of a backfill's
+			// insert time. Yearly partitions write one or two; the sorting key, which the
+			// queries use, is unchanged.
+			repartitionStep("usage", "ReplacingMergeTree(ingested_at)", "toYear(window_start)",
+				"(supplier_uscc, resource_id, window_start, source, id)"),
+			repartitionStep("usage_daily", "SummingMergeTree((day_card_hours, util_card_hours, windows))", "toYear(day)",
+				"(day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin)"),
 			// The look-up of a batch's keys (store/records.go) reads only the keys of the
 			// times its records fall in: at is a usage record's window_start, which a
 			// redelivered or re-sent usage record repeats, and the epoch for the other types,
@@ -557,18 +574,11 @@ SELECT 'contracts', toDateTime(0, 'Asia/Shanghai'), rec_hash, source, id, ingest
 SELECT 'settlements', toDateTime(0, 'Asia/Shanghai'), rec_hash, source, id, ingested_at FROM settlements`),
 			sqlStep(`INSERT INTO record_keys (tbl, at, rec_hash, source, id, ingested_at)
 SELECT 'claims', toDateTime(0, 'Asia/Shanghai'), rec_hash, source, id, ingested_at FROM claims`),
-			sqlStep(`DROP TABLE IF EXISTS registry_keys`),
-			sqlStep(`DROP TABLE IF EXISTS contracts_keys`),
-			sqlStep(`DROP TABLE IF EXISTS settlements_keys`),
-			sqlStep(`DROP TABLE IF EXISTS usage_keys`),
-			sqlStep(`DROP TABLE IF EXISTS claims_keys`),
-			sqlStep(`DROP TABLE IF EXISTS ingest_keys`),
 			// usage_daily_mv wrote one row per day of every window (a week-long window, seven
-			// rows) into as many monthly parts as the insert's days span. This view adds the
-			// insert block up first: one row per day and key of the block, the same sums,
-			// written within the records' own INSERT, so the rollup holds exactly the records
-			// stored. The arithmetic is usage_daily_mv's (migration 7), summed. It is created
-			// before the old view is dropped: migrations run before ingest starts.
+			// rows). This view adds the insert block up first: one row per day and key of the
+			// block, the same sums, written within the records' own INSERT, so the rollup
+			// holds exactly the records stored. The arithmetic is usage_daily_mv's
+			// (migration 7), summed.
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_daily_block_mv TO usage_daily AS
 SELECT
 	arrayJoin(arrayMap(i -> toDate(window_start) + i,
@@ -590,7 +600,6 @@ SELECT
 	toUInt64(countIf(day = toDate(window_start))) AS windows
 FROM usage
 GROUP BY day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
-			sqlStep(`DROP TABLE IF EXISTS usage_daily_mv`),
 		},
 	},
 }
