@@ -28,7 +28,7 @@
 //	             invoice_no, invoice_date, amount, tax, payment_ref, paid_on, payer_account,
 //	             payee_account, period_start, period_end, item_*[] as in contracts
 //	usage        usage.v1            ORDER BY (supplier_uscc, resource_id, window_start, source, id)
-//	             PARTITION BY toYYYYMM(window_start)
+//	             PARTITION BY toYear(window_start) (monthly before migration 40)
 //	             supplier_uscc, buyer_uscc, contract_no, tenant, resource_id, chip_model,
 //	             chip_origin, cards, window_start, window_end, card_hours, util_avg, jobs,
 //	             users, login_orgs[], datacenter
@@ -78,6 +78,10 @@
 // nowhere. usage_daily_block_mv adds each insert block up by day before writing it (a
 // week-long window is one seven-day share among the block's rows of each day, not seven rows
 // of its own).
+//
+// Yearly partitions (usage, usage_daily, record_keys) keep a batch that spans a year of
+// windows, a supplier's backfill, in one or two parts per table: monthly partitions made it
+// twelve per table, which was most of such a batch's insert time.
 //
 // On a cluster the record tables and record_keys would be sharded alike (by supplier or by
 // rec_hash), and the views fire on the shard that receives the record's local INSERT, so a
