@@ -132,7 +132,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	// 3. Alert latency while hourly traffic streams in, detectors live.
 	lat, err := benchProbes(ctx, self, h, probeConfig{
 		n: *probes, live: *live, chAddr: *chAddr, partitions: *partitions, readers: *readers, batch: *batch,
-		histDB: histDB, dsn: dsnOf(histDB), logf: logf,
+		histDB: histDB, dsn: dsnOf(histDB), logf: logf, fullRun: run.Took,
 	})
 	if err != nil {
 		return err
@@ -383,6 +383,9 @@ type probeConfig struct {
 	n, live, partitions, readers, batch int
 	chAddr, histDB, dsn                 string
 	logf                                func(string, ...any)
+	// fullRun is the full detector run's duration: a probe that arrives after a run has
+	// read its records waits for the next, so the probes are waited for two runs' time.
+	fullRun time.Duration
 }
 
 type probeResult struct {
@@ -400,7 +403,8 @@ type probe struct {
 }
 
 // benchProbes starts the engine on the history with its detectors live, streams hourly usage
-// and, meanwhile, sends probes: claims re-using an already-claimed invoice, contracts between
+// and, meanwhile, sends probes (waiting for them up to two full detector runs, at least 3
+// minutes, after the last): claims re-using an already-claimed invoice, contracts between
 // related parties, contracts at an out-of-band price, each a copy of a record of the province
 // under a new id and number. It measures each probe from produce to its alert in the API.
 func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig) (probeResult, error) {
@@ -449,7 +453,8 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 			w.Close()
 		}
 	}()
-	c.logf("probes: sending %d probes, one every 250 ms, while the usage streams in...", len(probes))
+	c.logf("probes: sending %d probes, one every 250 ms, while the usage streams in; waiting up to %v after the last...",
+		len(probes), max(3*time.Minute, 2*c.fullRun+30*time.Second))
 	next, deadline := 0, time.Time{}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for {
@@ -470,7 +475,7 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 			p.kind.sent++
 			next++
 			if next == len(probes) {
-				deadline = time.Now().Add(3 * time.Minute)
+				deadline = time.Now().Add(max(3*time.Minute, 2*c.fullRun+30*time.Second))
 			}
 		}
 		if err := checkProbes(ctx, client, httpAddr, probes[:next]); err != nil {
