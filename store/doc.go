@@ -17,17 +17,52 @@
 // Decimal(18, 2) yuan, exact; dates are Date, a missing one 1970-01-01 except where a column is
 // Nullable; timestamps are DateTime('Asia/Shanghai'). People appear only as the keyed hash of
 // their identity number (*_person_key) and its masked form (*_masked), never the number.
+// usage is partitioned by year of window_start (by month before the migration "record keys by
+// time", which rebuilt it): a backfill batch spanning a year writes one part, not twelve.
 //
 // # Each record once
 //
 // (source, id) identifies a record; rec_hash is RecordHash(source, id). A materialized view on
-// each record table writes (tbl, rec_hash, source, id) to ingest_keys within the record's own
-// INSERT, and StoreRecords looks the batch's hashes up there before it inserts only the new
-// records. Within one process that stores each record once. Two processes can both find a
-// record missing and both insert it; the record tables are ReplacingMergeTree(ingested_at)
-// with sorting keys that end with (source, id), so the copies are equal in the sorting key and
-// a merge keeps one. Until then, a query that must be exact reads with FINAL or counts
-// distinct (source, id), e.g. uniqExact(source, id) or LIMIT 1 BY source, id.
+// each record table writes (tbl, at, rec_hash, source, id) to record_keys within the record's
+// own INSERT, so a record is stored if and only if its key is. at is a usage record's
+// window_start and the epoch for the other types. StoreRecords looks the batch's (at,
+// rec_hash) pairs up there, through the primary key (tbl, at, rec_hash), and inserts only the
+// records not found: the look-up reads the keys stored at the batch's windows (a province's
+// resources for each hour the batch covers), not the history, and the other types' keys whole
+// (a province holds some hundred thousand).
+//
+// The guarantee, precisely:
+//   - A redelivered record (a crash between the INSERT and the Kafka commit, a rebalance) is
+//     the same message, so it has the same window and is found: it is stored once.
+//   - A usage record re-sent by its supplier under the same (source, id) with the same window
+//     is found and stored once. A re-send that moves the window under the same (source, id)
+//     (which the contract's "same pair is the same record" rules out for an unchanged record)
+//     is not found and is stored beside the first; counts of distinct (source, id), such as
+//     StoredCount, still count one record, and the rollups count both.
+//   - Contracts, settlements, claims and registry records re-sent under the same (source, id)
+//     are found whatever else changed, their envelope time included.
+//   - Within one process, concurrent calls for one type take turns. Two processes (engine
+//     instances in one consumer group hold different Kafka partitions, so this takes a
+//     record produced twice to two partitions, or a rebalance in the middle of a batch) can
+//     both find a record missing and both insert it. The record tables are
+//     ReplacingMergeTree(ingested_at) with sorting keys that end with (source, id), so such
+//     copies are equal in the sorting key and a merge keeps one; until then, a query that
+//     must be exact reads with FINAL or counts distinct (source, id), e.g. uniqExact(source,
+//     id) or LIMIT 1 BY source, id.
+//
+// The daily rollups (usage_daily, settlements_daily) are written by materialized views within
+// the records' INSERT, so they hold exactly the records stored: a record found is added
+// nowhere. usage_daily_block_mv adds each insert block up by day before writing it (a
+// week-long window is one seven-day share among the block's rows of each day, not seven rows
+// of its own).
+//
+// Yearly partitions (usage, usage_daily, record_keys) keep a batch that spans a year of
+// windows, a supplier's backfill, in one or two parts per table: monthly partitions made it
+// twelve per table, which was most of such a batch's insert time.
+//
+// On a cluster the record tables and record_keys would be sharded alike (by supplier or by
+// rec_hash), and the views fire on the shard that receives the record's local INSERT, so a
+// record and its key land on one shard and the look-up of a shard's batch is local.
 //
 // # Versions
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -36,6 +37,24 @@ type step struct {
 	// table, column and chType describe an ALTER TABLE ... ADD COLUMN, which runs only
 	// when the column is missing. chType is spelled as system.columns spells it.
 	table, column, chType string
+	// repartition, when set, moves a table's rows into a table of another partition key.
+	repartition *repartition
+}
+
+// repartition describes a table rebuilt with a new engine clause: same name, same columns,
+// same rows.
+type repartition struct {
+	table       string
+	engine      string // ReplacingMergeTree(ingested_at)
+	partitionBy string // as system.tables spells partition_key: toYear(window_start)
+	orderBy     string // the sorting key, parenthesised
+}
+
+// repartitionStep rebuilds table with a new partition key (ClickHouse cannot change one in
+// place): see (*DB).repartition.
+func repartitionStep(table, engine, partitionBy, orderBy string) step {
+	r := &repartition{table: table, engine: engine, partitionBy: partitionBy, orderBy: orderBy}
+	return step{sql: "REPARTITION " + table + " ENGINE = " + engine + " PARTITION BY " + partitionBy + " ORDER BY " + orderBy, repartition: r}
 }
 
 var createObject = regexp.MustCompile(`^CREATE (?:TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS (\w+)`)
@@ -63,6 +82,10 @@ func addColumnStep(table, column, chType, after string) step {
 // it runs (masking what is masked already changes nothing). ClickHouse runs it in the
 // background; the step only queues it.
 func mutationStep(sql string) step { return step{sql: sql} }
+
+// sqlStep is a statement that is safe to run again as it stands: DROP ... IF EXISTS, or an
+// INSERT whose repeated rows collapse.
+func sqlStep(sql string) step { return step{sql: sql} }
 
 // schemaMigrations records the migrations applied. Its sorting key keeps the rows of two
 // builds that disagree about a version apart, so that the disagreement stays visible.
@@ -152,6 +175,9 @@ func (db *DB) appliedMigrations(ctx context.Context) (map[uint32][]uint64, error
 }
 
 func (db *DB) apply(ctx context.Context, s step) error {
+	if s.repartition != nil {
+		return db.repartition(ctx, s.repartition)
+	}
 	if s.column != "" {
 		return db.addColumn(ctx, s)
 	}
@@ -212,4 +238,69 @@ func (db *DB) columnType(ctx context.Context, table, column string) (string, err
 		}
 	}
 	return typ, rows.Err()
+}
+
+// repartitionQuiet is how long a migrator waits on another's rebuild that shows no progress
+// before it takes over.
+var repartitionQuiet = time.Minute
+
+// repartition rebuilds r.table with r's engine clause unless it has r's partition key. The
+// migrator that renames the table to <table>_repartitioning first does the work: it copies
+// the rows into <table>_repartitioned, renames that to the table and drops the old one; the
+// others wait for the new table. A migrator that dies half-way leaves <table>_repartitioning,
+// and the next run resumes from it. Migrations run before ingest, so nothing writes to the
+// table meanwhile; the copy of a large table takes minutes.
+func (db *DB) repartition(ctx context.Context, r *repartition) error {
+	old, staged := r.table+"_repartitioning", r.table+"_repartitioned"
+	done := func() (bool, error) {
+		var key string
+		err := db.conn.QueryRow(ctx, "SELECT any(partition_key) FROM system.tables WHERE database = ? AND name = ?", db.database, r.table).Scan(&key)
+		return key == r.partitionBy, err
+	}
+	if ok, err := done(); ok || err != nil {
+		return err
+	}
+	if err := db.conn.Exec(ctx, "RENAME TABLE "+r.table+" TO "+old); err != nil {
+		// Another migrator holds the table, or one died holding it: wait for the new table
+		// while the copy makes progress, and take over after a quiet minute.
+		progress, quiet := "", time.Now()
+		for {
+			if ok, err := done(); ok || err != nil {
+				return err
+			}
+			var rows uint64
+			var parts uint64
+			if err := db.conn.QueryRow(ctx, "SELECT count(), sum(rows) FROM system.parts WHERE database = ? AND table = ? AND active",
+				db.database, staged).Scan(&parts, &rows); err != nil {
+				return err
+			}
+			if p := fmt.Sprint(parts, rows); p != progress {
+				progress, quiet = p, time.Now()
+			}
+			if time.Since(quiet) > repartitionQuiet {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		if ok, err := db.exists(ctx, old); err != nil || !ok {
+			return fmt.Errorf("repartition %s: neither the table nor %s is done or in progress", r.table, old)
+		}
+	}
+	steps := []string{
+		"DROP TABLE IF EXISTS " + staged,
+		"CREATE TABLE " + staged + " AS " + old + " ENGINE = " + r.engine + " PARTITION BY " + r.partitionBy + " ORDER BY " + r.orderBy,
+		"INSERT INTO " + staged + " SELECT * FROM " + old,
+		"RENAME TABLE " + staged + " TO " + r.table,
+		"DROP TABLE " + old,
+	}
+	for _, q := range steps {
+		if err := db.conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("repartition %s: %s: %w", r.table, q, err)
+		}
+	}
+	return nil
 }

@@ -10,11 +10,15 @@ import (
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 )
 
+// droppedObjects are the key look-up and rollup of the builds before migration 13 ("record keys by time").
+var droppedObjects = []string{"ingest_keys", "usage_keys", "registry_keys", "contracts_keys", "settlements_keys", "claims_keys", "usage_daily_mv",
+	"usage_repartitioning", "usage_repartitioned", "usage_daily_repartitioning", "usage_daily_repartitioned"}
+
 // schemaObjects lists the tables and views the record store needs.
 var schemaObjects = []string{
-	"claims", "claims_keys", "contracts", "contracts_keys", "contracts_latest", "dead_letters",
-	"ingest_keys", "registry", "registry_keys", "registry_latest", "schema_migrations",
-	"settlements", "settlements_keys", "usage", "usage_keys",
+	"claims", "claims_record_keys", "contracts", "contracts_record_keys", "contracts_latest", "dead_letters",
+	"record_keys", "registry", "registry_record_keys", "registry_latest", "schema_migrations",
+	"settlements", "settlements_record_keys", "usage", "usage_record_keys", "usage_daily", "usage_daily_block_mv",
 	"inspectors", "spotchecks", "spotcheck_items", "inspection_results",
 }
 
@@ -37,6 +41,11 @@ func checkSchema(t *testing.T, db *DB) {
 	for _, want := range schemaObjects {
 		if !slices.Contains(names, want) {
 			t.Errorf("tables: got %v, want %s among them", names, want)
+		}
+	}
+	for _, gone := range droppedObjects {
+		if slices.Contains(names, gone) {
+			t.Errorf("tables: got %v, want no %s (dropped by the migration \"record keys by time\")", names, gone)
 		}
 	}
 

@@ -577,6 +577,97 @@ ORDER BY (id, draw)`),
 ORDER BY (uscc, edition_id, draw)`),
 		},
 	},
+	{
+		version: 13,
+		name:    "record keys by time, usage by year, daily usage rolled up per insert",
+		steps: []step{
+			// The views of migrations 2 and 7 go first, so that none is bound to a table
+			// that the steps below rebuild.
+			sqlStep(`DROP TABLE IF EXISTS registry_keys`),
+			sqlStep(`DROP TABLE IF EXISTS contracts_keys`),
+			sqlStep(`DROP TABLE IF EXISTS settlements_keys`),
+			sqlStep(`DROP TABLE IF EXISTS usage_keys`),
+			sqlStep(`DROP TABLE IF EXISTS claims_keys`),
+			sqlStep(`DROP TABLE IF EXISTS ingest_keys`),
+			sqlStep(`DROP TABLE IF EXISTS usage_daily_mv`),
+			// A batch of a year's weekly windows wrote one part per month into usage and
+			// again into usage_daily: 12 parts per table per batch, most of a backfill's
+			// insert time. Yearly partitions write one or two; the sorting key, which the
+			// queries use, is unchanged.
+			repartitionStep("usage", "ReplacingMergeTree(ingested_at)", "toYear(window_start)",
+				"(supplier_uscc, resource_id, window_start, source, id)"),
+			repartitionStep("usage_daily", "SummingMergeTree((day_card_hours, util_card_hours, windows))", "toYear(day)",
+				"(day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin)"),
+			// The look-up of a batch's keys (store/records.go) reads only the keys of the
+			// times its records fall in: at is a usage record's window_start, which a
+			// redelivered or re-sent usage record repeats, and the epoch for the other types,
+			// whose few hundred thousand keys a province holds are looked up whole. The
+			// primary key (tbl, at, rec_hash) lets a batch of an hour, or of a year's weekly
+			// windows, read the granules of its own windows instead of every key stored
+			// (ingest_keys, ordered by hash, was read whole by every batch). Yearly
+			// partitions keep a batch spanning months in one or two parts.
+			createStep(`CREATE TABLE IF NOT EXISTS record_keys (
+	tbl String,
+	at DateTime('Asia/Shanghai'),
+	rec_hash UInt64,
+	source String,
+	id String,
+	ingested_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(ingested_at)
+PARTITION BY toYear(at)
+PRIMARY KEY (tbl, at, rec_hash)
+ORDER BY (tbl, at, rec_hash, source, id)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_record_keys TO record_keys AS
+SELECT 'usage' AS tbl, window_start AS at, rec_hash, source, id, ingested_at FROM usage`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS registry_record_keys TO record_keys AS
+SELECT 'registry' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM registry`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS contracts_record_keys TO record_keys AS
+SELECT 'contracts' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM contracts`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_record_keys TO record_keys AS
+SELECT 'settlements' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM settlements`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_record_keys TO record_keys AS
+SELECT 'claims' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM claims`),
+			// Keys of the records stored before this migration. Running this again, or from
+			// two instances at once, writes equal rows that the look-up reads as one and
+			// merges collapse.
+			sqlStep(`INSERT INTO record_keys (tbl, at, rec_hash, source, id, ingested_at)
+SELECT 'usage', window_start, rec_hash, source, id, ingested_at FROM usage`),
+			sqlStep(`INSERT INTO record_keys (tbl, at, rec_hash, source, id, ingested_at)
+SELECT 'registry', toDateTime(0, 'Asia/Shanghai'), rec_hash, source, id, ingested_at FROM registry`),
+			sqlStep(`INSERT INTO record_keys (tbl, at, rec_hash, source, id, ingested_at)
+SELECT 'contracts', toDateTime(0, 'Asia/Shanghai'), rec_hash, source, id, ingested_at FROM contracts`),
+			sqlStep(`INSERT INTO record_keys (tbl, at, rec_hash, source, id, ingested_at)
+SELECT 'settlements', toDateTime(0, 'Asia/Shanghai'), rec_hash, source, id, ingested_at FROM settlements`),
+			sqlStep(`INSERT INTO record_keys (tbl, at, rec_hash, source, id, ingested_at)
+SELECT 'claims', toDateTime(0, 'Asia/Shanghai'), rec_hash, source, id, ingested_at FROM claims`),
+			// usage_daily_mv wrote one row per day of every window (a week-long window, seven
+			// rows). This view adds the insert block up first: one row per day and key of the
+			// block, the same sums, written within the records' own INSERT, so the rollup
+			// holds exactly the records stored. The arithmetic is usage_daily_mv's
+			// (migration 7), summed.
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_daily_block_mv TO usage_daily AS
+SELECT
+	arrayJoin(arrayMap(i -> toDate(window_start) + i,
+		range(toUInt32(dateDiff('day', toDate(window_start), toDate(greatest(window_end, window_start + 1) - 1, 'Asia/Shanghai')) + 1)))) AS day,
+	supplier_uscc,
+	buyer_uscc,
+	contract_no,
+	chip_model,
+	chip_origin,
+	sum(card_hours
+		* (least(toUInt32(greatest(window_end, window_start + 1)), toUInt32(toDateTime(day + 1, 'Asia/Shanghai')))
+			- greatest(toUInt32(window_start), toUInt32(toDateTime(day, 'Asia/Shanghai'))))
+		/ (toUInt32(greatest(window_end, window_start + 1)) - toUInt32(window_start))) AS day_card_hours,
+	sum(card_hours
+		* (least(toUInt32(greatest(window_end, window_start + 1)), toUInt32(toDateTime(day + 1, 'Asia/Shanghai')))
+			- greatest(toUInt32(window_start), toUInt32(toDateTime(day, 'Asia/Shanghai'))))
+		/ (toUInt32(greatest(window_end, window_start + 1)) - toUInt32(window_start))
+		* util_avg) AS util_card_hours,
+	toUInt64(countIf(day = toDate(window_start))) AS windows
+FROM usage
+GROUP BY day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

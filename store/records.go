@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
@@ -45,6 +46,7 @@ type writeState struct {
 	keys    []byte
 	recs    []*voucherwatch.Record
 	hashes  []uint64
+	ats     []time.Time
 	s       scratch
 }
 
@@ -56,24 +58,27 @@ func (w *writeState) release() {
 	clear(w.seen)
 	clear(w.pending[:cap(w.pending)])
 	clear(w.recs[:cap(w.recs)])
-	w.pending, w.keys, w.recs, w.hashes = w.pending[:0], w.keys[:0], w.recs[:0], w.hashes[:0]
+	w.pending, w.keys, w.recs, w.hashes, w.ats = w.pending[:0], w.keys[:0], w.recs[:0], w.hashes[:0], w.ats[:0]
 	w.s.release()
 	writeStates.Put(w)
 }
 
-// split fills w.recs and w.hashes from w.pending, the form the column writers take.
-func (w *writeState) split() {
-	w.recs, w.hashes = w.recs[:0], w.hashes[:0]
+// split fills w.recs, w.hashes and w.ats from w.pending, the form the column writers and the
+// look-up take.
+func (w *writeState) split(t recordTable) {
+	w.recs, w.hashes, w.ats = w.recs[:0], w.hashes[:0], w.ats[:0]
 	for _, p := range w.pending {
 		w.recs = append(w.recs, p.rec)
 		w.hashes = append(w.hashes, p.hash)
+		w.ats = append(w.ats, t.keyTime(p.rec))
 	}
 }
 
 // StoreRecords stores the records of one type that are not stored yet: each record once, by
 // (source, id), also when it recurs within recs. It returns an EINVALID error when a record is
-// not of type typ. One INSERT writes all new records, and the ingest_keys row of each with
-// them.
+// not of type typ. One INSERT writes all new records, and their record_keys and rollup rows
+// with them. The package documentation ("Each record once") says what "once" guarantees: a
+// usage record is found by its window.
 //
 // Within one DB, concurrent calls for one type take turns, so that none stores a record
 // another just stored. Two processes can still both store a record they both found missing;
@@ -111,7 +116,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	slices.SortFunc(w.pending, func(a, b pending) int {
 		return bytes.Compare(w.keys[a.key[0]:a.key[1]], w.keys[b.key[0]:b.key[1]])
 	})
-	w.split()
+	w.split(t)
 
 	turn := db.writing[typ]
 	select {
@@ -129,7 +134,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	}
 	looked := make(chan lookup, 1)
 	go func() {
-		stored, err := db.storedKeys(ctx, t.name(), w.hashes)
+		stored, err := db.storedKeys(ctx, t.name(), w.ats, w.hashes)
 		looked <- lookup{stored, err}
 	}()
 	b, err := db.prepare(ctx, typ, t, w)
@@ -145,7 +150,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	case len(l.stored) > 0:
 		b.Abort()
 		w.pending = slices.DeleteFunc(w.pending, func(p pending) bool { return l.stored[recordKey{p.rec.Source, p.rec.ID}] })
-		w.split()
+		w.split(t)
 		if len(w.pending) > 0 {
 			if b, err = db.prepare(ctx, typ, t, w); err != nil {
 				return voucherwatch.WriteResult{}, err
@@ -162,26 +167,32 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	return res, nil
 }
 
-// storedKeys returns the records among those with the given hashes that ingest_keys holds. Source and id are
-// compared, not only the hash, so a collision cannot hide a new record.
+// storedKeys returns the records among those with the given key times and hashes that
+// record_keys holds. Source and id are compared, not only the hash, so a collision cannot hide
+// a new record.
 //
-// The hashes travel as an external table, a binary column beside the query: 18.16 takes about
-// 6 µs per key to parse a literal IN list, which would cost more than the insert itself.
-// PREWHERE reads only rec_hash until a granule matches, which for a new batch is never.
-func (db *DB) storedKeys(ctx context.Context, tbl string, hashes []uint64) (map[recordKey]bool, error) {
+// The keys travel as an external table, binary columns beside the query: 18.16 takes about
+// 6 µs per key to parse a literal IN list, which would cost more than the insert itself. Both
+// IN conditions are on the primary key (tbl, at, rec_hash), so the server reads the granules
+// of the batch's key times only, whatever else the table holds: the cost follows the batch
+// and the records stored at its times (a province's resources for one hour), not the history.
+func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashes []uint64) (map[recordKey]bool, error) {
 	var stored map[recordKey]bool
 	for len(hashes) > 0 {
-		chunk := hashes[:min(db.lookupChunk, len(hashes))]
-		hashes = hashes[len(chunk):]
-		keys, err := ext.NewTable("batch_keys", ext.Column("rec_hash", "UInt64"))
+		n := min(db.lookupChunk, len(hashes))
+		keys, err := ext.NewTable("batch_keys", ext.Column("at", "DateTime"), ext.Column("rec_hash", "UInt64"))
 		if err == nil {
-			_, err = keys.Block().Columns[0].Append(chunk)
+			_, err = keys.Block().Columns[0].Append(ats[:n])
+		}
+		if err == nil {
+			_, err = keys.Block().Columns[1].Append(hashes[:n])
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}
+		ats, hashes = ats[n:], hashes[n:]
 		rows, err := db.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(keys)),
-			"SELECT source, id FROM ingest_keys PREWHERE rec_hash IN batch_keys WHERE tbl = ?", tbl)
+			"SELECT source, id FROM record_keys WHERE tbl = ? AND at IN (SELECT at FROM batch_keys) AND rec_hash IN (SELECT rec_hash FROM batch_keys)", tbl)
 		if err != nil {
 			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}

@@ -93,8 +93,8 @@ func TestStoreUsageRoundTrip(t *testing.T) {
 	check(t, "login_orgs", orgs, u.LoginOrgs)
 
 	var tbl string
-	queryRow(t, db, "SELECT tbl, rec_hash, source, id FROM ingest_keys", &tbl, &hash, &source, &id)
-	check(t, "ingest_keys", []any{tbl, hash, source, id}, []any{"usage", RecordHash(rec.Source, rec.ID), rec.Source, rec.ID})
+	queryRow(t, db, "SELECT tbl, rec_hash, source, id FROM record_keys", &tbl, &hash, &source, &id)
+	check(t, "record_keys", []any{tbl, hash, source, id}, []any{"usage", RecordHash(rec.Source, rec.ID), rec.Source, rec.ID})
 }
 
 func TestStoreContractRoundTrip(t *testing.T) {

@@ -33,11 +33,14 @@ var envelopeFields = []field[voucherwatch.Record]{
 
 // recordTable is the table of one record type, as StoreRecords writes it.
 type recordTable interface {
-	// name is the table's name, also its tbl value in ingest_keys.
+	// name is the table's name, also its tbl value in record_keys.
 	name() string
 	// columns lists every column, in the order of the insert.
 	columns() []column
 	hasBody(r *voucherwatch.Record) bool
+	// keyTime is the record's at in record_keys: the time a re-sent copy of the record
+	// repeats, by which the look-up finds it (see keyTimeEpoch).
+	keyTime(r *voucherwatch.Record) time.Time
 	// appendSortKey appends to dst the record's sorting key, encoded so that byte order is
 	// the table's ORDER BY order (exactly so unless a string holds a NUL byte).
 	appendSortKey(dst []byte, r *voucherwatch.Record) []byte
@@ -52,12 +55,25 @@ type table[T any] struct {
 	body func(*voucherwatch.Record) *T
 	// sortKey appends the body's part of the sorting key, all but source and id.
 	sortKey func(dst []byte, body *T) []byte
-	fields  []field[T]
+	// at is the body's time in record_keys; nil for the epoch (keyTimeEpoch).
+	at     func(body *T) time.Time
+	fields []field[T]
 }
 
 func (t *table[T]) name() string { return t.tbl }
 
 func (t *table[T]) hasBody(r *voucherwatch.Record) bool { return t.body(r) != nil }
+
+// keyTimeEpoch is at in record_keys for the record types that are not looked up by time: a
+// province holds some hundred thousand of them, so their keys are read whole.
+var keyTimeEpoch = time.Unix(0, 0)
+
+func (t *table[T]) keyTime(r *voucherwatch.Record) time.Time {
+	if t.at == nil {
+		return keyTimeEpoch
+	}
+	return t.at(t.body(r))
+}
 
 func (t *table[T]) appendSortKey(dst []byte, r *voucherwatch.Record) []byte {
 	dst = t.sortKey(dst, t.body(r))
@@ -147,6 +163,8 @@ var usageTable = &table[usage]{
 	sortKey: func(dst []byte, u *usage) []byte {
 		return keyDateTime(keyString(keyString(dst, u.SupplierUSCC), u.ResourceID), u.WindowStart)
 	},
+	// A usage record's window is what it meters: every copy of it carries the same one.
+	at: func(u *usage) time.Time { return u.WindowStart },
 	fields: []field[usage]{
 		stringField("supplier_uscc", func(u *usage) string { return u.SupplierUSCC }),
 		stringField("buyer_uscc", func(u *usage) string { return u.BuyerUSCC }),

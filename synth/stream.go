@@ -26,13 +26,15 @@ type usageStream struct {
 	seq   uint64
 	buf   []byte
 	start int64
+	// window is the length of a window in seconds: streamWindow unless a backfill says.
+	window int64
 }
 
 const streamWindow = 3600 // seconds: the benchmark stream reports hourly windows
 
 func newUsageStream(seed int64, resources int) *usageStream {
 	r := rand.New(rand.NewPCG(uint64(seed), 0x2545f4914f6cdd1d))
-	s := &usageStream{r: r, buf: make([]byte, 0, 1024)}
+	s := &usageStream{r: r, buf: make([]byte, 0, 1024), window: streamWindow}
 	s.start = time.Date(2026, 1, 5, 0, 0, 0, 0, cst).Unix()
 	city := func() string { return cities[r.IntN(3)].districts[0].code }
 	suppliers := make([]string, 8)
@@ -67,7 +69,7 @@ func newUsageStream(seed int64, resources int) *usageStream {
 // its Key and Value are only valid until the following call.
 func (s *usageStream) next(i int) Message {
 	res := &s.res[i]
-	ws, we := res.next, res.next+streamWindow
+	ws, we := res.next, res.next+s.window
 	res.next = we
 	s.seq++
 	b := s.buf[:0]
@@ -85,7 +87,7 @@ func (s *usageStream) next(i int) Message {
 	b = appendStamp(b, we)
 	duty := 0.2 + s.r.Float64()*0.8
 	b = append(b, `","card_hours":`...)
-	b = strconv.AppendFloat(b, float64(res.cards)*duty, 'f', 3, 64)
+	b = strconv.AppendFloat(b, float64(res.cards)*duty*float64(s.window)/3600, 'f', 3, 64)
 	b = append(b, `,"util_avg":`...)
 	b = strconv.AppendFloat(b, 0.05+s.r.Float64()*0.9, 'f', 3, 64)
 	b = append(b, `,"jobs":`...)

@@ -23,11 +23,15 @@ import (
 	"github.com/voucherwatch/voucherwatch/synth"
 )
 
-// runBench measures ingest against a baseline taken in the same run: N usage records that a
+// runBench measures ingest (`voucherwatch bench scale` measures it on a history instead, see
+// runBenchScale) against a baseline taken in the same run: N usage records that a
 // broker already holds, ingested by the engine (its own process, so its peak memory is its
 // own), against the same rows inserted by clickhouse-client as JSONEachRow into an identical
 // table. It prints both rates, their ratio and the engine's peak RSS.
 func runBench(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "scale" {
+		return runBenchScale(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("voucherwatch bench", flag.ContinueOnError)
 	n := fs.Int("n", 1_000_000, "usage records")
 	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
@@ -110,7 +114,8 @@ func runBench(ctx context.Context, args []string) error {
 	// 3. The engine, in its own process, reading what the broker holds.
 	eng := exec.CommandContext(ctx, self, "serve", "--kafka", brokerAddr, "--clickhouse", dsn,
 		"--http", "127.0.0.1:0", "--group", "bench-"+db, "--readers-per-topic", strconv.Itoa(*readers),
-		"--batch-size", strconv.Itoa(*batch), "--log-level", "warn", "--bootstrap-token", "bench")
+		"--batch-size", strconv.Itoa(*batch), "--log-level", "warn", "--bootstrap-token", "bench",
+		"--dev-insecure-keys") // synthetic records only: development keys are what they are for
 	eng.Stderr = os.Stderr
 	engStart := time.Now()
 	if err := eng.Start(); err != nil {
@@ -157,6 +162,12 @@ var baselineColumns = []string{"source", "id", "event_time", "supplier_uscc", "b
 // produceUsage publishes n synthetic usage records and writes the same rows, decoded by the
 // engine's own decoder (outside any timing), as JSONEachRow for the baseline.
 func produceUsage(ctx context.Context, addr string, n int, rowsPath string) error {
+	return produceShape(ctx, addr, rowsPath, func(fn func(synth.Message) error) error { return synth.UsageStream(1, n, fn) })
+}
+
+// produceShape publishes the usage messages gen makes and writes the same rows as
+// JSONEachRow to rowsPath.
+func produceShape(ctx context.Context, addr, rowsPath string, gen func(fn func(synth.Message) error) error) error {
 	f, err := os.Create(rowsPath)
 	if err != nil {
 		return err
@@ -179,7 +190,7 @@ func produceUsage(ctx context.Context, addr string, n int, rowsPath string) erro
 		buf = buf[:0]
 		return err
 	}
-	err = synth.UsageStream(1, n, func(m synth.Message) error {
+	err = gen(func(m synth.Message) error {
 		rec, err := dec.Decode(voucherwatch.TypeUsage, m.Value)
 		if err != nil {
 			return fmt.Errorf("bench: generated record rejected: %w", err)

@@ -55,8 +55,8 @@ var (
 	servingKafka = regexp.MustCompile(`kafka="?\[([^\]" ]+)`)
 )
 
-// startEngine starts `voucherwatch serve` with args and waits until it serves.
-func startEngine(t testing.TB, bin string, args ...string) *engineProc {
+// startCrashEngine starts `voucherwatch serve` with args and waits until it serves.
+func startCrashEngine(t testing.TB, bin string, args ...string) *engineProc {
 	t.Helper()
 	e := &engineProc{ready: make(chan struct{}), exit: make(chan struct{})}
 	e.cmd = exec.Command(bin, append([]string{"serve"}, args...)...)
@@ -218,7 +218,7 @@ func crashSequence(t *testing.T, bin, mode string, seed int64, p *synth.Province
 		}
 	}()
 	start := func() *engineProc {
-		e := startEngine(t, bin, args...)
+		e := startCrashEngine(t, bin, args...)
 		lives = append(lives, e)
 		return e
 	}

@@ -4,7 +4,7 @@
 //	voucherwatch serve     run the engine (embedded broker when --kafka is empty)
 //	voucherwatch migrate   create and migrate the ClickHouse database, then exit
 //	voucherwatch broker    run only the embedded Kafka-protocol broker
-//	voucherwatch bench     the ingest benchmark (docs/benchmarks.md)
+//	voucherwatch bench     the ingest benchmark; bench scale: on a history (docs/benchmarks.md)
 //	voucherwatch demo      serve, loaded with a synthetic province, detectors run, demo users
 //	voucherwatch deadletters replay   send a supplier's dead letters back once they would pass
 package main
@@ -36,6 +36,7 @@ commands:
   migrate   create and migrate the ClickHouse database, then exit
   broker    run only the embedded Kafka-protocol broker
   bench     run the ingest benchmark against clickhouse-client
+  bench scale  ingest and detection on a province's history of --usage N records
   demo      serve, load a synthetic province through Kafka, run the detectors, create demo users
   deadletters replay  send a supplier's dead letters (--supplier, --since) back once they would pass
 

@@ -157,7 +157,7 @@ func BenchmarkEngineMillionInLog(b *testing.B) {
 		args := append([]string{"--clickhouse", storetest.Database(b), "--http", "127.0.0.1:0", "--embedded-kafka", "127.0.0.1:0",
 			"--bootstrap-token", testToken, "--log-level", "info", "--detect-schedule", "@every 8760h", "--detect-debounce", "1h",
 			"--spotcheck-schedule", ""}, kafkaDir...)
-		p := startEngine(b, dir+"/voucherwatch", args...)
+		p := startCrashEngine(b, dir+"/voucherwatch", args...)
 		defer p.kill()
 		produceUsageChunked(b, p.kafka, voucherwatch.DefaultTopics[voucherwatch.TypeUsage], n)
 		deadline := time.Now().Add(15 * time.Minute)

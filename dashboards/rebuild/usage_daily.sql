@@ -1,6 +1,7 @@
 -- Rebuilds usage_daily (migration 7) from the usage records, each record once (FINAL).
 -- Run with ingest stopped, after TRUNCATE TABLE usage_daily; see dashboards/README.md.
--- The SELECT is usage_daily_mv's; dashboards_test.go checks that both give the same table.
+-- The SELECT is that of usage_daily_block_mv (migration 13 ("record keys by time")) row by row, which the view sums per
+-- inserted block; dashboards_test.go checks that both give the same table.
 INSERT INTO usage_daily (day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin, day_card_hours, util_card_hours, windows)
 SELECT
 	arrayJoin(arrayMap(i -> toDate(window_start) + i,

@@ -1,0 +1,635 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/synth"
+)
+
+// usageShape is a kind of live usage traffic: the generator and its seed.
+type usageShape struct {
+	name string
+	gen  func(seed int64, n int, fn func(synth.Message) error) error
+	seed int64
+}
+
+var usageShapes = []usageShape{
+	{"hourly, time-ordered", synth.UsageStream, 2002},
+	{"weekly windows backfilled over a year", synth.UsageBackfill, 3003},
+}
+
+// shapeResult is one shape's rates, each measured in the same run.
+type shapeResult struct {
+	Shape                   string
+	Baseline                float64 // clickhouse-client JSONEachRow into a plain MergeTree, rows/s
+	Empty, History          float64 // the engine into an empty database, and on top of the history, records/s
+	PeakEmpty, PeakHistory  uint64  // the engine's peak RSS in each run
+	EmptySecs, HistorySecs  float64
+	BaselineSecs            float64
+	HistoryRows, EmptyCount uint64
+}
+
+// runBenchScale builds a history of the chosen size, streams live traffic through Kafka on top
+// and prints each figure as a ratio against a baseline measured in the same run (docs/benchmarks.md).
+func runBenchScale(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("voucherwatch bench scale", flag.ContinueOnError)
+	usage := fs.Int("usage", 1_000_000, "usage records of history")
+	live := fs.Int("live", 200_000, "usage records streamed through Kafka per shape and run")
+	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
+	partitions := fs.Int("partitions", 4, "partitions of the usage topic")
+	readers := fs.Int("readers", 2, "consumer-group members per topic in the engine")
+	batch := fs.Int("batch-size", 20000, "engine batch size")
+	probes := fs.Int("probes", 20, "latency probes per kind")
+	keep := fs.Bool("keep", false, "keep the bench databases")
+	detectTimeout := fs.Duration("detect-timeout", 15*time.Minute, "bound on the full detector run (reported as not finished beyond it)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "vwscale")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	stamp := time.Now().Unix()
+	histDB := fmt.Sprintf("vwscale_%d", stamp)
+	dsnOf := func(db string) string { return fmt.Sprintf("clickhouse://%s/%s", *chAddr, db) }
+	logf := func(format string, a ...any) {
+		fmt.Printf("[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+	}
+	var dbs []string
+	defer func() {
+		if *keep {
+			return
+		}
+		for _, db := range dbs {
+			_ = exec.Command("clickhouse-client", "--host", hostOf(*chAddr), "--port", portOf(*chAddr), "--query", "DROP DATABASE IF EXISTS "+db).Run()
+		}
+	}()
+
+	// 1. The history, and a full detector run on it.
+	dbs = append(dbs, histDB)
+	st, err := store.Open(ctx, dsnOf(histDB))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	h, err := buildHistory(ctx, st, *usage, logf)
+	if err != nil {
+		return err
+	}
+	var histRows uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&histRows); err != nil {
+		return err
+	}
+	logf("history: %d usage records (%d of the hourly filler), %v in all, built in %.0fs", histRows, h.Filler, h.Stored, h.Took.Seconds())
+	logf("full detector run...")
+	dctx, dcancel := context.WithTimeout(ctx, *detectTimeout)
+	run, err := runDetectors(dctx, st, h.Truth, time.Now())
+	dcancel()
+	if err != nil {
+		return err
+	}
+	logf("full detector run: %.1fs, %d alerts, recall %.2f, precision %.2f, failed %v", run.Took.Seconds(), run.Alerts, run.Recall(), run.Precision(), run.Failed)
+
+	// 2. Live traffic of each shape: the baseline, the engine into an empty database, the
+	// engine on top of the history. Detectors are held off here; the probes run with them.
+	var shapes []shapeResult
+	for i, shape := range usageShapes {
+		r, err := benchShape(ctx, self, shape, benchShapeConfig{
+			live: *live, chAddr: *chAddr, partitions: *partitions, readers: *readers, batch: *batch,
+			tmp: tmp, histDB: histDB, emptyDB: fmt.Sprintf("vwscale_%d_empty%d", stamp, i), dsnOf: dsnOf, logf: logf,
+		}, &dbs)
+		if err != nil {
+			return err
+		}
+		shapes = append(shapes, r)
+	}
+
+	// 3. Alert latency while hourly traffic streams in, detectors live.
+	lat, err := benchProbes(ctx, self, h, probeConfig{
+		n: *probes, live: *live, chAddr: *chAddr, partitions: *partitions, readers: *readers, batch: *batch,
+		histDB: histDB, dsn: dsnOf(histDB), logf: logf, fullRun: run.Took,
+	})
+	if err != nil {
+		return err
+	}
+
+	var disk uint64
+	if err := st.Conn().QueryRow(ctx, "SELECT sum(bytes) FROM system.parts WHERE active AND database = ?", histDB).Scan(&disk); err != nil {
+		return fmt.Errorf("bench scale: disk use: %w", err)
+	}
+	var peak uint64
+	for _, s := range shapes {
+		peak = max(peak, s.PeakHistory, s.PeakEmpty)
+	}
+	peak = max(peak, lat.peak)
+
+	fmt.Println()
+	fmt.Printf("voucherwatch bench scale: %d usage records of history (%d in usage), %d live per shape and run\n", *usage, histRows, *live)
+	fmt.Printf("history        %v, built in %.0fs\n", h.Stored, h.Took.Seconds())
+	for _, s := range shapes {
+		fmt.Printf("ingest         %-40s engine on history / empty = %.2f (%.0f vs %.0f records/s); / clickhouse-client JSONEachRow = %.2f (%.0f rows/s)\n",
+			s.Shape, s.History/s.Empty, s.History, s.Empty, s.History/s.Baseline, s.Baseline)
+	}
+	for _, k := range lat.kinds {
+		fmt.Printf("alert latency  %-28s %d/%d probes alerted; p50 %.1fs, p99 %.1fs (produce → visible in GET /api/v1/alerts)\n",
+			k.kind, len(k.latencies), k.sent, percentile(k.latencies, 0.50), percentile(k.latencies, 0.99))
+	}
+	if len(run.Failed) > 0 {
+		fmt.Printf("detectors      %d failed or did not finish within --detect-timeout %v: %v\n", len(run.Failed), *detectTimeout, run.Failed)
+	}
+	fmt.Printf("detectors      full run %.1fs; %d alerts; planted cases: recall %.2f (%d/%d), precision %.2f (%d look-alikes of %d flagged)\n",
+		run.Took.Seconds(), run.Alerts, run.Recall(), run.Found, run.Planted, run.Precision(), run.Flagged, run.LookAlike)
+	fmt.Printf("engine         peak RSS %.0f MiB\n", float64(peak)/(1<<20))
+	fmt.Printf("clickhouse     %s on disk: %.2f GiB (system.parts, active)\n", histDB, float64(disk)/(1<<30))
+	return nil
+}
+
+type benchShapeConfig struct {
+	live, partitions, readers, batch int
+	chAddr, tmp, histDB, emptyDB     string
+	dsnOf                            func(string) string
+	logf                             func(string, ...any)
+}
+
+func benchShape(ctx context.Context, self string, shape usageShape, c benchShapeConfig, dbs *[]string) (shapeResult, error) {
+	r := shapeResult{Shape: shape.name}
+	broker, brokerAddr, err := startBroker(ctx, self, c.partitions)
+	if err != nil {
+		return r, err
+	}
+	defer stopProcess(broker)
+	rowsPath := filepath.Join(c.tmp, "usage.jsonl")
+	c.logf("%s: producing %d usage records...", shape.name, c.live)
+	if err := produceShape(ctx, brokerAddr, rowsPath, func(fn func(synth.Message) error) error { return shape.gen(shape.seed, c.live, fn) }); err != nil {
+		return r, err
+	}
+
+	// The baseline: the same rows by clickhouse-client into a plain MergeTree shaped like usage.
+	*dbs = append(*dbs, c.emptyDB)
+	empty, err := store.Open(ctx, c.dsnOf(c.emptyDB))
+	if err != nil {
+		return r, err
+	}
+	defer empty.Close()
+	if err := empty.Migrate(ctx); err != nil {
+		return r, err
+	}
+	if err := empty.Conn().Exec(ctx, "CREATE TABLE usage_plain AS usage ENGINE = MergeTree PARTITION BY toYYYYMM(window_start) ORDER BY (supplier_uscc, resource_id, window_start, source, id)"); err != nil {
+		return r, fmt.Errorf("bench scale: baseline table: %w", err)
+	}
+	start := time.Now()
+	if err := clientInsert(ctx, c.chAddr, c.emptyDB+".usage_plain", rowsPath); err != nil {
+		return r, err
+	}
+	r.BaselineSecs = time.Since(start).Seconds()
+	r.Baseline = float64(c.live) / r.BaselineSecs
+	c.logf("%s: clickhouse-client JSONEachRow %.0f rows/s", shape.name, r.Baseline)
+	if err := empty.Conn().Exec(ctx, "DROP TABLE usage_plain"); err != nil {
+		return r, err
+	}
+
+	held := []string{"--detect-debounce", "24h", "--detect-schedule", "@every 24h"}
+	emptyRun, err := engineIngest(ctx, self, engineRun{brokerAddr: brokerAddr, dsn: c.dsnOf(c.emptyDB), group: "scale-empty-" + c.emptyDB,
+		readers: c.readers, batch: c.batch, want: uint64(c.live), count: empty, extra: held})
+	if err != nil {
+		return r, err
+	}
+	r.Empty, r.PeakEmpty, r.EmptySecs = emptyRun.rate, emptyRun.peak, emptyRun.secs
+	c.logf("%s: engine into an empty database %.0f records/s", shape.name, r.Empty)
+
+	hist, err := store.Open(ctx, c.dsnOf(c.histDB))
+	if err != nil {
+		return r, err
+	}
+	defer hist.Close()
+	if err := hist.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&r.HistoryRows); err != nil {
+		return r, err
+	}
+	histRun, err := engineIngest(ctx, self, engineRun{brokerAddr: brokerAddr, dsn: c.dsnOf(c.histDB), group: "scale-hist-" + strconv.Itoa(int(time.Now().UnixNano())),
+		readers: c.readers, batch: c.batch, want: r.HistoryRows + uint64(c.live), from: r.HistoryRows, count: hist, extra: held})
+	if err != nil {
+		return r, err
+	}
+	r.History, r.PeakHistory, r.HistorySecs = histRun.rate, histRun.peak, histRun.secs
+	c.logf("%s: engine on the history %.0f records/s", shape.name, r.History)
+	return r, nil
+}
+
+type engineRun struct {
+	brokerAddr, dsn, group string
+	readers, batch         int
+	want, from             uint64 // usage rows to wait for, and the rows before the run
+	count                  *store.DB
+	extra                  []string
+	http                   string
+}
+
+type engineResult struct {
+	rate, secs float64
+	peak       uint64
+}
+
+// engineIngest starts `voucherwatch serve` on the broker and waits until usage holds want
+// rows: the steady rate counts from the first batch landing, as in `voucherwatch bench`.
+func engineIngest(ctx context.Context, self string, e engineRun) (engineResult, error) {
+	eng, err := startEngine(ctx, self, e)
+	if err != nil {
+		return engineResult{}, err
+	}
+	defer stopProcess(eng)
+	return waitIngest(ctx, eng, e)
+}
+
+func startEngine(ctx context.Context, self string, e engineRun) (*exec.Cmd, error) {
+	httpAddr := e.http
+	if httpAddr == "" {
+		httpAddr = "127.0.0.1:0"
+	}
+	args := append([]string{"serve", "--kafka", e.brokerAddr, "--clickhouse", e.dsn,
+		"--http", httpAddr, "--group", e.group, "--readers-per-topic", strconv.Itoa(e.readers),
+		"--batch-size", strconv.Itoa(e.batch), "--log-level", "warn", "--bootstrap-token", "bench",
+		"--dev-insecure-keys"}, e.extra...) // synthetic records only
+	eng := exec.CommandContext(ctx, self, args...)
+	eng.Stderr = os.Stderr
+	if err := eng.Start(); err != nil {
+		return nil, err
+	}
+	return eng, nil
+}
+
+func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, error) {
+	var firstAt time.Time
+	var firstCount, peak uint64
+	start := time.Now()
+	for {
+		var c uint64
+		if err := e.count.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&c); err != nil {
+			return engineResult{}, fmt.Errorf("bench scale: count: %w", err)
+		}
+		peak = max(peak, peakRSS(eng.Process.Pid))
+		if c > e.from && firstAt.IsZero() {
+			firstAt, firstCount = time.Now(), c
+		}
+		if c >= e.want {
+			break
+		}
+		if time.Since(start) > 20*time.Minute {
+			return engineResult{}, fmt.Errorf("bench scale: engine stored %d of %d usage rows in 20 minutes", c-e.from, e.want-e.from)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The steady rate needs most of the run after the first batch; a run too short for that
+	// counts from the process start, start-up and group join included.
+	secs := time.Since(firstAt).Seconds()
+	rate := float64(e.want-firstCount) / secs
+	if 2*(e.want-firstCount) < e.want-e.from {
+		secs = time.Since(start).Seconds()
+		rate = float64(e.want-e.from) / secs
+	}
+	return engineResult{rate: rate, secs: secs, peak: max(peak, peakRSS(eng.Process.Pid))}, nil
+}
+
+func startBroker(ctx context.Context, self string, partitions int) (*exec.Cmd, string, error) {
+	addr := freeAddr()
+	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", addr, "--partitions", strconv.Itoa(partitions), "--log-level", "warn")
+	broker.Stderr = os.Stderr
+	if err := broker.Start(); err != nil {
+		return nil, "", err
+	}
+	if err := waitTCP(ctx, addr, 20*time.Second); err != nil {
+		stopProcess(broker)
+		return nil, "", fmt.Errorf("bench scale: broker: %w", err)
+	}
+	return broker, addr, nil
+}
+
+func stopProcess(c *exec.Cmd) {
+	if c != nil && c.Process != nil {
+		_ = c.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _, _ = c.Process.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = c.Process.Kill()
+			<-done
+		}
+	}
+}
+
+func clientInsert(ctx context.Context, chAddr, table, rowsPath string) error {
+	in, err := os.Open(rowsPath)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	cli := exec.CommandContext(ctx, "clickhouse-client", "--host", hostOf(chAddr), "--port", portOf(chAddr), "--query",
+		fmt.Sprintf("INSERT INTO %s (%s) FORMAT JSONEachRow", table, strings.Join(baselineColumns, ", ")))
+	cli.Stdin, cli.Stderr = in, os.Stderr
+	if err := cli.Run(); err != nil {
+		return fmt.Errorf("bench scale: clickhouse-client insert: %w", err)
+	}
+	return nil
+}
+
+func hostOf(addr string) string { h, _, _ := net.SplitHostPort(addr); return h }
+func portOf(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
+
+// percentile returns the q-quantile of xs (nearest rank), NaN for none.
+func percentile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return float64(0) / float64(len(xs)) // NaN
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.999999) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// probeKind is one kind of planted alert the latency probes send.
+type probeKind struct {
+	kind     string
+	detector string
+	sent     int
+	// latencies are the seconds from produce to the alert being visible, per alerted probe.
+	latencies []float64
+}
+
+type probeConfig struct {
+	n, live, partitions, readers, batch int
+	chAddr, histDB, dsn                 string
+	logf                                func(string, ...any)
+	// fullRun is the full detector run's duration: a probe that arrives after a run has
+	// read its records waits for the next, so the probes are waited for two runs' time.
+	fullRun time.Duration
+}
+
+type probeResult struct {
+	kinds []*probeKind
+	peak  uint64
+}
+
+// probe is one message that must raise an alert naming marker.
+type probe struct {
+	kind   *probeKind
+	msg    kafka.Message
+	marker string
+	sentAt time.Time
+	done   bool
+}
+
+// benchProbes starts the engine on the history with its detectors live, streams hourly usage
+// and, meanwhile, sends probes (waiting for them up to two full detector runs, at least 3
+// minutes, after the last): claims re-using an already-claimed invoice, contracts between
+// related parties, contracts at an out-of-band price, each a copy of a record of the province
+// under a new id and number. It measures each probe from produce to its alert in the API.
+func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig) (probeResult, error) {
+	var res probeResult
+	dup := &probeKind{kind: "claim re-using an invoice", detector: "duplicate_claim"}
+	rel := &probeKind{kind: "contract, related parties", detector: "related_party"}
+	price := &probeKind{kind: "out-of-band price", detector: "price_out_of_range"}
+	res.kinds = []*probeKind{dup, rel, price}
+	probes, err := makeProbes(h, c.n, dup, rel, price)
+	if err != nil {
+		return res, err
+	}
+
+	broker, brokerAddr, err := startBroker(ctx, self, c.partitions)
+	if err != nil {
+		return res, err
+	}
+	defer stopProcess(broker)
+	c.logf("probes: producing %d hourly usage records to stream during the probes...", c.live)
+	if err := produceShape(ctx, brokerAddr, os.DevNull, func(fn func(synth.Message) error) error { return synth.UsageStream(4004, c.live, fn) }); err != nil {
+		return res, err
+	}
+	hist, err := store.Open(ctx, c.dsn)
+	if err != nil {
+		return res, err
+	}
+	defer hist.Close()
+	var before uint64
+	if err := hist.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&before); err != nil {
+		return res, err
+	}
+	httpAddr := freeAddr()
+	eng, err := startEngine(ctx, self, engineRun{brokerAddr: brokerAddr, dsn: c.dsn, group: "scale-probes-" + strconv.Itoa(int(time.Now().UnixNano())),
+		readers: c.readers, batch: c.batch, http: httpAddr})
+	if err != nil {
+		return res, err
+	}
+	defer stopProcess(eng)
+	if err := waitTCP(ctx, httpAddr, 60*time.Second); err != nil {
+		return res, fmt.Errorf("bench scale: engine http: %w", err)
+	}
+
+	writers := map[string]*kafka.Writer{}
+	defer func() {
+		for _, w := range writers {
+			w.Close()
+		}
+	}()
+	c.logf("probes: sending %d probes, one every 250 ms, while the usage streams in; waiting up to %v after the last...",
+		len(probes), max(3*time.Minute, 2*c.fullRun+30*time.Second))
+	next, deadline := 0, time.Time{}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for {
+		res.peak = max(res.peak, peakRSS(eng.Process.Pid))
+		if next < len(probes) {
+			p := probes[next]
+			w := writers[p.msg.Topic]
+			if w == nil {
+				w = &kafka.Writer{Addr: kafka.TCP(brokerAddr), Topic: p.msg.Topic, Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireOne}
+				writers[p.msg.Topic] = w
+			}
+			m := p.msg
+			m.Topic = ""
+			if err := w.WriteMessages(ctx, m); err != nil {
+				return res, fmt.Errorf("bench scale: probe: %w", err)
+			}
+			p.sentAt = time.Now()
+			p.kind.sent++
+			next++
+			if next == len(probes) {
+				deadline = time.Now().Add(max(3*time.Minute, 2*c.fullRun+30*time.Second))
+			}
+		}
+		if err := checkProbes(ctx, client, httpAddr, probes[:next]); err != nil {
+			return res, err
+		}
+		if next == len(probes) && (!slices.ContainsFunc(probes, func(p *probe) bool { return !p.done }) || time.Now().After(deadline)) {
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	var after uint64
+	_ = hist.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&after)
+	c.logf("probes: done; %d of %d streamed usage records stored meanwhile", after-before, c.live)
+	return res, nil
+}
+
+// checkProbes marks the probes whose alert the API shows. An alert is a probe's when its JSON
+// names the probe's marker (the new claim or contract number), as subject or evidence.
+func checkProbes(ctx context.Context, client *http.Client, httpAddr string, probes []*probe) error {
+	byDetector := map[string][]*probe{}
+	for _, p := range probes {
+		if !p.done {
+			byDetector[p.kind.detector] = append(byDetector[p.kind.detector], p)
+		}
+	}
+	for detector, ps := range byDetector {
+		cursor := ""
+		for {
+			req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/api/v1/alerts?detector=%s&limit=1000&cursor=%s", httpAddr, detector, cursor), nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer bench")
+			resp, err := client.Do(req)
+			if err != nil {
+				return nil // the engine is busy; ask again
+			}
+			var page struct {
+				Alerts []json.RawMessage `json:"alerts"`
+				Next   string            `json:"next_cursor"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err != nil {
+				return nil
+			}
+			now := time.Now()
+			for _, a := range page.Alerts {
+				for _, p := range ps {
+					if !p.done && bytes.Contains(a, []byte(p.marker)) {
+						p.done = true
+						p.kind.latencies = append(p.kind.latencies, now.Sub(p.sentAt).Seconds())
+					}
+				}
+			}
+			if page.Next == "" {
+				break
+			}
+			cursor = page.Next
+		}
+	}
+	return nil
+}
+
+// makeProbes copies n records of the province per kind, under new ids and numbers: claims
+// (each re-uses the invoices its original claimed), and the contracts of the planted
+// related-party and out-of-band-price cases (taken round-robin when fewer than n).
+func makeProbes(h scaleHistory, n int, dup, rel, price *probeKind) ([]*probe, error) {
+	claims := map[string]synth.Message{}
+	contracts := map[string]synth.Message{}
+	var claimOrder []string
+	for _, m := range h.Messages {
+		var env struct {
+			Data struct {
+				ClaimID    string `json:"claim_id"`
+				ContractNo string `json:"contract_no"`
+			} `json:"data"`
+		}
+		switch m.Topic {
+		case synth.TopicClaims:
+			if json.Unmarshal(m.Value, &env) == nil && env.Data.ClaimID != "" {
+				if _, ok := claims[env.Data.ClaimID]; !ok {
+					claimOrder = append(claimOrder, env.Data.ClaimID)
+				}
+				claims[env.Data.ClaimID] = m
+			}
+		case synth.TopicContracts:
+			if json.Unmarshal(m.Value, &env) == nil && env.Data.ContractNo != "" {
+				contracts[env.Data.ContractNo] = m
+			}
+		}
+	}
+	var out []*probe
+	add := func(kind *probeKind, m synth.Message, field, orig string, i int) error {
+		marker := fmt.Sprintf("%s-P%02d", orig, i)
+		v, err := rewrite(m.Value, fmt.Sprintf("probe-%s-%s", kind.detector, marker), field, marker)
+		if err != nil {
+			return err
+		}
+		out = append(out, &probe{kind: kind, msg: kafka.Message{Topic: m.Topic, Key: []byte(marker), Value: v}, marker: marker})
+		return nil
+	}
+	if len(claimOrder) == 0 {
+		return nil, fmt.Errorf("bench scale: probes: the province has no claims")
+	}
+	for i := 0; i < n; i++ {
+		id := claimOrder[(i*7919)%len(claimOrder)]
+		if err := add(dup, claims[id], "claim_id", id, i); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range []*probeKind{rel, price} {
+		var nos []string
+		for _, c := range h.Truth.Findings(k.detector) {
+			if no := c.Subjects["contract_no"]; no != "" && contracts[no].Value != nil {
+				nos = append(nos, no)
+			}
+		}
+		if len(nos) == 0 {
+			continue
+		}
+		for i := 0; i < n; i++ {
+			no := nos[i%len(nos)]
+			if err := add(k, contracts[no], "contract_no", no, i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Interleave the kinds, so each sees the same load.
+	slices.SortStableFunc(out, func(a, b *probe) int { return strings.Compare(a.marker[len(a.marker)-2:], b.marker[len(b.marker)-2:]) })
+	return out, nil
+}
+
+// rewrite returns a CloudEvents message with a new id and one data field replaced.
+func rewrite(value []byte, id, field, to string) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(value))
+	dec.UseNumber()
+	var env map[string]any
+	if err := dec.Decode(&env); err != nil {
+		return nil, err
+	}
+	data, ok := env["data"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("bench scale: probe: message without data")
+	}
+	env["id"] = id
+	env["time"] = time.Now().In(voucherwatch.CST).Format(time.RFC3339)
+	data[field] = to
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(env); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSpace(b.Bytes()), nil
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
+	"github.com/voucherwatch/voucherwatch/synth"
+)
+
+// TestScaleHistory is `voucherwatch bench scale` scaled down: the history holds each distinct
+// record once, with its key and its rollup rows, also when it is stored a second time (every
+// record redelivered); the detectors find every planted case on it and flag no look-alike.
+func TestScaleHistory(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	st, err := store.Open(ctx, storetest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const usage = 60_000
+	h, err := buildHistory(ctx, st, usage, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Filler == 0 {
+		t.Fatalf("filler: got none, want the hourly usage on top of the province's %d", h.Stored[voucherwatch.TypeUsage])
+	}
+	for _, typ := range voucherwatch.RecordTypes {
+		want := h.Stats.Topics[voucherwatch.DefaultTopics[typ]].Unique
+		if typ == voucherwatch.TypeUsage {
+			want = usage
+		}
+		if h.Stored[typ] != want {
+			t.Errorf("%s: stored %d, want %d (the distinct records)", typ, h.Stored[typ], want)
+		}
+	}
+
+	again, err := buildHistory(ctx, st, usage, t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for typ, n := range again.Stored {
+		if n != 0 {
+			t.Errorf("%s stored again: got %d new records, want 0", typ, n)
+		}
+	}
+	q := func(sql string) uint64 {
+		t.Helper()
+		var n uint64
+		if err := st.Conn().QueryRow(ctx, sql).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		return n
+	}
+	if rows, windows := q("SELECT count() FROM usage"), q("SELECT sum(windows) FROM usage_daily"); rows != usage || windows != usage {
+		t.Errorf("usage rows %d, usage_daily windows %d: want %d each", rows, windows, usage)
+	}
+	if keys := q("SELECT uniqExact(source, id) FROM record_keys WHERE tbl = 'usage'"); keys != usage {
+		t.Errorf("usage keys: got %d, want %d", keys, usage)
+	}
+
+	run, err := runDetectors(ctx, st, h.Truth, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Failed) > 0 {
+		t.Errorf("detectors failed: %v", run.Failed)
+	}
+	for _, f := range run.Findings {
+		if f.Found != f.Planted || f.Flagged != 0 {
+			t.Errorf("%s: found %d of %d planted cases and flagged %d of %d look-alikes, want all and none", f.Detector, f.Found, f.Planted, f.Flagged, f.LookAlikes)
+		}
+	}
+	if run.Planted == 0 {
+		t.Error("no planted cases")
+	}
+}
+
+// TestScaleProbes: each latency probe decodes as a new record (new id, new claim or contract
+// number) that still carries what the original record had, so that it raises the original's
+// kind of alert.
+func TestScaleProbes(t *testing.T) {
+	p := synth.Generate(historyProvince(1))
+	h := scaleHistory{Truth: p.Truth, Messages: p.Messages}
+	dup := &probeKind{detector: "duplicate_claim"}
+	rel := &probeKind{detector: "related_party"}
+	price := &probeKind{detector: "price_out_of_range"}
+	probes, err := makeProbes(h, 20, dup, rel, price)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(probes) != 60 {
+		t.Fatalf("probes: got %d, want 20 of each of the 3 kinds", len(probes))
+	}
+	dec := &ingest.Decoder{PIIKey: []byte(devPIIKey)}
+	ids := map[string]bool{}
+	for _, pr := range probes {
+		typ := voucherwatch.TypeContract
+		if pr.kind == dup {
+			typ = voucherwatch.TypeClaim
+		}
+		rec, err := dec.Decode(typ, pr.msg.Value)
+		if err != nil {
+			t.Fatalf("probe %s: %v", pr.marker, err)
+		}
+		if ids[rec.ID] {
+			t.Errorf("probe %s: id %s used twice", pr.marker, rec.ID)
+		}
+		ids[rec.ID] = true
+		switch {
+		case rec.Claim != nil:
+			if rec.Claim.ClaimID != pr.marker || len(rec.Claim.Invoices) == 0 {
+				t.Errorf("claim probe: got claim %s with %d invoices, want %s re-using its original's", rec.Claim.ClaimID, len(rec.Claim.Invoices), pr.marker)
+			}
+		case rec.Contract != nil:
+			if rec.Contract.ContractNo != pr.marker {
+				t.Errorf("contract probe: got %s, want %s", rec.Contract.ContractNo, pr.marker)
+			}
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
+)
+
+// hourOfProvince is the usage of resources resource-0000 .. resource-(n-1) in hour h after
+// 2026-03-01 00:00, one record each, as the province's hourly stream delivers it.
+func hourOfProvince(h, n int) []voucherwatch.Record {
+	recs := make([]voucherwatch.Record, n)
+	for i := range recs {
+		r := meteredCardHour(h*n + i)
+		r.ID = fmt.Sprintf("usage-h%05d-r%05d", h, i)
+		r.Usage.ResourceID = fmt.Sprintf("resource-%05d", i)
+		r.Usage.WindowStart = time.Date(2026, 3, 1, 0, 0, 0, 0, voucherwatch.CST).Add(time.Duration(h) * time.Hour)
+		r.Usage.WindowEnd = r.Usage.WindowStart.Add(time.Hour)
+		recs[i] = r
+	}
+	return recs
+}
+
+// TestLookupReadsTheBatchTimesOnly: the look-up of a batch reads the keys stored at the
+// batch's windows, not the history. With 200 hours of 500 resources stored, looking up one
+// new hour and one stored hour reads about one hour's keys; a look-up that scanned the keys
+// (as ingest_keys, ordered by hash, made every batch do) reads all 100,000.
+func TestLookupReadsTheBatchTimesOnly(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	const hours, resources = 200, 500
+	for h := 0; h < hours; h += 50 {
+		var batch []voucherwatch.Record
+		for hh := h; hh < h+50; hh++ {
+			batch = append(batch, hourOfProvince(hh, resources)...)
+		}
+		store(t, db, voucherwatch.TypeUsage, batch...)
+	}
+
+	var read atomic.Uint64
+	ctx = clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { read.Add(p.Rows) }))
+	lookUp := func(recs []voucherwatch.Record) map[recordKey]bool {
+		t.Helper()
+		read.Store(0)
+		var ats []time.Time
+		var hashes []uint64
+		for i := range recs {
+			ats = append(ats, recs[i].Usage.WindowStart)
+			hashes = append(hashes, RecordHash(recs[i].Source, recs[i].ID))
+		}
+		stored, err := db.storedKeys(ctx, "usage", ats, hashes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stored
+	}
+
+	if got := lookUp(hourOfProvince(hours, resources)); len(got) != 0 {
+		t.Errorf("new hour: got %d stored, want 0", len(got))
+	}
+	if r := read.Load(); r > 4*resources+8192 {
+		t.Errorf("new hour: the look-up read %d key rows, want about one hour's (%d), not the %d stored", r, resources, hours*resources)
+	}
+	redelivered := hourOfProvince(hours/2, resources)
+	if got := lookUp(redelivered); len(got) != resources {
+		t.Errorf("stored hour: got %d stored, want %d", len(got), resources)
+	}
+	if r := read.Load(); r > 4*resources+8192 {
+		t.Errorf("stored hour: the look-up read %d key rows, want about one hour's (%d), not the %d stored", r, resources, hours*resources)
+	}
+	check(t, "redelivered hour", store(t, db, voucherwatch.TypeUsage, redelivered...), voucherwatch.WriteResult{Duplicates: resources})
+}
+
+// TestStoreUsageResentInOtherWindow states the limit of the guarantee: a usage record is
+// found by its window, so a copy re-sent under the same (source, id) with another window
+// (which no redelivery and no re-send of an unchanged record makes) is stored beside it, and
+// StoredCount, counting distinct (source, id), still counts one record.
+func TestStoreUsageResentInOtherWindow(t *testing.T) {
+	db := newTestDB(t)
+	first := meteredCardHour(1)
+	moved := meteredCardHour(1)
+	u := *first.Usage
+	moved.Usage = &u
+	moved.Usage.WindowStart = moved.Usage.WindowStart.Add(24 * time.Hour)
+	moved.Usage.WindowEnd = moved.Usage.WindowEnd.Add(24 * time.Hour)
+	check(t, "first", store(t, db, voucherwatch.TypeUsage, first), voucherwatch.WriteResult{Stored: 1})
+	check(t, "same window again", store(t, db, voucherwatch.TypeUsage, meteredCardHour(1)), voucherwatch.WriteResult{Duplicates: 1})
+	check(t, "other window", store(t, db, voucherwatch.TypeUsage, moved), voucherwatch.WriteResult{Stored: 1})
+	n, err := db.StoredCount(testContext(t), voucherwatch.TypeUsage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "stored count", n, uint64(1))
+
+	// The other types are looked up whole: a contract re-sent with another envelope time is
+	// the same record.
+	c := unfiledDirectPurchase()
+	later := unfiledDirectPurchase()
+	later.Time = later.Time.Add(48 * time.Hour)
+	check(t, "contract", store(t, db, voucherwatch.TypeContract, c), voucherwatch.WriteResult{Stored: 1})
+	check(t, "contract re-sent later", store(t, db, voucherwatch.TypeContract, later), voucherwatch.WriteResult{Duplicates: 1})
+}
+
+// weeklyWindows is a supplier's backfill: resources weekly windows each, from Monday
+// 2025-11-03 on, one contract.
+func weeklyWindows(resources, weeks int) []voucherwatch.Record {
+	var recs []voucherwatch.Record
+	for r := 0; r < resources; r++ {
+		for w := 0; w < weeks; w++ {
+			rec := meteredCardHour(r*weeks + w)
+			rec.ID = fmt.Sprintf("usage-weekly-r%03d-w%02d", r, w)
+			rec.Usage.ResourceID = fmt.Sprintf("resource-%03d", r)
+			rec.Usage.WindowStart = time.Date(2025, 11, 3, 0, 0, 0, 0, voucherwatch.CST).AddDate(0, 0, 7*w)
+			rec.Usage.WindowEnd = rec.Usage.WindowStart.AddDate(0, 0, 7)
+			rec.Usage.CardHours = 7 * 24 * 8
+			recs = append(recs, rec)
+		}
+	}
+	return recs
+}
+
+// TestUsageDailyRolledUpPerInsert: a batch of week-long windows writes one usage_daily row
+// per day and key of the batch, not one per day of each window, with the same sums; a
+// redelivered batch adds nothing.
+func TestUsageDailyRolledUpPerInsert(t *testing.T) {
+	db := newTestDB(t)
+	const resources, weeks = 10, 52
+	recs := weeklyWindows(resources, weeks)
+	check(t, "stored", store(t, db, voucherwatch.TypeUsage, recs...), voucherwatch.WriteResult{Stored: resources * weeks})
+
+	var rows, windows, days uint64
+	var cardHours, minDay, maxDay float64
+	queryRow(t, db, "SELECT count(), sum(windows), uniqExact(day), sum(day_card_hours), min(day_card_hours), max(day_card_hours) FROM usage_daily",
+		&rows, &windows, &days, &cardHours, &minDay, &maxDay)
+	// One contract, supplier, buyer and chip: one row per day. A row per day of each
+	// window would be resources × weeks × 7 = 3,640.
+	check(t, "days", days, uint64(weeks*7))
+	if rows != days {
+		t.Errorf("usage_daily rows: got %d, want %d (one per day of the batch), per window and day it would be %d", rows, days, resources*weeks*7)
+	}
+	check(t, "windows", windows, uint64(resources*weeks))
+	check(t, "card-hours", cardHours, float64(resources*weeks*7*24*8))
+	// Each day holds a seventh of each resource's window: 24 h × 8 cards × 10 resources.
+	if want := float64(resources * 24 * 8); minDay < want-1e-6 || maxDay > want+1e-6 {
+		t.Errorf("card-hours per day: got %v to %v, want %v", minDay, maxDay, want)
+	}
+
+	check(t, "redelivered", store(t, db, voucherwatch.TypeUsage, recs...), voucherwatch.WriteResult{Duplicates: resources * weeks})
+	queryRow(t, db, "SELECT sum(windows), sum(day_card_hours) FROM usage_daily", &windows, &cardHours)
+	check(t, "after redelivery", []any{windows, cardHours}, []any{uint64(resources * weeks), float64(resources * weeks * 7 * 24 * 8)})
+}
+
+// TestMigrateKeysOfStoredRecords upgrades a database that ingest_keys served, resuming an
+// upgrade that died half-way: usage and usage_daily keep their rows in yearly partitions, the
+// records stored before the upgrade are found by the new look-up, and the old views are gone.
+func TestMigrateKeysOfStoredRecords(t *testing.T) {
+	db := openTestDB(t, storetest.Database(t))
+	ctx := testContext(t)
+	i := slices.IndexFunc(migrations, func(m migration) bool {
+		return m.name == "record keys by time, usage by year, daily usage rolled up per insert"
+	})
+	if err := db.migrate(ctx, migrations[:i]); err != nil {
+		t.Fatal(err)
+	}
+	// The records as the build before stored them: one INSERT, its views writing the rest.
+	insert := func(typ voucherwatch.RecordType, recs []voucherwatch.Record) {
+		t.Helper()
+		w := writeStates.Get().(*writeState)
+		defer w.release()
+		for i := range recs {
+			w.pending = append(w.pending, pending{rec: &recs[i], hash: RecordHash(recs[i].Source, recs[i].ID)})
+		}
+		w.split(recordTables[typ])
+		b, err := db.prepare(ctx, typ, recordTables[typ], w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(voucherwatch.TypeUsage, meteredCardHours(0, 100))
+	insert(voucherwatch.TypeContract, []voucherwatch.Record{unfiledDirectPurchase()})
+	var keys uint64
+	queryRow(t, db, "SELECT count() FROM ingest_keys", &keys)
+	check(t, "ingest_keys before the upgrade", keys, uint64(101))
+	// An earlier upgrade died right after taking usage for its rebuild.
+	if err := db.conn.Exec(ctx, "RENAME TABLE usage TO usage_repartitioning"); err != nil {
+		t.Fatal(err)
+	}
+	defer func(q time.Duration) { repartitionQuiet = q }(repartitionQuiet)
+	repartitionQuiet = 2 * time.Second
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkSchema(t, db)
+	for table, want := range map[string]string{"usage": "toYear(window_start)", "usage_daily": "toYear(day)"} {
+		var key string
+		queryRow(t, db, "SELECT partition_key FROM system.tables WHERE database = '"+db.database+"' AND name = '"+table+"'", &key)
+		check(t, table+" partition key", key, want)
+	}
+	var rows, windows0 uint64
+	queryRow(t, db, "SELECT count() FROM usage", &rows)
+	queryRow(t, db, "SELECT sum(windows) FROM usage_daily", &windows0)
+	check(t, "usage and usage_daily rows kept", []uint64{rows, windows0}, []uint64{100, 100})
+	check(t, "usage after the upgrade", store(t, db, voucherwatch.TypeUsage, meteredCardHours(50, 150)...), voucherwatch.WriteResult{Stored: 50, Duplicates: 50})
+	check(t, "contract after the upgrade", store(t, db, voucherwatch.TypeContract, unfiledDirectPurchase()), voucherwatch.WriteResult{Duplicates: 1})
+	var windows uint64
+	queryRow(t, db, "SELECT sum(windows) FROM usage_daily", &windows)
+	check(t, "windows in usage_daily", windows, uint64(150))
+}
