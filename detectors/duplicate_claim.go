@@ -76,23 +76,23 @@ func (d *DuplicateClaim) Name() string { return voucherwatch.DetectorDuplicateCl
 // Run finds the duplicate claims in the stored records. at stamps the alerts; every record
 // stored counts.
 func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}
-	claims, err := loadDupClaims(ctx, d.env)
+	claims, err := latestClaimsInOrder(ctx, d.env.reads(), voucherwatch.ClaimQuery{})
 	if err != nil {
 		return nil, err
 	}
-	settled, err := d.claimedSettlements(ctx)
+	settled, err := settlementsOf(ctx, d.env.reads(), voucherwatch.SettlementQuery{CitedByClaims: true})
 	if err != nil {
 		return nil, err
 	}
 	ix := newDupClaimIndex(claims)
 
 	resubmitted, fs := d.resubmissions(ix, settled)
-	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted)...)
-	pay, err := d.paymentRefs(ctx, ix)
+	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, nil)...)
+	pay, err := d.paymentRefs(ctx, ix, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -188,51 +188,28 @@ func (c *dupClaim) evidence() map[string]any {
 	}
 }
 
-// loadDupClaims reads the current version of every claim: the newest envelope time per
-// claim_id. Claims are few (one per applicant and round), so they are read whole.
-func loadDupClaims(ctx context.Context, env Env) ([]*dupClaim, error) {
-	rows, err := env.DB.Conn().Query(ctx, `SELECT claim_id, applicant_uscc, toUInt32(round), submitted_on,
-	contract_no, invoice_code, invoice_no, arrayMap(x -> toInt64(x * 100), invoice_amount),
-	toInt64(usage_amount * 100), toInt64(requested * 100), event_time, source, id
-FROM claims
-ORDER BY claim_id, event_time DESC, source DESC, id DESC
-LIMIT 1 BY claim_id`)
+// latestClaimsInOrder reads the latest version of the claims q selects, in submission order.
+func latestClaimsInOrder(ctx context.Context, rm voucherwatch.ReadModel, q voucherwatch.ClaimQuery) ([]*dupClaim, error) {
+	stored, err := rm.LatestClaims(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: claims: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	var out []*dupClaim
-	for rows.Next() {
-		var (
-			c            dupClaim
-			round        uint32
-			codes, nos   []string
-			amounts      []int64
-			usage, asked int64
-		)
-		if err := rows.Scan(&c.ClaimID, &c.Applicant, &round, &c.SubmittedOn, &c.Contracts, &codes, &nos, &amounts,
-			&usage, &asked, &c.EventTime, &c.Source, &c.ID); err != nil {
-			return nil, fmt.Errorf("detectors: claims: %w", err)
-		}
-		c.Round = int(round)
-		c.UsageAmount, c.Requested = voucherwatch.Money(usage), voucherwatch.Money(asked)
-		for i := range nos {
-			inv := dupInvoice{No: nos[i]}
-			if i < len(codes) {
-				inv.Code = codes[i]
-			}
-			if i < len(amounts) {
-				inv.Amount = voucherwatch.Money(amounts[i])
-			}
-			c.Invoices = append(c.Invoices, inv)
-		}
-		out = append(out, &c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: claims: %w", err)
+	out := make([]*dupClaim, len(stored))
+	for i := range stored {
+		out[i] = dupClaimOf(&stored[i])
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].before(out[j]) })
 	return out, nil
+}
+
+func dupClaimOf(c *voucherwatch.StoredClaim) *dupClaim {
+	d := &dupClaim{ClaimID: c.ClaimID, Applicant: c.ApplicantUSCC, Round: c.Round, SubmittedOn: c.SubmittedOn,
+		Contracts: c.Contracts, UsageAmount: c.UsageAmount, Requested: c.Requested,
+		EventTime: c.Time, Source: c.Source, ID: c.ID}
+	for _, inv := range c.Invoices {
+		d.Invoices = append(d.Invoices, dupInvoice{Code: inv.InvoiceCode, No: inv.InvoiceNo, Amount: inv.Amount})
+	}
+	return d
 }
 
 // dupClaimIndex finds claims by invoice and by (applicant, contract).
@@ -314,48 +291,23 @@ func (s *dupSettlement) evidence() map[string]any {
 	}
 }
 
-// dupSettlementColumns are read by scanSettlement, in its order. Settlement subqueries keep the
-// newest version of each invoice.
-const dupSettlementColumns = `invoice_code, invoice_no, settlement_id, contract_no, supplier_uscc, buyer_uscc,
-	invoice_date, paid_on, toInt64(amount * 100), payment_ref, payer_account, payee_account, event_time`
-
-const dupLatestSettlements = `SELECT * FROM settlements
-	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
-	LIMIT 1 BY invoice_code, invoice_no`
-
-type dupScanner interface{ Scan(dest ...any) error }
-
-func scanDupSettlement(r dupScanner, s *dupSettlement) error {
-	var amount int64
-	if err := r.Scan(&s.InvoiceCode, &s.InvoiceNo, &s.SettlementID, &s.ContractNo, &s.Supplier, &s.Buyer,
-		&s.InvoiceDate, &s.PaidOn, &amount, &s.PaymentRef, &s.PayerAccount, &s.PayeeAccount, &s.EventTime); err != nil {
-		return err
-	}
-	s.Amount = voucherwatch.Money(amount)
-	return nil
+func dupSettlementOf(s *voucherwatch.StoredSettlement) *dupSettlement {
+	return &dupSettlement{InvoiceCode: s.InvoiceCode, InvoiceNo: s.InvoiceNo, SettlementID: s.SettlementID,
+		ContractNo: s.ContractNo, Supplier: s.SupplierUSCC, Buyer: s.BuyerUSCC, InvoiceDate: s.InvoiceDate,
+		PaidOn: s.PaidOn, Amount: s.Amount, PaymentRef: s.PaymentRef, PayerAccount: s.PayerAccount,
+		PayeeAccount: s.PayeeAccount, EventTime: s.Time}
 }
 
-// claimedSettlements reads the settlement of every invoice some claim cites.
-func (d *DuplicateClaim) claimedSettlements(ctx context.Context) (map[dupInvoiceKey]*dupSettlement, error) {
-	rows, err := d.env.DB.Conn().Query(ctx, `SELECT `+dupSettlementColumns+`
-FROM settlements
-WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)
-ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
-LIMIT 1 BY invoice_code, invoice_no`)
+// settlementsOf reads the latest settlements q selects, by invoice.
+func settlementsOf(ctx context.Context, rm voucherwatch.ReadModel, q voucherwatch.SettlementQuery) (map[dupInvoiceKey]*dupSettlement, error) {
+	ss, err := rm.LatestSettlements(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	defer rows.Close()
-	out := map[dupInvoiceKey]*dupSettlement{}
-	for rows.Next() {
-		var s dupSettlement
-		if err := scanDupSettlement(rows, &s); err != nil {
-			return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
-		}
-		out[s.key()] = &s
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
+	out := make(map[dupInvoiceKey]*dupSettlement, len(ss))
+	for i := range ss {
+		s := dupSettlementOf(&ss[i])
+		out[s.key()] = s
 	}
 	return out, nil
 }
@@ -446,13 +398,16 @@ func (d *DuplicateClaim) resubmissionFinding(c, orig *dupClaim, settled map[dupI
 	}
 }
 
-// invoiceReuse finds invoices cited by several claims, and invoices a claim lists twice.
-// Resubmitted claims are compared with other claims, but not with the claim they copy.
-func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement, copies map[string]*dupClaim) []finding {
+// invoiceReuse finds invoices cited by several claims, and invoices a claim lists twice, among
+// the invoices only (nil: every invoice). Resubmitted claims are compared with other claims,
+// but not with the claim they copy.
+func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement, copies map[string]*dupClaim, only map[dupInvoiceKey]bool) []finding {
 	var fs []finding
 	keys := make([]dupInvoiceKey, 0, len(ix.byInvoice))
 	for k := range ix.byInvoice {
-		keys = append(keys, k)
+		if only == nil || only[k] {
+			keys = append(keys, k)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 	for _, k := range keys {
@@ -494,7 +449,7 @@ func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceK
 		}
 		for _, inv := range c.Invoices {
 			k := inv.key()
-			if count[k] < 2 {
+			if count[k] < 2 || only != nil && !only[k] {
 				continue
 			}
 			n := count[k]
@@ -577,38 +532,24 @@ func (d *DuplicateClaim) repeatedFinding(k dupInvoiceKey, n int, c *dupClaim, s 
 	}
 }
 
-// paymentRefs finds payment references presented for more than one invoice. Only the
-// settlements of shared references come into Go.
-func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex) ([]finding, error) {
-	rows, err := d.env.DB.Conn().Query(ctx, `SELECT `+dupSettlementColumns+`
-FROM (`+dupLatestSettlements+`)
-WHERE payment_ref != '' AND payment_ref IN (
-	SELECT payment_ref FROM (`+dupLatestSettlements+`)
-	WHERE payment_ref != ''
-	GROUP BY payment_ref
-	HAVING count() > 1)
-ORDER BY payment_ref, paid_on, event_time, invoice_code, invoice_no`)
+// paymentRefs finds payment references presented for more than one invoice (only refs, when
+// not nil). Only the settlements of shared references come into Go.
+func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex, refs []string) ([]finding, error) {
+	ss, err := d.env.reads().SettlementsSharingPaymentRef(ctx, refs)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	defer rows.Close()
 	groups := map[string][]*dupSettlement{}
-	var refs []string
-	for rows.Next() {
-		var s dupSettlement
-		if err := scanDupSettlement(rows, &s); err != nil {
-			return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
-		}
+	var order []string
+	for i := range ss {
+		s := dupSettlementOf(&ss[i])
 		if _, ok := groups[s.PaymentRef]; !ok {
-			refs = append(refs, s.PaymentRef)
+			order = append(order, s.PaymentRef)
 		}
-		groups[s.PaymentRef] = append(groups[s.PaymentRef], &s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
+		groups[s.PaymentRef] = append(groups[s.PaymentRef], s)
 	}
 	var fs []finding
-	for _, ref := range refs {
+	for _, ref := range order {
 		fs = append(fs, d.paymentFindings(ref, groups[ref], ix)...)
 	}
 	return fs, nil

@@ -111,7 +111,7 @@ GROUP BY supplier_uscc, contract_no, chip_model, unit, unit_price`
 
 // Run checks every priced item against its market band. at stamps the alerts.
 func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, p.env.DB)
+	cities, err := Cities(ctx, p.env.reads())
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, er
 	if err != nil {
 		return nil, err
 	}
-	claims, err := loadDupClaims(ctx, p.env)
+	claims, err := latestClaimsInOrder(ctx, p.env.reads(), voucherwatch.ClaimQuery{})
 	if err != nil {
 		return nil, err
 	}

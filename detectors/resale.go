@@ -105,7 +105,7 @@ func (d *Resale) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, e
 	if err != nil {
 		return nil, err
 	}
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ GROUP BY claim_id`
 
 // Run checks the applicant of every claim.
 func (d *AnnualPurchase) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, perio
 
 // Run compares every contract's billing with its metering.
 func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

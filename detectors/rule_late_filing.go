@@ -30,7 +30,7 @@ func (d *LateFiling) Name() string { return "late_filing" }
 
 // Run checks every contract not bought through the platform, as of at.
 func (d *LateFiling) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

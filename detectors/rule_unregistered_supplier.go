@@ -95,7 +95,7 @@ GROUP BY supplier_uscc, buyer_uscc, contract_no`)
 
 // Run checks every deal and every claim.
 func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

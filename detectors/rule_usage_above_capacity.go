@@ -89,7 +89,7 @@ ORDER BY buyer_uscc, contract_no`
 
 // Run sweeps every supplier's metered cards.
 func (d *UsageAboveCapacity) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

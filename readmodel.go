@@ -1,0 +1,178 @@
+package voucherwatch
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+)
+
+// InvoiceKey identifies an invoice nationally: its code and number, never the number alone
+// (paper-era numbers repeat under different codes; fully digital invoices have no code).
+type InvoiceKey struct {
+	Code string
+	No   string
+}
+
+// StoredClaim is the stored version of a claim: the claim and the envelope it arrived in.
+type StoredClaim struct {
+	Envelope
+	Claim
+}
+
+// StoredSettlement is the stored version of a settlement and the envelope it arrived in.
+type StoredSettlement struct {
+	Envelope
+	Settlement
+}
+
+// Key is the invoice the settlement settles.
+func (s *StoredSettlement) Key() InvoiceKey { return InvoiceKey{s.InvoiceCode, s.InvoiceNo} }
+
+// ClaimQuery selects claims by their latest version. The fields combine with OR: a claim
+// matches when its latest version matches any of them. A zero query selects every claim.
+type ClaimQuery struct {
+	IDs        []string     // these claim_ids
+	Applicants []string     // every claim of these applicants
+	Invoices   []InvoiceKey // claims citing any of these invoices
+}
+
+// IsZero reports whether q selects every claim.
+func (q ClaimQuery) IsZero() bool {
+	return len(q.IDs) == 0 && len(q.Applicants) == 0 && len(q.Invoices) == 0
+}
+
+// SettlementQuery selects settlements by their latest version (one per invoice). The fields
+// combine with OR. A zero query selects every settlement.
+type SettlementQuery struct {
+	Invoices []InvoiceKey // these invoices
+	// BuyerContracts are (buyer USCC, contract number) pairs: the settlements of these
+	// contracts from the buyer's side, as a claim cites them.
+	BuyerContracts [][2]string
+	// CitedByClaims selects the invoices that some stored claim cites.
+	CitedByClaims bool
+}
+
+// IsZero reports whether q selects every settlement.
+func (q SettlementQuery) IsZero() bool {
+	return len(q.Invoices) == 0 && len(q.BuyerContracts) == 0 && !q.CitedByClaims
+}
+
+// ReadModel is what detectors read of the stored records: the latest version of each record,
+// keyed look-ups of the subjects a new record touches, and rollups. A record's latest version
+// is the one with the newest envelope time (ties: the greatest source, then id), so every
+// reader agrees on it. Dates come back as midnight CST, a missing date as the zero time.
+// Methods return errors from the database as they come, wrapped with their layer.
+type ReadModel interface {
+	// LatestClaims returns the latest version of each claim q selects, in no given order.
+	LatestClaims(ctx context.Context, q ClaimQuery) ([]StoredClaim, error)
+	// LatestSettlements returns the latest settlement of each invoice q selects, in no given
+	// order.
+	LatestSettlements(ctx context.Context, q SettlementQuery) ([]StoredSettlement, error)
+	// SettlementsSharingPaymentRef returns the latest settlements whose payment reference
+	// is non-empty and also on another invoice's latest settlement, ordered by reference, then
+	// payment date, envelope time and invoice. refs, when not nil, restricts the answer to
+	// those references.
+	SettlementsSharingPaymentRef(ctx context.Context, refs []string) ([]StoredSettlement, error)
+	// Cities maps every enterprise's USCC to the 市州 code of its latest registry version.
+	Cities(ctx context.Context) (map[string]string, error)
+}
+
+// Changes names the subjects of records stored since the last check, so that detectors can
+// check what a new record touches instead of everything. Add it up with Add; merge with Merge.
+type Changes struct {
+	Claims      map[string]bool     // claim_ids of new claim versions
+	Invoices    map[InvoiceKey]bool // invoices of new settlement versions
+	Contracts   map[[2]string]bool  // (supplier, contract_no) of new contract versions
+	Enterprises map[string]bool     // USCCs of new registry versions
+	Usage       int                 // usage records, which full sweeps read through rollups
+}
+
+// Add records the subjects of recs.
+func (c *Changes) Add(recs []Record) {
+	for i := range recs {
+		r := &recs[i]
+		switch {
+		case r.Claim != nil:
+			setAdd(&c.Claims, r.Claim.ClaimID)
+		case r.Settlement != nil:
+			setAdd(&c.Invoices, InvoiceKey{r.Settlement.InvoiceCode, r.Settlement.InvoiceNo})
+		case r.Contract != nil:
+			setAdd(&c.Contracts, [2]string{r.Contract.SupplierUSCC, r.Contract.ContractNo})
+		case r.Entity != nil:
+			setAdd(&c.Enterprises, r.Entity.USCC)
+		case r.Usage != nil:
+			c.Usage++
+		}
+	}
+}
+
+// Merge adds o's subjects to c.
+func (c *Changes) Merge(o Changes) {
+	for k := range o.Claims {
+		setAdd(&c.Claims, k)
+	}
+	for k := range o.Invoices {
+		setAdd(&c.Invoices, k)
+	}
+	for k := range o.Contracts {
+		setAdd(&c.Contracts, k)
+	}
+	for k := range o.Enterprises {
+		setAdd(&c.Enterprises, k)
+	}
+	c.Usage += o.Usage
+}
+
+// Empty reports whether nothing changed.
+func (c Changes) Empty() bool {
+	return len(c.Claims) == 0 && len(c.Invoices) == 0 && len(c.Contracts) == 0 && len(c.Enterprises) == 0 && c.Usage == 0
+}
+
+// Subjects counts the keyed subjects (claims, invoices, contracts, enterprises).
+func (c Changes) Subjects() int {
+	return len(c.Claims) + len(c.Invoices) + len(c.Contracts) + len(c.Enterprises)
+}
+
+// ClaimIDs returns the changed claims' ids, sorted.
+func (c Changes) ClaimIDs() []string { return sortedKeys(c.Claims) }
+
+// InvoiceKeys returns the changed settlements' invoices, sorted.
+func (c Changes) InvoiceKeys() []InvoiceKey {
+	out := make([]InvoiceKey, 0, len(c.Invoices))
+	for k := range c.Invoices {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b InvoiceKey) int {
+		if a.Code != b.Code {
+			return cmp.Compare(a.Code, b.Code)
+		}
+		return cmp.Compare(a.No, b.No)
+	})
+	return out
+}
+
+func sortedKeys[K ~string](m map[K]bool) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func setAdd[K comparable](m *map[K]bool, k K) {
+	if *m == nil {
+		*m = map[K]bool{}
+	}
+	(*m)[k] = true
+}
+
+// IncrementalDetector is a detector that can also check only what changed: the alerts that
+// records with the changed subjects raise or alter, each exactly as Run would return it, with
+// work bounded by the subjects and their neighbourhood rather than by the history.
+type IncrementalDetector interface {
+	Detector
+	// Check returns the current findings about the changed subjects as of at.
+	Check(ctx context.Context, at time.Time, changed Changes) ([]Alert, error)
+}
