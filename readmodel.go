@@ -30,21 +30,24 @@ type StoredSettlement struct {
 func (s *StoredSettlement) Key() InvoiceKey { return InvoiceKey{s.InvoiceCode, s.InvoiceNo} }
 
 // ClaimQuery selects claims by their latest version. The fields combine with OR: a claim
-// matches when its latest version matches any of them. A zero query selects every claim.
+// matches when its latest version matches any of them. A zero query selects none, so that an
+// empty set of keys never reads the whole table.
 type ClaimQuery struct {
+	All        bool         // every claim
 	IDs        []string     // these claim_ids
 	Applicants []string     // every claim of these applicants
 	Invoices   []InvoiceKey // claims citing any of these invoices
 }
 
-// IsZero reports whether q selects every claim.
+// IsZero reports whether q selects nothing.
 func (q ClaimQuery) IsZero() bool {
-	return len(q.IDs) == 0 && len(q.Applicants) == 0 && len(q.Invoices) == 0
+	return !q.All && len(q.IDs) == 0 && len(q.Applicants) == 0 && len(q.Invoices) == 0
 }
 
 // SettlementQuery selects settlements by their latest version (one per invoice). The fields
-// combine with OR. A zero query selects every settlement.
+// combine with OR. A zero query selects none.
 type SettlementQuery struct {
+	All      bool         // every settlement
 	Invoices []InvoiceKey // these invoices
 	// BuyerContracts are (buyer USCC, contract number) pairs: the settlements of these
 	// contracts from the buyer's side, as a claim cites them.
@@ -53,9 +56,9 @@ type SettlementQuery struct {
 	CitedByClaims bool
 }
 
-// IsZero reports whether q selects every settlement.
+// IsZero reports whether q selects nothing.
 func (q SettlementQuery) IsZero() bool {
-	return len(q.Invoices) == 0 && len(q.BuyerContracts) == 0 && !q.CitedByClaims
+	return !q.All && len(q.Invoices) == 0 && len(q.BuyerContracts) == 0 && !q.CitedByClaims
 }
 
 // ReadModel is what detectors read of the stored records: the latest version of each record,

@@ -80,7 +80,7 @@ func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 	if err != nil {
 		return nil, err
 	}
-	claims, err := latestClaimsInOrder(ctx, d.env.reads(), voucherwatch.ClaimQuery{})
+	claims, err := latestClaimsInOrder(ctx, d.env.reads(), voucherwatch.ClaimQuery{All: true})
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +103,136 @@ func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 	}
 	fs = append(fs, res...)
 	return dupAlerts(fs, cities, at), nil
+}
+
+var _ voucherwatch.IncrementalDetector = (*DuplicateClaim)(nil)
+
+// Check returns the alerts that new claims and settlements raise or alter, each as Run returns
+// it, by keyed look-ups of what they touch:
+//
+//   - the invoices a changed claim cites and the changed settlements' invoices, with every claim
+//     citing them and every claim of those claims' applicants (a resubmission is a copy of one
+//     applicant's claim), and those claims' settlements;
+//   - the payment references of the touched invoices' settlements and of the settlements of the
+//     contracts a changed claim cites (their alerts list the claims), with the claims their
+//     alerts list.
+//
+// Resource overlaps come from usage and are left to the full run. So is a settlement corrected
+// to another payment reference: the old reference's alerts change at the next full run.
+func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	if len(changed.Claims) == 0 && len(changed.Invoices) == 0 {
+		return nil, nil
+	}
+	rm := d.env.reads()
+	ids := changed.ClaimIDs()
+	direct, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	touched := map[dupInvoiceKey]bool{}
+	for k := range changed.Invoices {
+		touched[dupInvoiceKey{k.Code, k.No}] = true
+	}
+	var claimedContracts [][2]string
+	for _, c := range direct {
+		for _, inv := range c.Invoices {
+			touched[inv.key()] = true
+		}
+		for _, no := range c.Contracts {
+			claimedContracts = append(claimedContracts, [2]string{c.Applicant, no})
+		}
+	}
+	invoices := dupInvoiceKeys(touched)
+
+	// Every claim citing a touched invoice, then every claim of those claims' applicants.
+	citing, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices})
+	if err != nil {
+		return nil, err
+	}
+	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices, Applicants: dupApplicants(citing)})
+	if err != nil {
+		return nil, err
+	}
+	cited := map[dupInvoiceKey]bool{}
+	for _, c := range claims {
+		for _, inv := range c.Invoices {
+			cited[inv.key()] = true
+		}
+	}
+	settled, err := settlementsOf(ctx, rm, voucherwatch.SettlementQuery{Invoices: dupInvoiceKeys(cited)})
+	if err != nil {
+		return nil, err
+	}
+	ix := newDupClaimIndex(claims)
+	resubmitted, fs := d.resubmissions(ix, settled)
+	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, touched)...)
+
+	// The payment references the touched invoices and the claimed contracts carry.
+	paid, err := rm.LatestSettlements(ctx, voucherwatch.SettlementQuery{Invoices: invoices, BuyerContracts: claimedContracts})
+	if err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
+	}
+	refSet := map[string]bool{}
+	for _, s := range paid {
+		if s.PaymentRef != "" {
+			refSet[s.PaymentRef] = true
+		}
+	}
+	if len(refSet) > 0 {
+		refs := make([]string, 0, len(refSet))
+		for r := range refSet {
+			refs = append(refs, r)
+		}
+		sort.Strings(refs)
+		shared, err := rm.SettlementsSharingPaymentRef(ctx, refs)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
+		}
+		if len(shared) > 0 {
+			// The claims the alerts list: those citing the invoices, and those of the buyers.
+			var keys []voucherwatch.InvoiceKey
+			var buyers []string
+			for _, s := range shared {
+				keys = append(keys, s.Key())
+				buyers = append(buyers, s.BuyerUSCC)
+			}
+			listed, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Invoices: keys, Applicants: buyers})
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, d.sharedRefFindings(shared, newDupClaimIndex(listed))...)
+		}
+	}
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	cities, err := Cities(ctx, rm)
+	if err != nil {
+		return nil, err
+	}
+	return dupAlerts(fs, cities, at), nil
+}
+
+func dupInvoiceKeys(set map[dupInvoiceKey]bool) []voucherwatch.InvoiceKey {
+	out := make([]voucherwatch.InvoiceKey, 0, len(set))
+	for k := range set {
+		out = append(out, voucherwatch.InvoiceKey{Code: k.Code, No: k.No})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Code != out[j].Code {
+			return out[i].Code < out[j].Code
+		}
+		return out[i].No < out[j].No
+	})
+	return out
+}
+
+func dupApplicants(cs []*dupClaim) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Applicant)
+	}
+	return dupUniq(dupSorted(out))
 }
 
 // dupAlerts turns findings into alerts, sorted by id. Findings with the same id (which the
@@ -539,6 +669,12 @@ func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex, ref
 	if err != nil {
 		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
+	return d.sharedRefFindings(ss, ix), nil
+}
+
+// sharedRefFindings groups settlements that share payment references (in the order
+// SettlementsSharingPaymentRef returns them) and reports each reference's reuses.
+func (d *DuplicateClaim) sharedRefFindings(ss []voucherwatch.StoredSettlement, ix *dupClaimIndex) []finding {
 	groups := map[string][]*dupSettlement{}
 	var order []string
 	for i := range ss {
@@ -552,7 +688,7 @@ func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex, ref
 	for _, ref := range order {
 		fs = append(fs, d.paymentFindings(ref, groups[ref], ix)...)
 	}
-	return fs, nil
+	return fs
 }
 
 // paymentFindings reports the contracts that reuse ref after its first (earliest paid)

@@ -119,7 +119,7 @@ func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, er
 	if err != nil {
 		return nil, err
 	}
-	claims, err := latestClaimsInOrder(ctx, p.env.reads(), voucherwatch.ClaimQuery{})
+	claims, err := latestClaimsInOrder(ctx, p.env.reads(), voucherwatch.ClaimQuery{All: true})
 	if err != nil {
 		return nil, err
 	}

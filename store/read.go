@@ -44,8 +44,11 @@ const invoiceKeySQL = `concat(invoice_code, '/', invoice_no)`
 
 // LatestClaims returns the latest version of each claim q selects.
 func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]voucherwatch.StoredClaim, error) {
+	if q.IsZero() {
+		return nil, nil
+	}
 	where, args := "", []any(nil)
-	if !q.IsZero() {
+	if !q.All {
 		var conds []string
 		if len(q.IDs) > 0 {
 			conds, args = append(conds, "has(?, claim_id)"), append(args, q.IDs)
@@ -70,7 +73,7 @@ func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]vo
 		if err != nil {
 			return nil, fmt.Errorf("store: latest claims: %w", err)
 		}
-		if q.IsZero() || claimMatches(&c, q) {
+		if q.All || claimMatches(&c, q) {
 			out = append(out, c)
 		}
 	}
@@ -140,8 +143,11 @@ LIMIT 1 BY invoice_code, invoice_no`
 
 // LatestSettlements returns the latest settlement of each invoice q selects.
 func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQuery) ([]voucherwatch.StoredSettlement, error) {
+	if q.IsZero() {
+		return nil, nil
+	}
 	where, args := "", []any(nil)
-	if !q.IsZero() {
+	if !q.All {
 		var conds []string
 		if len(q.Invoices) > 0 {
 			conds, args = append(conds, "has(?, "+invoiceKeySQL+")"), append(args, invoiceKeyStrings(q.Invoices))
@@ -183,7 +189,7 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 // settlementMatches applies q to a latest version exactly. The invoice conditions held in
 // SQL already; a contract's invoice may have moved to another contract in its latest version.
 func settlementMatches(s *voucherwatch.StoredSettlement, q voucherwatch.SettlementQuery) bool {
-	if q.IsZero() || q.CitedByClaims || len(q.Invoices) > 0 && containsInvoice(q.Invoices, s.Key()) {
+	if q.All || q.CitedByClaims || len(q.Invoices) > 0 && containsInvoice(q.Invoices, s.Key()) {
 		return true
 	}
 	for _, p := range q.BuyerContracts {

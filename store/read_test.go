@@ -85,11 +85,12 @@ func TestReadModelLatestVersions(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", name, got, want)
 		}
 	}
-	f("every claim", claimIDs(voucherwatch.ClaimQuery{}), []string{"CL-1@c1-v2", "CL-2@c2-v1"})
+	f("every claim", claimIDs(voucherwatch.ClaimQuery{All: true}), []string{"CL-1@c1-v2", "CL-2@c2-v1"})
 	f("claims citing inv1", claimIDs(voucherwatch.ClaimQuery{Invoices: []voucherwatch.InvoiceKey{inv1}}), []string{"CL-2@c2-v1"})
 	f("claims citing inv2", claimIDs(voucherwatch.ClaimQuery{Invoices: []voucherwatch.InvoiceKey{inv2}}), []string{"CL-1@c1-v2"})
 	f("claims of an applicant or by id", claimIDs(voucherwatch.ClaimQuery{Applicants: []string{buyerUSCC}, IDs: []string{"CL-2"}}),
 		[]string{"CL-1@c1-v2", "CL-2@c2-v1"})
+	f("a zero query", claimIDs(voucherwatch.ClaimQuery{}), nil)
 	f("an unknown invoice", claimIDs(voucherwatch.ClaimQuery{Invoices: []voucherwatch.InvoiceKey{{Code: "4300", No: "003"}}}), nil)
 
 	settlements := func(q voucherwatch.SettlementQuery) []string {
@@ -105,7 +106,8 @@ func TestReadModelLatestVersions(t *testing.T) {
 		slices.Sort(ids)
 		return ids
 	}
-	f("every settlement", settlements(voucherwatch.SettlementQuery{}), []string{"001@s1-v2", "002@s2-v1", "003@s3-v1"})
+	f("every settlement", settlements(voucherwatch.SettlementQuery{All: true}), []string{"001@s1-v2", "002@s2-v1", "003@s3-v1"})
+	f("a zero settlement query", settlements(voucherwatch.SettlementQuery{}), nil)
 	f("settlements of inv1", settlements(voucherwatch.SettlementQuery{Invoices: []voucherwatch.InvoiceKey{inv1}}), []string{"001@s1-v2"})
 	f("settlements of HT-1", settlements(voucherwatch.SettlementQuery{BuyerContracts: [][2]string{{buyerUSCC, "HT-1"}}}), []string{"002@s2-v1"})
 	f("settlements cited by claims", settlements(voucherwatch.SettlementQuery{CitedByClaims: true}), []string{"001@s1-v2", "002@s2-v1"})

@@ -1,0 +1,124 @@
+package detectors
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
+	"github.com/voucherwatch/voucherwatch/rules"
+)
+
+// checkAgainstRun runs an incremental detector's Check for each change and requires its answer
+// to be part of the full run's, alert for alert byte for byte in JSON (ids, kinds, subjects,
+// evidence), and to contain every alert want names for that change.
+func checkAgainstRun(t *testing.T, d voucherwatch.IncrementalDetector, full []voucherwatch.Alert,
+	changes []voucherwatch.Changes, want func(voucherwatch.Changes, voucherwatch.Alert) bool) {
+	t.Helper()
+	ctx := context.Background()
+	byID := map[string][]byte{}
+	var at = full[0].CreatedAt
+	for _, a := range full {
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID[a.ID] = b
+	}
+	for _, ch := range changes {
+		got, err := d.Check(ctx, at, ch)
+		if err != nil {
+			t.Fatalf("Check(%v): %v", ch, err)
+		}
+		gotIDs := map[string]bool{}
+		for _, a := range got {
+			gotIDs[a.ID] = true
+			b, _ := json.Marshal(a)
+			if fb, ok := byID[a.ID]; !ok {
+				t.Errorf("Check(%v): got alert %s (%s %v), which the full run does not raise", ch, a.ID, a.Kind, a.Subjects)
+			} else if string(b) != string(fb) {
+				t.Errorf("Check(%v): got alert\n%s\nwant, as the full run has it,\n%s", ch, b, fb)
+			}
+		}
+		for _, a := range full {
+			if want(ch, a) && !gotIDs[a.ID] {
+				t.Errorf("Check(%v): got no alert %s (%s %v), want it as the full run raises it", ch, a.ID, a.Kind, a.Subjects)
+			}
+		}
+	}
+}
+
+func claimChange(ids ...string) voucherwatch.Changes {
+	var c voucherwatch.Changes
+	for _, id := range ids {
+		c.Merge(voucherwatch.Changes{Claims: map[string]bool{id: true}})
+	}
+	return c
+}
+
+func invoiceChange(code, no string) voucherwatch.Changes {
+	return voucherwatch.Changes{Invoices: map[voucherwatch.InvoiceKey]bool{{Code: code, No: no}: true}}
+}
+
+// TestDuplicateClaimCheckMatchesRun checks the incremental path against the full run on a
+// synthetic province: one claim or one settlement changed at a time yields the alerts about it
+// exactly as the full run has them, and every claim and settlement changed at once yields every
+// alert but the resource overlaps, which come from usage in the full run.
+func TestDuplicateClaimCheckMatchesRun(t *testing.T) {
+	db, p := detectortest.Province(t, 1)
+	d := NewDuplicateClaim(Env{DB: db, Policy: rules.Default()})
+	ctx := context.Background()
+	full, err := d.Run(ctx, p.Config.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []voucherwatch.Changes
+	kinds := map[string]int{}
+	for _, a := range full {
+		kinds[a.Kind]++
+		switch {
+		case a.Kind == KindPaymentRefShared:
+			changes = append(changes, invoiceChange(a.Subjects.InvoiceCode, a.Subjects.InvoiceNo))
+		case a.Subjects.ClaimID != "":
+			changes = append(changes, claimChange(a.Subjects.ClaimID))
+		}
+	}
+	for _, k := range []string{KindInvoiceInTwoClaims, KindClaimResubmitted, KindPaymentRefShared} {
+		if kinds[k] == 0 {
+			t.Fatalf("got no %s alert in the province's full run (%v), want some to compare", k, kinds)
+		}
+	}
+	checkAgainstRun(t, d, full, changes, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+		if a.Kind == KindPaymentRefShared {
+			return ch.Invoices[voucherwatch.InvoiceKey{Code: a.Subjects.InvoiceCode, No: a.Subjects.InvoiceNo}]
+		}
+		return ch.Claims[a.Subjects.ClaimID]
+	})
+
+	// Everything changed at once.
+	claims, err := db.LatestClaims(ctx, voucherwatch.ClaimQuery{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settlements, err := db.LatestSettlements(ctx, voucherwatch.SettlementQuery{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all voucherwatch.Changes
+	for _, c := range claims {
+		all.Merge(claimChange(c.ClaimID))
+	}
+	for _, s := range settlements {
+		all.Merge(invoiceChange(s.InvoiceCode, s.InvoiceNo))
+	}
+	checkAgainstRun(t, d, full, []voucherwatch.Changes{all}, func(_ voucherwatch.Changes, a voucherwatch.Alert) bool {
+		return a.Kind != KindResourceTwoTenantsOverlap
+	})
+
+	// A change that touches no duplicate raises nothing.
+	got, err := d.Check(ctx, p.Config.End, claimChange("no-such-claim"))
+	if err != nil || len(got) != 0 {
+		t.Errorf("Check(an unknown claim): got %d alerts, %v; want none", len(got), err)
+	}
+}
