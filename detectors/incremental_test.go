@@ -3,7 +3,9 @@ package detectors
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
@@ -120,5 +122,61 @@ func TestDuplicateClaimCheckMatchesRun(t *testing.T) {
 	got, err := d.Check(ctx, p.Config.End, claimChange("no-such-claim"))
 	if err != nil || len(got) != 0 {
 		t.Errorf("Check(an unknown claim): got %d alerts, %v; want none", len(got), err)
+	}
+}
+
+// TestRunnerChecksChangedClaim: the runner alerts a claim that re-uses an already-claimed
+// invoice from the changed records alone, within seconds, while its full runs are held off (a
+// debounce of an hour and no schedule slot), and a look-alike claim of other invoices raises
+// nothing.
+func TestRunnerChecksChangedClaim(t *testing.T) {
+	db := detectortest.NewDB(t)
+	f := newDupFixture()
+	f.contract(dupSupplierS, dupBuyerA, "HT-A", "H100", "20.00")
+	f.settlement(dupSettle{supplier: dupSupplierS, buyer: dupBuyerA, contract: "HT-A", code: "4300", no: "0001", amount: "1000.00", paid: "2026-03-10"})
+	f.settlement(dupSettle{supplier: dupSupplierS, buyer: dupBuyerA, contract: "HT-A", code: "4300", no: "0002", amount: "500.00", paid: "2026-03-11"})
+	f.claim("SB-1", dupBuyerA, "2026-04-01", []string{"HT-A"}, "4300/0001=1000.00")
+	detectortest.Store(t, db, f.recs...)
+
+	r := NewRunner(db, nil, nil)
+	r.Debounce = time.Hour
+	r.Register(All(Env{DB: db, Policy: rules.Default()})...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx, "@every 24h"); err != nil {
+		t.Fatal(err)
+	}
+
+	later := newDupFixture()
+	later.next = f.next
+	later.recs = nil
+	later.claim("SB-2", dupBuyerB, "2026-04-02", []string{"HT-A"}, "4300/0001=1000.00") // re-uses SB-1's invoice
+	later.claim("SB-3", dupBuyerA, "2026-04-03", []string{"HT-A"}, "4300/0002=500.00")  // look-alike: an invoice nobody claimed
+	for i := range later.recs {
+		later.recs[i].ID = fmt.Sprintf("later-%d", i)
+	}
+	detectortest.Store(t, db, later.recs...)
+	sent := time.Now()
+	r.Changed(later.recs)
+	r.Trigger() // the debounced full run waits an hour: only the check can alert
+
+	var got []voucherwatch.Alert
+	for time.Since(sent) < 20*time.Second {
+		as, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Detector: voucherwatch.DetectorDuplicateClaim})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(as) > 0 {
+			got = as
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(got) != 1 || got[0].Kind != KindInvoiceInTwoClaims || got[0].Subjects.ClaimID != "SB-2" || got[0].Subjects.InvoiceNo != "0001" {
+		t.Fatalf("got alerts %+v, want one invoice_in_two_claims on SB-2 and invoice 0001", got)
+	}
+	t.Logf("alerted %.2fs after the records were reported", time.Since(sent).Seconds())
+	if h, _ := r.Health(); h[0].State != StateUnknown {
+		t.Errorf("got %s's health %s, want no full run yet", h[0].Detector, h[0].State)
 	}
 }
