@@ -26,6 +26,33 @@ type StoredSettlement struct {
 	Settlement
 }
 
+// StoredEntity is the stored version of a registry record and the envelope it arrived in.
+type StoredEntity struct {
+	Envelope
+	Entity
+}
+
+// TradingPair is a buyer and a supplier that trade: under a contract or a settlement (any
+// version), with the contract numbers and the claims citing them (sorted).
+type TradingPair struct {
+	Buyer, Supplier string
+	Contracts       []string
+	Claims          []string
+}
+
+// PairQuery selects trading pairs; the fields combine with OR, and a zero query selects none.
+type PairQuery struct {
+	All     bool
+	Pairs   [][2]string // (buyer, supplier)
+	Buyers  []string    // pairs with one of these as the buyer
+	Parties []string    // pairs with one of these on either side
+}
+
+// IsZero reports whether q selects nothing.
+func (q PairQuery) IsZero() bool {
+	return !q.All && len(q.Pairs) == 0 && len(q.Buyers) == 0 && len(q.Parties) == 0
+}
+
 // Key is the invoice the settlement settles.
 func (s *StoredSettlement) Key() InvoiceKey { return InvoiceKey{s.InvoiceCode, s.InvoiceNo} }
 
@@ -79,6 +106,11 @@ type ReadModel interface {
 	SettlementsSharingPaymentRef(ctx context.Context, refs []string) ([]StoredSettlement, error)
 	// Cities maps every enterprise's USCC to the 市州 code of its latest registry version.
 	Cities(ctx context.Context) (map[string]string, error)
+	// LatestEntities returns the latest registry version of every enterprise, in no given
+	// order.
+	LatestEntities(ctx context.Context) ([]StoredEntity, error)
+	// TradingPairs returns the pairs q selects, sorted by buyer, then supplier.
+	TradingPairs(ctx context.Context, q PairQuery) ([]TradingPair, error)
 }
 
 // Changes names the subjects of records stored since the last check, so that detectors can
@@ -87,6 +119,7 @@ type Changes struct {
 	Claims      map[string]bool     // claim_ids of new claim versions
 	Invoices    map[InvoiceKey]bool // invoices of new settlement versions
 	Contracts   map[[2]string]bool  // (supplier, contract_no) of new contract versions
+	Pairs       map[[2]string]bool  // (buyer, supplier) of new contract and settlement versions
 	Enterprises map[string]bool     // USCCs of new registry versions
 	Usage       int                 // usage records, which full sweeps read through rollups
 }
@@ -100,8 +133,10 @@ func (c *Changes) Add(recs []Record) {
 			setAdd(&c.Claims, r.Claim.ClaimID)
 		case r.Settlement != nil:
 			setAdd(&c.Invoices, InvoiceKey{r.Settlement.InvoiceCode, r.Settlement.InvoiceNo})
+			setAdd(&c.Pairs, [2]string{r.Settlement.BuyerUSCC, r.Settlement.SupplierUSCC})
 		case r.Contract != nil:
 			setAdd(&c.Contracts, [2]string{r.Contract.SupplierUSCC, r.Contract.ContractNo})
+			setAdd(&c.Pairs, [2]string{r.Contract.BuyerUSCC, r.Contract.SupplierUSCC})
 		case r.Entity != nil:
 			setAdd(&c.Enterprises, r.Entity.USCC)
 		case r.Usage != nil:
@@ -124,6 +159,9 @@ func (c *Changes) Merge(o Changes) {
 	for k := range o.Enterprises {
 		setAdd(&c.Enterprises, k)
 	}
+	for k := range o.Pairs {
+		setAdd(&c.Pairs, k)
+	}
 	c.Usage += o.Usage
 }
 
@@ -136,6 +174,24 @@ func (c Changes) Empty() bool {
 func (c Changes) Subjects() int {
 	return len(c.Claims) + len(c.Invoices) + len(c.Contracts) + len(c.Enterprises)
 }
+
+// PairList returns the changed trading pairs, sorted.
+func (c Changes) PairList() [][2]string {
+	out := make([][2]string, 0, len(c.Pairs))
+	for k := range c.Pairs {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b [2]string) int {
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	return out
+}
+
+// EnterpriseList returns the changed enterprises' USCCs, sorted.
+func (c Changes) EnterpriseList() []string { return sortedKeys(c.Enterprises) }
 
 // ClaimIDs returns the changed claims' ids, sorted.
 func (c Changes) ClaimIDs() []string { return sortedKeys(c.Claims) }

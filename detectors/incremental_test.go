@@ -180,3 +180,63 @@ func TestRunnerChecksChangedClaim(t *testing.T) {
 		t.Errorf("got %s's health %s, want no full run yet", h[0].Detector, h[0].State)
 	}
 }
+
+// TestRelatedPartyCheckMatchesRun: a new contract or settlement between two enterprises (their
+// trading pair changed) or a new claim of the buyer yields the pair's alert exactly as the
+// full run has it, from the registry graph the detector keeps; a registry change re-reads the
+// registry and yields every alert.
+func TestRelatedPartyCheckMatchesRun(t *testing.T) {
+	db, p := detectortest.Province(t, 1)
+	ctx := context.Background()
+	full, err := NewRelatedParty(Env{DB: db, Policy: rules.Default()}).Run(ctx, p.Config.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) < 5 {
+		t.Fatalf("got %d related_party alerts in the province, want some to compare", len(full))
+	}
+	pairChange := func(buyer, supplier string) voucherwatch.Changes {
+		return voucherwatch.Changes{Pairs: map[[2]string]bool{{buyer, supplier}: true}}
+	}
+	var changes []voucherwatch.Changes
+	for _, a := range full {
+		changes = append(changes, pairChange(a.Subjects.ApplicantUSCC, a.Subjects.SupplierUSCC))
+	}
+	// A fresh detector, which has read no registry yet, and one that has run once.
+	ran := NewRelatedParty(Env{DB: db, Policy: rules.Default()})
+	if _, err := ran.Run(ctx, p.Config.End); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*RelatedParty{NewRelatedParty(Env{DB: db, Policy: rules.Default()}), ran} {
+		checkAgainstRun(t, d, full, changes, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+			return ch.Pairs[[2]string{a.Subjects.ApplicantUSCC, a.Subjects.SupplierUSCC}]
+		})
+	}
+
+	// Claims: a claim's applicant is the buyer of the pairs it may cite.
+	claims, err := db.LatestClaims(ctx, voucherwatch.ClaimQuery{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byApplicant := map[string]string{}
+	for _, c := range claims {
+		byApplicant[c.ApplicantUSCC] = c.ClaimID
+	}
+	var claimChanges []voucherwatch.Changes
+	for _, a := range full {
+		if id, ok := byApplicant[a.Subjects.ApplicantUSCC]; ok {
+			claimChanges = append(claimChanges, claimChange(id))
+		}
+	}
+	if len(claimChanges) == 0 {
+		t.Fatal("got no related pair whose buyer claims, want some")
+	}
+	d := NewRelatedParty(Env{DB: db, Policy: rules.Default()})
+	checkAgainstRun(t, d, full, claimChanges[:min(5, len(claimChanges))], func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+		return ch.Claims[byApplicant[a.Subjects.ApplicantUSCC]]
+	})
+
+	// A registry change: every alert.
+	reg := voucherwatch.Changes{Enterprises: map[string]bool{full[0].Subjects.SupplierUSCC: true}}
+	checkAgainstRun(t, d, full, []voucherwatch.Changes{reg}, func(voucherwatch.Changes, voucherwatch.Alert) bool { return true })
+}
