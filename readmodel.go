@@ -53,6 +53,32 @@ func (q PairQuery) IsZero() bool {
 	return !q.All && len(q.Pairs) == 0 && len(q.Buyers) == 0 && len(q.Parties) == 0
 }
 
+// ContractQuery selects contracts by (supplier, contract_no); a zero query selects none.
+type ContractQuery struct {
+	All       bool
+	Contracts [][2]string // (supplier USCC, contract number)
+}
+
+// IsZero reports whether q selects nothing.
+func (q ContractQuery) IsZero() bool { return !q.All && len(q.Contracts) == 0 }
+
+// PricedItem is a priced line (card-hour, card-month or million-token unit, price above zero)
+// of a contract's latest version, or the distinct priced lines of its invoices' latest
+// settlements: one per chip model, unit and price, with the invoices carrying it.
+type PricedItem struct {
+	SupplierUSCC, ContractNo, BuyerUSCC string
+	// Signed is the contract's signing date, or for settlement lines the earliest period
+	// start of the invoices carrying the price.
+	Signed      time.Time
+	ChipModel   string
+	ChipOrigin  string
+	ServiceType string
+	Unit        string
+	UnitPrice   Money
+	Cards       int      // the most cards of the lines
+	Invoices    []string // settlement lines: "code/no" (or "no"), sorted, at most 20
+}
+
 // Key is the invoice the settlement settles.
 func (s *StoredSettlement) Key() InvoiceKey { return InvoiceKey{s.InvoiceCode, s.InvoiceNo} }
 
@@ -111,6 +137,12 @@ type ReadModel interface {
 	LatestEntities(ctx context.Context) ([]StoredEntity, error)
 	// TradingPairs returns the pairs q selects, sorted by buyer, then supplier.
 	TradingPairs(ctx context.Context, q PairQuery) ([]TradingPair, error)
+	// ContractPricedItems returns the priced items of the latest version of the contracts q
+	// selects, in no given order.
+	ContractPricedItems(ctx context.Context, q ContractQuery) ([]PricedItem, error)
+	// SettledPricedItems returns, per contract q selects, the distinct priced items of the
+	// latest settlements naming it, in no given order.
+	SettledPricedItems(ctx context.Context, q ContractQuery) ([]PricedItem, error)
 }
 
 // Changes names the subjects of records stored since the last check, so that detectors can
@@ -118,7 +150,7 @@ type ReadModel interface {
 type Changes struct {
 	Claims      map[string]bool     // claim_ids of new claim versions
 	Invoices    map[InvoiceKey]bool // invoices of new settlement versions
-	Contracts   map[[2]string]bool  // (supplier, contract_no) of new contract versions
+	Contracts   map[[2]string]bool  // (supplier, contract_no) of new contract and settlement versions
 	Pairs       map[[2]string]bool  // (buyer, supplier) of new contract and settlement versions
 	Enterprises map[string]bool     // USCCs of new registry versions
 	Usage       int                 // usage records, which full sweeps read through rollups
@@ -134,6 +166,7 @@ func (c *Changes) Add(recs []Record) {
 		case r.Settlement != nil:
 			setAdd(&c.Invoices, InvoiceKey{r.Settlement.InvoiceCode, r.Settlement.InvoiceNo})
 			setAdd(&c.Pairs, [2]string{r.Settlement.BuyerUSCC, r.Settlement.SupplierUSCC})
+			setAdd(&c.Contracts, [2]string{r.Settlement.SupplierUSCC, r.Settlement.ContractNo})
 		case r.Contract != nil:
 			setAdd(&c.Contracts, [2]string{r.Contract.SupplierUSCC, r.Contract.ContractNo})
 			setAdd(&c.Pairs, [2]string{r.Contract.BuyerUSCC, r.Contract.SupplierUSCC})
@@ -179,6 +212,21 @@ func (c Changes) Subjects() int {
 func (c Changes) PairList() [][2]string {
 	out := make([][2]string, 0, len(c.Pairs))
 	for k := range c.Pairs {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b [2]string) int {
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	return out
+}
+
+// ContractList returns the changed contracts (supplier, contract_no), sorted.
+func (c Changes) ContractList() [][2]string {
+	out := make([][2]string, 0, len(c.Contracts))
+	for k := range c.Contracts {
 		out = append(out, k)
 	}
 	slices.SortFunc(out, func(a, b [2]string) int {

@@ -240,3 +240,55 @@ func TestRelatedPartyCheckMatchesRun(t *testing.T) {
 	reg := voucherwatch.Changes{Enterprises: map[string]bool{full[0].Subjects.SupplierUSCC: true}}
 	checkAgainstRun(t, d, full, []voucherwatch.Changes{reg}, func(voucherwatch.Changes, voucherwatch.Alert) bool { return true })
 }
+
+// TestPriceCheckMatchesRun: a new contract or settlement (its contract changed) is judged
+// against the market of every observation, with the contract's items re-read by its key, and a
+// new claim re-judges the contracts it cites; each alert as the full run has it.
+func TestPriceCheckMatchesRun(t *testing.T) {
+	db, p := detectortest.Province(t, 1)
+	ctx := context.Background()
+	env := Env{DB: db, Policy: rules.Default()}
+	full, err := NewPrice(env).Run(ctx, p.Config.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) < 3 {
+		t.Fatalf("got %d price alerts in the province, want some to compare", len(full))
+	}
+	var changes []voucherwatch.Changes
+	for _, a := range full {
+		changes = append(changes, voucherwatch.Changes{Contracts: map[[2]string]bool{{a.Subjects.SupplierUSCC, a.Subjects.ContractNo}: true}})
+	}
+	ran := NewPrice(env)
+	if _, err := ran.Run(ctx, p.Config.End); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []*Price{NewPrice(env), ran} {
+		checkAgainstRun(t, d, full, changes, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+			return ch.Contracts[[2]string{a.Subjects.SupplierUSCC, a.Subjects.ContractNo}]
+		})
+	}
+
+	claims, err := db.LatestClaims(ctx, voucherwatch.ClaimQuery{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	citing := map[[2]string]string{} // (buyer, contract) → a claim citing it
+	for _, c := range claims {
+		for _, no := range c.Contracts {
+			citing[[2]string{c.ApplicantUSCC, no}] = c.ClaimID
+		}
+	}
+	var claimChanges []voucherwatch.Changes
+	for _, a := range full {
+		if id, ok := citing[[2]string{a.Subjects.ApplicantUSCC, a.Subjects.ContractNo}]; ok {
+			claimChanges = append(claimChanges, claimChange(id))
+		}
+	}
+	if len(claimChanges) == 0 {
+		t.Fatal("got no price alert on a claimed contract, want some")
+	}
+	checkAgainstRun(t, ran, full, claimChanges, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+		return ch.Claims[citing[[2]string{a.Subjects.ApplicantUSCC, a.Subjects.ContractNo}]]
+	})
+}
