@@ -53,6 +53,20 @@ func (q PairQuery) IsZero() bool {
 	return !q.All && len(q.Pairs) == 0 && len(q.Buyers) == 0 && len(q.Parties) == 0
 }
 
+// StoredContract is the stored version of a contract and the envelope it arrived in.
+type StoredContract struct {
+	Envelope
+	Contract
+}
+
+// ContractSettled is what the latest settlements of one deal (supplier, buyer, contract
+// number) add up to.
+type ContractSettled struct {
+	SupplierUSCC, BuyerUSCC, ContractNo string
+	Invoices                            int
+	Settled                             Money
+}
+
 // ContractQuery selects contracts by (supplier, contract_no); a zero query selects none.
 type ContractQuery struct {
 	All       bool
@@ -137,6 +151,12 @@ type ReadModel interface {
 	LatestEntities(ctx context.Context) ([]StoredEntity, error)
 	// TradingPairs returns the pairs q selects, sorted by buyer, then supplier.
 	TradingPairs(ctx context.Context, q PairQuery) ([]TradingPair, error)
+	// LatestContracts returns the latest version of each contract q selects, sorted by
+	// supplier and contract number.
+	LatestContracts(ctx context.Context, q ContractQuery) ([]StoredContract, error)
+	// SettledByContract adds up the latest settlement of every invoice by deal, in no given
+	// order.
+	SettledByContract(ctx context.Context) ([]ContractSettled, error)
 	// ContractPricedItems returns the priced items of the latest version of the contracts q
 	// selects, in no given order.
 	ContractPricedItems(ctx context.Context, q ContractQuery) ([]PricedItem, error)
