@@ -121,11 +121,25 @@ type SettlementQuery struct {
 	BuyerContracts [][2]string
 	// CitedByClaims selects the invoices that some stored claim cites.
 	CitedByClaims bool
+	// InvoiceNos selects invoices by number under any code, so that a number cited under
+	// the wrong code can be pointed out.
+	InvoiceNos []string
+	// NumbersCitedByClaims selects the invoices whose numbers some stored claim cites, under
+	// any code.
+	NumbersCitedByClaims bool
 }
 
 // IsZero reports whether q selects nothing.
 func (q SettlementQuery) IsZero() bool {
-	return !q.All && len(q.Invoices) == 0 && len(q.BuyerContracts) == 0 && !q.CitedByClaims
+	return !q.All && len(q.Invoices) == 0 && len(q.BuyerContracts) == 0 && !q.CitedByClaims &&
+		len(q.InvoiceNos) == 0 && !q.NumbersCitedByClaims
+}
+
+// ContractClaims names the claims that cite one contract from its buyer's side: the contract
+// number itself, or an invoice the buyer was invoiced under it.
+type ContractClaims struct {
+	BuyerUSCC, ContractNo string
+	ClaimIDs              []string // sorted
 }
 
 // ReadModel is what detectors read of the stored records: the latest version of each record,
@@ -136,14 +150,17 @@ func (q SettlementQuery) IsZero() bool {
 type ReadModel interface {
 	// LatestClaims returns the latest version of each claim q selects, in no given order.
 	LatestClaims(ctx context.Context, q ClaimQuery) ([]StoredClaim, error)
-	// LatestSettlements returns the latest settlement of each invoice q selects, in no given
-	// order.
+	// LatestSettlements returns the latest settlement of each invoice q selects, sorted by
+	// invoice code and number.
 	LatestSettlements(ctx context.Context, q SettlementQuery) ([]StoredSettlement, error)
 	// SettlementsSharingPaymentRef returns the latest settlements whose payment reference
 	// is non-empty and also on another invoice's latest settlement, ordered by reference, then
 	// payment date, envelope time and invoice. refs, when not nil, restricts the answer to
 	// those references.
 	SettlementsSharingPaymentRef(ctx context.Context, refs []string) ([]StoredSettlement, error)
+	// ClaimsCitingContracts returns, per (buyer, contract number), the latest claims citing
+	// the contract, in no given order.
+	ClaimsCitingContracts(ctx context.Context) ([]ContractClaims, error)
 	// Cities maps every enterprise's USCC to the 市州 code of its latest registry version.
 	Cities(ctx context.Context) (map[string]string, error)
 	// LatestEntities returns the latest registry version of every enterprise, in no given

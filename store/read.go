@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -163,6 +164,12 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 		if q.CitedByClaims {
 			conds = append(conds, "(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)")
 		}
+		if len(q.InvoiceNos) > 0 {
+			conds, args = append(conds, "has(?, invoice_no)"), append(args, q.InvoiceNos)
+		}
+		if q.NumbersCitedByClaims {
+			conds = append(conds, "invoice_no IN (SELECT invoice_no FROM claims ARRAY JOIN invoice_no)")
+		}
 		where = "WHERE " + strings.Join(conds, " OR ")
 	}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(latestSettlementsSQL, where), args...)
@@ -189,8 +196,13 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 // settlementMatches applies q to a latest version exactly. The invoice conditions held in
 // SQL already; a contract's invoice may have moved to another contract in its latest version.
 func settlementMatches(s *voucherwatch.StoredSettlement, q voucherwatch.SettlementQuery) bool {
-	if q.All || q.CitedByClaims || len(q.Invoices) > 0 && containsInvoice(q.Invoices, s.Key()) {
+	if q.All || q.CitedByClaims || q.NumbersCitedByClaims || len(q.Invoices) > 0 && containsInvoice(q.Invoices, s.Key()) {
 		return true
+	}
+	for _, no := range q.InvoiceNos {
+		if s.InvoiceNo == no {
+			return true
+		}
 	}
 	for _, p := range q.BuyerContracts {
 		if s.BuyerUSCC == p[0] && s.ContractNo == p[1] {
@@ -273,6 +285,50 @@ func (db *DB) SettlementsSharingPaymentRef(ctx context.Context, refs []string) (
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: settlements sharing a payment reference: %w", err)
+	}
+	return out, nil
+}
+
+// claimsCitingSQL maps each (applicant, contract number) to the latest claims citing the
+// contract or an invoice the applicant was invoiced under it (any settlement version).
+const claimsCitingSQL = `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
+FROM (
+	SELECT claim_id, applicant_uscc, arrayJoin(contract_no) AS contract
+	FROM (` + latestClaimsOnlySQL + `)
+	UNION ALL
+	SELECT claim_id, applicant_uscc, contract
+	FROM (
+		SELECT claim_id, applicant_uscc, invoice_code, invoice_no
+		FROM (` + latestClaimsOnlySQL + `)
+		ARRAY JOIN invoice_code, invoice_no
+	) ALL INNER JOIN (
+		SELECT invoice_code, invoice_no, buyer_uscc AS applicant_uscc, contract_no AS contract
+		FROM settlements
+		LIMIT 1 BY invoice_code, invoice_no, buyer_uscc, contract_no
+	) USING invoice_code, invoice_no, applicant_uscc
+)
+GROUP BY applicant_uscc, contract`
+
+// latestClaimsOnlySQL is the latest version of every claim, the columns claimsCitingSQL needs.
+const latestClaimsOnlySQL = `SELECT claim_id, applicant_uscc, contract_no, invoice_code, invoice_no
+FROM claims
+ORDER BY claim_id, event_time DESC, source DESC, id DESC
+LIMIT 1 BY claim_id`
+
+// ClaimsCitingContracts returns, per (buyer, contract number), the latest claims citing it.
+func (db *DB) ClaimsCitingContracts(ctx context.Context) ([]voucherwatch.ContractClaims, error) {
+	var out []voucherwatch.ContractClaims
+	err := db.scanRows(ctx, claimsCitingSQL, nil, func(scan func(...any) error) error {
+		var c voucherwatch.ContractClaims
+		if err := scan(&c.BuyerUSCC, &c.ContractNo, &c.ClaimIDs); err != nil {
+			return err
+		}
+		sort.Strings(c.ClaimIDs)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claims citing contracts: %w", err)
 	}
 	return out, nil
 }
