@@ -67,6 +67,20 @@ type ContractSettled struct {
 	Settled                             Money
 }
 
+// ClaimYearPurchase is what a claim's applicant bought in the twelve months up to the claim
+// (invoice or signing date after YearStart and at most SubmittedOn), counting the items of the
+// given service types as compute.
+type ClaimYearPurchase struct {
+	ClaimID, ApplicantUSCC string
+	Round                  int
+	SubmittedOn, YearStart time.Time
+	Compute, Total         Money    // settled: compute items, and everything
+	Invoices               int      // settled invoices
+	Contracts, Suppliers   []string // of the settled invoices
+	Contracted             Money    // compute items of the contracts signed by the claim and serving in the year
+	ContractsInYear        []string
+}
+
 // ContractQuery selects contracts by (supplier, contract_no); a zero query selects none.
 type ContractQuery struct {
 	All       bool
@@ -158,6 +172,9 @@ type ReadModel interface {
 	// payment date, envelope time and invoice. refs, when not nil, restricts the answer to
 	// those references.
 	SettlementsSharingPaymentRef(ctx context.Context, refs []string) ([]StoredSettlement, error)
+	// ClaimYearPurchases returns the purchases in the year before each latest claim whose
+	// applicant's settled compute is below, in no given order.
+	ClaimYearPurchases(ctx context.Context, computeServices []string, below Money) ([]ClaimYearPurchase, error)
 	// ClaimsCitingContracts returns, per (buyer, contract number), the latest claims citing
 	// the contract, in no given order.
 	ClaimsCitingContracts(ctx context.Context) ([]ContractClaims, error)
