@@ -180,6 +180,7 @@ type ReadModel interface {
 	ClaimsCitingContracts(ctx context.Context) ([]ContractClaims, error)
 	// Cities maps every enterprise's USCC to the 市州 code of its latest registry version.
 	Cities(ctx context.Context) (map[string]string, error)
+	UsageReader
 	// LatestEntities returns the latest registry version of every enterprise, in no given
 	// order.
 	LatestEntities(ctx context.Context) ([]StoredEntity, error)
@@ -336,4 +337,117 @@ type IncrementalDetector interface {
 	Detector
 	// Check returns the current findings about the changed subjects as of at.
 	Check(ctx context.Context, at time.Time, changed Changes) ([]Alert, error)
+}
+
+// InvoiceMetering compares one invoice's billed card-hours (card-months converted) with the
+// card-hours metered for its contract over its service period: the usage windows overlapping
+// the period, each counted by its share of hours inside, a window reported twice counted once.
+type InvoiceMetering struct {
+	SupplierUSCC, ContractNo, BuyerUSCC string
+	Invoice                             InvoiceKey
+	PeriodStart, PeriodEnd              time.Time // dates
+	Billed, Metered                     float64   // card-hours
+	Windows                             int       // windows overlapping the period
+	FirstWindowStart, LastWindowEnd     time.Time // of those windows
+	LongestWindow                       time.Duration
+	// From and To are the period as instants: its first day's start and its last day's end.
+	From, To time.Time
+}
+
+// CapacityPeak is the most cards of one chip a supplier metered at once, against the cards
+// of that chip its latest registry version declares (chips compared lower-case without
+// spaces).
+type CapacityPeak struct {
+	SupplierUSCC, ChipKey, ChipModel string
+	Capacity, Peak                   int
+	PeakAt, FirstOver                time.Time
+	Over                             time.Duration // metered above capacity, in all
+}
+
+// TenantCards is a tenant's part of a supplier's metered cards at one instant.
+type TenantCards struct {
+	BuyerUSCC, ContractNo string
+	Cards, Resources      int
+}
+
+// Tenancy is one buyer's use of a metered resource under one contract.
+type Tenancy struct {
+	SupplierUSCC, ResourceID, BuyerUSCC, ContractNo string
+	Start, End                                      time.Time
+	MaxCards, Windows                               int
+}
+
+// TenancyOverlap sums the overlapping windows of two tenancies (buyer A < buyer B) of one
+// resource: the seconds of overlap, each side's card-hours pro rata within them, and the most
+// cards metered at once.
+type TenancyOverlap struct {
+	SupplierUSCC, ResourceID string
+	BuyerA, ContractA        string
+	BuyerB, ContractB        string
+	Windows                  int
+	Seconds                  int64
+	First, Last              time.Time
+	CardHoursA, CardHoursB   float64
+	PeakCards                int
+}
+
+// TradeLine is what one contract (or its invoices) trades of one chip (or service): summed
+// card-hours, card-months and million tokens, and the amount.
+type TradeLine struct {
+	Seller, Buyer, ContractNo string
+	Signed, Start, End        time.Time // contracts: signing and service dates; invoices: periods
+	Chip, Service             string
+	CardHours, CardMonths     float64
+	Tokens                    float64
+	Amount                    Money
+	Invoices                  int
+}
+
+// ContractUsage is the metered use of one bought contract, each resource window once, and the
+// windows in which other organisations logged in.
+type ContractUsage struct {
+	BuyerUSCC, SupplierUSCC, ContractNo string
+	Windows                             int
+	CardHours                           float64
+	OtherWindows                        int
+	OtherCardHours                      float64
+	Logins                              map[string]int // other organisation → windows
+}
+
+// PartyCapacity is what the registry says of a party to a resale: its name, whether it is a
+// registered supplier, and its declared cards by chip model as given.
+type PartyCapacity struct {
+	Name               string
+	RegisteredSupplier bool
+	ChipModels         []string
+	Cards              []int
+}
+
+// ResaleFacts are the records resale weighs: what the enterprises that sell compute bought and
+// sold, their metered use and logins, their claims and registry facts.
+type ResaleFacts struct {
+	Bought, Sold, Settled []TradeLine
+	Usage                 []ContractUsage
+	Claims                map[[2]string][]string // (applicant, contract) → claim ids, sorted
+	Parties               map[string]PartyCapacity
+}
+
+// UsageReader is the part of the read model that reads usage: the sweeps that compare metering
+// with billing, capacity and other tenants.
+type UsageReader interface {
+	// InvoiceMeterings compares every latest settlement with a service period and billed
+	// card-hours with the metering of its contract.
+	InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]InvoiceMetering, error)
+	// CapacityPeaks returns, per supplier and chip, the peak of metered cards where it
+	// exceeds the registered capacity.
+	CapacityPeaks(ctx context.Context) ([]CapacityPeak, error)
+	// TenantsAt returns who was metered on a supplier's chip at an instant, sorted.
+	TenantsAt(ctx context.Context, supplier, chipKey string, at time.Time) ([]TenantCards, error)
+	// ResourceTenancies returns the tenancies of every resource that two buyers used in
+	// overlapping spans.
+	ResourceTenancies(ctx context.Context) ([]Tenancy, error)
+	// TenancyOverlaps returns the overlaps of those tenancies.
+	TenancyOverlaps(ctx context.Context) ([]TenancyOverlap, error)
+	// ResaleFacts reads what the resale detector weighs.
+	ResaleFacts(ctx context.Context) (ResaleFacts, error)
 }

@@ -792,46 +792,6 @@ func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *du
 	return fs
 }
 
-// dupOverlapCandidates are the resources that two buyers used in overlapping spans (first to
-// last window): the only ones whose windows can overlap.
-const dupOverlapCandidates = `SELECT supplier_uscc, resource_id
-	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(window_start) AS start_a, max(window_end) AS end_a
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
-	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(window_start) AS start_b, max(window_end) AS end_b
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
-	USING (supplier_uscc, resource_id)
-	WHERE buyer_a < buyer_b AND start_a < end_b AND start_b < end_a`
-
-// dupTenancies is each buyer's use of a candidate resource under one contract.
-const dupTenancies = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
-	toInt64(min(window_start)), toInt64(max(window_end)), toUInt32(max(cards)), count()
-FROM usage
-WHERE (supplier_uscc, resource_id) IN (` + dupOverlapCandidates + `)
-GROUP BY supplier_uscc, resource_id, buyer_uscc, contract_no`
-
-// dupOverlapSide is one side of the window self-join: the deduplicated windows of the
-// candidate resources.
-func dupOverlapSide(s string) string {
-	return `(SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_` + s + `, contract_no AS contract_` + s + `,
-		toInt64(window_start) AS ws_` + s + `, toInt64(window_end) AS we_` + s + `,
-		toInt64(cards) AS cards_` + s + `, card_hours AS ch_` + s + `
-	FROM usage
-	WHERE (supplier_uscc, resource_id) IN (` + dupOverlapCandidates + `)
-	LIMIT 1 BY source, id)`
-}
-
-// dupOverlaps sums, per pair of tenancies, the windows that overlap: the seconds of overlap,
-// each side's card-hours pro rata within them, and the most cards metered at once.
-var dupOverlaps = `SELECT supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b,
-	count(), sum(ov), min(greatest(ws_a, ws_b)), max(least(we_a, we_b)),
-	sum(ch_a * ov / (we_a - ws_a)), sum(ch_b * ov / (we_b - ws_b)), toUInt32(max(cards_a + cards_b))
-FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
-	FROM ` + dupOverlapSide("a") + `
-	ALL INNER JOIN ` + dupOverlapSide("b") + `
-	USING (supplier_uscc, resource_id)
-	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
-GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
-
 // dupTenancy is one buyer's use of a resource under one contract.
 type dupTenancy struct {
 	Buyer, Contract string
@@ -857,41 +817,24 @@ type dupOverlap struct {
 // resourceOverlaps finds resources metered to two buyers at once. The join runs in ClickHouse
 // over the few resources whose tenancies overlap at all; only the overlaps come into Go.
 func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex) ([]finding, error) {
-	conn := d.env.DB.Conn()
-	tenancies := map[dupResourceKey]map[[2]string]*dupTenancy{}
-	rows, err := conn.Query(ctx, dupTenancies)
+	rm := d.env.reads()
+	ts, err := rm.ResourceTenancies(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	for rows.Next() {
-		var (
-			k          dupResourceKey
-			t          dupTenancy
-			start, end int64
-			cards      uint32
-			n          uint64
-		)
-		if err := rows.Scan(&k.Supplier, &k.Resource, &t.Buyer, &t.Contract, &start, &end, &cards, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
-		}
-		t.Start, t.End = time.Unix(start, 0).In(voucherwatch.CST), time.Unix(end, 0).In(voucherwatch.CST)
-		t.MaxCards, t.Windows = int(cards), int(n)
+	tenancies := map[dupResourceKey]map[[2]string]*dupTenancy{}
+	for _, x := range ts {
+		k := dupResourceKey{x.SupplierUSCC, x.ResourceID}
+		t := &dupTenancy{Buyer: x.BuyerUSCC, Contract: x.ContractNo, Start: x.Start, End: x.End, MaxCards: x.MaxCards, Windows: x.Windows}
 		if tenancies[k] == nil {
 			tenancies[k] = map[[2]string]*dupTenancy{}
 		}
-		tenancies[k][[2]string{t.Buyer, t.Contract}] = &t
+		tenancies[k][[2]string{t.Buyer, t.Contract}] = t
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
-	}
-
-	rows, err = conn.Query(ctx, dupOverlaps)
+	ovs, err := rm.TenancyOverlaps(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	defer rows.Close()
 	// The later tenancy of each overlapping pair is the one sold twice; a tenancy may overlap
 	// several earlier ones.
 	type later struct {
@@ -900,20 +843,9 @@ func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex
 	}
 	var order []later
 	byLater := map[later][]*dupOverlap{}
-	for rows.Next() {
-		var (
-			k                 dupResourceKey
-			buyerA, contractA string
-			buyerB, contractB string
-			n                 uint64
-			secs, first, last int64
-			chA, chB          float64
-			peak              uint32
-		)
-		if err := rows.Scan(&k.Supplier, &k.Resource, &buyerA, &contractA, &buyerB, &contractB, &n, &secs, &first, &last, &chA, &chB, &peak); err != nil {
-			return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
-		}
-		ta, tb := tenancies[k][[2]string{buyerA, contractA}], tenancies[k][[2]string{buyerB, contractB}]
+	for _, x := range ovs {
+		k := dupResourceKey{x.SupplierUSCC, x.ResourceID}
+		ta, tb := tenancies[k][[2]string{x.BuyerA, x.ContractA}], tenancies[k][[2]string{x.BuyerB, x.ContractB}]
 		if ta == nil || tb == nil {
 			continue // usage arrived between the two queries; the next run sees it
 		}
@@ -921,9 +853,8 @@ func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex
 		for _, t := range tenancies[k] {
 			maxCards = max(maxCards, t.MaxCards)
 		}
-		o := &dupOverlap{A: ta, B: tb, Windows: int(n), Seconds: secs,
-			First: time.Unix(first, 0).In(voucherwatch.CST), Last: time.Unix(last, 0).In(voucherwatch.CST),
-			CardHoursA: chA, CardHoursB: chB, PeakCards: int(peak), resourceMaxCards: maxCards}
+		o := &dupOverlap{A: ta, B: tb, Windows: x.Windows, Seconds: x.Seconds, First: x.First, Last: x.Last,
+			CardHoursA: x.CardHoursA, CardHoursB: x.CardHoursB, PeakCards: x.PeakCards, resourceMaxCards: maxCards}
 		// The tenancy that began later intruded on the other; when both began together, both
 		// are reported.
 		var ls []*dupTenancy
@@ -942,9 +873,6 @@ func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex
 			}
 			byLater[l] = append(byLater[l], o)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
 	}
 	var fs []finding
 	for _, l := range order {
