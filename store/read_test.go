@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -119,6 +120,17 @@ func TestReadModelLatestVersions(t *testing.T) {
 	if s := ss[0]; s.Amount != 120_00 || s.ContractNo != "HT-2" || !s.PaidOn.Equal(date(2026, 3, 6)) || len(s.Items) != 1 || s.Items[0].Amount != 120_00 {
 		t.Errorf("got settlement %+v, want the newest version's amount, contract, date and items", s)
 	}
+
+	settled, err := db.SettledByContract(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deals []string
+	for _, d := range settled {
+		deals = append(deals, fmt.Sprintf("%s %d %s", d.ContractNo, d.Invoices, d.Settled))
+	}
+	slices.Sort(deals)
+	f("settled by contract", deals, []string{"HT-1 1 80.00", "HT-2 1 120.00", "HT-3 1 70.00"})
 
 	shared := func(refs []string) []string {
 		t.Helper()
