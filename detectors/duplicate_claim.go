@@ -144,40 +144,52 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 	}
 	invoices := dupInvoiceKeys(touched)
 
-	// Every claim citing a touched invoice, then every claim of those claims' applicants.
-	citing, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices})
+	// Every claim citing a touched invoice, and every claim of those claims' applicants: the
+	// changed claims' applicants are asked for at once, the others', if any, after.
+	applicants := dupApplicants(direct)
+	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices, Applicants: applicants})
 	if err != nil {
 		return nil, err
 	}
-	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices, Applicants: dupApplicants(citing)})
-	if err != nil {
-		return nil, err
+	if more := dupApplicants(claims); len(more) > len(applicants) {
+		if claims, err = latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices, Applicants: more}); err != nil {
+			return nil, err
+		}
 	}
+	// Their settlements, and those of the contracts the changed claims cite, in one look-up.
 	cited := map[dupInvoiceKey]bool{}
 	for _, c := range claims {
 		for _, inv := range c.Invoices {
 			cited[inv.key()] = true
 		}
 	}
-	settled, err := settlementsOf(ctx, rm, voucherwatch.SettlementQuery{Invoices: dupInvoiceKeys(cited)})
+	for k := range touched {
+		cited[k] = true
+	}
+	found, err := rm.LatestSettlements(ctx, voucherwatch.SettlementQuery{Invoices: dupInvoiceKeys(cited), BuyerContracts: claimedContracts})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
+	}
+	settled := map[dupInvoiceKey]*dupSettlement{}
+	contractOf := map[[2]string]bool{}
+	for _, bc := range claimedContracts {
+		contractOf[bc] = true
+	}
+	refSet := map[string]bool{}
+	for i := range found {
+		s := dupSettlementOf(&found[i])
+		if cited[s.key()] {
+			settled[s.key()] = s
+		}
+		// The payment references the touched invoices and the claimed contracts carry.
+		if s.PaymentRef != "" && (touched[s.key()] || contractOf[[2]string{s.Buyer, s.ContractNo}]) {
+			refSet[s.PaymentRef] = true
+		}
 	}
 	ix := newDupClaimIndex(claims)
 	resubmitted, fs := d.resubmissions(ix, settled)
 	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, touched)...)
 
-	// The payment references the touched invoices and the claimed contracts carry.
-	paid, err := rm.LatestSettlements(ctx, voucherwatch.SettlementQuery{Invoices: invoices, BuyerContracts: claimedContracts})
-	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
-	}
-	refSet := map[string]bool{}
-	for _, s := range paid {
-		if s.PaymentRef != "" {
-			refSet[s.PaymentRef] = true
-		}
-	}
 	if len(refSet) > 0 {
 		refs := make([]string, 0, len(refSet))
 		for r := range refSet {

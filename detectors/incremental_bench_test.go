@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +52,7 @@ func BenchmarkIncrementalProvince(b *testing.B) {
 		}
 
 		var full, claimCheck, contractCheck time.Duration
+		var lastClaim, lastContract []Summary
 		n := 0
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
@@ -71,6 +73,7 @@ func BenchmarkIncrementalProvince(b *testing.B) {
 				start = time.Now()
 				sums := r.CheckChanged(ctx, bp.at, ch)
 				claimCheck += time.Since(start)
+				lastClaim = sums
 				if !alerted(sums, voucherwatch.DetectorDuplicateClaim) {
 					b.Fatalf("%s: no duplicate_claim alert from the check: %+v", name, sums)
 				}
@@ -83,7 +86,7 @@ func BenchmarkIncrementalProvince(b *testing.B) {
 				ch = voucherwatch.Changes{}
 				ch.Add([]voucherwatch.Record{again})
 				start = time.Now()
-				r.CheckChanged(ctx, bp.at, ch)
+				lastContract = r.CheckChanged(ctx, bp.at, ch)
 				contractCheck += time.Since(start)
 			}
 		})
@@ -93,6 +96,7 @@ func BenchmarkIncrementalProvince(b *testing.B) {
 		f, cl, co := full.Seconds()/float64(n), claimCheck.Seconds()/float64(n), contractCheck.Seconds()/float64(n)
 		fmt.Printf("detection after a batch, %s province (%d records): full run %.3f s; check of a new claim %.3f s (full/check = %.0f); check of a new contract %.3f s (full/check = %.0f)\n",
 			name, bp.records, f, cl, f/cl, co, f/co)
+		fmt.Printf("  last checks by detector: claim %s; contract %s\n", checkTimes(lastClaim), checkTimes(lastContract))
 	}
 }
 
@@ -103,4 +107,12 @@ func alerted(sums []Summary, detector string) bool {
 		}
 	}
 	return false
+}
+
+func checkTimes(sums []Summary) string {
+	var parts []string
+	for _, s := range sums {
+		parts = append(parts, fmt.Sprintf("%s %.3f s", s.Detector, s.Seconds))
+	}
+	return strings.Join(parts, ", ")
 }
