@@ -98,6 +98,7 @@ func engineMetrics(t *testing.T) map[string]string {
 	r := detectors.NewRunner(nil, reg, slog.New(slog.DiscardHandler))
 	r.Register(failingDetector{})
 	r.RunAll(context.Background(), time.Now()) // a failing run stores nothing: no alert store needed
+	r.CheckChanged(context.Background(), time.Now(), voucherwatch.Changes{Claims: map[string]bool{"c": true}})
 	spotcheck.NewDrawsMetric(reg)
 	supervision.NewRegisterSlotsMetric(reg)
 	mfs, err := reg.Gather()
@@ -115,6 +116,9 @@ type failingDetector struct{}
 
 func (failingDetector) Name() string { return "dashboards_test" }
 func (failingDetector) Run(context.Context, time.Time) ([]voucherwatch.Alert, error) {
+	return nil, errors.New("fails on purpose")
+}
+func (failingDetector) Check(context.Context, time.Time, voucherwatch.Changes) ([]voucherwatch.Alert, error) {
 	return nil, errors.New("fails on purpose")
 }
 

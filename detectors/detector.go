@@ -11,12 +11,23 @@ import (
 	"github.com/voucherwatch/voucherwatch/store"
 )
 
-// Env is what every detector is built from: the database its SQL runs in (queries use
-// unqualified table names; the connection's default database is the engine's), and the policy.
+// Env is what every detector is built from: the read model it reads the stored records
+// through, and the policy. DB is the database the read model defaults to; detectors not yet
+// moved to the read model run SQL in it (queries use unqualified table names; the
+// connection's default database is the engine's).
 type Env struct {
 	DB     *store.DB
+	Read   voucherwatch.ReadModel // nil: DB
 	Policy rules.Policy
 	Log    *slog.Logger
+}
+
+// reads is the read model the detectors read through.
+func (e Env) reads() voucherwatch.ReadModel {
+	if e.Read != nil {
+		return e.Read
+	}
+	return e.DB
 }
 
 // finding is the part of an alert a detector fills in; alert() derives the rest.
@@ -54,21 +65,12 @@ func (f finding) alert(cities map[string]string, at time.Time) voucherwatch.Aler
 
 // Cities maps every enterprise's USCC to its 市州 division code, from the latest registry
 // version of each. Claims carry a city too, but the registry is the authority.
-func Cities(ctx context.Context, db *store.DB) (map[string]string, error) {
-	rows, err := db.Conn().Query(ctx, "SELECT uscc, city FROM registry_latest")
+func Cities(ctx context.Context, rm voucherwatch.ReadModel) (map[string]string, error) {
+	cities, err := rm.Cities(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: cities: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var uscc, city string
-		if err := rows.Scan(&uscc, &city); err != nil {
-			return nil, fmt.Errorf("detectors: cities: %w", err)
-		}
-		out[uscc] = city
-	}
-	return out, rows.Err()
+	return cities, nil
 }
 
 // yuan formats fen as the wire's yuan string, for evidence and reasons.

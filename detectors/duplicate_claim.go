@@ -76,23 +76,23 @@ func (d *DuplicateClaim) Name() string { return voucherwatch.DetectorDuplicateCl
 // Run finds the duplicate claims in the stored records. at stamps the alerts; every record
 // stored counts.
 func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}
-	claims, err := loadDupClaims(ctx, d.env)
+	claims, err := latestClaimsInOrder(ctx, d.env.reads(), voucherwatch.ClaimQuery{All: true})
 	if err != nil {
 		return nil, err
 	}
-	settled, err := d.claimedSettlements(ctx)
+	settled, err := settlementsOf(ctx, d.env.reads(), voucherwatch.SettlementQuery{CitedByClaims: true})
 	if err != nil {
 		return nil, err
 	}
 	ix := newDupClaimIndex(claims)
 
 	resubmitted, fs := d.resubmissions(ix, settled)
-	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted)...)
-	pay, err := d.paymentRefs(ctx, ix)
+	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, nil)...)
+	pay, err := d.paymentRefs(ctx, ix, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +103,148 @@ func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 	}
 	fs = append(fs, res...)
 	return dupAlerts(fs, cities, at), nil
+}
+
+var _ voucherwatch.IncrementalDetector = (*DuplicateClaim)(nil)
+
+// Check returns the alerts that new claims and settlements raise or alter, each as Run returns
+// it, by keyed look-ups of what they touch:
+//
+//   - the invoices a changed claim cites and the changed settlements' invoices, with every claim
+//     citing them and every claim of those claims' applicants (a resubmission is a copy of one
+//     applicant's claim), and those claims' settlements;
+//   - the payment references of the touched invoices' settlements and of the settlements of the
+//     contracts a changed claim cites (their alerts list the claims), with the claims their
+//     alerts list.
+//
+// Resource overlaps come from usage and are left to the full run. So is a settlement corrected
+// to another payment reference: the old reference's alerts change at the next full run.
+func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	if len(changed.Claims) == 0 && len(changed.Invoices) == 0 {
+		return nil, nil
+	}
+	rm := d.env.reads()
+	ids := changed.ClaimIDs()
+	direct, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids})
+	if err != nil {
+		return nil, err
+	}
+	touched := map[dupInvoiceKey]bool{}
+	for k := range changed.Invoices {
+		touched[dupInvoiceKey{k.Code, k.No}] = true
+	}
+	var claimedContracts [][2]string
+	for _, c := range direct {
+		for _, inv := range c.Invoices {
+			touched[inv.key()] = true
+		}
+		for _, no := range c.Contracts {
+			claimedContracts = append(claimedContracts, [2]string{c.Applicant, no})
+		}
+	}
+	invoices := dupInvoiceKeys(touched)
+
+	// Every claim citing a touched invoice, and every claim of those claims' applicants: the
+	// changed claims' applicants are asked for at once, the others', if any, after.
+	applicants := dupApplicants(direct)
+	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices, Applicants: applicants})
+	if err != nil {
+		return nil, err
+	}
+	if more := dupApplicants(claims); len(more) > len(applicants) {
+		if claims, err = latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids, Invoices: invoices, Applicants: more}); err != nil {
+			return nil, err
+		}
+	}
+	// Their settlements, and those of the contracts the changed claims cite, in one look-up.
+	cited := map[dupInvoiceKey]bool{}
+	for _, c := range claims {
+		for _, inv := range c.Invoices {
+			cited[inv.key()] = true
+		}
+	}
+	for k := range touched {
+		cited[k] = true
+	}
+	found, err := rm.LatestSettlements(ctx, voucherwatch.SettlementQuery{Invoices: dupInvoiceKeys(cited), BuyerContracts: claimedContracts})
+	if err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
+	}
+	settled := map[dupInvoiceKey]*dupSettlement{}
+	contractOf := map[[2]string]bool{}
+	for _, bc := range claimedContracts {
+		contractOf[bc] = true
+	}
+	refSet := map[string]bool{}
+	for i := range found {
+		s := dupSettlementOf(&found[i])
+		if cited[s.key()] {
+			settled[s.key()] = s
+		}
+		// The payment references the touched invoices and the claimed contracts carry.
+		if s.PaymentRef != "" && (touched[s.key()] || contractOf[[2]string{s.Buyer, s.ContractNo}]) {
+			refSet[s.PaymentRef] = true
+		}
+	}
+	ix := newDupClaimIndex(claims)
+	resubmitted, fs := d.resubmissions(ix, settled)
+	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, touched)...)
+
+	if len(refSet) > 0 {
+		refs := make([]string, 0, len(refSet))
+		for r := range refSet {
+			refs = append(refs, r)
+		}
+		sort.Strings(refs)
+		shared, err := rm.SettlementsSharingPaymentRef(ctx, refs)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
+		}
+		if len(shared) > 0 {
+			// The claims the alerts list: those citing the invoices, and those of the buyers.
+			var keys []voucherwatch.InvoiceKey
+			var buyers []string
+			for _, s := range shared {
+				keys = append(keys, s.Key())
+				buyers = append(buyers, s.BuyerUSCC)
+			}
+			listed, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Invoices: keys, Applicants: buyers})
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, d.sharedRefFindings(shared, newDupClaimIndex(listed))...)
+		}
+	}
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	cities, err := Cities(ctx, rm)
+	if err != nil {
+		return nil, err
+	}
+	return dupAlerts(fs, cities, at), nil
+}
+
+func dupInvoiceKeys(set map[dupInvoiceKey]bool) []voucherwatch.InvoiceKey {
+	out := make([]voucherwatch.InvoiceKey, 0, len(set))
+	for k := range set {
+		out = append(out, voucherwatch.InvoiceKey{Code: k.Code, No: k.No})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Code != out[j].Code {
+			return out[i].Code < out[j].Code
+		}
+		return out[i].No < out[j].No
+	})
+	return out
+}
+
+func dupApplicants(cs []*dupClaim) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Applicant)
+	}
+	return dupUniq(dupSorted(out))
 }
 
 // dupAlerts turns findings into alerts, sorted by id. Findings on the same subjects have one
@@ -192,51 +334,28 @@ func (c *dupClaim) evidence() map[string]any {
 	}
 }
 
-// loadDupClaims reads the current version of every claim: the newest envelope time per
-// claim_id. Claims are few (one per applicant and round), so they are read whole.
-func loadDupClaims(ctx context.Context, env Env) ([]*dupClaim, error) {
-	rows, err := env.DB.Conn().Query(ctx, `SELECT claim_id, applicant_uscc, toUInt32(round), submitted_on,
-	contract_no, invoice_code, invoice_no, arrayMap(x -> toInt64(x * 100), invoice_amount),
-	toInt64(usage_amount * 100), toInt64(requested * 100), event_time, source, id
-FROM claims
-ORDER BY claim_id, event_time DESC, source DESC, id DESC
-LIMIT 1 BY claim_id`)
+// latestClaimsInOrder reads the latest version of the claims q selects, in submission order.
+func latestClaimsInOrder(ctx context.Context, rm voucherwatch.ReadModel, q voucherwatch.ClaimQuery) ([]*dupClaim, error) {
+	stored, err := rm.LatestClaims(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: claims: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	var out []*dupClaim
-	for rows.Next() {
-		var (
-			c            dupClaim
-			round        uint32
-			codes, nos   []string
-			amounts      []int64
-			usage, asked int64
-		)
-		if err := rows.Scan(&c.ClaimID, &c.Applicant, &round, &c.SubmittedOn, &c.Contracts, &codes, &nos, &amounts,
-			&usage, &asked, &c.EventTime, &c.Source, &c.ID); err != nil {
-			return nil, fmt.Errorf("detectors: claims: %w", err)
-		}
-		c.Round = int(round)
-		c.UsageAmount, c.Requested = voucherwatch.Money(usage), voucherwatch.Money(asked)
-		for i := range nos {
-			inv := dupInvoice{No: nos[i]}
-			if i < len(codes) {
-				inv.Code = codes[i]
-			}
-			if i < len(amounts) {
-				inv.Amount = voucherwatch.Money(amounts[i])
-			}
-			c.Invoices = append(c.Invoices, inv)
-		}
-		out = append(out, &c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: claims: %w", err)
+	out := make([]*dupClaim, len(stored))
+	for i := range stored {
+		out[i] = dupClaimOf(&stored[i])
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].before(out[j]) })
 	return out, nil
+}
+
+func dupClaimOf(c *voucherwatch.StoredClaim) *dupClaim {
+	d := &dupClaim{ClaimID: c.ClaimID, Applicant: c.ApplicantUSCC, Round: c.Round, SubmittedOn: c.SubmittedOn,
+		Contracts: c.Contracts, UsageAmount: c.UsageAmount, Requested: c.Requested,
+		EventTime: c.Time, Source: c.Source, ID: c.ID}
+	for _, inv := range c.Invoices {
+		d.Invoices = append(d.Invoices, dupInvoice{Code: inv.InvoiceCode, No: inv.InvoiceNo, Amount: inv.Amount})
+	}
+	return d
 }
 
 // dupClaimIndex finds claims by invoice and by (applicant, contract).
@@ -318,48 +437,23 @@ func (s *dupSettlement) evidence() map[string]any {
 	}
 }
 
-// dupSettlementColumns are read by scanSettlement, in its order. Settlement subqueries keep the
-// newest version of each invoice.
-const dupSettlementColumns = `invoice_code, invoice_no, settlement_id, contract_no, supplier_uscc, buyer_uscc,
-	invoice_date, paid_on, toInt64(amount * 100), payment_ref, payer_account, payee_account, event_time`
-
-const dupLatestSettlements = `SELECT * FROM settlements
-	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
-	LIMIT 1 BY invoice_code, invoice_no`
-
-type dupScanner interface{ Scan(dest ...any) error }
-
-func scanDupSettlement(r dupScanner, s *dupSettlement) error {
-	var amount int64
-	if err := r.Scan(&s.InvoiceCode, &s.InvoiceNo, &s.SettlementID, &s.ContractNo, &s.Supplier, &s.Buyer,
-		&s.InvoiceDate, &s.PaidOn, &amount, &s.PaymentRef, &s.PayerAccount, &s.PayeeAccount, &s.EventTime); err != nil {
-		return err
-	}
-	s.Amount = voucherwatch.Money(amount)
-	return nil
+func dupSettlementOf(s *voucherwatch.StoredSettlement) *dupSettlement {
+	return &dupSettlement{InvoiceCode: s.InvoiceCode, InvoiceNo: s.InvoiceNo, SettlementID: s.SettlementID,
+		ContractNo: s.ContractNo, Supplier: s.SupplierUSCC, Buyer: s.BuyerUSCC, InvoiceDate: s.InvoiceDate,
+		PaidOn: s.PaidOn, Amount: s.Amount, PaymentRef: s.PaymentRef, PayerAccount: s.PayerAccount,
+		PayeeAccount: s.PayeeAccount, EventTime: s.Time}
 }
 
-// claimedSettlements reads the settlement of every invoice some claim cites.
-func (d *DuplicateClaim) claimedSettlements(ctx context.Context) (map[dupInvoiceKey]*dupSettlement, error) {
-	rows, err := d.env.DB.Conn().Query(ctx, `SELECT `+dupSettlementColumns+`
-FROM settlements
-WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)
-ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
-LIMIT 1 BY invoice_code, invoice_no`)
+// settlementsOf reads the latest settlements q selects, by invoice.
+func settlementsOf(ctx context.Context, rm voucherwatch.ReadModel, q voucherwatch.SettlementQuery) (map[dupInvoiceKey]*dupSettlement, error) {
+	ss, err := rm.LatestSettlements(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	defer rows.Close()
-	out := map[dupInvoiceKey]*dupSettlement{}
-	for rows.Next() {
-		var s dupSettlement
-		if err := scanDupSettlement(rows, &s); err != nil {
-			return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
-		}
-		out[s.key()] = &s
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: claimed settlements: %w", err)
+	out := make(map[dupInvoiceKey]*dupSettlement, len(ss))
+	for i := range ss {
+		s := dupSettlementOf(&ss[i])
+		out[s.key()] = s
 	}
 	return out, nil
 }
@@ -450,13 +544,16 @@ func (d *DuplicateClaim) resubmissionFinding(c, orig *dupClaim, settled map[dupI
 	}
 }
 
-// invoiceReuse finds invoices cited by several claims, and invoices a claim lists twice.
-// Resubmitted claims are compared with other claims, but not with the claim they copy.
-func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement, copies map[string]*dupClaim) []finding {
+// invoiceReuse finds invoices cited by several claims, and invoices a claim lists twice, among
+// the invoices only (nil: every invoice). Resubmitted claims are compared with other claims,
+// but not with the claim they copy.
+func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement, copies map[string]*dupClaim, only map[dupInvoiceKey]bool) []finding {
 	var fs []finding
 	keys := make([]dupInvoiceKey, 0, len(ix.byInvoice))
 	for k := range ix.byInvoice {
-		keys = append(keys, k)
+		if only == nil || only[k] {
+			keys = append(keys, k)
+		}
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 	for _, k := range keys {
@@ -498,7 +595,7 @@ func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceK
 		}
 		for _, inv := range c.Invoices {
 			k := inv.key()
-			if count[k] < 2 {
+			if count[k] < 2 || only != nil && !only[k] {
 				continue
 			}
 			n := count[k]
@@ -581,41 +678,33 @@ func (d *DuplicateClaim) repeatedFinding(k dupInvoiceKey, n int, c *dupClaim, s 
 	}
 }
 
-// paymentRefs finds payment references presented for more than one invoice. Only the
-// settlements of shared references come into Go.
-func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex) ([]finding, error) {
-	rows, err := d.env.DB.Conn().Query(ctx, `SELECT `+dupSettlementColumns+`
-FROM (`+dupLatestSettlements+`)
-WHERE payment_ref != '' AND payment_ref IN (
-	SELECT payment_ref FROM (`+dupLatestSettlements+`)
-	WHERE payment_ref != ''
-	GROUP BY payment_ref
-	HAVING count() > 1)
-ORDER BY payment_ref, paid_on, event_time, invoice_code, invoice_no`)
+// paymentRefs finds payment references presented for more than one invoice (only refs, when
+// not nil). Only the settlements of shared references come into Go.
+func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex, refs []string) ([]finding, error) {
+	ss, err := d.env.reads().SettlementsSharingPaymentRef(ctx, refs)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	defer rows.Close()
+	return d.sharedRefFindings(ss, ix), nil
+}
+
+// sharedRefFindings groups settlements that share payment references (in the order
+// SettlementsSharingPaymentRef returns them) and reports each reference's reuses.
+func (d *DuplicateClaim) sharedRefFindings(ss []voucherwatch.StoredSettlement, ix *dupClaimIndex) []finding {
 	groups := map[string][]*dupSettlement{}
-	var refs []string
-	for rows.Next() {
-		var s dupSettlement
-		if err := scanDupSettlement(rows, &s); err != nil {
-			return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
-		}
+	var order []string
+	for i := range ss {
+		s := dupSettlementOf(&ss[i])
 		if _, ok := groups[s.PaymentRef]; !ok {
-			refs = append(refs, s.PaymentRef)
+			order = append(order, s.PaymentRef)
 		}
-		groups[s.PaymentRef] = append(groups[s.PaymentRef], &s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: payment references: %w", err)
+		groups[s.PaymentRef] = append(groups[s.PaymentRef], s)
 	}
 	var fs []finding
-	for _, ref := range refs {
+	for _, ref := range order {
 		fs = append(fs, d.paymentFindings(ref, groups[ref], ix)...)
 	}
-	return fs, nil
+	return fs
 }
 
 // paymentFindings reports the contracts that reuse ref after its first (earliest paid)
@@ -719,46 +808,6 @@ func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *du
 	return fs
 }
 
-// dupOverlapCandidates are the resources that two buyers used in overlapping spans (first to
-// last window): the only ones whose windows can overlap.
-const dupOverlapCandidates = `SELECT supplier_uscc, resource_id
-	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(window_start) AS start_a, max(window_end) AS end_a
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
-	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(window_start) AS start_b, max(window_end) AS end_b
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
-	USING (supplier_uscc, resource_id)
-	WHERE buyer_a < buyer_b AND start_a < end_b AND start_b < end_a`
-
-// dupTenancies is each buyer's use of a candidate resource under one contract.
-const dupTenancies = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
-	toInt64(min(window_start)), toInt64(max(window_end)), toUInt32(max(cards)), count()
-FROM usage
-WHERE (supplier_uscc, resource_id) IN (` + dupOverlapCandidates + `)
-GROUP BY supplier_uscc, resource_id, buyer_uscc, contract_no`
-
-// dupOverlapSide is one side of the window self-join: the deduplicated windows of the
-// candidate resources.
-func dupOverlapSide(s string) string {
-	return `(SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_` + s + `, contract_no AS contract_` + s + `,
-		toInt64(window_start) AS ws_` + s + `, toInt64(window_end) AS we_` + s + `,
-		toInt64(cards) AS cards_` + s + `, card_hours AS ch_` + s + `
-	FROM usage
-	WHERE (supplier_uscc, resource_id) IN (` + dupOverlapCandidates + `)
-	LIMIT 1 BY source, id)`
-}
-
-// dupOverlaps sums, per pair of tenancies, the windows that overlap: the seconds of overlap,
-// each side's card-hours pro rata within them, and the most cards metered at once.
-var dupOverlaps = `SELECT supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b,
-	count(), sum(ov), min(greatest(ws_a, ws_b)), max(least(we_a, we_b)),
-	sum(ch_a * ov / (we_a - ws_a)), sum(ch_b * ov / (we_b - ws_b)), toUInt32(max(cards_a + cards_b))
-FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
-	FROM ` + dupOverlapSide("a") + `
-	ALL INNER JOIN ` + dupOverlapSide("b") + `
-	USING (supplier_uscc, resource_id)
-	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
-GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
-
 // dupTenancy is one buyer's use of a resource under one contract.
 type dupTenancy struct {
 	Buyer, Contract string
@@ -784,41 +833,24 @@ type dupOverlap struct {
 // resourceOverlaps finds resources metered to two buyers at once. The join runs in ClickHouse
 // over the few resources whose tenancies overlap at all; only the overlaps come into Go.
 func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex) ([]finding, error) {
-	conn := d.env.DB.Conn()
-	tenancies := map[dupResourceKey]map[[2]string]*dupTenancy{}
-	rows, err := conn.Query(ctx, dupTenancies)
+	rm := d.env.reads()
+	ts, err := rm.ResourceTenancies(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	for rows.Next() {
-		var (
-			k          dupResourceKey
-			t          dupTenancy
-			start, end int64
-			cards      uint32
-			n          uint64
-		)
-		if err := rows.Scan(&k.Supplier, &k.Resource, &t.Buyer, &t.Contract, &start, &end, &cards, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
-		}
-		t.Start, t.End = time.Unix(start, 0).In(voucherwatch.CST), time.Unix(end, 0).In(voucherwatch.CST)
-		t.MaxCards, t.Windows = int(cards), int(n)
+	tenancies := map[dupResourceKey]map[[2]string]*dupTenancy{}
+	for _, x := range ts {
+		k := dupResourceKey{x.SupplierUSCC, x.ResourceID}
+		t := &dupTenancy{Buyer: x.BuyerUSCC, Contract: x.ContractNo, Start: x.Start, End: x.End, MaxCards: x.MaxCards, Windows: x.Windows}
 		if tenancies[k] == nil {
 			tenancies[k] = map[[2]string]*dupTenancy{}
 		}
-		tenancies[k][[2]string{t.Buyer, t.Contract}] = &t
+		tenancies[k][[2]string{t.Buyer, t.Contract}] = t
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource tenancies: %w", err)
-	}
-
-	rows, err = conn.Query(ctx, dupOverlaps)
+	ovs, err := rm.TenancyOverlaps(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
 	}
-	defer rows.Close()
 	// The later tenancy of each overlapping pair is the one sold twice; a tenancy may overlap
 	// several earlier ones.
 	type later struct {
@@ -827,20 +859,9 @@ func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex
 	}
 	var order []later
 	byLater := map[later][]*dupOverlap{}
-	for rows.Next() {
-		var (
-			k                 dupResourceKey
-			buyerA, contractA string
-			buyerB, contractB string
-			n                 uint64
-			secs, first, last int64
-			chA, chB          float64
-			peak              uint32
-		)
-		if err := rows.Scan(&k.Supplier, &k.Resource, &buyerA, &contractA, &buyerB, &contractB, &n, &secs, &first, &last, &chA, &chB, &peak); err != nil {
-			return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
-		}
-		ta, tb := tenancies[k][[2]string{buyerA, contractA}], tenancies[k][[2]string{buyerB, contractB}]
+	for _, x := range ovs {
+		k := dupResourceKey{x.SupplierUSCC, x.ResourceID}
+		ta, tb := tenancies[k][[2]string{x.BuyerA, x.ContractA}], tenancies[k][[2]string{x.BuyerB, x.ContractB}]
 		if ta == nil || tb == nil {
 			continue // usage arrived between the two queries; the next run sees it
 		}
@@ -848,9 +869,8 @@ func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex
 		for _, t := range tenancies[k] {
 			maxCards = max(maxCards, t.MaxCards)
 		}
-		o := &dupOverlap{A: ta, B: tb, Windows: int(n), Seconds: secs,
-			First: time.Unix(first, 0).In(voucherwatch.CST), Last: time.Unix(last, 0).In(voucherwatch.CST),
-			CardHoursA: chA, CardHoursB: chB, PeakCards: int(peak), resourceMaxCards: maxCards}
+		o := &dupOverlap{A: ta, B: tb, Windows: x.Windows, Seconds: x.Seconds, First: x.First, Last: x.Last,
+			CardHoursA: x.CardHoursA, CardHoursB: x.CardHoursB, PeakCards: x.PeakCards, resourceMaxCards: maxCards}
 		// The tenancy that began later intruded on the other; when both began together, both
 		// are reported.
 		var ls []*dupTenancy
@@ -869,9 +889,6 @@ func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex
 			}
 			byLater[l] = append(byLater[l], o)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: duplicate_claim: resource overlaps: %w", err)
 	}
 	var fs []finding
 	for _, l := range order {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"gonum.org/v1/gonum/stat"
@@ -62,9 +63,12 @@ const priceMADScale = 1.4826
 // contract are in the evidence.
 type Price struct {
 	env Env
+
+	mu  sync.Mutex
+	obs []*priceObs // of the last run or check, for the next check
 }
 
-var _ voucherwatch.Detector = (*Price)(nil)
+var _ voucherwatch.IncrementalDetector = (*Price)(nil)
 
 // NewPrice builds the price_out_of_range detector.
 func NewPrice(env Env) *Price { return &Price{env: env} }
@@ -88,44 +92,104 @@ type priceObs struct {
 	perUnit float64 // yuan per card-hour, or per million tokens
 }
 
-// priceContractItems reads the priced items of the current contract versions: one row per item.
-const priceContractItems = `SELECT supplier_uscc, contract_no, buyer_uscc, signed_on,
-	chip_model, chip_origin, service_type, unit, toInt64(unit_price * 100), toInt64(cards)
-FROM contracts_latest
-ARRAY JOIN item_chip_model AS chip_model, item_chip_origin AS chip_origin, item_service_type AS service_type,
-	item_unit AS unit, item_unit_price AS unit_price, item_cards AS cards
-WHERE unit_price > 0 AND unit IN ('card_hour', 'card_month', 'token_million')`
-
-// priceSettlementItems reads the distinct priced items of the current settlement versions per
-// contract: one row per contract, chip, unit and price, with the invoices that carry it.
-const priceSettlementItems = `SELECT supplier_uscc, contract_no, any(buyer_uscc), min(period_start),
-	chip_model, any(chip_origin), any(service_type), unit, toInt64(unit_price * 100), toInt64(max(cards)),
-	arraySlice(arraySort(groupUniqArray(if(invoice_code = '', invoice_no, concat(invoice_code, '/', invoice_no)))), 1, 20)
-FROM (SELECT * FROM settlements
-	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
-	LIMIT 1 BY invoice_code, invoice_no)
-ARRAY JOIN item_chip_model AS chip_model, item_chip_origin AS chip_origin, item_service_type AS service_type,
-	item_unit AS unit, item_unit_price AS unit_price, item_cards AS cards
-WHERE unit_price > 0 AND unit IN ('card_hour', 'card_month', 'token_million')
-GROUP BY supplier_uscc, contract_no, chip_model, unit, unit_price`
-
 // Run checks every priced item against its market band. at stamps the alerts.
 func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, p.env.DB)
+	rm := p.env.reads()
+	cities, err := Cities(ctx, rm)
 	if err != nil {
 		return nil, err
 	}
-	obs, err := p.observations(ctx)
+	obs, err := p.observations(ctx, voucherwatch.ContractQuery{All: true})
 	if err != nil {
 		return nil, err
 	}
-	claims, err := loadDupClaims(ctx, p.env)
+	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{All: true})
 	if err != nil {
 		return nil, err
 	}
-	ix := newDupClaimIndex(claims)
-	m := newPriceMarket(p.env.Policy, obs)
+	p.mu.Lock()
+	p.obs = obs
+	p.mu.Unlock()
+	return p.alerts(obs, nil, newDupClaimIndex(claims), cities, at), nil
+}
 
+// Check judges the priced items of the contracts that new contracts and settlements touch, and
+// of the contracts new claims cite (their alerts list the claims), each alert as Run returns
+// it. The market bands are estimated from every observation, as in Run: the detector keeps the
+// observations of its last run or check and re-reads only the changed contracts' items, a
+// keyed look-up, so that a new contract is judged against the market it joins.
+func (p *Price) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	if len(changed.Contracts) == 0 && len(changed.Claims) == 0 {
+		return nil, nil
+	}
+	rm := p.env.reads()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.obs == nil {
+		obs, err := p.observations(ctx, voucherwatch.ContractQuery{All: true})
+		if err != nil {
+			return nil, err
+		}
+		p.obs = obs
+	} else if len(changed.Contracts) > 0 {
+		fresh, err := p.observations(ctx, voucherwatch.ContractQuery{Contracts: changed.ContractList()})
+		if err != nil {
+			return nil, err
+		}
+		obs := make([]*priceObs, 0, len(p.obs)+len(fresh))
+		for _, o := range p.obs {
+			if !changed.Contracts[[2]string{o.Supplier, o.Contract}] {
+				obs = append(obs, o)
+			}
+		}
+		p.obs = priceSorted(append(obs, fresh...))
+	}
+	// The contracts to judge: the changed ones, and those the changed claims cite.
+	targets := map[[2]string]bool{}
+	for k := range changed.Contracts {
+		targets[k] = true
+	}
+	if len(changed.Claims) > 0 {
+		claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{IDs: changed.ClaimIDs()})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: price_out_of_range: %w", err)
+		}
+		cited := map[[2]string]bool{}
+		for _, c := range claims {
+			for _, no := range c.Contracts {
+				cited[[2]string{c.ApplicantUSCC, no}] = true
+			}
+		}
+		for _, o := range p.obs {
+			if cited[[2]string{o.Buyer, o.Contract}] {
+				targets[[2]string{o.Supplier, o.Contract}] = true
+			}
+		}
+	}
+	var buyers []string
+	for _, o := range p.obs {
+		if targets[[2]string{o.Supplier, o.Contract}] {
+			buyers = append(buyers, o.Buyer)
+		}
+	}
+	if len(buyers) == 0 {
+		return nil, nil
+	}
+	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Applicants: dupUniq(dupSorted(buyers))})
+	if err != nil {
+		return nil, err
+	}
+	cities, err := Cities(ctx, rm)
+	if err != nil {
+		return nil, err
+	}
+	return p.alerts(p.obs, targets, newDupClaimIndex(claims), cities, at), nil
+}
+
+// alerts judges the observations of the target contracts (nil: all) against the market of
+// every observation: one alert per contract and direction, carrying its worst item.
+func (p *Price) alerts(obs []*priceObs, targets map[[2]string]bool, ix *dupClaimIndex, cities map[string]string, at time.Time) []voucherwatch.Alert {
+	m := newPriceMarket(p.env.Policy, obs)
 	type contractDir struct {
 		supplier, contract, kind string
 	}
@@ -133,6 +197,9 @@ func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, er
 	all := map[contractDir][]*priceVerdict{}
 	var order []contractDir
 	for _, o := range obs {
+		if targets != nil && !targets[[2]string{o.Supplier, o.Contract}] {
+			continue
+		}
 		v := m.judge(o)
 		if v == nil {
 			continue
@@ -152,16 +219,16 @@ func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, er
 		out = append(out, f.alert(cities, at))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return out
 }
 
 // observations reads the contract items and those settlement items whose price their contract
-// does not already carry; only priced items come into Go.
-func (p *Price) observations(ctx context.Context) ([]*priceObs, error) {
-	conn := p.env.DB.Conn()
-	rows, err := conn.Query(ctx, priceContractItems)
+// does not already carry, of the contracts q selects; only priced items come into Go.
+func (p *Price) observations(ctx context.Context, q voucherwatch.ContractQuery) ([]*priceObs, error) {
+	rm := p.env.reads()
+	items, err := rm.ContractPricedItems(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: price_out_of_range: contract items: %w", err)
+		return nil, fmt.Errorf("detectors: price_out_of_range: %w", err)
 	}
 	var obs []*priceObs
 	type itemKey struct {
@@ -170,59 +237,45 @@ func (p *Price) observations(ctx context.Context) ([]*priceObs, error) {
 	}
 	known := map[itemKey]bool{}
 	signed := map[[2]string]time.Time{}
-	for rows.Next() {
-		var (
-			o            priceObs
-			price, cards int64
-		)
-		if err := rows.Scan(&o.Supplier, &o.Contract, &o.Buyer, &o.Signed, &o.ChipModel, &o.ChipOrigin, &o.ServiceType,
-			&o.Unit, &price, &cards); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("detectors: price_out_of_range: contract items: %w", err)
-		}
-		o.UnitPrice, o.Cards = voucherwatch.Money(price), int(cards)
-		p.normalise(&o)
+	for _, it := range items {
+		o := priceObsOf(it)
+		p.normalise(o)
 		k := itemKey{o.Supplier, o.Contract, priceChipKey(o.ChipModel), o.Unit, o.UnitPrice}
 		if known[k] {
 			continue // one contract, one price: one observation
 		}
 		known[k] = true
 		signed[[2]string{o.Supplier, o.Contract}] = o.Signed
-		obs = append(obs, &o)
+		obs = append(obs, o)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: price_out_of_range: contract items: %w", err)
-	}
-
-	rows, err = conn.Query(ctx, priceSettlementItems)
+	settled, err := rm.SettledPricedItems(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: price_out_of_range: settlement items: %w", err)
+		return nil, fmt.Errorf("detectors: price_out_of_range: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			o            priceObs
-			price, cards int64
-		)
-		if err := rows.Scan(&o.Supplier, &o.Contract, &o.Buyer, &o.Signed, &o.ChipModel, &o.ChipOrigin, &o.ServiceType,
-			&o.Unit, &price, &cards, &o.Invoices); err != nil {
-			return nil, fmt.Errorf("detectors: price_out_of_range: settlement items: %w", err)
-		}
-		o.UnitPrice, o.Cards, o.FromSettlement = voucherwatch.Money(price), int(cards), true
+	for _, it := range settled {
+		o := priceObsOf(it)
+		o.FromSettlement = true
 		if known[itemKey{o.Supplier, o.Contract, priceChipKey(o.ChipModel), o.Unit, o.UnitPrice}] {
 			continue // invoiced at the contract's price
 		}
 		if s, ok := signed[[2]string{o.Supplier, o.Contract}]; ok {
 			o.Signed = s
 		}
-		p.normalise(&o)
-		obs = append(obs, &o)
+		p.normalise(o)
+		obs = append(obs, o)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: price_out_of_range: settlement items: %w", err)
-	}
-	// A fixed order keeps the evidence of an unchanged finding unchanged from run to run.
+	return priceSorted(obs), nil
+}
+
+func priceObsOf(it voucherwatch.PricedItem) *priceObs {
+	return &priceObs{Supplier: it.SupplierUSCC, Contract: it.ContractNo, Buyer: it.BuyerUSCC, Signed: it.Signed,
+		ChipModel: it.ChipModel, ChipOrigin: it.ChipOrigin, ServiceType: it.ServiceType, Unit: it.Unit,
+		UnitPrice: it.UnitPrice, Cards: it.Cards, Invoices: it.Invoices}
+}
+
+// priceSorted puts observations in a fixed order, which keeps the evidence of an unchanged
+// finding unchanged from run to run.
+func priceSorted(obs []*priceObs) []*priceObs {
 	sort.SliceStable(obs, func(i, j int) bool {
 		a, b := obs[i], obs[j]
 		switch {
@@ -239,7 +292,7 @@ func (p *Price) observations(ctx context.Context) ([]*priceObs, error) {
 		}
 		return a.UnitPrice < b.UnitPrice
 	})
-	return obs, nil
+	return obs
 }
 
 // normalise sets the observation's comparable price: yuan per card-hour, or per million tokens.

@@ -7,11 +7,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/rules"
-	"github.com/voucherwatch/voucherwatch/store"
 )
 
 // RelatedParty finds buyers and suppliers that trade with each other although they are related
@@ -24,12 +24,19 @@ import (
 // enterprises, people and holdings involved.
 type RelatedParty struct {
 	env Env
+
+	// The graph of the registry as last read, for checks of new trades: a contract does not
+	// change the registry. Guarded by mu; the graph computes inverses lazily.
+	mu      sync.Mutex
+	graph   *entityGraph
+	cities  map[string]string
+	graphAt time.Time // when the registry was read
 }
 
 // NewRelatedParty builds the related_party detector.
 func NewRelatedParty(env Env) *RelatedParty { return &RelatedParty{env: env} }
 
-var _ voucherwatch.Detector = (*RelatedParty)(nil)
+var _ voucherwatch.IncrementalDetector = (*RelatedParty)(nil)
 
 // Name is "related_party".
 func (d *RelatedParty) Name() string { return voucherwatch.DetectorRelatedParty }
@@ -65,24 +72,102 @@ const relatedClause = "二 / D4"
 // buyer–supplier pair that trades (contracts, settlements, claims). at only stamps the
 // alerts: a tie counts as the registry stands now, whenever the trade was.
 func (d *RelatedParty) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	ents, err := relatedLoadRegistry(ctx, d.env.DB)
+	g, cities, readAt, err := d.readGraph(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pairs, err := relatedLoadPairs(ctx, d.env.DB)
+	pairs, err := relatedLoadPairs(ctx, d.env.reads(), voucherwatch.PairQuery{All: true})
 	if err != nil {
 		return nil, err
 	}
-	cities := make(map[string]string, len(ents))
+	alerts := relatedAlerts(g, pairs, d.env.Policy.RelatedParty, cities, at)
+	d.keepGraph(g, cities, readAt)
+	return alerts, nil
+}
+
+// Check returns the alerts of the trading pairs that new contracts, settlements and claims
+// touch, each as Run returns it: the pair itself, looked up by its keys, against the graph of
+// the registry as last read (the graph neighbourhood of the pair: holdings chains,
+// controllers, people and attributes). A new registry record can change the ties, controllers
+// and graph node names of any pair in its ownership group, and the numbering of enterprises
+// and people without identifiers everywhere, so it re-reads the registry and checks every
+// pair.
+func (d *RelatedParty) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	rm := d.env.reads()
+	q := voucherwatch.PairQuery{Pairs: changed.PairList()}
+	if len(changed.Claims) > 0 {
+		claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{IDs: changed.ClaimIDs()})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: related_party: %w", err)
+		}
+		for _, c := range claims {
+			q.Buyers = append(q.Buyers, c.ApplicantUSCC)
+		}
+	}
+	if len(changed.Enterprises) > 0 {
+		q = voucherwatch.PairQuery{All: true}
+	}
+	if q.IsZero() {
+		return nil, nil
+	}
+	d.mu.Lock()
+	g, cities := d.graph, d.cities
+	d.mu.Unlock()
+	if g == nil || len(changed.Enterprises) > 0 {
+		var (
+			readAt time.Time
+			err    error
+		)
+		if g, cities, readAt, err = d.readGraph(ctx); err != nil {
+			return nil, err
+		}
+		defer d.keepGraph(g, cities, readAt)
+	}
+	pairs, err := relatedLoadPairs(ctx, rm, q)
+	if err != nil {
+		return nil, err
+	}
+	// The cached graph computes inverses lazily: one evaluation at a time.
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return relatedAlerts(g, pairs, d.env.Policy.RelatedParty, cities, at), nil
+}
+
+// readGraph reads the registry and builds its graph; readAt is when the read began.
+func (d *RelatedParty) readGraph(ctx context.Context) (g *entityGraph, cities map[string]string, readAt time.Time, err error) {
+	readAt = time.Now()
+	ents, err := relatedLoadRegistry(ctx, d.env.reads())
+	if err != nil {
+		return nil, nil, readAt, err
+	}
+	cities = make(map[string]string, len(ents))
 	for i := range ents {
 		cities[ents[i].USCC] = ents[i].City
 	}
-	fs := detectRelated(ents, pairs, d.env.Policy.RelatedParty)
-	alerts := make([]voucherwatch.Alert, len(fs))
-	for i, f := range fs {
-		alerts[i] = f.alert(cities, at)
+	return buildEntityGraph(ents, relatedControlPct(d.env.Policy.RelatedParty)), cities, readAt, nil
+}
+
+// keepGraph keeps g for checks unless a graph of a later read is kept already.
+func (d *RelatedParty) keepGraph(g *entityGraph, cities map[string]string, readAt time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.graph == nil || !readAt.Before(d.graphAt) {
+		d.graph, d.cities, d.graphAt = g, cities, readAt
 	}
-	return alerts, nil
+}
+
+// relatedAlerts checks the pairs against the graph.
+func relatedAlerts(g *entityGraph, pairs []tradingPair, r rules.RelatedPartyRules, cities map[string]string, at time.Time) []voucherwatch.Alert {
+	var alerts []voucherwatch.Alert
+	for i := range pairs {
+		if f, ok := g.relatedFinding(&pairs[i], r); ok {
+			alerts = append(alerts, f.alert(cities, at))
+		}
+	}
+	if alerts == nil {
+		alerts = []voucherwatch.Alert{}
+	}
+	return alerts
 }
 
 // tradingPair is a buyer and a supplier that trade, with the contracts and claims between them.
@@ -566,151 +651,33 @@ func relatedRound2(v float64) float64 { return math.Round(v*100) / 100 }
 func relatedRound4(v float64) float64 { return math.Round(v*10000) / 10000 }
 
 // relatedLoadRegistry reads the latest registry version of every enterprise, the parts the graph
-// needs.
-func relatedLoadRegistry(ctx context.Context, db *store.DB) ([]voucherwatch.Entity, error) {
-	rows, err := db.Conn().Query(ctx, `SELECT uscc, name, city, registered_address, office_address,
-	legal_rep_name, legal_rep_person_key, legal_rep_masked, legal_rep_phone, legal_rep_email,
-	contact_name, contact_person_key, contact_masked, contact_phone, contact_email,
-	holder_kind, holder_uscc, holder_person_key, holder_masked, holder_name, holder_pct,
-	officer_role, officer_person_key, officer_name, officer_masked, officer_phone, officer_email,
-	bank_account_no
-FROM registry_latest`)
+// needs. A legal representative with neither a name nor an identity key is no one the graph
+// can place.
+func relatedLoadRegistry(ctx context.Context, rm voucherwatch.ReadModel) ([]voucherwatch.Entity, error) {
+	stored, err := rm.LatestEntities(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: related_party: read registry: %w", err)
+		return nil, fmt.Errorf("detectors: related_party: %w", err)
 	}
-	defer rows.Close()
-	var out []voucherwatch.Entity
-	for rows.Next() {
-		var (
-			e                                         voucherwatch.Entity
-			lrName, lrKey, lrMasked, lrPhone, lrEmail string
-			cName, cKey, cMasked, cPhone, cEmail      []string
-			hKind, hUSCC, hKey, hMasked, hName        []string
-			hPct                                      []float64
-			oRole, oKey, oName, oMasked, oPhone       []string
-			oEmail, accounts                          []string
-		)
-		if err := rows.Scan(&e.USCC, &e.Name, &e.City, &e.RegisteredAddress, &e.OfficeAddress,
-			&lrName, &lrKey, &lrMasked, &lrPhone, &lrEmail,
-			&cName, &cKey, &cMasked, &cPhone, &cEmail,
-			&hKind, &hUSCC, &hKey, &hMasked, &hName, &hPct,
-			&oRole, &oKey, &oName, &oMasked, &oPhone, &oEmail,
-			&accounts); err != nil {
-			return nil, fmt.Errorf("detectors: related_party: read registry: %w", err)
+	out := make([]voucherwatch.Entity, len(stored))
+	for i := range stored {
+		e := stored[i].Entity
+		if e.LegalRep != nil && e.LegalRep.Name == "" && e.LegalRep.Key == "" {
+			e.LegalRep = nil
 		}
-		if lrName != "" || lrKey != "" {
-			e.LegalRep = &voucherwatch.Person{Name: lrName, Key: lrKey, Masked: lrMasked, Phone: lrPhone, Email: lrEmail}
-		}
-		for i := range cName {
-			e.Contacts = append(e.Contacts, voucherwatch.Person{Name: cName[i], Key: relatedStrAt(cKey, i), Masked: relatedStrAt(cMasked, i),
-				Phone: relatedStrAt(cPhone, i), Email: relatedStrAt(cEmail, i)})
-		}
-		for i := range hKind {
-			h := voucherwatch.Holder{Kind: hKind[i], USCC: relatedStrAt(hUSCC, i), Name: relatedStrAt(hName, i)}
-			if i < len(hPct) {
-				h.SharePct = hPct[i]
-			}
-			if h.Kind == "person" {
-				h.Person = &voucherwatch.Person{Name: h.Name, Key: relatedStrAt(hKey, i), Masked: relatedStrAt(hMasked, i)}
-			}
-			e.Shareholders = append(e.Shareholders, h)
-		}
-		for i := range oRole {
-			e.Officers = append(e.Officers, voucherwatch.Officer{Role: oRole[i], Person: voucherwatch.Person{
-				Name: relatedStrAt(oName, i), Key: relatedStrAt(oKey, i), Masked: relatedStrAt(oMasked, i), Phone: relatedStrAt(oPhone, i), Email: relatedStrAt(oEmail, i)}})
-		}
-		for _, a := range accounts {
-			e.BankAccounts = append(e.BankAccounts, voucherwatch.BankAccount{AccountNo: a})
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: related_party: read registry: %w", err)
+		out[i] = e
 	}
 	return out, nil
 }
 
-// relatedStrAt returns v[i], or "" past its end (parallel arrays written by one writer agree in length,
-// but a reader need not crash on a row that does not).
-func relatedStrAt(v []string, i int) string {
-	if i < len(v) {
-		return v[i]
-	}
-	return ""
-}
-
-// relatedPairsSQL lists every buyer–supplier pair that trades: under a contract, a settlement,
-// or a contract a claim cites, with the contract numbers and the claims.
-const relatedPairsSQL = `SELECT buyer_uscc, supplier_uscc, groupUniqArray(contract_no) AS contracts
-FROM (
-	SELECT buyer_uscc, supplier_uscc, contract_no FROM contracts
-	UNION ALL
-	SELECT buyer_uscc, supplier_uscc, contract_no FROM settlements
-)
-WHERE buyer_uscc != supplier_uscc
-GROUP BY buyer_uscc, supplier_uscc`
-
-// relatedPairClaimsSQL joins each claim's contract numbers to the pair that signed them. A contract
-// number is unique per supplier only, so the claim's applicant is part of the key.
-const relatedPairClaimsSQL = `SELECT buyer_uscc, supplier_uscc, groupUniqArray(claim_id) AS claims
-FROM (
-	SELECT applicant_uscc AS buyer_uscc, claim_id, cno FROM claims ARRAY JOIN contract_no AS cno
-)
-ALL INNER JOIN (
-	SELECT DISTINCT buyer_uscc, supplier_uscc, contract_no AS cno FROM (
-		SELECT buyer_uscc, supplier_uscc, contract_no FROM contracts
-		UNION ALL
-		SELECT buyer_uscc, supplier_uscc, contract_no FROM settlements
-	)
-) USING (buyer_uscc, cno)
-GROUP BY buyer_uscc, supplier_uscc`
-
-func relatedLoadPairs(ctx context.Context, db *store.DB) ([]tradingPair, error) {
-	rows, err := db.Conn().Query(ctx, relatedPairsSQL)
+// relatedLoadPairs reads the trading pairs q selects, sorted by buyer and supplier.
+func relatedLoadPairs(ctx context.Context, rm voucherwatch.ReadModel, q voucherwatch.PairQuery) ([]tradingPair, error) {
+	ps, err := rm.TradingPairs(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: related_party: trading pairs: %w", err)
+		return nil, fmt.Errorf("detectors: related_party: %w", err)
 	}
-	defer rows.Close()
-	var out []tradingPair
-	index := map[[2]string]int{}
-	for rows.Next() {
-		var p tradingPair
-		if err := rows.Scan(&p.Buyer, &p.Supplier, &p.Contracts); err != nil {
-			return nil, fmt.Errorf("detectors: related_party: trading pairs: %w", err)
-		}
-		sort.Strings(p.Contracts)
-		index[[2]string{p.Buyer, p.Supplier}] = len(out)
-		out = append(out, p)
+	out := make([]tradingPair, len(ps))
+	for i, p := range ps {
+		out[i] = tradingPair(p)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: related_party: trading pairs: %w", err)
-	}
-	rows.Close()
-
-	crows, err := db.Conn().Query(ctx, relatedPairClaimsSQL)
-	if err != nil {
-		return nil, fmt.Errorf("detectors: related_party: claims of pairs: %w", err)
-	}
-	defer crows.Close()
-	for crows.Next() {
-		var buyer, supplier string
-		var claims []string
-		if err := crows.Scan(&buyer, &supplier, &claims); err != nil {
-			return nil, fmt.Errorf("detectors: related_party: claims of pairs: %w", err)
-		}
-		if i, ok := index[[2]string{buyer, supplier}]; ok {
-			sort.Strings(claims)
-			out[i].Claims = claims
-		}
-	}
-	if err := crows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: related_party: claims of pairs: %w", err)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Buyer != out[j].Buyer {
-			return out[i].Buyer < out[j].Buyer
-		}
-		return out[i].Supplier < out[j].Supplier
-	})
 	return out, nil
 }

@@ -9,10 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/store"
 )
 
 // Resale finds applicants that pass subsidised compute on to others (转租转售, 五.1 / M1c): a
@@ -101,11 +98,11 @@ type resaleInput struct {
 // only stamps the alerts: a purchase and a sale are compared with each other, not with the
 // clock.
 func (d *Resale) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	in, err := loadResale(ctx, d.env.DB, d.cardMonthHours())
+	in, err := loadResale(ctx, d.env.reads(), d.cardMonthHours())
 	if err != nil {
 		return nil, err
 	}
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}
@@ -153,242 +150,53 @@ func resaleKind(chip, service string, cardHours, tokens float64) (kind, label st
 	return "", ""
 }
 
-// resaleCandidatesSQL lists the enterprises worth a look: every seller (a buyer among them
-// is what the detector is after) and every buyer whose tenant carried another organisation's
-// logins.
-const resaleCandidatesSQL = `SELECT supplier_uscc FROM contracts
-	UNION ALL SELECT supplier_uscc FROM settlements
-	UNION ALL SELECT buyer_uscc FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc`
-
-// resaleBuyersSQL lists every enterprise that buys.
-const resaleBuyersSQL = `SELECT buyer_uscc FROM contracts UNION ALL SELECT buyer_uscc FROM settlements`
-
-const resaleItemColumns = `ARRAY JOIN item_chip_model AS chip, item_service_type AS svc, item_unit AS unit,
-	item_quantity AS qty, item_amount AS amt
-WHERE unit IN ('card_hour', 'card_month', 'token_million')`
-
-// resaleBoughtSQL sums what each candidate bought, per contract and kind.
-const resaleBoughtSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
-	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
-	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
-FROM contracts_latest
-` + resaleItemColumns + `
-	AND buyer_uscc IN (` + resaleCandidatesSQL + `)
-GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
-
-// resaleSoldSQL sums what every seller that also buys sold under contract, per contract and
-// kind.
-const resaleSoldSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
-	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
-	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
-FROM contracts_latest
-` + resaleItemColumns + `
-	AND supplier_uscc IN (` + resaleBuyersSQL + `)
-GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
-
-// resaleSettledSQL sums the invoices of the same sellers, each invoice once.
-const resaleSettledSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS ps, max(period_end) AS pe, chip, svc,
-	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
-	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount, uniqExact(invoice_code, invoice_no) AS invoices
-FROM (
-	SELECT * FROM settlements
-	WHERE supplier_uscc IN (` + resaleBuyersSQL + `)
-	ORDER BY supplier_uscc, invoice_code, invoice_no, event_time DESC
-	LIMIT 1 BY supplier_uscc, invoice_code, invoice_no
-)
-` + resaleItemColumns + `
-GROUP BY supplier_uscc, buyer_uscc, contract_no, chip, svc`
-
-// resaleUsageSQL sums the candidates' metered use per bought contract, each resource window
-// once, and the windows in which another organisation logged in.
-const resaleUsageSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, count() AS windows, sum(card_hours) AS ch,
-	countIf(other) AS other_windows, sumIf(card_hours, other) AS other_ch
-FROM (
-	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, card_hours,
-		arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs) AS other
-	FROM usage
-	WHERE buyer_uscc IN (` + resaleCandidatesSQL + `)
-	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
-)
-GROUP BY buyer_uscc, supplier_uscc, contract_no`
-
-// resaleLoginsSQL counts, per bought contract, the windows each other organisation logged in.
-const resaleLoginsSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, org, count() AS windows
-FROM (
-	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, login_orgs
-	FROM usage
-	WHERE arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs)
-	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
-)
-ARRAY JOIN login_orgs AS org
-WHERE org != '' AND org != buyer_uscc
-GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
-
-// resaleClaimsSQL lists the claims that cite each candidate's contracts.
-const resaleClaimsSQL = `SELECT applicant_uscc, cno, groupUniqArray(claim_id)
-FROM claims ARRAY JOIN contract_no AS cno
-WHERE applicant_uscc IN (` + resaleCandidatesSQL + `)
-GROUP BY applicant_uscc, cno`
-
-// resalePartiesSQL reads the registry facts of the candidates, their customers and the
-// organisations that logged in to them.
-const resalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
-FROM registry_latest
-WHERE uscc IN (` + resaleCandidatesSQL + `)
-	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (` + resaleBuyersSQL + `))
-	OR uscc IN (SELECT org FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc)`
-
-func loadResale(ctx context.Context, db *store.DB, cardMonthHours float64) (resaleInput, error) {
-	in := resaleInput{Claims: map[[2]string][]string{}, Parties: map[string]resaleParty{}}
-	fail := func(what string, err error) (resaleInput, error) {
-		return resaleInput{}, fmt.Errorf("detectors: resale: %s: %w", what, err)
+// loadResale reads the facts through the read model and sorts the trade lines into kinds of
+// compute; lines priced otherwise (fixed fees) are dropped.
+func loadResale(ctx context.Context, rm voucherwatch.ReadModel, cardMonthHours float64) (resaleInput, error) {
+	f, err := rm.ResaleFacts(ctx)
+	if err != nil {
+		return resaleInput{}, fmt.Errorf("detectors: resale: %w", err)
 	}
-	lines := func(q string, settled bool) ([]resaleLine, error) {
-		rows, err := db.Conn().Query(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
+	in := resaleInput{Claims: f.Claims, Parties: map[string]resaleParty{}}
+	lines := func(ts []voucherwatch.TradeLine, settled bool) []resaleLine {
 		var out []resaleLine
-		for rows.Next() {
-			var (
-				l                 resaleLine
-				signed            time.Time
-				chip, svc         string
-				ch, cm, tok       float64
-				amount            decimal.Decimal
-				invoices          uint64
-				start, end        time.Time
-				dest              = []any{&l.Seller, &l.Buyer, &l.ContractNo}
-				contractDateCells = []any{&signed, &start, &end}
-			)
-			if settled {
-				dest = append(dest, &start, &end, &chip, &svc, &ch, &cm, &tok, &amount, &invoices)
-			} else {
-				dest = append(append(dest, contractDateCells...), &chip, &svc, &ch, &cm, &tok, &amount)
-			}
-			if err := rows.Scan(dest...); err != nil {
-				return nil, err
-			}
-			hours := ch + cm*cardMonthHours
-			l.Kind, l.Label = resaleKind(chip, svc, hours, tok)
+		for _, t := range ts {
+			l := resaleLine{Seller: t.Seller, Buyer: t.Buyer, ContractNo: t.ContractNo}
+			hours := t.CardHours + t.CardMonths*cardMonthHours
+			l.Kind, l.Label = resaleKind(t.Chip, t.Service, hours, t.Tokens)
 			if l.Kind == "" {
 				continue
 			}
-			l.Start, l.End = resaleDate(start), resaleDate(end)
+			l.Start, l.End = resaleDate(t.Start), resaleDate(t.End)
 			if l.Start.IsZero() {
-				l.Start = resaleDate(signed)
+				l.Start = resaleDate(t.Signed)
 			}
 			if l.End.IsZero() && !l.Start.IsZero() {
 				l.End = l.Start.AddDate(1, 0, -1)
 			}
-			m := voucherwatch.Money(amount.Shift(2).Round(0).IntPart())
 			if settled {
-				l.SettledCardHours, l.SettledTokens, l.Settled, l.Invoices = hours, tok, m, int(invoices)
+				l.SettledCardHours, l.SettledTokens, l.Settled, l.Invoices = hours, t.Tokens, t.Amount, t.Invoices
 			} else {
-				l.CardHours, l.Tokens, l.Amount = hours, tok, m
+				l.CardHours, l.Tokens, l.Amount = hours, t.Tokens, t.Amount
 			}
 			out = append(out, l)
 		}
-		return out, rows.Err()
+		return out
 	}
-	var err error
-	if in.Bought, err = lines(resaleBoughtSQL, false); err != nil {
-		return fail("bought", err)
+	in.Bought = lines(f.Bought, false)
+	in.Sold = resaleMergeSold(lines(f.Sold, false), lines(f.Settled, true))
+	for _, u := range f.Usage {
+		in.Usage = append(in.Usage, resaleUsage{Buyer: u.BuyerUSCC, Supplier: u.SupplierUSCC, ContractNo: u.ContractNo,
+			Windows: u.Windows, CardHours: u.CardHours, OtherWindows: u.OtherWindows, OtherCardHours: u.OtherCardHours, Orgs: u.Logins})
 	}
-	sold, err := lines(resaleSoldSQL, false)
-	if err != nil {
-		return fail("sold", err)
-	}
-	settled, err := lines(resaleSettledSQL, true)
-	if err != nil {
-		return fail("settled", err)
-	}
-	in.Sold = resaleMergeSold(sold, settled)
-
-	rows, err := db.Conn().Query(ctx, resaleUsageSQL)
-	if err != nil {
-		return fail("usage", err)
-	}
-	usage := map[[3]string]*resaleUsage{}
-	for rows.Next() {
-		u := &resaleUsage{Orgs: map[string]int{}}
-		var windows, other uint64
-		if err := rows.Scan(&u.Buyer, &u.Supplier, &u.ContractNo, &windows, &u.CardHours, &other, &u.OtherCardHours); err != nil {
-			rows.Close()
-			return fail("usage", err)
-		}
-		u.Windows, u.OtherWindows = int(windows), int(other)
-		usage[[3]string{u.Buyer, u.Supplier, u.ContractNo}] = u
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fail("usage", err)
-	}
-	if rows, err = db.Conn().Query(ctx, resaleLoginsSQL); err != nil {
-		return fail("logins", err)
-	}
-	for rows.Next() {
-		var buyer, supplier, contract, org string
-		var windows uint64
-		if err := rows.Scan(&buyer, &supplier, &contract, &org, &windows); err != nil {
-			rows.Close()
-			return fail("logins", err)
-		}
-		if u := usage[[3]string{buyer, supplier, contract}]; u != nil {
-			u.Orgs[org] = int(windows)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fail("logins", err)
-	}
-	for _, u := range usage {
-		in.Usage = append(in.Usage, *u)
-	}
-
-	if rows, err = db.Conn().Query(ctx, resaleClaimsSQL); err != nil {
-		return fail("claims", err)
-	}
-	for rows.Next() {
-		var applicant, contract string
-		var ids []string
-		if err := rows.Scan(&applicant, &contract, &ids); err != nil {
-			rows.Close()
-			return fail("claims", err)
-		}
-		sort.Strings(ids)
-		in.Claims[[2]string{applicant, contract}] = ids
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fail("claims", err)
-	}
-
-	if rows, err = db.Conn().Query(ctx, resalePartiesSQL); err != nil {
-		return fail("registry", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			uscc, name string
-			registered uint8
-			chips      []string
-			cards      []uint32
-		)
-		if err := rows.Scan(&uscc, &name, &registered, &chips, &cards); err != nil {
-			return fail("registry", err)
-		}
-		p := resaleParty{Name: name, RegisteredSupplier: registered == 1, Capacity: map[string]int{}}
-		for i, c := range chips {
-			if i < len(cards) {
-				p.Capacity[resaleChip(c)] += int(cards[i])
+	for uscc, pc := range f.Parties {
+		p := resaleParty{Name: pc.Name, RegisteredSupplier: pc.RegisteredSupplier, Capacity: map[string]int{}}
+		for i, c := range pc.ChipModels {
+			if i < len(pc.Cards) {
+				p.Capacity[resaleChip(c)] += pc.Cards[i]
 			}
 		}
 		in.Parties[uscc] = p
-	}
-	if err := rows.Err(); err != nil {
-		return fail("registry", err)
 	}
 	return in, nil
 }

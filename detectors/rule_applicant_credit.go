@@ -25,7 +25,7 @@ func (d *ApplicantCredit) Name() string { return "applicant_credit" }
 
 // Run checks the applicant of every claim.
 func (d *ApplicantCredit) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

@@ -36,40 +36,9 @@ func NewBilledAboveMetered(env Env) *BilledAboveMetered { return &BilledAboveMet
 // Name is "billed_above_metered".
 func (d *BilledAboveMetered) Name() string { return "billed_above_metered" }
 
-// billedMeteredSQL compares each invoice's billed card-hours with the metered card-hours of its
-// period. Arguments: the card-month hours.
-const billedMeteredSQL = `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
-	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
-	countIf(ws < pe AND we > ps) AS windows,
-	minIf(ws, ws < pe AND we > ps) AS first_ws,
-	maxIf(we, ws < pe AND we > ps) AS last_we,
-	max(we - ws) AS longest_window,
-	ps, pe
-FROM (
-	SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end,
-		arraySum(arrayMap((u, q) -> multiIf(u = 'card_hour', q, u = 'card_month', q * ?, 0.), item_unit, item_quantity)) AS billed,
-		toInt64(toDateTime(period_start, 'Asia/Shanghai')) AS ps,
-		toInt64(toDateTime(period_end, 'Asia/Shanghai')) + 86400 AS pe
-	FROM settlements
-	WHERE period_start > toDate(0) AND period_end >= period_start
-	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
-	LIMIT 1 BY invoice_code, invoice_no
-) ALL LEFT JOIN (
-	SELECT supplier_uscc, contract_no, ws, we, sum(card_hours) AS card_hours
-	FROM (
-		SELECT supplier_uscc, contract_no, toInt64(window_start) AS ws, toInt64(window_end) AS we, card_hours
-		FROM usage
-		WHERE window_end > window_start
-		LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end
-	)
-	GROUP BY supplier_uscc, contract_no, ws, we
-) USING supplier_uscc, contract_no
-WHERE billed > 0
-GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed, ps, pe`
-
 // Run compares every contract's billing with its metering.
 func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}
@@ -89,22 +58,17 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 		periods             []period
 		anyMetering         bool
 	}
-	rows, err := d.env.DB.Conn().Query(ctx, billedMeteredSQL, p.CardMonthHours)
+	meterings, err := d.env.reads().InvoiceMeterings(ctx, p.CardMonthHours)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
 	}
 	contracts := map[[3]string]*contract{}
-	for rows.Next() {
-		var (
-			k  [3]string
-			pr period
-		)
-		if err := rows.Scan(&k[0], &k[1], &k[2], &pr.invoice.Code, &pr.invoice.No, &pr.from, &pr.to, &pr.billed, &pr.metered,
-			&pr.windows, &pr.firstWS, &pr.lastWE, &pr.longest, &pr.periodS, &pr.periodE); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
-		}
-		pr.from, pr.to = ruleDate(pr.from), ruleDate(pr.to)
+	for _, m := range meterings {
+		k := [3]string{m.SupplierUSCC, m.ContractNo, m.BuyerUSCC}
+		pr := period{invoice: ruleInvoiceKey{m.Invoice.Code, m.Invoice.No}, from: m.PeriodStart, to: m.PeriodEnd,
+			billed: m.Billed, metered: m.Metered, windows: uint64(m.Windows),
+			firstWS: m.FirstWindowStart.Unix(), lastWE: m.LastWindowEnd.Unix(), longest: int64(m.LongestWindow / time.Second),
+			periodS: m.From.Unix(), periodE: m.To.Unix()}
 		// Covered: windows reported from the period's start to its end. A period that ended more
 		// than the contract's longest window (and a day) before the evaluation is compared even so:
 		// its windows are overdue, and metering that stopped while billing went on is the finding.
@@ -117,10 +81,6 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 		}
 		c.periods = append(c.periods, pr)
 		c.anyMetering = c.anyMetering || pr.windows > 0
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
 	}
 	if len(contracts) == 0 {
 		return nil, nil

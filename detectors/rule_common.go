@@ -103,30 +103,19 @@ func ruleRegistrationOf(reg map[string]ruleEntity, uscc string) ruleRegistration
 
 // ruleLoadRegistry reads the latest registry version of every enterprise.
 func ruleLoadRegistry(ctx context.Context, env Env) (map[string]ruleEntity, error) {
-	rows, err := env.DB.Conn().Query(ctx, `SELECT uscc, name, city, is_supplier, supplier_registered,
-	supplier_registered_on, seriously_dishonest, major_violation_within_3y, source, id, event_time
-FROM registry_latest`)
+	ents, err := env.reads().LatestEntities(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: read registry: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]ruleEntity{}
-	for rows.Next() {
-		var (
-			e                           ruleEntity
-			isSup, reg, dishonest, viol uint8
-		)
-		if err := rows.Scan(&e.USCC, &e.Name, &e.City, &isSup, &reg, &e.RegisteredOn, &dishonest, &viol,
-			&e.Ref.Source, &e.Ref.ID, &e.Ref.EventTime); err != nil {
-			return nil, fmt.Errorf("detectors: read registry: %w", err)
+	out := make(map[string]ruleEntity, len(ents))
+	for _, se := range ents {
+		e := ruleEntity{USCC: se.USCC, Name: se.Name, City: se.City,
+			SeriouslyDishonest: se.Credit.SeriouslyDishonest, MajorViolation: se.Credit.MajorViolationWithin3Y,
+			Ref: ruleRef{Source: se.Source, ID: se.ID, EventTime: se.Time}}
+		if sp := se.Supplier; sp != nil {
+			e.IsSupplier, e.Registered, e.RegisteredOn = true, sp.Registered, sp.RegisteredOn
 		}
-		e.IsSupplier, e.Registered = isSup == 1, reg == 1
-		e.SeriouslyDishonest, e.MajorViolation = dishonest == 1, viol == 1
-		e.RegisteredOn = ruleDate(e.RegisteredOn)
 		out[e.USCC] = e
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: read registry: %w", err)
 	}
 	return out, nil
 }
@@ -163,84 +152,24 @@ type ruleClaimFacts struct {
 	registry    map[string]ruleEntity
 }
 
-// ruleLatestClaimsSQL is the latest version of each claim ("%s" is an optional WHERE clause). A claim
-// re-sent under a new envelope id with the same claim_id replaces the earlier one.
-const ruleLatestClaimsSQL = `SELECT claim_id, applicant_uscc, round, submitted_on, city, via_platform, contract_no,
-	invoice_code, invoice_no, arrayMap(x -> toInt64(x * 100), invoice_amount),
-	toInt64(usage_amount * 100), toInt64(requested * 100), source, id, event_time
-FROM claims %s
-ORDER BY claim_id, event_time DESC, source DESC, id DESC
-LIMIT 1 BY claim_id`
-
 // ruleLoadClaims reads the latest version of each claim, or of the one claim claimID when it is not
-// empty.
+// empty, in claim_id order. A claim re-sent under a new envelope id with the same claim_id
+// replaces the earlier one.
 func ruleLoadClaims(ctx context.Context, env Env, claimID string) ([]ruleClaim, error) {
-	q, args := fmt.Sprintf(ruleLatestClaimsSQL, ""), []any(nil)
+	q := voucherwatch.ClaimQuery{All: true}
 	if claimID != "" {
-		q, args = fmt.Sprintf(ruleLatestClaimsSQL, "WHERE claim_id = ?"), []any{claimID}
+		q = voucherwatch.ClaimQuery{IDs: []string{claimID}}
 	}
-	rows, err := env.DB.Conn().Query(ctx, q, args...)
+	stored, err := env.reads().LatestClaims(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: read claims: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	var out []ruleClaim
-	for rows.Next() {
-		var (
-			c            ruleClaim
-			round        uint16
-			via          uint8
-			codes, nos   []string
-			amounts      []int64
-			usage, asked int64
-		)
-		if err := rows.Scan(&c.ClaimID, &c.ApplicantUSCC, &round, &c.SubmittedOn, &c.City, &via, &c.Contracts,
-			&codes, &nos, &amounts, &usage, &asked, &c.Ref.Source, &c.Ref.ID, &c.Ref.EventTime); err != nil {
-			return nil, fmt.Errorf("detectors: read claims: %w", err)
-		}
-		c.Round, c.ViaPlatform = int(round), via == 1
-		c.SubmittedOn = ruleDate(c.SubmittedOn)
-		c.UsageAmount, c.Requested = voucherwatch.Money(usage), voucherwatch.Money(asked)
-		for i := range nos {
-			c.Invoices = append(c.Invoices, voucherwatch.ClaimInvoice{InvoiceCode: codes[i], InvoiceNo: nos[i], Amount: voucherwatch.Money(amounts[i])})
-		}
-		out = append(out, c)
+	out := make([]ruleClaim, len(stored))
+	for i, c := range stored {
+		out[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: read claims: %w", err)
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ClaimID < out[j].ClaimID })
 	return out, nil
-}
-
-// ruleSettlementColumns are what the rules read of a settlement, amounts in fen.
-const ruleSettlementColumns = `settlement_id, contract_no, supplier_uscc, buyer_uscc, invoice_code, invoice_no,
-	invoice_date, toInt64(amount * 100), toInt64(tax * 100), payment_ref, paid_on, period_start, period_end,
-	item_service_type, item_chip_model, item_unit, item_quantity, arrayMap(x -> toInt64(x * 100), item_amount),
-	source, id, event_time`
-
-func ruleScanSettlement(rows interface{ Scan(...any) error }) (*ruleSettlement, error) {
-	var (
-		s              ruleSettlement
-		amount, tax    int64
-		types, chips   []string
-		units          []string
-		qty            []float64
-		amounts        []int64
-		paid, from, to time.Time
-	)
-	if err := rows.Scan(&s.SettlementID, &s.ContractNo, &s.SupplierUSCC, &s.BuyerUSCC, &s.InvoiceCode, &s.InvoiceNo,
-		&s.InvoiceDate, &amount, &tax, &s.PaymentRef, &paid, &from, &to,
-		&types, &chips, &units, &qty, &amounts, &s.Ref.Source, &s.Ref.ID, &s.Ref.EventTime); err != nil {
-		return nil, err
-	}
-	s.Amount, s.Tax = voucherwatch.Money(amount), voucherwatch.Money(tax)
-	s.InvoiceDate, s.PaidOn = ruleDate(s.InvoiceDate), ruleDate(paid)
-	s.PeriodStart, s.PeriodEnd = ruleDate(from), ruleDate(to)
-	for i := range types {
-		s.Items = append(s.Items, voucherwatch.Item{ServiceType: types[i], ChipModel: chips[i], Unit: units[i],
-			Quantity: qty[i], Amount: voucherwatch.Money(amounts[i])})
-	}
-	return &s, nil
 }
 
 // ruleLoadClaimFacts reads the claims (all, or the one claimID), the latest settlement of every
@@ -258,32 +187,26 @@ func ruleLoadClaimFacts(ctx context.Context, env Env, claimID string) (*ruleClai
 	if f.registry, err = ruleLoadRegistry(ctx, env); err != nil {
 		return nil, err
 	}
-	cited := `SELECT invoice_no FROM claims ARRAY JOIN invoice_no`
-	var args []any
+	q := voucherwatch.SettlementQuery{NumbersCitedByClaims: true}
 	if claimID != "" {
-		cited += ` WHERE claim_id = ?`
-		args = append(args, claimID)
+		// The numbers the claim cites (its latest version's: only those are looked up).
+		q = voucherwatch.SettlementQuery{}
+		for _, inv := range f.claims[0].Invoices {
+			q.InvoiceNos = append(q.InvoiceNos, inv.InvoiceNo)
+		}
+		if len(q.InvoiceNos) == 0 {
+			return f, nil
+		}
 	}
 	// One invoice is one settlement; a settlement re-sent under a new id replaces the earlier.
-	rows, err := env.DB.Conn().Query(ctx, `SELECT `+ruleSettlementColumns+`
-FROM settlements
-WHERE invoice_no IN (`+cited+`)
-ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
-LIMIT 1 BY invoice_code, invoice_no`, args...)
+	ss, err := env.reads().LatestSettlements(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: read claimed settlements: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		s, err := ruleScanSettlement(rows)
-		if err != nil {
-			return nil, fmt.Errorf("detectors: read claimed settlements: %w", err)
-		}
+	for i := range ss {
+		s := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
 		f.settlements[ruleInvoiceKey{s.InvoiceCode, s.InvoiceNo}] = s
 		f.byNumber[s.InvoiceNo] = append(f.byNumber[s.InvoiceNo], s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: read claimed settlements: %w", err)
 	}
 	return f, nil
 }
@@ -429,41 +352,13 @@ type ruleDealKey struct{ Buyer, ContractNo string }
 // ruleClaimsCiting maps each (applicant, contract number) to the claims, latest versions, that
 // cite the contract or an invoice settling it, in claim_id order.
 func ruleClaimsCiting(ctx context.Context, env Env) (map[ruleDealKey][]string, error) {
-	rows, err := env.DB.Conn().Query(ctx, `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
-FROM (
-	SELECT claim_id, applicant_uscc, arrayJoin(contract_no) AS contract
-	FROM (`+fmt.Sprintf(ruleLatestClaimsSQL, "")+`)
-	UNION ALL
-	SELECT claim_id, applicant_uscc, contract
-	FROM (
-		SELECT claim_id, applicant_uscc, invoice_code, invoice_no
-		FROM (`+fmt.Sprintf(ruleLatestClaimsSQL, "")+`)
-		ARRAY JOIN invoice_code, invoice_no
-	) ALL INNER JOIN (
-		SELECT invoice_code, invoice_no, buyer_uscc AS applicant_uscc, contract_no AS contract
-		FROM settlements
-		LIMIT 1 BY invoice_code, invoice_no, buyer_uscc, contract_no
-	) USING invoice_code, invoice_no, applicant_uscc
-)
-GROUP BY applicant_uscc, contract`)
+	cs, err := env.reads().ClaimsCitingContracts(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: claims citing contracts: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	out := map[ruleDealKey][]string{}
-	for rows.Next() {
-		var (
-			k   ruleDealKey
-			ids []string
-		)
-		if err := rows.Scan(&k.Buyer, &k.ContractNo, &ids); err != nil {
-			return nil, fmt.Errorf("detectors: claims citing contracts: %w", err)
-		}
-		sort.Strings(ids)
-		out[k] = ids
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: claims citing contracts: %w", err)
+	out := make(map[ruleDealKey][]string, len(cs))
+	for _, c := range cs {
+		out[ruleDealKey{c.BuyerUSCC, c.ContractNo}] = c.ClaimIDs
 	}
 	return out, nil
 }

@@ -32,7 +32,7 @@ func (d *InvoiceMismatch) Name() string { return "invoice_mismatch" }
 
 // Run checks the invoices of every claim.
 func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

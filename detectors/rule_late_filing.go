@@ -30,17 +30,13 @@ func (d *LateFiling) Name() string { return "late_filing" }
 
 // Run checks every contract not bought through the platform, as of at.
 func (d *LateFiling) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}
 	limit := d.env.Policy.FilingDays
 	today := ruleDate(at.In(voucherwatch.CST))
-	rows, err := d.env.DB.Conn().Query(ctx, `SELECT contract_no, supplier_uscc, buyer_uscc, signed_on, filed_on,
-	toInt64(amount * 100), source, id, event_time
-FROM contracts_latest
-WHERE via_platform = 0
-	AND (isNull(filed_on) OR dateDiff('day', signed_on, assumeNotNull(filed_on)) > ?)`, limit)
+	contracts, err := d.env.reads().LatestContracts(ctx, voucherwatch.ContractQuery{All: true})
 	if err != nil {
 		return nil, fmt.Errorf("detectors: late_filing: %w", err)
 	}
@@ -52,21 +48,22 @@ WHERE via_platform = 0
 		ref                 ruleRef
 	}
 	var late []contract
-	for rows.Next() {
-		var c contract
-		if err := rows.Scan(&c.no, &c.supplier, &c.buyer, &c.signed, &c.filed, &c.amount, &c.ref.Source, &c.ref.ID, &c.ref.EventTime); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("detectors: late_filing: %w", err)
+	for _, k := range contracts {
+		if k.ViaPlatform {
+			continue // bought through the platform: filed there
 		}
-		c.signed = ruleDate(c.signed)
-		if c.filed == nil && ruleDaysBetween(c.signed, today) <= limit {
+		c := contract{no: k.ContractNo, supplier: k.SupplierUSCC, buyer: k.BuyerUSCC, signed: k.SignedOn,
+			amount: int64(k.Amount), ref: ruleRef{Source: k.Source, ID: k.ID, EventTime: k.Time}}
+		switch {
+		case k.FiledOn.IsZero() && ruleDaysBetween(c.signed, today) <= limit:
 			continue // not due yet
+		case !k.FiledOn.IsZero() && ruleDaysBetween(c.signed, k.FiledOn) <= limit:
+			continue // filed in time
+		case !k.FiledOn.IsZero():
+			filed := k.FiledOn
+			c.filed = &filed
 		}
 		late = append(late, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: late_filing: %w", err)
 	}
 	if len(late) == 0 {
 		return nil, nil

@@ -42,60 +42,38 @@ type ruleDeal struct {
 }
 
 // ruleLoadDeals reads every (supplier, buyer, contract) from the latest contracts and from the
-// settlements, which may name contracts never sent.
+// latest settlements, which may name contracts never sent.
 func ruleLoadDeals(ctx context.Context, env Env) (map[[3]string]*ruleDeal, error) {
-	out := map[[3]string]*ruleDeal{}
-	rows, err := env.DB.Conn().Query(ctx, `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, toInt64(amount * 100), source, id, event_time
-FROM contracts_latest`)
+	rm := env.reads()
+	contracts, err := rm.LatestContracts(ctx, voucherwatch.ContractQuery{All: true})
 	if err != nil {
-		return nil, fmt.Errorf("detectors: read contracts: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	for rows.Next() {
-		dl := &ruleDeal{Contract: &ruleRef{}}
-		var amount int64
-		if err := rows.Scan(&dl.Supplier, &dl.Buyer, &dl.ContractNo, &dl.SignedOn, &amount, &dl.Contract.Source, &dl.Contract.ID, &dl.Contract.EventTime); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("detectors: read contracts: %w", err)
-		}
-		dl.SignedOn, dl.Amount = ruleDate(dl.SignedOn), voucherwatch.Money(amount)
+	out := map[[3]string]*ruleDeal{}
+	for _, c := range contracts {
+		dl := &ruleDeal{Supplier: c.SupplierUSCC, Buyer: c.BuyerUSCC, ContractNo: c.ContractNo,
+			Contract: &ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}, SignedOn: c.SignedOn, Amount: c.Amount}
 		out[[3]string{dl.Supplier, dl.Buyer, dl.ContractNo}] = dl
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: read contracts: %w", err)
-	}
-	rows, err = env.DB.Conn().Query(ctx, `SELECT supplier_uscc, buyer_uscc, contract_no, count(), sum(toInt64(amount * 100))
-FROM (SELECT supplier_uscc, buyer_uscc, contract_no, amount FROM settlements LIMIT 1 BY invoice_code, invoice_no)
-GROUP BY supplier_uscc, buyer_uscc, contract_no`)
+	settled, err := rm.SettledByContract(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("detectors: read settled contracts: %w", err)
+		return nil, fmt.Errorf("detectors: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			k       [3]string
-			n       uint64
-			settled int64
-		)
-		if err := rows.Scan(&k[0], &k[1], &k[2], &n, &settled); err != nil {
-			return nil, fmt.Errorf("detectors: read settled contracts: %w", err)
-		}
+	for _, st := range settled {
+		k := [3]string{st.SupplierUSCC, st.BuyerUSCC, st.ContractNo}
 		dl := out[k]
 		if dl == nil {
 			dl = &ruleDeal{Supplier: k[0], Buyer: k[1], ContractNo: k[2]}
 			out[k] = dl
 		}
-		dl.Invoices, dl.Settled = n, voucherwatch.Money(settled)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("detectors: read settled contracts: %w", err)
+		dl.Invoices, dl.Settled = uint64(st.Invoices), st.Settled
 	}
 	return out, nil
 }
 
 // Run checks every deal and every claim.
 func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.DB)
+	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}

@@ -87,3 +87,37 @@ func TestUnregisteredSupplier(t *testing.T) {
 		}
 	}
 }
+
+// TestUnregisteredSupplierSettledLatestVersion: a settlement corrected by a newer version
+// (another amount, and moved to another contract) counts as its newest version in the deal's
+// evidence, whatever order the versions were stored in; the corrected-away contract keeps no
+// invoice. The old version is stored first and sorts first, the order in which a read without
+// ORDER BY meets it.
+func TestUnregisteredSupplierSettledLatestVersion(t *testing.T) {
+	f := newFxDB(t)
+	b, s := fxUSCC("B", 7), fxUSCC("S", 7)
+	f.add(fxRec(fxBuyer(b)), fxRec(fxSupplier(s, false)))
+	first := fxContract("HT-UR-first", s, b, "2026-03-01", "2026-05-31", fxCompute("200000.00"))
+	second := fxContract("HT-UR-second", s, b, "2026-03-01", "2026-05-31", fxCompute("200000.00"))
+	f.add(fxRec(first), fxRec(second))
+	old := fxInvoice(first, "", "26432000000000000777", "2026-03-01", "2026-05-31", fxCompute("100000.00"))
+	corrected := fxInvoice(second, "", "26432000000000000777", "2026-03-01", "2026-05-31", fxCompute("150000.00"))
+	oldRec, newRec := fxRec(old), fxRec(corrected)
+	oldRec.ID, newRec.ID = "settlement-1", "settlement-2"
+	f.add(fxVersionAt(oldRec, time.Date(2026, 6, 1, 9, 0, 0, 0, voucherwatch.CST)))
+	f.store()
+	f.add(fxVersionAt(newRec, time.Date(2026, 6, 2, 9, 0, 0, 0, voucherwatch.CST)))
+
+	settled := map[string]string{}
+	for _, a := range f.run(NewUnregisteredSupplier(f.env())) {
+		if a.Subjects.ApplicantUSCC == b {
+			settled[a.Subjects.ContractNo] = fmt.Sprint(a.Evidence["invoices_settled"], " ", a.Evidence["settled"])
+		}
+	}
+	want := map[string]string{"HT-UR-first": "0 0.00", "HT-UR-second": "1 150000.00"}
+	for no, w := range want {
+		if settled[no] != w {
+			t.Errorf("%s: got invoices and amount settled %q, want %q", no, settled[no], w)
+		}
+	}
+}

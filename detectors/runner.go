@@ -69,6 +69,12 @@ type Runner struct {
 	Log      *slog.Logger
 	Debounce time.Duration // quiet time after an ingest trigger before running (default 2 s)
 	Now      func() time.Time
+	// CheckDelay is the wait after a change before the incremental check, so that the batches
+	// of a burst are checked together (default 200 ms).
+	CheckDelay time.Duration
+	// SweepShare is the largest share of the time that full runs after ingest triggers take
+	// (default 0.2; 0 or 1: no limit). Scheduled and requested runs are not limited.
+	SweepShare float64
 
 	detectors []voucherwatch.Detector
 	runMu     sync.Mutex // serialises runs
@@ -78,10 +84,21 @@ type Runner struct {
 	missed int
 	kick   chan struct{}
 
+	pending       voucherwatch.Changes // changed subjects not checked yet
+	changedKick   chan struct{}
+	checkMu       sync.Mutex // serialises incremental checks
+	upsertMu      sync.Mutex // serialises storing alerts
+	lastSweepEnd  time.Time
+	lastSweepTook time.Duration
+
 	runs     *prometheus.CounterVec
 	failures *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	missedC  prometheus.Counter
+
+	checks        *prometheus.CounterVec
+	checkFailures *prometheus.CounterVec
+	checkDuration *prometheus.HistogramVec
 }
 
 // NewRunner builds a runner that stores alerts in st and registers its metrics with reg
@@ -92,7 +109,8 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 	}
 	r := &Runner{
 		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
-		health: map[string]*Health{}, kick: make(chan struct{}, 1),
+		CheckDelay: 200 * time.Millisecond, SweepShare: 0.2,
+		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, 1),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",
 		}, []string{"detector"}),
@@ -106,9 +124,19 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 		missedC: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vw_detector_missed_slots_total", Help: "Scheduled runs skipped because the previous run was still going.",
 		}),
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vw_detector_checks_total", Help: "Incremental checks of changed records, per detector.",
+		}, []string{"detector"}),
+		checkFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vw_detector_check_failures_total", Help: "Incremental checks that failed, per detector.",
+		}, []string{"detector"}),
+		checkDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vw_detector_check_duration_seconds", Help: "Time of one incremental check.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 9),
+		}, []string{"detector"}),
 	}
 	if reg != nil {
-		reg.MustRegister(r.runs, r.failures, r.duration, r.missedC)
+		reg.MustRegister(r.runs, r.failures, r.duration, r.missedC, r.checks, r.checkFailures, r.checkDuration)
 	}
 	return r
 }
@@ -196,7 +224,7 @@ func (r *Runner) evaluate(ctx context.Context, d voucherwatch.Detector, at time.
 			alerts[i].Detector = d.Name()
 		}
 	}
-	res, err = r.Alerts.UpsertAlerts(ctx, alerts, at)
+	res, err = r.upsert(ctx, alerts, at)
 	return alerts, res, err
 }
 
@@ -267,6 +295,7 @@ func (r *Runner) Start(ctx context.Context, spec string) error {
 		<-c.Stop().Done()
 	}()
 	go r.debounceLoop(ctx)
+	go r.checkLoop(ctx)
 	return nil
 }
 
@@ -297,6 +326,6 @@ func (r *Runner) debounceLoop(ctx context.Context) {
 		}
 		deadline.Stop()
 		quiet.Stop()
-		r.runAllRecovered(ctx)
+		r.sweepAfterIngest(ctx)
 	}
 }

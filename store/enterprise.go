@@ -107,8 +107,8 @@ func (db *DB) latestEntity(ctx context.Context, uscc string) (*voucherwatch.Enti
 
 // scanEntity rebuilds an Entity from its row. What the table does not keep stays empty:
 // Person.IDType (the type is folded into Key), and of a person holder everything but the
-// holder's name, Key and Masked.
-func scanEntity(rows driver.Rows) (*voucherwatch.Entity, error) {
+// holder's name, Key and Masked. extra receives the columns after the entity's.
+func scanEntity(rows driver.Rows, extra ...any) (*voucherwatch.Entity, error) {
 	var (
 		e                                                 voucherwatch.Entity
 		registeredOn, supplierOn                          time.Time
@@ -122,14 +122,15 @@ func scanEntity(rows driver.Rows) (*voucherwatch.Entity, error) {
 		capModel, capOrigin, capDatacenter                []string
 		capCards                                          []uint32
 	)
-	if err := rows.Scan(&e.USCC, &e.Name, &e.City, &e.RegisteredAddress, &e.OfficeAddress, &registeredOn, &isSME,
+	dest := []any{&e.USCC, &e.Name, &e.City, &e.RegisteredAddress, &e.OfficeAddress, &registeredOn, &isSME,
 		&legal.Name, &legal.Key, &legal.Masked, &legal.Phone, &legal.Email,
 		&cName, &cKey, &cMasked, &cPhone, &cEmail,
 		&hKind, &hUSCC, &hKey, &hMasked, &hName, &hPct,
 		&oRole, &oKey, &oName, &oMasked, &oPhone, &oEmail,
 		&bank, &accountNo, &dishonest, &violation,
 		&isSupplier, &reg, &supplierOn, &idc,
-		&capModel, &capOrigin, &capCards, &capDatacenter); err != nil {
+		&capModel, &capOrigin, &capCards, &capDatacenter}
+	if err := rows.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	e.RegisteredOn, e.IsSME = dateOf(registeredOn), isSME == 1

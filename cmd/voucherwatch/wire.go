@@ -171,7 +171,13 @@ func (m *Main) Start(ctx context.Context) error {
 		BatchSize:       m.Config.BatchSize,
 		FlushInterval:   m.Config.FlushInterval,
 		ReadersPerTopic: m.Config.ReadersPerTopic,
-	}, dec, m.DB, metrics, m.Log)
+	}, dec, detectors.NotifyingStore{RecordStore: m.DB, Changed: func(recs []voucherwatch.Record) {
+		// New claims, contracts, settlements and registry records are checked at once by
+		// keyed look-ups of what they touch; the debounced full run below follows.
+		if !m.holdDetectors.Load() {
+			m.Runner.Changed(recs)
+		}
+	}}, metrics, m.Log)
 
 	env := detectors.Env{DB: m.DB, Policy: m.Policy, Log: m.Log}
 	// A dismissed alert whose evidence changes reopens after the run that changed it.

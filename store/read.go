@@ -1,0 +1,360 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// The read model: what detectors read of the stored records. Every record table keeps each
+// version of a record (and, briefly, copies of one version); readers pick the latest version
+// of each record here, in one place, by the newest event_time, then the greatest source and
+// id, so that every detector agrees on it. LIMIT 1 BY takes whole rows, so every column of the
+// answer comes from one version.
+//
+// A keyed look-up selects on the latest version, not on any version: a claim whose newest
+// version no longer cites an invoice is not among the claims citing it. So the look-ups first
+// narrow to the records that ever matched (a cheap pre-filter on one key), take the latest
+// version of those, and filter that exactly.
+
+var _ voucherwatch.ReadModel = (*DB)(nil)
+
+// claimColumns are what scanClaim reads, in its order.
+const claimColumns = `claim_id, applicant_uscc, round, submitted_on, city, via_platform, contract_no,
+	invoice_code, invoice_no, invoice_amount, usage_amount, requested, chip_origin, bank_account,
+	source, id, event_time`
+
+// latestClaimsSQL is the latest version of each claim; %s is a WHERE clause narrowing the
+// claim_ids (or "").
+const latestClaimsSQL = `SELECT ` + claimColumns + `
+FROM claims %s
+ORDER BY claim_id, event_time DESC, source DESC, id DESC
+LIMIT 1 BY claim_id`
+
+// invoiceKeyString is how an invoice key is compared in SQL: concat(invoice_code, '/', invoice_no).
+// Invoice codes are digits, so the separator cannot be part of one.
+func invoiceKeyString(k voucherwatch.InvoiceKey) string { return k.Code + "/" + k.No }
+
+const invoiceKeySQL = `concat(invoice_code, '/', invoice_no)`
+
+// LatestClaims returns the latest version of each claim q selects.
+func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]voucherwatch.StoredClaim, error) {
+	if q.IsZero() {
+		return nil, nil
+	}
+	where, args := "", []any(nil)
+	if !q.All {
+		var conds []string
+		if len(q.IDs) > 0 {
+			conds, args = append(conds, "has(?, claim_id)"), append(args, q.IDs)
+		}
+		if len(q.Applicants) > 0 {
+			conds, args = append(conds, "has(?, applicant_uscc)"), append(args, q.Applicants)
+		}
+		if len(q.Invoices) > 0 {
+			conds = append(conds, "hasAny(?, arrayMap((c, n) -> concat(c, '/', n), invoice_code, invoice_no))")
+			args = append(args, invoiceKeyStrings(q.Invoices))
+		}
+		where = "WHERE claim_id IN (SELECT claim_id FROM claims WHERE " + strings.Join(conds, " OR ") + ")"
+	}
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(latestClaimsSQL, where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: latest claims: %w", err)
+	}
+	defer rows.Close()
+	var out []voucherwatch.StoredClaim
+	for rows.Next() {
+		c, err := scanClaim(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: latest claims: %w", err)
+		}
+		if q.All || claimMatches(&c, q) {
+			out = append(out, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: latest claims: %w", err)
+	}
+	return out, nil
+}
+
+// claimMatches applies q to a latest version exactly.
+func claimMatches(c *voucherwatch.StoredClaim, q voucherwatch.ClaimQuery) bool {
+	for _, id := range q.IDs {
+		if c.ClaimID == id {
+			return true
+		}
+	}
+	for _, a := range q.Applicants {
+		if c.ApplicantUSCC == a {
+			return true
+		}
+	}
+	for _, k := range q.Invoices {
+		for _, inv := range c.Invoices {
+			if inv.InvoiceCode == k.Code && inv.InvoiceNo == k.No {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func scanClaim(rows interface{ Scan(...any) error }) (voucherwatch.StoredClaim, error) {
+	var (
+		c                      voucherwatch.StoredClaim
+		round                  uint16
+		submitted              time.Time
+		viaPlatform            uint8
+		codes, numbers         []string
+		amounts                []decimal.Decimal
+		usageAmount, requested decimal.Decimal
+	)
+	if err := rows.Scan(&c.ClaimID, &c.ApplicantUSCC, &round, &submitted, &c.City, &viaPlatform, &c.Contracts,
+		&codes, &numbers, &amounts, &usageAmount, &requested, &c.ChipOrigin, &c.BankAccount,
+		&c.Source, &c.ID, &c.Time); err != nil {
+		return c, err
+	}
+	c.Type = voucherwatch.TypeClaim
+	c.Round, c.SubmittedOn, c.ViaPlatform = int(round), dateOf(submitted), viaPlatform == 1
+	c.UsageAmount, c.Requested = fen(usageAmount), fen(requested)
+	for i := range numbers {
+		c.Invoices = append(c.Invoices, voucherwatch.ClaimInvoice{InvoiceCode: at(codes, i), InvoiceNo: numbers[i], Amount: fen(at(amounts, i))})
+	}
+	return c, nil
+}
+
+// settlementColumns are what scanSettlement reads, in its order.
+const settlementColumns = `settlement_id, contract_no, supplier_uscc, buyer_uscc, invoice_code, invoice_no,
+	invoice_date, amount, tax, payment_ref, paid_on, payer_account, payee_account, period_start, period_end,
+	` + itemColumns + `, source, id, event_time`
+
+// latestSettlementsSQL is the latest settlement of each invoice; %s is a WHERE clause
+// narrowing the invoices (or "").
+const latestSettlementsSQL = `SELECT ` + settlementColumns + `
+FROM settlements %s
+ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+LIMIT 1 BY invoice_code, invoice_no`
+
+// LatestSettlements returns the latest settlement of each invoice q selects.
+func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQuery) ([]voucherwatch.StoredSettlement, error) {
+	if q.IsZero() {
+		return nil, nil
+	}
+	where, args := "", []any(nil)
+	if !q.All {
+		var conds []string
+		if len(q.Invoices) > 0 {
+			conds, args = append(conds, "has(?, "+invoiceKeySQL+")"), append(args, invoiceKeyStrings(q.Invoices))
+		}
+		if len(q.BuyerContracts) > 0 {
+			pairs := make([]string, len(q.BuyerContracts))
+			for i, p := range q.BuyerContracts {
+				pairs[i] = p[0] + "/" + p[1]
+			}
+			conds = append(conds, "(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM settlements WHERE has(?, concat(buyer_uscc, '/', contract_no)))")
+			args = append(args, pairs)
+		}
+		if q.CitedByClaims {
+			conds = append(conds, "(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)")
+		}
+		if len(q.InvoiceNos) > 0 {
+			conds, args = append(conds, "has(?, invoice_no)"), append(args, q.InvoiceNos)
+		}
+		if q.NumbersCitedByClaims {
+			conds = append(conds, "invoice_no IN (SELECT invoice_no FROM claims ARRAY JOIN invoice_no)")
+		}
+		where = "WHERE " + strings.Join(conds, " OR ")
+	}
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(latestSettlementsSQL, where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: latest settlements: %w", err)
+	}
+	defer rows.Close()
+	var out []voucherwatch.StoredSettlement
+	for rows.Next() {
+		s, err := scanSettlement(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: latest settlements: %w", err)
+		}
+		if settlementMatches(&s, q) {
+			out = append(out, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: latest settlements: %w", err)
+	}
+	return out, nil
+}
+
+// settlementMatches applies q to a latest version exactly. The invoice conditions held in
+// SQL already; a contract's invoice may have moved to another contract in its latest version.
+func settlementMatches(s *voucherwatch.StoredSettlement, q voucherwatch.SettlementQuery) bool {
+	if q.All || q.CitedByClaims || q.NumbersCitedByClaims || len(q.Invoices) > 0 && containsInvoice(q.Invoices, s.Key()) {
+		return true
+	}
+	for _, no := range q.InvoiceNos {
+		if s.InvoiceNo == no {
+			return true
+		}
+	}
+	for _, p := range q.BuyerContracts {
+		if s.BuyerUSCC == p[0] && s.ContractNo == p[1] {
+			return true
+		}
+	}
+	return false
+}
+
+func containsInvoice(keys []voucherwatch.InvoiceKey, k voucherwatch.InvoiceKey) bool {
+	for _, x := range keys {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func scanSettlement(rows interface{ Scan(...any) error }) (voucherwatch.StoredSettlement, error) {
+	var (
+		s                     voucherwatch.StoredSettlement
+		amount, tax           decimal.Decimal
+		invoiced, paid        time.Time
+		periodFrom, periodTo  time.Time
+		items                 itemArrays
+		source, id, eventTime = &s.Source, &s.ID, &s.Time
+	)
+	dest := []any{&s.SettlementID, &s.ContractNo, &s.SupplierUSCC, &s.BuyerUSCC, &s.InvoiceCode, &s.InvoiceNo,
+		&invoiced, &amount, &tax, &s.PaymentRef, &paid, &s.PayerAccount, &s.PayeeAccount, &periodFrom, &periodTo}
+	dest = append(dest, items.dest()...)
+	dest = append(dest, source, id, eventTime)
+	if err := rows.Scan(dest...); err != nil {
+		return s, err
+	}
+	s.Type = voucherwatch.TypeSettlement
+	s.InvoiceDate, s.PaidOn = dateOf(invoiced), dateOf(paid)
+	s.PeriodStart, s.PeriodEnd = dateOf(periodFrom), dateOf(periodTo)
+	s.Amount, s.Tax = fen(amount), fen(tax)
+	s.Items = items.items()
+	return s, nil
+}
+
+// sharedPaymentRefSQL selects the latest settlements whose payment reference another
+// invoice's latest settlement also carries; %s narrows the references (or "").
+const sharedPaymentRefSQL = `SELECT ` + settlementColumns + `
+FROM (` + latestSettlementsSQL + `)
+WHERE payment_ref != '' AND payment_ref IN (
+	SELECT payment_ref FROM (` + latestSettlementsSQL + `)
+	WHERE payment_ref != ''
+	GROUP BY payment_ref
+	HAVING count() > 1)
+ORDER BY payment_ref, paid_on, event_time, invoice_code, invoice_no`
+
+// SettlementsSharingPaymentRef returns the latest settlements whose payment reference is on
+// more than one invoice, restricted to refs when refs is not nil.
+func (db *DB) SettlementsSharingPaymentRef(ctx context.Context, refs []string) ([]voucherwatch.StoredSettlement, error) {
+	where, args := "", []any(nil)
+	if refs != nil {
+		if len(refs) == 0 {
+			return nil, nil
+		}
+		// A reference's settlements are the latest versions of the invoices that ever
+		// carried it; a corrected version may carry another reference, hence the outer
+		// filter on payment_ref.
+		where = "WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM settlements WHERE has(?, payment_ref))"
+		args = []any{refs, refs}
+	}
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(sharedPaymentRefSQL, where, where), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: settlements sharing a payment reference: %w", err)
+	}
+	defer rows.Close()
+	var out []voucherwatch.StoredSettlement
+	for rows.Next() {
+		s, err := scanSettlement(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: settlements sharing a payment reference: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: settlements sharing a payment reference: %w", err)
+	}
+	return out, nil
+}
+
+// claimsCitingSQL maps each (applicant, contract number) to the latest claims citing the
+// contract or an invoice the applicant was invoiced under it (any settlement version).
+const claimsCitingSQL = `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
+FROM (
+	SELECT claim_id, applicant_uscc, arrayJoin(contract_no) AS contract
+	FROM (` + latestClaimsOnlySQL + `)
+	UNION ALL
+	SELECT claim_id, applicant_uscc, contract
+	FROM (
+		SELECT claim_id, applicant_uscc, invoice_code, invoice_no
+		FROM (` + latestClaimsOnlySQL + `)
+		ARRAY JOIN invoice_code, invoice_no
+	) ALL INNER JOIN (
+		SELECT invoice_code, invoice_no, buyer_uscc AS applicant_uscc, contract_no AS contract
+		FROM settlements
+		LIMIT 1 BY invoice_code, invoice_no, buyer_uscc, contract_no
+	) USING invoice_code, invoice_no, applicant_uscc
+)
+GROUP BY applicant_uscc, contract`
+
+// latestClaimsOnlySQL is the latest version of every claim, the columns claimsCitingSQL needs.
+const latestClaimsOnlySQL = `SELECT claim_id, applicant_uscc, contract_no, invoice_code, invoice_no
+FROM claims
+ORDER BY claim_id, event_time DESC, source DESC, id DESC
+LIMIT 1 BY claim_id`
+
+// ClaimsCitingContracts returns, per (buyer, contract number), the latest claims citing it.
+func (db *DB) ClaimsCitingContracts(ctx context.Context) ([]voucherwatch.ContractClaims, error) {
+	var out []voucherwatch.ContractClaims
+	err := db.scanRows(ctx, claimsCitingSQL, nil, func(scan func(...any) error) error {
+		var c voucherwatch.ContractClaims
+		if err := scan(&c.BuyerUSCC, &c.ContractNo, &c.ClaimIDs); err != nil {
+			return err
+		}
+		sort.Strings(c.ClaimIDs)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claims citing contracts: %w", err)
+	}
+	return out, nil
+}
+
+// Cities maps every enterprise's USCC to the 市州 code of its latest registry version.
+func (db *DB) Cities(ctx context.Context) (map[string]string, error) {
+	rows, err := db.conn.Query(ctx, "SELECT uscc, city FROM registry_latest")
+	if err != nil {
+		return nil, fmt.Errorf("store: cities: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var uscc, city string
+		if err := rows.Scan(&uscc, &city); err != nil {
+			return nil, fmt.Errorf("store: cities: %w", err)
+		}
+		out[uscc] = city
+	}
+	return out, rows.Err()
+}
+
+func invoiceKeyStrings(keys []voucherwatch.InvoiceKey) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = invoiceKeyString(k)
+	}
+	return out
+}

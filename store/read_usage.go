@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// The usage sweeps. These read the usage table itself: each compares windows with periods,
+// instants or other windows, which a daily rollup cannot answer exactly.
+
+// usageDedup is each usage record once: a record re-sent under a new id is the same window
+// of the same resource and tenant.
+const usageDedup = `SELECT supplier_uscc, buyer_uscc, contract_no, chip_model, resource_id, cards, window_start, window_end
+	FROM usage
+	WHERE window_end > window_start
+	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
+
+// peakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
+// above the registered capacity, and that capacity.
+const peakCardsSQL = `SELECT supplier_uscc, chip, chip_model, capacity,
+	arrayReduce('max', cum) AS peak,
+	times[indexOf(cum, peak)] AS peak_at,
+	times[arrayFirstIndex(c -> c > capacity, cum)] AS first_over,
+	arraySum(arrayMap((c, span) -> if(c > capacity, span, 0), cum,
+		arrayMap((a, b) -> b - a, times, arrayPushBack(arrayPopFront(times), arrayReduce('max', times))))) AS over_secs
+FROM (
+	SELECT supplier_uscc, chip, any(chip_model) AS chip_model,
+		arraySort(groupArray((t, dl))) AS evs,
+		arrayCumSum(arrayMap(x -> x.2, evs)) AS cum,
+		arrayMap(x -> x.1, evs) AS times
+	FROM (
+		SELECT supplier_uscc, chip, chip_model, t, dl
+		FROM (
+			SELECT supplier_uscc, chip, any(chip_model) AS chip_model, resource_id,
+				arraySort(groupArray(ev)) AS evs,
+				arrayReduce('max', arrayMap(x -> x.2, evs)) AS resource_cards,
+				arrayMap(c -> least(c, resource_cards), arrayCumSum(arrayMap(x -> x.2, evs))) AS clipped,
+				arrayMap(x -> x.1, evs) AS ts,
+				arrayPushFront(arrayPopFront(arrayDifference(clipped)), clipped[1]) AS dls
+			FROM (
+				SELECT supplier_uscc, replaceAll(lower(chip_model), ' ', '') AS chip, chip_model, resource_id,
+					arrayJoin([(toInt64(window_start), toInt64(cards)), (toInt64(window_end), -toInt64(cards))]) AS ev
+				FROM (` + usageDedup + `)
+			)
+			GROUP BY supplier_uscc, chip, resource_id
+		)
+		ARRAY JOIN ts AS t, dls AS dl
+		WHERE dl != 0
+	)
+	GROUP BY supplier_uscc, chip
+) ALL LEFT JOIN (
+	SELECT uscc AS supplier_uscc, replaceAll(lower(capacity_chip_model), ' ', '') AS chip, toInt64(sum(capacity_cards)) AS capacity
+	FROM registry_latest
+	ARRAY JOIN capacity_chip_model, capacity_cards
+	GROUP BY supplier_uscc, chip
+) USING supplier_uscc, chip
+WHERE peak > capacity`
+
+// peakTenantsSQL lists who was metered on a supplier's chip at an instant.
+const peakTenantsSQL = `SELECT buyer_uscc, contract_no, sum(cards), uniqExact(resource_id)
+FROM (` + usageDedup + `)
+WHERE supplier_uscc = ? AND replaceAll(lower(chip_model), ' ', '') = ? AND toInt64(window_start) <= ? AND toInt64(window_end) > ?
+GROUP BY buyer_uscc, contract_no
+ORDER BY buyer_uscc, contract_no`
+
+const invoiceMeteringSQL = `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
+	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
+	countIf(ws < pe AND we > ps) AS windows,
+	minIf(ws, ws < pe AND we > ps) AS first_ws,
+	maxIf(we, ws < pe AND we > ps) AS last_we,
+	max(we - ws) AS longest_window,
+	ps, pe
+FROM (
+	SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end,
+		arraySum(arrayMap((u, q) -> multiIf(u = 'card_hour', q, u = 'card_month', q * ?, 0.), item_unit, item_quantity)) AS billed,
+		toInt64(toDateTime(period_start, 'Asia/Shanghai')) AS ps,
+		toInt64(toDateTime(period_end, 'Asia/Shanghai')) + 86400 AS pe
+	FROM settlements
+	WHERE period_start > toDate(0) AND period_end >= period_start
+	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+	LIMIT 1 BY invoice_code, invoice_no
+) ALL LEFT JOIN (
+	SELECT supplier_uscc, contract_no, ws, we, sum(card_hours) AS card_hours
+	FROM (
+		SELECT supplier_uscc, contract_no, toInt64(window_start) AS ws, toInt64(window_end) AS we, card_hours
+		FROM usage
+		WHERE window_end > window_start
+		LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end
+	)
+	GROUP BY supplier_uscc, contract_no, ws, we
+) USING supplier_uscc, contract_no
+WHERE billed > 0
+GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed, ps, pe`
+
+// overlapCandidatesSQL are the resources that two buyers used in overlapping spans (first to
+// last window): the only ones whose windows can overlap.
+const overlapCandidatesSQL = `SELECT supplier_uscc, resource_id
+	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(window_start) AS start_a, max(window_end) AS end_a
+		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(window_start) AS start_b, max(window_end) AS end_b
+		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	USING (supplier_uscc, resource_id)
+	WHERE buyer_a < buyer_b AND start_a < end_b AND start_b < end_a`
+
+// tenanciesSQL is each buyer's use of a candidate resource under one contract.
+const tenanciesSQL = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
+	toInt64(min(window_start)), toInt64(max(window_end)), toUInt32(max(cards)), count()
+FROM usage
+WHERE (supplier_uscc, resource_id) IN (` + overlapCandidatesSQL + `)
+GROUP BY supplier_uscc, resource_id, buyer_uscc, contract_no`
+
+// overlapSide is one side of the window self-join: the deduplicated windows of the
+// candidate resources.
+func overlapSide(s string) string {
+	return `(SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_` + s + `, contract_no AS contract_` + s + `,
+		toInt64(window_start) AS ws_` + s + `, toInt64(window_end) AS we_` + s + `,
+		toInt64(cards) AS cards_` + s + `, card_hours AS ch_` + s + `
+	FROM usage
+	WHERE (supplier_uscc, resource_id) IN (` + overlapCandidatesSQL + `)
+	LIMIT 1 BY source, id)`
+}
+
+// overlapsSQL sums, per pair of tenancies, the windows that overlap: the seconds of overlap,
+// each side's card-hours pro rata within them, and the most cards metered at once.
+var overlapsSQL = `SELECT supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b,
+	count(), sum(ov), min(greatest(ws_a, ws_b)), max(least(we_a, we_b)),
+	sum(ch_a * ov / (we_a - ws_a)), sum(ch_b * ov / (we_b - ws_b)), toUInt32(max(cards_a + cards_b))
+FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
+	FROM ` + overlapSide("a") + `
+	ALL INNER JOIN ` + overlapSide("b") + `
+	USING (supplier_uscc, resource_id)
+	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
+GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
+
+// InvoiceMeterings compares every latest settlement with a service period and billed
+// card-hours with the metering of its contract.
+func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]voucherwatch.InvoiceMetering, error) {
+	var out []voucherwatch.InvoiceMetering
+	err := db.scanRows(ctx, invoiceMeteringSQL, []any{cardMonthHours}, func(scan func(...any) error) error {
+		var (
+			m                                voucherwatch.InvoiceMetering
+			from, to                         time.Time
+			windows                          uint64
+			firstWS, lastWE, longest, ps, pe int64
+		)
+		if err := scan(&m.SupplierUSCC, &m.ContractNo, &m.BuyerUSCC, &m.Invoice.Code, &m.Invoice.No, &from, &to,
+			&m.Billed, &m.Metered, &windows, &firstWS, &lastWE, &longest, &ps, &pe); err != nil {
+			return err
+		}
+		m.PeriodStart, m.PeriodEnd, m.Windows = dateOf(from), dateOf(to), int(windows)
+		m.FirstWindowStart, m.LastWindowEnd = time.Unix(firstWS, 0), time.Unix(lastWE, 0)
+		m.LongestWindow = time.Duration(longest) * time.Second
+		m.From, m.To = time.Unix(ps, 0), time.Unix(pe, 0)
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: invoice metering: %w", err)
+	}
+	return out, nil
+}
+
+// CapacityPeaks returns, per supplier and chip, the peak of metered cards where it exceeds the
+// registered capacity.
+func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, error) {
+	var out []voucherwatch.CapacityPeak
+	err := db.scanRows(ctx, peakCardsSQL, nil, func(scan func(...any) error) error {
+		var (
+			p                           voucherwatch.CapacityPeak
+			capacity, peak              int64
+			peakAt, firstOver, overSecs int64
+		)
+		if err := scan(&p.SupplierUSCC, &p.ChipKey, &p.ChipModel, &capacity, &peak, &peakAt, &firstOver, &overSecs); err != nil {
+			return err
+		}
+		p.Capacity, p.Peak = int(capacity), int(peak)
+		p.PeakAt, p.FirstOver = time.Unix(peakAt, 0).In(voucherwatch.CST), time.Unix(firstOver, 0).In(voucherwatch.CST)
+		p.Over = time.Duration(overSecs) * time.Second
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: capacity peaks: %w", err)
+	}
+	return out, nil
+}
+
+// TenantsAt returns who was metered on a supplier's chip at an instant, by buyer and contract.
+func (db *DB) TenantsAt(ctx context.Context, supplier, chipKey string, at time.Time) ([]voucherwatch.TenantCards, error) {
+	var out []voucherwatch.TenantCards
+	err := db.scanRows(ctx, peakTenantsSQL, []any{supplier, chipKey, at.Unix(), at.Unix()}, func(scan func(...any) error) error {
+		var (
+			t          voucherwatch.TenantCards
+			cards, res uint64
+		)
+		if err := scan(&t.BuyerUSCC, &t.ContractNo, &cards, &res); err != nil {
+			return err
+		}
+		t.Cards, t.Resources = int(cards), int(res)
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: tenants at an instant: %w", err)
+	}
+	return out, nil
+}
+
+// ResourceTenancies returns the tenancies of every resource that two buyers used in
+// overlapping spans.
+func (db *DB) ResourceTenancies(ctx context.Context) ([]voucherwatch.Tenancy, error) {
+	var out []voucherwatch.Tenancy
+	err := db.scanRows(ctx, tenanciesSQL, nil, func(scan func(...any) error) error {
+		var (
+			t          voucherwatch.Tenancy
+			start, end int64
+			cards      uint32
+			n          uint64
+		)
+		if err := scan(&t.SupplierUSCC, &t.ResourceID, &t.BuyerUSCC, &t.ContractNo, &start, &end, &cards, &n); err != nil {
+			return err
+		}
+		t.Start, t.End = time.Unix(start, 0).In(voucherwatch.CST), time.Unix(end, 0).In(voucherwatch.CST)
+		t.MaxCards, t.Windows = int(cards), int(n)
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: resource tenancies: %w", err)
+	}
+	return out, nil
+}
+
+// TenancyOverlaps returns the overlapping windows of the tenancies of one resource, summed per
+// pair of tenancies.
+func (db *DB) TenancyOverlaps(ctx context.Context) ([]voucherwatch.TenancyOverlap, error) {
+	var out []voucherwatch.TenancyOverlap
+	err := db.scanRows(ctx, overlapsSQL, nil, func(scan func(...any) error) error {
+		var (
+			o           voucherwatch.TenancyOverlap
+			n           uint64
+			first, last int64
+			peak        uint32
+		)
+		if err := scan(&o.SupplierUSCC, &o.ResourceID, &o.BuyerA, &o.ContractA, &o.BuyerB, &o.ContractB, &n, &o.Seconds,
+			&first, &last, &o.CardHoursA, &o.CardHoursB, &peak); err != nil {
+			return err
+		}
+		o.Windows, o.PeakCards = int(n), int(peak)
+		o.First, o.Last = time.Unix(first, 0).In(voucherwatch.CST), time.Unix(last, 0).In(voucherwatch.CST)
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: tenancy overlaps: %w", err)
+	}
+	return out, nil
+}
