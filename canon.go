@@ -102,8 +102,8 @@ func CanonicalInvoice(code, number string) (key string, form InvoiceForm) {
 	switch {
 	case len(c) > 0 && len(n) == 0:
 		c, n, nGroups = nil, c, cGroups // all cited in the code field
-	case len(c) == len(n) && string(c) == string(n) && len(n) == 20:
-		c = nil // the digital number repeated in both fields
+	case len(n) == 20 && n[0] >= '2' && len(c) <= 20 && string(n[:len(c)]) == string(c):
+		c = nil // the digital number repeated (or its first digits) in the code field
 	}
 	if len(c) == 0 {
 		// Joined: a separator between two groups splits code from number; otherwise the length

@@ -62,6 +62,7 @@ func TestCanonicalInvoice(t *testing.T) {
 		cite{"24432000000012345678", "24432000000012345678"},
 		cite{"24432000000012345678", ""},
 		cite{"244320000000", "12345678"},
+		cite{"244320000000", "24432000000012345678"},
 		cite{"", "2443 2000 0000 1234 5678"},
 		cite{"", "２４４３２０００００００１２３４５６７８"})
 	// Look-alikes, each its own invoice.
@@ -71,6 +72,8 @@ func TestCanonicalInvoice(t *testing.T) {
 	f("numberWithoutCode", "00012345", InvoiceUnknown, cite{"", "00012345"})
 	f("notAnInvoice", "|INV-2024-001", InvoiceUnknown, cite{"", "INV-2024-001"})
 	f("codeTooShort", "123|00012345", InvoiceUnknown, cite{"123", "00012345"})
+	f("digitalNumberUnderAPaperCode", "043001900104|24432000000012345678", InvoiceUnknown,
+		cite{"043001900104", "24432000000012345678"})
 }
 
 func TestInvoiceFormString(t *testing.T) {
