@@ -44,7 +44,7 @@ func isNumberSeparator(r rune) bool {
 		'\u2012', '\u2013', '\u2014', '\u2212', '\u3001', '\uff64':
 		return true
 	}
-	return false
+	return unicode.IsSpace(r)
 }
 
 // InvoiceForm says which kind of invoice a canonical invoice key stands for.
@@ -146,6 +146,9 @@ func CanonicalInvoice(code, number string) (key string, form InvoiceForm) {
 // leading "No"; groups counts the runs of digits. ok is false when s holds anything else.
 func invoiceDigits(dst []byte, s string) (digits []byte, groups int, ok bool) {
 	s = strings.TrimSpace(s)
+	if len(s) > 0 && s[0] >= utf8.RuneSelf {
+		s = strings.Map(foldWidth, s) // a full-width "Ｎｏ．"
+	}
 	if len(s) >= 2 && (s[0] == 'N' || s[0] == 'n') && (s[1] == 'o' || s[1] == 'O') {
 		s = strings.TrimLeft(s[2:], ".:： ")
 	}
@@ -195,7 +198,7 @@ func splitAt(s string) int {
 // organisation. A country prefix is +86, 0086, or 86 before a number too long to be national.
 // A local number without its area code (7 or 8 digits) is kept alone, never merged with a
 // number of any area: every city has one like it. A number of another country keeps "+" and
-// its digits. Anything else is returned as its digits. Rules: ITU-T E.164, the numbering plan
+// its digits. Anything with letters is returned as written, trimmed. Rules: ITU-T E.164, the numbering plan
 // of the Ministry of Industry and Information Technology (电信网编号计划); docs/canonical.md.
 func CanonicalPhone(s string) string {
 	var buf [32]byte
@@ -233,7 +236,7 @@ func CanonicalPhone(s string) string {
 			}
 			in = false
 		default:
-			return string(d) // letters: keep the digits, identical only to the same digits
+			return strings.TrimSpace(s) // letters: no number, compared as written
 		}
 	}
 	national, intl := d, false
@@ -251,6 +254,9 @@ func CanonicalPhone(s string) string {
 	}
 	if len(national) > 0 && national[0] == '0' {
 		national = national[1:] // the trunk 0: 0731 and +86 731 are one area
+		if len(national) == 0 || national[0] == '0' {
+			return string(d) // no area code starts with 0: not a number
+		}
 	} else if !intl && len(national) <= 8 {
 		return string(national) // a local number: its area is unknown
 	}
@@ -267,7 +273,7 @@ func CanonicalPhone(s string) string {
 		national = national[:len(national)-lastGroup]
 	}
 	if len(national) > area+8 {
-		national = national[:area+8]
+		national = national[:area+8] // digits after a complete number reach an extension
 	}
 	return "+86" + string(national)
 }

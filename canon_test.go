@@ -48,6 +48,7 @@ func TestCanonicalInvoice(t *testing.T) {
 		cite{"", "043001900104-00012345"},
 		cite{"", "043001900104 12345"}, // joined with a space: the number's zeros are back
 		cite{" ０４３００１９００１０４ ", "No.00012345"},
+		cite{"043001900104", "Ｎｏ．００１２３４５"},
 		cite{"0430-0190-0104", "0001 2345"})
 	// A 10-digit code (special VAT invoice).
 	f("paperTenDigitCode", "430019413000067890", InvoicePaper,
@@ -98,7 +99,7 @@ func TestCanonicalPhone(t *testing.T) {
 		"beijingTwoDigitArea": {"010-62345678", "+86 10 6234 5678", "10 62345678"},
 		"mobile": {
 			"13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "+8613800138000",
-			"008613800138000", "8613800138000", "+86 (0) 138 0013 8000", "１３８００１３８０００",
+			"008613800138000", "8613800138000", "013800138000", "+86 (0) 138 0013 8000", "１３８００１３８０００",
 		},
 		// Look-alikes.
 		"nextMobile":             {"13800138001"},
@@ -272,4 +273,58 @@ func BenchmarkCopyBaseline(b *testing.B) {
 	for b.Loop() {
 		sink = string(src)
 	}
+}
+
+// The canonical forms are fixed points: the canonical form of a canonical form is itself, so a
+// stored canonical value may be canonicalised again (by a later version, or on a look-up) and
+// still match. The seeds run with every go test; go test -fuzz explores further.
+
+func fuzzIdempotent(f *testing.F, canon func(string) string, seeds ...string) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := canon(s)
+		if twice := canon(once); twice != once {
+			t.Errorf("canon(%q) = %q, but canon(%q) = %q", s, once, once, twice)
+		}
+	})
+}
+
+func FuzzCanonicalPhone(f *testing.F) {
+	fuzzIdempotent(f, CanonicalPhone, "0731-88888888-801", "+86 (0)731 8888 8888 转 12", "731 88888888",
+		"008613800138000", "88888888", "+1 650 253 0000", "tel 123", "0731-8888888-12", "010-62345678x9")
+}
+
+func FuzzCanonicalInvoice(f *testing.F) {
+	for _, s := range [][2]string{{"043001900104", "12345"}, {"", "24432000000012345678"},
+		{"244320000000", "12345678"}, {"", "4300194130/67890"}, {"12", "3"}, {"No.1", "x"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, code, number string) {
+		key, form := CanonicalInvoice(code, number)
+		if form == InvoiceUnknown {
+			return
+		}
+		if again, againForm := CanonicalInvoice("", key); again != key || againForm != form {
+			t.Errorf("CanonicalInvoice(%q, %q) = %q, %s, but its key joined gives %q, %s", code, number, key, form, again, againForm)
+		}
+	})
+}
+
+func FuzzCanonicalIDNumber(f *testing.F) {
+	fuzzIdempotent(f, func(s string) string { c, _ := CanonicalIDNumber(s); return c },
+		"110105491231002", "11010519491231002x", " 4301 0219 7201 1993 44", "E12345678", "军字第1234567号")
+}
+
+func FuzzCanonicalEmail(f *testing.F) {
+	fuzzIdempotent(f, CanonicalEmail, "Zhang.Wei+x@GoogleMail.com", "a.b@qq.com", "no-at-sign", "a@b@c", "x+@gmail.com")
+}
+
+func FuzzCanonicalBankAccount(f *testing.F) {
+	fuzzIdempotent(f, CanonicalBankAccount, "6222 0243-0100 1234 567", "６２２２", "acct: 1", "GB33BUKB20201555555555")
+}
+
+func FuzzCanonicalName(f *testing.F) {
+	fuzzIdempotent(f, CanonicalName, "湖南長沙華電有限公司（湘江分公司）", "Hunan  Cloud Co., Ltd.", "阿依古丽‧買買提", " a  b ")
 }
