@@ -99,9 +99,10 @@ func CanonicalInvoice(code, number string) (key string, form InvoiceForm) {
 	if !cOK || !nOK {
 		return strings.ToUpper(strings.TrimSpace(code)) + "|" + strings.ToUpper(strings.TrimSpace(number)), InvoiceUnknown
 	}
+	joined := number
 	switch {
 	case len(c) > 0 && len(n) == 0:
-		c, n, nGroups = nil, c, cGroups // all cited in the code field
+		c, n, nGroups, joined = nil, c, cGroups, code // all cited in the code field
 	case len(n) == 20 && n[0] >= '2' && len(c) <= 20 && string(n[:len(c)]) == string(c):
 		c = nil // the digital number repeated (or its first digits) in the code field
 	}
@@ -109,7 +110,7 @@ func CanonicalInvoice(code, number string) (key string, form InvoiceForm) {
 		// Joined: a separator between two groups splits code from number; otherwise the length
 		// does.
 		if nGroups == 2 {
-			if p := splitAt(number); p > 0 && p < len(n) {
+			if p := splitAt(joined); p > 0 && p < len(n) {
 				c, n = n[:p], n[p:]
 			}
 		}

@@ -55,7 +55,8 @@ func TestCanonicalInvoice(t *testing.T) {
 		cite{"4300194130", "00067890"},
 		cite{"4300194130", "67890"},
 		cite{"", "430019413000067890"},
-		cite{"", "4300194130/67890"})
+		cite{"", "4300194130/67890"},
+		cite{"4300194130 67890", ""})
 	// A fully digital invoice: the 20 digits alone, in both fields, or split 12+8 as a legacy
 	// form with a code field asks.
 	f("paperVsDigitalSameInvoice", "24432000000012345678", InvoiceDigital,
