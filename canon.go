@@ -199,8 +199,9 @@ func splitAt(s string) int {
 // organisation. A country prefix is +86, 0086, or 86 before a number too long to be national.
 // A local number without its area code (7 or 8 digits) is kept alone, never merged with a
 // number of any area: every city has one like it. A number of another country keeps "+" and
-// its digits. Anything with letters is returned as written, trimmed. Rules: ITU-T E.164, the numbering plan
-// of the Ministry of Industry and Information Technology (电信网编号计划); docs/canonical.md.
+// its digits. Anything with letters is returned as written, trimmed. Rules: ITU-T E.164, the
+// numbering plan of the Ministry of Industry and Information Technology (电信网编号计划);
+// docs/canonical.md.
 func CanonicalPhone(s string) string {
 	var buf [32]byte
 	d := buf[:0]
@@ -279,9 +280,10 @@ func CanonicalPhone(s string) string {
 	return "+86" + string(national)
 }
 
-// isMobileNumber reports whether n starts like a mainland mobile number: 11 digits, 1[3-9].
+// isMobileNumber reports whether n starts like a mainland mobile number, 1[3-9] and 11 digits
+// at least (digits after the 11th reach an extension). No area code starts with 13..19.
 func isMobileNumber(n []byte) bool {
-	return len(n) == 11 && n[0] == '1' && n[1] >= '3' && n[1] <= '9'
+	return len(n) >= 11 && n[0] == '1' && n[1] >= '3' && n[1] <= '9'
 }
 
 // extensionAt reports whether an extension marker starts at s[i].
