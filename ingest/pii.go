@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"unicode"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // PersonKey identifies a natural person without keeping their identity number (证件号): the
@@ -13,12 +15,18 @@ import (
 // bits (32 hex digits), which is ample to keep the people of a province apart. The key must
 // be secret: identity numbers are few and structured enough that an unkeyed hash of one is
 // easily reversed. Anything that looks a person up by number (a supervisor's search) must
-// call PersonKey with the same key.
+// call PersonKey with the same key. A resident identity card number is keyed in its canonical
+// 18-digit form (voucherwatch.CanonicalIDNumber), so that a person registered with the legacy
+// 15-digit number on one record and the 18-digit one on another is one person.
 func PersonKey(key []byte, idType, idNumber string) string {
+	number := normalizeID(idNumber)
+	if idType == "id_card" {
+		number, _ = voucherwatch.CanonicalIDNumber(idNumber)
+	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(idType))
 	m.Write([]byte{0}) // keeps ("ab", "c") and ("a", "bc") apart
-	m.Write([]byte(normalizeID(idNumber)))
+	m.Write([]byte(number))
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(m.Sum(sum[:0])[:16])
 }
