@@ -50,6 +50,8 @@ type Server struct {
 	// spotchecks are the spot-check operations, once RegisterSpotCheckRoutes added them; the
 	// web UI's spot-check pages say the feature is not set up while they are nil.
 	spotchecks *SpotCheckDeps
+	// complaints are the complaint routes and pages, once RegisterComplaintRoutes added them.
+	complaints *complaintState
 }
 
 // NewServer builds the routes.

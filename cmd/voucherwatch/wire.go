@@ -212,6 +212,11 @@ func (m *Main) Start(ctx context.Context) error {
 	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
 	ui.Enterprises = m.APIDB
 	m.Server.RegisterUI(ui)
+	box, err := voucherwatch.NewContactBox(keys.Complaint)
+	if err != nil {
+		return err
+	}
+	m.Server.RegisterComplaintRoutes(supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box})
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
