@@ -95,7 +95,7 @@ type ComplaintInput struct {
 	Channel  ComplaintChannel
 }
 
-// CheckComplaintInput trims and checks a submission: a valid USCC, a known category and
+// CheckComplaintInput trims and checks a submission: a USCC's shape, a known category and
 // channel, a text within MaxComplaintText characters and a contact within
 // MaxComplaintContact, both plain text (control characters but newlines and tabs are
 // refused). It returns EINVALID naming the field.
@@ -104,8 +104,9 @@ func CheckComplaintInput(in ComplaintInput) (ComplaintInput, error) {
 	in.Text = strings.TrimSpace(strings.ReplaceAll(in.Text, "\r\n", "\n"))
 	in.Contact = strings.TrimSpace(in.Contact)
 	switch {
-	case !ValidUSCC(in.USCC):
-		return in, FieldErrorf("uscc", "want a valid 统一社会信用代码")
+	case !USCCShaped(in.USCC):
+		// Shaped, not checked: the registry decides which enterprises exist.
+		return in, FieldErrorf("uscc", "want an 18-character 统一社会信用代码")
 	case !ComplaintCategory(in.Category).Valid():
 		return in, FieldErrorf("category", "unknown category %q", in.Category)
 	case !in.Channel.Valid():
