@@ -21,6 +21,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/supervision"
 	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 )
 
@@ -96,6 +97,9 @@ func engineMetrics(t *testing.T) map[string]string {
 	r.Register(failingDetector{})
 	r.RunAll(context.Background(), time.Now()) // a failing run stores nothing: no alert store needed
 	spotcheck.NewDrawsMetric(reg)
+	supervision.NewComplaintMetrics(reg, func(context.Context) ([]voucherwatch.ComplaintCount, error) {
+		return []voucherwatch.ComplaintCount{{City: "430100", Category: voucherwatch.ComplaintResale, Received: 1, Open: 1}}, nil
+	}, nil)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -177,6 +177,14 @@ func TestComplaintContactNeverLeaks(t *testing.T) {
 		t.Errorf("the province administrator sees %d contacts, want 2", shown)
 	}
 
+	// The figures at /metrics: by city and category, both cases open (under review).
+	_, metrics := newUIClient(t, base).get("/metrics")
+	for _, want := range []string{`vw_complaints_received{category="false_use",city="430100"} 1`, `vw_complaints_open{category="resale",city="430100"} 1`, `vw_complaints_overdue{category="resale",city="430100"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	seen["metrics"] = metrics
 	seen["log"] = logs.String()
 	for where, text := range seen {
 		for _, s := range clear {

@@ -217,6 +217,9 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	m.Server.RegisterComplaintRoutes(supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box})
+	supervision.NewComplaintMetrics(m.Registry, func(ctx context.Context) ([]voucherwatch.ComplaintCount, error) {
+		return m.APIDB.ComplaintCounts(ctx, time.Now())
+	}, m.Log)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)
