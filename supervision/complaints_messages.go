@@ -55,6 +55,13 @@ var complaintMessages = map[string]string{
 	"complaint.status.received":  "受理日期",
 	"complaint.status.throttled": "查询失败次数过多，请 %d 分钟后再试。",
 
+	"complaint.register.title":  "登记电话或来信投诉",
+	"complaint.register.intro":  "登记通过电话或来信收到的投诉举报。提交后请将受理编号和查询密码告知投诉人。",
+	"complaint.register.uscc":   "被投诉企业的统一社会信用代码",
+	"complaint.register.submit": "登记",
+	"complaint.register.case":   "查看该投诉的案件",
+	"nav.complaints":            "登记投诉",
+
 	"complaint.error.uscc":     "请选择登记信息中的企业。",
 	"complaint.error.category": "请选择问题类别。",
 	"complaint.error.text":     "请填写问题描述（纯文本，不超过 2000 字）。",

@@ -17,7 +17,7 @@ import (
 
 // complaintPages are the page templates of the public complaint pages, parsed when the routes
 // are registered, so that a missing one fails at start.
-var complaintPages = []string{"complaint_new", "complaint_receipt", "complaint_status"}
+var complaintPages = []string{"complaint_new", "complaint_receipt", "complaint_status", "complaint_register"}
 
 // complaintCSRFCookie holds the nonce the public forms' tokens are bound to.
 const complaintCSRFCookie = "vw_complaint_csrf"
@@ -42,6 +42,8 @@ func (s *Server) registerComplaintPages() {
 	s.mux.HandleFunc("POST /complaints/new", s.postComplaintForm)
 	s.mux.HandleFunc("GET /complaints/status", s.showComplaintStatus)
 	s.mux.HandleFunc("POST /complaints/status", s.postComplaintStatus)
+	s.mux.Handle("GET /complaints/register", s.page(s.showComplaintRegister))
+	s.mux.Handle("POST /complaints/register", s.page(s.postComplaintRegister))
 }
 
 // complaintFuncs are the complaint pages' template functions.
@@ -67,6 +69,7 @@ type complaintForm struct {
 // complaintReceipt is the data of the page after a complaint was filed.
 type complaintReceipt struct {
 	Receipt, Secret string
+	CaseID          string // the case, for the official who registered it; "" on the public form
 }
 
 // complaintStatus is the data of /complaints/status.

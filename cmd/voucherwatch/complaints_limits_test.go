@@ -108,3 +108,33 @@ func TestComplaintRefusals(t *testing.T) {
 		t.Errorf("posts from one address after one: got %v, want 9 answered, then 429", codes)
 	}
 }
+
+// TestComplaintRegisteredInTheUI: a 长沙 reviewer registers a phone complaint on the 登记投诉
+// page and gets the receipt, the secret and the case; an auditor may not.
+func TestComplaintRegisteredInTheUI(t *testing.T) {
+	m := startMain(t, testConfig(t, storetest.Database(t)))
+	storeComplaintRegistry(t, m)
+	base := "http://" + m.HTTPAddr
+	createUser(t, base, map[string]any{"name": "刘敏", "role": "city_reviewer", "city": "430100", "login": "liumin", "password": "长沙-审核-2026"})
+	createUser(t, base, map[string]any{"name": "审计员", "role": "auditor", "login": "shenji", "password": "审计-只读-2026"})
+	city := newUIClient(t, base)
+	city.signIn("liumin", "长沙-审核-2026")
+	tok := city.csrf("/complaints/register")
+	code, body := city.post("/complaints/register", url.Values{"csrf": {tok}, "uscc": {complaintTarget}, "channel": {"letter"},
+		"category": {"duplicate_claim"}, "text": {"来信反映重复申领"}, "contact": {"来信人 13600007777"}})
+	if code != http.StatusCreated || !strings.Contains(body, `id="complaint-secret"`) || !strings.Contains(body, `id="complaint-case"`) || strings.Contains(body, "13600007777") {
+		t.Fatalf("register: got %d, want the receipt, the secret and the case, without the contact:\n%s", code, body)
+	}
+	cs, _, err := m.DB.Alerts(t.Context(), voucherwatchFilterComplaints())
+	if err != nil || len(cs) != 1 || cs[0].Evidence["channel"] != "letter" || cs[0].Kind != "duplicate_claim" {
+		t.Fatalf("the case: got %+v, %v", cs, err)
+	}
+	auditor := newUIClient(t, base)
+	auditor.signIn("shenji", "审计-只读-2026")
+	if code, _ := auditor.get("/complaints/register"); code != http.StatusForbidden {
+		t.Errorf("an auditor's form: got %d, want 403", code)
+	}
+	if code, _ := auditor.post("/complaints/register", url.Values{"csrf": {auditor.csrf("/alerts")}, "uscc": {complaintTarget}, "category": {"other"}, "text": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("an auditor's post: got %d, want 403", code)
+	}
+}

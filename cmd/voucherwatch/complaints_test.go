@@ -211,3 +211,7 @@ func TestComplaintInBrowser(t *testing.T) {
 	}
 	stage("属实")
 }
+
+func voucherwatchFilterComplaints() voucherwatch.AlertFilter {
+	return voucherwatch.AlertFilter{Detector: voucherwatch.DetectorComplaint}
+}
