@@ -126,7 +126,7 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Config.DevInsecureKeys && (m.Config.PIIKey == "" || m.Config.SessionKey == "") {
+	if m.Config.DevInsecureKeys && (m.Config.PIIKey == "" || m.Config.SessionKey == "" || m.Config.ComplaintKey == "") {
 		m.Log.Warn("--dev-insecure-keys: development keys in use, never load real records")
 		if m.Terminal != nil {
 			fmt.Fprint(m.Terminal, devKeysBanner)
