@@ -72,14 +72,22 @@ func (db *DB) oneComplaint(ctx context.Context, col, v string) (voucherwatch.Com
 	return c, nil
 }
 
-// ComplaintCounts counts the complaints' cases by city and category: received, open (not in
-// a final status) and overdue (waiting for an explanation past its deadline). Complaints are
-// few beside alerts, so the cases are read and counted here.
+// complaintCases reads the city, category and status of every complaint's case: the newest
+// version of the alerts of detector complaint, and the last event of those alone, so that the
+// figures cost what the complaints do, not what all alerts do.
+const complaintCases = `SELECT id, city, kind, if(ev_status = '', 'new', ev_status) AS status
+FROM (
+	SELECT id, argMax(city, version) AS city, argMax(kind, version) AS kind
+	FROM alerts WHERE detector = ? GROUP BY id
+) ANY LEFT JOIN (
+	SELECT alert_id AS id, argMax(to_status, seq) AS ev_status FROM alert_events
+	WHERE alert_id IN (SELECT id FROM alerts WHERE detector = ?)
+	GROUP BY alert_id
+) USING id`
+
+// ComplaintCounts counts the complaints' cases by city and category: received, open (not
+// decided yet) and overdue (waiting for an explanation past its deadline).
 func (db *DB) ComplaintCounts(ctx context.Context, now time.Time) ([]voucherwatch.ComplaintCount, error) {
-	cases, err := db.queryAlerts(ctx, "SELECT * FROM ("+latestAlerts+") WHERE detector = ?", voucherwatch.DetectorComplaint)
-	if err != nil {
-		return nil, fmt.Errorf("store: count complaints: %w", err)
-	}
 	overdue, err := db.OverdueExplanations(ctx, "", now)
 	if err != nil {
 		return nil, fmt.Errorf("store: count complaints: %w", err)
@@ -88,22 +96,34 @@ func (db *DB) ComplaintCounts(ctx context.Context, now time.Time) ([]voucherwatc
 	for _, o := range overdue {
 		late[o.AlertID] = true
 	}
+	rows, err := db.conn.Query(ctx, complaintCases, voucherwatch.DetectorComplaint, voucherwatch.DetectorComplaint)
+	if err != nil {
+		return nil, fmt.Errorf("store: count complaints: %w", err)
+	}
+	defer rows.Close()
 	type key struct{ city, category string }
 	counts := map[key]*voucherwatch.ComplaintCount{}
-	for _, a := range cases {
-		k := key{a.City, a.Kind}
+	for rows.Next() {
+		var id, city, category, status string
+		if err := rows.Scan(&id, &city, &category, &status); err != nil {
+			return nil, fmt.Errorf("store: count complaints: %w", err)
+		}
+		k := key{city, category}
 		c := counts[k]
 		if c == nil {
-			c = &voucherwatch.ComplaintCount{City: a.City, Category: voucherwatch.ComplaintCategory(a.Kind)}
+			c = &voucherwatch.ComplaintCount{City: city, Category: voucherwatch.ComplaintCategory(category)}
 			counts[k] = c
 		}
 		c.Received++
-		if voucherwatch.StageOf(a.Status).Open() {
+		if voucherwatch.StageOf(voucherwatch.Status(status)).Open() {
 			c.Open++
 		}
-		if late[a.ID] {
+		if late[id] {
 			c.Overdue++
 		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count complaints: %w", err)
 	}
 	out := make([]voucherwatch.ComplaintCount, 0, len(counts))
 	for _, c := range counts {
