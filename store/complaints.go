@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -33,10 +34,32 @@ func (db *DB) AddComplaint(ctx context.Context, c voucherwatch.ComplaintRecord, 
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("store: insert complaint: %w", err)
 	}
-	if _, err := db.UpsertAlerts(ctx, []voucherwatch.Alert{caseAlert}, c.CreatedAt); err != nil {
+	if err := db.insertCase(ctx, caseAlert, c.CreatedAt); err != nil {
 		return fmt.Errorf("store: open complaint case: %w", err)
 	}
 	return nil
+}
+
+// insertCase writes a complaint's case as a new alert. Not through UpsertAlerts: a detector's
+// finding is matched with stored alerts by its detector and subjects, and two complaints about
+// one enterprise have the same ones, yet each is a case of its own.
+func (db *DB) insertCase(ctx context.Context, a voucherwatch.Alert, at time.Time) error {
+	ev, err := json.Marshal(a.Evidence)
+	if err != nil {
+		return err
+	}
+	batch, err := db.conn.PrepareBatch(ctx, "INSERT INTO alerts ("+alertColumns+")")
+	if err != nil {
+		return err
+	}
+	defer batch.Abort()
+	s := a.Subjects
+	if err := batch.Append(a.ID, a.Detector, a.Kind, string(a.Severity), a.Score, s.ApplicantUSCC, s.SupplierUSCC,
+		s.ClaimID, s.ContractNo, s.InvoiceCode, s.InvoiceNo, s.ResourceID, a.City, a.PolicyClause, a.Title, a.Reason,
+		string(ev), findingHash(a, ev), at, at, uint64(at.UnixNano())); err != nil {
+		return err
+	}
+	return batch.Send()
 }
 
 // ComplaintByReceipt returns the complaint with this receipt number.

@@ -22,15 +22,17 @@ func TestComplaintIsACaseListedWithTheAlerts(t *testing.T) {
 	db := newTestDB(t)
 	ctx := testContext(t)
 	rec := testComplaint(t, db, "91430100MA4L000001", "430100", voucherwatch.ComplaintResale, workflowT0)
+	// A second complaint about the same enterprise, in the same words, is a case of its own.
+	second := testComplaint(t, db, "91430100MA4L000001", "430100", voucherwatch.ComplaintResale, workflowT0.Add(time.Hour))
 	upsertTestAlert(t, db, "detector-finding", "430100", map[string]any{"k": 1}, workflowT0)
 
 	got, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Detector: voucherwatch.DetectorComplaint})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 || got[0].ID != rec.ID || got[0].Subjects.ApplicantUSCC != rec.USCC || got[0].City != "430100" ||
-		got[0].Kind != "resale" || got[0].Status != voucherwatch.StatusNew {
-		t.Fatalf("complaint cases: got %+v, want the one complaint, new, in 430100", got)
+	if len(got) != 2 || got[0].ID != second.ID || got[1].ID != rec.ID || got[1].Subjects.ApplicantUSCC != rec.USCC || got[1].City != "430100" ||
+		got[1].Kind != "resale" || got[1].Status != voucherwatch.StatusNew || !got[1].CreatedAt.Equal(workflowT0) {
+		t.Fatalf("complaint cases: got %+v, want both complaints, new, in 430100, newest first", got)
 	}
 	for _, f := range []func() (voucherwatch.ComplaintRecord, error){
 		func() (voucherwatch.ComplaintRecord, error) { return db.ComplaintByReceipt(ctx, rec.Receipt) },
