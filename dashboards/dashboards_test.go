@@ -523,6 +523,12 @@ func storeAlerts(t *testing.T, db *store.DB) []voucherwatch.Alert {
 	if _, err := db.UpsertAlerts(ctx, alerts, created); err != nil {
 		t.Fatal(err)
 	}
+	// A complaint about the first claimant, for the complaints panel.
+	c := voucherwatch.Complaint{ID: "cp_dashboards", Receipt: "TS20260601-DASHBRDS", USCC: cs[0].uscc, City: cs[0].city,
+		Category: voucherwatch.ComplaintResale, Text: "看板测试的投诉", Channel: voucherwatch.ChannelPhone, CreatedAt: created}
+	if err := db.AddComplaint(ctx, voucherwatch.ComplaintRecord{Complaint: c}, voucherwatch.ComplaintAlert(c, "投诉举报：转租转售", "看板测试的投诉")); err != nil {
+		t.Fatal(err)
+	}
 	return alerts
 }
 

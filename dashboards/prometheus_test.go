@@ -101,6 +101,9 @@ func engineMetrics(t *testing.T) map[string]string {
 	r.CheckChanged(context.Background(), time.Now(), voucherwatch.Changes{Claims: map[string]bool{"c": true}})
 	spotcheck.NewDrawsMetric(reg)
 	supervision.NewRegisterSlotsMetric(reg)
+	supervision.NewComplaintMetrics(reg, func(context.Context) ([]voucherwatch.ComplaintCount, error) {
+		return []voucherwatch.ComplaintCount{{City: "430100", Category: voucherwatch.ComplaintResale, Received: 1, Open: 1}}, nil
+	}, nil)
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -668,6 +668,28 @@ FROM usage
 GROUP BY day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
 		},
 	},
+	{
+		version: 14,
+		name:    "complaints",
+		steps: []step{
+			// The protected part of a complaint: its public part is the alert of its case
+			// (detector complaint). The contact details are sealed with the complaint key
+			// (voucherwatch.ContactBox), the follow-up secret kept as a hash.
+			createStep(`CREATE TABLE IF NOT EXISTS complaints (
+	id String,
+	receipt String,
+	uscc String,
+	city String,
+	category String,
+	channel String,
+	registered_by String,
+	secret_hash String,
+	contact_sealed String,
+	created_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree
+ORDER BY id`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

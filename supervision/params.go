@@ -38,7 +38,7 @@ func checkAlertFilter(f voucherwatch.AlertFilter, prefix string) error {
 	if f.Status != "" && !f.Status.Valid() {
 		return voucherwatch.FieldErrorf(prefix+"status", "unknown status %q", f.Status)
 	}
-	if f.Detector != "" && !slices.Contains(detectorNames, f.Detector) {
+	if f.Detector != "" && !slices.Contains(caseDetectors, f.Detector) {
 		return voucherwatch.FieldErrorf(prefix+"detector", "unknown detector %q", f.Detector)
 	}
 	return nil

@@ -52,6 +52,8 @@ type Server struct {
 	spotchecks *SpotCheckDeps
 	// register is the supplier register, once RegisterRegisterRoutes added it.
 	register *RegisterDeps
+	// complaints are the complaint routes and pages, once RegisterComplaintRoutes added them.
+	complaints *complaintState
 }
 
 // NewServer builds the routes.

@@ -27,6 +27,10 @@ type alertPage struct {
 	DaysOverdue int
 	// Form holds what the user typed into the form that failed, to show it again.
 	Form transitionForm
+	// Complaint is the complaint of a complaint's case; Linked the enterprise's open
+	// alerts (on a complaint's case) or its complaints (on another alert) (ui_complaint_case.go).
+	Complaint *complaintCase
+	Linked    []voucherwatch.Alert
 }
 
 // alertAction is one move the user may make from the alert's status: a transition, or for a
@@ -86,6 +90,10 @@ func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, q uiRequest
 	}
 	if today := voucherwatch.Day(s.workflow.now()); a.Status == voucherwatch.StatusExplanationRequested && !deadline.IsZero() && today.After(deadline) {
 		p.DaysOverdue = int(today.Sub(voucherwatch.Day(deadline)).Hours() / 24)
+	}
+	if err := s.addComplaintCase(ctx, q.user, &p); err != nil {
+		s.failPage(w, r, q, err)
+		return
 	}
 	p.Actions = s.alertActions(q.user, a)
 	if q.user.Role.MayAct() {

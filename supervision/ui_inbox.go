@@ -143,7 +143,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	if !validSeverity(voucherwatch.Severity(f.Severity)) {
 		f.Severity = ""
 	}
-	if f.Detector != "" && !slices.Contains(detectorNames, f.Detector) {
+	if f.Detector != "" && !slices.Contains(caseDetectors, f.Detector) {
 		f.Detector = ""
 	}
 	if c := qs.Get("city"); c != "" {
@@ -152,7 +152,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		}
 	}
 	p := inboxPage{
-		Filter: f, Detectors: detectorNames, Statuses: voucherwatch.Statuses,
+		Filter: f, Detectors: caseDetectors, Statuses: voucherwatch.Statuses,
 		Severities: []voucherwatch.Severity{voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow},
 	}
 	af := voucherwatch.AlertFilter{

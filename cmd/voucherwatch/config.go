@@ -38,6 +38,7 @@ type Config struct {
 	MaxMessageBytes  int
 	PIIKey           string
 	SessionKey       string
+	ComplaintKey     string
 	DevInsecureKeys  bool
 	SecureCookies    bool
 	BootstrapToken   string
@@ -103,7 +104,8 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", 256<<10, "larger messages are dead-lettered")
 	fs.StringVar(&c.PIIKey, "pii-key", "", "secret key for hashing identity numbers (set VW_PII_KEY)")
 	fs.StringVar(&c.SessionKey, "session-key", "", "secret key signing web UI sessions, at least 16 bytes, the same on every instance (set VW_SESSION_KEY); required")
-	fs.BoolVar(&c.DevInsecureKeys, "dev-insecure-keys", false, "development only: start without VW_PII_KEY or VW_SESSION_KEY, hashing identity numbers with a public key and signing sessions with a key that dies with the process")
+	fs.StringVar(&c.ComplaintKey, "complaint-key", "", "secret key encrypting complainants' contact details, at least 16 bytes, the same on every instance (set VW_COMPLAINT_KEY); required")
+	fs.BoolVar(&c.DevInsecureKeys, "dev-insecure-keys", false, "development only: start without VW_PII_KEY, VW_SESSION_KEY or VW_COMPLAINT_KEY, hashing identity numbers with a public key, and signing sessions and sealing complainants' contacts with keys that die with the process")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the web UI's cookies Secure: set when the UI is served over HTTPS")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "", "API token of a province administrator (set VW_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")

@@ -9,10 +9,13 @@ import (
 )
 
 // Keys are the secrets serve runs with: the PII key hashes identity numbers (and seeds the
-// scheduled spot-check draws), the session key signs the web UI's cookies.
+// scheduled spot-check draws), the session key signs the web UI's cookies, the complaint key
+// encrypts complainants' contact details (a key of their own, so that neither of the others
+// opens them).
 type Keys struct {
-	PII     []byte
-	Session []byte
+	PII       []byte
+	Session   []byte
+	Complaint []byte
 }
 
 // errMissingKeys explains why serve refuses to start; cmd prints it and exits 1.
@@ -31,10 +34,13 @@ func (c Config) keys() (Keys, error) {
 	if c.SessionKey == "" {
 		missing = append(missing, "VW_SESSION_KEY (--session-key)")
 	}
+	if c.ComplaintKey == "" {
+		missing = append(missing, "VW_COMPLAINT_KEY (--complaint-key)")
+	}
 	if len(missing) > 0 && !c.DevInsecureKeys {
 		return Keys{}, fmt.Errorf("%w: set %s, the same on every instance, or pass --dev-insecure-keys on a development machine", errMissingKeys, strings.Join(missing, " and "))
 	}
-	k := Keys{PII: []byte(c.PIIKey), Session: []byte(c.SessionKey)}
+	k := Keys{PII: []byte(c.PIIKey), Session: []byte(c.SessionKey), Complaint: []byte(c.ComplaintKey)}
 	if len(k.PII) == 0 {
 		k.PII = []byte(devPIIKey)
 	}
@@ -45,6 +51,16 @@ func (c Config) keys() (Keys, error) {
 		}
 	} else if len(k.Session) < 16 {
 		return Keys{}, fmt.Errorf("VW_SESSION_KEY: want at least 16 bytes, got %d", len(k.Session))
+	}
+	// Under --dev-insecure-keys, contact details are sealed with a key that dies with the
+	// process: a development machine never holds a key that opens them later.
+	if len(k.Complaint) == 0 {
+		k.Complaint = make([]byte, 32)
+		if _, err := io.ReadFull(rand.Reader, k.Complaint); err != nil {
+			return Keys{}, fmt.Errorf("complaint key: %w", err)
+		}
+	} else if len(k.Complaint) < 16 {
+		return Keys{}, fmt.Errorf("VW_COMPLAINT_KEY: want at least 16 bytes, got %d", len(k.Complaint))
 	}
 	return k, nil
 }

@@ -25,7 +25,7 @@ func TestServeRefusesWithoutKeys(t *testing.T) {
 	f := func(env []string, wantMissing []string) {
 		t.Helper()
 		cmd := exec.Command(os.Args[0], "-test.run=^TestServeRefusesWithoutKeys$")
-		cmd.Env = append(os.Environ(), "VW_TEST_RUN_MAIN=1", "VW_PII_KEY=", "VW_SESSION_KEY=",
+		cmd.Env = append(os.Environ(), "VW_TEST_RUN_MAIN=1", "VW_PII_KEY=", "VW_SESSION_KEY=", "VW_COMPLAINT_KEY=",
 			"VW_TEST_ARGS=serve --http 127.0.0.1:0 --embedded-kafka 127.0.0.1:0 --clickhouse clickhouse://127.0.0.1:1/none")
 		cmd.Env = append(cmd.Env, env...)
 		var stderr bytes.Buffer
@@ -44,9 +44,10 @@ func TestServeRefusesWithoutKeys(t *testing.T) {
 			t.Errorf("%v: stderr does not name the development flag:\n%s", env, stderr.String())
 		}
 	}
-	f(nil, []string{"VW_PII_KEY", "VW_SESSION_KEY"})
+	f(nil, []string{"VW_PII_KEY", "VW_SESSION_KEY", "VW_COMPLAINT_KEY"})
 	f([]string{"VW_PII_KEY=a-secret-pii-key-for-this-test"}, []string{"VW_SESSION_KEY"})
 	f([]string{"VW_SESSION_KEY=a-secret-session-key-for-this-test"}, []string{"VW_PII_KEY"})
+	f([]string{"VW_PII_KEY=a-secret-pii-key-for-this-test", "VW_SESSION_KEY=a-secret-session-key-for-this-test"}, []string{"VW_COMPLAINT_KEY"})
 }
 
 // TestDevelopmentKeys: only --dev-insecure-keys starts without keys, and then the session key
@@ -57,7 +58,7 @@ func TestDevelopmentKeys(t *testing.T) {
 	if err := c.parse(flag.NewFlagSet("test", flag.ContinueOnError), []string{"--dev-insecure-keys"}); err != nil {
 		t.Fatal(err)
 	}
-	c.PIIKey, c.SessionKey = "", ""
+	c.PIIKey, c.SessionKey, c.ComplaintKey = "", "", ""
 	k1, err1 := c.keys()
 	k2, err2 := c.keys()
 	if err1 != nil || err2 != nil {
@@ -71,9 +72,16 @@ func TestDevelopmentKeys(t *testing.T) {
 	if _, err := c.keys(); !errors.Is(err, errMissingKeys) {
 		t.Errorf("without the flag: got %v, want a refusal", err)
 	}
-	c.PIIKey, c.SessionKey = "pii", "short"
+	if len(k1.Complaint) < 16 || bytes.Equal(k1.Complaint, k2.Complaint) {
+		t.Errorf("got complaint keys %x, %x; want a random one each time", k1.Complaint, k2.Complaint)
+	}
+	c.PIIKey, c.SessionKey, c.ComplaintKey = "pii", "short", "complaint-key-of-enough-bytes"
 	if _, err := c.keys(); err == nil || !strings.Contains(err.Error(), "VW_SESSION_KEY") {
 		t.Errorf("a 5-byte session key: got %v, want a refusal naming VW_SESSION_KEY", err)
+	}
+	c.SessionKey, c.ComplaintKey = "session-key-of-enough-bytes", "short"
+	if _, err := c.keys(); err == nil || !strings.Contains(err.Error(), "VW_COMPLAINT_KEY") {
+		t.Errorf("a 5-byte complaint key: got %v, want a refusal naming VW_COMPLAINT_KEY", err)
 	}
 }
 

@@ -42,6 +42,7 @@ func testConfig(t *testing.T, dsn string) Config {
 	c.LogLevel = "warn"
 	c.PIIKey = "test-pii-key"
 	c.SessionKey = "test-session-key-of-32-bytes...."
+	c.ComplaintKey = "test-complaint-key-of-32-bytes.."
 	return c
 }
 

@@ -138,7 +138,7 @@ func (m *Main) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.Config.DevInsecureKeys && (m.Config.PIIKey == "" || m.Config.SessionKey == "") {
+	if m.Config.DevInsecureKeys && (m.Config.PIIKey == "" || m.Config.SessionKey == "" || m.Config.ComplaintKey == "") {
 		m.Log.Warn("--dev-insecure-keys: development keys in use, never load real records")
 		if m.Terminal != nil {
 			fmt.Fprint(m.Terminal, devKeysBanner)
@@ -233,6 +233,14 @@ func (m *Main) Start(ctx context.Context) error {
 	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
 	ui.Enterprises = m.APIDB
 	m.Server.RegisterUI(ui)
+	box, err := voucherwatch.NewContactBox(keys.Complaint)
+	if err != nil {
+		return err
+	}
+	m.Server.RegisterComplaintRoutes(supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box})
+	supervision.NewComplaintMetrics(m.Registry, func(ctx context.Context) ([]voucherwatch.ComplaintCount, error) {
+		return m.APIDB.ComplaintCounts(ctx, time.Now())
+	}, m.Log)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
 		return m.Consumer.Status(ctx, m.DB)

@@ -1,0 +1,62 @@
+package supervision
+
+import (
+	"net/http"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// complaintRegisterForm is the data of /complaints/register, where an official registers a
+// complaint received by phone or letter.
+type complaintRegisterForm struct {
+	USCC, Channel, Category, Text, Contact string
+	Categories                             []voucherwatch.ComplaintCategory
+	Channels                               []voucherwatch.ComplaintChannel
+}
+
+func (s *Server) renderComplaintRegister(w http.ResponseWriter, r *http.Request, q uiRequest, status int, f complaintRegisterForm, errMsg string) {
+	f.Categories = voucherwatch.ComplaintCategories
+	f.Channels = []voucherwatch.ComplaintChannel{voucherwatch.ChannelPhone, voucherwatch.ChannelLetter}
+	f.Text = voucherwatch.MaskText(f.Text)
+	d := s.data(r, q, T("complaint.register.title"), "inbox")
+	d.Error, d.Page = errMsg, f
+	s.render(w, status, "complaint_register", d)
+}
+
+// showComplaintRegister answers GET /complaints/register: the form, for the roles that act
+// on cases.
+func (s *Server) showComplaintRegister(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if !q.user.Role.MayAct() {
+		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		return
+	}
+	s.renderComplaintRegister(w, r, q, http.StatusOK, complaintRegisterForm{USCC: r.URL.Query().Get("uscc")}, "")
+}
+
+// postComplaintRegister answers POST /complaints/register (uscc, channel, category, text,
+// contact?): the complaint is filed as through POST /api/v1/complaints, and the receipt and
+// the secret shown, for the official to give the complainant.
+func (s *Server) postComplaintRegister(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if !q.user.Role.MayAct() {
+		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		return
+	}
+	f := complaintRegisterForm{USCC: r.PostFormValue("uscc"), Channel: r.PostFormValue("channel"), Category: r.PostFormValue("category"),
+		Text: r.PostFormValue("text"), Contact: r.PostFormValue("contact")}
+	ch := voucherwatch.ComplaintChannel(f.Channel)
+	if ch != voucherwatch.ChannelPhone && ch != voucherwatch.ChannelLetter {
+		ch = voucherwatch.ChannelPhone
+	}
+	c, secret, err := s.fileComplaint(r.Context(), voucherwatch.ComplaintInput{USCC: f.USCC, Category: f.Category, Text: f.Text, Contact: f.Contact, Channel: ch}, q.user)
+	if err != nil {
+		if voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
+			s.failPage(w, r, q, err)
+			return
+		}
+		s.renderComplaintRegister(w, r, q, http.StatusBadRequest, f, complaintErrorMessage(err))
+		return
+	}
+	d := s.data(r, q, T("complaint.receipt.title"), "inbox")
+	d.Page = complaintReceipt{Receipt: c.Receipt, Secret: secret, CaseID: c.ID}
+	s.render(w, http.StatusCreated, "complaint_receipt", d)
+}
