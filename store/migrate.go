@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/cespare/xxhash/v2"
 )
 
@@ -182,6 +184,16 @@ func (db *DB) apply(ctx context.Context, s step) error {
 		return db.addColumn(ctx, s)
 	}
 	err := db.conn.Exec(ctx, s.sql)
+	for try := 0; err != nil && isUnknownTable(err) && try < 20; try++ {
+		// A table this step reads can be away for a moment while a concurrent migrator
+		// checks a rebuild (repartition): wait for it rather than fail the deployment.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		err = db.conn.Exec(ctx, s.sql)
+	}
 	if err == nil {
 		return nil
 	}
@@ -189,6 +201,12 @@ func (db *DB) apply(ctx context.Context, s step) error {
 		return nil
 	}
 	return err
+}
+
+// isUnknownTable reports ClickHouse's UNKNOWN_TABLE (code 60).
+func isUnknownTable(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 60
 }
 
 func (db *DB) addColumn(ctx context.Context, s step) error {
@@ -260,7 +278,21 @@ func (db *DB) repartition(ctx context.Context, r *repartition) error {
 	if ok, err := done(); ok || err != nil {
 		return err
 	}
-	if err := db.conn.Exec(ctx, "RENAME TABLE "+r.table+" TO "+old); err != nil {
+	err := db.conn.Exec(ctx, "RENAME TABLE "+r.table+" TO "+old)
+	if err == nil {
+		// Another migrator may have finished the rebuild between done() and this RENAME: then
+		// the table just taken is the rebuilt one. Put it back at once rather than rebuild it
+		// again, which would take it away from the migrators already past this step for the
+		// whole copy (seen as "usage doesn't exist" in TestMigrateConcurrently).
+		var key string
+		if err := db.conn.QueryRow(ctx, "SELECT any(partition_key) FROM system.tables WHERE database = ? AND name = ?", db.database, old).Scan(&key); err != nil {
+			return err
+		}
+		if key == r.partitionBy {
+			return db.conn.Exec(ctx, "RENAME TABLE "+old+" TO "+r.table)
+		}
+	}
+	if err != nil {
 		// Another migrator holds the table, or one died holding it: wait for the new table
 		// while the copy makes progress, and take over after a quiet minute.
 		progress, quiet := "", time.Now()

@@ -61,7 +61,7 @@ func startCrashEngine(t testing.TB, bin string, args ...string) *engineProc {
 	e := &engineProc{ready: make(chan struct{}), exit: make(chan struct{})}
 	e.cmd = exec.Command(bin, append([]string{"serve"}, args...)...)
 	// Keys of its own, as production runs (serve refuses to start without them).
-	e.cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "VW_PII_KEY=crash-drill-pii-key-0123456789", "VW_SESSION_KEY=crash-drill-session-key-0123456789")
+	e.cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "VW_PII_KEY=crash-drill-pii-key-0123456789", "VW_SESSION_KEY=crash-drill-session-key-0123456789", "VW_COMPLAINT_KEY=crash-drill-complaint-key-0123456789")
 	stderr, err := e.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,9 @@ func TestDeadLettersReplayCommand(t *testing.T) {
 	}
 	const supplier = "91430200PQ3G7YMPXF"
 	day := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	w := &kafka.Writer{Addr: kafka.TCP(broker.Addr()), Topic: "vw.deadletter", BatchTimeout: time.Millisecond}
+	// RequireAll: kafka-go's default acks nothing, so the read below could run before the
+	// broker holds the letters (it did on a loaded machine).
+	w := &kafka.Writer{Addr: kafka.TCP(broker.Addr()), Topic: "vw.deadletter", BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
 	if err := w.WriteMessages(ctx,
 		letter(good, supplier, day),                     // rejected under an older limit; passes now
 		letter(noCards, supplier, day.Add(time.Minute)), // still wrong
