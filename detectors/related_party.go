@@ -298,7 +298,7 @@ func (ev *evidenceGraph) edge(e graphEdge) {
 
 // holds adds the holding holder → held to the evidence and returns its phrase.
 func (ev *evidenceGraph) holds(g *entityGraph, holder nodeRef, held int32, pct float64) string {
-	ev.edge(graphEdge{From: ev.node(g, holder, ""), To: ev.node(g, nodeRef(held), ""), Kind: "holds", Pct: relatedRound2(pct)})
+	ev.edge(graphEdge{From: ev.node(g, holder, ""), To: ev.node(g, nodeRef(held), ""), Kind: "holds", Pct: voucherwatch.RoundTo(pct, 2)})
 	return g.label(holder) + "持有" + g.label(nodeRef(held)) + " " + relatedPct(pct)
 }
 
@@ -349,7 +349,7 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		"graph":    ev,
 		"summary":  summary,
 		"integrated_ownership": map[string]float64{
-			"buyer_in_supplier": relatedRound4(lbs), "supplier_in_buyer": relatedRound4(lsb),
+			"buyer_in_supplier": voucherwatch.RoundTo(lbs, 4), "supplier_in_buyer": voucherwatch.RoundTo(lsb, 4),
 		},
 		"controllers": controllers,
 		"contracts":   p.Contracts,
@@ -359,7 +359,7 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		Detector:     voucherwatch.DetectorRelatedParty,
 		Kind:         top.Kind,
 		Severity:     top.Severity,
-		Score:        relatedRound4(score),
+		Score:        voucherwatch.RoundTo(score, 4),
 		Subjects:     voucherwatch.Subjects{ApplicantUSCC: buyer.uscc, SupplierUSCC: supplier.uscc},
 		PolicyClause: relatedClause,
 		Title:        "供需双方存在关联关系：" + relatedKindZh[top.Kind] + "（《实施细则》二 / D4）",
@@ -416,11 +416,11 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		facts := map[string]any{}
 		if pbs > 0 {
 			parts = append(parts, ev.holds(g, nodeRef(b), s, pbs))
-			facts["buyer_in_supplier_pct"] = relatedRound2(pbs)
+			facts["buyer_in_supplier_pct"] = voucherwatch.RoundTo(pbs, 2)
 		}
 		if psb > 0 {
 			parts = append(parts, ev.holds(g, nodeRef(s), b, psb))
-			facts["supplier_in_buyer_pct"] = relatedRound2(psb)
+			facts["supplier_in_buyer_pct"] = voucherwatch.RoundTo(psb, 2)
 		}
 		text := strings.Join(parts, "，")
 		if pbs > 0 && psb > 0 {
@@ -513,11 +513,11 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		if from == s {
 			who = "供应商对需求方"
 		}
-		ties = append(ties, relatedTie{Kind: KindIntegratedOwnership, Severity: sev, Score: relatedRound4(score),
+		ties = append(ties, relatedTie{Kind: KindIntegratedOwnership, Severity: sev, Score: voucherwatch.RoundTo(score, 4),
 			Summary: strings.Join(chains, "；") + "：" + who + "的综合（直接与间接）持股比例为 " + relatedPct(v*100) +
 				"，超过 " + relatedPct(threshold*100),
 			Facts: map[string]any{"holder": g.nodeID(nodeRef(from)), "held": g.nodeID(nodeRef(to)),
-				"integrated": relatedRound4(v), "direct": relatedRound4(direct), "threshold": threshold, "paths": chainIDs}})
+				"integrated": voucherwatch.RoundTo(v, 4), "direct": voucherwatch.RoundTo(direct, 4), "threshold": threshold, "paths": chainIDs}})
 	}
 
 	// The same person (by identity key, never by name) on both sides.
@@ -553,7 +553,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 				case roleContact:
 					edge = "contact"
 				}
-				ev.edge(graphEdge{From: g.nodeID(pn), To: g.nodeID(nodeRef(x)), Kind: edge, Role: graphRoleNames[pr.role], Pct: relatedRound2(pr.pct)})
+				ev.edge(graphEdge{From: g.nodeID(pn), To: g.nodeID(nodeRef(x)), Kind: edge, Role: graphRoleNames[pr.role], Pct: voucherwatch.RoundTo(pr.pct, 2)})
 				name := graphRoleZh[pr.role]
 				if pr.role == roleHolder {
 					name += " " + relatedPct(pr.pct)
@@ -644,11 +644,8 @@ func relatedUnique(v []string) []string {
 
 // relatedPct writes a percentage as people write it: "60%", "2.5%", "27.03%".
 func relatedPct(pct float64) string {
-	return strconv.FormatFloat(relatedRound2(pct), 'f', -1, 64) + "%"
+	return strconv.FormatFloat(voucherwatch.RoundTo(pct, 2), 'f', -1, 64) + "%"
 }
-
-func relatedRound2(v float64) float64 { return math.Round(v*100) / 100 }
-func relatedRound4(v float64) float64 { return math.Round(v*10000) / 10000 }
 
 // relatedLoadRegistry reads the latest registry version of every enterprise, the parts the graph
 // needs. A legal representative with neither a name nor an identity key is no one the graph

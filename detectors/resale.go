@@ -462,11 +462,11 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	labels = relatedUnique(labels)
 	bought := map[string]any{
 		"contract_no": c.no, "supplier_uscc": c.supplier, "supplier_name": name(c.supplier),
-		"kinds": labels, "card_hours": relatedRound2(boughtCH0), "tokens_million": relatedRound2(boughtTok0),
+		"kinds": labels, "card_hours": voucherwatch.RoundTo(boughtCH0, 2), "tokens_million": voucherwatch.RoundTo(boughtTok0, 2),
 		"amount": yuan(boughtAmt0), "period": resalePeriod(c.start, c.end), "claims": claims,
 	}
 	if u != nil {
-		bought["metered_card_hours"] = relatedRound2(u.CardHours)
+		bought["metered_card_hours"] = voucherwatch.RoundTo(u.CardHours, 2)
 		bought["usage_windows"] = u.Windows
 	}
 	var soldList []map[string]any
@@ -474,8 +474,8 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	for _, s := range matched {
 		soldList = append(soldList, map[string]any{
 			"customer_uscc": s.Buyer, "customer_name": name(s.Buyer), "contract_no": s.ContractNo, "kind": s.Label,
-			"period": resalePeriod(s.Start, s.End), "card_hours": relatedRound2(s.CardHours), "tokens_million": relatedRound2(s.Tokens),
-			"amount": yuan(s.Amount), "settled_amount": yuan(s.Settled), "settled_card_hours": relatedRound2(s.SettledCardHours),
+			"period": resalePeriod(s.Start, s.End), "card_hours": voucherwatch.RoundTo(s.CardHours, 2), "tokens_million": voucherwatch.RoundTo(s.Tokens, 2),
+			"amount": yuan(s.Amount), "settled_amount": yuan(s.Settled), "settled_card_hours": voucherwatch.RoundTo(s.SettledCardHours, 2),
 			"invoices": s.Invoices,
 		})
 		buyers = append(buyers, name(s.Buyer))
@@ -494,10 +494,10 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	}
 	if sells {
 		evidence["sold"] = soldList
-		evidence["sold_total"] = map[string]any{"card_hours": relatedRound2(soldCH), "tokens_million": relatedRound2(soldTok), "amount": yuan(soldAmt)}
-		evidence["bought_of_the_kinds"] = map[string]any{"contracts": relatedUnique(boughtContracts), "card_hours": relatedRound2(boughtCH),
-			"tokens_million": relatedRound2(boughtTok), "amount": yuan(boughtAmt)}
-		evidence["ratio"] = relatedRound4(ratio)
+		evidence["sold_total"] = map[string]any{"card_hours": voucherwatch.RoundTo(soldCH, 2), "tokens_million": voucherwatch.RoundTo(soldTok, 2), "amount": yuan(soldAmt)}
+		evidence["bought_of_the_kinds"] = map[string]any{"contracts": relatedUnique(boughtContracts), "card_hours": voucherwatch.RoundTo(boughtCH, 2),
+			"tokens_million": voucherwatch.RoundTo(boughtTok, 2), "amount": yuan(boughtAmt)}
+		evidence["ratio"] = voucherwatch.RoundTo(ratio, 4)
 		evidence["ratio_basis"] = basis
 	}
 	if len(backed) > 0 {
@@ -505,7 +505,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	}
 	if u != nil && logins {
 		evidence["logins_from_other_orgs"] = map[string]any{
-			"windows": u.OtherWindows, "of_windows": u.Windows, "card_hours": relatedRound2(u.OtherCardHours), "orgs": loginList,
+			"windows": u.OtherWindows, "of_windows": u.Windows, "card_hours": voucherwatch.RoundTo(u.OtherCardHours, 2), "orgs": loginList,
 		}
 	}
 
@@ -550,7 +550,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		Detector:     voucherwatch.DetectorResale,
 		Kind:         kind,
 		Severity:     sev,
-		Score:        relatedRound4(score),
+		Score:        voucherwatch.RoundTo(score, 4),
 		Subjects:     voucherwatch.Subjects{ApplicantUSCC: c.buyer, SupplierUSCC: c.supplier, ContractNo: c.no},
 		PolicyClause: resaleClause,
 		Title:        title,

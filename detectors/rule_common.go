@@ -3,7 +3,6 @@ package detectors
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -262,7 +261,7 @@ func ruleAlerts(fs []finding, cities map[string]string, at time.Time) []voucherw
 	out := make([]voucherwatch.Alert, 0, len(fs))
 	for _, f := range fs {
 		a := f.alert(cities, at)
-		a.Score = math.Round(a.Score*100) / 100
+		a.Score = voucherwatch.RoundTo(a.Score, 2)
 		if f.Subjects.ApplicantUSCC == "" {
 			a.City = cities[f.Subjects.SupplierUSCC]
 		}

@@ -135,7 +135,7 @@ func edgeDetail(e graphEdge) string {
 }
 
 func pctText(p float64) string {
-	return strconv.FormatFloat(math.Round(p*100)/100, 'f', -1, 64) + "%"
+	return strconv.FormatFloat(voucherwatch.RoundTo(p, 2), 'f', -1, 64) + "%"
 }
 
 // Graph geometry, in SVG user units.
@@ -363,7 +363,7 @@ func layoutGraph(r relatedEvidence) ([]*laidNode, []graphEdge) {
 	var keys []float64
 	seen := map[float64]bool{}
 	for _, n := range nodes {
-		p := math.Round(pos[n]*1000) / 1000
+		p := voucherwatch.RoundTo(pos[n], 3)
 		pos[n] = p
 		if !seen[p] {
 			seen[p] = true
