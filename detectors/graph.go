@@ -276,7 +276,9 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 	for j := range spans {
 		sp := &spans[j]
 		g.roles[j] = graphSortRoles(flatRoles[sp.roles[0]:sp.roles[1]:sp.roles[1]])
-		g.attrs[j] = graphSortUnique(flatAttrs[sp.attrs[0]:sp.attrs[1]:sp.attrs[1]])
+		attrs := flatAttrs[sp.attrs[0]:sp.attrs[1]:sp.attrs[1]]
+		slices.Sort(attrs)
+		g.attrs[j] = slices.Compact(attrs)
 		g.holders[j] = flatHolders[sp.holders[0]:sp.holders[1]:sp.holders[1]]
 	}
 
@@ -366,14 +368,6 @@ func graphSortRoles(rs []personRole) []personRole {
 		out = append(out, r)
 	}
 	return out
-}
-
-func graphSortUnique(v []uint64) []uint64 {
-	if len(v) < 2 {
-		return v
-	}
-	slices.Sort(v)
-	return slices.Compact(v)
 }
 
 // share is the fraction of j that holder h holds after scaling over-full registers, 0..1.

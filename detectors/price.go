@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -175,7 +176,7 @@ func (p *Price) Check(ctx context.Context, at time.Time, changed voucherwatch.Ch
 	if len(buyers) == 0 {
 		return nil, nil
 	}
-	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Applicants: dupUniq(dupSorted(buyers))})
+	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Applicants: slices.Compact(slices.Sorted(slices.Values(buyers)))})
 	if err != nil {
 		return nil, err
 	}

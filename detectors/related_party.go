@@ -299,7 +299,7 @@ func (ev *evidenceGraph) edge(e graphEdge) {
 // holds adds the holding holder → held to the evidence and returns its phrase.
 func (ev *evidenceGraph) holds(g *entityGraph, holder nodeRef, held int32, pct float64) string {
 	ev.edge(graphEdge{From: ev.node(g, holder, ""), To: ev.node(g, nodeRef(held), ""), Kind: "holds", Pct: voucherwatch.RoundTo(pct, 2)})
-	return g.label(holder) + "持有" + g.label(nodeRef(held)) + " " + relatedPct(pct)
+	return g.label(holder) + "持有" + g.label(nodeRef(held)) + " " + percentText(pct)
 }
 
 // relatedFinding checks one pair and, when it is related, returns the finding.
@@ -450,7 +450,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 			if y == s {
 				who = "供应商一侧："
 			}
-			sides = append(sides, who+strings.Join(relatedUnique(parts), "，"))
+			sides = append(sides, who+strings.Join(uniqueInOrder(parts), "，"))
 		}
 		ev.node(g, u, "")
 		var text string
@@ -502,7 +502,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 					parts = append(parts, ev.holds(g, nodeRef(p.nodes[k]), p.nodes[k+1], p.pcts[k]))
 				}
 			}
-			chains = append(chains, strings.Join(parts, "，")+"（该路径 "+relatedPct(p.product*100)+"）")
+			chains = append(chains, strings.Join(parts, "，")+"（该路径 "+percentText(p.product*100)+"）")
 			chainIDs = append(chainIDs, ids)
 		}
 		sev, score := voucherwatch.SeverityMedium, 0.6+0.3*math.Min(1, (v-threshold)/math.Max(1e-9, control-threshold))
@@ -514,8 +514,8 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 			who = "供应商对需求方"
 		}
 		ties = append(ties, relatedTie{Kind: KindIntegratedOwnership, Severity: sev, Score: voucherwatch.RoundTo(score, 4),
-			Summary: strings.Join(chains, "；") + "：" + who + "的综合（直接与间接）持股比例为 " + relatedPct(v*100) +
-				"，超过 " + relatedPct(threshold*100),
+			Summary: strings.Join(chains, "；") + "：" + who + "的综合（直接与间接）持股比例为 " + percentText(v*100) +
+				"，超过 " + percentText(threshold*100),
 			Facts: map[string]any{"holder": g.nodeID(nodeRef(from)), "held": g.nodeID(nodeRef(to)),
 				"integrated": voucherwatch.RoundTo(v, 4), "direct": voucherwatch.RoundTo(direct, 4), "threshold": threshold, "paths": chainIDs}})
 	}
@@ -556,7 +556,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 				ev.edge(graphEdge{From: g.nodeID(pn), To: g.nodeID(nodeRef(x)), Kind: edge, Role: graphRoleNames[pr.role], Pct: voucherwatch.RoundTo(pr.pct, 2)})
 				name := graphRoleZh[pr.role]
 				if pr.role == roleHolder {
-					name += " " + relatedPct(pr.pct)
+					name += " " + percentText(pr.pct)
 				}
 				names = append(names, name)
 			}
@@ -628,23 +628,6 @@ func relatedRoleList(rs []personRole) []string {
 		out[i] = graphRoleNames[r.role]
 	}
 	return out
-}
-
-func relatedUnique(v []string) []string {
-	seen := map[string]bool{}
-	out := v[:0]
-	for _, s := range v {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// relatedPct writes a percentage as people write it: "60%", "2.5%", "27.03%".
-func relatedPct(pct float64) string {
-	return strconv.FormatFloat(voucherwatch.RoundTo(pct, 2), 'f', -1, 64) + "%"
 }
 
 // relatedLoadRegistry reads the latest registry version of every enterprise, the parts the graph

@@ -459,7 +459,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		boughtCH0, boughtTok0, boughtAmt0 = boughtCH0+l.CardHours, boughtTok0+l.Tokens, boughtAmt0+l.Amount
 		labels = append(labels, l.Label)
 	}
-	labels = relatedUnique(labels)
+	labels = uniqueInOrder(labels)
 	bought := map[string]any{
 		"contract_no": c.no, "supplier_uscc": c.supplier, "supplier_name": name(c.supplier),
 		"kinds": labels, "card_hours": voucherwatch.RoundTo(boughtCH0, 2), "tokens_million": voucherwatch.RoundTo(boughtTok0, 2),
@@ -480,7 +480,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		})
 		buyers = append(buyers, name(s.Buyer))
 	}
-	buyers = relatedUnique(buyers)
+	buyers = uniqueInOrder(buyers)
 	var loginList []map[string]any
 	var loginNames []string
 	for _, org := range orgs {
@@ -495,13 +495,13 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	if sells {
 		evidence["sold"] = soldList
 		evidence["sold_total"] = map[string]any{"card_hours": voucherwatch.RoundTo(soldCH, 2), "tokens_million": voucherwatch.RoundTo(soldTok, 2), "amount": yuan(soldAmt)}
-		evidence["bought_of_the_kinds"] = map[string]any{"contracts": relatedUnique(boughtContracts), "card_hours": voucherwatch.RoundTo(boughtCH, 2),
+		evidence["bought_of_the_kinds"] = map[string]any{"contracts": uniqueInOrder(boughtContracts), "card_hours": voucherwatch.RoundTo(boughtCH, 2),
 			"tokens_million": voucherwatch.RoundTo(boughtTok, 2), "amount": yuan(boughtAmt)}
 		evidence["ratio"] = voucherwatch.RoundTo(ratio, 4)
 		evidence["ratio_basis"] = basis
 	}
 	if len(backed) > 0 {
-		evidence["sales_backed_by_own_capacity"] = relatedUnique(backed)
+		evidence["sales_backed_by_own_capacity"] = uniqueInOrder(backed)
 	}
 	if u != nil && logins {
 		evidence["logins_from_other_orgs"] = map[string]any{
@@ -517,7 +517,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	if sells {
 		share := ""
 		if basis != "" {
-			share = "，相当于同期购入量的 " + relatedPct(ratio*100)
+			share = "，相当于同期购入量的 " + percentText(ratio*100)
 		}
 		who := "非登记算力供应商"
 		if reseller.RegisteredSupplier {

@@ -3,6 +3,7 @@ package evidence
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -360,17 +361,14 @@ func layoutGraph(r relatedEvidence) ([]*laidNode, []graphEdge) {
 		}
 	}
 	// Columns: the distinct positions, in order.
-	var keys []float64
-	seen := map[float64]bool{}
+	keys := make([]float64, 0, len(nodes))
 	for _, n := range nodes {
 		p := voucherwatch.RoundTo(pos[n], 3)
 		pos[n] = p
-		if !seen[p] {
-			seen[p] = true
-			keys = append(keys, p)
-		}
+		keys = append(keys, p)
 	}
-	sort.Float64s(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
 	colOf := map[float64]int{}
 	for i, k := range keys {
 		colOf[k] = i
