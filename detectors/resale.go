@@ -124,7 +124,7 @@ func (d *Resale) cardMonthHours() float64 {
 // resaleChip makes "Ascend 910B", "ascend-910b" and "ASCEND910B" one model.
 func resaleChip(s string) string {
 	return strings.Map(func(r rune) rune {
-		r = graphHalfWidth(r)
+		r = halfWidth(r)
 		switch r {
 		case ' ', '-', '_', '\t':
 			return -1
