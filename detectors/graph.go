@@ -368,6 +368,17 @@ func graphSortRoles(rs []personRole) []personRole {
 // share is the fraction of j that holder h holds after scaling over-full registers, 0..1.
 func (g *entityGraph) share(h graphStake, j int32) float64 { return h.pct / 100 * g.scale[j] }
 
+// hasEnterpriseHolder reports whether an enterprise holds part of j: only then can a chain of
+// holdings run into j through another enterprise.
+func (g *entityGraph) hasEnterpriseHolder(j int32) bool {
+	for _, h := range g.holders[j] {
+		if !h.node.isPerson() {
+			return true
+		}
+	}
+	return false
+}
+
 // directStake returns the percentage of j that enterprise i holds as registered, 0 if none.
 func (g *entityGraph) directStake(i, j int32) float64 {
 	pct := 0.0

@@ -17,17 +17,7 @@ func (g *entityGraph) computeCore() {
 	n := len(g.ents)
 	g.comp = make([]int32, n)
 	g.local = make([]int32, n)
-	core := func(i int) bool {
-		if len(g.holdings[i]) == 0 {
-			return false
-		}
-		for _, h := range g.holders[i] {
-			if !h.node.isPerson() {
-				return true
-			}
-		}
-		return false
-	}
+	core := func(i int) bool { return len(g.holdings[i]) > 0 && g.hasEnterpriseHolder(int32(i)) }
 	parent := make([]int32, n)
 	for i := range parent {
 		g.comp[i] = -1

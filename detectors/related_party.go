@@ -597,15 +597,6 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 	return ties
 }
 
-func (g *entityGraph) hasEnterpriseHolder(j int32) bool {
-	for _, h := range g.holders[j] {
-		if !h.node.isPerson() {
-			return true
-		}
-	}
-	return false
-}
-
 // relatedRoleSet says whether the roles include an officer's (legal rep, director, supervisor,
 // manager), a shareholding, and a contact's.
 func relatedRoleSet(rs []personRole) (officer, holder, contact bool) {
