@@ -264,7 +264,7 @@ func (s *Server) page(h uiHandler) http.Handler {
 		q := uiRequest{user: u, sess: ss}
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-			if crossOrigin.Check(r) != nil || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
+			if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
 				s.renderError(w, r, q, http.StatusForbidden, T("error.csrf"))
 				return
 			}

@@ -53,7 +53,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	next := localPath(r.PostFormValue("next"))
 	c, err := r.Cookie(loginCSRFCookie)
-	if err != nil || crossOrigin.Check(r) != nil || !validToken(r.PostFormValue("csrf"), s.loginCSRFToken(c.Value)) {
+	if err != nil || !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.loginCSRFToken(c.Value)) {
 		s.renderError(w, r, uiRequest{}, http.StatusForbidden, T("error.csrf"))
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	ss, u, ok, err := s.sessionUser(r)
 	if err == nil && ok {
-		if crossOrigin.Check(r) != nil || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
+		if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
 			s.renderError(w, r, uiRequest{user: u, sess: ss}, http.StatusForbidden, T("error.csrf"))
 			return
 		}

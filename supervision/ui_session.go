@@ -138,6 +138,9 @@ func validToken(got, want string) bool {
 // non-browser clients) pass it and depend on the CSRF token alone. It is only read after start.
 var crossOrigin = http.NewCrossOriginProtection()
 
+// sameOrigin reports whether crossOrigin lets a state-changing request through.
+func sameOrigin(r *http.Request) bool { return crossOrigin.Check(r) == nil }
+
 // setCookie sets a cookie of the UI with the flags every one of them has.
 func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {
 	c := &http.Cookie{
