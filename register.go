@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"math"
 	"slices"
 	"time"
 )
@@ -234,11 +233,9 @@ func ratio(n, d float64) *float64 {
 	if d <= 0 {
 		return nil
 	}
-	r := math.Round(n/d*1e4) / 1e4
+	r := RoundTo(n/d, 4)
 	return &r
 }
-
-func round4(f float64) float64 { return math.Round(f*1e4) / 1e4 }
 
 // median of sorted values; 0 for none.
 func median(sorted []float64) float64 {
@@ -288,7 +285,7 @@ func ComputeRegister(in RegisterInputs) []RegisterRow {
 			Capacity: s.Capacity, Resources: len(s.Resources),
 			RejectRate:       ratio(float64(s.DeadLetters), float64(s.StoredRecords+s.DeadLetters)),
 			Utilisation:      ratio(s.MeteredCardHours, s.SoldCardHours),
-			MeteredCardHours: round4(s.MeteredCardHours), SoldCardHours: round4(s.SoldCardHours),
+			MeteredCardHours: RoundTo(s.MeteredCardHours, 4), SoldCardHours: RoundTo(s.SoldCardHours, 4),
 			Buyers: s.Buyers, ContractAmount: s.ContractAmount.String(), Settled: s.Settled.String(),
 			Prices: []ChipPrice{}, ConfirmedViolations: s.ConfirmedViolations,
 		}
@@ -317,9 +314,9 @@ func ComputeRegister(in RegisterInputs) []RegisterRow {
 			slices.Sort(prices)
 			m, mm := median(prices), median(market[chip])
 			cp := ChipPrice{
-				ChipModel: chip, Median: round4(m), MarketMedian: round4(mm),
-				BandLow: round4(mm * in.Params.BandLowFactor), BandHigh: round4(mm * in.Params.BandHighFactor),
-				Ratio: round4(m / mm), Position: BandWithin, Samples: len(prices),
+				ChipModel: chip, Median: RoundTo(m, 4), MarketMedian: RoundTo(mm, 4),
+				BandLow: RoundTo(mm*in.Params.BandLowFactor, 4), BandHigh: RoundTo(mm*in.Params.BandHighFactor, 4),
+				Ratio: RoundTo(m/mm, 4), Position: BandWithin, Samples: len(prices),
 			}
 			switch {
 			case m < mm*in.Params.BandLowFactor:
@@ -332,7 +329,7 @@ func ComputeRegister(in RegisterInputs) []RegisterRow {
 		}
 		if len(ratios) > 0 {
 			slices.Sort(ratios)
-			pr := round4(median(ratios))
+			pr := RoundTo(median(ratios), 4)
 			r.PriceRatio = &pr
 		}
 		rows = append(rows, r)

@@ -72,6 +72,3 @@ func Cities(ctx context.Context, rm voucherwatch.ReadModel) (map[string]string, 
 	}
 	return cities, nil
 }
-
-// yuan formats fen as the wire's yuan string, for evidence and reasons.
-func yuan(m voucherwatch.Money) string { return m.String() }

@@ -19,24 +19,14 @@ import (
 // dupAt is the evaluation time of the duplicate_claim and price tests.
 var dupAt = time.Date(2026, 12, 1, 9, 0, 0, 0, voucherwatch.CST)
 
-// dupUSCC completes 17 characters with the GB 32100-2015 check character.
-func dupUSCC(first17 string) string {
-	const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-	weights := []int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
-	sum := 0
-	for i, c := range first17 {
-		sum += strings.IndexRune(alphabet, c) * weights[i]
-	}
-	return first17 + string(alphabet[(31-sum%31)%31])
-}
-
-// The parties of the fixtures: buyers in 长沙, 株洲 and 湘潭, suppliers in 长沙.
+// The parties of the fixtures: buyers in 长沙, 株洲 and 湘潭, suppliers in 长沙. The suppliers'
+// codes have T where they had S, which is outside the USCC alphabet and made them no codes.
 var (
-	dupBuyerA    = dupUSCC("91430100MA4L00001")
-	dupBuyerB    = dupUSCC("91430200MA4L00002")
-	dupBuyerC    = dupUSCC("91430300MA4L00003")
-	dupSupplierS = dupUSCC("91430100MA4S00001")
-	dupSupplierT = dupUSCC("91430100MA4S00002")
+	dupBuyerA    = voucherwatch.CompleteUSCC("91430100MA4L00001")
+	dupBuyerB    = voucherwatch.CompleteUSCC("91430200MA4L00002")
+	dupBuyerC    = voucherwatch.CompleteUSCC("91430300MA4L00003")
+	dupSupplierS = voucherwatch.CompleteUSCC("91430100MA4T00001")
+	dupSupplierT = voucherwatch.CompleteUSCC("91430100MA4T00002")
 )
 
 var dupCities = map[string]string{

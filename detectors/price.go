@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -175,7 +176,7 @@ func (p *Price) Check(ctx context.Context, at time.Time, changed voucherwatch.Ch
 	if len(buyers) == 0 {
 		return nil, nil
 	}
-	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Applicants: dupUniq(dupSorted(buyers))})
+	claims, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Applicants: slices.Compact(slices.Sorted(slices.Values(buyers)))})
 	if err != nil {
 		return nil, err
 	}
@@ -559,7 +560,7 @@ func (p *Price) finding(v *priceVerdict, all []*priceVerdict, ix *dupClaimIndex)
 		Detector:     voucherwatch.DetectorPrice,
 		Kind:         v.Kind,
 		Severity:     sev,
-		Score:        math.Round(score*100) / 100,
+		Score:        voucherwatch.RoundTo(score, 2),
 		Subjects:     voucherwatch.Subjects{ApplicantUSCC: o.Buyer, SupplierUSCC: o.Supplier, ContractNo: o.Contract},
 		PolicyClause: priceClause,
 		Title:        title,
@@ -573,14 +574,14 @@ func (p *Price) finding(v *priceVerdict, all []*priceVerdict, ix *dupClaimIndex)
 			"items":         items,
 			"band": map[string]any{
 				"of":     b.Label,
-				"low":    priceRound(b.Low),
-				"median": priceRound(med),
-				"high":   priceRound(b.High),
+				"low":    voucherwatch.RoundTo(b.Low, 2),
+				"median": voucherwatch.RoundTo(med, 2),
+				"high":   voucherwatch.RoundTo(b.High, 2),
 				"unit":   "yuan/" + o.kind,
 				"n":      b.N,
 				"method": b.Method,
 			},
-			"ratio_to_median": priceRound(ratio),
+			"ratio_to_median": voucherwatch.RoundTo(ratio, 2),
 			"claims":          ix.claimIDs(o.Buyer, o.Contract),
 		},
 	}
@@ -595,9 +596,9 @@ func priceItemEvidence(v *priceVerdict) map[string]any {
 		"cards":           o.Cards,
 		"unit":            o.Unit,
 		"unit_price":      yuan(o.UnitPrice),
-		"normalised":      priceRound(o.perUnit),
+		"normalised":      voucherwatch.RoundTo(o.perUnit, 2),
 		"normalised_unit": "yuan/" + o.kind,
-		"ratio_to_median": priceRound(math.Exp(v.LogRatio)),
+		"ratio_to_median": voucherwatch.RoundTo(math.Exp(v.LogRatio), 2),
 		"source":          "contract",
 	}
 	if o.FromSettlement {
@@ -606,8 +607,6 @@ func priceItemEvidence(v *priceVerdict) map[string]any {
 	}
 	return e
 }
-
-func priceRound(v float64) float64 { return math.Round(v*100) / 100 }
 
 func priceUnitZh(unit string) string {
 	switch unit {

@@ -298,8 +298,8 @@ func (ev *evidenceGraph) edge(e graphEdge) {
 
 // holds adds the holding holder → held to the evidence and returns its phrase.
 func (ev *evidenceGraph) holds(g *entityGraph, holder nodeRef, held int32, pct float64) string {
-	ev.edge(graphEdge{From: ev.node(g, holder, ""), To: ev.node(g, nodeRef(held), ""), Kind: "holds", Pct: relatedRound2(pct)})
-	return g.label(holder) + "持有" + g.label(nodeRef(held)) + " " + relatedPct(pct)
+	ev.edge(graphEdge{From: ev.node(g, holder, ""), To: ev.node(g, nodeRef(held), ""), Kind: "holds", Pct: voucherwatch.RoundTo(pct, 2)})
+	return g.label(holder) + "持有" + g.label(nodeRef(held)) + " " + percentText(pct)
 }
 
 // relatedFinding checks one pair and, when it is related, returns the finding.
@@ -349,7 +349,7 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		"graph":    ev,
 		"summary":  summary,
 		"integrated_ownership": map[string]float64{
-			"buyer_in_supplier": relatedRound4(lbs), "supplier_in_buyer": relatedRound4(lsb),
+			"buyer_in_supplier": voucherwatch.RoundTo(lbs, 4), "supplier_in_buyer": voucherwatch.RoundTo(lsb, 4),
 		},
 		"controllers": controllers,
 		"contracts":   p.Contracts,
@@ -359,7 +359,7 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		Detector:     voucherwatch.DetectorRelatedParty,
 		Kind:         top.Kind,
 		Severity:     top.Severity,
-		Score:        relatedRound4(score),
+		Score:        voucherwatch.RoundTo(score, 4),
 		Subjects:     voucherwatch.Subjects{ApplicantUSCC: buyer.uscc, SupplierUSCC: supplier.uscc},
 		PolicyClause: relatedClause,
 		Title:        "供需双方存在关联关系：" + relatedKindZh[top.Kind] + "（《实施细则》二 / D4）",
@@ -416,11 +416,11 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		facts := map[string]any{}
 		if pbs > 0 {
 			parts = append(parts, ev.holds(g, nodeRef(b), s, pbs))
-			facts["buyer_in_supplier_pct"] = relatedRound2(pbs)
+			facts["buyer_in_supplier_pct"] = voucherwatch.RoundTo(pbs, 2)
 		}
 		if psb > 0 {
 			parts = append(parts, ev.holds(g, nodeRef(s), b, psb))
-			facts["supplier_in_buyer_pct"] = relatedRound2(psb)
+			facts["supplier_in_buyer_pct"] = voucherwatch.RoundTo(psb, 2)
 		}
 		text := strings.Join(parts, "，")
 		if pbs > 0 && psb > 0 {
@@ -450,7 +450,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 			if y == s {
 				who = "供应商一侧："
 			}
-			sides = append(sides, who+strings.Join(relatedUnique(parts), "，"))
+			sides = append(sides, who+strings.Join(uniqueInOrder(parts), "，"))
 		}
 		ev.node(g, u, "")
 		var text string
@@ -502,7 +502,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 					parts = append(parts, ev.holds(g, nodeRef(p.nodes[k]), p.nodes[k+1], p.pcts[k]))
 				}
 			}
-			chains = append(chains, strings.Join(parts, "，")+"（该路径 "+relatedPct(p.product*100)+"）")
+			chains = append(chains, strings.Join(parts, "，")+"（该路径 "+percentText(p.product*100)+"）")
 			chainIDs = append(chainIDs, ids)
 		}
 		sev, score := voucherwatch.SeverityMedium, 0.6+0.3*math.Min(1, (v-threshold)/math.Max(1e-9, control-threshold))
@@ -513,11 +513,11 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		if from == s {
 			who = "供应商对需求方"
 		}
-		ties = append(ties, relatedTie{Kind: KindIntegratedOwnership, Severity: sev, Score: relatedRound4(score),
-			Summary: strings.Join(chains, "；") + "：" + who + "的综合（直接与间接）持股比例为 " + relatedPct(v*100) +
-				"，超过 " + relatedPct(threshold*100),
+		ties = append(ties, relatedTie{Kind: KindIntegratedOwnership, Severity: sev, Score: voucherwatch.RoundTo(score, 4),
+			Summary: strings.Join(chains, "；") + "：" + who + "的综合（直接与间接）持股比例为 " + percentText(v*100) +
+				"，超过 " + percentText(threshold*100),
 			Facts: map[string]any{"holder": g.nodeID(nodeRef(from)), "held": g.nodeID(nodeRef(to)),
-				"integrated": relatedRound4(v), "direct": relatedRound4(direct), "threshold": threshold, "paths": chainIDs}})
+				"integrated": voucherwatch.RoundTo(v, 4), "direct": voucherwatch.RoundTo(direct, 4), "threshold": threshold, "paths": chainIDs}})
 	}
 
 	// The same person (by identity key, never by name) on both sides.
@@ -553,10 +553,10 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 				case roleContact:
 					edge = "contact"
 				}
-				ev.edge(graphEdge{From: g.nodeID(pn), To: g.nodeID(nodeRef(x)), Kind: edge, Role: graphRoleNames[pr.role], Pct: relatedRound2(pr.pct)})
+				ev.edge(graphEdge{From: g.nodeID(pn), To: g.nodeID(nodeRef(x)), Kind: edge, Role: graphRoleNames[pr.role], Pct: voucherwatch.RoundTo(pr.pct, 2)})
 				name := graphRoleZh[pr.role]
 				if pr.role == roleHolder {
-					name += " " + relatedPct(pr.pct)
+					name += " " + percentText(pr.pct)
 				}
 				names = append(names, name)
 			}
@@ -597,15 +597,6 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 	return ties
 }
 
-func (g *entityGraph) hasEnterpriseHolder(j int32) bool {
-	for _, h := range g.holders[j] {
-		if !h.node.isPerson() {
-			return true
-		}
-	}
-	return false
-}
-
 // relatedRoleSet says whether the roles include an officer's (legal rep, director, supervisor,
 // manager), a shareholding, and a contact's.
 func relatedRoleSet(rs []personRole) (officer, holder, contact bool) {
@@ -629,26 +620,6 @@ func relatedRoleList(rs []personRole) []string {
 	}
 	return out
 }
-
-func relatedUnique(v []string) []string {
-	seen := map[string]bool{}
-	out := v[:0]
-	for _, s := range v {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// relatedPct writes a percentage as people write it: "60%", "2.5%", "27.03%".
-func relatedPct(pct float64) string {
-	return strconv.FormatFloat(relatedRound2(pct), 'f', -1, 64) + "%"
-}
-
-func relatedRound2(v float64) float64 { return math.Round(v*100) / 100 }
-func relatedRound4(v float64) float64 { return math.Round(v*10000) / 10000 }
 
 // relatedLoadRegistry reads the latest registry version of every enterprise, the parts the graph
 // needs. A legal representative with neither a name nor an identity key is no one the graph

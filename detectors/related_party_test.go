@@ -13,7 +13,6 @@ import (
 	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/rules"
 	"github.com/voucherwatch/voucherwatch/store"
-	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 // rpFixture builds a small registry and the trade between its enterprises, as records.
@@ -28,8 +27,7 @@ type rpFixture struct {
 var rpDay = time.Date(2026, 1, 5, 0, 0, 0, 0, voucherwatch.CST)
 
 func rpUSCC(n int) string {
-	body := fmt.Sprintf("91430100MA%07d", n)
-	return body + string(synth.USCCCheck(body))
+	return voucherwatch.CompleteUSCC(fmt.Sprintf("91430100MA%07d", n))
 }
 
 func newRPFixture() *rpFixture { return &rpFixture{hidden: map[*voucherwatch.Entity]bool{}} }

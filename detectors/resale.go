@@ -124,7 +124,7 @@ func (d *Resale) cardMonthHours() float64 {
 // resaleChip makes "Ascend 910B", "ascend-910b" and "ASCEND910B" one model.
 func resaleChip(s string) string {
 	return strings.Map(func(r rune) rune {
-		r = graphHalfWidth(r)
+		r = halfWidth(r)
 		switch r {
 		case ' ', '-', '_', '\t':
 			return -1
@@ -459,14 +459,14 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		boughtCH0, boughtTok0, boughtAmt0 = boughtCH0+l.CardHours, boughtTok0+l.Tokens, boughtAmt0+l.Amount
 		labels = append(labels, l.Label)
 	}
-	labels = relatedUnique(labels)
+	labels = uniqueInOrder(labels)
 	bought := map[string]any{
 		"contract_no": c.no, "supplier_uscc": c.supplier, "supplier_name": name(c.supplier),
-		"kinds": labels, "card_hours": relatedRound2(boughtCH0), "tokens_million": relatedRound2(boughtTok0),
+		"kinds": labels, "card_hours": voucherwatch.RoundTo(boughtCH0, 2), "tokens_million": voucherwatch.RoundTo(boughtTok0, 2),
 		"amount": yuan(boughtAmt0), "period": resalePeriod(c.start, c.end), "claims": claims,
 	}
 	if u != nil {
-		bought["metered_card_hours"] = relatedRound2(u.CardHours)
+		bought["metered_card_hours"] = voucherwatch.RoundTo(u.CardHours, 2)
 		bought["usage_windows"] = u.Windows
 	}
 	var soldList []map[string]any
@@ -474,13 +474,13 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	for _, s := range matched {
 		soldList = append(soldList, map[string]any{
 			"customer_uscc": s.Buyer, "customer_name": name(s.Buyer), "contract_no": s.ContractNo, "kind": s.Label,
-			"period": resalePeriod(s.Start, s.End), "card_hours": relatedRound2(s.CardHours), "tokens_million": relatedRound2(s.Tokens),
-			"amount": yuan(s.Amount), "settled_amount": yuan(s.Settled), "settled_card_hours": relatedRound2(s.SettledCardHours),
+			"period": resalePeriod(s.Start, s.End), "card_hours": voucherwatch.RoundTo(s.CardHours, 2), "tokens_million": voucherwatch.RoundTo(s.Tokens, 2),
+			"amount": yuan(s.Amount), "settled_amount": yuan(s.Settled), "settled_card_hours": voucherwatch.RoundTo(s.SettledCardHours, 2),
 			"invoices": s.Invoices,
 		})
 		buyers = append(buyers, name(s.Buyer))
 	}
-	buyers = relatedUnique(buyers)
+	buyers = uniqueInOrder(buyers)
 	var loginList []map[string]any
 	var loginNames []string
 	for _, org := range orgs {
@@ -494,18 +494,18 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	}
 	if sells {
 		evidence["sold"] = soldList
-		evidence["sold_total"] = map[string]any{"card_hours": relatedRound2(soldCH), "tokens_million": relatedRound2(soldTok), "amount": yuan(soldAmt)}
-		evidence["bought_of_the_kinds"] = map[string]any{"contracts": relatedUnique(boughtContracts), "card_hours": relatedRound2(boughtCH),
-			"tokens_million": relatedRound2(boughtTok), "amount": yuan(boughtAmt)}
-		evidence["ratio"] = relatedRound4(ratio)
+		evidence["sold_total"] = map[string]any{"card_hours": voucherwatch.RoundTo(soldCH, 2), "tokens_million": voucherwatch.RoundTo(soldTok, 2), "amount": yuan(soldAmt)}
+		evidence["bought_of_the_kinds"] = map[string]any{"contracts": uniqueInOrder(boughtContracts), "card_hours": voucherwatch.RoundTo(boughtCH, 2),
+			"tokens_million": voucherwatch.RoundTo(boughtTok, 2), "amount": yuan(boughtAmt)}
+		evidence["ratio"] = voucherwatch.RoundTo(ratio, 4)
 		evidence["ratio_basis"] = basis
 	}
 	if len(backed) > 0 {
-		evidence["sales_backed_by_own_capacity"] = relatedUnique(backed)
+		evidence["sales_backed_by_own_capacity"] = uniqueInOrder(backed)
 	}
 	if u != nil && logins {
 		evidence["logins_from_other_orgs"] = map[string]any{
-			"windows": u.OtherWindows, "of_windows": u.Windows, "card_hours": relatedRound2(u.OtherCardHours), "orgs": loginList,
+			"windows": u.OtherWindows, "of_windows": u.Windows, "card_hours": voucherwatch.RoundTo(u.OtherCardHours, 2), "orgs": loginList,
 		}
 	}
 
@@ -517,7 +517,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	if sells {
 		share := ""
 		if basis != "" {
-			share = "，相当于同期购入量的 " + relatedPct(ratio*100)
+			share = "，相当于同期购入量的 " + percentText(ratio*100)
 		}
 		who := "非登记算力供应商"
 		if reseller.RegisteredSupplier {
@@ -550,7 +550,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		Detector:     voucherwatch.DetectorResale,
 		Kind:         kind,
 		Severity:     sev,
-		Score:        relatedRound4(score),
+		Score:        voucherwatch.RoundTo(score, 4),
 		Subjects:     voucherwatch.Subjects{ApplicantUSCC: c.buyer, SupplierUSCC: c.supplier, ContractNo: c.no},
 		PolicyClause: resaleClause,
 		Title:        title,

@@ -116,7 +116,7 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 			for _, pr := range c.periods {
 				billed += pr.billed
 			}
-			ev["billed_card_hours"] = ruleRound1(billed)
+			ev["billed_card_hours"] = voucherwatch.RoundTo(billed, 1)
 			ev["invoices"] = len(c.periods)
 			fs = append(fs, finding{
 				Detector: d.Name(), Kind: "billed_without_metering", Severity: voucherwatch.SeverityLow, Score: 0.3,
@@ -140,8 +140,8 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 			metered += pr.metered
 			list = append(list, map[string]any{
 				"invoice": pr.invoice.String(), "period": ruleDay(pr.from) + " ~ " + ruleDay(pr.to),
-				"billed_card_hours": ruleRound1(pr.billed), "metered_card_hours": ruleRound1(pr.metered), "usage_windows": pr.windows,
-				"billed_over_metered": ruleRound3(pr.billed / math.Max(pr.metered, 1e-9)),
+				"billed_card_hours": voucherwatch.RoundTo(pr.billed, 1), "metered_card_hours": voucherwatch.RoundTo(pr.metered, 1), "usage_windows": pr.windows,
+				"billed_over_metered": voucherwatch.RoundTo(pr.billed/math.Max(pr.metered, 1e-9), 3),
 			})
 		}
 		if billed <= metered*ratio || billed-metered < gap {
@@ -150,10 +150,10 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 		r := billed / math.Max(metered, 1e-9)
 		ev["periods"] = list
 		ev["periods_awaiting_metering"] = pending
-		ev["billed_card_hours"] = ruleRound1(billed)
-		ev["metered_card_hours"] = ruleRound1(metered)
-		ev["billed_over_metered"] = ruleRound3(r)
-		ev["gap_card_hours"] = ruleRound1(billed - metered)
+		ev["billed_card_hours"] = voucherwatch.RoundTo(billed, 1)
+		ev["metered_card_hours"] = voucherwatch.RoundTo(metered, 1)
+		ev["billed_over_metered"] = voucherwatch.RoundTo(r, 3)
+		ev["gap_card_hours"] = voucherwatch.RoundTo(billed-metered, 1)
 		fs = append(fs, finding{
 			Detector: d.Name(), Kind: "billed_above_metered", Severity: voucherwatch.SeverityHigh,
 			Score:    math.Min(1, 0.6+(r-ratio)/2),
@@ -166,6 +166,3 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 	}
 	return ruleAlerts(fs, cities, at), nil
 }
-
-func ruleRound1(v float64) float64 { return math.Round(v*10) / 10 }
-func ruleRound3(v float64) float64 { return math.Round(v*1000) / 1000 }

@@ -3,7 +3,6 @@ package detectors
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -211,6 +210,20 @@ func ruleLoadClaimFacts(ctx context.Context, env Env, claimID string) (*ruleClai
 	return f, nil
 }
 
+// ruleLoadCitiesAndClaimFacts loads what the claim rules check every claim with: the cities the
+// alerts name and the facts of every claim.
+func ruleLoadCitiesAndClaimFacts(ctx context.Context, env Env) (map[string]string, *ruleClaimFacts, error) {
+	cities, err := Cities(ctx, env.reads())
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := ruleLoadClaimFacts(ctx, env, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return cities, f, nil
+}
+
 // ruleDate turns a ClickHouse Date into a date in CST; the zero date 1970-01-01, which the
 // store writes for a missing date, becomes the zero time.
 func ruleDate(t time.Time) time.Time {
@@ -262,7 +275,7 @@ func ruleAlerts(fs []finding, cities map[string]string, at time.Time) []voucherw
 	out := make([]voucherwatch.Alert, 0, len(fs))
 	for _, f := range fs {
 		a := f.alert(cities, at)
-		a.Score = math.Round(a.Score*100) / 100
+		a.Score = voucherwatch.RoundTo(a.Score, 2)
 		if f.Subjects.ApplicantUSCC == "" {
 			a.City = cities[f.Subjects.SupplierUSCC]
 		}

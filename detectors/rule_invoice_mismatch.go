@@ -32,11 +32,7 @@ func (d *InvoiceMismatch) Name() string { return "invoice_mismatch" }
 
 // Run checks the invoices of every claim.
 func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.reads())
-	if err != nil {
-		return nil, err
-	}
-	f, err := ruleLoadClaimFacts(ctx, d.env, "")
+	cities, f, err := ruleLoadCitiesAndClaimFacts(ctx, d.env)
 	if err != nil {
 		return nil, err
 	}

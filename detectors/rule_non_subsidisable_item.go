@@ -28,11 +28,7 @@ func (d *NonSubsidisableItem) Name() string { return "non_subsidisable_item" }
 
 // Run checks the invoices of every claim.
 func (d *NonSubsidisableItem) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.reads())
-	if err != nil {
-		return nil, err
-	}
-	f, err := ruleLoadClaimFacts(ctx, d.env, "")
+	cities, f, err := ruleLoadCitiesAndClaimFacts(ctx, d.env)
 	if err != nil {
 		return nil, err
 	}

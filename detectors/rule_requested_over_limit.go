@@ -39,11 +39,7 @@ func (d *RequestedOverLimit) Name() string { return "requested_over_limit" }
 
 // Run assesses every claim.
 func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	cities, err := Cities(ctx, d.env.reads())
-	if err != nil {
-		return nil, err
-	}
-	f, err := ruleLoadClaimFacts(ctx, d.env, "")
+	cities, f, err := ruleLoadCitiesAndClaimFacts(ctx, d.env)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -111,7 +112,7 @@ func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucher
 			ev["supplier_registered_on"] = ruleDay(e.RegisteredOn)
 		}
 		if status == regNotASupplier {
-			ev["seller_purchases"] = ruleSortedUnique(bought[dl.Supplier])
+			ev["seller_purchases"] = slices.Compact(slices.Sorted(slices.Values(bought[dl.Supplier])))
 		}
 		ev["contract_no"] = dl.ContractNo
 		if dl.Contract != nil {
@@ -219,17 +220,4 @@ func ruleSortedDeals(m map[[3]string]*ruleDeal) [][3]string {
 		return false
 	})
 	return out
-}
-
-func ruleSortedUnique(v []string) []string {
-	out := append([]string(nil), v...)
-	sort.Strings(out)
-	n := 0
-	for i, s := range out {
-		if i == 0 || s != out[n-1] {
-			out[n] = s
-			n++
-		}
-	}
-	return out[:n]
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -133,26 +132,14 @@ func validToken(got, want string) bool {
 	return got != "" && hmac.Equal([]byte(got), []byte(want))
 }
 
-// sameOrigin reports whether a state-changing request comes from a page of this site, as far
-// as the browser says: Sec-Fetch-Site and Origin, when present, must not name another site.
-// Requests without either header (old browsers, non-browser clients) pass here and depend on
-// the CSRF token alone.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-	default:
-		return false
-	}
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
-		return false // "null" and the like
-	}
-	return strings.EqualFold(u.Host, r.Host)
-}
+// crossOrigin refuses state-changing requests that the browser says come from another site:
+// a Sec-Fetch-Site other than same-origin or none, or, from browsers without that header, an
+// Origin whose host is not the request's. Requests with neither header (old browsers,
+// non-browser clients) pass it and depend on the CSRF token alone. It is only read after start.
+var crossOrigin = http.NewCrossOriginProtection()
+
+// sameOrigin reports whether crossOrigin lets a state-changing request through.
+func sameOrigin(r *http.Request) bool { return crossOrigin.Check(r) == nil }
 
 // setCookie sets a cookie of the UI with the flags every one of them has.
 func (s *Server) setCookie(w http.ResponseWriter, name, value string, maxAge time.Duration) {

@@ -399,6 +399,9 @@ func TestCSRF(t *testing.T) {
 		{"another user's token", form(signedIn(t, s, "zhuzhou").csrf("/alerts")), nil},
 		{"cross-site origin", form(token), []string{"Origin", "https://evil.example"}},
 		{"cross-site fetch", form(token), []string{"Sec-Fetch-Site", "cross-site"}},
+		{"same-site fetch", form(token), []string{"Sec-Fetch-Site", "same-site"}},
+		{"opaque origin", form(token), []string{"Origin", "null"}},
+		{"another port", form(token), []string{"Origin", "http://127.0.0.1:1"}},
 	} {
 		p := b.post("/alerts/cs_reviewing/transitions", tc.form, tc.headers...)
 		if p.Code != http.StatusForbidden || !strings.Contains(p.Body, T("error.csrf")) {

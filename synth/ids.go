@@ -9,12 +9,6 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 )
 
-// USCCCheck returns the GB 32100-2015 check character of the first 17 characters of s.
-//
-// Deprecated: use voucherwatch.USCCCheck, the one copy of the arithmetic; this remains until
-// the detectors' tests stop calling it.
-func USCCCheck(s string) byte { return voucherwatch.USCCCheck(s) }
-
 // orgCodeCheck is the GB 11714 check of the 8-character organisation code body that sits at
 // positions 9..16 of a USCC; real codes carry it, so ours do too.
 func orgCodeCheck(body string) byte {

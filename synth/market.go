@@ -97,6 +97,3 @@ func (m fen) yuan() float64 { return float64(m) / 100 }
 
 // times multiplies a price by a quantity and rounds to the fen, the way invoices do.
 func (m fen) times(q float64) fen { return fen(math.Round(float64(m) * q)) }
-
-// round3 keeps quantities to three decimals, as suppliers' meters report them.
-func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

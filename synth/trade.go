@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // line is a contract line besides the main compute line.
@@ -329,7 +331,7 @@ func (w *world) writeContract(r *rand.Rand, d *deal) {
 	if d.chip != nil {
 		qty := float64(d.cards) * months
 		if d.unit == "card_hour" {
-			qty = round3(float64(d.cards) * 24 * (d.end.Sub(d.start).Hours()/24 + 1) * d.plan)
+			qty = voucherwatch.RoundTo(float64(d.cards)*24*(d.end.Sub(d.start).Hours()/24+1)*d.plan, 3)
 		}
 		it := wItem{ServiceType: d.service, ChipModel: d.chip.Model, ChipOrigin: d.chip.Origin, Cards: d.cards,
 			UnitPrice: d.price, Unit: d.unit, Quantity: qty, Amount: d.price.times(qty)}
@@ -383,7 +385,7 @@ func monthsBetween(start, end time.Time) float64 {
 		m += days / (next.Sub(cur).Hours() / 24)
 		break
 	}
-	return math.Round(m*1000) / 1000
+	return voucherwatch.RoundTo(m, 3)
 }
 
 // meter computes card-hours per resource per day and writes the usage records, one per resource
@@ -452,7 +454,7 @@ func (w *world) meter(r *rand.Rand, d *deal) {
 			for j := i; j < min(i+d.windowDays, ndays); j++ {
 				ch += perDay[j]
 			}
-			ch = round3(ch)
+			ch = voucherwatch.RoundTo(ch, 3)
 			hours := we.Sub(ws).Hours()
 			u := math.Min(0.99, math.Max(0.05, util+(r.Float64()-0.5)*0.2))
 			rec := wUsage{
@@ -467,7 +469,7 @@ func (w *world) meter(r *rand.Rand, d *deal) {
 				WindowStart:  stamp(ws),
 				WindowEnd:    stamp(we),
 				CardHours:    math.Min(ch, float64(cards)*hours),
-				UtilAvg:      round3(u),
+				UtilAvg:      voucherwatch.RoundTo(u, 3),
 				Jobs:         int(math.Round(ch / float64(min(cards, 8)) / (2 + r.Float64()*14))),
 				Users:        1 + r.IntN(3+cards/8),
 				LoginOrgs:    loginOrgs,
@@ -506,13 +508,13 @@ func (w *world) bill(r *rand.Rand, d *deal) {
 			it := wItem{ServiceType: d.service, ChipModel: d.chip.Model, ChipOrigin: d.chip.Origin, Cards: d.cards,
 				UnitPrice: d.price, Unit: d.unit}
 			if d.unit == "card_month" {
-				it.Quantity = round3(float64(d.cards) * frac)
+				it.Quantity = voucherwatch.RoundTo(float64(d.cards)*frac, 3)
 			} else {
 				sum := 0.0
 				for i := int(ps.Sub(d.start).Hours() / 24); i <= int(pe.Sub(d.start).Hours()/24); i++ {
 					sum += d.metered[i]
 				}
-				it.Quantity = round3(sum * d.billFactor)
+				it.Quantity = voucherwatch.RoundTo(sum*d.billFactor, 3)
 			}
 			it.Amount = d.price.times(it.Quantity)
 			if it.Quantity > 0 {

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // policyStart opens the subsidy window (三, W); the province's year of trade ends long
@@ -489,7 +491,7 @@ func setStake(e, holder *entity, pct float64) {
 	if sum+pct > 100 && sum > 0 {
 		f := (100 - pct) / sum
 		for i := range others {
-			others[i].SharePct = math.Round(others[i].SharePct*f*100) / 100
+			others[i].SharePct = voucherwatch.RoundTo(others[i].SharePct*f, 2)
 		}
 	}
 	e.w.Shareholders = append(others, wHolder{Kind: "enterprise", USCC: holder.uscc(), Name: holder.w.Name, SharePct: pct})

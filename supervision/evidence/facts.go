@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // labels are the Chinese names of the evidence keys the detectors write. A key missing here
@@ -192,7 +194,7 @@ func number(f float64) string {
 	if math.Abs(f) >= 1e15 {
 		return strconv.FormatFloat(f, 'g', -1, 64)
 	}
-	whole, frac, _ := strings.Cut(strconv.FormatFloat(math.Round(f*10000)/10000, 'f', -1, 64), ".")
+	whole, frac, _ := strings.Cut(strconv.FormatFloat(voucherwatch.RoundTo(f, 4), 'f', -1, 64), ".")
 	if frac != "" {
 		frac = "." + frac
 	}

@@ -3,6 +3,7 @@ package evidence
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -135,7 +136,7 @@ func edgeDetail(e graphEdge) string {
 }
 
 func pctText(p float64) string {
-	return strconv.FormatFloat(math.Round(p*100)/100, 'f', -1, 64) + "%"
+	return strconv.FormatFloat(voucherwatch.RoundTo(p, 2), 'f', -1, 64) + "%"
 }
 
 // Graph geometry, in SVG user units.
@@ -360,17 +361,14 @@ func layoutGraph(r relatedEvidence) ([]*laidNode, []graphEdge) {
 		}
 	}
 	// Columns: the distinct positions, in order.
-	var keys []float64
-	seen := map[float64]bool{}
+	keys := make([]float64, 0, len(nodes))
 	for _, n := range nodes {
-		p := math.Round(pos[n]*1000) / 1000
+		p := voucherwatch.RoundTo(pos[n], 3)
 		pos[n] = p
-		if !seen[p] {
-			seen[p] = true
-			keys = append(keys, p)
-		}
+		keys = append(keys, p)
 	}
-	sort.Float64s(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
 	colOf := map[float64]int{}
 	for i, k := range keys {
 		colOf[k] = i
