@@ -64,6 +64,19 @@
 // rec_hash), and the views fire on the shard that receives the record's local INSERT, so a
 // record and its key land on one shard and the look-up of a shard's batch is local.
 //
+// # Keyed look-ups
+//
+// Claims are sorted by applicant and settlements by supplier, but the incremental checks look
+// them up by invoice, claim id, (buyer, contract) and payment reference. lookup_keys maps each
+// such key (kind, k) to the sorting-key prefix of the records carrying it (owner: a claim's
+// applicant_uscc, a settlement's supplier_uscc; with claim_id or the invoice), ordered by
+// (kind, k): LatestClaims and LatestSettlements with keys, and SettlementsSharingPaymentRef
+// with references, read a few granules of lookup_keys and then every version of the records
+// found through the record table's primary key, whatever the history's size. Materialized
+// views write the keys within the records' own INSERT, as record_keys is written, so a record
+// is stored if and only if its keys are; the migration that created them wrote the keys of
+// the records stored before. Its rows are a set (copies are harmless; merges collapse them).
+//
 // # Versions
 //
 // Registry entities and contracts keep every version; the newest event_time wins. The views

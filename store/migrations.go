@@ -668,6 +668,67 @@ FROM usage
 GROUP BY day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
 		},
 	},
+	{
+		version: 80,
+		name:    "lookup keys of claims and settlements",
+		steps: []step{
+			// The incremental checks look claims and settlements up by invoice, claim id,
+			// (buyer, contract) and payment reference, but claims are sorted by applicant and
+			// settlements by supplier: such a look-up read the whole table. lookup_keys maps
+			// each of those keys (k, under its kind) to the record table's sorting-key prefix
+			// (owner: a claim's applicant_uscc, a settlement's supplier_uscc; claim_id or the
+			// invoice), so that a look-up reads a few granules of lookup_keys and then the
+			// records through their primary key (store/read.go). The views below write it
+			// within the records' own INSERT, as record_keys is written: a record is stored
+			// if and only if its keys are. Rows are a set: copies are harmless and merges
+			// collapse them.
+			createStep(`CREATE TABLE IF NOT EXISTS lookup_keys (
+	kind String,
+	k String,
+	owner String,
+	claim_id String,
+	invoice_code String,
+	invoice_no String,
+	ingested_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (kind, k, owner, claim_id, invoice_code, invoice_no)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_lookup_ids TO lookup_keys AS
+SELECT 'claim' AS kind, claim_id AS k, applicant_uscc AS owner, claim_id, '' AS invoice_code, '' AS invoice_no, ingested_at
+FROM claims`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_lookup_invoices TO lookup_keys AS
+SELECT 'claim_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k, applicant_uscc AS owner, claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_code, invoice_no`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_invoices TO lookup_keys AS
+SELECT 'settlement_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_contracts TO lookup_keys AS
+SELECT 'settlement_contract' AS kind, concat(buyer_uscc, '/', contract_no) AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_payment_refs TO lookup_keys AS
+SELECT 'payment_ref' AS kind, payment_ref AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements WHERE payment_ref != ''`),
+			// Keys of the records stored before this migration. Running this again, or a
+			// record stored between the views and these steps, writes equal rows.
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'claim', claim_id, applicant_uscc, claim_id, '', '', ingested_at FROM claims`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'claim_invoice', concat(invoice_code, '/', invoice_no), applicant_uscc, claim_id, invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_code, invoice_no`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'settlement_invoice', concat(invoice_code, '/', invoice_no), supplier_uscc, '', invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'settlement_contract', concat(buyer_uscc, '/', contract_no), supplier_uscc, '', invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'payment_ref', payment_ref, supplier_uscc, '', invoice_code, invoice_no, ingested_at
+FROM settlements WHERE payment_ref != ''`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for
