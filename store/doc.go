@@ -50,13 +50,16 @@
 //     must be exact reads with FINAL or counts distinct (source, id), e.g. uniqExact(source,
 //     id) or LIMIT 1 BY source, id.
 //
-// The daily rollups (usage_daily, settlements_daily) are written by materialized views within
-// the records' INSERT, so they hold exactly the records stored: a record found is added
-// nowhere. usage_daily_block_mv adds each insert block up by day before writing it (a
-// week-long window is one seven-day share among the block's rows of each day, not seven rows
-// of its own).
+// The rollups (usage_spans, settlements_daily) are written by materialized views within the
+// records' INSERT, so they hold exactly the records stored: a record found is added nowhere.
+// usage_spans_mv adds each insert block up by window span and key, no finer than the data:
+// windows within one day by (day, key), longer ones by (start, end, key), so a week-long
+// window is one row among its block's of that week, not seven. The view usage_days spreads
+// the spans over days when read (the arithmetic of the migration "usage rolled up by window
+// span") and adds usage_daily, the per-day rollup written before that migration and no more:
+// readers of daily usage query usage_days.
 //
-// Yearly partitions (usage, usage_daily, record_keys) keep a batch that spans a year of
+// Yearly partitions (usage, usage_daily, usage_spans, record_keys) keep a batch that spans a year of
 // windows, a supplier's backfill, in one or two parts per table: monthly partitions made it
 // twelve per table, which was most of such a batch's insert time.
 //
