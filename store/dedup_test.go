@@ -236,6 +236,26 @@ FROM usage_days GROUP BY day, contract_no ORDER BY day, contract_no`)
 	queryRow(t, db, "SELECT count() FROM usage_spans WHERE contract_no = 'HT-HOURLY'", &spans)
 	// Hourly windows are added up per day: three days, and the window across midnight.
 	check(t, "hourly spans", spans, uint64(4))
+
+	// What the rollup does not do: a second copy of a stored record, inserted past the
+	// look-up (a killed process's INSERT that finished after the next life looked the key up,
+	// or two instances storing one record at once), is counted twice by usage_days, while
+	// usage FINAL keeps one. The rebuild in dashboards/README.md repairs it.
+	w := writeStates.Get().(*writeState)
+	w.pending = append(w.pending, pending{rec: &recs[0], hash: RecordHash(recs[0].Source, recs[0].ID)})
+	w.split(usageTable)
+	b, err := db.prepare(ctx, voucherwatch.TypeUsage, usageTable, w)
+	if err == nil {
+		err = b.Send()
+	}
+	w.release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rollup, final float64
+	queryRow(t, db, "SELECT sum(day_card_hours) FROM usage_days WHERE contract_no = 'HT-HOURLY'", &rollup)
+	queryRow(t, db, "SELECT sum(card_hours) FROM usage FINAL WHERE contract_no = 'HT-HOURLY'", &final)
+	check(t, "a copy past the look-up: usage_days over usage FINAL", rollup-final, recs[0].Usage.CardHours)
 }
 
 // TestMigrateKeysOfStoredRecords upgrades a database that ingest_keys served, resuming an

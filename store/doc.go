@@ -48,7 +48,10 @@
 //     ReplacingMergeTree(ingested_at) with sorting keys that end with (source, id), so such
 //     copies are equal in the sorting key and a merge keeps one; until then, a query that
 //     must be exact reads with FINAL or counts distinct (source, id), e.g. uniqExact(source,
-//     id) or LIMIT 1 BY source, id.
+//     id) or LIMIT 1 BY source, id. A killed process's INSERT that reaches the server after
+//     the next life looked its keys up makes the same copies.
+//   - The rollups (usage_spans behind usage_days, settlements_daily) are sums: such copies
+//     stay counted twice there, merges or not, until the rebuild of dashboards/README.md.
 //
 // The rollups (usage_spans, settlements_daily) are written by materialized views within the
 // records' INSERT, so they hold exactly the records stored: a record found is added nowhere.
