@@ -108,7 +108,7 @@ type RegisterSupplierInput struct {
 	// naming the supplier rejected in it.
 	StoredRecords int `json:"stored_records"`
 	DeadLetters   int `json:"dead_letters"`
-	// MeteredCardHours are the card-hours metered in the period (usage_daily); SoldCardHours
+	// MeteredCardHours are the card-hours metered in the period (usage_days); SoldCardHours
 	// the compute cards of its contracts times the hours of their service within the period.
 	MeteredCardHours float64 `json:"metered_card_hours"`
 	SoldCardHours    float64 `json:"sold_card_hours"`

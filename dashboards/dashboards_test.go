@@ -322,11 +322,15 @@ func checkRebuild(t *testing.T, conn driver.Conn) {
 	for _, c := range []struct {
 		table, key string
 		sums       []string // summed columns, rounded where they are floats
+		script     string   // rebuild/<script>.sql
+		truncate   []string // the tables the script refills
 	}{
-		{"usage_daily", "day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin",
-			[]string{"round(sum(day_card_hours), 3)", "round(sum(util_card_hours), 3)", "sum(windows)"}},
+		{"usage_days", "day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin",
+			[]string{"round(sum(day_card_hours), 3)", "round(sum(util_card_hours), 3)", "sum(windows)"},
+			"usage_daily", []string{"usage_daily", "usage_spans"}},
 		{"settlements_daily", "day, supplier_uscc, buyer_uscc, service_type, chip_origin",
-			[]string{"toString(sum(item_amount))", "sum(items)"}},
+			[]string{"toString(sum(item_amount))", "sum(items)"},
+			"settlements_daily", []string{"settlements_daily"}},
 	} {
 		// The view adds up per inserted block and the script at once, so rows are compared
 		// per key, as SummingMergeTree will eventually merge them.
@@ -344,26 +348,28 @@ func checkRebuild(t *testing.T, conn driver.Conn) {
 			return rows
 		}
 		before := table()
-		script, err := fs.ReadFile(Files, "rebuild/"+c.table+".sql")
+		script, err := fs.ReadFile(Files, "rebuild/"+c.script+".sql")
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		if err := conn.Exec(ctx, "TRUNCATE TABLE "+c.table); err != nil {
-			t.Fatal(err)
+		for _, tbl := range c.truncate {
+			if err := conn.Exec(ctx, "TRUNCATE TABLE "+tbl); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := conn.Exec(ctx, string(script)); err != nil {
-			t.Fatalf("rebuild/%s.sql: %v", c.table, err)
+			t.Fatalf("rebuild/%s.sql: %v", c.script, err)
 		}
 		cancel()
 		after := table()
 		if len(after) != len(before) {
-			t.Errorf("%s rebuilt by rebuild/%s.sql: got %d keys, the view built %d", c.table, c.table, len(after), len(before))
+			t.Errorf("%s rebuilt by rebuild/%s.sql: got %d keys, the view built %d", c.table, c.script, len(after), len(before))
 			continue
 		}
 		for i := range after {
 			if after[i] != before[i] {
-				t.Errorf("%s rebuilt by rebuild/%s.sql: got row %s, the view built %s", c.table, c.table, after[i], before[i])
+				t.Errorf("%s rebuilt by rebuild/%s.sql: got row %s, the view built %s", c.table, c.script, after[i], before[i])
 				break
 			}
 		}

@@ -48,21 +48,40 @@
 //     ReplacingMergeTree(ingested_at) with sorting keys that end with (source, id), so such
 //     copies are equal in the sorting key and a merge keeps one; until then, a query that
 //     must be exact reads with FINAL or counts distinct (source, id), e.g. uniqExact(source,
-//     id) or LIMIT 1 BY source, id.
+//     id) or LIMIT 1 BY source, id. A killed process's INSERT that reaches the server after
+//     the next life looked its keys up makes the same copies.
+//   - The rollups (usage_spans behind usage_days, settlements_daily) are sums: such copies
+//     stay counted twice there, merges or not, until the rebuild of dashboards/README.md.
 //
-// The daily rollups (usage_daily, settlements_daily) are written by materialized views within
-// the records' INSERT, so they hold exactly the records stored: a record found is added
-// nowhere. usage_daily_block_mv adds each insert block up by day before writing it (a
-// week-long window is one seven-day share among the block's rows of each day, not seven rows
-// of its own).
+// The rollups (usage_spans, settlements_daily) are written by materialized views within the
+// records' INSERT, so they hold exactly the records stored: a record found is added nowhere.
+// usage_spans_mv adds each insert block up by window span and key, no finer than the data:
+// windows within one day by (day, key), longer ones by (start, end, key), so a week-long
+// window is one row among its block's of that week, not seven. The view usage_days spreads
+// the spans over days when read (the arithmetic of the migration "usage rolled up by window
+// span") and adds usage_daily, the per-day rollup written before that migration and no more:
+// readers of daily usage query usage_days.
 //
-// Yearly partitions (usage, usage_daily, record_keys) keep a batch that spans a year of
+// Yearly partitions (usage, usage_daily, usage_spans, record_keys) keep a batch that spans a year of
 // windows, a supplier's backfill, in one or two parts per table: monthly partitions made it
 // twelve per table, which was most of such a batch's insert time.
 //
 // On a cluster the record tables and record_keys would be sharded alike (by supplier or by
 // rec_hash), and the views fire on the shard that receives the record's local INSERT, so a
 // record and its key land on one shard and the look-up of a shard's batch is local.
+//
+// # Keyed look-ups
+//
+// Claims are sorted by applicant and settlements by supplier, but the incremental checks look
+// them up by invoice, claim id, (buyer, contract) and payment reference. lookup_keys maps each
+// such key (kind, k) to the sorting-key prefix of the records carrying it (owner: a claim's
+// applicant_uscc, a settlement's supplier_uscc; with claim_id or the invoice), ordered by
+// (kind, k): LatestClaims and LatestSettlements with keys, and SettlementsSharingPaymentRef
+// with references, read a few granules of lookup_keys and then every version of the records
+// found through the record table's primary key, whatever the history's size. Materialized
+// views write the keys within the records' own INSERT, as record_keys is written, so a record
+// is stored if and only if its keys are; the migration that created them wrote the keys of
+// the records stored before. Its rows are a set (copies are harmless; merges collapse them).
 //
 // # Versions
 //

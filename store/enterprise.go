@@ -371,13 +371,13 @@ func (db *DB) fileClaims(ctx context.Context, uscc string, limit int) ([]voucher
 	return out, nil
 }
 
-// fileUsageSQL sums the daily usage aggregate (migration 7) by month. usage_daily has spread
+// fileUsageSQL sums the daily usage aggregate (migration 7) by month. usage_days (migration 16) spreads
 // each window's card-hours over the days it covers, so a window across a month's end counts in
 // both months in proportion; windows counts each window in the month it starts. Rows of one
 // key not merged yet are summed here like merged ones.
 const fileUsageSQL = `SELECT toStartOfMonth(day) AS month, supplier_uscc, buyer_uscc, chip_model, chip_origin,
 	sum(day_card_hours) AS month_card_hours, sum(util_card_hours) AS month_util_card_hours, sum(windows) AS month_windows
-FROM usage_daily
+FROM usage_days
 WHERE supplier_uscc = ? OR buyer_uscc = ?
 GROUP BY month, supplier_uscc, buyer_uscc, chip_model, chip_origin
 ORDER BY month DESC, month_card_hours DESC, supplier_uscc, buyer_uscc, chip_model, chip_origin

@@ -690,6 +690,139 @@ GROUP BY day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
 ORDER BY id`),
 		},
 	},
+	{
+		version: 15,
+		name:    "lookup keys of claims and settlements",
+		steps: []step{
+			// The incremental checks look claims and settlements up by invoice, claim id,
+			// (buyer, contract) and payment reference, but claims are sorted by applicant and
+			// settlements by supplier: such a look-up read the whole table. lookup_keys maps
+			// each of those keys (k, under its kind) to the record table's sorting-key prefix
+			// (owner: a claim's applicant_uscc, a settlement's supplier_uscc; claim_id or the
+			// invoice), so that a look-up reads a few granules of lookup_keys and then the
+			// records through their primary key (store/read.go). The views below write it
+			// within the records' own INSERT, as record_keys is written: a record is stored
+			// if and only if its keys are. Rows are a set: copies are harmless and merges
+			// collapse them.
+			createStep(`CREATE TABLE IF NOT EXISTS lookup_keys (
+	kind String,
+	k String,
+	owner String,
+	claim_id String,
+	invoice_code String,
+	invoice_no String,
+	ingested_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (kind, k, owner, claim_id, invoice_code, invoice_no)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_lookup_ids TO lookup_keys AS
+SELECT 'claim' AS kind, claim_id AS k, applicant_uscc AS owner, claim_id, '' AS invoice_code, '' AS invoice_no, ingested_at
+FROM claims`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_lookup_invoices TO lookup_keys AS
+SELECT 'claim_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k, applicant_uscc AS owner, claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_code, invoice_no`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_invoices TO lookup_keys AS
+SELECT 'settlement_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_contracts TO lookup_keys AS
+SELECT 'settlement_contract' AS kind, concat(buyer_uscc, '/', contract_no) AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_payment_refs TO lookup_keys AS
+SELECT 'payment_ref' AS kind, payment_ref AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements WHERE payment_ref != ''`),
+			// Keys of the records stored before this migration. Running this again, or a
+			// record stored between the views and these steps, writes equal rows.
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'claim', claim_id, applicant_uscc, claim_id, '', '', ingested_at FROM claims`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'claim_invoice', concat(invoice_code, '/', invoice_no), applicant_uscc, claim_id, invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_code, invoice_no`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'settlement_invoice', concat(invoice_code, '/', invoice_no), supplier_uscc, '', invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'settlement_contract', concat(buyer_uscc, '/', contract_no), supplier_uscc, '', invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'payment_ref', payment_ref, supplier_uscc, '', invoice_code, invoice_no, ingested_at
+FROM settlements WHERE payment_ref != ''`),
+		},
+	},
+	{
+		version: 16,
+		name:    "usage rolled up by window span",
+		steps: []step{
+			// usage_daily_block_mv spread every window over its days at insert: a week-long
+			// window made seven rollup rows, and a supplier's weekly backfill, whose
+			// resources each have their own contract, about seven rows per record, most of
+			// its insert time. usage_spans keeps the rollup no finer than the data: windows
+			// within one day are added up by (day, key) as before, their span set to the
+			// day's bounds; longer windows by (start, end, key). usage_days spreads the spans
+			// over days at query time with the arithmetic of usage_daily_block_mv, and adds
+			// the rows usage_daily holds from before this migration (it is written no more):
+			// readers query usage_days for what usage_daily gave. Columns are named span_*
+			// because 18.16 cannot alias an aggregate to a column of the source table.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_spans (
+	span_start DateTime('Asia/Shanghai'),
+	span_end DateTime('Asia/Shanghai'),
+	supplier_uscc String,
+	buyer_uscc String,
+	contract_no String,
+	chip_model String,
+	chip_origin String,
+	span_card_hours Float64,
+	span_util_card_hours Float64,
+	span_windows UInt64
+) ENGINE = SummingMergeTree((span_card_hours, span_util_card_hours, span_windows))
+PARTITION BY toYear(span_start)
+ORDER BY (span_start, span_end, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_spans_mv TO usage_spans AS
+SELECT
+	if(toDate(window_start) = toDate(greatest(window_end, window_start + 1) - 1, 'Asia/Shanghai'),
+		toDateTime(toDate(window_start), 'Asia/Shanghai'), window_start) AS span_start,
+	if(toDate(window_start) = toDate(greatest(window_end, window_start + 1) - 1, 'Asia/Shanghai'),
+		toDateTime(toDate(window_start) + 1, 'Asia/Shanghai'), greatest(window_end, window_start + 1)) AS span_end,
+	supplier_uscc,
+	buyer_uscc,
+	contract_no,
+	chip_model,
+	chip_origin,
+	sum(card_hours) AS span_card_hours,
+	sum(card_hours * util_avg) AS span_util_card_hours,
+	toUInt64(count()) AS span_windows
+FROM usage
+GROUP BY span_start, span_end, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
+			// The new view is in place before the old one goes: a record stored in between,
+			// by an instance already ingesting, is counted twice (the rebuild in
+			// dashboards/README.md repairs that); the other order would lose it.
+			sqlStep(`DROP TABLE IF EXISTS usage_daily_block_mv`),
+			createStep(`CREATE VIEW IF NOT EXISTS usage_days AS
+SELECT day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin, day_card_hours, util_card_hours, windows
+FROM usage_daily
+UNION ALL
+SELECT
+	arrayJoin(arrayMap(i -> toDate(span_start) + i,
+		range(toUInt32(dateDiff('day', toDate(span_start), toDate(span_end - 1, 'Asia/Shanghai')) + 1)))) AS day,
+	supplier_uscc,
+	buyer_uscc,
+	contract_no,
+	chip_model,
+	chip_origin,
+	span_card_hours
+		* (least(toUInt32(span_end), toUInt32(toDateTime(day + 1, 'Asia/Shanghai')))
+			- greatest(toUInt32(span_start), toUInt32(toDateTime(day, 'Asia/Shanghai'))))
+		/ (toUInt32(span_end) - toUInt32(span_start)) AS day_card_hours,
+	span_util_card_hours
+		* (least(toUInt32(span_end), toUInt32(toDateTime(day + 1, 'Asia/Shanghai')))
+			- greatest(toUInt32(span_start), toUInt32(toDateTime(day, 'Asia/Shanghai'))))
+		/ (toUInt32(span_end) - toUInt32(span_start)) AS util_card_hours,
+	span_windows * toUInt64(day = toDate(span_start)) AS windows
+FROM usage_spans`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

@@ -41,8 +41,6 @@ LIMIT 1 BY claim_id`
 // Invoice codes are digits, so the separator cannot be part of one.
 func invoiceKeyString(k voucherwatch.InvoiceKey) string { return k.Code + "/" + k.No }
 
-const invoiceKeySQL = `concat(invoice_code, '/', invoice_no)`
-
 // LatestClaims returns the latest version of each claim q selects.
 func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]voucherwatch.StoredClaim, error) {
 	if q.IsZero() {
@@ -50,18 +48,22 @@ func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]vo
 	}
 	where, args := "", []any(nil)
 	if !q.All {
-		var conds []string
+		// The claim ids that ever matched, through lookup_keys and the applicant prefix of
+		// the sorting key, then every version of those ids through lookup_keys' (applicant,
+		// claim_id) of each: only the granules of the records looked up are read.
+		var ids []string
 		if len(q.IDs) > 0 {
-			conds, args = append(conds, "has(?, claim_id)"), append(args, q.IDs)
+			ids, args = append(ids, "SELECT arrayJoin(?)"), append(args, q.IDs)
 		}
 		if len(q.Applicants) > 0 {
-			conds, args = append(conds, "has(?, applicant_uscc)"), append(args, q.Applicants)
+			ids, args = append(ids, "SELECT claim_id FROM claims WHERE applicant_uscc IN (SELECT arrayJoin(?))"), append(args, q.Applicants)
 		}
 		if len(q.Invoices) > 0 {
-			conds = append(conds, "hasAny(?, arrayMap((c, n) -> concat(c, '/', n), invoice_code, invoice_no))")
+			ids = append(ids, "SELECT claim_id FROM lookup_keys WHERE kind = 'claim_invoice' AND k IN (SELECT arrayJoin(?))")
 			args = append(args, invoiceKeyStrings(q.Invoices))
 		}
-		where = "WHERE claim_id IN (SELECT claim_id FROM claims WHERE " + strings.Join(conds, " OR ") + ")"
+		where = "WHERE (applicant_uscc, claim_id) IN (SELECT owner, claim_id FROM lookup_keys WHERE kind = 'claim' AND k IN (" +
+			strings.Join(ids, " UNION ALL ") + "))"
 	}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(latestClaimsSQL, where), args...)
 	if err != nil {
@@ -149,17 +151,23 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 	}
 	where, args := "", []any(nil)
 	if !q.All {
-		var conds []string
+		var conds, keys []string
+		// Invoices and the invoices of (buyer, contract) pairs go through lookup_keys: every
+		// version of each invoice, whichever supplier issued it, through the settlements'
+		// sorting key (supplier_uscc, invoice_code, invoice_no).
 		if len(q.Invoices) > 0 {
-			conds, args = append(conds, "has(?, "+invoiceKeySQL+")"), append(args, invoiceKeyStrings(q.Invoices))
+			keys, args = append(keys, "SELECT arrayJoin(?)"), append(args, invoiceKeyStrings(q.Invoices))
 		}
 		if len(q.BuyerContracts) > 0 {
 			pairs := make([]string, len(q.BuyerContracts))
 			for i, p := range q.BuyerContracts {
 				pairs[i] = p[0] + "/" + p[1]
 			}
-			conds = append(conds, "(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM settlements WHERE has(?, concat(buyer_uscc, '/', contract_no)))")
+			keys = append(keys, "SELECT concat(invoice_code, '/', invoice_no) FROM lookup_keys WHERE kind = 'settlement_contract' AND k IN (SELECT arrayJoin(?))")
 			args = append(args, pairs)
+		}
+		if len(keys) > 0 {
+			conds = append(conds, settlementsKeyedSQL+" IN ("+strings.Join(keys, " UNION ALL ")+"))")
 		}
 		if q.CitedByClaims {
 			conds = append(conds, "(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)")
@@ -192,6 +200,11 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 	}
 	return out, nil
 }
+
+// settlementsKeyedSQL selects every version of the invoices whose keys (code/no) follow, in
+// parentheses, through lookup_keys and the settlements' primary key.
+const settlementsKeyedSQL = `(supplier_uscc, invoice_code, invoice_no) IN (
+	SELECT owner, invoice_code, invoice_no FROM lookup_keys WHERE kind = 'settlement_invoice' AND k`
 
 // settlementMatches applies q to a latest version exactly. The invoice conditions held in
 // SQL already; a contract's invoice may have moved to another contract in its latest version.
@@ -267,7 +280,8 @@ func (db *DB) SettlementsSharingPaymentRef(ctx context.Context, refs []string) (
 		// A reference's settlements are the latest versions of the invoices that ever
 		// carried it; a corrected version may carry another reference, hence the outer
 		// filter on payment_ref.
-		where = "WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM settlements WHERE has(?, payment_ref))"
+		where = "WHERE " + settlementsKeyedSQL + ` IN (
+	SELECT concat(invoice_code, '/', invoice_no) FROM lookup_keys WHERE kind = 'payment_ref' AND k IN (SELECT arrayJoin(?))))`
 		args = []any{refs, refs}
 	}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(sharedPaymentRefSQL, where, where), args...)

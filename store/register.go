@@ -123,7 +123,7 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 
 	// Metered card-hours and buyers from the daily rollup.
 	if err := each("metering", `SELECT supplier_uscc, sum(ch), countIf(ch > 0) FROM (
-			SELECT supplier_uscc, buyer_uscc, sum(day_card_hours) AS ch FROM usage_daily
+			SELECT supplier_uscc, buyer_uscc, sum(day_card_hours) AS ch FROM usage_days
 			WHERE day >= toDate(?) AND day < toDate(?) AND has(?, supplier_uscc)
 			GROUP BY supplier_uscc, buyer_uscc
 		) GROUP BY supplier_uscc`,

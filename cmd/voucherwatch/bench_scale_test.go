@@ -61,8 +61,8 @@ func TestScaleHistory(t *testing.T) {
 		}
 		return n
 	}
-	if rows, windows := q("SELECT count() FROM usage"), q("SELECT sum(windows) FROM usage_daily"); rows != usage || windows != usage {
-		t.Errorf("usage rows %d, usage_daily windows %d: want %d each", rows, windows, usage)
+	if rows, windows := q("SELECT count() FROM usage"), q("SELECT sum(windows) FROM usage_days"); rows != usage || windows != usage {
+		t.Errorf("usage rows %d, usage_days windows %d: want %d each", rows, windows, usage)
 	}
 	if keys := q("SELECT uniqExact(source, id) FROM record_keys WHERE tbl = 'usage'"); keys != usage {
 		t.Errorf("usage keys: got %d, want %d", keys, usage)
