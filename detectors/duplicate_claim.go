@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -88,7 +89,7 @@ func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 	if err != nil {
 		return nil, err
 	}
-	ix := newDupClaimIndex(claims)
+	ix := newClaimIndex(claims)
 
 	resubmitted, fs := d.resubmissions(ix, settled)
 	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, nil)...)
@@ -186,7 +187,7 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 			refSet[s.PaymentRef] = true
 		}
 	}
-	ix := newDupClaimIndex(claims)
+	ix := newClaimIndex(claims)
 	resubmitted, fs := d.resubmissions(ix, settled)
 	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, touched)...)
 
@@ -212,7 +213,7 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 			if err != nil {
 				return nil, err
 			}
-			fs = append(fs, d.sharedRefFindings(shared, newDupClaimIndex(listed))...)
+			fs = append(fs, d.sharedRefFindings(shared, newClaimIndex(listed))...)
 		}
 	}
 	if len(fs) == 0 {
@@ -244,7 +245,7 @@ func dupApplicants(cs []*dupClaim) []string {
 	for _, c := range cs {
 		out = append(out, c.Applicant)
 	}
-	return dupUniq(dupSorted(out))
+	return slices.Compact(slices.Sorted(slices.Values(out)))
 }
 
 // dupAlerts turns findings into alerts, sorted by id. Findings on the same subjects have one
@@ -358,15 +359,15 @@ func dupClaimOf(c *voucherwatch.StoredClaim) *dupClaim {
 	return d
 }
 
-// dupClaimIndex finds claims by invoice and by (applicant, contract).
-type dupClaimIndex struct {
+// claimIndex finds claims by invoice and by (applicant, contract).
+type claimIndex struct {
 	claims     []*dupClaim // in submission order
 	byInvoice  map[dupInvoiceKey][]*dupClaim
 	byContract map[[2]string][]*dupClaim
 }
 
-func newDupClaimIndex(claims []*dupClaim) *dupClaimIndex {
-	ix := &dupClaimIndex{claims: claims, byInvoice: map[dupInvoiceKey][]*dupClaim{}, byContract: map[[2]string][]*dupClaim{}}
+func newClaimIndex(claims []*dupClaim) *claimIndex {
+	ix := &claimIndex{claims: claims, byInvoice: map[dupInvoiceKey][]*dupClaim{}, byContract: map[[2]string][]*dupClaim{}}
 	for _, c := range claims {
 		seen := map[dupInvoiceKey]bool{}
 		for _, inv := range c.Invoices {
@@ -387,7 +388,7 @@ func newDupClaimIndex(claims []*dupClaim) *dupClaimIndex {
 }
 
 // claimIDs lists the claims of an applicant that cite a contract, for evidence.
-func (ix *dupClaimIndex) claimIDs(applicant, contractNo string) []string {
+func (ix *claimIndex) claimIDs(applicant, contractNo string) []string {
 	var out []string
 	for _, c := range ix.byContract[[2]string{applicant, contractNo}] {
 		out = append(out, c.ClaimID)
@@ -396,7 +397,7 @@ func (ix *dupClaimIndex) claimIDs(applicant, contractNo string) []string {
 }
 
 // invoiceClaimIDs lists the claims that cite an invoice, for evidence.
-func (ix *dupClaimIndex) invoiceClaimIDs(k dupInvoiceKey) []string {
+func (ix *claimIndex) invoiceClaimIDs(k dupInvoiceKey) []string {
 	var out []string
 	for _, c := range ix.byInvoice[k] {
 		out = append(out, c.ClaimID)
@@ -461,7 +462,7 @@ func settlementsOf(ctx context.Context, rm voucherwatch.ReadModel, q voucherwatc
 // resubmissions finds claims that repeat an earlier claim of the same applicant: the same set
 // of invoices (or, for a claim without invoices, the same contracts and amount). It returns the
 // resubmitted claims with the claim each copies.
-func (d *DuplicateClaim) resubmissions(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement) (map[string]*dupClaim, []finding) {
+func (d *DuplicateClaim) resubmissions(ix *claimIndex, settled map[dupInvoiceKey]*dupSettlement) (map[string]*dupClaim, []finding) {
 	first := map[string]*dupClaim{} // content key → earliest claim
 	copies := map[string]*dupClaim{}
 	var fs []finding
@@ -495,7 +496,7 @@ func dupContentKey(c *dupClaim) string {
 		return ""
 	}
 	sort.Strings(parts)
-	parts = dupUniq(parts)
+	parts = slices.Compact(parts)
 	return c.Applicant + "\x1e" + strings.Join(parts, "\x1f")
 }
 
@@ -515,7 +516,7 @@ func (d *DuplicateClaim) resubmissionFinding(c, orig *dupClaim, settled map[dupI
 			subj.SupplierUSCC, subj.ContractNo = p[0], p[1]
 		}
 	}
-	if subj.ContractNo == "" && len(dupUniq(dupSorted(c.Contracts))) == 1 {
+	if subj.ContractNo == "" && len(slices.Compact(slices.Sorted(slices.Values(c.Contracts)))) == 1 {
 		subj.ContractNo = c.Contracts[0]
 	}
 	var invoices []string
@@ -523,7 +524,7 @@ func (d *DuplicateClaim) resubmissionFinding(c, orig *dupClaim, settled map[dupI
 		invoices = append(invoices, inv.key().String())
 	}
 	sameAmounts := c.UsageAmount == orig.UsageAmount && c.Requested == orig.Requested
-	sameContracts := strings.Join(dupUniq(dupSorted(c.Contracts)), ",") == strings.Join(dupUniq(dupSorted(orig.Contracts)), ",")
+	sameContracts := strings.Join(slices.Compact(slices.Sorted(slices.Values(c.Contracts))), ",") == strings.Join(slices.Compact(slices.Sorted(slices.Values(orig.Contracts))), ",")
 	return finding{
 		Detector:     voucherwatch.DetectorDuplicateClaim,
 		Kind:         KindClaimResubmitted,
@@ -547,7 +548,7 @@ func (d *DuplicateClaim) resubmissionFinding(c, orig *dupClaim, settled map[dupI
 // invoiceReuse finds invoices cited by several claims, and invoices a claim lists twice, among
 // the invoices only (nil: every invoice). Resubmitted claims are compared with other claims,
 // but not with the claim they copy.
-func (d *DuplicateClaim) invoiceReuse(ix *dupClaimIndex, settled map[dupInvoiceKey]*dupSettlement, copies map[string]*dupClaim, only map[dupInvoiceKey]bool) []finding {
+func (d *DuplicateClaim) invoiceReuse(ix *claimIndex, settled map[dupInvoiceKey]*dupSettlement, copies map[string]*dupClaim, only map[dupInvoiceKey]bool) []finding {
 	var fs []finding
 	keys := make([]dupInvoiceKey, 0, len(ix.byInvoice))
 	for k := range ix.byInvoice {
@@ -680,7 +681,7 @@ func (d *DuplicateClaim) repeatedFinding(k dupInvoiceKey, n int, c *dupClaim, s 
 
 // paymentRefs finds payment references presented for more than one invoice (only refs, when
 // not nil). Only the settlements of shared references come into Go.
-func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex, refs []string) ([]finding, error) {
+func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *claimIndex, refs []string) ([]finding, error) {
 	ss, err := d.env.reads().SettlementsSharingPaymentRef(ctx, refs)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
@@ -690,7 +691,7 @@ func (d *DuplicateClaim) paymentRefs(ctx context.Context, ix *dupClaimIndex, ref
 
 // sharedRefFindings groups settlements that share payment references (in the order
 // SettlementsSharingPaymentRef returns them) and reports each reference's reuses.
-func (d *DuplicateClaim) sharedRefFindings(ss []voucherwatch.StoredSettlement, ix *dupClaimIndex) []finding {
+func (d *DuplicateClaim) sharedRefFindings(ss []voucherwatch.StoredSettlement, ix *claimIndex) []finding {
 	groups := map[string][]*dupSettlement{}
 	var order []string
 	for i := range ss {
@@ -709,7 +710,7 @@ func (d *DuplicateClaim) sharedRefFindings(ss []voucherwatch.StoredSettlement, i
 
 // paymentFindings reports the contracts that reuse ref after its first (earliest paid)
 // invoice, one finding per contract, named by its first reusing invoice. ss is in payment order.
-func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *dupClaimIndex) []finding {
+func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *claimIndex) []finding {
 	orig := ss[0]
 	type party struct{ buyer, supplier, contract string }
 	var order []party
@@ -749,7 +750,7 @@ func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *du
 			}
 		}
 		sev, score := voucherwatch.SeverityHigh, 0.9
-		note := strings.Join(dupUniq(dupSorted(why)), "、")
+		note := strings.Join(slices.Compact(slices.Sorted(slices.Values(why))), "、")
 		if oneTransfer {
 			sev, score = voucherwatch.SeverityLow, 0.3
 			note = "付款方、收款方和付款日期均相同，可能为一笔合并付款，请核对金额"
@@ -832,7 +833,7 @@ type dupOverlap struct {
 
 // resourceOverlaps finds resources metered to two buyers at once. The join runs in ClickHouse
 // over the few resources whose tenancies overlap at all; only the overlaps come into Go.
-func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *dupClaimIndex) ([]finding, error) {
+func (d *DuplicateClaim) resourceOverlaps(ctx context.Context, ix *claimIndex) ([]finding, error) {
 	rm := d.env.reads()
 	ts, err := rm.ResourceTenancies(ctx)
 	if err != nil {
@@ -914,7 +915,7 @@ func (o *dupOverlap) other(t *dupTenancy) *dupTenancy {
 	return o.A
 }
 
-func (d *DuplicateClaim) overlapFinding(k dupResourceKey, t *dupTenancy, ovs []*dupOverlap, ix *dupClaimIndex) finding {
+func (d *DuplicateClaim) overlapFinding(k dupResourceKey, t *dupTenancy, ovs []*dupOverlap, ix *claimIndex) finding {
 	var (
 		secs        int64
 		overCommit  bool
@@ -950,11 +951,11 @@ func (d *DuplicateClaim) overlapFinding(k dupResourceKey, t *dupTenancy, ovs []*
 			"cards":                       other.MaxCards,
 			"claims":                      ix.claimIDs(other.Buyer, other.Contract),
 			"overlapping_window_pairs":    o.Windows,
-			"overlap_hours":               dupRound(float64(o.Seconds)/3600, 1),
+			"overlap_hours":               voucherwatch.RoundTo(float64(o.Seconds)/3600, 1),
 			"overlap_from":                dupStamp(o.First),
 			"overlap_to":                  dupStamp(o.Last),
-			"card_hours_in_overlap":       dupRound(myCH, 3),
-			"other_card_hours_in_overlap": dupRound(otherCH, 3),
+			"card_hours_in_overlap":       voucherwatch.RoundTo(myCH, 3),
+			"other_card_hours_in_overlap": voucherwatch.RoundTo(otherCH, 3),
 			"peak_cards_metered":          o.PeakCards,
 		})
 	}
@@ -990,8 +991,8 @@ func (d *DuplicateClaim) overlapFinding(k dupResourceKey, t *dupTenancy, ovs []*
 				"claims":        ix.claimIDs(t.Buyer, t.Contract),
 			},
 			"earlier_tenants":          others,
-			"overlap_hours":            dupRound(hours, 1),
-			"card_hours_sold_twice":    dupRound(doubled, 3),
+			"overlap_hours":            voucherwatch.RoundTo(hours, 1),
+			"card_hours_sold_twice":    voucherwatch.RoundTo(doubled, 3),
 			"more_cards_than_resource": overCommit,
 		},
 	}
@@ -1022,27 +1023,3 @@ func dupDate(t time.Time) string {
 
 func dupStamp(t time.Time) string { return t.In(voucherwatch.CST).Format(time.RFC3339) }
 
-func dupRound(v float64, digits int) float64 {
-	p := 1.0
-	for range digits {
-		p *= 10
-	}
-	return float64(int64(v*p+0.5)) / p
-}
-
-func dupSorted(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
-}
-
-// dupUniq drops adjacent repeats of a sorted slice.
-func dupUniq(s []string) []string {
-	out := s[:0:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
-}

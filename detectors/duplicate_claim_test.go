@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ type dupFixture struct {
 
 func newDupFixture() *dupFixture {
 	f := &dupFixture{next: time.Date(2026, 1, 1, 9, 0, 0, 0, voucherwatch.CST)}
-	for _, u := range dupSorted(dupKeys(dupCities)) {
+	for _, u := range slices.Sorted(slices.Values(dupKeys(dupCities))) {
 		f.add(voucherwatch.Record{Envelope: voucherwatch.Envelope{Source: "platform:hunan-registry", Type: voucherwatch.TypeRegistry},
 			Entity: &voucherwatch.Entity{USCC: u, Name: "企业" + u[14:], City: dupCities[u]}})
 	}

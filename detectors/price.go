@@ -111,7 +111,7 @@ func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, er
 	p.mu.Lock()
 	p.obs = obs
 	p.mu.Unlock()
-	return p.alerts(obs, nil, newDupClaimIndex(claims), cities, at), nil
+	return p.alerts(obs, nil, newClaimIndex(claims), cities, at), nil
 }
 
 // Check judges the priced items of the contracts that new contracts and settlements touch, and
@@ -184,12 +184,12 @@ func (p *Price) Check(ctx context.Context, at time.Time, changed voucherwatch.Ch
 	if err != nil {
 		return nil, err
 	}
-	return p.alerts(p.obs, targets, newDupClaimIndex(claims), cities, at), nil
+	return p.alerts(p.obs, targets, newClaimIndex(claims), cities, at), nil
 }
 
 // alerts judges the observations of the target contracts (nil: all) against the market of
 // every observation: one alert per contract and direction, carrying its worst item.
-func (p *Price) alerts(obs []*priceObs, targets map[[2]string]bool, ix *dupClaimIndex, cities map[string]string, at time.Time) []voucherwatch.Alert {
+func (p *Price) alerts(obs []*priceObs, targets map[[2]string]bool, ix *claimIndex, cities map[string]string, at time.Time) []voucherwatch.Alert {
 	m := newPriceMarket(p.env.Policy, obs)
 	type contractDir struct {
 		supplier, contract, kind string
@@ -521,7 +521,7 @@ func (m *priceMarket) judge(o *priceObs) *priceVerdict {
 	return &priceVerdict{Obs: o, Band: b, Kind: kind, LogRatio: r}
 }
 
-func (p *Price) finding(v *priceVerdict, all []*priceVerdict, ix *dupClaimIndex) finding {
+func (p *Price) finding(v *priceVerdict, all []*priceVerdict, ix *claimIndex) finding {
 	o, b := v.Obs, v.Band
 	pol := p.env.Policy.Price
 	med := math.Exp(b.Median)
