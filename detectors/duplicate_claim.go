@@ -1022,4 +1022,3 @@ func dupDate(t time.Time) string {
 }
 
 func dupStamp(t time.Time) string { return t.In(voucherwatch.CST).Format(time.RFC3339) }
-
