@@ -136,16 +136,9 @@ func json_(v any) (string, error) {
 // apiRaw answers GET path as the administrator, as text.
 func apiRaw(t *testing.T, m *Main, path string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", "http://"+m.HTTPAddr+path, nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: got %d %s", path, resp.StatusCode, b)
+	code, b := apiAs(t, m, testToken, "GET", path, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: got %d %s", path, code, b)
 	}
 	return string(b)
 }
