@@ -3,9 +3,6 @@ package voucherwatch
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"time"
 )
@@ -168,14 +165,7 @@ func (in RegisterInputs) Canonical() RegisterInputs {
 }
 
 // Digest is the hex SHA-256 of the canonical inputs' JSON.
-func (in RegisterInputs) Digest() string {
-	b, err := json.Marshal(in.Canonical())
-	if err != nil {
-		panic("voucherwatch: register inputs do not marshal: " + err.Error()) // plain data: cannot happen
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
+func (in RegisterInputs) Digest() string { return InputsDigest(in.Canonical()) }
 
 // ChipPrice compares a supplier's median price of one chip with the market's.
 type ChipPrice struct {

@@ -123,3 +123,12 @@ func TestRegisterPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisterDigestOfRecordedEditions pins the digest's format: editions recorded before
+// stay verifiable only while the same inputs give the same digest.
+func TestRegisterDigestOfRecordedEditions(t *testing.T) {
+	in := RegisterInputs{Period: "2026-11", Params: registerParams, Suppliers: []RegisterSupplierInput{gappySupplier(), cheapAndDearSupplier()}}
+	if got, want := in.Digest(), "f35e07445f6eabc4545e0cb42509a353630472cc1e88f030af371802fde07e88"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

@@ -1,15 +1,11 @@
 package supervision
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -85,74 +81,14 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// WriteRegisterCSV writes the rows as CSV with a UTF-8 byte-order mark; text a spreadsheet
-// would run as a formula is defused.
-func WriteRegisterCSV(w io.Writer, e voucherwatch.RegisterEdition) error {
-	if _, err := w.Write([]byte("\uFEFF")); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	for _, row := range RegisterRows(e) {
-		safe := make([]string, len(row))
-		for i, c := range row {
-			safe[i] = spreadsheetSafe(c)
-		}
-		if err := cw.Write(safe); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+// registerTable is edition e as the file published for download.
+func registerTable(e voucherwatch.RegisterEdition) exportTable {
+	return exportTable{sheet: "算力供给方登记信息", rows: RegisterRows(e), widths: map[string]float64{"A": 22, "B": 30, "O": 60}}
 }
 
-// WriteRegisterXLSX writes the rows as one sheet of an XLSX workbook, every cell a string, so
-// that nothing in them is ever a formula.
-func WriteRegisterXLSX(w io.Writer, e voucherwatch.RegisterEdition) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "算力供给方登记信息"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return err
-	}
-	for i, row := range RegisterRows(e) {
-		cells := make([]any, len(row))
-		for j, c := range row {
-			cells[j] = c
-		}
-		if err := f.SetSheetRow(sheet, fmt.Sprintf("A%d", i+1), &cells); err != nil {
-			return err
-		}
-	}
-	_ = f.SetColWidth(sheet, "A", "A", 22)
-	_ = f.SetColWidth(sheet, "B", "B", 30)
-	_ = f.SetColWidth(sheet, "O", "O", 60)
-	return f.Write(w)
-}
-
-var registerExports = map[string]struct {
-	contentType string
-	write       func(io.Writer, voucherwatch.RegisterEdition) error
-}{
-	"csv":  {"text/csv; charset=utf-8", WriteRegisterCSV},
-	"xlsx": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", WriteRegisterXLSX},
-}
-
-// writeRegisterExport answers edition e as a file of format ext, built in memory first so that
-// a failure is an error, never a truncated file.
+// writeRegisterExport answers edition e as a file of format ext (csv or xlsx).
 func writeRegisterExport(w http.ResponseWriter, e voucherwatch.RegisterEdition, ext string) error {
-	f, ok := registerExports[ext]
-	if !ok {
-		return voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no export format %q", ext)
-	}
-	var buf strings.Builder
-	if err := f.write(&buf, e); err != nil {
-		return fmt.Errorf("supervision: export register edition %s: %w", e.ID, err)
-	}
-	w.Header().Set("Content-Type", f.contentType)
-	w.Header().Set("Content-Disposition", `attachment; filename="voucherwatch-register-`+string(e.Period)+`.`+ext+`"`)
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, buf.String())
-	return nil
+	return writeExportTable(w, registerTable(e), "voucherwatch-register-"+string(e.Period), ext, "register edition "+e.ID)
 }
 
 // sameRows says whether two computations of an edition agree, compared as published (JSON).

@@ -37,25 +37,16 @@ func (f *fakeRegister) RegisterSuppliers(_ context.Context, q voucherwatch.Regis
 func (f *fakeRegister) CreateRegisterEdition(_ context.Context, e voucherwatch.RegisterEdition) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, old := range f.editions {
-		if old.ID == e.ID {
-			return voucherwatch.Errorf(voucherwatch.ECONFLICT, "edition %s exists", e.ID)
-		}
-	}
-	f.editions = append(f.editions, e)
-	return nil
+	return createOnce(&f.editions, e, editionID, "edition")
 }
 
 func (f *fakeRegister) RegisterEdition(_ context.Context, id string) (voucherwatch.RegisterEdition, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, e := range f.editions {
-		if e.ID == id {
-			return e, nil
-		}
-	}
-	return voucherwatch.RegisterEdition{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "edition %s not found", id)
+	return findByID(f.editions, id, editionID, "edition")
 }
+
+func editionID(e voucherwatch.RegisterEdition) string { return e.ID }
 
 func (f *fakeRegister) RegisterEditions(context.Context) ([]voucherwatch.RegisterEdition, error) {
 	f.mu.Lock()

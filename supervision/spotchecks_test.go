@@ -67,24 +67,38 @@ func (f *fakeSpotChecks) DisableInspector(_ context.Context, id string, _ time.T
 func (f *fakeSpotChecks) CreateSpotCheck(_ context.Context, sc voucherwatch.SpotCheck) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, d := range f.draws {
-		if d.ID == sc.ID {
-			return voucherwatch.Errorf(voucherwatch.ECONFLICT, "spot check %s exists already", sc.ID)
-		}
-	}
-	f.draws = append(f.draws, sc)
-	return nil
+	return createOnce(&f.draws, sc, drawID, "spot check")
 }
 
 func (f *fakeSpotChecks) SpotCheck(_ context.Context, id string) (voucherwatch.SpotCheck, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, d := range f.draws {
-		if d.ID == id {
-			return d, nil
+	return findByID(f.draws, id, drawID, "spot check")
+}
+
+func drawID(sc voucherwatch.SpotCheck) string { return sc.ID }
+
+// createOnce appends v to list as a store records a draw or an edition: an id known already
+// is refused (ECONFLICT), which is how instances tell that another made the slot.
+func createOnce[T any](list *[]T, v T, idOf func(T) string, what string) error {
+	for _, old := range *list {
+		if idOf(old) == idOf(v) {
+			return voucherwatch.Errorf(voucherwatch.ECONFLICT, "%s %s exists already", what, idOf(v))
 		}
 	}
-	return voucherwatch.SpotCheck{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "spot check %s not found", id)
+	*list = append(*list, v)
+	return nil
+}
+
+// findByID is the record of list with id, else ENOTFOUND.
+func findByID[T any](list []T, id string, idOf func(T) string, what string) (T, error) {
+	for _, v := range list {
+		if idOf(v) == id {
+			return v, nil
+		}
+	}
+	var zero T
+	return zero, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "%s %s not found", what, id)
 }
 
 func (f *fakeSpotChecks) SpotChecks(context.Context) ([]voucherwatch.SpotCheck, error) {

@@ -149,7 +149,6 @@ func TestComplaintInBrowser(t *testing.T) {
 		t.Fatalf("the 长沙 reviewer's inbox lacks the complaint %q:\n%s", cs.Title, inbox)
 	}
 	deadline := voucherwatch.Day(time.Now()).AddDate(0, 0, 15).Format(time.DateOnly)
-	form := `form[data-action="explanation_requested"]`
 	err = chromedp.Do(cs1,
 		chromedp.Click(chromedp.CSS(`a.alert-link[href="/alerts/`+cs.ID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#complaint")),
@@ -165,22 +164,8 @@ func TestComplaintInBrowser(t *testing.T) {
 	if fx := uiFixtureAlerts(); !strings.Contains(linked, fx[0].Title) || !strings.Contains(linked, fx[1].Title) || strings.Contains(linked, fx[2].Title) {
 		t.Errorf("the case page's open alerts of the enterprise: got %q, want the two 长沙 alerts on it", linked)
 	}
-	err = chromedp.Do(cs1,
-		chromedp.Click(chromedp.CSS(`summary.action-reviewing`)),
-		chromedp.SendKeys(chromedp.CSS(`form[data-action="reviewing"] textarea`), "开始核查该企业的用量记录"),
-		chromedp.Click(chromedp.CSS(`form[data-action="reviewing"] button`)),
-		chromedp.WaitNotPresent(chromedp.CSS(`form[data-action="reviewing"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
-		chromedp.Click(chromedp.CSS(`summary.action-explanation_requested`)),
-		chromedp.SendKeys(chromedp.CSS(form+" textarea"), "请企业说明该算力资源的实际使用人"),
-		chromedp.SetValue(chromedp.CSS(form+` input[name="deadline"]`), deadline),
-		chromedp.Click(chromedp.CSS(form+" button")),
-		chromedp.WaitNotPresent(chromedp.CSS(form)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	moveByForm(t, cs1, "reviewing", "开始核查该企业的用量记录", "")
+	moveByForm(t, cs1, "explanation_requested", "请企业说明该算力资源的实际使用人", deadline)
 	stage("核查中")
 
 	// The alert's page links back to the complaint.
@@ -194,18 +179,11 @@ func TestComplaintInBrowser(t *testing.T) {
 	// The province confirms.
 	prov := newChromium(t)
 	signIn(t, prov, base, "wangfang", "省级-审核-2026")
-	err = chromedp.Do(prov,
-		chromedp.Navigate(base+"/alerts/"+cs.ID),
-		chromedp.WaitVisible(chromedp.CSS(`summary.action-confirmed`)),
-		chromedp.Click(chromedp.CSS(`summary.action-confirmed`)),
-		chromedp.SendKeys(chromedp.CSS(`form[data-action="confirmed"] textarea`), "经核查，反映的转租问题属实"),
-		chromedp.Click(chromedp.CSS(`form[data-action="confirmed"] button`)),
-		chromedp.WaitNotPresent(chromedp.CSS(`form[data-action="confirmed"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
-	)
+	err = chromedp.Do(prov, chromedp.Navigate(base+"/alerts/"+cs.ID), chromedp.WaitVisible(chromedp.CSS(`summary.action-confirmed`)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	moveByForm(t, prov, "confirmed", "经核查，反映的转租问题属实", "")
 	if st, _ := chromedp.Run(prov, chromedp.Text(chromedp.CSS("#alert-status"))); st != "已确认违规" {
 		t.Errorf("after the province's decision: status %q, want 已确认违规", st)
 	}

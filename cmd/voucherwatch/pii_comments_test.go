@@ -2,35 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/store/storetest"
 )
-
-// syncBuffer is a log sink safe for the engine's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestCommentsNeverKeepPersonalNumbers enters comments holding an identity number and mobile
 // numbers, written as people write them, on every kind of workflow event, through the API and
@@ -48,18 +29,7 @@ func TestCommentsNeverKeepPersonalNumbers(t *testing.T) {
 	comment := "申请人法定代表人身份证 " + idTyped + "，电话 " + phoneTyped + "，另一联系人 " + phone2 + "，已电话核实"
 	clear := []string{idNumber, idTyped, phone, phoneTyped, phone2Bare, "139 8765 4321", "19900307"}
 
-	c := testConfig(t, storetest.Database(t))
-	c.LogLevel = "debug"
-	m := NewMain(c)
-	var logs syncBuffer
-	m.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := m.Start(ctx); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m, logs, ctx := startLoggedMain(t)
 
 	alerts := uiFixtureAlerts()
 	if _, err := m.DB.UpsertAlerts(ctx, alerts, time.Now()); err != nil {
@@ -97,41 +67,17 @@ func TestCommentsNeverKeepPersonalNumbers(t *testing.T) {
 	}
 
 	// Through the web UI: sign in and request an explanation with the comment.
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	get := func(path string) string {
-		t.Helper()
-		resp, err := browser.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	post := func(path string, form url.Values) int {
-		t.Helper()
-		resp, err := browser.PostForm(base+path, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
-	tok := csrf.FindStringSubmatch(get("/login"))
-	if code := post("/login", url.Values{"login": {"shenghe"}, "password": {"省级复核-密码-2026"}, "csrf": {tok[1]}}); code != http.StatusSeeOther {
-		t.Fatalf("sign in: got %d", code)
-	}
-	tok = csrf.FindStringSubmatch(get("/alerts/" + id))
-	form := url.Values{"csrf": {tok[1]}, "to": {"explanation_requested"}, "from": {"reviewing"}, "comment": {comment},
+	browser := newUIClient(t, base)
+	browser.signIn("shenghe", "省级复核-密码-2026")
+	form := url.Values{"csrf": {browser.csrf("/alerts/" + id)}, "to": {"explanation_requested"}, "from": {"reviewing"}, "comment": {comment},
 		"deadline": {time.Now().In(voucherwatch.CST).AddDate(0, 0, 10).Format(time.DateOnly)}}
-	if code := post("/alerts/"+id+"/transitions", form); code != http.StatusSeeOther {
+	if code, _ := browser.post("/alerts/"+id+"/transitions", form); code != http.StatusSeeOther {
 		t.Fatalf("transition through the UI: got %d", code)
 	}
 
 	// What a reviewer and an auditor read.
-	seen := map[string]string{"alert page": get("/alerts/" + id)}
+	_, page := browser.get("/alerts/" + id)
+	seen := map[string]string{"alert page": page}
 	var history map[string]any
 	api(t, m, "GET", "/api/v1/alerts/"+id+"/history", nil, &history)
 	seen["history JSON"], _ = json_(history)
@@ -140,29 +86,11 @@ func TestCommentsNeverKeepPersonalNumbers(t *testing.T) {
 	if n := strings.Count(seen["history JSON"], "430***********1234"); n < 4 {
 		t.Errorf("history holds the masked number %d times, want once per event (4): %s", n, seen["history JSON"])
 	}
-	for where, text := range seen {
-		for _, number := range clear {
-			if strings.Contains(text, number) {
-				t.Errorf("%s holds %q in clear", where, number)
-			}
-		}
-	}
+	assertNoneInClear(t, seen, clear)
 
 	// Every String column of every table of the engine's database.
 	conn := m.DB.Conn()
-	rows, err := conn.Query(ctx, "SELECT table, name FROM system.columns WHERE database = ? AND type LIKE '%String%'", m.DB.Database())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols [][2]string
-	for rows.Next() {
-		var table, col string
-		if err := rows.Scan(&table, &col); err != nil {
-			t.Fatal(err)
-		}
-		cols = append(cols, [2]string{table, col})
-	}
-	rows.Close()
+	cols := stringColumns(t, ctx, m)
 	if len(cols) < 20 {
 		t.Fatalf("found %d string columns, want the engine's tables", len(cols))
 	}
@@ -208,16 +136,9 @@ func json_(v any) (string, error) {
 // apiRaw answers GET path as the administrator, as text.
 func apiRaw(t *testing.T, m *Main, path string) string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", "http://"+m.HTTPAddr+path, nil)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: got %d %s", path, resp.StatusCode, b)
+	code, b := apiAs(t, m, testToken, "GET", path, nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: got %d %s", path, code, b)
 	}
 	return string(b)
 }

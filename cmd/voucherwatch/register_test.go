@@ -249,18 +249,7 @@ func TestRegisterScheduledOncePerSlot(t *testing.T) {
 	registerProvince(t, m)
 	slot := time.Date(2026, 12, 1, 4, 0, 0, 0, voucherwatch.CST)
 	other := &supervision.RegisterScheduler{Deps: m.RegisterDeps, Log: m.Log}
-	done := make(chan error, 2)
-	for _, s := range []*supervision.RegisterScheduler{m.Register, other} {
-		go func() {
-			_, err := s.RunSlot(t.Context(), slot)
-			done <- err
-		}()
-	}
-	for range 2 {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	runSlotOnEach(t, slot, m.Register.RunSlot, other.RunSlot)
 	all, err := m.DB.RegisterEditions(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -20,25 +18,13 @@ import (
 // api sends a request as the province administrator and decodes the JSON answer into out.
 func api(t *testing.T, m *Main, method, path string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, "http://"+m.HTTPAddr+path, rd)
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	code, raw := apiAs(t, m, testToken, method, path, body)
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, raw, err)
+			t.Fatalf("%s %s: %d %s: %v", method, path, code, raw, err)
 		}
 	}
-	return resp.StatusCode
+	return code
 }
 
 // TestSpotCheckOnSynthProvince ingests a synthetic province with planted fraud, runs the
@@ -115,18 +101,7 @@ func TestSpotCheckOnSynthProvince(t *testing.T) {
 	// Two instances' schedulers fire for the same slot.
 	slot := time.Date(2027, 1, 1, 3, 0, 0, 0, voucherwatch.CST)
 	other := &spotcheck.Scheduler{Store: m.DB, Params: m.SpotChecks.Params, Secret: []byte(c.PIIKey), Log: m.Log}
-	done := make(chan error, 2)
-	for _, s := range []*spotcheck.Scheduler{m.SpotChecks, other} {
-		go func() {
-			_, err := s.RunSlot(t.Context(), slot)
-			done <- err
-		}()
-	}
-	for range 2 {
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	runSlotOnEach(t, slot, m.SpotChecks.RunSlot, other.RunSlot)
 	var list struct {
 		SpotChecks []voucherwatch.SpotCheck `json:"spotchecks"`
 	}
@@ -169,5 +144,23 @@ func TestSpotCheckFlagsAreChecked(t *testing.T) {
 				t.Errorf("got %v, want an error naming the spotcheck flag", err)
 			}
 		})
+	}
+}
+
+// runSlotOnEach runs slot on each scheduler at once, as several engine instances would, and
+// fails the test if any of them fails.
+func runSlotOnEach[R any](t *testing.T, slot time.Time, runs ...func(context.Context, time.Time) (R, error)) {
+	t.Helper()
+	done := make(chan error, len(runs))
+	for _, run := range runs {
+		go func() {
+			_, err := run(t.Context(), slot)
+			done <- err
+		}()
+	}
+	for range runs {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

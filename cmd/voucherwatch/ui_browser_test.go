@@ -59,28 +59,15 @@ func TestWebUIInBrowser(t *testing.T) {
 		t.Errorf("the 长沙 reviewer's inbox shows another city's alert %q:\n%s", zzTitle, inbox)
 	}
 
-	form := `form[data-action="explanation_requested"]`
 	err = chromedp.Do(browser,
 		chromedp.Click(chromedp.CSS(`a.alert-link[href="/alerts/`+csAlert.ID+`"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#alert-status")),
-		chromedp.Click(chromedp.CSS(`summary.action-reviewing`)),
-		chromedp.SendKeys(chromedp.CSS(`form[data-action="reviewing"] textarea`), "开始核查发票与结算记录"),
-		chromedp.Click(chromedp.CSS(`form[data-action="reviewing"] button`)),
-		// The old page's form goes with the move (there is no move from reviewing to itself):
-		// waiting for that, not for the flash, which the old page may show already, keeps the
-		// next step off the page being left.
-		chromedp.WaitNotPresent(chromedp.CSS(`form[data-action="reviewing"]`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
-		chromedp.Click(chromedp.CSS(`summary.action-explanation_requested`)),
-		chromedp.SendKeys(chromedp.CSS(form+" textarea"), "填写说明：请于期限内提供两份申报所附发票的原件及付款凭证"),
-		chromedp.SetValue(chromedp.CSS(form+` input[name="deadline"]`), deadline),
-		chromedp.Click(chromedp.CSS(form+" button")),
-		chromedp.WaitNotPresent(chromedp.CSS(form)),
-		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
+	moveByForm(t, browser, "reviewing", "开始核查发票与结算记录", "")
+	moveByForm(t, browser, "explanation_requested", "填写说明：请于期限内提供两份申报所附发票的原件及付款凭证", deadline)
 	history, err := chromedp.Run(browser, chromedp.Text(chromedp.CSS("#history")))
 	if err != nil {
 		t.Fatal(err)
@@ -318,5 +305,30 @@ func relatedPartyEvidence(buyer, supplier string) map[string]any {
 		"controllers":          map[string]string{"buyer": "e3", "supplier": "e3"},
 		"contracts":            []string{"CS-HT-2026-0415"},
 		"claims":               []string{"CL-2026-CS-0233"},
+	}
+}
+
+// moveByForm moves the alert shown in browser to status to through its page's form, with
+// comment and, when not empty, a deadline, and waits for the page that follows. The old
+// page's form goes with the move (there is no move from a status to itself): waiting for
+// that, not for the flash, which the old page may show already, keeps the next step off the
+// page being left.
+func moveByForm(t *testing.T, browser context.Context, to, comment, deadline string) {
+	t.Helper()
+	form := `form[data-action="` + to + `"]`
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(`summary.action-` + to)),
+		chromedp.SendKeys(chromedp.CSS(form+" textarea"), comment),
+	}
+	if deadline != "" {
+		steps = append(steps, chromedp.SetValue(chromedp.CSS(form+` input[name="deadline"]`), deadline))
+	}
+	steps = append(steps,
+		chromedp.Click(chromedp.CSS(form+" button")),
+		chromedp.WaitNotPresent(chromedp.CSS(form)),
+		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
+	)
+	if err := chromedp.Do(browser, steps...); err != nil {
+		t.Fatalf("move to %s: %v", to, err)
 	}
 }

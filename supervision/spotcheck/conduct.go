@@ -7,11 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -160,8 +158,7 @@ type Scheduler struct {
 	// Draws counts the scheduled slots by outcome (NewDrawsMetric); nil counts nothing.
 	Draws *prometheus.CounterVec
 
-	mu     sync.Mutex
-	status SchedulerStatus
+	slots Slots
 }
 
 // The outcomes of a scheduled slot, the result label of vw_spotcheck_slots_total.
@@ -174,23 +171,7 @@ const (
 
 // NewDrawsMetric is vw_spotcheck_slots_total, registered with reg when reg is not nil.
 func NewDrawsMetric(reg prometheus.Registerer) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "vw_spotcheck_slots_total",
-		Help: "Scheduled spot-check slots this instance handled, by outcome.",
-	}, []string{"result"})
-	for _, r := range []string{SlotRecorded, SlotDrawnElsewhere, SlotNothingToDraw, SlotFailed} {
-		c.WithLabelValues(r) // present at 0, so that increase() sees the first failure
-	}
-	if reg != nil {
-		reg.MustRegister(c)
-	}
-	return c
-}
-
-func (s *Scheduler) count(result string) {
-	if s.Draws != nil {
-		s.Draws.WithLabelValues(result).Inc()
-	}
+	return NewSlotsMetric(reg, "vw_spotcheck_slots_total", "Scheduled spot-check slots this instance handled, by outcome.")
 }
 
 // SchedulerStatus is what the UI shows about the schedule.
@@ -206,11 +187,7 @@ type SchedulerStatus struct {
 }
 
 // Status reports the schedule's state.
-func (s *Scheduler) Status() SchedulerStatus {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.status
-}
+func (s *Scheduler) Status() SchedulerStatus { return s.slots.Status() }
 
 func (s *Scheduler) now() time.Time {
 	if s.Now == nil {
@@ -261,70 +238,27 @@ func SlotOf(sched cron.Schedule, now time.Time) time.Time {
 }
 
 // Start draws on the schedule spec until ctx ends, after making up for the latest slot if
-// nobody drew it.
+// nobody drew it (Slots.Start).
 func (s *Scheduler) Start(ctx context.Context, spec string) error {
-	sched, err := Parse(spec)
-	if err != nil {
-		return err
-	}
-	if s.Log == nil {
-		s.Log = slog.Default()
-	}
-	s.mu.Lock()
-	s.status.Schedule, s.status.Next = spec, sched.Next(s.now())
-	s.mu.Unlock()
-	c := cron.New()
-	c.Schedule(sched, cron.FuncJob(func() {
-		s.RunSlot(ctx, SlotOf(sched, s.now()))
-		s.mu.Lock()
-		s.status.Next = sched.Next(s.now())
-		s.mu.Unlock()
-	}))
-	c.Start()
-	go func() {
-		<-ctx.Done()
-		<-c.Stop().Done()
-	}()
-	// A slot missed while no instance was running (a deployment at 03:00 on the 1st) is
-	// drawn at start, from the inputs as they are now; an instance that finds it drawn
-	// already only logs so. A policy of monthly checks should not depend on uptime.
-	if last, ok := LastSlot(sched, s.now()); ok {
-		go s.RunSlot(ctx, last)
-	}
-	return nil
+	return s.slots.Start(ctx, spec, s.now, func(ctx context.Context, slot time.Time) { _, _ = s.RunSlot(ctx, slot) })
 }
 
 // RunSlot makes the scheduled draw of slot unless another instance made it already.
 func (s *Scheduler) RunSlot(ctx context.Context, slot time.Time) (voucherwatch.SpotCheck, error) {
-	if s.Log == nil {
-		s.Log = slog.Default()
-	}
 	id := SlotID(slot)
 	sc, err := Conduct(ctx, s.Store, Request{
 		ID: id, Seed: SlotSeed(slot, s.Secret), Params: s.Params, Trigger: voucherwatch.SpotCheckScheduled,
 		By: "engine", At: s.now(), SkipEmpty: true,
 	})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.status.LastSlot, s.status.LastID, s.status.LastError, s.status.DrawnHere = slot, id, "", err == nil
-	switch {
-	case err == nil:
-		s.count(SlotRecorded)
-		s.Log.Info("spotcheck: scheduled draw recorded", "id", id, "items", len(sc.Items))
-	case voucherwatch.ErrorCode(err) == voucherwatch.ECONFLICT:
-		s.count(SlotDrawnElsewhere)
-		s.Log.Info("spotcheck: the slot was drawn by another instance", "id", id)
-		err = nil
-	case errors.Is(err, ErrNothingToDraw):
-		s.status.DrawnHere = false
-		s.count(SlotNothingToDraw)
-		s.Log.Info("spotcheck: no claimants yet, nothing drawn", "id", id)
-		err = nil
-	default:
-		s.status.LastError = err.Error()
-		s.status.Failed++
-		s.count(SlotFailed)
-		s.Log.Error("spotcheck: scheduled draw failed", "id", id, "err", err)
-	}
+	err = s.slots.Settle(SlotRun{
+		Slot: slot, ID: id, Err: err, Nothing: ErrNothingToDraw, Log: s.Log, Count: s.Draws,
+		Messages: SlotMessages{
+			Recorded:  "spotcheck: scheduled draw recorded",
+			Elsewhere: "spotcheck: the slot was drawn by another instance",
+			Nothing:   "spotcheck: no claimants yet, nothing drawn",
+			Failed:    "spotcheck: scheduled draw failed",
+		},
+		RecordedAttrs: []any{"items", len(sc.Items)},
+	})
 	return sc, err
 }

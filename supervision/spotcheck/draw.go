@@ -7,8 +7,6 @@ package spotcheck
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/bits"
@@ -92,12 +90,7 @@ func Canonical(in voucherwatch.SpotCheckInputs) voucherwatch.SpotCheckInputs {
 // Digest is the hex SHA-256 of the canonical JSON of the inputs: what an auditor compares to
 // know that they re-run the draw on what it was drawn from.
 func Digest(in voucherwatch.SpotCheckInputs) string {
-	b, err := json.Marshal(Canonical(in))
-	if err != nil {
-		panic(err) // plain structs of strings and numbers always marshal
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	return voucherwatch.InputsDigest(Canonical(in))
 }
 
 // rng returns a ChaCha8 stream for one purpose of one draw. Each city and the inspector

@@ -390,3 +390,11 @@ func BenchmarkDraw(b *testing.B) {
 		}
 	}
 }
+
+// TestDigestOfRecordedDraws pins the digest's format: draws recorded before stay verifiable
+// (DigestMatches) only while the same inputs give the same digest.
+func TestDigestOfRecordedDraws(t *testing.T) {
+	if got, want := Digest(skewedProvince(7, 40)), "4da829ee5be3ba9b189bd112ca47fad6461be4b450c834ff1e71742a84f047d8"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
