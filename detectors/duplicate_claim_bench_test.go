@@ -3,9 +3,6 @@ package detectors
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,17 +18,7 @@ import (
 // against 1x's: the look-ups go through lookup_keys and the records' primary keys, so the
 // ratio should stay near 1 while history grows.
 func BenchmarkDuplicateClaimCheck(b *testing.B) {
-	sizes := []int{1, 10}
-	if env := os.Getenv("VW_BENCH_SIZES"); env != "" {
-		sizes = nil
-		for _, f := range strings.Split(env, ",") {
-			k, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || k < 1 {
-				b.Fatalf("VW_BENCH_SIZES=%q: want multiples such as 1,10,30", env)
-			}
-			sizes = append(sizes, k)
-		}
-	}
+	sizes := benchSizes(b)
 	var base float64
 	for _, k := range sizes {
 		name := fmt.Sprintf("%dx", k)
@@ -42,24 +29,11 @@ func BenchmarkDuplicateClaimCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var victim, other *voucherwatch.StoredClaim
-		for i := range claims {
-			c := &claims[i]
-			if victim == nil && len(c.Invoices) > 0 {
-				victim = c
-			} else if victim != nil && c.ApplicantUSCC != victim.ApplicantUSCC {
-				other = c
-				break
-			}
-		}
+		victim, other := reusablePair(claims)
 		if victim == nil || other == nil {
 			b.Fatal("province without two applicants' claims")
 		}
-		reuse := voucherwatch.Record{Envelope: voucherwatch.Envelope{Source: "bench", ID: "bench-dup-" + name,
-			Type: voucherwatch.TypeClaim, Time: bp.at}, Claim: &voucherwatch.Claim{ClaimID: "BENCH-DUP-" + name,
-			ApplicantUSCC: other.ApplicantUSCC, Round: other.Round, SubmittedOn: other.SubmittedOn, City: other.City,
-			Contracts: other.Contracts, Invoices: victim.Invoices[:1], UsageAmount: victim.Invoices[0].Amount,
-			Requested: victim.Invoices[0].Amount / 3}}
+		reuse := invoiceReuse(victim, other, "bench-dup-"+name, "BENCH-DUP-"+name, bp.at)
 		detectortest.Store(b, bp.db, reuse)
 		var ch voucherwatch.Changes
 		ch.Add([]voucherwatch.Record{reuse})

@@ -3,7 +3,6 @@ package detectors
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,11 +19,7 @@ import (
 // claimed (the alert is stored when the check returns), and a new version of a contract
 // (related_party and price_out_of_range check its pair and chip). It prints the ratios.
 func BenchmarkIncrementalProvince(b *testing.B) {
-	sizes := []int{1, 10}
-	if os.Getenv("VW_BENCH_SIZES") == "1" {
-		sizes = []int{1}
-	}
-	for _, k := range sizes {
+	for _, k := range benchSizes(b) {
 		name := fmt.Sprintf("%dx", k)
 		bp := loadBenchProvince(b, name, k)
 		ctx := context.Background()
@@ -36,16 +31,7 @@ func BenchmarkIncrementalProvince(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var victim, other *voucherwatch.StoredClaim
-		for i := range claims {
-			c := &claims[i]
-			if victim == nil && len(c.Invoices) > 0 {
-				victim = c
-			} else if victim != nil && c.ApplicantUSCC != victim.ApplicantUSCC {
-				other = c
-				break
-			}
-		}
+		victim, other := reusablePair(claims)
 		contracts, err := bp.db.LatestContracts(ctx, voucherwatch.ContractQuery{All: true})
 		if err != nil || victim == nil || other == nil || len(contracts) == 0 {
 			b.Fatalf("province without claims or contracts to copy: %v", err)
@@ -62,11 +48,7 @@ func BenchmarkIncrementalProvince(b *testing.B) {
 				full += time.Since(start)
 
 				// A claim of another applicant citing the victim's first invoice.
-				reuse := voucherwatch.Record{Envelope: voucherwatch.Envelope{Source: "bench", ID: fmt.Sprintf("bench-claim-%s-%d", name, n),
-					Type: voucherwatch.TypeClaim, Time: bp.at}, Claim: &voucherwatch.Claim{ClaimID: fmt.Sprintf("BENCH-REUSE-%d", n),
-					ApplicantUSCC: other.ApplicantUSCC, Round: other.Round, SubmittedOn: other.SubmittedOn, City: other.City,
-					Contracts: other.Contracts, Invoices: victim.Invoices[:1], UsageAmount: victim.Invoices[0].Amount,
-					Requested: victim.Invoices[0].Amount / 3}}
+				reuse := invoiceReuse(victim, other, fmt.Sprintf("bench-claim-%s-%d", name, n), fmt.Sprintf("BENCH-REUSE-%d", n), bp.at)
 				detectortest.Store(b, bp.db, reuse)
 				var ch voucherwatch.Changes
 				ch.Add([]voucherwatch.Record{reuse})

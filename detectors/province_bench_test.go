@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
 	"github.com/voucherwatch/voucherwatch/rules"
 	"github.com/voucherwatch/voucherwatch/store"
@@ -110,4 +112,45 @@ func BenchmarkDetectorsProvince(b *testing.B) {
 			fmt.Printf("detectors on a province: %.3f s at 100x: 100x/10x = %.2f, 100x/1x = %.2f\n", hundred, hundred/ten, hundred/one)
 		}
 	}
+}
+
+// benchSizes is the province multiples a benchmark runs: 1x and 10x, or those VW_BENCH_SIZES
+// lists ("1", "1,10,30").
+func benchSizes(b *testing.B) []int {
+	env := os.Getenv("VW_BENCH_SIZES")
+	if env == "" {
+		return []int{1, 10}
+	}
+	var sizes []int
+	for _, f := range strings.Split(env, ",") {
+		k, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || k < 1 {
+			b.Fatalf("VW_BENCH_SIZES=%q: want multiples such as 1,10,30", env)
+		}
+		sizes = append(sizes, k)
+	}
+	return sizes
+}
+
+// reusablePair finds in claims a claim citing an invoice (victim) and a claim of another
+// applicant (other), for a benchmark's claim that re-uses the victim's invoice.
+func reusablePair(claims []voucherwatch.StoredClaim) (victim, other *voucherwatch.StoredClaim) {
+	for i := range claims {
+		c := &claims[i]
+		if victim == nil && len(c.Invoices) > 0 {
+			victim = c
+		} else if victim != nil && c.ApplicantUSCC != victim.ApplicantUSCC {
+			return victim, c
+		}
+	}
+	return victim, nil
+}
+
+// invoiceReuse is a claim of other's applicant citing victim's first invoice.
+func invoiceReuse(victim, other *voucherwatch.StoredClaim, id, claimID string, at time.Time) voucherwatch.Record {
+	return voucherwatch.Record{Envelope: voucherwatch.Envelope{Source: "bench", ID: id,
+		Type: voucherwatch.TypeClaim, Time: at}, Claim: &voucherwatch.Claim{ClaimID: claimID,
+		ApplicantUSCC: other.ApplicantUSCC, Round: other.Round, SubmittedOn: other.SubmittedOn, City: other.City,
+		Contracts: other.Contracts, Invoices: victim.Invoices[:1], UsageAmount: victim.Invoices[0].Amount,
+		Requested: victim.Invoices[0].Amount / 3}}
 }
