@@ -54,6 +54,8 @@ type Server struct {
 	register *RegisterDeps
 	// complaints are the complaint routes and pages, once RegisterComplaintRoutes added them.
 	complaints *complaintState
+	// rounds are the annual round's routes and pages, once RegisterRoundRoutes added them.
+	rounds *roundState
 }
 
 // NewServer builds the routes.

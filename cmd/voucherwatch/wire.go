@@ -238,6 +238,7 @@ func (m *Main) Start(ctx context.Context) error {
 		return err
 	}
 	m.Server.RegisterComplaintRoutes(supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box})
+	m.wireRounds(env, box)
 	supervision.NewComplaintMetrics(m.Registry, func(ctx context.Context) ([]voucherwatch.ComplaintCount, error) {
 		return m.APIDB.ComplaintCounts(ctx, time.Now())
 	}, m.Log)
