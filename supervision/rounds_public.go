@@ -96,10 +96,11 @@ type objectionReceipt struct {
 
 // postPublicObjection answers POST /public/rounds/{id}/objections to anyone: a JSON body
 // {"claim_id", "text", "contact"?} answered 201 {"id"}, or the notice page's form (with its
-// CSRF token) answered with a page. Each post counts towards the address's limit.
+// CSRF token, by its content type) answered with a page. Each post counts towards the address's limit.
 func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	asJSON := mt == "application/json" || s.ui == nil
+	// A form is the notice page's; anything else is read as JSON.
+	asJSON := (mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data") || s.ui == nil
 	now, addr := s.rounds.deps.now(), clientAddress(r)
 	var in ObjectionInput
 	if asJSON {
