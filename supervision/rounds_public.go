@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"context"
 	"fmt"
 	"mime"
 	"net/http"
@@ -42,8 +43,7 @@ type PublicRound struct {
 
 // Public reads a published (or final) round's notice; ENOTFOUND for any other round, so that a
 // list in the making is not seen.
-func (d RoundDeps) Public(r *http.Request, id string) (PublicRound, error) {
-	ctx := r.Context()
+func (d RoundDeps) Public(ctx context.Context, id string) (PublicRound, error) {
 	rd, err := d.Store.Round(ctx, id)
 	if err == nil && rd.State != voucherwatch.RoundPublished && rd.State != voucherwatch.RoundFinal {
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "round %s is not published", id)
@@ -72,7 +72,7 @@ func (d RoundDeps) Public(r *http.Request, id string) (PublicRound, error) {
 func (s *Server) showPublicRound(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	id, asJSON := strings.CutSuffix(file, ".json")
-	p, err := s.rounds.deps.Public(r, id)
+	p, err := s.rounds.deps.Public(r.Context(), id)
 	if asJSON || s.ui == nil {
 		if err != nil {
 			s.fail(w, err)
