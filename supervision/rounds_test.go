@@ -148,9 +148,31 @@ func TestRoundNoticeAndFinalisation(t *testing.T) {
 	if err != nil || final.State != voucherwatch.RoundFinal {
 		t.Fatalf("finalise: got %+v %v", final, err)
 	}
+	// A recovery ordered after the list was final is shown against the line it came from.
+	s := voucherwatch.Subjects{ApplicantUSCC: "91430200MA4L000003", ClaimID: "SB2026-00003", InvoiceNo: "1"}
+	later := voucherwatch.Alert{ID: voucherwatch.AlertID("invoice_mismatch", s), Detector: "invoice_mismatch", Kind: "invoice_not_settled",
+		Severity: voucherwatch.SeverityHigh, Subjects: s, City: "430200", Title: "发票在结算记录中不存在", Reason: "核查"}
+	if _, err := db.UpsertAlerts(ctx, []voucherwatch.Alert{later}, at); err != nil {
+		t.Fatal(err)
+	}
+	from := voucherwatch.StatusNew
+	for i, tr := range []voucherwatch.Transition{{To: voucherwatch.StatusReviewing}, {To: voucherwatch.StatusExplanationRequested, Deadline: at.AddDate(0, 0, 10)},
+		{To: voucherwatch.StatusConfirmed}, {To: voucherwatch.StatusRecoveryOrdered, Amount: 123456}} {
+		tr.Comment = "核查"
+		e := voucherwatch.NewTransitionEvent(province, later.ID, from, tr, at.Add(time.Duration(10+i)*time.Second))
+		if res, err := db.AppendEvents(ctx, []voucherwatch.Event{e}); err != nil || res[0].Err != nil {
+			t.Fatalf("%s → %s: %v %v", from, tr.To, err, res)
+		}
+		from = tr.To
+	}
 	view, err := d.View(ctx, zhuzhou, r.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, l := range view.Lines {
+		if want := map[bool]string{true: "1234.56", false: "0.00"}[l.ClaimID == "SB2026-00003"]; l.Recovery != want || l.State == voucherwatch.LineExcluded {
+			t.Errorf("%s: got %s, recovery %s; want the frozen state, recovery %s", l.ClaimID, l.State, l.Recovery, want)
+		}
 	}
 	if len(view.Lines) != 2 || len(view.Objections) != 1 || view.Objections[0].ID != official.ID {
 		t.Errorf("株洲's view: got %d lines and objections %+v, want its two lines and its objection", len(view.Lines), view.Objections)
