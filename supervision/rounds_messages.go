@@ -65,6 +65,7 @@ var roundMessages = map[string]string{
 	"round.status.published": "公示中",
 	"round.status.final":     "已定稿",
 
+	"nav.rounds":              "集中评审",
 	"rounds.title":            "集中评审",
 	"rounds.subtitle":         "年度算力券补贴集中评审、排序、公示与定稿",
 	"rounds.empty":            "尚未开启评审轮次。",
