@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/rules"
 )
 
 // AlertDeps are the dependencies of the alert and detector routes.
@@ -13,14 +14,14 @@ type AlertDeps struct {
 	// Alerts lists and reads alerts.
 	Alerts voucherwatch.AlertStore
 	// RunDetectors runs every detector now and answers a summary per detector.
-	RunDetectors func(ctx context.Context) any
+	RunDetectors func(ctx context.Context) []voucherwatch.DetectorRun
 	// DetectorHealth answers each detector's health.
-	DetectorHealth func() any
+	DetectorHealth func() voucherwatch.DetectorHealthReport
 	// Policy is the policy configuration in force, served as is.
-	Policy any
-	// Assess answers a claim's assessment and the applicant's city (for access checks);
-	// ENOTFOUND when there is no such claim.
-	Assess func(ctx context.Context, claimID string) (assessment any, applicant, city string, err error)
+	Policy rules.Policy
+	// Assess answers a claim's assessment; the applicant and its city (for access checks) are
+	// in it. ENOTFOUND when there is no such claim.
+	Assess func(ctx context.Context, claimID string) (voucherwatch.ClaimAssessment, error)
 }
 
 // RegisterAlertRoutes adds the alert, detector, rules and claim routes.
@@ -146,15 +147,15 @@ func (s *Server) getRules(w http.ResponseWriter, r *http.Request, _ voucherwatch
 
 func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	id := r.PathValue("id")
-	a, applicant, city, err := s.alerts.Assess(r.Context(), id)
-	if err == nil && cityScope(u) != "" && city != cityScope(u) {
+	a, err := s.alerts.Assess(r.Context(), id)
+	if err == nil && cityScope(u) != "" && a.City != cityScope(u) {
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
 	}
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	onClaim, err := s.claimAlerts(r.Context(), applicant, id)
+	onClaim, err := s.claimAlerts(r.Context(), a.ApplicantUSCC, id)
 	if err != nil {
 		s.fail(w, err)
 		return

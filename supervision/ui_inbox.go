@@ -303,14 +303,21 @@ func validSeverity(s voucherwatch.Severity) bool {
 	return false
 }
 
-// detectorNames are the detectors the engine runs (detectors.All), in the order the inbox
-// offers them; the catalogue's test checks that they are those of the detectors package.
-var detectorNames = []string{
-	voucherwatch.DetectorDuplicateClaim, voucherwatch.DetectorResale, voucherwatch.DetectorRelatedParty,
-	voucherwatch.DetectorPrice, "annual_purchase", "applicant_credit", "billed_above_metered",
-	"invoice_mismatch", "late_filing", "non_subsidisable_item", "policy_window",
-	"requested_over_limit", "unregistered_supplier", "usage_above_capacity",
-}
+// detectorNames are the detectors whose alerts the inbox offers, in the order of
+// voucherwatch.AlertKinds; complaints have their own page. A test in cmd/voucherwatch checks
+// that they are the detectors the engine runs.
+var detectorNames = func() []string {
+	var names []string
+	for _, k := range voucherwatch.AlertKinds() {
+		if k.Detector != voucherwatch.DetectorComplaint && !slices.Contains(names, k.Detector) {
+			names = append(names, k.Detector)
+		}
+	}
+	return names
+}()
+
+// DetectorNames returns the detectors whose alerts the inbox offers.
+func DetectorNames() []string { return slices.Clone(detectorNames) }
 
 func sortedCityCodes() []string {
 	codes := make([]string, 0, len(voucherwatch.Cities))

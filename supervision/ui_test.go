@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/detectors"
 )
 
 // uiPassword is every UI test user's password.
@@ -129,15 +128,15 @@ func newUIServer(t *testing.T, deps UIDeps) (*Server, *fakeWorkflow, *fakeUsers)
 	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	s.RegisterAlertRoutes(AlertDeps{
 		Alerts: wf,
-		Assess: func(_ context.Context, id string) (any, string, string, error) {
+		Assess: func(_ context.Context, id string) (voucherwatch.ClaimAssessment, error) {
 			switch id {
 			case "C_CS":
-				return detectors.Assessment{ClaimID: id, ApplicantUSCC: csApplicant, ApplicantName: "长沙星算科技有限公司", City: "430100",
-					Totals: detectors.AssessmentTotals{ClaimedFen: 100000000, EligibleFen: 90000000, RatePercent: 30, MaxSubsidyFen: 27000000, RequestedFen: 30000000, OverByFen: 3000000}}, csApplicant, "430100", nil
+				return voucherwatch.ClaimAssessment{ClaimID: id, ApplicantUSCC: csApplicant, ApplicantName: "长沙星算科技有限公司", City: "430100",
+					Totals: voucherwatch.AssessmentTotals{ClaimedFen: 100000000, EligibleFen: 90000000, RatePercent: 30, MaxSubsidyFen: 27000000, RequestedFen: 30000000, OverByFen: 3000000}}, nil
 			case "C_ZZ":
-				return detectors.Assessment{ClaimID: id, ApplicantUSCC: zzApplicant, City: "430200"}, zzApplicant, "430200", nil
+				return voucherwatch.ClaimAssessment{ClaimID: id, ApplicantUSCC: zzApplicant, City: "430200"}, nil
 			}
-			return nil, "", "", voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
+			return voucherwatch.ClaimAssessment{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
 		},
 	})
 	s.RegisterWorkflowRoutes(WorkflowDeps{

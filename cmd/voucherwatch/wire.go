@@ -193,15 +193,14 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Server = supervision.NewServer()
 	m.Server.RegisterAlertRoutes(supervision.AlertDeps{
 		Alerts:       m.APIDB,
-		RunDetectors: func(ctx context.Context) any { return m.Runner.RunAll(ctx, time.Now()) },
-		DetectorHealth: func() any {
+		RunDetectors: func(ctx context.Context) []voucherwatch.DetectorRun { return m.Runner.RunAll(ctx, time.Now()) },
+		DetectorHealth: func() voucherwatch.DetectorHealthReport {
 			h, missed := m.Runner.Health()
-			return map[string]any{"detectors": h, "missed_slots": missed}
+			return voucherwatch.DetectorHealthReport{Detectors: h, MissedSlots: missed}
 		},
 		Policy: m.Policy,
-		Assess: func(ctx context.Context, id string) (any, string, string, error) {
-			a, err := detectors.Assess(ctx, env, id)
-			return a, a.ApplicantUSCC, a.City, err
+		Assess: func(ctx context.Context, id string) (voucherwatch.ClaimAssessment, error) {
+			return detectors.Assess(ctx, env, id)
 		},
 	})
 	m.Server.Log = m.Log
