@@ -109,6 +109,18 @@ var alertKinds = []AlertKind{
 // offers the detectors in.
 func AlertKinds() []AlertKind { return append([]AlertKind(nil), alertKinds...) }
 
+// AlertDetectors returns every detector that has kinds in the table, complaint included, in
+// the order of the table: the detector values an alert filter may name.
+func AlertDetectors() []string {
+	var out []string
+	for _, k := range alertKinds {
+		if len(out) == 0 || out[len(out)-1] != k.Detector {
+			out = append(out, k.Detector)
+		}
+	}
+	return out
+}
+
 // AlertKindOf returns the kind of a detector's alerts; false when the table has no such kind.
 func AlertKindOf(detector, kind string) (AlertKind, bool) {
 	for _, k := range alertKinds {

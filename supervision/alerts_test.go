@@ -51,8 +51,8 @@ func newAlertServer(t *testing.T) (*Server, *fakeAlerts) {
 		{ID: "al_zz", Detector: "price_out_of_range", City: "430200", Subjects: voucherwatch.Subjects{ApplicantUSCC: "B"}},
 		{ID: "al_other_claim", Detector: "duplicate_claim", City: "430100", Subjects: voucherwatch.Subjects{ApplicantUSCC: "A", ClaimID: "C2"}},
 	}}
-	s := NewServer()
-	s.RegisterAlertRoutes(AlertDeps{
+	s := newServer()
+	s.registerAlertRoutes(AlertDeps{
 		Alerts:         store,
 		RunDetectors:   func(context.Context) []voucherwatch.DetectorRun { return []voucherwatch.DetectorRun{{Detector: "ran"}} },
 		DetectorHealth: func() voucherwatch.DetectorHealthReport { return voucherwatch.DetectorHealthReport{} },

@@ -14,7 +14,7 @@ import (
 // detector health) answer every province role and 403 to city reviewers.
 func TestOperatorRoutesByRole(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
-	s.RegisterAlertRoutes(AlertDeps{Alerts: wf, DetectorHealth: func() voucherwatch.DetectorHealthReport {
+	s.registerAlertRoutes(AlertDeps{Alerts: wf, DetectorHealth: func() voucherwatch.DetectorHealthReport {
 		return voucherwatch.DetectorHealthReport{Detectors: []voucherwatch.DetectorHealth{{Detector: "duplicate_claim"}}}
 	}})
 	s.IngestStatusFn = func(context.Context) (voucherwatch.IngestStatus, error) { return voucherwatch.IngestStatus{}, nil }

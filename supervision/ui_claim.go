@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // claimPage is the data of the claim page.
@@ -23,7 +24,7 @@ func (s *Server) showClaim(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		return
 	}
 	a, err := s.alerts.Assess(r.Context(), id)
-	if err == nil && cityScope(q.user) != "" && a.City != cityScope(q.user) {
+	if err == nil && workflow.CityScope(q.user) != "" && a.City != workflow.CityScope(q.user) {
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
 	}
 	if err != nil {

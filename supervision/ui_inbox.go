@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // inboxPageSize is how many alerts a page of the inbox lists.
@@ -143,7 +144,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	if !validSeverity(voucherwatch.Severity(f.Severity)) {
 		f.Severity = ""
 	}
-	if f.Detector != "" && !slices.Contains(caseDetectors, f.Detector) {
+	if f.Detector != "" && !slices.Contains(voucherwatch.AlertDetectors(), f.Detector) {
 		f.Detector = ""
 	}
 	if c := qs.Get("city"); c != "" {
@@ -152,7 +153,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		}
 	}
 	p := inboxPage{
-		Filter: f, Detectors: caseDetectors, Statuses: voucherwatch.Statuses,
+		Filter: f, Detectors: voucherwatch.AlertDetectors(), Statuses: voucherwatch.Statuses,
 		Severities: []voucherwatch.Severity{voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow},
 	}
 	af := voucherwatch.AlertFilter{
@@ -162,7 +163,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	if f.OnlyMine {
 		af.AssigneeID = q.user.ID
 	}
-	if scope := cityScope(q.user); scope != "" {
+	if scope := workflow.CityScope(q.user); scope != "" {
 		p.ScopeCity, af.City, p.Filter.City = scope, scope, ""
 	} else {
 		for _, code := range sortedCityCodes() {
@@ -288,7 +289,7 @@ func (s *Server) overdueAlerts(r *http.Request, af voucherwatch.AlertFilter) ([]
 		} else if err != nil {
 			return nil, false, err
 		}
-		if matches(a, af) {
+		if workflow.Matches(a, af) {
 			out = append(out, a)
 		}
 	}
