@@ -131,6 +131,9 @@ type RoundEvent struct {
 // to a published line is moved through the workflow as an alert of this detector.
 const DetectorObjection = "objection"
 
+// ObjectionKind is the kind of an objection's case: an objection to a line of the list.
+const ObjectionKind = "round_line"
+
 // Objection is one objection to a line of a published round.
 type Objection struct {
 	ID           string // the case's alert id
@@ -176,7 +179,7 @@ func ObjectionAlert(o Objection, title, reason string) Alert {
 	return Alert{
 		ID:           o.ID,
 		Detector:     DetectorObjection,
-		Kind:         "round_line",
+		Kind:         ObjectionKind,
 		Severity:     SeverityMedium,
 		Subjects:     Subjects{ApplicantUSCC: o.USCC, ClaimID: o.ClaimID},
 		City:         o.City,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // The annual round (集中评审发放, policy §三(二), §四.5); docs/rounds.md. RoundDeps are its
@@ -463,7 +464,7 @@ func (d RoundDeps) View(ctx context.Context, u voucherwatch.User, roundID string
 		}
 		lines, v.InputsDigest, v.Computed = voucherwatch.Allocate(in).Lines, in.Digest(), true
 	}
-	scope := cityScope(u)
+	scope := workflow.CityScope(u)
 	var total voucherwatch.Money
 	v.Lines = []voucherwatch.LineJSON{}
 	for _, l := range lines {
@@ -526,7 +527,7 @@ func (d RoundDeps) Comment(ctx context.Context, u voucherwatch.User, roundID, cl
 	if err != nil {
 		return err
 	}
-	if scope := cityScope(u); scope != "" && city != scope {
+	if scope := workflow.CityScope(u); scope != "" && city != scope {
 		return voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no line %s in your city", claimID)
 	}
 	return d.log(ctx, r.ID, u, voucherwatch.RoundActionComment, claimID, city, voucherwatch.MaskText(text))
@@ -594,7 +595,7 @@ func (d RoundDeps) FileObjection(ctx context.Context, u voucherwatch.User, round
 	if err != nil {
 		return voucherwatch.Objection{}, err
 	}
-	if scope := cityScope(u); official && scope != "" && l.City != scope {
+	if scope := workflow.CityScope(u); official && scope != "" && l.City != scope {
 		return voucherwatch.Objection{}, voucherwatch.FieldErrorf("claim_id", "the line is not of your city")
 	}
 	o := voucherwatch.Objection{ID: voucherwatch.NewObjectionID(), RoundID: r.ID, ClaimID: l.ClaimID, USCC: l.ApplicantUSCC, City: l.City,

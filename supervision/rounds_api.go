@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,12 +23,12 @@ type roundState struct {
 // SignInLockout, per instance, as the complaint form is bounded.
 const MaxObjectionsPerAddress = 10
 
-// RegisterRoundRoutes adds the annual round's API, its public notice (the page when the web UI
-// is registered, RegisterUI first) and the public objection route. It panics without a store
-// or the claims' reader, so a broken configuration fails at start.
-func (s *Server) RegisterRoundRoutes(d RoundDeps) {
+// registerRoundRoutes adds the annual round's API, its public notice (the page when the web UI
+// is registered first) and the public objection route. It refuses a configuration without a
+// store or the claims' reader, so that it fails at start.
+func (s *Server) registerRoundRoutes(d RoundDeps) error {
 	if d.Store == nil || d.Claims == nil {
-		panic("supervision: RegisterRoundRoutes: store and claims are required")
+		return errors.New("supervision: rounds: store and claims are required")
 	}
 	s.rounds = &roundState{deps: d}
 	s.rounds.objections.limit = MaxObjectionsPerAddress
@@ -49,6 +50,7 @@ func (s *Server) RegisterRoundRoutes(d RoundDeps) {
 	if s.ui != nil {
 		s.registerRoundPages()
 	}
+	return nil
 }
 
 type roundRoutes struct {

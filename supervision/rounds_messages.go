@@ -5,12 +5,12 @@ import (
 )
 
 // The annual round's part of the catalogue, added here so that the round lives in its own
-// files (messages.go holds the rest). An objection's case is filtered like the detectors'.
+// files (messages.go holds the rest). The objection case's kind and label are in
+// voucherwatch.AlertKinds.
 func init() {
 	for k, v := range roundMessages {
 		messages[k] = v
 	}
-	caseDetectors = append(caseDetectors, voucherwatch.DetectorObjection)
 }
 
 var roundMessages = map[string]string{

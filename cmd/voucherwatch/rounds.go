@@ -8,14 +8,14 @@ import (
 	"github.com/voucherwatch/voucherwatch/supervision"
 )
 
-// wireRounds adds the annual round: its lines are the claims as the assessment reads them
+// roundDeps are the annual round's: its lines are the claims as the assessment reads them
 // (detectors.RoundClaims), its objectors' contacts sealed with the complaint key's box.
-func (m *Main) wireRounds(env detectors.Env, box *voucherwatch.ContactBox) {
-	m.Server.RegisterRoundRoutes(supervision.RoundDeps{
+func (m *Main) roundDeps(env detectors.Env, box *voucherwatch.ContactBox) *supervision.RoundDeps {
+	return &supervision.RoundDeps{
 		Store: m.APIDB,
 		Box:   box,
 		Claims: func(ctx context.Context, year int) ([]voucherwatch.RoundClaim, error) {
 			return detectors.RoundClaims(ctx, env, year)
 		},
-	})
+	}
 }
