@@ -103,6 +103,8 @@ var alertKinds = []AlertKind{
 	{DetectorComplaint, string(ComplaintPrice), "价格异常", EvidenceFacts},
 	{DetectorComplaint, string(ComplaintFalseUse), "虚假使用", EvidenceFacts},
 	{DetectorComplaint, string(ComplaintOther), "其他", EvidenceFacts},
+
+	{DetectorObjection, ObjectionKind, "公示异议", EvidenceFacts},
 }
 
 // AlertKinds returns every kind of alert, in the order of the table: the order the inbox

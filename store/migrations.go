@@ -823,6 +823,83 @@ SELECT
 FROM usage_spans`),
 		},
 	},
+	{
+		version: 30,
+		name:    "annual subsidy rounds",
+		steps: []step{
+			// A round's settings and state; each change writes a new version of its row.
+			createStep(`CREATE TABLE IF NOT EXISTS rounds (
+	id String,
+	year UInt16,
+	budget Decimal(18, 2),
+	notice_days UInt8,
+	weights String,
+	mode String,
+	state String,
+	frozen_version UInt32,
+	created_at DateTime('Asia/Shanghai'),
+	created_by String,
+	published_at DateTime('Asia/Shanghai'),
+	finalised_at DateTime('Asia/Shanghai'),
+	updated_at DateTime('Asia/Shanghai'),
+	version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY id`),
+			// Expert scores: the newest score of a claim and criterion counts.
+			createStep(`CREATE TABLE IF NOT EXISTS round_scores (
+	round_id String,
+	claim_id String,
+	criterion String,
+	score Float64,
+	comment String,
+	created_by String,
+	created_at DateTime('Asia/Shanghai'),
+	version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY (round_id, claim_id, criterion)`),
+			// Frozen versions: the inputs (canonical JSON), their digest and the lines (JSON).
+			// Never updated: a plain MergeTree.
+			createStep(`CREATE TABLE IF NOT EXISTS round_versions (
+	round_id String,
+	version UInt32,
+	method String,
+	inputs_digest String,
+	inputs String,
+	lines String,
+	total Decimal(18, 2),
+	frozen_at DateTime('Asia/Shanghai'),
+	frozen_by String
+) ENGINE = MergeTree
+ORDER BY (round_id, version)`),
+			// The round's append-only log, like the workflow's events.
+			createStep(`CREATE TABLE IF NOT EXISTS round_events (
+	round_id String,
+	seq UInt64,
+	at DateTime('Asia/Shanghai'),
+	actor_id String,
+	actor_role String,
+	action String,
+	claim_id String,
+	city String,
+	detail String
+) ENGINE = MergeTree
+ORDER BY (round_id, seq)`),
+			// Objections: the case is the alert with the same id; the contact is sealed like a
+			// complainant's.
+			createStep(`CREATE TABLE IF NOT EXISTS round_objections (
+	id String,
+	round_id String,
+	claim_id String,
+	uscc String,
+	city String,
+	channel String,
+	registered_by String,
+	contact_sealed String,
+	created_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree
+ORDER BY (round_id, id)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

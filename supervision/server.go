@@ -57,6 +57,8 @@ type Server struct {
 	register *RegisterDeps
 	// complaints are the complaint routes and pages, once registerComplaintRoutes added them.
 	complaints *complaintState
+	// rounds are the annual round's routes and pages, once RegisterRoundRoutes added them.
+	rounds *roundState
 }
 
 // Deps is everything the server serves. Alerts and Workflow are the core; the parts below them
@@ -72,6 +74,8 @@ type Deps struct {
 	UI *UIDeps
 	// Complaints adds the complaint route and, with the UI, the public complaint pages.
 	Complaints *ComplaintDeps
+	// Rounds adds the annual round's routes, its public notice and, with the UI, its pages.
+	Rounds *RoundDeps
 	// Health adds GET /healthz.
 	Health HealthCheck
 	// IngestStatus and DeadLetters answer GET /api/v1/status and /api/v1/deadletters.
@@ -122,6 +126,11 @@ func New(d Deps) (*Server, error) {
 	}
 	if d.Complaints != nil {
 		s.registerComplaintRoutes(*d.Complaints)
+	}
+	if d.Rounds != nil {
+		if err := s.registerRoundRoutes(*d.Rounds); err != nil {
+			return nil, err
+		}
 	}
 	if d.Health != nil {
 		s.registerHealth(d.Health)

@@ -305,12 +305,13 @@ func validSeverity(s voucherwatch.Severity) bool {
 }
 
 // detectorNames are the detectors whose alerts the inbox offers, in the order of
-// voucherwatch.AlertKinds; complaints have their own page. A test in cmd/voucherwatch checks
+// voucherwatch.AlertKinds; complaints have their own page, objections their round's (both are
+// still listed in the inbox and filtered by ?detector=). A test in cmd/voucherwatch checks
 // that they are the detectors the engine runs.
 var detectorNames = func() []string {
 	var names []string
 	for _, k := range voucherwatch.AlertKinds() {
-		if k.Detector != voucherwatch.DetectorComplaint && !slices.Contains(names, k.Detector) {
+		if k.Detector != voucherwatch.DetectorComplaint && k.Detector != voucherwatch.DetectorObjection && !slices.Contains(names, k.Detector) {
 			names = append(names, k.Detector)
 		}
 	}

@@ -71,6 +71,10 @@ func TestEveryKindHasLabelAndEvidence(t *testing.T) {
 			t.Errorf("complaint category %s: no kind with a Chinese label", c)
 		}
 	}
+	// Objections to a round's line open cases of their own detector too.
+	if k, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorObjection, voucherwatch.ObjectionKind); !ok || !isChinese(supervision.KindLabel(k.Detector, k.Kind)) || !evidence.Lays(k.Evidence) {
+		t.Errorf("objection: no kind with a Chinese label and a rendered evidence layout")
+	}
 }
 
 // newKindDetector stands for a detector added without its kinds' lines in kinds.go.

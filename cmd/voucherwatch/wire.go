@@ -240,6 +240,7 @@ func (m *Main) Start(ctx context.Context) error {
 		Register:    &m.RegisterDeps,
 		UI:          &ui,
 		Complaints:  &supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box},
+		Rounds:      m.roundDeps(env, box),
 		Health:      m.health,
 		DeadLetters: func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) },
 		IngestStatus: func(ctx context.Context) (voucherwatch.IngestStatus, error) {

@@ -12,6 +12,8 @@ import (
 // labels are the Chinese names of the evidence keys the detectors write. A key missing here
 // is shown as it is.
 var labels = map[string]string{
+	// An objection's case (detector objection).
+	"round_id": "评审轮次", "channel": "受理渠道", "text": "异议内容",
 	// Claims, invoices, settlements.
 	"claim": "申报记录", "claim_id": "申报编号", "claim_ids": "涉及申报", "claims": "相关申报", "earlier_claim": "此前申报",
 	"applicant_uscc": "申报单位代码", "round": "申报批次", "submitted_on": "提交日期", "contracts": "合同",

@@ -1,0 +1,212 @@
+package supervision
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// The annual round's pages: the list of rounds with the form that opens one, a round's page
+// with its forms (scores, weights and the what-if, freeze, publish, finalise; comments for
+// city reviewers), and the public notice with its objection form.
+
+// roundPages are the round's templates, parsed when RegisterRoundRoutes finds the web UI.
+var roundPages = []string{"rounds", "round", "public_round", "round_objection_receipt"}
+
+func (s *Server) registerRoundPages() {
+	funcs := template.FuncMap{
+		"lineState":  func(st string) string { return T("round.state." + st) },
+		"roundState": func(st voucherwatch.RoundState) string { return T("round.status." + string(st)) },
+	}
+	for _, p := range roundPages {
+		t, err := template.New("layout.html").Funcs(uiFuncs).Funcs(funcs).ParseFS(web,
+			"web/templates/layout.html", "web/templates/partials.html", "web/templates/"+p+".html")
+		if err != nil {
+			panic(fmt.Errorf("supervision: parse template %s: %w", p, err))
+		}
+		s.ui.pages[p] = t
+	}
+	s.mux.Handle("GET /rounds", s.page(s.showRounds))
+	s.mux.Handle("POST /rounds", s.page(s.postRound))
+	s.mux.Handle("GET /rounds/{id}", s.page(s.showRound))
+	s.mux.Handle("POST /rounds/{id}/{action}", s.page(s.postRoundAction))
+}
+
+// roundsPage is the data of GET /rounds.
+type roundsPage struct {
+	Rounds  []voucherwatch.SubsidyRound
+	MayOpen bool
+}
+
+func (s *Server) showRounds(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	s.renderRounds(w, r, q, http.StatusOK, "")
+}
+
+func (s *Server) renderRounds(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string) {
+	all, err := s.rounds.deps.Store.Rounds(r.Context())
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	d := s.data(r, q, T("rounds.title"), "rounds")
+	d.Error = errMsg
+	d.Page = roundsPage{Rounds: all, MayOpen: mayDraw(q.user.Role)}
+	s.render(w, status, "rounds", d)
+}
+
+// postRound answers POST /rounds (year, budget, notice_days): the province opens a round.
+func (s *Server) postRound(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	year, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue("year")))
+	req := voucherwatch.RoundRequest{Year: year, Budget: strings.TrimSpace(r.PostFormValue("budget"))}
+	if nd := strings.TrimSpace(r.PostFormValue("notice_days")); nd != "" {
+		n, err := strconv.Atoi(nd)
+		if err != nil {
+			n = -1
+		}
+		req.NoticeDays = &n
+	}
+	rd, err := s.rounds.deps.Open(r.Context(), q.user, req)
+	if err != nil {
+		if code := voucherwatch.ErrorCode(err); code == voucherwatch.EINVALID {
+			s.renderRounds(w, r, q, http.StatusBadRequest, uiErrorMessage(err))
+			return
+		}
+		s.failPage(w, r, q, err)
+		return
+	}
+	http.Redirect(w, r, "/rounds/"+url.PathEscape(rd.ID)+"?flash=round_opened", http.StatusSeeOther)
+}
+
+// roundPage is the data of GET /rounds/{id}.
+type roundPage struct {
+	View       RoundView
+	MayManage  bool // the province: scores, weights, freeze, publish, finalise
+	MayComment bool
+	MayExport  bool
+	Weights    string // the weights form, one criterion=weight a line
+	WhatIf     *AllocationResult
+}
+
+func (s *Server) showRound(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	s.renderRound(w, r, q, http.StatusOK, "", nil)
+}
+
+func (s *Server) renderRound(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, whatIf *AllocationResult) {
+	v, err := s.rounds.deps.View(r.Context(), q.user, r.PathValue("id"))
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	d := s.data(r, q, fmt.Sprintf(T("round.title"), v.Year), "rounds")
+	d.Error = errMsg
+	var weights []string
+	for k, wt := range v.Weights {
+		weights = append(weights, fmt.Sprintf("%s=%v", k, wt))
+	}
+	d.Page = roundPage{View: v, MayManage: mayDraw(q.user.Role), MayComment: q.user.Role.MayAct(), MayExport: mayAudit(q.user.Role),
+		Weights: strings.Join(sortedStrings(weights), "\n"), WhatIf: whatIf}
+	s.render(w, status, "round", d)
+}
+
+func sortedStrings(v []string) []string {
+	for i := 1; i < len(v); i++ {
+		for j := i; j > 0 && v[j] < v[j-1]; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+	return v
+}
+
+// parseWeightsForm reads "criterion=weight" lines.
+func parseWeightsForm(text string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if !ok || err != nil {
+			return nil, voucherwatch.FieldErrorf("weights", "want criterion=weight, got %q", line)
+		}
+		out[strings.TrimSpace(k)] = f
+	}
+	return out, nil
+}
+
+// postRoundAction answers the round page's forms: scores, allocate (save or what-if), freeze,
+// publish, finalise, comments.
+func (s *Server) postRoundAction(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	ctx, d, id := r.Context(), s.rounds.deps, r.PathValue("id")
+	flash := ""
+	var err error
+	switch r.PathValue("action") {
+	case "scores":
+		body := strings.TrimSpace(r.PostFormValue("csv"))
+		var raw []byte
+		if f, _, ferr := r.FormFile("file"); ferr == nil {
+			raw, err = io.ReadAll(io.LimitReader(f, MaxRoundScoreBytes))
+			f.Close()
+		}
+		var scores []voucherwatch.RoundScore
+		if err == nil {
+			if len(raw) > 0 {
+				scores, err = parseScoreUpload("", raw)
+			} else {
+				scores, err = ParseRoundScores(strings.NewReader(body))
+			}
+		}
+		if err == nil {
+			_, err = d.ImportScores(ctx, q.user, id, scores)
+		}
+		flash = "round_scores"
+	case "allocate":
+		var weights map[string]float64
+		weights, err = parseWeightsForm(r.PostFormValue("weights"))
+		if err == nil {
+			req := AllocateRequest{Weights: weights, Mode: r.PostFormValue("mode"), DryRun: r.PostFormValue("dry_run") != ""}
+			if req.DryRun {
+				req.Budget = strings.TrimSpace(r.PostFormValue("budget"))
+			}
+			var res AllocationResult
+			res, err = d.Allocate(ctx, q.user, id, req)
+			if err == nil && req.DryRun {
+				s.renderRound(w, r, q, http.StatusOK, "", &res)
+				return
+			}
+		}
+		flash = "round_weights"
+	case "freeze":
+		_, err = d.Freeze(ctx, q.user, id)
+		flash = "round_frozen"
+	case "publish":
+		_, err = d.Publish(ctx, q.user, id)
+		flash = "round_publish"
+	case "finalise":
+		_, err = d.Finalise(ctx, q.user, id)
+		flash = "round_final"
+	case "comments":
+		err = d.Comment(ctx, q.user, id, strings.TrimSpace(r.PostFormValue("claim_id")), r.PostFormValue("text"))
+		flash = "round_comment"
+	default:
+		s.renderError(w, r, q, http.StatusNotFound, T("error.page.not_found"))
+		return
+	}
+	if err != nil {
+		switch voucherwatch.ErrorCode(err) {
+		case voucherwatch.EINVALID, voucherwatch.ECONFLICT, voucherwatch.EFORBIDDEN:
+			s.renderRound(w, r, q, http.StatusBadRequest, uiErrorMessage(err), nil)
+		default:
+			s.failPage(w, r, q, err)
+		}
+		return
+	}
+	http.Redirect(w, r, "/rounds/"+url.PathEscape(id)+"?flash="+flash, http.StatusSeeOther)
+}
