@@ -824,7 +824,7 @@ FROM usage_spans`),
 		},
 	},
 	{
-		version: 30,
+		version: 17,
 		name:    "annual subsidy rounds",
 		steps: []step{
 			// A round's settings and state; each change writes a new version of its row.
