@@ -5,22 +5,72 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
 	"github.com/voucherwatch/voucherwatch"
 )
 
-// The usage sweeps. These read the usage table itself: each compares windows with periods,
-// instants or other windows, which a daily rollup cannot answer exactly.
+// The usage sweeps. Each compares windows with periods, instants or other windows, which a
+// daily rollup cannot answer exactly. They read usage_runs (migration 70) through usageUnits:
+// an unbroken run of a resource's windows within a day is one unit, [first start, last end),
+// and every other window is a unit of its own, read from usage by key.
 
-// usageDedup is each usage record once: a record re-sent under a new id is the same window
-// of the same resource and tenant.
-const usageDedup = `SELECT supplier_uscc, buyer_uscc, contract_no, chip_model, resource_id, cards, window_start, window_end
+// usageRunsSQL merges the rollup's groups, filtered by where (on the key columns), and says
+// which are exact: one unbroken run of distinct windows, each stored once, within the day or a
+// single window.
+func usageRunsSQL(where string) string {
+	return `SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
+		toUInt32(minMerge(run_first)) AS first_start, toUInt32(maxMerge(run_last)) AS last_start,
+		groupBitOrMerge(run_slots) AS slots, sumMerge(run_records) AS records, sumMerge(run_card_hours) AS ch,
+		intDiv(last_start - first_start, run_span) + 1 AS n,
+		run_span >= 1800 AND records = n
+			AND slots = toUInt64(bitShiftLeft(toUInt64(bitShiftLeft(toUInt64(1), n) - 1), intDiv(first_start - toUInt32(run_day), run_span)))
+			AND (n = 1 OR last_start + run_span <= toUInt32(run_day) + 86400) AS exact
+	FROM usage_runs
+	WHERE ` + where + `
+	GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`
+}
+
+// usageUnits is the deduplicated usage as units: supplier_uscc, resource_id, buyer_uscc,
+// contract_no, chip_model, cards, run_day, run_span, run_phase, ws and we (Unix seconds),
+// windows, ch (card-hours) and slots (the windows' bits of the day, 0 for windows shorter than
+// half an hour). where filters both tables on supplier_uscc and resource_id; args are its
+// arguments, which the query needs three times (usageUnitsArgs).
+func usageUnits(where string) string {
+	return `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
+		toInt64(first_start) AS ws, toInt64(last_start + run_span) AS we, toUInt64(n) AS windows, ch, slots
+	FROM (` + usageRunsSQL(where) + `)
+	WHERE exact
+	UNION ALL
+	SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
+		toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+		toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+		toInt64(window_start) AS ws, toInt64(window_end) AS we, toUInt64(1) AS windows, card_hours AS ch,
+		if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(ws - toUInt32(run_day), run_span))), toUInt64(0)) AS slots
 	FROM usage
-	WHERE window_end > window_start
+	WHERE window_end > window_start AND ` + where + `
+		AND (supplier_uscc, resource_id, toStartOfDay(window_start)) IN (SELECT supplier_uscc, resource_id, run_day FROM (` + usageRunsSQL(where) + `) WHERE NOT exact)
+		AND (supplier_uscc, resource_id, toStartOfDay(window_start), buyer_uscc, contract_no, chip_model, cards,
+			toUInt32(toUInt32(window_end) - toUInt32(window_start)),
+			toUInt32((toUInt32(window_start) - toUInt32(toStartOfDay(window_start))) % (toUInt32(window_end) - toUInt32(window_start))))
+			IN (SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase FROM (` + usageRunsSQL(where) + `) WHERE NOT exact)
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
+}
+
+// usageUnitsArgs repeats where's arguments for each of its uses in usageUnits.
+func usageUnitsArgs(args ...any) []any {
+	var out []any
+	for range 4 {
+		out = append(out, args...)
+	}
+	return out
+}
 
 // peakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
-// above the registered capacity, and that capacity.
-const peakCardsSQL = `SELECT supplier_uscc, chip, chip_model, capacity,
+// above the registered capacity, and that capacity. A run of windows adds its cards at its
+// start and takes them off at its end, as its windows would one after another.
+var peakCardsSQL = `SELECT supplier_uscc, chip, chip_model, capacity,
 	arrayReduce('max', cum) AS peak,
 	times[indexOf(cum, peak)] AS peak_at,
 	times[arrayFirstIndex(c -> c > capacity, cum)] AS first_over,
@@ -42,8 +92,12 @@ FROM (
 				arrayPushFront(arrayPopFront(arrayDifference(clipped)), clipped[1]) AS dls
 			FROM (
 				SELECT supplier_uscc, replaceAll(lower(chip_model), ' ', '') AS chip, chip_model, resource_id,
-					arrayJoin([(toInt64(window_start), toInt64(cards)), (toInt64(window_end), -toInt64(cards))]) AS ev
-				FROM (` + usageDedup + `)
+					arrayJoin([(toInt64(ws), toInt64(cards)), (toInt64(we), -toInt64(cards))]) AS ev
+				FROM (
+					SELECT supplier_uscc, resource_id, chip_model, cards, ws, we
+					FROM (` + usageUnits("1") + `)
+					LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we
+				)
 			)
 			GROUP BY supplier_uscc, chip, resource_id
 		)
@@ -60,18 +114,41 @@ FROM (
 WHERE peak > capacity`
 
 // peakTenantsSQL lists who was metered on a supplier's chip at an instant.
-const peakTenantsSQL = `SELECT buyer_uscc, contract_no, sum(cards), uniqExact(resource_id)
-FROM (` + usageDedup + `)
-WHERE supplier_uscc = ? AND replaceAll(lower(chip_model), ' ', '') = ? AND toInt64(window_start) <= ? AND toInt64(window_end) > ?
+var peakTenantsSQL = `SELECT buyer_uscc, contract_no, sum(cards), uniqExact(resource_id)
+FROM (
+	SELECT buyer_uscc, contract_no, resource_id, cards
+	FROM (` + usageUnits("supplier_uscc = ?") + `)
+	WHERE replaceAll(lower(chip_model), ' ', '') = ? AND toInt64(ws) <= ? AND toInt64(we) > ?
+	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we
+)
 GROUP BY buyer_uscc, contract_no
 ORDER BY buyer_uscc, contract_no`
 
-const invoiceMeteringSQL = `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
+// popcount counts the bits of a UInt64 expression (18.16 has no bitCount).
+func popcount(x string) string {
+	return `arraySum(arrayMap(i -> bitAnd(bitShiftRight(` + x + `, i), 1), range(64)))`
+}
+
+// meteredSlotsSQL is each contract's metering as groups of windows: the runs of a day (every
+// window of the day, so every period of whole days holds all of the group or none of it), with
+// the distinct windows counted over the contract's resources, and every other window alone.
+var meteredSlotsSQL = `SELECT supplier_uscc, contract_no, min(ws) AS from_s, max(we) AS to_s, sum(ch) AS card_hours,
+		toUInt64(` + popcount("groupBitOr(slots)") + `) AS slot_count, any(run_span) AS span
+	FROM (` + usageUnits("1") + `)
+	WHERE slots != 0 AND we <= toUInt32(run_day) + 86400
+	GROUP BY supplier_uscc, contract_no, run_day, run_span, run_phase
+	UNION ALL
+	SELECT supplier_uscc, contract_no, ws AS from_s, we AS to_s, sum(ch) AS card_hours, toUInt64(1) AS slot_count, any(run_span) AS span
+	FROM (` + usageUnits("1") + `)
+	WHERE NOT (slots != 0 AND we <= toUInt32(run_day) + 86400)
+	GROUP BY supplier_uscc, contract_no, ws, we`
+
+var invoiceMeteringSQL = `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
 	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
-	countIf(ws < pe AND we > ps) AS windows,
+	sumIf(windows, ws < pe AND we > ps) AS windows,
 	minIf(ws, ws < pe AND we > ps) AS first_ws,
 	maxIf(we, ws < pe AND we > ps) AS last_we,
-	max(we - ws) AS longest_window,
+	max(span) AS longest_window,
 	ps, pe
 FROM (
 	SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end,
@@ -83,43 +160,36 @@ FROM (
 	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
 	LIMIT 1 BY invoice_code, invoice_no
 ) ALL LEFT JOIN (
-	SELECT supplier_uscc, contract_no, ws, we, sum(card_hours) AS card_hours
-	FROM (
-		SELECT supplier_uscc, contract_no, toInt64(window_start) AS ws, toInt64(window_end) AS we, card_hours
-		FROM usage
-		WHERE window_end > window_start
-		LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end
-	)
-	GROUP BY supplier_uscc, contract_no, ws, we
+	SELECT supplier_uscc, contract_no, toInt64(from_s) AS ws, toInt64(to_s) AS we, card_hours, slot_count AS windows, toInt64(span) AS span
+	FROM (` + meteredSlotsSQL + `)
 ) USING supplier_uscc, contract_no
 WHERE billed > 0
 GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed, ps, pe`
 
 // overlapCandidatesSQL are the resources that two buyers used in overlapping spans (first to
 // last window): the only ones whose windows can overlap.
-const overlapCandidatesSQL = `SELECT supplier_uscc, resource_id
-	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(window_start) AS start_a, max(window_end) AS end_a
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
-	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(window_start) AS start_b, max(window_end) AS end_b
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
+var overlapCandidatesSQL = `SELECT supplier_uscc, resource_id
+	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(ws) AS start_a, max(we) AS end_a
+		FROM (` + usageUnits("1") + `) GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(ws) AS start_b, max(we) AS end_b
+		FROM (` + usageUnits("1") + `) GROUP BY supplier_uscc, resource_id, buyer_uscc)
 	USING (supplier_uscc, resource_id)
 	WHERE buyer_a < buyer_b AND start_a < end_b AND start_b < end_a`
 
 // tenanciesSQL is each buyer's use of a candidate resource under one contract.
-const tenanciesSQL = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
-	toInt64(min(window_start)), toInt64(max(window_end)), toUInt32(max(cards)), count()
-FROM usage
-WHERE (supplier_uscc, resource_id) IN (` + overlapCandidatesSQL + `)
+var tenanciesSQL = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
+	toInt64(min(ws)), toInt64(max(we)), toUInt32(max(cards)), sum(windows)
+FROM (` + usageUnits("(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM candidates)") + `)
 GROUP BY supplier_uscc, resource_id, buyer_uscc, contract_no`
 
 // overlapSide is one side of the window self-join: the deduplicated windows of the
-// candidate resources.
+// candidate resources, read from usage by its key.
 func overlapSide(s string) string {
 	return `(SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_` + s + `, contract_no AS contract_` + s + `,
 		toInt64(window_start) AS ws_` + s + `, toInt64(window_end) AS we_` + s + `,
 		toInt64(cards) AS cards_` + s + `, card_hours AS ch_` + s + `
 	FROM usage
-	WHERE (supplier_uscc, resource_id) IN (` + overlapCandidatesSQL + `)
+	WHERE (supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM candidates)
 	LIMIT 1 BY source, id)`
 }
 
@@ -134,6 +204,34 @@ FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
 	USING (supplier_uscc, resource_id)
 	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
 GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
+
+// withCandidates returns ctx carrying the resources that two buyers used in overlapping spans
+// as the external table candidates, and false when there are none.
+func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error) {
+	var sups, res []string
+	err := db.scanRows(ctx, overlapCandidatesSQL, nil, func(scan func(...any) error) error {
+		var s, r string
+		if err := scan(&s, &r); err != nil {
+			return err
+		}
+		sups, res = append(sups, s), append(res, r)
+		return nil
+	})
+	if err != nil || len(sups) == 0 {
+		return ctx, false, err
+	}
+	t, err := ext.NewTable("candidates", ext.Column("supplier_uscc", "String"), ext.Column("resource_id", "String"))
+	if err == nil {
+		_, err = t.Block().Columns[0].Append(sups)
+	}
+	if err == nil {
+		_, err = t.Block().Columns[1].Append(res)
+	}
+	if err != nil {
+		return ctx, false, err
+	}
+	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), true, nil
+}
 
 // InvoiceMeterings compares every latest settlement with a service period and billed
 // card-hours with the metering of its contract.
@@ -191,7 +289,8 @@ func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, e
 // TenantsAt returns who was metered on a supplier's chip at an instant, by buyer and contract.
 func (db *DB) TenantsAt(ctx context.Context, supplier, chipKey string, at time.Time) ([]voucherwatch.TenantCards, error) {
 	var out []voucherwatch.TenantCards
-	err := db.scanRows(ctx, peakTenantsSQL, []any{supplier, chipKey, at.Unix(), at.Unix()}, func(scan func(...any) error) error {
+	args := append(usageUnitsArgs(supplier), chipKey, at.Unix(), at.Unix())
+	err := db.scanRows(ctx, peakTenantsSQL, args, func(scan func(...any) error) error {
 		var (
 			t          voucherwatch.TenantCards
 			cards, res uint64
@@ -213,7 +312,11 @@ func (db *DB) TenantsAt(ctx context.Context, supplier, chipKey string, at time.T
 // overlapping spans.
 func (db *DB) ResourceTenancies(ctx context.Context) ([]voucherwatch.Tenancy, error) {
 	var out []voucherwatch.Tenancy
-	err := db.scanRows(ctx, tenanciesSQL, nil, func(scan func(...any) error) error {
+	ctx, found, err := db.withCandidates(ctx)
+	if err != nil || !found {
+		return nil, err
+	}
+	err = db.scanRows(ctx, tenanciesSQL, nil, func(scan func(...any) error) error {
 		var (
 			t          voucherwatch.Tenancy
 			start, end int64
@@ -238,7 +341,11 @@ func (db *DB) ResourceTenancies(ctx context.Context) ([]voucherwatch.Tenancy, er
 // pair of tenancies.
 func (db *DB) TenancyOverlaps(ctx context.Context) ([]voucherwatch.TenancyOverlap, error) {
 	var out []voucherwatch.TenancyOverlap
-	err := db.scanRows(ctx, overlapsSQL, nil, func(scan func(...any) error) error {
+	ctx, found, err := db.withCandidates(ctx)
+	if err != nil || !found {
+		return nil, err
+	}
+	err = db.scanRows(ctx, overlapsSQL, nil, func(scan func(...any) error) error {
 		var (
 			o           voucherwatch.TenancyOverlap
 			n           uint64
