@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
@@ -244,10 +245,10 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 
 	var rowsRead atomic.Uint64
 	readCtx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { rowsRead.Add(p.Rows) }))
-	table := func(q string, args ...any) ([]string, uint64) {
+	table := func(ctx context.Context, q string, args ...any) ([]string, uint64) {
 		t.Helper()
 		rowsRead.Store(0)
-		rows, err := db.conn.Query(readCtx, q, args...)
+		rows, err := db.conn.Query(ctx, q, args...)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, q)
 		}
@@ -290,10 +291,19 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			t.Errorf("%s on usage_runs differs from raw usage:\n got %d rows %q\nwant %d rows %q", name, len(got), got, len(want), want)
 		}
 	}
-	compare := func(name, got, want string, args ...any) {
+	units := func(where string, args ...any) (context.Context, string, []any) {
 		t.Helper()
-		g, gr := table(got, args...)
-		w, wr := table(want, args...)
+		uctx, q, uargs, err := db.usageUnits(readCtx, where, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return uctx, q, uargs
+	}
+	compare := func(name string, got func(units string) string, want string, args ...any) {
+		t.Helper()
+		uctx, q, uargs := units("1")
+		g, gr := table(uctx, got(q), append(slices.Clone(args), uargs...)...)
+		w, wr := table(readCtx, want, args...)
 		same(name, g, w)
 		t.Logf("%s: %d rows; %d rows read through usage_runs, %d from raw usage", name, len(g), gr, wr)
 	}
@@ -302,8 +312,9 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	compare("overlap candidates", overlapCandidatesSQL, rawOverlapCandidatesSQL)
 	chip := strings.ReplaceAll(strings.ToLower(tmpl.Usage.ChipModel), " ", "")
 	for _, at := range []time.Time{day.Add(12*time.Hour + 10*time.Minute), day.Add(5*time.Hour + 45*time.Minute), day.Add(30 * time.Hour)} {
-		g, _ := table(peakTenantsSQL, append(usageUnitsArgs(tmpl.Usage.SupplierUSCC), chip, at.Unix(), at.Unix())...)
-		w, _ := table(rawPeakTenantsSQL, tmpl.Usage.SupplierUSCC, chip, at.Unix(), at.Unix())
+		uctx, q, uargs := units("supplier_uscc = ?", tmpl.Usage.SupplierUSCC)
+		g, _ := table(uctx, peakTenantsSQL(q), append(uargs, chip, at.Unix(), at.Unix())...)
+		w, _ := table(readCtx, rawPeakTenantsSQL, tmpl.Usage.SupplierUSCC, chip, at.Unix(), at.Unix())
 		same(fmt.Sprintf("tenants at %v", at), g, w)
 	}
 	ts, err := db.ResourceTenancies(ctx)
@@ -316,7 +327,7 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			x.Start.Unix(), x.End.Unix(), x.MaxCards, x.Windows))
 	}
 	slices.Sort(gotTs)
-	rawTs, _ := table(rawTenanciesSQL)
+	rawTs, _ := table(ctx, rawTenanciesSQL)
 	same("tenancies", gotTs, rawTs)
 	ovs, err := db.TenancyOverlaps(ctx)
 	if err != nil {
@@ -328,6 +339,6 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			o.BuyerB, o.ContractB, o.Windows, o.Seconds, o.First.Unix(), o.Last.Unix(), o.CardHoursA, o.CardHoursB, o.PeakCards))
 	}
 	slices.Sort(gotOvs)
-	rawOvs, _ := table(rawOverlapsSQL)
+	rawOvs, _ := table(ctx, rawOverlapsSQL)
 	same("overlaps", gotOvs, rawOvs)
 }
