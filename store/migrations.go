@@ -884,6 +884,42 @@ WHERE window_end > window_start
 GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
 		},
 	},
+	{
+		version: 71,
+		name:    "usage windows with another organisation's logins",
+		steps: []step{
+			// resale asks which buyers' tenants carried another organisation's logins, and in
+			// how many windows: it read every usage record's login_orgs to find the few that
+			// do. usage_foreign_logins holds those records only, one row per such organisation;
+			// readers count each (supplier, resource, tenant, window start) once, as they did
+			// on usage, so a copy stored twice changes nothing.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_foreign_logins (
+	buyer_uscc String,
+	supplier_uscc String,
+	contract_no String,
+	org String,
+	resource_id String,
+	tenant String,
+	window_start DateTime('Asia/Shanghai'),
+	source String,
+	id String,
+	card_hours Float64,
+	ingested_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start, source, id)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_foreign_logins_mv TO usage_foreign_logins AS
+SELECT buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start, source, id, card_hours, ingested_at
+FROM usage
+ARRAY JOIN login_orgs AS org
+WHERE org != '' AND org != buyer_uscc`),
+			sqlStep(`INSERT INTO usage_foreign_logins (buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start,
+	source, id, card_hours, ingested_at)
+SELECT buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start, source, id, card_hours, ingested_at
+FROM usage
+ARRAY JOIN login_orgs AS org
+WHERE org != '' AND org != buyer_uscc`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

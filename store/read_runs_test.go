@@ -144,6 +144,28 @@ FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
 	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
 GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
 
+// The resale reads of logins as they read raw usage before migration 71.
+const (
+	rawResaleCandidatesSQL = `SELECT supplier_uscc FROM contracts
+	UNION ALL SELECT supplier_uscc FROM settlements
+	UNION ALL SELECT buyer_uscc FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc`
+	rawResaleLoginsSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, org, count() AS windows
+FROM (
+	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, login_orgs
+	FROM usage
+	WHERE arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs)
+	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
+)
+ARRAY JOIN login_orgs AS org
+WHERE org != '' AND org != buyer_uscc
+GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
+	rawResalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
+FROM registry_latest
+WHERE uscc IN (` + rawResaleCandidatesSQL + `)
+	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (` + resaleBuyersSQL + `))
+	OR uscc IN (SELECT org FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc)`
+)
+
 // usageCopyColumns are usage's columns, for copying rows within it.
 const usageCopyColumns = `source, id, rec_hash, event_time, kafka_topic, kafka_partition, kafka_offset, ingested_at,
 	supplier_uscc, buyer_uscc, contract_no, tenant, resource_id, chip_model, chip_origin, cards, window_start, window_end,
@@ -190,6 +212,7 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	}
 	ws := tmpl.Usage.WindowStart.In(voucherwatch.CST)
 	day := time.Date(ws.Year(), ws.Month(), ws.Day(), 0, 0, 0, 0, voucherwatch.CST)
+	other := byType[voucherwatch.TypeRegistry][0].Entity.USCC
 	n := 0
 	add := func(resource, buyer string, cards int, start time.Time, d time.Duration) {
 		r := tmpl
@@ -201,10 +224,12 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		if buyer != "" {
 			u.BuyerUSCC = buyer
 		}
+		if resource == "EDGE-COPY" { // another organisation logged in, in windows stored twice
+			u.LoginOrgs = []string{u.BuyerUSCC, other}
+		}
 		u.CardHours = float64(cards) * d.Hours() * (0.3 + float64(n%7)/10)
 		byType[voucherwatch.TypeUsage] = append(byType[voucherwatch.TypeUsage], r)
 	}
-	other := byType[voucherwatch.TypeRegistry][0].Entity.USCC
 	for h := 0; h < 48; h++ {
 		if h != 5 {
 			add("EDGE-GAP", "", 8, day.Add(time.Duration(h)*time.Hour), time.Hour)
@@ -310,6 +335,12 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	compare("invoice metering", invoiceMeteringSQL, rawInvoiceMeteringSQL, 720.0)
 	compare("capacity peaks", peakCardsSQL, rawPeakCardsSQL)
 	compare("overlap candidates", overlapCandidatesSQL, rawOverlapCandidatesSQL)
+	for _, q := range [][2]string{{resaleLoginsSQL, rawResaleLoginsSQL}, {resaleCandidatesSQL, rawResaleCandidatesSQL}, {resalePartiesSQL, rawResalePartiesSQL}} {
+		g, gr := table(readCtx, q[0])
+		w, wr := table(readCtx, q[1])
+		same("resale", g, w)
+		t.Logf("resale: %d rows; %d rows read through usage_foreign_logins, %d from raw usage", len(g), gr, wr)
+	}
 	chip := strings.ReplaceAll(strings.ToLower(tmpl.Usage.ChipModel), " ", "")
 	for _, at := range []time.Time{day.Add(12*time.Hour + 10*time.Minute), day.Add(5*time.Hour + 45*time.Minute), day.Add(30 * time.Hour)} {
 		uctx, q, uargs := units("supplier_uscc = ?", tmpl.Usage.SupplierUSCC)
