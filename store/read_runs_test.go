@@ -341,6 +341,17 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		same("resale", g, w)
 		t.Logf("resale: %d rows; %d rows read through usage_foreign_logins, %d from raw usage", len(g), gr, wr)
 	}
+	// usage_days with the filter inside its parts gives what the view filtered outside gives.
+	from, to := day.Format(time.DateOnly), day.AddDate(0, 0, 10).Format(time.DateOnly)
+	const daysSum = `SELECT day, supplier_uscc, buyer_uscc, contract_no, round(sum(day_card_hours), 6), round(sum(util_card_hours), 6), sum(windows) FROM `
+	const daysGroup = ` GROUP BY day, supplier_uscc, buyer_uscc, contract_no`
+	g, _ := table(readCtx, daysSum+`(`+usageDaysSQL("(supplier_uscc = ? OR buyer_uscc = ?) AND day >= toDate(?) AND day < toDate(?)",
+		"(supplier_uscc = ? OR buyer_uscc = ?) AND span_start < toDateTime(toDate(?), 'Asia/Shanghai') AND span_end > toDateTime(toDate(?), 'Asia/Shanghai')")+
+		`) WHERE day >= toDate(?) AND day < toDate(?)`+daysGroup,
+		tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, from, to, tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, to, from, from, to)
+	w, _ := table(readCtx, daysSum+`usage_days WHERE (supplier_uscc = ? OR buyer_uscc = ?) AND day >= toDate(?) AND day < toDate(?)`+daysGroup,
+		tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, from, to)
+	same("usage_days filtered inside", g, w)
 	chip := strings.ReplaceAll(strings.ToLower(tmpl.Usage.ChipModel), " ", "")
 	for _, at := range []time.Time{day.Add(12*time.Hour + 10*time.Minute), day.Add(5*time.Hour + 45*time.Minute), day.Add(30 * time.Hour)} {
 		uctx, q, uargs := units("supplier_uscc = ?", tmpl.Usage.SupplierUSCC)
