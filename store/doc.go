@@ -52,6 +52,10 @@
 //     the next life looked its keys up makes the same copies.
 //   - The rollups (usage_spans behind usage_days, settlements_daily) are sums: such copies
 //     stay counted twice there, merges or not, until the rebuild of dashboards/README.md.
+//   - The detectors' usage rollup usage_runs (migration 18) counts a group's records beside
+//     the mask of its window slots: a group holding such a copy has more records than slots
+//     and is read from usage by key, deduplicated there, so the usage sweeps stay exact;
+//     usage_foreign_logins (migration 19) is read counting each window once.
 //
 // The rollups (usage_spans, settlements_daily) are written by materialized views within the
 // records' INSERT, so they hold exactly the records stored: a record found is added nowhere.

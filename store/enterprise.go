@@ -375,16 +375,15 @@ func (db *DB) fileClaims(ctx context.Context, uscc string, limit int) ([]voucher
 // each window's card-hours over the days it covers, so a window across a month's end counts in
 // both months in proportion; windows counts each window in the month it starts. Rows of one
 // key not merged yet are summed here like merged ones.
-const fileUsageSQL = `SELECT toStartOfMonth(day) AS month, supplier_uscc, buyer_uscc, chip_model, chip_origin,
+var fileUsageSQL = `SELECT toStartOfMonth(day) AS month, supplier_uscc, buyer_uscc, chip_model, chip_origin,
 	sum(day_card_hours) AS month_card_hours, sum(util_card_hours) AS month_util_card_hours, sum(windows) AS month_windows
-FROM usage_days
-WHERE supplier_uscc = ? OR buyer_uscc = ?
+FROM (` + usageDaysSQL("supplier_uscc = ? OR buyer_uscc = ?", "supplier_uscc = ? OR buyer_uscc = ?") + `)
 GROUP BY month, supplier_uscc, buyer_uscc, chip_model, chip_origin
 ORDER BY month DESC, month_card_hours DESC, supplier_uscc, buyer_uscc, chip_model, chip_origin
 LIMIT %d`
 
 func (db *DB) fileUsage(ctx context.Context, uscc string, limit int) ([]voucherwatch.UsageMonth, error) {
-	rows, err := db.conn.Query(ctx, fmt.Sprintf(fileUsageSQL, limit), uscc, uscc)
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(fileUsageSQL, limit), uscc, uscc, uscc, uscc)
 	if err != nil {
 		return nil, fmt.Errorf("store: enterprise file: query usage: %w", err)
 	}

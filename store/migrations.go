@@ -900,6 +900,103 @@ ORDER BY (round_id, seq)`),
 ORDER BY (round_id, id)`),
 		},
 	},
+	{
+		version: 18,
+		name:    "usage rolled up in runs of windows",
+		steps: []step{
+			// The usage sweeps (capacity peaks, metering against invoices, tenancies) compare
+			// windows with instants, periods and other windows, so usage_spans (summed per
+			// day) cannot answer them. usage_runs keeps, per resource, tenancy, window length
+			// and China Standard Time day, which windows of the day were stored: run_slots has
+			// bit k set for the window starting k window lengths after the day's first
+			// possible start (run_phase). Where the bits form one unbroken run, each window
+			// stored once (run_records) and the run ending by the next midnight (or a single
+			// window), the group is the run [run_first, run_last + run_span) with the sum of
+			// its card-hours: what the windows say, exactly. Any other group (a gap, a copy
+			// written twice by a killed process or two instances, windows shorter than half an
+			// hour) is read from usage by key (usage_units). Hourly telemetry makes one row per
+			// resource and day, 24 times fewer than usage.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_runs (
+	supplier_uscc String,
+	resource_id String,
+	run_day DateTime('Asia/Shanghai'),
+	buyer_uscc String,
+	contract_no String,
+	chip_model String,
+	cards UInt32,
+	run_span UInt32,
+	run_phase UInt32,
+	run_first AggregateFunction(min, DateTime('Asia/Shanghai')),
+	run_last AggregateFunction(max, DateTime('Asia/Shanghai')),
+	run_slots AggregateFunction(groupBitOr, UInt64),
+	run_records AggregateFunction(sum, UInt64),
+	run_card_hours AggregateFunction(sum, Float64)
+) ENGINE = AggregatingMergeTree()
+PARTITION BY toYear(run_day)
+ORDER BY (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_mv TO usage_runs AS
+SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
+	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+	minState(window_start) AS run_first,
+	maxState(window_start) AS run_last,
+	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))) AS run_slots,
+	sumState(toUInt64(1)) AS run_records,
+	sumState(card_hours) AS run_card_hours
+FROM usage
+WHERE window_end > window_start
+GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
+			// The records stored before: a record stored between the view and this copy is
+			// counted twice, which makes its group read from usage, not wrong.
+			sqlStep(`INSERT INTO usage_runs (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards,
+	run_span, run_phase, run_first, run_last, run_slots, run_records, run_card_hours)
+SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
+	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+	minState(window_start), maxState(window_start),
+	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))),
+	sumState(toUInt64(1)), sumState(card_hours)
+FROM usage
+WHERE window_end > window_start
+GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
+		},
+	},
+	{
+		version: 19,
+		name:    "usage windows with another organisation's logins",
+		steps: []step{
+			// resale asks which buyers' tenants carried another organisation's logins, and in
+			// how many windows: it read every usage record's login_orgs to find the few that
+			// do. usage_foreign_logins holds those records only, one row per such organisation;
+			// readers count each (supplier, resource, tenant, window start) once, as they did
+			// on usage, so a copy stored twice changes nothing.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_foreign_logins (
+	buyer_uscc String,
+	supplier_uscc String,
+	contract_no String,
+	org String,
+	resource_id String,
+	tenant String,
+	window_start DateTime('Asia/Shanghai'),
+	source String,
+	id String,
+	card_hours Float64,
+	ingested_at DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(ingested_at)
+ORDER BY (buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start, source, id)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_foreign_logins_mv TO usage_foreign_logins AS
+SELECT buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start, source, id, card_hours, ingested_at
+FROM usage
+ARRAY JOIN login_orgs AS org
+WHERE org != '' AND org != buyer_uscc`),
+			sqlStep(`INSERT INTO usage_foreign_logins (buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start,
+	source, id, card_hours, ingested_at)
+SELECT buyer_uscc, supplier_uscc, contract_no, org, resource_id, tenant, window_start, source, id, card_hours, ingested_at
+FROM usage
+ARRAY JOIN login_orgs AS org
+WHERE org != '' AND org != buyer_uscc`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

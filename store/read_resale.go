@@ -16,7 +16,7 @@ import (
 // logins.
 const resaleCandidatesSQL = `SELECT supplier_uscc FROM contracts
 	UNION ALL SELECT supplier_uscc FROM settlements
-	UNION ALL SELECT buyer_uscc FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc`
+	UNION ALL SELECT buyer_uscc FROM usage_foreign_logins`
 
 // resaleBuyersSQL lists every enterprise that buys.
 const resaleBuyersSQL = `SELECT buyer_uscc FROM contracts UNION ALL SELECT buyer_uscc FROM settlements`
@@ -70,16 +70,14 @@ FROM (
 )
 GROUP BY buyer_uscc, supplier_uscc, contract_no`
 
-// resaleLoginsSQL counts, per bought contract, the windows each other organisation logged in.
+// resaleLoginsSQL counts, per bought contract, the windows each other organisation logged in
+// (usage_foreign_logins, migration 19: the usage records with such logins only).
 const resaleLoginsSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, org, count() AS windows
 FROM (
-	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, login_orgs
-	FROM usage
-	WHERE arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs)
-	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
+	SELECT buyer_uscc, supplier_uscc, contract_no, org
+	FROM usage_foreign_logins
+	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start, org
 )
-ARRAY JOIN login_orgs AS org
-WHERE org != '' AND org != buyer_uscc
 GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
 
 // resaleClaimsSQL lists the claims that cite each candidate's contracts.
@@ -94,7 +92,7 @@ const resalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_
 FROM registry_latest
 WHERE uscc IN (` + resaleCandidatesSQL + `)
 	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (` + resaleBuyersSQL + `))
-	OR uscc IN (SELECT org FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc)`
+	OR uscc IN (SELECT org FROM usage_foreign_logins)`
 
 // ResaleFacts reads what the resale detector weighs.
 func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error) {

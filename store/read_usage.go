@@ -3,24 +3,110 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
 	"github.com/voucherwatch/voucherwatch"
 )
 
-// The usage sweeps. These read the usage table itself: each compares windows with periods,
-// instants or other windows, which a daily rollup cannot answer exactly.
+// The usage sweeps. Each compares windows with periods, instants or other windows, which a
+// daily rollup cannot answer exactly. They read usage_runs (migration 18) through usageUnits:
+// an unbroken run of a resource's windows within a day is one unit, [first start, last end),
+// and every other window is a unit of its own, read from usage by key.
 
-// usageDedup is each usage record once: a record re-sent under a new id is the same window
-// of the same resource and tenant.
-const usageDedup = `SELECT supplier_uscc, buyer_uscc, contract_no, chip_model, resource_id, cards, window_start, window_end
+// usageRunsSQL reads the rollup's groups, filtered by where (on the key columns), and says
+// which are exact: one unbroken run of distinct windows, each stored once, within the day or a
+// single window. FINAL merges the groups of unmerged parts in the table's order: about four
+// times cheaper on 18.16 than a GROUP BY of as many keys.
+func usageRunsSQL(where string) string {
+	return `SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
+		toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
+		finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch,
+		intDiv(last_start - first_start, run_span) + 1 AS n,
+		run_span >= 1800 AND records = n
+			AND slots = toUInt64(bitShiftLeft(toUInt64(bitShiftLeft(toUInt64(1), n) - 1), intDiv(first_start - toUInt32(run_day), run_span)))
+			AND (n = 1 OR last_start + run_span <= toUInt32(run_day) + 86400) AS exact
+	FROM usage_runs FINAL
+	WHERE ` + where
+}
+
+// usageRunKey is the key of a usage_runs group.
+const usageRunKey = `supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`
+
+// usageUnits returns the query of the deduplicated usage as units, and ctx with what it needs:
+// supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span,
+// run_phase, ws and we (Unix seconds), windows, ch (card-hours) and slots (the windows' bits
+// of the day, 0 for windows shorter than half an hour). The groups that are not exact are
+// looked up first and travel as an external table, so that their windows are read from usage
+// by its primary key (supplier_uscc, resource_id, window_start); usually there are none. where
+// filters on supplier_uscc and resource_id; args are its arguments, returned with the
+// query's.
+func (db *DB) usageUnits(ctx context.Context, where string, args ...any) (context.Context, string, []any, error) {
+	cols := [][]any{{}, {}, {}, {}, {}, {}, {}, {}, {}}
+	var (
+		sup, res, buyer, contract, chip string
+		day                             time.Time
+		cards, span, phase              uint32
+	)
+	err := db.scanRows(ctx, `SELECT `+usageRunKey+` FROM (`+usageRunsSQL(where)+`) WHERE NOT exact`, args, func(scan func(...any) error) error {
+		if err := scan(&sup, &res, &day, &buyer, &contract, &chip, &cards, &span, &phase); err != nil {
+			return err
+		}
+		for i, v := range []any{sup, res, day, buyer, contract, chip, cards, span, phase} {
+			cols[i] = append(cols[i], v)
+		}
+		return nil
+	})
+	if err != nil {
+		return ctx, "", nil, fmt.Errorf("runs read from usage: %w", err)
+	}
+	q := `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
+		toInt64(first_start) AS ws, toInt64(last_start + run_span) AS we, toUInt64(n) AS windows, ch, slots
+	FROM (` + usageRunsSQL(where) + `)
+	WHERE exact`
+	if len(cols[0]) == 0 {
+		return ctx, q, args, nil
+	}
+	t, err := ext.NewTable("inexact_runs", ext.Column("supplier_uscc", "String"), ext.Column("resource_id", "String"),
+		ext.Column("run_day", "DateTime('Asia/Shanghai')"), ext.Column("buyer_uscc", "String"), ext.Column("contract_no", "String"),
+		ext.Column("chip_model", "String"), ext.Column("cards", "UInt32"), ext.Column("run_span", "UInt32"), ext.Column("run_phase", "UInt32"))
+	for i := 0; err == nil && i < len(cols); i++ {
+		for _, v := range cols[i] {
+			if err = t.Block().Columns[i].AppendRow(v); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return ctx, "", nil, fmt.Errorf("runs read from usage: %w", err)
+	}
+	q += `
+	UNION ALL
+	SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
+		toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+		toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+		toInt64(window_start) AS ws, toInt64(window_end) AS we, toUInt64(1) AS windows, card_hours AS ch,
+		if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(ws - toUInt32(run_day), run_span))), toUInt64(0)) AS slots
 	FROM usage
-	WHERE window_end > window_start
+	WHERE window_end > window_start AND ` + where + `
+		AND (supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM inexact_runs)
+		AND (supplier_uscc, resource_id, toStartOfDay(window_start), buyer_uscc, contract_no, chip_model, cards,
+			toUInt32(toUInt32(window_end) - toUInt32(window_start)),
+			toUInt32((toUInt32(window_start) - toUInt32(toStartOfDay(window_start))) % (toUInt32(window_end) - toUInt32(window_start))))
+			IN (SELECT ` + usageRunKey + ` FROM inexact_runs)
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
+	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), q, append(slices.Clone(args), args...), nil
+}
 
 // peakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
-// above the registered capacity, and that capacity.
-const peakCardsSQL = `SELECT supplier_uscc, chip, chip_model, capacity,
+// above the registered capacity, and that capacity. A run of windows adds its cards at its
+// start and takes them off at its end, as its windows would one after another.
+func peakCardsSQL(units string) string {
+	return `SELECT supplier_uscc, chip, chip_model, capacity,
 	arrayReduce('max', cum) AS peak,
 	times[indexOf(cum, peak)] AS peak_at,
 	times[arrayFirstIndex(c -> c > capacity, cum)] AS first_over,
@@ -42,8 +128,12 @@ FROM (
 				arrayPushFront(arrayPopFront(arrayDifference(clipped)), clipped[1]) AS dls
 			FROM (
 				SELECT supplier_uscc, replaceAll(lower(chip_model), ' ', '') AS chip, chip_model, resource_id,
-					arrayJoin([(toInt64(window_start), toInt64(cards)), (toInt64(window_end), -toInt64(cards))]) AS ev
-				FROM (` + usageDedup + `)
+					arrayJoin([(toInt64(ws), toInt64(cards)), (toInt64(we), -toInt64(cards))]) AS ev
+				FROM (
+					SELECT supplier_uscc, resource_id, chip_model, cards, ws, we
+					FROM (` + units + `)
+					LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we
+				)
 			)
 			GROUP BY supplier_uscc, chip, resource_id
 		)
@@ -58,20 +148,54 @@ FROM (
 	GROUP BY supplier_uscc, chip
 ) USING supplier_uscc, chip
 WHERE peak > capacity`
+}
 
 // peakTenantsSQL lists who was metered on a supplier's chip at an instant.
-const peakTenantsSQL = `SELECT buyer_uscc, contract_no, sum(cards), uniqExact(resource_id)
-FROM (` + usageDedup + `)
-WHERE supplier_uscc = ? AND replaceAll(lower(chip_model), ' ', '') = ? AND toInt64(window_start) <= ? AND toInt64(window_end) > ?
+func peakTenantsSQL(units string) string {
+	return `SELECT buyer_uscc, contract_no, sum(cards), uniqExact(resource_id)
+FROM (
+	SELECT buyer_uscc, contract_no, resource_id, cards
+	FROM (` + units + `)
+	WHERE replaceAll(lower(chip_model), ' ', '') = ? AND toInt64(ws) <= ? AND toInt64(we) > ?
+	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we
+)
 GROUP BY buyer_uscc, contract_no
 ORDER BY buyer_uscc, contract_no`
+}
 
-const invoiceMeteringSQL = `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
+// popcount counts the bits of a UInt64 column (18.16 has no bitCount, and a lambda there
+// loses the columns it names from a subquery's required columns).
+func popcount(x string) string {
+	terms := make([]string, 64)
+	for i := range terms {
+		terms[i] = fmt.Sprintf("bitAnd(bitShiftRight(%s, %d), 1)", x, i)
+	}
+	return strings.Join(terms, " + ")
+}
+
+// meteredSlotsSQL is each contract's metering as groups of windows: the windows of a day of
+// one length and phase (every window within the day, so a period of whole days holds all of
+// the group or none of it), the distinct windows counted over the contract's resources, and
+// every other window (across midnight, or shorter than half an hour) alone.
+func meteredSlotsSQL(units string) string {
+	return `SELECT supplier_uscc, contract_no, from_s, to_s, card_hours,
+		if(in_day, toUInt64(` + popcount("slot_bits") + `), toUInt64(1)) AS slot_count, span
+	FROM (
+		SELECT supplier_uscc, contract_no, in_day, min(ws) AS from_s, max(we) AS to_s, sum(ch) AS card_hours,
+			groupBitOr(slots) AS slot_bits, any(run_span) AS span
+		FROM (SELECT supplier_uscc, contract_no, run_day, run_span, run_phase, ws, we, ch, slots,
+			slots != 0 AND we <= toUInt32(run_day) + 86400 AS in_day FROM (` + units + `))
+		GROUP BY supplier_uscc, contract_no, run_day, run_span, run_phase, in_day, if(in_day, 0, ws), if(in_day, 0, we)
+	)`
+}
+
+func invoiceMeteringSQL(units string) string {
+	return `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
 	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
-	countIf(ws < pe AND we > ps) AS windows,
+	sumIf(windows, ws < pe AND we > ps) AS windows,
 	minIf(ws, ws < pe AND we > ps) AS first_ws,
 	maxIf(we, ws < pe AND we > ps) AS last_we,
-	max(we - ws) AS longest_window,
+	max(span) AS longest_window,
 	ps, pe
 FROM (
 	SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end,
@@ -83,43 +207,41 @@ FROM (
 	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
 	LIMIT 1 BY invoice_code, invoice_no
 ) ALL LEFT JOIN (
-	SELECT supplier_uscc, contract_no, ws, we, sum(card_hours) AS card_hours
-	FROM (
-		SELECT supplier_uscc, contract_no, toInt64(window_start) AS ws, toInt64(window_end) AS we, card_hours
-		FROM usage
-		WHERE window_end > window_start
-		LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end
-	)
-	GROUP BY supplier_uscc, contract_no, ws, we
+	SELECT supplier_uscc, contract_no, toInt64(from_s) AS ws, toInt64(to_s) AS we, card_hours, slot_count AS windows, toInt64(span) AS span
+	FROM (` + meteredSlotsSQL(units) + `)
 ) USING supplier_uscc, contract_no
 WHERE billed > 0
 GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed, ps, pe`
+}
 
 // overlapCandidatesSQL are the resources that two buyers used in overlapping spans (first to
 // last window): the only ones whose windows can overlap.
-const overlapCandidatesSQL = `SELECT supplier_uscc, resource_id
-	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(window_start) AS start_a, max(window_end) AS end_a
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
-	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(window_start) AS start_b, max(window_end) AS end_b
-		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
-	USING (supplier_uscc, resource_id)
-	WHERE buyer_a < buyer_b AND start_a < end_b AND start_b < end_a`
+func overlapCandidatesSQL(units string) string {
+	return `SELECT supplier_uscc, resource_id
+	FROM (SELECT supplier_uscc, resource_id, buyer_uscc, min(ws) AS first_s, max(we) AS last_e
+		FROM (` + units + `) GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	GROUP BY supplier_uscc, resource_id
+	HAVING count() > 1 AND arrayExists((s1, e1, i) -> arrayExists((s2, e2, j) -> j != i AND s1 < e2 AND s2 < e1,
+		groupArray(first_s), groupArray(last_e), arrayEnumerate(groupArray(first_s))),
+		groupArray(first_s), groupArray(last_e), arrayEnumerate(groupArray(first_s)))`
+}
 
 // tenanciesSQL is each buyer's use of a candidate resource under one contract.
-const tenanciesSQL = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
-	toInt64(min(window_start)), toInt64(max(window_end)), toUInt32(max(cards)), count()
-FROM usage
-WHERE (supplier_uscc, resource_id) IN (` + overlapCandidatesSQL + `)
+func tenanciesSQL(units string) string {
+	return `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
+	toInt64(min(ws)), toInt64(max(we)), toUInt32(max(cards)), sum(windows)
+FROM (` + units + `)
 GROUP BY supplier_uscc, resource_id, buyer_uscc, contract_no`
+}
 
 // overlapSide is one side of the window self-join: the deduplicated windows of the
-// candidate resources.
+// candidate resources, read from usage by its key.
 func overlapSide(s string) string {
 	return `(SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_` + s + `, contract_no AS contract_` + s + `,
 		toInt64(window_start) AS ws_` + s + `, toInt64(window_end) AS we_` + s + `,
 		toInt64(cards) AS cards_` + s + `, card_hours AS ch_` + s + `
 	FROM usage
-	WHERE (supplier_uscc, resource_id) IN (` + overlapCandidatesSQL + `)
+	WHERE (supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM candidates)
 	LIMIT 1 BY source, id)`
 }
 
@@ -135,11 +257,47 @@ FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
 	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
 GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
 
+// withCandidates returns ctx carrying the resources that two buyers used in overlapping spans
+// as the external table candidates, and false when there are none.
+func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error) {
+	var sups, res []string
+	uctx, units, args, err := db.usageUnits(ctx, "1")
+	if err != nil {
+		return ctx, false, err
+	}
+	err = db.scanRows(uctx, overlapCandidatesSQL(units), args, func(scan func(...any) error) error {
+		var s, r string
+		if err := scan(&s, &r); err != nil {
+			return err
+		}
+		sups, res = append(sups, s), append(res, r)
+		return nil
+	})
+	if err != nil || len(sups) == 0 {
+		return ctx, false, err
+	}
+	t, err := ext.NewTable("candidates", ext.Column("supplier_uscc", "String"), ext.Column("resource_id", "String"))
+	if err == nil {
+		_, err = t.Block().Columns[0].Append(sups)
+	}
+	if err == nil {
+		_, err = t.Block().Columns[1].Append(res)
+	}
+	if err != nil {
+		return ctx, false, err
+	}
+	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), true, nil
+}
+
 // InvoiceMeterings compares every latest settlement with a service period and billed
 // card-hours with the metering of its contract.
 func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]voucherwatch.InvoiceMetering, error) {
 	var out []voucherwatch.InvoiceMetering
-	err := db.scanRows(ctx, invoiceMeteringSQL, []any{cardMonthHours}, func(scan func(...any) error) error {
+	ctx, units, args, err := db.usageUnits(ctx, "1")
+	if err != nil {
+		return nil, fmt.Errorf("store: invoice metering: %w", err)
+	}
+	err = db.scanRows(ctx, invoiceMeteringSQL(units), append([]any{cardMonthHours}, args...), func(scan func(...any) error) error {
 		var (
 			m                                voucherwatch.InvoiceMetering
 			from, to                         time.Time
@@ -167,7 +325,11 @@ func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]v
 // registered capacity.
 func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, error) {
 	var out []voucherwatch.CapacityPeak
-	err := db.scanRows(ctx, peakCardsSQL, nil, func(scan func(...any) error) error {
+	ctx, units, args, err := db.usageUnits(ctx, "1")
+	if err != nil {
+		return nil, fmt.Errorf("store: capacity peaks: %w", err)
+	}
+	err = db.scanRows(ctx, peakCardsSQL(units), args, func(scan func(...any) error) error {
 		var (
 			p                           voucherwatch.CapacityPeak
 			capacity, peak              int64
@@ -191,7 +353,11 @@ func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, e
 // TenantsAt returns who was metered on a supplier's chip at an instant, by buyer and contract.
 func (db *DB) TenantsAt(ctx context.Context, supplier, chipKey string, at time.Time) ([]voucherwatch.TenantCards, error) {
 	var out []voucherwatch.TenantCards
-	err := db.scanRows(ctx, peakTenantsSQL, []any{supplier, chipKey, at.Unix(), at.Unix()}, func(scan func(...any) error) error {
+	ctx, units, args, err := db.usageUnits(ctx, "supplier_uscc = ?", supplier)
+	if err != nil {
+		return nil, fmt.Errorf("store: tenants at an instant: %w", err)
+	}
+	err = db.scanRows(ctx, peakTenantsSQL(units), append(args, chipKey, at.Unix(), at.Unix()), func(scan func(...any) error) error {
 		var (
 			t          voucherwatch.TenantCards
 			cards, res uint64
@@ -213,7 +379,15 @@ func (db *DB) TenantsAt(ctx context.Context, supplier, chipKey string, at time.T
 // overlapping spans.
 func (db *DB) ResourceTenancies(ctx context.Context) ([]voucherwatch.Tenancy, error) {
 	var out []voucherwatch.Tenancy
-	err := db.scanRows(ctx, tenanciesSQL, nil, func(scan func(...any) error) error {
+	ctx, found, err := db.withCandidates(ctx)
+	if err != nil || !found {
+		return nil, err
+	}
+	ctx, units, args, err := db.usageUnits(ctx, "(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM candidates)")
+	if err != nil {
+		return nil, fmt.Errorf("store: resource tenancies: %w", err)
+	}
+	err = db.scanRows(ctx, tenanciesSQL(units), args, func(scan func(...any) error) error {
 		var (
 			t          voucherwatch.Tenancy
 			start, end int64
@@ -238,7 +412,11 @@ func (db *DB) ResourceTenancies(ctx context.Context) ([]voucherwatch.Tenancy, er
 // pair of tenancies.
 func (db *DB) TenancyOverlaps(ctx context.Context) ([]voucherwatch.TenancyOverlap, error) {
 	var out []voucherwatch.TenancyOverlap
-	err := db.scanRows(ctx, overlapsSQL, nil, func(scan func(...any) error) error {
+	ctx, found, err := db.withCandidates(ctx)
+	if err != nil || !found {
+		return nil, err
+	}
+	err = db.scanRows(ctx, overlapsSQL, nil, func(scan func(...any) error) error {
 		var (
 			o           voucherwatch.TenancyOverlap
 			n           uint64

@@ -123,8 +123,10 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 
 	// Metered card-hours and buyers from the daily rollup.
 	if err := each("metering", `SELECT supplier_uscc, sum(ch), countIf(ch > 0) FROM (
-			SELECT supplier_uscc, buyer_uscc, sum(day_card_hours) AS ch FROM usage_days
-			WHERE day >= toDate(?) AND day < toDate(?) AND has(?, supplier_uscc)
+			SELECT supplier_uscc, buyer_uscc, sum(day_card_hours) AS ch FROM (`+usageDaysSQL(
+		"day >= toDate(?) AND day < toDate(?) AND has(?, supplier_uscc)",
+		"span_start < toDateTime(toDate(?), 'Asia/Shanghai') AND span_end > toDateTime(toDate(?), 'Asia/Shanghai') AND has(?, supplier_uscc)")+`)
+			WHERE day >= toDate(?) AND day < toDate(?)
 			GROUP BY supplier_uscc, buyer_uscc
 		) GROUP BY supplier_uscc`,
 		func(scan scanFunc) error {
@@ -135,7 +137,7 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 				s.MeteredCardHours, s.Buyers = metered, int(buyers)
 			}
 			return err
-		}, fromDay, toDay, usccs); err != nil {
+		}, fromDay, toDay, usccs, toDay, fromDay, usccs, fromDay, toDay); err != nil {
 		return nil, err
 	}
 

@@ -1,0 +1,386 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/synth"
+)
+
+// The usage sweeps as they read raw usage before migration 18: the reference that the sweeps
+// on usage_runs must equal.
+
+// rawUsageDedup is each usage record once: a record re-sent under a new id is the same window
+// of the same resource and tenant.
+const rawUsageDedup = `SELECT supplier_uscc, buyer_uscc, contract_no, chip_model, resource_id, cards, window_start, window_end
+	FROM usage
+	WHERE window_end > window_start
+	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
+
+// rawPeakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
+// above the registered capacity, and that capacity.
+const rawPeakCardsSQL = `SELECT supplier_uscc, chip, chip_model, capacity,
+	arrayReduce('max', cum) AS peak,
+	times[indexOf(cum, peak)] AS peak_at,
+	times[arrayFirstIndex(c -> c > capacity, cum)] AS first_over,
+	arraySum(arrayMap((c, span) -> if(c > capacity, span, 0), cum,
+		arrayMap((a, b) -> b - a, times, arrayPushBack(arrayPopFront(times), arrayReduce('max', times))))) AS over_secs
+FROM (
+	SELECT supplier_uscc, chip, any(chip_model) AS chip_model,
+		arraySort(groupArray((t, dl))) AS evs,
+		arrayCumSum(arrayMap(x -> x.2, evs)) AS cum,
+		arrayMap(x -> x.1, evs) AS times
+	FROM (
+		SELECT supplier_uscc, chip, chip_model, t, dl
+		FROM (
+			SELECT supplier_uscc, chip, any(chip_model) AS chip_model, resource_id,
+				arraySort(groupArray(ev)) AS evs,
+				arrayReduce('max', arrayMap(x -> x.2, evs)) AS resource_cards,
+				arrayMap(c -> least(c, resource_cards), arrayCumSum(arrayMap(x -> x.2, evs))) AS clipped,
+				arrayMap(x -> x.1, evs) AS ts,
+				arrayPushFront(arrayPopFront(arrayDifference(clipped)), clipped[1]) AS dls
+			FROM (
+				SELECT supplier_uscc, replaceAll(lower(chip_model), ' ', '') AS chip, chip_model, resource_id,
+					arrayJoin([(toInt64(window_start), toInt64(cards)), (toInt64(window_end), -toInt64(cards))]) AS ev
+				FROM (` + rawUsageDedup + `)
+			)
+			GROUP BY supplier_uscc, chip, resource_id
+		)
+		ARRAY JOIN ts AS t, dls AS dl
+		WHERE dl != 0
+	)
+	GROUP BY supplier_uscc, chip
+) ALL LEFT JOIN (
+	SELECT uscc AS supplier_uscc, replaceAll(lower(capacity_chip_model), ' ', '') AS chip, toInt64(sum(capacity_cards)) AS capacity
+	FROM registry_latest
+	ARRAY JOIN capacity_chip_model, capacity_cards
+	GROUP BY supplier_uscc, chip
+) USING supplier_uscc, chip
+WHERE peak > capacity`
+
+// rawPeakTenantsSQL lists who was metered on a supplier's chip at an instant.
+const rawPeakTenantsSQL = `SELECT buyer_uscc, contract_no, sum(cards), uniqExact(resource_id)
+FROM (` + rawUsageDedup + `)
+WHERE supplier_uscc = ? AND replaceAll(lower(chip_model), ' ', '') = ? AND toInt64(window_start) <= ? AND toInt64(window_end) > ?
+GROUP BY buyer_uscc, contract_no
+ORDER BY buyer_uscc, contract_no`
+
+const rawInvoiceMeteringSQL = `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
+	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
+	countIf(ws < pe AND we > ps) AS windows,
+	minIf(ws, ws < pe AND we > ps) AS first_ws,
+	maxIf(we, ws < pe AND we > ps) AS last_we,
+	max(we - ws) AS longest_window,
+	ps, pe
+FROM (
+	SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end,
+		arraySum(arrayMap((u, q) -> multiIf(u = 'card_hour', q, u = 'card_month', q * ?, 0.), item_unit, item_quantity)) AS billed,
+		toInt64(toDateTime(period_start, 'Asia/Shanghai')) AS ps,
+		toInt64(toDateTime(period_end, 'Asia/Shanghai')) + 86400 AS pe
+	FROM settlements
+	WHERE period_start > toDate(0) AND period_end >= period_start
+	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+	LIMIT 1 BY invoice_code, invoice_no
+) ALL LEFT JOIN (
+	SELECT supplier_uscc, contract_no, ws, we, sum(card_hours) AS card_hours
+	FROM (
+		SELECT supplier_uscc, contract_no, toInt64(window_start) AS ws, toInt64(window_end) AS we, card_hours
+		FROM usage
+		WHERE window_end > window_start
+		LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end
+	)
+	GROUP BY supplier_uscc, contract_no, ws, we
+) USING supplier_uscc, contract_no
+WHERE billed > 0
+GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed, ps, pe`
+
+// rawOverlapCandidatesSQL are the resources that two buyers used in overlapping spans (first to
+// last window): the only ones whose windows can overlap.
+const rawOverlapCandidatesSQL = `SELECT supplier_uscc, resource_id
+	FROM (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_a, min(window_start) AS start_a, max(window_end) AS end_a
+		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	ALL INNER JOIN (SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_b, min(window_start) AS start_b, max(window_end) AS end_b
+		FROM usage GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	USING (supplier_uscc, resource_id)
+	WHERE buyer_a < buyer_b AND start_a < end_b AND start_b < end_a`
+
+// rawTenanciesSQL is each buyer's use of a candidate resource under one contract.
+const rawTenanciesSQL = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no,
+	toInt64(min(window_start)), toInt64(max(window_end)), toUInt32(max(cards)), count()
+FROM usage
+WHERE (supplier_uscc, resource_id) IN (` + rawOverlapCandidatesSQL + `)
+GROUP BY supplier_uscc, resource_id, buyer_uscc, contract_no`
+
+// rawOverlapSide is one side of the window self-join: the deduplicated windows of the
+// candidate resources.
+func rawOverlapSide(s string) string {
+	return `(SELECT supplier_uscc, resource_id, buyer_uscc AS buyer_` + s + `, contract_no AS contract_` + s + `,
+		toInt64(window_start) AS ws_` + s + `, toInt64(window_end) AS we_` + s + `,
+		toInt64(cards) AS cards_` + s + `, card_hours AS ch_` + s + `
+	FROM usage
+	WHERE (supplier_uscc, resource_id) IN (` + rawOverlapCandidatesSQL + `)
+	LIMIT 1 BY source, id)`
+}
+
+// rawOverlapsSQL sums, per pair of tenancies, the windows that overlap: the seconds of overlap,
+// each side's card-hours pro rata within them, and the most cards metered at once.
+var rawOverlapsSQL = `SELECT supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b,
+	count(), sum(ov), min(greatest(ws_a, ws_b)), max(least(we_a, we_b)),
+	sum(ch_a * ov / (we_a - ws_a)), sum(ch_b * ov / (we_b - ws_b)), toUInt32(max(cards_a + cards_b))
+FROM (SELECT *, least(we_a, we_b) - greatest(ws_a, ws_b) AS ov
+	FROM ` + rawOverlapSide("a") + `
+	ALL INNER JOIN ` + rawOverlapSide("b") + `
+	USING (supplier_uscc, resource_id)
+	WHERE buyer_a < buyer_b AND ws_a < we_b AND ws_b < we_a)
+GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
+
+// The resale reads of logins as they read raw usage before migration 19.
+const (
+	rawResaleCandidatesSQL = `SELECT supplier_uscc FROM contracts
+	UNION ALL SELECT supplier_uscc FROM settlements
+	UNION ALL SELECT buyer_uscc FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc`
+	rawResaleLoginsSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, org, count() AS windows
+FROM (
+	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, login_orgs
+	FROM usage
+	WHERE arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs)
+	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
+)
+ARRAY JOIN login_orgs AS org
+WHERE org != '' AND org != buyer_uscc
+GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
+	rawResalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
+FROM registry_latest
+WHERE uscc IN (` + rawResaleCandidatesSQL + `)
+	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (` + resaleBuyersSQL + `))
+	OR uscc IN (SELECT org FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc)`
+)
+
+// usageCopyColumns are usage's columns, for copying rows within it.
+const usageCopyColumns = `source, id, rec_hash, event_time, kafka_topic, kafka_partition, kafka_offset, ingested_at,
+	supplier_uscc, buyer_uscc, contract_no, tenant, resource_id, chip_model, chip_origin, cards, window_start, window_end,
+	card_hours, util_avg, jobs, users, login_orgs, datacenter`
+
+// TestUsageSweepsOnRunsMatchRawUsage stores the synthetic province and, on one of its
+// contracts, usage of every shape the rollup must handle (an hourly run with a gap, hourly
+// windows across midnight, quarter-hour windows, a week-long window, a second tenant on a
+// resource, cards changing within a day, a day stored twice past the look-up as a killed
+// process's INSERT would), and requires every usage sweep to return what the same sweep on
+// raw usage returns, row for row.
+func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	p := synth.Generate(synth.DefaultConfig(1))
+	dec := &ingest.Decoder{PIIKey: []byte("usage-runs-test")}
+	typeOf := map[string]voucherwatch.RecordType{}
+	for typ, topic := range voucherwatch.DefaultTopics {
+		typeOf[topic] = typ
+	}
+	byType := map[voucherwatch.RecordType][]voucherwatch.Record{}
+	for i, m := range p.Messages {
+		typ, ok := typeOf[m.Topic]
+		if !ok {
+			continue
+		}
+		rec, err := dec.Decode(typ, m.Value)
+		if err != nil {
+			t.Fatalf("message %d on %s: %v", i, m.Topic, err)
+		}
+		byType[typ] = append(byType[typ], rec)
+	}
+	// The edge cases go on the contract of one of the province's metered resources, so that
+	// its settlements compare them with their periods.
+	var tmpl voucherwatch.Record
+	for _, r := range byType[voucherwatch.TypeUsage] {
+		if r.Usage.CardHours > 0 {
+			tmpl = r
+			break
+		}
+	}
+	if tmpl.Usage == nil {
+		t.Fatal("the province has no usage")
+	}
+	ws := tmpl.Usage.WindowStart.In(voucherwatch.CST)
+	day := time.Date(ws.Year(), ws.Month(), ws.Day(), 0, 0, 0, 0, voucherwatch.CST)
+	other := byType[voucherwatch.TypeRegistry][0].Entity.USCC
+	n := 0
+	add := func(resource, buyer string, cards int, start time.Time, d time.Duration) {
+		r := tmpl
+		u := *tmpl.Usage
+		r.Usage = &u
+		n++
+		r.ID = fmt.Sprintf("usage-edge-%04d", n)
+		u.ResourceID, u.Cards, u.WindowStart, u.WindowEnd = resource, cards, start, start.Add(d)
+		if buyer != "" {
+			u.BuyerUSCC = buyer
+		}
+		if resource == "EDGE-COPY" { // another organisation logged in, in windows stored twice
+			u.LoginOrgs = []string{u.BuyerUSCC, other}
+		}
+		u.CardHours = float64(cards) * d.Hours() * (0.3 + float64(n%7)/10)
+		byType[voucherwatch.TypeUsage] = append(byType[voucherwatch.TypeUsage], r)
+	}
+	for h := 0; h < 48; h++ {
+		if h != 5 {
+			add("EDGE-GAP", "", 8, day.Add(time.Duration(h)*time.Hour), time.Hour)
+		}
+		add("EDGE-HALF", "", 8, day.Add(time.Duration(h)*time.Hour+30*time.Minute), time.Hour)
+		cards := 8
+		if h%24 >= 12 {
+			cards = 4
+		}
+		add("EDGE-CARDS", "", cards, day.Add(time.Duration(h)*time.Hour), time.Hour)
+		add("EDGE-COPY", "", 8, day.Add(time.Duration(h)*time.Hour), time.Hour)
+	}
+	for q := 0; q < 96; q++ {
+		add("EDGE-QUARTER", "", 2, day.Add(time.Duration(q)*15*time.Minute), 15*time.Minute)
+	}
+	for h := 10; h < 20; h++ {
+		add("EDGE-GAP", other, 8, day.Add(time.Duration(h)*time.Hour), time.Hour) // a second tenant
+	}
+	add("EDGE-WEEK", "", 8, day.Add(3*time.Hour), 7*24*time.Hour)
+	for typ, recs := range byType {
+		if _, err := db.StoreRecords(ctx, typ, recs); err != nil {
+			t.Fatalf("store %s: %v", typ, err)
+		}
+	}
+	// A day of EDGE-COPY stored a second time past the look-up: the INSERT of a killed
+	// process that reached the server after the next life had stored the batch.
+	if err := db.conn.Exec(ctx, `INSERT INTO usage (`+usageCopyColumns+`) SELECT `+usageCopyColumns+`
+		FROM usage WHERE resource_id = 'EDGE-COPY' AND toDate(window_start) = toDate(toDateTime(?, 'Asia/Shanghai'))`, day.Unix()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Both paths are taken: groups read as runs and groups read from usage.
+	var exact, inexact uint64
+	queryRow(t, db, `SELECT countIf(exact), countIf(NOT exact) FROM (`+usageRunsSQL("1")+`)`, &exact, &inexact)
+	if exact == 0 || inexact < 5 {
+		t.Fatalf("usage_runs: %d exact groups, %d read from usage; want both (the edge cases make at least 5 of the latter)", exact, inexact)
+	}
+
+	var rowsRead atomic.Uint64
+	readCtx := clickhouse.Context(ctx, clickhouse.WithProgress(func(p *clickhouse.Progress) { rowsRead.Add(p.Rows) }))
+	table := func(ctx context.Context, q string, args ...any) ([]string, uint64) {
+		t.Helper()
+		rowsRead.Store(0)
+		rows, err := db.conn.Query(ctx, q, args...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+		defer rows.Close()
+		var out []string
+		types := rows.ColumnTypes()
+		for rows.Next() {
+			dest := make([]any, len(types))
+			for i, ct := range types {
+				dest[i] = reflect.New(ct.ScanType()).Interface()
+			}
+			if err := rows.Scan(dest...); err != nil {
+				t.Fatal(err)
+			}
+			var line strings.Builder
+			for _, d := range dest {
+				switch v := reflect.ValueOf(d).Elem().Interface().(type) {
+				case float64:
+					fmt.Fprintf(&line, "%.6f|", v)
+				case time.Time:
+					fmt.Fprintf(&line, "%d|", v.Unix())
+				default:
+					fmt.Fprintf(&line, "%v|", v)
+				}
+			}
+			out = append(out, line.String())
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(out)
+		return out, rowsRead.Load()
+	}
+	same := func(name string, got, want []string) {
+		t.Helper()
+		if len(want) == 0 {
+			t.Errorf("%s: the reference finds nothing: the comparison would prove nothing", name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s on usage_runs differs from raw usage:\n got %d rows %q\nwant %d rows %q", name, len(got), got, len(want), want)
+		}
+	}
+	units := func(where string, args ...any) (context.Context, string, []any) {
+		t.Helper()
+		uctx, q, uargs, err := db.usageUnits(readCtx, where, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return uctx, q, uargs
+	}
+	compare := func(name string, got func(units string) string, want string, args ...any) {
+		t.Helper()
+		uctx, q, uargs := units("1")
+		g, gr := table(uctx, got(q), append(slices.Clone(args), uargs...)...)
+		w, wr := table(readCtx, want, args...)
+		same(name, g, w)
+		t.Logf("%s: %d rows; %d rows read through usage_runs, %d from raw usage", name, len(g), gr, wr)
+	}
+	compare("invoice metering", invoiceMeteringSQL, rawInvoiceMeteringSQL, 720.0)
+	compare("capacity peaks", peakCardsSQL, rawPeakCardsSQL)
+	compare("overlap candidates", overlapCandidatesSQL, rawOverlapCandidatesSQL)
+	for _, q := range [][2]string{{resaleLoginsSQL, rawResaleLoginsSQL}, {resaleCandidatesSQL, rawResaleCandidatesSQL}, {resalePartiesSQL, rawResalePartiesSQL}} {
+		g, gr := table(readCtx, q[0])
+		w, wr := table(readCtx, q[1])
+		same("resale", g, w)
+		t.Logf("resale: %d rows; %d rows read through usage_foreign_logins, %d from raw usage", len(g), gr, wr)
+	}
+	// usage_days with the filter inside its parts gives what the view filtered outside gives.
+	from, to := day.Format(time.DateOnly), day.AddDate(0, 0, 10).Format(time.DateOnly)
+	const daysSum = `SELECT day, supplier_uscc, buyer_uscc, contract_no, round(sum(day_card_hours), 6), round(sum(util_card_hours), 6), sum(windows) FROM `
+	const daysGroup = ` GROUP BY day, supplier_uscc, buyer_uscc, contract_no`
+	g, _ := table(readCtx, daysSum+`(`+usageDaysSQL("(supplier_uscc = ? OR buyer_uscc = ?) AND day >= toDate(?) AND day < toDate(?)",
+		"(supplier_uscc = ? OR buyer_uscc = ?) AND span_start < toDateTime(toDate(?), 'Asia/Shanghai') AND span_end > toDateTime(toDate(?), 'Asia/Shanghai')")+
+		`) WHERE day >= toDate(?) AND day < toDate(?)`+daysGroup,
+		tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, from, to, tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, to, from, from, to)
+	w, _ := table(readCtx, daysSum+`usage_days WHERE (supplier_uscc = ? OR buyer_uscc = ?) AND day >= toDate(?) AND day < toDate(?)`+daysGroup,
+		tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, from, to)
+	same("usage_days filtered inside", g, w)
+	chip := strings.ReplaceAll(strings.ToLower(tmpl.Usage.ChipModel), " ", "")
+	for _, at := range []time.Time{day.Add(12*time.Hour + 10*time.Minute), day.Add(5*time.Hour + 45*time.Minute), day.Add(30 * time.Hour)} {
+		uctx, q, uargs := units("supplier_uscc = ?", tmpl.Usage.SupplierUSCC)
+		g, _ := table(uctx, peakTenantsSQL(q), append(uargs, chip, at.Unix(), at.Unix())...)
+		w, _ := table(readCtx, rawPeakTenantsSQL, tmpl.Usage.SupplierUSCC, chip, at.Unix(), at.Unix())
+		same(fmt.Sprintf("tenants at %v", at), g, w)
+	}
+	ts, err := db.ResourceTenancies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotTs []string
+	for _, x := range ts {
+		gotTs = append(gotTs, fmt.Sprintf("%s|%s|%s|%s|%d|%d|%d|%d|", x.SupplierUSCC, x.ResourceID, x.BuyerUSCC, x.ContractNo,
+			x.Start.Unix(), x.End.Unix(), x.MaxCards, x.Windows))
+	}
+	slices.Sort(gotTs)
+	rawTs, _ := table(ctx, rawTenanciesSQL)
+	same("tenancies", gotTs, rawTs)
+	ovs, err := db.TenancyOverlaps(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotOvs []string
+	for _, o := range ovs {
+		gotOvs = append(gotOvs, fmt.Sprintf("%s|%s|%s|%s|%s|%s|%d|%d|%d|%d|%.6f|%.6f|%d|", o.SupplierUSCC, o.ResourceID, o.BuyerA, o.ContractA,
+			o.BuyerB, o.ContractB, o.Windows, o.Seconds, o.First.Unix(), o.Last.Unix(), o.CardHoursA, o.CardHoursB, o.PeakCards))
+	}
+	slices.Sort(gotOvs)
+	rawOvs, _ := table(ctx, rawOverlapsSQL)
+	same("overlaps", gotOvs, rawOvs)
+}
