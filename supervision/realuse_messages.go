@@ -1,0 +1,18 @@
+package supervision
+
+// realUseMessages are the catalogue's entries of the real-use detectors (idle_consumption,
+// wash_trade), kept apart from messages.go and merged into it when the package starts.
+var realUseMessages = map[string]string{
+	"detector.idle_consumption": "付费算力闲置",
+	"detector.wash_trade":       "循环交易（对敲）",
+}
+
+func init() {
+	for k, v := range realUseMessages {
+		if _, dup := messages[k]; dup {
+			panic("supervision: message " + k + " defined twice")
+		}
+		messages[k] = v
+	}
+	detectorNames = append(detectorNames, "idle_consumption", "wash_trade")
+}
