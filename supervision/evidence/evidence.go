@@ -36,6 +36,10 @@ func Render(a voucherwatch.Alert) template.HTML {
 			return resaleSection(ev)
 		case a.Detector == voucherwatch.DetectorPrice:
 			return priceSection(ev)
+		case a.Detector == "idle_consumption":
+			return idleSection(ev)
+		case a.Detector == "wash_trade":
+			return washSection(ev)
 		}
 		return ""
 	})
