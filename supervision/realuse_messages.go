@@ -14,5 +14,8 @@ func init() {
 		}
 		messages[k] = v
 	}
+	// detectorNames and caseDetectors (which the alert filters check) are initialised before
+	// any init runs: both get the real-use detectors here.
 	detectorNames = append(detectorNames, "idle_consumption", "wash_trade")
+	caseDetectors = append(caseDetectors, "idle_consumption", "wash_trade")
 }
