@@ -190,16 +190,18 @@ func (d *WashTrade) Check(ctx context.Context, at time.Time, changed voucherwatc
 	if len(buyers) == 0 {
 		return nil, nil
 	}
-	g := newWashEdges()
-	seeds, err := d.expand(ctx, g, ruleSortedKeys(buyers))
-	if err != nil {
+	g, asked := newWashEdges(), map[string]bool{}
+	starts := ruleSortedKeys(buyers)
+	if err := d.expand(ctx, g, asked, starts); err != nil {
 		return nil, err
 	}
 	// The seeds: deals of changed pairs, and every deal of a changed claim's applicant.
 	var from []*voucherwatch.ContractTrade
-	for _, e := range seeds {
-		if changed.Pairs[[2]string{e.BuyerUSCC, e.SupplierUSCC}] || claimants[e.BuyerUSCC] {
-			from = append(from, e)
+	for _, b := range starts {
+		for _, e := range g.byBuyer[b] {
+			if changed.Pairs[[2]string{e.BuyerUSCC, e.SupplierUSCC}] || claimants[e.BuyerUSCC] {
+				from = append(from, e)
+			}
 		}
 	}
 	// Every deal on a cycle through a seed may be the one claimed; its alert shows its best
@@ -219,7 +221,7 @@ func (d *WashTrade) Check(ctx context.Context, at time.Time, changed voucherwatc
 	if len(onCycle) == 0 {
 		return nil, nil
 	}
-	if _, err := d.expand(ctx, g, more); err != nil {
+	if err := d.expand(ctx, g, asked, more); err != nil {
 		return nil, err
 	}
 	edges := make([]*voucherwatch.ContractTrade, 0, len(onCycle))
@@ -229,41 +231,41 @@ func (d *WashTrade) Check(ctx context.Context, at time.Time, changed voucherwatc
 	return d.report(ctx, at, g, edges)
 }
 
-// expand adds to g the deals of buyers and of the enterprises two steps on along their
-// purchases, and returns the buyers' own.
-func (d *WashTrade) expand(ctx context.Context, g *washEdges, buyers []string) ([]*voucherwatch.ContractTrade, error) {
-	rm := d.env.reads()
-	var own []*voucherwatch.ContractTrade
-	asked := map[string]bool{}
-	next := buyers
-	for step := 0; step < 3 && len(next) > 0; step++ {
-		var q []string
-		for _, b := range next {
+// expand adds to g the deals of the starts and of the enterprises up to two steps on along
+// their purchases, asking the store only for buyers not asked yet: a second expansion from the
+// deals found by the first reads little more.
+func (d *WashTrade) expand(ctx context.Context, g *washEdges, asked map[string]bool, starts []string) error {
+	frontier := starts
+	for step := 0; step < 3 && len(frontier) > 0; step++ {
+		seen := map[string]bool{}
+		var q, here []string
+		for _, b := range frontier {
+			if seen[b] {
+				continue
+			}
+			seen[b] = true
+			here = append(here, b)
 			if !asked[b] {
 				asked[b] = true
 				q = append(q, b)
 			}
 		}
-		if len(q) == 0 {
-			break
+		if len(q) > 0 {
+			sort.Strings(q)
+			ts, err := d.env.reads().ContractTrades(ctx, voucherwatch.TradeQuery{Buyers: q})
+			if err != nil {
+				return fmt.Errorf("detectors: wash_trade: %w", err)
+			}
+			g.add(ts)
 		}
-		sort.Strings(q)
-		ts, err := rm.ContractTrades(ctx, voucherwatch.TradeQuery{Buyers: q})
-		if err != nil {
-			return nil, fmt.Errorf("detectors: wash_trade: %w", err)
-		}
-		g.add(ts)
-		next = nil
-		for i := range ts {
-			next = append(next, ts[i].SupplierUSCC)
-		}
-		if step == 0 {
-			for _, b := range q {
-				own = append(own, g.byBuyer[b]...)
+		frontier = nil
+		for _, b := range here {
+			for _, e := range g.byBuyer[b] {
+				frontier = append(frontier, e.SupplierUSCC)
 			}
 		}
 	}
-	return own, nil
+	return nil
 }
 
 // report alerts on the claimed deals among edges that lie on a qualifying cycle.
