@@ -43,6 +43,9 @@ var _ voucherwatch.IncrementalDetector = (*IdleConsumption)(nil)
 // NewIdleConsumption builds the idle_consumption detector.
 func NewIdleConsumption(env Env) *IdleConsumption { return &IdleConsumption{env: env} }
 
+// Kinds are the kinds its alerts may carry.
+func (d *IdleConsumption) Kinds() []string { return []string{KindIdlePaidPeriod} }
+
 // Name is "idle_consumption".
 func (d *IdleConsumption) Name() string { return DetectorIdleConsumption }
 

@@ -41,6 +41,9 @@ var _ voucherwatch.IncrementalDetector = (*WashTrade)(nil)
 // NewWashTrade builds the wash_trade detector.
 func NewWashTrade(env Env) *WashTrade { return &WashTrade{env: env} }
 
+// Kinds are the kinds its alerts may carry.
+func (d *WashTrade) Kinds() []string { return []string{KindMutualPurchase, KindRingPurchase} }
+
 // Name is "wash_trade".
 func (d *WashTrade) Name() string { return DetectorWashTrade }
 
