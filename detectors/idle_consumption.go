@@ -273,15 +273,7 @@ func (d *IdleConsumption) judgeDeal(dl *idleDeal) (finding, bool) {
 		return finding{}, false
 	}
 	sort.Strings(invoices)
-	type dayRow struct {
-		Day         string  `json:"day"`
-		CardHours   float64 `json:"card_hours"`
-		Utilisation float64 `json:"utilisation"`
-		Windows     int     `json:"windows"`
-		Active      bool    `json:"active"`
-		Idle        bool    `json:"idle"`
-	}
-	var timeline []dayRow
+	var timeline []voucherwatch.IdleDay
 	metered, idle, run, longest := 0, 0, 0, 0
 	var cardHours, utilCardHours float64
 	var prev time.Time
@@ -305,7 +297,7 @@ func (d *IdleConsumption) judgeDeal(dl *idleDeal) (finding, bool) {
 			run = 0
 		}
 		prev = u.Day
-		timeline = append(timeline, dayRow{Day: ruleDay(u.Day), CardHours: voucherwatch.RoundTo(u.CardHours, 1),
+		timeline = append(timeline, voucherwatch.IdleDay{Day: ruleDay(u.Day), CardHours: voucherwatch.RoundTo(u.CardHours, 1),
 			Utilisation: voucherwatch.RoundTo(u.UtilCardHours/u.CardHours, 3), Windows: u.Windows,
 			Active: dl.active[u.Day], Idle: isIdle})
 	}
@@ -318,19 +310,19 @@ func (d *IdleConsumption) judgeDeal(dl *idleDeal) (finding, bool) {
 		sev, score = voucherwatch.SeverityHigh, 0.6+share*0.4
 	}
 	util := utilCardHours / math.Max(cardHours, 1e-9)
-	ev := map[string]any{
-		"contract_no": dl.no, "supplier_uscc": dl.supplier, "buyer_uscc": dl.buyer,
-		"paid_from": ruleDay(from), "paid_to": ruleDay(to), "invoices": invoices, "claims": dl.claims,
-		"settled": settled.String(), "settled_card_hours": voucherwatch.RoundTo(settledCardHours, 1),
-		"metered_card_hours": voucherwatch.RoundTo(cardHours, 1), "used_card_hours": voucherwatch.RoundTo(utilCardHours, 1),
-		"utilisation": voucherwatch.RoundTo(util, 3), "metered_days": metered, "idle_days": idle,
-		"idle_share": voucherwatch.RoundTo(share, 3), "longest_idle_days": longest, "active_windows": dl.activeWindows,
-		"idle_utilisation": ru.IdleUtilisation, "idle_share_limit": ru.IdleShare, "min_paid_days": ru.MinPaidDays,
-		"timeline": timeline,
+	ev := voucherwatch.IdleEvidence{
+		ContractNo: dl.no, SupplierUSCC: dl.supplier, BuyerUSCC: dl.buyer,
+		PaidFrom: ruleDay(from), PaidTo: ruleDay(to), Invoices: invoices, Claims: dl.claims,
+		Settled: settled.String(), SettledCardHours: voucherwatch.RoundTo(settledCardHours, 1),
+		MeteredCardHours: voucherwatch.RoundTo(cardHours, 1), UsedCardHours: voucherwatch.RoundTo(utilCardHours, 1),
+		Utilisation: voucherwatch.RoundTo(util, 3), MeteredDays: metered, IdleDays: idle,
+		IdleShare: voucherwatch.RoundTo(share, 3), LongestIdleDays: longest, ActiveWindows: dl.activeWindows,
+		IdleUtilisation: ru.IdleUtilisation, IdleShareLimit: ru.IdleShare, MinPaidDays: ru.MinPaidDays,
+		Timeline: timeline,
 	}
 	used := ""
 	if settledCardHours > 0 {
-		ev["used_over_settled"] = voucherwatch.RoundTo(utilCardHours/settledCardHours, 3)
+		ev.UsedOverSettled = voucherwatch.RoundTo(utilCardHours/settledCardHours, 3)
 		used = fmt.Sprintf("结算 %.1f 卡时中实际利用约 %.1f 卡时（%.1f%%）；", settledCardHours, utilCardHours, 100*utilCardHours/settledCardHours)
 	}
 	return finding{
@@ -342,7 +334,7 @@ func (d *IdleConsumption) judgeDeal(dl *idleDeal) (finding, bool) {
 			"政策要求需求方具有「真实的算力使用需求」（二（一）3 / D3），并「根据算力需求方的真实算力使用情况」按实际结算金额补贴（三 / C2）；所购算力基本未被使用，疑似为申领补贴而购买。",
 			dl.no, ruleDay(from), ruleDay(to), settled.String(), joinIDs(dl.claims), metered, idle, 100*share,
 			100*ru.IdleUtilisation, longest, used, 100*util),
-		Evidence: ev,
+		Evidence: ev.Fields(),
 	}, true
 }
 

@@ -335,28 +335,8 @@ func (d *WashTrade) finding(e *voucherwatch.ContractTrade, c washCycle, claims [
 	for c.edges[0] != e {
 		c.edges = append(c.edges[1:], c.edges[0])
 	}
-	type node struct {
-		ID   string `json:"id"`
-		USCC string `json:"uscc"`
-		Role string `json:"role"` // applicant: the claimant; party: another enterprise of the cycle
-	}
-	type edge struct {
-		From          string   `json:"from"` // buyer
-		To            string   `json:"to"`   // supplier
-		Kind          string   `json:"kind"`
-		ContractNo    string   `json:"contract_no"`
-		Settled       string   `json:"settled"`
-		Invoices      int      `json:"invoices"`
-		InvoiceKeys   []string `json:"invoice_keys"`
-		SettlementIDs []string `json:"settlement_ids"`
-		PeriodFrom    string   `json:"period_from"`
-		PeriodTo      string   `json:"period_to"`
-		FirstPaid     string   `json:"first_paid"`
-		LastPaid      string   `json:"last_paid"`
-		Claims        []string `json:"claims"`
-	}
-	var nodes []node
-	var edges []edge
+	var nodes []voucherwatch.TradeNode
+	var edges []voucherwatch.TradeEdge
 	var path []string
 	var total voucherwatch.Money
 	for i, x := range c.edges {
@@ -364,8 +344,8 @@ func (d *WashTrade) finding(e *voucherwatch.ContractTrade, c washCycle, claims [
 		if i == 0 {
 			role = "applicant"
 		}
-		nodes = append(nodes, node{ID: x.BuyerUSCC, USCC: x.BuyerUSCC, Role: role})
-		edges = append(edges, edge{From: x.BuyerUSCC, To: x.SupplierUSCC, Kind: "buys", ContractNo: x.ContractNo,
+		nodes = append(nodes, voucherwatch.TradeNode{ID: x.BuyerUSCC, USCC: x.BuyerUSCC, Role: role})
+		edges = append(edges, voucherwatch.TradeEdge{From: x.BuyerUSCC, To: x.SupplierUSCC, Kind: "buys", ContractNo: x.ContractNo,
 			Settled: x.Settled.String(), Invoices: x.Invoices, InvoiceKeys: x.InvoiceKeys, SettlementIDs: x.SettlementIDs,
 			PeriodFrom: ruleDay(x.PeriodFrom), PeriodTo: ruleDay(x.PeriodTo), FirstPaid: ruleDay(x.FirstPaid),
 			LastPaid: ruleDay(x.LastPaid), Claims: citing(x)})
@@ -377,12 +357,12 @@ func (d *WashTrade) finding(e *voucherwatch.ContractTrade, c washCycle, claims [
 	if len(c.edges) == 3 {
 		kind, title = KindRingPurchase, "三家企业环形互购算力，资金与算力循环流转后申报补贴（三 / C2、二 / D3）"
 	}
-	ev := map[string]any{
-		"contract_no": e.ContractNo, "supplier_uscc": e.SupplierUSCC, "buyer_uscc": e.BuyerUSCC, "claims": claims,
-		"cycle_length": len(c.edges), "graph": map[string]any{"nodes": nodes, "edges": edges},
-		"amount_ratio": voucherwatch.RoundTo(c.ratio, 3), "payback_days": c.paybackDays,
-		"overlap_from": ruleDay(c.overlapFrom), "overlap_to": ruleDay(c.overlap), "cycle_settled": total.String(),
-		"wash_amount_ratio": ru.WashAmountRatio, "wash_payback_days": ru.WashPaybackDays,
+	ev := voucherwatch.TradeCycleEvidence{
+		ContractNo: e.ContractNo, SupplierUSCC: e.SupplierUSCC, BuyerUSCC: e.BuyerUSCC, Claims: claims,
+		CycleLength: len(c.edges), Graph: voucherwatch.TradeGraph{Nodes: nodes, Edges: edges},
+		AmountRatio: voucherwatch.RoundTo(c.ratio, 3), PaybackDays: c.paybackDays,
+		OverlapFrom: ruleDay(c.overlapFrom), OverlapTo: ruleDay(c.overlap), CycleSettled: total.String(),
+		WashAmountRatio: ru.WashAmountRatio, WashPaybackDays: ru.WashPaybackDays,
 	}
 	return finding{
 		Detector: d.Name(), Kind: kind, Severity: voucherwatch.SeverityHigh,
@@ -394,6 +374,6 @@ func (d *WashTrade) finding(e *voucherwatch.ContractTrade, c washCycle, claims [
 			"%s 以合同 %s 的购买申报补贴（%s），补贴按「购买算力实际结算金额」计算（三 / C2），循环交易虚增了可申报的结算金额。",
 			strings.Join(path, "；"), ruleDay(c.overlapFrom), ruleDay(c.overlap), 100*c.ratio, 100*ru.WashAmountRatio,
 			c.paybackDays, ru.WashPaybackDays, e.BuyerUSCC, e.ContractNo, joinIDs(claims)),
-		Evidence: ev,
+		Evidence: ev.Fields(),
 	}
 }

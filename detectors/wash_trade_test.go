@@ -76,10 +76,13 @@ func TestWashTrade(t *testing.T) {
 	for ci, c := range cases {
 		for p := 0; p < 3; p++ {
 			for _, a := range fxWant(t, fmt.Sprintf("%s party %d", c.name, p), alerts, party(ci, p), c.want[p]...) {
-				g, _ := a.Evidence["graph"].(map[string]any)
-				if g == nil || a.Detector != "wash_trade" {
-					t.Errorf("%s: got %s evidence %v, want a graph", c.name, a.Detector, a.Evidence)
+				g, _ := a.Evidence["graph"].(voucherwatch.TradeGraph)
+				if len(g.Nodes) != len(c.deals) || len(g.Edges) != len(c.deals) || a.Detector != "wash_trade" {
+					t.Errorf("%s: got %s evidence %v, want a graph of the cycle", c.name, a.Detector, a.Evidence)
 					continue
+				}
+				if g.Edges[0].ContractNo != a.Subjects.ContractNo || g.Nodes[0].Role != "applicant" {
+					t.Errorf("%s: got the cycle %+v, want it to start with the claimed deal", c.name, g)
 				}
 				if got, want := a.Evidence["cycle_length"], len(c.deals); got != want {
 					t.Errorf("%s: got a cycle of %v, want %d", c.name, got, want)

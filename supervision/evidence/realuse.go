@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // The real-use detectors' evidence: idle_consumption's paid period against the daily metering,
@@ -17,41 +19,10 @@ func init() {
 	}
 }
 
-// idleEvidence is what idle_consumption puts in an alert.
-type idleEvidence struct {
-	ContractNo       string    `json:"contract_no"`
-	SupplierUSCC     string    `json:"supplier_uscc"`
-	BuyerUSCC        string    `json:"buyer_uscc"`
-	PaidFrom         string    `json:"paid_from"`
-	PaidTo           string    `json:"paid_to"`
-	Settled          string    `json:"settled"`
-	SettledCardHours float64   `json:"settled_card_hours"`
-	MeteredCardHours float64   `json:"metered_card_hours"`
-	UsedCardHours    float64   `json:"used_card_hours"`
-	Utilisation      float64   `json:"utilisation"`
-	MeteredDays      int       `json:"metered_days"`
-	IdleDays         int       `json:"idle_days"`
-	IdleShare        float64   `json:"idle_share"`
-	LongestIdleDays  int       `json:"longest_idle_days"`
-	IdleUtilisation  float64   `json:"idle_utilisation"`
-	Claims           []string  `json:"claims"`
-	Invoices         []string  `json:"invoices"`
-	Timeline         []idleDay `json:"timeline"`
-}
-
-type idleDay struct {
-	Day         string  `json:"day"`
-	CardHours   float64 `json:"card_hours"`
-	Utilisation float64 `json:"utilisation"`
-	Windows     int     `json:"windows"`
-	Active      bool    `json:"active"`
-	Idle        bool    `json:"idle"`
-}
-
 // idleSection lays out an idle_consumption alert: the figures, then the timeline.
 func idleSection(ev map[string]any) string {
-	var e idleEvidence
-	if !decode(ev, &e) || len(e.Timeline) == 0 {
+	var e voucherwatch.IdleEvidence
+	if !voucherwatch.DecodeEvidence(ev, &e) || len(e.Timeline) == 0 {
 		return ""
 	}
 	var b strings.Builder
@@ -72,7 +43,7 @@ func idleSection(ev map[string]any) string {
 }
 
 // idleTimeline draws the paid period's days as bars of their utilisation, idle days in red.
-func idleTimeline(e idleEvidence) string {
+func idleTimeline(e voucherwatch.IdleEvidence) string {
 	const w, h, left, right, top, bottom = 760.0, 150.0, 36.0, 12.0, 10.0, 120.0
 	n := len(e.Timeline)
 	step := (w - left - right) / float64(n)
@@ -106,45 +77,10 @@ func idleTimeline(e idleEvidence) string {
 	return b.String()
 }
 
-// washEvidence is what wash_trade puts in an alert.
-type washEvidence struct {
-	ContractNo  string    `json:"contract_no"`
-	BuyerUSCC   string    `json:"buyer_uscc"`
-	Claims      []string  `json:"claims"`
-	CycleLength int       `json:"cycle_length"`
-	AmountRatio float64   `json:"amount_ratio"`
-	PaybackDays int       `json:"payback_days"`
-	OverlapFrom string    `json:"overlap_from"`
-	OverlapTo   string    `json:"overlap_to"`
-	Graph       washGraph `json:"graph"`
-}
-
-type washGraph struct {
-	Nodes []struct {
-		ID   string `json:"id"`
-		USCC string `json:"uscc"`
-		Role string `json:"role"`
-	} `json:"nodes"`
-	Edges []washEdge `json:"edges"`
-}
-
-type washEdge struct {
-	From          string   `json:"from"`
-	To            string   `json:"to"`
-	ContractNo    string   `json:"contract_no"`
-	Settled       string   `json:"settled"`
-	Invoices      int      `json:"invoices"`
-	SettlementIDs []string `json:"settlement_ids"`
-	PeriodFrom    string   `json:"period_from"`
-	PeriodTo      string   `json:"period_to"`
-	FirstPaid     string   `json:"first_paid"`
-	Claims        []string `json:"claims"`
-}
-
 // washSection lays out a wash_trade alert: the cycle as a graph, then its deals.
 func washSection(ev map[string]any) string {
-	var e washEvidence
-	if !decode(ev, &e) || len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
+	var e voucherwatch.TradeCycleEvidence
+	if !voucherwatch.DecodeEvidence(ev, &e) || len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
 		return ""
 	}
 	var b strings.Builder
@@ -164,7 +100,7 @@ func washSection(ev map[string]any) string {
 
 // washGraphSVG places the enterprises on a circle, the claimant on the left, and draws each
 // purchase as a curved arrow from buyer to supplier with its contract and amount.
-func washGraphSVG(g washGraph) string {
+func washGraphSVG(g voucherwatch.TradeGraph) string {
 	const w, h, r = 760.0, 260.0, 95.0
 	cx, cy := w/2, h/2
 	pos := map[string][2]float64{}
