@@ -20,6 +20,10 @@ const (
 	EvidenceResale EvidenceLayout = "resale"
 	// EvidencePrice plots the unit prices of PriceEvidence against the market band.
 	EvidencePrice EvidenceLayout = "price"
+	// EvidenceIdleTimeline draws IdleEvidence's paid period against the daily utilisation.
+	EvidenceIdleTimeline EvidenceLayout = "idle_timeline"
+	// EvidenceTradeCycle draws TradeCycleEvidence's cycle of purchases as a graph.
+	EvidenceTradeCycle EvidenceLayout = "trade_cycle"
 	// EvidenceFacts shows the evidence's facts as a table, each key by its Chinese label.
 	EvidenceFacts EvidenceLayout = "facts"
 )
@@ -96,6 +100,11 @@ var alertKinds = []AlertKind{
 
 	{"usage_above_capacity", "metered_chip_not_registered", "计量的算力卡型号未登记", EvidenceFacts},
 	{"usage_above_capacity", "metered_above_registered_capacity", "在用算力卡数超过登记规模", EvidenceFacts},
+
+	{"idle_consumption", "idle_paid_period", "已结算并申报的算力在付费期内大部分时间闲置", EvidenceIdleTimeline},
+
+	{"wash_trade", "mutual_purchase", "供需双方互相购买算力后申报补贴", EvidenceTradeCycle},
+	{"wash_trade", "ring_purchase", "多家企业环形互购算力后申报补贴", EvidenceTradeCycle},
 
 	{DetectorComplaint, string(ComplaintDuplicateClaim), "重复申领", EvidenceFacts},
 	{DetectorComplaint, string(ComplaintResale), "转租转售", EvidenceFacts},

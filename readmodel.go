@@ -181,6 +181,7 @@ type ReadModel interface {
 	// Cities maps every enterprise's USCC to the 市州 code of its latest registry version.
 	Cities(ctx context.Context) (map[string]string, error)
 	UsageReader
+	RealUseReader
 	// LatestEntities returns the latest registry version of every enterprise, in no given
 	// order.
 	LatestEntities(ctx context.Context) ([]StoredEntity, error)

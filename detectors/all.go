@@ -10,6 +10,8 @@ func All(env Env) []voucherwatch.Detector {
 		NewPrice(env),
 		NewRelatedParty(env),
 		NewResale(env),
+		NewIdleConsumption(env),
+		NewWashTrade(env),
 	}
 	return append(ds, RuleDetectors(env)...)
 }

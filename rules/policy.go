@@ -80,6 +80,25 @@ type BillingRules struct {
 	MinGapCardHours        float64 `json:"min_gap_card_hours"`
 }
 
+// RealUseRules tune the checks of real use (真实使用): idle_consumption and wash_trade.
+type RealUseRules struct {
+	// IdleUtilisation: a metered day whose card-hour-weighted utilisation is below it, and
+	// whose windows ran no jobs and had no users, is idle.
+	IdleUtilisation float64 `json:"idle_utilisation"`
+	// IdleShare: a claimed contract is reported when its idle days are at least this share
+	// of the metered days of its paid period (medium), IdleShareHigh and above high.
+	IdleShare     float64 `json:"idle_share"`
+	IdleShareHigh float64 `json:"idle_share_high"`
+	// MinPaidDays is how many metered days of its paid period a contract needs before it is
+	// judged: a contract early in its term is not.
+	MinPaidDays int `json:"min_paid_days"`
+	// WashAmountRatio: the deals of a cycle of trade are similar in amount when the
+	// smallest settled is at least this share of the largest.
+	WashAmountRatio float64 `json:"wash_amount_ratio"`
+	// WashPaybackDays: the deals' first payments lie within this many days of each other.
+	WashPaybackDays int `json:"wash_payback_days"`
+}
+
 // RelatedPartyRules tune related_party.
 type RelatedPartyRules struct {
 	IntegratedOwnershipThreshold float64 `json:"integrated_ownership_threshold"`
@@ -115,6 +134,7 @@ type Policy struct {
 	Price                       PriceRules        `json:"price"`
 	Billing                     BillingRules      `json:"billing"`
 	RelatedParty                RelatedPartyRules `json:"related_party"`
+	RealUse                     RealUseRules      `json:"real_use"`
 	ExplanationDays             int               `json:"explanation_days"`
 }
 
@@ -141,7 +161,10 @@ func Load(path string) (Policy, error) {
 
 // Parse reads a policy from JSON and checks it.
 func Parse(b []byte) (Policy, error) {
-	p := Policy{RoundingTolerancePerInvoice: Money{1}}
+	// real_use came later than the other sections: a policy file without it gets the shipped
+	// numbers.
+	p := Policy{RoundingTolerancePerInvoice: Money{1}, RealUse: RealUseRules{IdleUtilisation: 0.05, IdleShare: 0.6,
+		IdleShareHigh: 0.8, MinPaidDays: 45, WashAmountRatio: 0.75, WashPaybackDays: 30}}
 	if err := json.Unmarshal(b, &p); err != nil {
 		return p, fmt.Errorf("rules: policy: %w", err)
 	}
@@ -156,6 +179,10 @@ func Parse(b []byte) (Policy, error) {
 		return p, fmt.Errorf("rules: policy: annual_budget must be a positive amount")
 	case p.CardMonthHours <= 0:
 		return p, fmt.Errorf("rules: policy: card_month_hours must be positive")
+	case p.RealUse.IdleShare <= 0 || p.RealUse.IdleShare > 1 || p.RealUse.IdleShareHigh < p.RealUse.IdleShare:
+		return p, fmt.Errorf("rules: policy: real_use.idle_share must be in (0, 1] and at most idle_share_high")
+	case p.RealUse.WashAmountRatio <= 0 || p.RealUse.WashAmountRatio > 1:
+		return p, fmt.Errorf("rules: policy: real_use.wash_amount_ratio must be in (0, 1]")
 	case p.RoundingTolerancePerInvoice.Money < 0 || p.RoundingTolerancePerInvoice.Money > 100:
 		return p, fmt.Errorf("rules: policy: rounding_tolerance_per_invoice must be in 0.00..1.00")
 	}

@@ -71,6 +71,8 @@ var messages = map[string]string{
 	"detector.requested_over_limit":  "申请金额超限",
 	"detector.unregistered_supplier": "供应方未登记",
 	"detector.usage_above_capacity":  "用量超过申报算力",
+	"detector.idle_consumption":      "付费算力闲置",
+	"detector.wash_trade":            "循环交易（对敲）",
 
 	"event.transition": "状态变更",
 	"event.assignment": "分派",

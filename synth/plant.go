@@ -14,6 +14,7 @@ func (w *world) plant() {
 	w.plantRules()
 	w.plantTies()
 	w.plantResale()
+	w.plantRealUse()
 	w.buyEnough()
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -224,6 +225,10 @@ func TestTruthHasEveryKind(t *testing.T) {
 		"related_party/indirect_1pct~": 1, "related_party/cross_holding_not_trading~": 1,
 		"related_party/same_building_other_room~": 1,
 		"resale/resale_to_other_orgs":             2, "resale/resale_by_the_month": 1, "resale/supplier_buys_for_own_use~": 2,
+		"idle_consumption/idle_paid_period": 3, "idle_consumption/holiday_idle_week~": 1,
+		"idle_consumption/low_util_steady_jobs~": 1, "idle_consumption/early_in_term~": 1,
+		"wash_trade/mutual_purchase": 2, "wash_trade/ring_purchase": 1, "wash_trade/overflow_unclaimed~": 1,
+		"wash_trade/mutual_far_apart~": 1, "wash_trade/mutual_different_amounts~": 1,
 	}
 	got := p.Truth.Kinds()
 	for k, n := range want {
@@ -334,6 +339,31 @@ func checkPlanted(t *testing.T, w *world, c synth.Case) {
 	case "same_name_other_person", "fund_minority_both", "indirect_1pct", "same_building_other_room":
 		if ties := w.ties(s["applicant_uscc"], s["supplier_uscc"]); len(ties) > 0 {
 			t.Errorf("%s: look-alike has ties %v", name, ties)
+		}
+	case "idle_paid_period", "low_util_steady_jobs", "holiday_idle_week":
+		var idle, all float64
+		for _, u := range w.usageByContract[s["contract_no"]] {
+			all += u.CardHours
+			if u.UtilAvg < 0.05 && u.Jobs == 0 && u.Users == 0 {
+				idle += u.CardHours
+			}
+		}
+		if share := idle / math.Max(all, 1); (share >= 0.7) != (c.Kind == "idle_paid_period") {
+			t.Errorf("%s: %.2f of the metered card-hours idle", name, share)
+		}
+	case "mutual_purchase", "ring_purchase":
+		// The other deals close the cycle: each sells to the seller of the one before.
+		seller := contract.SupplierUSCC
+		for _, no := range strings.Split(ctx["other_contract_no"], ",") {
+			o := w.contracts[no]
+			if o == nil || o.BuyerUSCC != seller {
+				t.Errorf("%s: deal %s does not go on from %s", name, no, seller)
+				return
+			}
+			seller = o.SupplierUSCC
+		}
+		if seller != contract.BuyerUSCC {
+			t.Errorf("%s: the cycle ends at %s, not at the claimant %s", name, seller, contract.BuyerUSCC)
 		}
 	case "resale_to_other_orgs":
 		orgs := w.loginOrgs(s["contract_no"])
@@ -791,6 +821,9 @@ type tUsage struct {
 	WindowEnd    string   `json:"window_end"`
 	CardHours    float64  `json:"card_hours"`
 	LoginOrgs    []string `json:"login_orgs"`
+	UtilAvg      float64  `json:"util_avg"`
+	Jobs         int      `json:"jobs"`
+	Users        int      `json:"users"`
 	ws, we       time.Time
 }
 

@@ -48,6 +48,10 @@ type deal struct {
 	separateNonSubs bool // non-subsidisable lines get their own invoice (honest practice)
 	contractName    string
 	noUsage         bool // the seller has no platform telemetry (unregistered, reseller)
+	// dayUse, when set, is the utilisation of each day of service (index from start) and
+	// whether jobs ran: the real-use plants' idle and nearly idle days. A window's utilisation
+	// is then its days' mean, and a window without a working day has no jobs and no users.
+	dayUse func(i int) (util float64, working bool)
 
 	contract    wContract
 	contractAt  time.Time
@@ -457,6 +461,16 @@ func (w *world) meter(r *rand.Rand, d *deal) {
 			ch = voucherwatch.RoundTo(ch, 3)
 			hours := we.Sub(ws).Hours()
 			u := math.Min(0.99, math.Max(0.05, util+(r.Float64()-0.5)*0.2))
+			working := true
+			if d.dayUse != nil {
+				u, working = 0, false
+				n := min(i+d.windowDays, ndays) - i
+				for j := i; j < i+n; j++ {
+					du, wk := d.dayUse(j)
+					u += du / float64(n)
+					working = working || wk
+				}
+			}
 			rec := wUsage{
 				SupplierUSCC: d.supplier.uscc(),
 				BuyerUSCC:    d.buyer.uscc(),
@@ -474,6 +488,9 @@ func (w *world) meter(r *rand.Rand, d *deal) {
 				Users:        1 + r.IntN(3+cards/8),
 				LoginOrgs:    loginOrgs,
 				Datacenter:   d.dc,
+			}
+			if !working {
+				rec.Jobs, rec.Users = 0, 0
 			}
 			d.usageRecs = append(d.usageRecs, usageRec{w: rec, at: at})
 		}

@@ -25,6 +25,8 @@ var detectorLabels = map[string]string{
 	"requested_over_limit":  "申报超出上限",
 	"unregistered_supplier": "供给方未登记",
 	"usage_above_capacity":  "用量超出算力规模",
+	"idle_consumption":      "付费算力闲置",
+	"wash_trade":            "循环交易",
 }
 
 // detectorFindings is one detector's line of the summary: its alerts by severity, and the

@@ -95,7 +95,7 @@ func TestKindWithoutLabelFails(t *testing.T) {
 		want string
 	}{
 		{newKindDetector{voucherwatch.DetectorResale, "idle_consumption"}, "resale/idle_consumption: no line"},
-		{newKindDetector{"wash_trade", "wash_trade"}, "wash_trade: no Chinese name"},
+		{newKindDetector{"carbon_offset", "carbon_offset"}, "carbon_offset: no Chinese name"},
 	} {
 		got := strings.Join(kindProblems(append(slices.Clone(ds), tc.d)), "\n")
 		if !strings.Contains(got, tc.want) {

@@ -55,6 +55,8 @@ var layouts = map[voucherwatch.EvidenceLayout]func(kind string, ev map[string]an
 	voucherwatch.EvidenceDuplicateRecords: duplicateSection,
 	voucherwatch.EvidenceResale:           func(_ string, ev map[string]any) string { return resaleSection(ev) },
 	voucherwatch.EvidencePrice:            func(_ string, ev map[string]any) string { return priceSection(ev) },
+	voucherwatch.EvidenceIdleTimeline:     func(_ string, ev map[string]any) string { return idleSection(ev) },
+	voucherwatch.EvidenceTradeCycle:       func(_ string, ev map[string]any) string { return washSection(ev) },
 	voucherwatch.EvidenceFacts:            func(string, map[string]any) string { return "" },
 }
 

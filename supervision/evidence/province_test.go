@@ -47,6 +47,8 @@ func TestRenderProvinceAlerts(t *testing.T) {
 		voucherwatch.DetectorPrice:          `class="ev-price-plot"`,
 		voucherwatch.DetectorDuplicateClaim: `class="ev-table ev-side"`,
 		voucherwatch.DetectorResale:         `class="ev-table ev-side"`,
+		"idle_consumption":                  `class="ev-timeline"`,
+		"wash_trade":                        `class="ev-graph ev-cycle"`,
 	}
 	counts := map[string]int{}
 	var took time.Duration

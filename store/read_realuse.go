@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// Real use: the reads of idle_consumption and wash_trade. Daily metering comes from usage_days
+// (the rollup, so that a sweep's cost follows the rollup, not the raw windows); the jobs and
+// users of suspected contracts from the usage table, by the supplier prefix of its sorting key.
+
+// latestSettlementDatesSQL is the latest settlement of each invoice, the columns the real-use
+// reads need; %s narrows the invoices (or "").
+const latestSettlementDatesSQL = `SELECT settlement_id, supplier_uscc, buyer_uscc, contract_no, invoice_code, invoice_no,
+	amount, paid_on, period_start, period_end
+FROM settlements %s
+ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+LIMIT 1 BY invoice_code, invoice_no`
+
+// paidPeriodUsagesSQL joins each contract's daily metering with its paid period. Arguments:
+// the idle utilisation, the least idle days.
+const paidPeriodUsagesSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to,
+	countIf(ch > 0) AS metered_days, countIf(ch > 0 AND uch < ? * ch) AS idle_days,
+	sum(ch) AS total_ch, sum(uch) AS total_uch
+FROM (
+	SELECT supplier_uscc, buyer_uscc, contract_no, day, sum(day_card_hours) AS ch, sum(util_card_hours) AS uch
+	FROM usage_days
+	GROUP BY supplier_uscc, buyer_uscc, contract_no, day
+) ALL INNER JOIN (
+	SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS paid_from, max(period_end) AS paid_to
+	FROM (` + latestSettlementDatesSQL + `)
+	WHERE period_start > toDate('1971-01-01') AND period_end >= period_start
+	GROUP BY supplier_uscc, buyer_uscc, contract_no
+) USING supplier_uscc, buyer_uscc, contract_no
+WHERE day >= paid_from AND day <= paid_to
+GROUP BY supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to
+HAVING idle_days >= ?`
+
+// PaidPeriodUsages returns each contract's metering within its paid period, for the contracts
+// with at least minIdleDays days below idleUtil.
+func (db *DB) PaidPeriodUsages(ctx context.Context, idleUtil float64, minIdleDays int) ([]voucherwatch.PaidPeriodUsage, error) {
+	var out []voucherwatch.PaidPeriodUsage
+	err := db.scanRows(ctx, fmt.Sprintf(paidPeriodUsagesSQL, ""), []any{idleUtil, uint64(max(0, minIdleDays))}, func(scan func(...any) error) error {
+		var (
+			u              voucherwatch.PaidPeriodUsage
+			from, to       time.Time
+			metered, idled uint64
+		)
+		if err := scan(&u.SupplierUSCC, &u.BuyerUSCC, &u.ContractNo, &from, &to, &metered, &idled, &u.CardHours, &u.UtilCardHours); err != nil {
+			return err
+		}
+		u.PaidFrom, u.PaidTo = dateOf(from), dateOf(to)
+		u.MeteredDays, u.IdleDays = int(metered), int(idled)
+		out = append(out, u)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: paid period usages: %w", err)
+	}
+	return out, nil
+}
+
+// ContractUsageDays returns the daily metering of the contracts q selects.
+func (db *DB) ContractUsageDays(ctx context.Context, q voucherwatch.ContractQuery) ([]voucherwatch.ContractUsageDay, error) {
+	if q.IsZero() {
+		return nil, nil
+	}
+	where, args := "", []any(nil)
+	if !q.All {
+		where, args = "WHERE has(?, "+contractKeySQL+")", []any{contractKeys(q)}
+	}
+	var out []voucherwatch.ContractUsageDay
+	err := db.scanRows(ctx, `SELECT supplier_uscc, buyer_uscc, contract_no, day,
+	sum(day_card_hours), sum(util_card_hours), sum(windows)
+FROM usage_days `+where+`
+GROUP BY supplier_uscc, buyer_uscc, contract_no, day
+ORDER BY supplier_uscc, contract_no, day, buyer_uscc`, args, func(scan func(...any) error) error {
+		var (
+			d       voucherwatch.ContractUsageDay
+			day     time.Time
+			windows uint64
+		)
+		if err := scan(&d.SupplierUSCC, &d.BuyerUSCC, &d.ContractNo, &day, &d.CardHours, &d.UtilCardHours, &windows); err != nil {
+			return err
+		}
+		d.Day, d.Windows = dateOf(day), int(windows)
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: contract usage days: %w", err)
+	}
+	return out, nil
+}
+
+// UsageActivities returns the windows with jobs or users of the contracts q selects: each
+// resource's window once (copies of a record collapse), summed over the contract's resources.
+func (db *DB) UsageActivities(ctx context.Context, q voucherwatch.ContractQuery) ([]voucherwatch.UsageActivity, error) {
+	if q.IsZero() {
+		return nil, nil
+	}
+	where, args := "WHERE (jobs > 0 OR users > 0)", []any(nil)
+	if !q.All {
+		suppliers := map[string]bool{}
+		var list []string
+		for _, c := range q.Contracts {
+			if !suppliers[c[0]] {
+				suppliers[c[0]] = true
+				list = append(list, c[0])
+			}
+		}
+		where += " AND supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, " + contractKeySQL + ")"
+		args = []any{list, contractKeys(q)}
+	}
+	var out []voucherwatch.UsageActivity
+	err := db.scanRows(ctx, `SELECT supplier_uscc, contract_no, ws, we, sum(j), sum(u)
+FROM (
+	SELECT supplier_uscc, contract_no, resource_id, window_start AS ws, window_end AS we, max(jobs) AS j, max(users) AS u
+	FROM usage `+where+`
+	GROUP BY supplier_uscc, contract_no, resource_id, ws, we
+)
+GROUP BY supplier_uscc, contract_no, ws, we
+ORDER BY supplier_uscc, contract_no, ws, we`, args, func(scan func(...any) error) error {
+		var (
+			a           voucherwatch.UsageActivity
+			jobs, users uint64
+		)
+		if err := scan(&a.SupplierUSCC, &a.ContractNo, &a.Start, &a.End, &jobs, &users); err != nil {
+			return err
+		}
+		a.Start, a.End = a.Start.In(voucherwatch.CST), a.End.In(voucherwatch.CST)
+		a.Jobs, a.Users = int(jobs), int(users)
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: usage activities: %w", err)
+	}
+	return out, nil
+}
+
+// ContractTrades returns the deals q selects, from the latest settlement of each invoice.
+func (db *DB) ContractTrades(ctx context.Context, q voucherwatch.TradeQuery) ([]voucherwatch.ContractTrade, error) {
+	if q.IsZero() {
+		return nil, nil
+	}
+	var conds []string
+	var innerArgs, outerArgs []any
+	where := ""
+	if q.Circular {
+		conds = append(conds, "buyer_uscc IN (SELECT supplier_uscc FROM settlements) AND supplier_uscc IN (SELECT buyer_uscc FROM settlements)")
+	}
+	if len(q.Buyers) > 0 {
+		conds, outerArgs = append(conds, "has(?, buyer_uscc)"), append(outerArgs, q.Buyers)
+	}
+	if !q.Circular {
+		// A buyer's invoices through lookup_keys: its (buyer/contract) keys start with the
+		// buyer, a range of the table's primary key.
+		likes := make([]string, len(q.Buyers))
+		for i, b := range q.Buyers {
+			likes[i] = "k LIKE ?"
+			innerArgs = append(innerArgs, strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(b)+"/%")
+		}
+		where = "WHERE " + settlementsKeyedSQL + ` IN (
+	SELECT concat(invoice_code, '/', invoice_no) FROM lookup_keys
+	WHERE kind = 'settlement_contract' AND (` + strings.Join(likes, " OR ") + `)))`
+	}
+	args := append(innerArgs, outerArgs...)
+	var out []voucherwatch.ContractTrade
+	err := db.scanRows(ctx, `SELECT supplier_uscc, buyer_uscc, contract_no, count(), sum(toInt64(amount * 100)),
+	min(period_start), max(period_end), min(paid_on), max(paid_on),
+	arraySlice(arraySort(groupArray(if(invoice_code = '', invoice_no, concat(invoice_code, '/', invoice_no)))), 1, 20),
+	arraySlice(arraySort(groupArray(settlement_id)), 1, 20)
+FROM (`+fmt.Sprintf(latestSettlementDatesSQL, where)+`)
+WHERE `+strings.Join(conds, " OR ")+`
+GROUP BY supplier_uscc, buyer_uscc, contract_no
+ORDER BY buyer_uscc, supplier_uscc, contract_no`, args, func(scan func(...any) error) error {
+		var (
+			t                            voucherwatch.ContractTrade
+			n                            uint64
+			settled                      int64
+			from, to, firstPaid, lastPid time.Time
+		)
+		if err := scan(&t.SupplierUSCC, &t.BuyerUSCC, &t.ContractNo, &n, &settled, &from, &to, &firstPaid, &lastPid,
+			&t.InvoiceKeys, &t.SettlementIDs); err != nil {
+			return err
+		}
+		t.Invoices, t.Settled = int(n), voucherwatch.Money(settled)
+		t.PeriodFrom, t.PeriodTo, t.FirstPaid, t.LastPaid = dateOf(from), dateOf(to), dateOf(firstPaid), dateOf(lastPid)
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: contract trades: %w", err)
+	}
+	return out, nil
+}
