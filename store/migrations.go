@@ -823,6 +823,21 @@ SELECT
 FROM usage_spans`),
 		},
 	},
+	{
+		version: 40,
+		name:    "money at stake on alerts",
+		steps: []step{
+			// The subsidy an alert puts at stake (docs/priorities.md), whether it is only
+			// potential (no claim cites what it touches), and its split by claim with each
+			// claim's ceiling, so that sums over alerts can cap each claim. Rows written
+			// before read 0 and no claims until the next run rewrites them.
+			addColumnStep("alerts", "at_stake", "Decimal(18, 2)", "evidence_hash"),
+			addColumnStep("alerts", "at_stake_potential", "UInt8", "at_stake"),
+			addColumnStep("alerts", "stake_claim_ids", "Array(String)", "at_stake_potential"),
+			addColumnStep("alerts", "stake_claim_fen", "Array(Int64)", "stake_claim_ids"),
+			addColumnStep("alerts", "stake_claim_ceiling_fen", "Array(Int64)", "stake_claim_fen"),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

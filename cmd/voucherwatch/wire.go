@@ -183,6 +183,8 @@ func (m *Main) Start(ctx context.Context) error {
 	// A dismissed alert whose evidence changes reopens after the run that changed it.
 	m.Runner = detectors.NewRunner(store.ReopeningAlerts{DB: m.DB}, m.Registry, m.Log)
 	m.Runner.Debounce = m.Config.DetectDebounce
+	// Every alert is stored with the subsidy it puts at stake (docs/priorities.md).
+	m.Runner.Stake = detectors.NewStaker(env).Annotate
 	m.Runner.Register(detectors.All(env)...)
 	m.Consumer.OnStored = func(voucherwatch.RecordType, int) {
 		if !m.holdDetectors.Load() {

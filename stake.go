@@ -1,0 +1,118 @@
+package voucherwatch
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
+
+// ClaimStake is the part of an alert's money at stake that falls on one claim, with the
+// claim's own ceiling: combining the alerts of a claim never puts more at stake than Ceiling
+// (docs/priorities.md).
+type ClaimStake struct {
+	ClaimID string
+	AtStake Money
+	// Ceiling is the most the claim can put at stake: the subsidy the claim's arithmetic
+	// gives on its amounts as claimed, at most the subsidy requested.
+	Ceiling Money
+}
+
+type claimStakeJSON struct {
+	ClaimID string `json:"claim_id"`
+	AtStake string `json:"at_stake"`
+	Ceiling string `json:"ceiling"`
+}
+
+// MarshalJSON writes the amounts as yuan ("1234.56").
+func (c ClaimStake) MarshalJSON() ([]byte, error) {
+	return json.Marshal(claimStakeJSON{c.ClaimID, c.AtStake.String(), c.Ceiling.String()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *ClaimStake) UnmarshalJSON(b []byte) error {
+	var j claimStakeJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	c.ClaimID = j.ClaimID
+	var err error
+	if c.AtStake, err = parseYuanField("at_stake", j.AtStake); err != nil {
+		return err
+	}
+	c.Ceiling, err = parseYuanField("ceiling", j.Ceiling)
+	return err
+}
+
+// alertJSON is an alert on the wire: money as decimal strings in yuan.
+type alertJSON struct {
+	alertPlain
+	AtStake   string `json:"at_stake"`
+	Recovered string `json:"recovered"`
+}
+
+// alertPlain is Alert without its methods, so that alertJSON can embed it.
+type alertPlain Alert
+
+// MarshalJSON writes the alert with its money as decimal strings in yuan ("at_stake":
+// "1234.56", "recovered": "0.00").
+func (a Alert) MarshalJSON() ([]byte, error) {
+	return json.Marshal(alertJSON{alertPlain: alertPlain(a), AtStake: a.AtStake.String(), Recovered: a.Recovered.String()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (a *Alert) UnmarshalJSON(b []byte) error {
+	var j alertJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*a = Alert(j.alertPlain)
+	var err error
+	if a.AtStake, err = parseYuanField("at_stake", j.AtStake); err != nil {
+		return err
+	}
+	a.Recovered, err = parseYuanField("recovered", j.Recovered)
+	return err
+}
+
+func parseYuanField(field, s string) (Money, error) {
+	if s == "" {
+		return 0, nil
+	}
+	m, ok := ParseMoney(s)
+	if !ok {
+		return 0, fmt.Errorf("%s: bad amount %q", field, s)
+	}
+	return m, nil
+}
+
+// Alert orders for listing (AlertFilter.Sort).
+const (
+	SortNewest  = "created"  // newest first, the store's default
+	SortRisk    = "risk"     // the risk score, highest first: the inbox's and the API's default
+	SortAtStake = "at_stake" // money at stake, most first
+)
+
+// SeverityRank is the severity's part of the risk score: high 2, medium 1, low 0.
+func SeverityRank(s Severity) int {
+	switch s {
+	case SeverityHigh:
+		return 2
+	case SeverityMedium:
+		return 1
+	}
+	return 0
+}
+
+// RiskScore ranks an alert for the inbox (docs/priorities.md):
+//
+//	10 × severity rank + log10(1 + at stake in yuan) + 0.5 × min(detectors − 1, 3)
+//
+// where detectors is how many distinct detectors have open alerts (not dismissed) on the
+// same enterprise. The severity's step of 10 is larger than the other two terms can ever add
+// (log10 of the 10,000,000-yuan cap is 7, the detectors add at most 1.5), so every high alert
+// ranks above every medium one; within a severity a tenfold amount counts as much as two more
+// independent detectors. store.alertRiskSQL computes the same in SQL.
+func RiskScore(s Severity, atStake Money, detectors int) float64 {
+	d := min(max(detectors-1, 0), 3)
+	return 10*float64(SeverityRank(s)) + math.Log10(1+math.Max(0, atStake.Yuan())) + 0.5*float64(d)
+}
