@@ -116,3 +116,21 @@ func RiskScore(s Severity, atStake Money, detectors int) float64 {
 	d := min(max(detectors-1, 0), 3)
 	return 10*float64(SeverityRank(s)) + math.Log10(1+math.Max(0, atStake.Yuan())) + 0.5*float64(d)
 }
+
+// Yuan is an amount in fen that JSON writes as the wire's decimal string in yuan ("1234.56"),
+// for answers that are not records.
+type Yuan Money
+
+// MarshalJSON writes "1234.56".
+func (y Yuan) MarshalJSON() ([]byte, error) { return json.Marshal(Money(y).String()) }
+
+// UnmarshalJSON reads "1234.56".
+func (y *Yuan) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	m, err := parseYuanField("amount", s)
+	*y = Yuan(m)
+	return err
+}
