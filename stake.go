@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 )
 
 // ClaimStake is the part of an alert's money at stake that falls on one claim, with the
@@ -133,4 +134,27 @@ func (y *Yuan) UnmarshalJSON(b []byte) error {
 	m, err := parseYuanField("amount", s)
 	*y = Yuan(m)
 	return err
+}
+
+// Backtest outcomes (BacktestLog.Status).
+const (
+	BacktestOK       = "ok"
+	BacktestFailed   = "failed"
+	BacktestTimedOut = "timed_out"
+)
+
+// BacktestLog is the record of one backtest: who ran it, with which policy file (its SHA-256
+// digest and version), when, how it ended and its diff (JSON, empty unless it ended ok).
+type BacktestLog struct {
+	ID            string          `json:"id"`
+	At            time.Time       `json:"at"`
+	UserID        string          `json:"user_id"`
+	UserName      string          `json:"user_name"`
+	Role          Role            `json:"role"`
+	PolicyDigest  string          `json:"policy_digest"`
+	PolicyVersion string          `json:"policy_version"`
+	Status        string          `json:"status"`
+	Error         string          `json:"error,omitempty"`
+	Seconds       float64         `json:"seconds"`
+	Diff          json.RawMessage `json:"-"`
 }

@@ -131,3 +131,29 @@ func TestAlertsStakeStoredAndRanked(t *testing.T) {
 		}
 	}
 }
+
+// TestBacktestLog: a backtest's entry is logged and read back, the list without diffs.
+func TestBacktestLog(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	at := time.Date(2026, 12, 6, 10, 0, 0, 0, voucherwatch.CST)
+	b := voucherwatch.BacktestLog{ID: "bt_1", At: at, UserID: "u1", UserName: "省级", Role: voucherwatch.RoleProvinceAdmin,
+		PolicyDigest: "sha256:ab", PolicyVersion: "2026-1", Status: voucherwatch.BacktestOK, Seconds: 1.5, Diff: []byte(`{"appeared":[]}`)}
+	if err := db.RecordBacktest(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Backtest(ctx, "bt_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.At.Equal(at) || got.UserName != "省级" || got.PolicyDigest != "sha256:ab" || string(got.Diff) != `{"appeared":[]}` {
+		t.Errorf("got %+v, want %+v", got, b)
+	}
+	list, err := db.Backtests(ctx, 0)
+	if err != nil || len(list) != 1 || list[0].Diff != nil {
+		t.Errorf("got list %+v (%v), want the entry without its diff", list, err)
+	}
+	if _, err := db.Backtest(ctx, "bt_none"); voucherwatch.ErrorCode(err) != voucherwatch.ENOTFOUND {
+		t.Errorf("got %v, want ENOTFOUND", err)
+	}
+}

@@ -838,6 +838,29 @@ FROM usage_spans`),
 			addColumnStep("alerts", "stake_claim_ceiling_fen", "Array(Int64)", "stake_claim_fen"),
 		},
 	},
+	{
+		version: 41,
+		name:    "backtests log",
+		steps: []step{
+			// One row per backtest (docs/priorities.md): who ran it, the digest and version
+			// of the policy file, when, how it ended, and its diff as JSON. Backtests never
+			// write alerts; this log is all they leave.
+			createStep(`CREATE TABLE IF NOT EXISTS backtests (
+	id String,
+	at DateTime('Asia/Shanghai'),
+	user_id String,
+	user_name String,
+	user_role String,
+	policy_digest String,
+	policy_version String,
+	status String,
+	error String,
+	seconds Float64,
+	diff String
+) ENGINE = MergeTree
+ORDER BY (at, id)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

@@ -38,9 +38,10 @@ type Server struct {
 	mu     sync.RWMutex
 	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
 
-	mux      *http.ServeMux
-	alerts   AlertDeps
-	workflow WorkflowDeps
+	mux       *http.ServeMux
+	alerts    AlertDeps
+	backtests *backtests
+	workflow  WorkflowDeps
 	// users caches the look-ups of tokens in the shared user store (users.go).
 	users tokenCache
 	// ui is the web UI, once RegisterUI added it; sessions caches the users behind its

@@ -193,6 +193,13 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 
 	m.Server = supervision.NewServer()
+	// Backtests re-run the detectors with a changed policy in memory; they never write alerts.
+	m.Server.RegisterBacktestRoutes(supervision.BacktestDeps{
+		Run: func(ctx context.Context, changed rules.Policy) (detectors.BacktestDiff, error) {
+			return detectors.Backtest(ctx, env, changed, time.Now())
+		},
+		Log: m.DB,
+	})
 	m.Server.RegisterAlertRoutes(supervision.AlertDeps{
 		Alerts:       m.APIDB,
 		RunDetectors: func(ctx context.Context) any { return m.Runner.RunAll(ctx, time.Now()) },
