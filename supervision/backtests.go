@@ -42,6 +42,8 @@ type BacktestDeps struct {
 	// Timeout bounds one backtest; DefaultBacktestTimeout when 0.
 	Timeout time.Duration
 	Now     func() time.Time // time.Now when nil
+	// Policy is the policy in force: the web form starts from it.
+	Policy rules.Policy
 }
 
 // backtests serves the backtest routes; one backtest runs at a time.

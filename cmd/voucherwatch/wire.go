@@ -198,7 +198,8 @@ func (m *Main) Start(ctx context.Context) error {
 		Run: func(ctx context.Context, changed rules.Policy) (detectors.BacktestDiff, error) {
 			return detectors.Backtest(ctx, env, changed, time.Now())
 		},
-		Log: m.DB,
+		Log:    m.DB,
+		Policy: m.Policy,
 	})
 	m.Server.RegisterAlertRoutes(supervision.AlertDeps{
 		Alerts:       m.APIDB,
