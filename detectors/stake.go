@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -32,19 +33,24 @@ var withheldByAssessment = map[string]bool{
 }
 
 // Staker computes the money at stake of alerts. It reads the claims, every settlement and the
-// registry once per evaluation time (a full run's detectors share one read) and at most once
-// per MaxAge otherwise.
+// registry once per evaluation time (a full run's detectors share one read); facts read for
+// another evaluation time serve for MaxAge unless records were stored since (Invalidate).
 type Staker struct {
 	env Env
 	// MaxAge is how long facts read for one evaluation time serve another (incremental
-	// checks): 30 s by default.
+	// checks) while no record is stored: 30 s by default.
 	MaxAge time.Duration
 
 	mu     sync.Mutex
 	facts  *stakeFacts
 	at     time.Time
 	readAt time.Time
+	gen    uint64 // Invalidate's count when facts were read
+	stored atomic.Uint64
 }
+
+// Invalidate says records were stored: facts read before serve no other evaluation time.
+func (s *Staker) Invalidate() { s.stored.Add(1) }
 
 // NewStaker builds a staker over env's read model and policy.
 func NewStaker(env Env) *Staker { return &Staker{env: env, MaxAge: 30 * time.Second} }
@@ -74,14 +80,15 @@ func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at t
 func (s *Staker) load(ctx context.Context, at time.Time) (*stakeFacts, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.facts != nil && (at.Equal(s.at) || time.Since(s.readAt) < s.MaxAge) {
+	gen := s.stored.Load()
+	if s.facts != nil && (at.Equal(s.at) || gen == s.gen && time.Since(s.readAt) < s.MaxAge) {
 		return s.facts, nil
 	}
 	f, err := loadStakeFacts(ctx, s.env)
 	if err != nil {
 		return nil, err
 	}
-	s.facts, s.at, s.readAt = f, at, time.Now()
+	s.facts, s.at, s.readAt, s.gen = f, at, time.Now(), gen
 	return f, nil
 }
 
