@@ -270,32 +270,32 @@ func ruleNonSubsidisableNames(p rules.Policy, items []voucherwatch.Item) []strin
 
 // Payable is the subsidy the assessment allows the claim: the maximum (C2) on its eligible
 // amount, at most what it requests.
-func (a Assessment) Payable() voucherwatch.Money {
+func Payable(a Assessment) voucherwatch.Money {
 	return min(a.Totals.RequestedFen, a.Totals.MaxSubsidyFen)
 }
 
 // PayableOn is the subsidy the claim would be allowed with an eligible amount of eligible
 // instead of its own: the same arithmetic (rate, truncation to the fen, cap, the request as
 // the ceiling) on another amount. Money at stake is the difference between two of these.
-func (a Assessment) PayableOn(p rules.Policy, eligible voucherwatch.Money) voucherwatch.Money {
+func PayableOn(p rules.Policy, a Assessment, eligible voucherwatch.Money) voucherwatch.Money {
 	return min(a.Totals.RequestedFen, p.MaxSubsidy(max(0, eligible)))
 }
 
 // SubsidyWithout is what the claim's subsidy falls by when the eligible amounts of removed
-// go: removed maps an index into Invoices to the fen of that invoice's eligible amount taken
+// go: removed maps an index into a.Invoices to the fen of that invoice's eligible amount taken
 // away (more than the eligible amount takes all of it).
-func (a Assessment) SubsidyWithout(p rules.Policy, removed map[int]voucherwatch.Money) voucherwatch.Money {
+func SubsidyWithout(p rules.Policy, a Assessment, removed map[int]voucherwatch.Money) voucherwatch.Money {
 	var gone voucherwatch.Money
 	for i, fen := range removed {
 		gone += min(max(fen, 0), a.Invoices[i].EligibleFen)
 	}
-	return a.Payable() - a.PayableOn(p, a.Totals.EligibleFen-gone)
+	return Payable(a) - PayableOn(p, a, a.Totals.EligibleFen-gone)
 }
 
 // Withheld is the part of an invoice the assessment keeps out of the eligible amount although
 // the claim cites it: its claimed amount (at most the settled one, when settled) less its
 // eligible part. A second citation of an invoice withholds nothing more.
-func (ia InvoiceAssessment) Withheld() voucherwatch.Money {
+func Withheld(ia InvoiceAssessment) voucherwatch.Money {
 	if ia.Repeated {
 		return 0
 	}
@@ -309,23 +309,23 @@ func (ia InvoiceAssessment) Withheld() voucherwatch.Money {
 // SubsidyWithheld is what the claim's subsidy would rise by if the assessment did not keep
 // out what it withholds of the invoices idx (nil: every invoice): what a rule that withholds
 // them removes from the request.
-func (a Assessment) SubsidyWithheld(p rules.Policy, idx []int) voucherwatch.Money {
+func SubsidyWithheld(p rules.Policy, a Assessment, idx []int) voucherwatch.Money {
 	var back voucherwatch.Money
 	if idx == nil {
 		for _, ia := range a.Invoices {
-			back += ia.Withheld()
+			back += Withheld(ia)
 		}
 	} else {
 		for _, i := range idx {
-			back += a.Invoices[i].Withheld()
+			back += Withheld(a.Invoices[i])
 		}
 	}
-	return a.PayableOn(p, a.Totals.EligibleFen+back) - a.Payable()
+	return PayableOn(p, a, a.Totals.EligibleFen+back) - Payable(a)
 }
 
 // StakeCeiling is the most the findings on the claim can put at stake together: the subsidy
 // the claim's arithmetic gives on every cited invoice as claimed (nothing withheld), at most
 // the subsidy requested. It is Payable plus SubsidyWithheld of every invoice.
-func (a Assessment) StakeCeiling(p rules.Policy) voucherwatch.Money {
-	return a.Payable() + a.SubsidyWithheld(p, nil)
+func StakeCeiling(p rules.Policy, a Assessment) voucherwatch.Money {
+	return Payable(a) + SubsidyWithheld(p, a, nil)
 }

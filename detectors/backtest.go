@@ -38,7 +38,7 @@ type BacktestCount struct {
 }
 
 // BacktestSubsidy is the subsidy payable before and after, for one city ("" for the
-// province): each claim's assessed subsidy (Assessment.Payable) less what its alerts put at
+// province): each claim's assessed subsidy (Payable) less what its alerts put at
 // stake of it, capped at it (what remains payable if the findings hold). Assessed is the
 // assessed subsidy alone.
 type BacktestSubsidy struct {
@@ -224,7 +224,7 @@ type backtestSide struct {
 
 type backtestPayable struct {
 	applicant, city string
-	assessed        voucherwatch.Money // Assessment.Payable
+	assessed        voucherwatch.Money // Payable
 	fen             voucherwatch.Money // less what the alerts put at stake of it
 }
 
@@ -266,7 +266,7 @@ func backtestRun(ctx context.Context, env Env, at time.Time) (backtestSide, []st
 		}
 	}
 	for _, as := range facts.assessments {
-		p := as.Payable()
+		p := Payable(as)
 		side.payable[as.ClaimID] = backtestPayable{applicant: as.ApplicantUSCC, city: as.City, assessed: p, fen: p - min(p, removed[as.ClaimID])}
 		side.names[as.ApplicantUSCC] = as.ApplicantName
 	}

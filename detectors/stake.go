@@ -12,7 +12,7 @@ import (
 )
 
 // Money at stake (docs/priorities.md). Every alert gets the subsidy that would not be payable
-// if its finding holds, computed by the claim assessment's arithmetic (Assessment.PayableOn):
+// if its finding holds, computed by the claim assessment's arithmetic (PayableOn):
 // the finding selects the invoices it touches (by its subjects: an invoice of a claim, a whole
 // claim, a contract, a buyer–supplier pair, a supplier) and the share of them it disputes (the
 // excess over a price band's upper edge, the resold share, the billed hours beyond the metered
@@ -24,7 +24,7 @@ import (
 // touches would draw, marked potential.
 
 // withheldByAssessment are the detectors whose finding the assessment already applies: the
-// money they put at stake is what they keep out of the request (Assessment.SubsidyWithheld).
+// money they put at stake is what they keep out of the request (SubsidyWithheld).
 var withheldByAssessment = map[string]bool{
 	"non_subsidisable_item": true,
 	"policy_window":         true,
@@ -115,7 +115,7 @@ func loadStakeFacts(ctx context.Context, env Env) (*stakeFacts, error) {
 	for _, c := range cf.claims {
 		a := assessClaim(env.Policy, c, cf)
 		f.assessments = append(f.assessments, a)
-		f.ceilings = append(f.ceilings, a.StakeCeiling(env.Policy))
+		f.ceilings = append(f.ceilings, StakeCeiling(env.Policy, a))
 		for _, inv := range c.Invoices {
 			cited[ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}] = true
 		}
@@ -258,9 +258,9 @@ func stakeAlert(env Env, f *stakeFacts, a *voucherwatch.Alert) {
 			if a.Detector == "requested_over_limit" && sel.s.InvoiceNo == "" {
 				idx = nil // the request as a whole
 			}
-			fen = as.SubsidyWithheld(env.Policy, idx)
+			fen = SubsidyWithheld(env.Policy, as, idx)
 		} else {
-			fen = as.SubsidyWithout(env.Policy, removed)
+			fen = SubsidyWithout(env.Policy, as, removed)
 		}
 		if fen <= 0 {
 			continue

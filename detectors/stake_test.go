@@ -77,7 +77,7 @@ func TestStakeNeverAboveClaimSubsidy(t *testing.T) {
 		if err != nil {
 			t.Fatalf("assess %s: %v", id, err)
 		}
-		payable, ceiling := as.Payable(), as.StakeCeiling(env.Policy)
+		payable, ceiling := Payable(as), StakeCeiling(env.Policy, as)
 		var plain voucherwatch.Money
 		for _, a := range alerts {
 			for _, cs := range a.StakeClaims {
