@@ -158,3 +158,99 @@ type BacktestLog struct {
 	Seconds       float64         `json:"seconds"`
 	Diff          json.RawMessage `json:"-"`
 }
+
+// A backtest (detectors.Backtest, docs/priorities.md) re-runs the detectors and the claim
+// assessment with a changed policy, in memory, and answers a BacktestDiff.
+
+// BacktestAlert is one alert that appears or disappears under the changed policy.
+type BacktestAlert struct {
+	ID            string   `json:"id"`
+	Detector      string   `json:"detector"`
+	Kind          string   `json:"kind"`
+	Severity      Severity `json:"severity"`
+	City          string   `json:"city"`
+	ApplicantUSCC string   `json:"applicant_uscc,omitempty"`
+	SupplierUSCC  string   `json:"supplier_uscc,omitempty"`
+	ClaimID       string   `json:"claim_id,omitempty"`
+	Title         string   `json:"title"`
+	AtStake       Yuan     `json:"at_stake"`
+}
+
+// BacktestCount counts the alerts of one detector and city that appear and disappear.
+type BacktestCount struct {
+	Detector    string `json:"detector"`
+	City        string `json:"city"`
+	Appeared    int    `json:"appeared"`
+	Disappeared int    `json:"disappeared"`
+}
+
+// BacktestSubsidy is the subsidy payable before and after, for one city ("" for the
+// province): each claim's assessed subsidy (Payable) less what its alerts put at
+// stake of it, capped at it (what remains payable if the findings hold). Assessed is the
+// assessed subsidy alone.
+type BacktestSubsidy struct {
+	City           string `json:"city"`
+	Claims         int    `json:"claims"`
+	Before         Yuan   `json:"before"`
+	After          Yuan   `json:"after"`
+	AssessedBefore Yuan   `json:"assessed_before"`
+	AssessedAfter  Yuan   `json:"assessed_after"`
+}
+
+// BacktestEnterprise is one enterprise the change affects: its payable subsidy before and
+// after and its alerts that appear and disappear.
+type BacktestEnterprise struct {
+	USCC        string `json:"uscc"`
+	Name        string `json:"name"`
+	City        string `json:"city"`
+	Before      Yuan   `json:"before"`
+	After       Yuan   `json:"after"`
+	Appeared    int    `json:"appeared"`
+	Disappeared int    `json:"disappeared"`
+}
+
+// BacktestDiff is what a backtest answers.
+type BacktestDiff struct {
+	At          time.Time            `json:"at"`
+	Appeared    []BacktestAlert      `json:"appeared"`
+	Disappeared []BacktestAlert      `json:"disappeared"`
+	Counts      []BacktestCount      `json:"counts"`      // by detector and city
+	Subsidy     []BacktestSubsidy    `json:"subsidy"`     // the province first, then by city
+	Enterprises []BacktestEnterprise `json:"enterprises"` // the most affected, most first
+	// Failed names the detectors that failed in either run; their alerts are left out of
+	// both sides, so that a failure is not read as disappearing alerts.
+	Failed []string `json:"failed,omitempty"`
+}
+
+// ForCity is the part of the diff about one city: its alerts, counts, subsidy and
+// enterprises (a city reviewer's view).
+func (d BacktestDiff) ForCity(city string) BacktestDiff {
+	out := BacktestDiff{At: d.At, Failed: d.Failed, Appeared: []BacktestAlert{}, Disappeared: []BacktestAlert{},
+		Counts: []BacktestCount{}, Subsidy: []BacktestSubsidy{}, Enterprises: []BacktestEnterprise{}}
+	for _, x := range d.Appeared {
+		if x.City == city {
+			out.Appeared = append(out.Appeared, x)
+		}
+	}
+	for _, x := range d.Disappeared {
+		if x.City == city {
+			out.Disappeared = append(out.Disappeared, x)
+		}
+	}
+	for _, x := range d.Counts {
+		if x.City == city {
+			out.Counts = append(out.Counts, x)
+		}
+	}
+	for _, x := range d.Subsidy {
+		if x.City == city {
+			out.Subsidy = append(out.Subsidy, x)
+		}
+	}
+	for _, x := range d.Enterprises {
+		if x.City == city {
+			out.Enterprises = append(out.Enterprises, x)
+		}
+	}
+	return out
+}

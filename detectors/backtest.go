@@ -15,73 +15,13 @@ import (
 // policy in force and with the changed one, and compares. Its alerts stay in memory: it never
 // writes the live alerts (or anything else), so the supervisors' workflow cannot see it.
 
-// BacktestAlert is one alert that appears or disappears under the changed policy.
-type BacktestAlert struct {
-	ID            string                `json:"id"`
-	Detector      string                `json:"detector"`
-	Kind          string                `json:"kind"`
-	Severity      voucherwatch.Severity `json:"severity"`
-	City          string                `json:"city"`
-	ApplicantUSCC string                `json:"applicant_uscc,omitempty"`
-	SupplierUSCC  string                `json:"supplier_uscc,omitempty"`
-	ClaimID       string                `json:"claim_id,omitempty"`
-	Title         string                `json:"title"`
-	AtStake       voucherwatch.Yuan     `json:"at_stake"`
-}
-
-// BacktestCount counts the alerts of one detector and city that appear and disappear.
-type BacktestCount struct {
-	Detector    string `json:"detector"`
-	City        string `json:"city"`
-	Appeared    int    `json:"appeared"`
-	Disappeared int    `json:"disappeared"`
-}
-
-// BacktestSubsidy is the subsidy payable before and after, for one city ("" for the
-// province): each claim's assessed subsidy (Payable) less what its alerts put at
-// stake of it, capped at it (what remains payable if the findings hold). Assessed is the
-// assessed subsidy alone.
-type BacktestSubsidy struct {
-	City           string            `json:"city"`
-	Claims         int               `json:"claims"`
-	Before         voucherwatch.Yuan `json:"before"`
-	After          voucherwatch.Yuan `json:"after"`
-	AssessedBefore voucherwatch.Yuan `json:"assessed_before"`
-	AssessedAfter  voucherwatch.Yuan `json:"assessed_after"`
-}
-
-// BacktestEnterprise is one enterprise the change affects: its payable subsidy before and
-// after and its alerts that appear and disappear.
-type BacktestEnterprise struct {
-	USCC        string            `json:"uscc"`
-	Name        string            `json:"name"`
-	City        string            `json:"city"`
-	Before      voucherwatch.Yuan `json:"before"`
-	After       voucherwatch.Yuan `json:"after"`
-	Appeared    int               `json:"appeared"`
-	Disappeared int               `json:"disappeared"`
-}
-
-// BacktestDiff is what a backtest answers.
-type BacktestDiff struct {
-	At          time.Time            `json:"at"`
-	Appeared    []BacktestAlert      `json:"appeared"`
-	Disappeared []BacktestAlert      `json:"disappeared"`
-	Counts      []BacktestCount      `json:"counts"`      // by detector and city
-	Subsidy     []BacktestSubsidy    `json:"subsidy"`     // the province first, then by city
-	Enterprises []BacktestEnterprise `json:"enterprises"` // the most affected, most first
-	// Failed names the detectors that failed in either run; their alerts are left out of
-	// both sides, so that a failure is not read as disappearing alerts.
-	Failed []string `json:"failed,omitempty"`
-}
-
-// MaxBacktestEnterprises bounds BacktestDiff.Enterprises.
+// MaxBacktestEnterprises bounds voucherwatch.BacktestDiff.Enterprises.
 const MaxBacktestEnterprises = 50
 
 // Backtest runs the detectors and the assessment over env's records as of at with env.Policy
 // (before) and with changed (after), and compares. Bound its time with ctx.
-func Backtest(ctx context.Context, env Env, changed rules.Policy, at time.Time) (BacktestDiff, error) {
-	diff := BacktestDiff{At: at}
+func Backtest(ctx context.Context, env Env, changed rules.Policy, at time.Time) (voucherwatch.BacktestDiff, error) {
+	diff := voucherwatch.BacktestDiff{At: at}
 	after := env
 	after.Policy = changed
 	b, bFailed, err := backtestRun(ctx, env, at)
@@ -110,18 +50,18 @@ func Backtest(ctx context.Context, env Env, changed rules.Policy, at time.Time) 
 			afterByID[x.ID] = x
 		}
 	}
-	counts := map[[2]string]*BacktestCount{}
-	count := func(x voucherwatch.Alert) *BacktestCount {
+	counts := map[[2]string]*voucherwatch.BacktestCount{}
+	count := func(x voucherwatch.Alert) *voucherwatch.BacktestCount {
 		k := [2]string{x.Detector, x.City}
 		if counts[k] == nil {
-			counts[k] = &BacktestCount{Detector: x.Detector, City: x.City}
+			counts[k] = &voucherwatch.BacktestCount{Detector: x.Detector, City: x.City}
 		}
 		return counts[k]
 	}
-	ents := map[string]*BacktestEnterprise{}
-	ent := func(uscc, city string) *BacktestEnterprise {
+	ents := map[string]*voucherwatch.BacktestEnterprise{}
+	ent := func(uscc, city string) *voucherwatch.BacktestEnterprise {
 		if ents[uscc] == nil {
-			ents[uscc] = &BacktestEnterprise{USCC: uscc, City: city, Name: b.names[uscc]}
+			ents[uscc] = &voucherwatch.BacktestEnterprise{USCC: uscc, City: city, Name: b.names[uscc]}
 		}
 		return ents[uscc]
 	}
@@ -153,11 +93,11 @@ func Backtest(ctx context.Context, env Env, changed rules.Policy, at time.Time) 
 	})
 
 	// Subsidy payable, per claim, before and after.
-	subsidy := map[string]*BacktestSubsidy{"": {}}
+	subsidy := map[string]*voucherwatch.BacktestSubsidy{"": {}}
 	add := func(city string, claims int, before, after backtestPayable) {
 		for _, c := range []string{"", city} {
 			if subsidy[c] == nil {
-				subsidy[c] = &BacktestSubsidy{City: c}
+				subsidy[c] = &voucherwatch.BacktestSubsidy{City: c}
 			}
 			subsidy[c].Claims += claims
 			subsidy[c].Before += voucherwatch.Yuan(before.fen)
@@ -186,7 +126,7 @@ func Backtest(ctx context.Context, env Env, changed rules.Policy, at time.Time) 
 	for _, e := range ents {
 		diff.Enterprises = append(diff.Enterprises, *e)
 	}
-	impact := func(e BacktestEnterprise) voucherwatch.Yuan {
+	impact := func(e voucherwatch.BacktestEnterprise) voucherwatch.Yuan {
 		d := e.After - e.Before
 		if d < 0 {
 			d = -d
@@ -207,10 +147,10 @@ func Backtest(ctx context.Context, env Env, changed rules.Policy, at time.Time) 
 		diff.Enterprises = diff.Enterprises[:MaxBacktestEnterprises]
 	}
 	if diff.Appeared == nil {
-		diff.Appeared = []BacktestAlert{}
+		diff.Appeared = []voucherwatch.BacktestAlert{}
 	}
 	if diff.Disappeared == nil {
-		diff.Disappeared = []BacktestAlert{}
+		diff.Disappeared = []voucherwatch.BacktestAlert{}
 	}
 	return diff, nil
 }
@@ -280,50 +220,17 @@ func alertEnterprise(a voucherwatch.Alert) string {
 	return a.Subjects.SupplierUSCC
 }
 
-func backtestAlert(a voucherwatch.Alert) BacktestAlert {
-	return BacktestAlert{ID: a.ID, Detector: a.Detector, Kind: a.Kind, Severity: a.Severity, City: a.City,
+func backtestAlert(a voucherwatch.Alert) voucherwatch.BacktestAlert {
+	return voucherwatch.BacktestAlert{ID: a.ID, Detector: a.Detector, Kind: a.Kind, Severity: a.Severity, City: a.City,
 		ApplicantUSCC: a.Subjects.ApplicantUSCC, SupplierUSCC: a.Subjects.SupplierUSCC, ClaimID: a.Subjects.ClaimID,
 		Title: a.Title, AtStake: voucherwatch.Yuan(a.AtStake)}
 }
 
-func sortBacktestAlerts(xs []BacktestAlert) {
+func sortBacktestAlerts(xs []voucherwatch.BacktestAlert) {
 	sort.Slice(xs, func(i, j int) bool {
 		if xs[i].Detector != xs[j].Detector {
 			return xs[i].Detector < xs[j].Detector
 		}
 		return xs[i].ID < xs[j].ID
 	})
-}
-
-// ForCity is the part of the diff about one city: its alerts, counts, subsidy and
-// enterprises (a city reviewer's view).
-func (d BacktestDiff) ForCity(city string) BacktestDiff {
-	out := BacktestDiff{At: d.At, Failed: d.Failed, Appeared: []BacktestAlert{}, Disappeared: []BacktestAlert{},
-		Counts: []BacktestCount{}, Subsidy: []BacktestSubsidy{}, Enterprises: []BacktestEnterprise{}}
-	for _, x := range d.Appeared {
-		if x.City == city {
-			out.Appeared = append(out.Appeared, x)
-		}
-	}
-	for _, x := range d.Disappeared {
-		if x.City == city {
-			out.Disappeared = append(out.Disappeared, x)
-		}
-	}
-	for _, x := range d.Counts {
-		if x.City == city {
-			out.Counts = append(out.Counts, x)
-		}
-	}
-	for _, x := range d.Subsidy {
-		if x.City == city {
-			out.Subsidy = append(out.Subsidy, x)
-		}
-	}
-	for _, x := range d.Enterprises {
-		if x.City == city {
-			out.Enterprises = append(out.Enterprises, x)
-		}
-	}
-	return out
 }

@@ -124,7 +124,7 @@ func TestPrioritiesOnDemoProvince(t *testing.T) {
 		if len(want) == 0 {
 			t.Fatalf("no applicant of the demo province settled between 50,000 and 100,000 yuan: nothing to test")
 		}
-		var province BacktestSubsidy
+		var province voucherwatch.BacktestSubsidy
 		for _, s := range diff.Subsidy {
 			if s.City == "" {
 				province = s

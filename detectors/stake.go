@@ -57,7 +57,7 @@ func NewStaker(env Env) *Staker { return &Staker{env: env, MaxAge: 30 * time.Sec
 
 // stakeFacts are the claims assessed and the settlements no claim cites.
 type stakeFacts struct {
-	assessments []Assessment
+	assessments []voucherwatch.ClaimAssessment
 	ceilings    []voucherwatch.Money
 	uncited     []*ruleSettlement
 }
@@ -135,7 +135,7 @@ type stakeSelector struct {
 	detector string
 }
 
-func (sel stakeSelector) claim(a Assessment) bool {
+func (sel stakeSelector) claim(a voucherwatch.ClaimAssessment) bool {
 	s := sel.s
 	switch {
 	case s.ClaimID != "":
@@ -146,7 +146,7 @@ func (sel stakeSelector) claim(a Assessment) bool {
 	return true
 }
 
-func (sel stakeSelector) invoice(a Assessment, ia InvoiceAssessment) bool {
+func (sel stakeSelector) invoice(a voucherwatch.ClaimAssessment, ia voucherwatch.InvoiceAssessment) bool {
 	s := sel.s
 	if s.InvoiceNo != "" {
 		return ia.InvoiceNo == s.InvoiceNo && ia.InvoiceCode == s.InvoiceCode

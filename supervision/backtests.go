@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // DefaultBacktestTimeout bounds one backtest (two runs of every detector over the province).
@@ -37,7 +37,7 @@ type BacktestLog interface {
 type BacktestDeps struct {
 	// Run re-runs the detectors and the assessment with a changed policy, in memory, and
 	// answers the diff against the policy in force (detectors.Backtest).
-	Run func(ctx context.Context, changed rules.Policy) (detectors.BacktestDiff, error)
+	Run func(ctx context.Context, changed rules.Policy) (voucherwatch.BacktestDiff, error)
 	Log BacktestLog
 	// Timeout bounds one backtest; DefaultBacktestTimeout when 0.
 	Timeout time.Duration
@@ -52,8 +52,8 @@ type backtests struct {
 	running sync.Mutex
 }
 
-// RegisterBacktestRoutes adds the backtest routes of the API (docs/api.md).
-func (s *Server) RegisterBacktestRoutes(d BacktestDeps) {
+// registerBacktestRoutes adds the backtest routes of the API (docs/api.md).
+func (s *Server) registerBacktestRoutes(d BacktestDeps) {
 	if d.Timeout <= 0 {
 		d.Timeout = DefaultBacktestTimeout
 	}
@@ -77,8 +77,8 @@ var errBacktestTimedOut = errors.New("backtest timed out")
 // run runs a backtest of the policy file body for u and logs it, whatever the outcome.
 // It returns the log entry and the diff; EINVALID for a policy file that does not parse,
 // ECONFLICT while another backtest runs, errBacktestTimedOut past the time limit.
-func (b *backtests) run(ctx context.Context, u voucherwatch.User, body []byte) (voucherwatch.BacktestLog, detectors.BacktestDiff, error) {
-	var diff detectors.BacktestDiff
+func (b *backtests) run(ctx context.Context, u voucherwatch.User, body []byte) (voucherwatch.BacktestLog, voucherwatch.BacktestDiff, error) {
+	var diff voucherwatch.BacktestDiff
 	sum := sha256.Sum256(body)
 	entry := voucherwatch.BacktestLog{ID: newBacktestID(), At: b.Now(), UserID: u.ID, UserName: u.Name, Role: u.Role,
 		PolicyDigest: "sha256:" + hex.EncodeToString(sum[:])}
@@ -159,7 +159,7 @@ func (s *Server) listBacktests(w http.ResponseWriter, r *http.Request, u voucher
 
 // backtestFor reads a logged backtest with the part of its diff u may read: the whole of it
 // for the province, a city reviewer's city for a city reviewer.
-func (s *Server) backtestFor(ctx context.Context, u voucherwatch.User, id string) (voucherwatch.BacktestLog, *detectors.BacktestDiff, error) {
+func (s *Server) backtestFor(ctx context.Context, u voucherwatch.User, id string) (voucherwatch.BacktestLog, *voucherwatch.BacktestDiff, error) {
 	entry, err := s.backtests.Log.Backtest(ctx, id)
 	if err != nil {
 		return entry, nil, err
@@ -167,11 +167,11 @@ func (s *Server) backtestFor(ctx context.Context, u voucherwatch.User, id string
 	if len(entry.Diff) == 0 {
 		return entry, nil, nil
 	}
-	var diff detectors.BacktestDiff
+	var diff voucherwatch.BacktestDiff
 	if err := json.Unmarshal(entry.Diff, &diff); err != nil {
 		return entry, nil, err
 	}
-	if scope := cityScope(u); scope != "" {
+	if scope := workflow.CityScope(u); scope != "" {
 		diff = diff.ForCity(scope)
 	}
 	return entry, &diff, nil

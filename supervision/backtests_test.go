@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/rules"
 )
 
@@ -51,20 +50,20 @@ func (f *fakeBacktestLog) Backtest(_ context.Context, id string) (voucherwatch.B
 }
 
 // twoCityDiff is a diff with an alert appearing in Changsha and one disappearing in Zhuzhou.
-var twoCityDiff = detectors.BacktestDiff{
-	Appeared:    []detectors.BacktestAlert{{ID: "al_cs", Detector: "annual_purchase", City: "430100", ApplicantUSCC: "A", AtStake: 1_500_00}},
-	Disappeared: []detectors.BacktestAlert{{ID: "al_zz", Detector: "annual_purchase", City: "430200", ApplicantUSCC: "B"}},
-	Counts: []detectors.BacktestCount{{Detector: "annual_purchase", City: "430100", Appeared: 1},
+var twoCityDiff = voucherwatch.BacktestDiff{
+	Appeared:    []voucherwatch.BacktestAlert{{ID: "al_cs", Detector: "annual_purchase", City: "430100", ApplicantUSCC: "A", AtStake: 1_500_00}},
+	Disappeared: []voucherwatch.BacktestAlert{{ID: "al_zz", Detector: "annual_purchase", City: "430200", ApplicantUSCC: "B"}},
+	Counts: []voucherwatch.BacktestCount{{Detector: "annual_purchase", City: "430100", Appeared: 1},
 		{Detector: "annual_purchase", City: "430200", Disappeared: 1}},
-	Subsidy: []detectors.BacktestSubsidy{{City: "", Claims: 2, Before: 3_000_00, After: 1_500_00},
+	Subsidy: []voucherwatch.BacktestSubsidy{{City: "", Claims: 2, Before: 3_000_00, After: 1_500_00},
 		{City: "430100", Claims: 1, Before: 1_500_00}, {City: "430200", Claims: 1, Before: 1_500_00, After: 1_500_00}},
 }
 
-func newBacktestServer(t *testing.T, run func(context.Context, rules.Policy) (detectors.BacktestDiff, error)) (*Server, *fakeBacktestLog) {
+func newBacktestServer(t *testing.T, run func(context.Context, rules.Policy) (voucherwatch.BacktestDiff, error)) (*Server, *fakeBacktestLog) {
 	t.Helper()
 	s, _ := newAlertServer(t)
 	log := &fakeBacktestLog{}
-	s.RegisterBacktestRoutes(BacktestDeps{Run: run, Log: log, Timeout: 200 * time.Millisecond,
+	s.registerBacktestRoutes(BacktestDeps{Run: run, Log: log, Timeout: 200 * time.Millisecond,
 		Now: func() time.Time { return time.Date(2026, 12, 6, 10, 0, 0, 0, voucherwatch.CST) }})
 	s.AddToken("reviewer", voucherwatch.User{ID: "4", Name: "省审核", Role: voucherwatch.RoleProvinceReviewer})
 	return s, log
@@ -89,7 +88,7 @@ func postPolicy(t *testing.T, s *Server, token, body string) (int, map[string]an
 // 400, and a run past the time limit a 503 that is logged too.
 func TestBacktestRoutes(t *testing.T) {
 	var got rules.Policy
-	s, log := newBacktestServer(t, func(_ context.Context, p rules.Policy) (detectors.BacktestDiff, error) {
+	s, log := newBacktestServer(t, func(_ context.Context, p rules.Policy) (voucherwatch.BacktestDiff, error) {
 		got = p
 		return twoCityDiff, nil
 	})
@@ -140,9 +139,9 @@ func TestBacktestRoutes(t *testing.T) {
 		t.Errorf("GET list: got %d %v, want the one entry", code, body)
 	}
 
-	slow, slowLog := newBacktestServer(t, func(ctx context.Context, _ rules.Policy) (detectors.BacktestDiff, error) {
+	slow, slowLog := newBacktestServer(t, func(ctx context.Context, _ rules.Policy) (voucherwatch.BacktestDiff, error) {
 		<-ctx.Done()
-		return detectors.BacktestDiff{}, ctx.Err()
+		return voucherwatch.BacktestDiff{}, ctx.Err()
 	})
 	if code, body := postPolicy(t, slow, "admin", policy); code != http.StatusServiceUnavailable {
 		t.Errorf("a backtest past its limit: got %d %v, want 503", code, body)

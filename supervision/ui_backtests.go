@@ -8,7 +8,7 @@ import (
 	"strconv"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // backtestsPage is the data of the backtest list (GET /backtests).
@@ -22,7 +22,7 @@ type backtestsPage struct {
 // backtestPage is the data of one backtest (GET /backtests/{id}).
 type backtestPage struct {
 	Entry     voucherwatch.BacktestLog
-	Diff      *detectors.BacktestDiff
+	Diff      *voucherwatch.BacktestDiff
 	ScopeCity string
 	MayExport bool
 }
@@ -97,14 +97,14 @@ func (s *Server) showBacktest(w http.ResponseWriter, r *http.Request, q uiReques
 		return
 	}
 	d := s.data(r, q, T("backtests.one"), "backtests")
-	d.Page = backtestPage{Entry: entry, Diff: diff, ScopeCity: cityScope(q.user), MayExport: cityScope(q.user) == "" && diff != nil}
+	d.Page = backtestPage{Entry: entry, Diff: diff, ScopeCity: workflow.CityScope(q.user), MayExport: workflow.CityScope(q.user) == "" && diff != nil}
 	s.render(w, http.StatusOK, "backtest", d)
 }
 
 // exportBacktest answers GET /backtests/{id}/export.xlsx: the diff as a workbook, for the
 // province.
 func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	if s.backtests == nil || cityScope(q.user) != "" {
+	if s.backtests == nil || workflow.CityScope(q.user) != "" {
 		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
 		return
 	}
@@ -124,7 +124,7 @@ func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequ
 // backtestTable is a backtest as one sheet: the run, the subsidy by city before and after, the
 // counts by detector and city, the enterprises most affected, and the alerts that appear and
 // disappear.
-func backtestTable(e voucherwatch.BacktestLog, d detectors.BacktestDiff) exportTable {
+func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) exportTable {
 	rows := [][]string{
 		{T("backtests.col.id"), e.ID, T("backtests.col.at"), e.At.In(voucherwatch.CST).Format("2006-01-02 15:04:05"),
 			T("backtests.col.user"), e.UserName, T("backtests.col.digest"), e.PolicyDigest},
@@ -156,7 +156,7 @@ func backtestTable(e voucherwatch.BacktestLog, d detectors.BacktestDiff) exportT
 	}
 	for _, side := range []struct {
 		title  string
-		alerts []detectors.BacktestAlert
+		alerts []voucherwatch.BacktestAlert
 	}{{T("backtests.appeared"), d.Appeared}, {T("backtests.disappeared"), d.Disappeared}} {
 		rows = append(rows, []string{}, []string{side.title},
 			[]string{T("backtests.col.detector"), T("backtests.col.city"), T("backtests.col.uscc"), T("backtests.col.claim"),

@@ -10,7 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/rules"
 )
 
@@ -22,11 +22,11 @@ func TestBacktestPages(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	log := &fakeBacktestLog{}
 	var ran rules.Policy
-	s.RegisterBacktestRoutes(BacktestDeps{Log: log, Policy: rules.Default(),
-		Run: func(_ context.Context, p rules.Policy) (detectors.BacktestDiff, error) {
+	s.registerBacktestRoutes(BacktestDeps{Log: log, Policy: rules.Default(),
+		Run: func(_ context.Context, p rules.Policy) (voucherwatch.BacktestDiff, error) {
 			ran = p
 			d := twoCityDiff
-			d.Appeared = []detectors.BacktestAlert{{ID: "al_cs", Detector: "annual_purchase", City: "430100", ApplicantUSCC: csApplicant,
+			d.Appeared = []voucherwatch.BacktestAlert{{ID: "al_cs", Detector: "annual_purchase", City: "430100", ApplicantUSCC: csApplicant,
 				Title: "申请企业年购买算力费用不足10万元", AtStake: 1_500_00}}
 			return d, nil
 		}})
