@@ -131,7 +131,7 @@ type cityOption struct {
 	Code, Name string
 }
 
-// showInbox answers GET /alerts: the alerts the user may see, filtered, newest first, with
+// showInbox answers GET /alerts: the alerts the user may see, filtered, by the risk score (or the sort asked for: money at stake, newest), with
 // counts by status and detector as chips. A city reviewer sees its own city only, whatever the
 // query says.
 func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) {
