@@ -131,9 +131,9 @@ type cityOption struct {
 	Code, Name string
 }
 
-// showInbox answers GET /alerts: the alerts the user may see, filtered, by the risk score (or the sort asked for: money at stake, newest), with
-// counts by status and detector as chips. A city reviewer sees its own city only, whatever the
-// query says.
+// showInbox answers GET /alerts: the alerts the user may see, filtered, ranked by the risk
+// score (or as sort asks: money at stake, newest), with counts by status and detector as
+// chips. A city reviewer sees its own city only, whatever the query says.
 func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	ctx := r.Context()
 	qs := r.URL.Query()
