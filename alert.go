@@ -69,9 +69,21 @@ type Alert struct {
 	Title        string         `json:"title"`  // one line, Chinese
 	Reason       string         `json:"reason"` // why, Chinese, naming the clause
 	Evidence     map[string]any `json:"evidence"`
-	Status       Status         `json:"status"`
-	CreatedAt    time.Time      `json:"created_at"`
-	UpdatedAt    time.Time      `json:"updated_at"`
+	// AtStake is the subsidy that would not be payable if the finding holds, computed by the
+	// claim assessment's arithmetic (docs/priorities.md). On the wire a decimal string.
+	AtStake Money `json:"-"`
+	// AtStakePotential marks an AtStake on amounts no claim cites yet: what they would draw.
+	AtStakePotential bool `json:"at_stake_potential"`
+	// StakeClaims splits AtStake by the claims it falls on.
+	StakeClaims []ClaimStake `json:"stake_claims,omitempty"`
+	// Recovered is what the workflow recorded as recovered (the recovery orders of an alert
+	// that reached recovered), apart from the estimate. On the wire a decimal string.
+	Recovered Money `json:"-"`
+	// Risk is the alert's risk score (RiskScore) when the store ranked by it; 0 otherwise.
+	Risk      float64   `json:"risk,omitempty"`
+	Status    Status    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // AlertID derives the stable id of a finding: the same detector and subjects give the same id
@@ -115,7 +127,9 @@ type AlertFilter struct {
 	// own queue); an assignment to nobody takes an alert out of it.
 	AssigneeID string
 	// IDs selects these alerts only, read in one query (a bulk action names up to 1,000).
-	IDs    []string
+	IDs []string
+	// Sort is the order: SortNewest (the default), SortRisk or SortAtStake.
+	Sort   string
 	Since  time.Time
 	Limit  int
 	Cursor string

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -292,6 +293,9 @@ func TestDashboardQueries(t *testing.T) {
 						t.Errorf("panel %q: %v\n%s", pn.Title, err, q)
 						continue
 					}
+					if pn.Title == stakePanelTitle {
+						checkStakePanel(t, res)
+					}
 					if res.blank() {
 						t.Errorf("panel %q: no data with every variable at All (%d rows)\n%s", pn.Title, len(res.rows), q)
 					}
@@ -313,6 +317,29 @@ func TestDashboardQueries(t *testing.T) {
 	t.Logf("%d dashboards, %d panels, %d queries run in %v", len(ds), panels, queries, time.Since(start).Round(time.Millisecond))
 
 	t.Run("rebuild", func(t *testing.T) { checkRebuild(t, conn) })
+}
+
+// stakePanelTitle is the subsidy dashboard's panel of money at stake.
+const stakePanelTitle = "涉及补贴与已追回（按市州、检测器、状态）"
+
+// checkStakePanel checks the money-at-stake panel against storeAlerts' and storeEvents'
+// fixtures: 1,200 and 800 yuan on one claim capped at its ceiling of 1,500, potential 300 and
+// 2,000, and 1,750 recovered.
+func checkStakePanel(t *testing.T, res result) {
+	t.Helper()
+	var stake, recovered float64
+	for _, row := range res.rows {
+		stake += toFloat(row[4])
+		recovered += toFloat(row[5])
+	}
+	if math.Abs(stake-3_800) > 0.005 || math.Abs(recovered-1_750) > 0.005 {
+		t.Errorf("panel %q: got %.2f at stake and %.2f recovered, want 3800.00 and 1750.00", stakePanelTitle, stake, recovered)
+	}
+}
+
+func toFloat(v any) float64 {
+	f, _ := strconv.ParseFloat(fmt.Sprint(v), 64)
+	return f
 }
 
 // checkRebuild runs the rebuild scripts on the loaded database and checks that they give the
@@ -525,6 +552,16 @@ func storeAlerts(t *testing.T, db *store.DB) []voucherwatch.Alert {
 			Title: "测试预警：" + f.kind, Reason: "看板测试的预警", Evidence: map[string]any{"fixture": i},
 		})
 	}
+	// Money at stake for the panel of it: two alerts on one claim whose shares add up above the
+	// claim's ceiling (capped there), one potential, one that is recovered (storeEvents).
+	onClaim := func(i int, fen voucherwatch.Money) {
+		alerts[i].AtStake = fen
+		alerts[i].StakeClaims = []voucherwatch.ClaimStake{{ClaimID: "CL-DASHBOARDS", AtStake: fen, Ceiling: 1_500_00}}
+	}
+	onClaim(0, 1_200_00)
+	onClaim(2, 800_00)
+	alerts[3].AtStake, alerts[3].AtStakePotential = 300_00, true
+	alerts[4].AtStake, alerts[4].AtStakePotential = 2_000_00, true
 	created := time.Date(2026, 6, 1, 10, 0, 0, 0, voucherwatch.CST)
 	if _, err := db.UpsertAlerts(ctx, alerts, created); err != nil {
 		t.Fatal(err)
@@ -561,6 +598,11 @@ func storeEvents(t *testing.T, db *store.DB, alerts []voucherwatch.Alert) {
 	add(alerts[2], 5, voucherwatch.StatusReviewing, voucherwatch.StatusExplanationRequested, pending)
 	add(alerts[3], 30, voucherwatch.StatusNew, voucherwatch.StatusReviewing, time.Time{})
 	add(alerts[3], 20, voucherwatch.StatusReviewing, voucherwatch.StatusDismissed, time.Time{})
+	add(alerts[4], 30, voucherwatch.StatusNew, voucherwatch.StatusReviewing, time.Time{})
+	add(alerts[4], 29, voucherwatch.StatusReviewing, voucherwatch.StatusConfirmed, time.Time{})
+	add(alerts[4], 28, voucherwatch.StatusConfirmed, voucherwatch.StatusRecoveryOrdered, time.Time{})
+	events[len(events)-1].Amount = 1_750_00
+	add(alerts[4], 20, voucherwatch.StatusRecoveryOrdered, voucherwatch.StatusRecovered, time.Time{})
 	res, err := db.AppendEvents(context.Background(), events)
 	if err != nil {
 		t.Fatal(err)

@@ -179,3 +179,65 @@ func ruleNonSubsidisableNames(p rules.Policy, items []voucherwatch.Item) []strin
 	}
 	return out
 }
+
+// Payable is the subsidy the assessment allows the claim: the maximum (C2) on its eligible
+// amount, at most what it requests.
+func Payable(a voucherwatch.ClaimAssessment) voucherwatch.Money {
+	return min(a.Totals.RequestedFen, a.Totals.MaxSubsidyFen)
+}
+
+// PayableOn is the subsidy the claim would be allowed with an eligible amount of eligible
+// instead of its own: the same arithmetic (rate, truncation to the fen, cap, the request as
+// the ceiling) on another amount. Money at stake is the difference between two of these.
+func PayableOn(p rules.Policy, a voucherwatch.ClaimAssessment, eligible voucherwatch.Money) voucherwatch.Money {
+	return min(a.Totals.RequestedFen, p.MaxSubsidy(max(0, eligible)))
+}
+
+// SubsidyWithout is what the claim's subsidy falls by when the eligible amounts of removed
+// go: removed maps an index into a.Invoices to the fen of that invoice's eligible amount taken
+// away (more than the eligible amount takes all of it).
+func SubsidyWithout(p rules.Policy, a voucherwatch.ClaimAssessment, removed map[int]voucherwatch.Money) voucherwatch.Money {
+	var gone voucherwatch.Money
+	for i, fen := range removed {
+		gone += min(max(fen, 0), a.Invoices[i].EligibleFen)
+	}
+	return Payable(a) - PayableOn(p, a, a.Totals.EligibleFen-gone)
+}
+
+// Withheld is the part of an invoice the assessment keeps out of the eligible amount although
+// the claim cites it: its claimed amount (at most the settled one, when settled) less its
+// eligible part. A second citation of an invoice withholds nothing more.
+func Withheld(ia voucherwatch.InvoiceAssessment) voucherwatch.Money {
+	if ia.Repeated {
+		return 0
+	}
+	base := ia.ClaimedFen
+	if ia.Settled {
+		base = min(base, ia.SettledFen)
+	}
+	return max(0, base-ia.EligibleFen)
+}
+
+// SubsidyWithheld is what the claim's subsidy would rise by if the assessment did not keep
+// out what it withholds of the invoices idx (nil: every invoice): what a rule that withholds
+// them removes from the request.
+func SubsidyWithheld(p rules.Policy, a voucherwatch.ClaimAssessment, idx []int) voucherwatch.Money {
+	var back voucherwatch.Money
+	if idx == nil {
+		for _, ia := range a.Invoices {
+			back += Withheld(ia)
+		}
+	} else {
+		for _, i := range idx {
+			back += Withheld(a.Invoices[i])
+		}
+	}
+	return PayableOn(p, a, a.Totals.EligibleFen+back) - Payable(a)
+}
+
+// StakeCeiling is the most the findings on the claim can put at stake together: the subsidy
+// the claim's arithmetic gives on every cited invoice as claimed (nothing withheld), at most
+// the subsidy requested. It is Payable plus SubsidyWithheld of every invoice.
+func StakeCeiling(p rules.Policy, a voucherwatch.ClaimAssessment) voucherwatch.Money {
+	return Payable(a) + SubsidyWithheld(p, a, nil)
+}

@@ -120,6 +120,11 @@ func (r *Runner) check(ctx context.Context, inc voucherwatch.IncrementalDetector
 func (r *Runner) upsert(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, error) {
 	r.upsertMu.Lock()
 	defer r.upsertMu.Unlock()
+	if r.Stake != nil {
+		if err := r.Stake(ctx, alerts, at); err != nil {
+			r.Log.Warn("money at stake not computed", "err", err)
+		}
+	}
 	return r.Alerts.UpsertAlerts(ctx, alerts, at)
 }
 

@@ -49,6 +49,9 @@ type Runner struct {
 	// SweepShare is the largest share of the time that full runs after ingest triggers take
 	// (default 0.2; 0 or 1: no limit). Scheduled and requested runs are not limited.
 	SweepShare float64
+	// Stake sets the money at stake of a run's alerts before they are stored (Staker.Annotate);
+	// nil leaves it zero. A failure is logged and the alerts are stored without it.
+	Stake func(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) error
 
 	detectors []voucherwatch.Detector
 	runMu     sync.Mutex // serialises runs

@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/shopspring/decimal"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -22,7 +24,26 @@ var (
 // alertColumns are the alerts table's columns in the order reads scan and writes append them.
 const alertColumns = `id, detector, kind, severity, score, applicant_uscc, supplier_uscc, claim_id,
 	contract_no, invoice_code, invoice_no, resource_id, city, policy_clause, title, reason,
-	evidence, evidence_hash, created_at, updated_at, version`
+	evidence, evidence_hash, at_stake, at_stake_potential, stake_claim_ids, stake_claim_fen,
+	stake_claim_ceiling_fen, created_at, updated_at, version`
+
+// alertRow is the values of an alert's row in alertColumns' order.
+func alertRow(a voucherwatch.Alert, ev []byte, hash uint64, created, at time.Time, version uint64) []any {
+	s := a.Subjects
+	ids := make([]string, len(a.StakeClaims))
+	fen := make([]int64, len(a.StakeClaims))
+	ceiling := make([]int64, len(a.StakeClaims))
+	for i, c := range a.StakeClaims {
+		ids[i], fen[i], ceiling[i] = c.ClaimID, int64(c.AtStake), int64(c.Ceiling)
+	}
+	potential := uint8(0)
+	if a.AtStakePotential {
+		potential = 1
+	}
+	return []any{a.ID, a.Detector, a.Kind, string(a.Severity), a.Score, s.ApplicantUSCC, s.SupplierUSCC,
+		s.ClaimID, s.ContractNo, s.InvoiceCode, s.InvoiceNo, s.ResourceID, a.City, a.PolicyClause, a.Title, a.Reason,
+		string(ev), hash, yuan(a.AtStake), potential, ids, fen, ceiling, created, at, version}
+}
 
 // findingHash fingerprints what a reviewer sees of a finding. A re-run that finds the same
 // thing changes nothing; one whose evidence moved writes a new version.
@@ -32,6 +53,14 @@ func findingHash(a voucherwatch.Alert, evidence []byte) uint64 {
 	for _, s := range []string{string(a.Severity), a.Kind, a.City, a.PolicyClause, a.Title, a.Reason, strconv.FormatFloat(a.Score, 'f', 3, 64)} {
 		d.WriteString(s)
 		d.WriteString("\x00")
+	}
+	// The money at stake is part of what a reviewer sees; it moves with the claims.
+	d.WriteString(a.AtStake.String())
+	if a.AtStakePotential {
+		d.WriteString("p")
+	}
+	for _, c := range a.StakeClaims {
+		d.WriteString("\x00" + c.ClaimID + "\x00" + c.AtStake.String() + "\x00" + c.Ceiling.String())
 	}
 	d.Write(evidence)
 	return d.Sum64()
@@ -125,10 +154,7 @@ func (db *DB) upsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 		} else {
 			res.New++
 		}
-		s := a.Subjects
-		if err := batch.Append(a.ID, a.Detector, a.Kind, string(a.Severity), a.Score, s.ApplicantUSCC, s.SupplierUSCC,
-			s.ClaimID, s.ContractNo, s.InvoiceCode, s.InvoiceNo, s.ResourceID, a.City, a.PolicyClause, a.Title, a.Reason,
-			string(ev), h, created, at, version); err != nil {
+		if err := batch.Append(alertRow(a, ev, h, created, at, version)...); err != nil {
 			return res, fmt.Errorf("store: append alert %s: %w", a.ID, err)
 		}
 	}
@@ -141,14 +167,47 @@ func (db *DB) upsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 	return res, nil
 }
 
-// latestAlerts is the newest version of every alert with its workflow status: the last
-// event's target, or new when nobody has acted on it.
-const latestAlerts = `SELECT ` + alertColumns + `, if(ev_status = '', 'new', ev_status) AS status
+// latestAlerts is the newest version of every alert with its workflow status (the last
+// event's target, or new when nobody has acted on it) and the amount of its latest recovery
+// order (recovery_ordered_amount; recovered once the status is recovered).
+const latestAlerts = `SELECT ` + alertColumns + `, if(ev_status = '', 'new', ev_status) AS status,
+	ev_recovery AS recovery_ordered_amount
 FROM (
 	SELECT * FROM alerts ORDER BY id, version DESC LIMIT 1 BY id
 ) ANY LEFT JOIN (
-	SELECT alert_id AS id, argMax(to_status, seq) AS ev_status FROM alert_events GROUP BY alert_id
+	SELECT alert_id AS id, argMax(to_status, seq) AS ev_status,
+		argMaxIf(amount, seq, to_status = 'recovery_ordered' AND kind != 'proposal') AS ev_recovery
+	FROM alert_events GROUP BY alert_id
 ) USING id`
+
+// alertEnterpriseSQL is the enterprise an alert points at: the applicant, or the supplier of
+// a finding about a supplier alone.
+const alertEnterpriseSQL = `if(applicant_uscc != '', applicant_uscc, supplier_uscc)`
+
+// alertRiskSQL is voucherwatch.RiskScore over rankedAlerts' columns.
+const alertRiskSQL = `10 * multiIf(severity = 'high', 2, severity = 'medium', 1, 0)
+	+ log10(1 + greatest(toFloat64(at_stake), 0))
+	+ 0.5 * least(greatest(toInt64(ent_detectors) - 1, 0), 3)`
+
+// rankedAlerts is latestAlerts with each alert's risk score: the number of distinct detectors
+// with open alerts (not dismissed) on its enterprise joined in.
+const rankedAlerts = `SELECT *, ` + alertRiskSQL + ` AS risk FROM (
+	SELECT *, ` + alertEnterpriseSQL + ` AS ent FROM (` + latestAlerts + `)
+) ANY LEFT JOIN (
+	SELECT ent, uniqExact(detector) AS ent_detectors FROM (
+		SELECT ` + alertEnterpriseSQL + ` AS ent, detector, status FROM (` + latestAlerts + `)
+	) WHERE status != 'dismissed' GROUP BY ent
+) USING ent`
+
+// alertReadColumns are the columns queryAlerts scans, over latestAlerts (risk reads 0) or
+// rankedAlerts.
+func alertReadColumns(risk bool) string {
+	r := "toFloat64(0)"
+	if risk {
+		r = "risk"
+	}
+	return alertColumns + ", status, recovery_ordered_amount, " + r
+}
 
 // Alerts lists alerts, newest first, with cursor paging.
 func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucherwatch.Alert, string, error) {
@@ -164,18 +223,44 @@ func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucher
 	if !f.Since.IsZero() && !inDateTimeRange(f.Since) {
 		return nil, "", voucherwatch.FieldErrorf("since", "want a time between 1970 and 2105")
 	}
-	if f.Cursor != "" {
-		created, id, err := parseCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		add("(created_at < ? OR (created_at = ? AND id < ?))", created, created, id)
+	from, order := latestAlerts, "created_at DESC, id DESC"
+	switch f.Sort {
+	case "", voucherwatch.SortNewest:
+	case voucherwatch.SortAtStake:
+		order = "at_stake DESC, id DESC"
+	case voucherwatch.SortRisk:
+		from, order = rankedAlerts, "risk DESC, id DESC"
+	default:
+		return nil, "", voucherwatch.FieldErrorf("sort", "want %s, %s or %s, got %q", voucherwatch.SortRisk,
+			voucherwatch.SortAtStake, voucherwatch.SortNewest, f.Sort)
 	}
-	q := "SELECT * FROM (" + latestAlerts + ")"
+	if f.Cursor != "" {
+		switch f.Sort {
+		case voucherwatch.SortAtStake:
+			fen, id, err := parseRankCursor(f.Cursor, "s")
+			if err != nil {
+				return nil, "", err
+			}
+			add("(toInt64(at_stake * 100) < ? OR (toInt64(at_stake * 100) = ? AND id < ?))", int64(fen), int64(fen), id)
+		case voucherwatch.SortRisk:
+			risk, id, err := parseRankCursor(f.Cursor, "r")
+			if err != nil {
+				return nil, "", err
+			}
+			add("(risk < ? OR (risk = ? AND id < ?))", risk, risk, id)
+		default:
+			created, id, err := parseCursor(f.Cursor)
+			if err != nil {
+				return nil, "", err
+			}
+			add("(created_at < ? OR (created_at = ? AND id < ?))", created, created, id)
+		}
+	}
+	q := "SELECT " + alertReadColumns(f.Sort == voucherwatch.SortRisk) + " FROM (" + from + ")"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT %d", limit+1)
+	q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, limit+1)
 	out, err := db.queryAlerts(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
@@ -184,7 +269,14 @@ func (db *DB) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]voucher
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[len(out)-1]
-		next = makeCursor(last.CreatedAt, last.ID)
+		switch f.Sort {
+		case voucherwatch.SortAtStake:
+			next = makeRankCursor("s", float64(last.AtStake), last.ID)
+		case voucherwatch.SortRisk:
+			next = makeRankCursor("r", last.Risk, last.ID)
+		default:
+			next = makeCursor(last.CreatedAt, last.ID)
+		}
 	}
 	return out, next, nil
 }
@@ -258,7 +350,7 @@ func (db *DB) CountAlerts(ctx context.Context, f voucherwatch.AlertFilter) (vouc
 
 // Alert returns one alert by id.
 func (db *DB) Alert(ctx context.Context, id string) (voucherwatch.Alert, error) {
-	out, err := db.queryAlerts(ctx, "SELECT * FROM ("+latestAlerts+") WHERE id = ?", id)
+	out, err := db.queryAlerts(ctx, "SELECT "+alertReadColumns(false)+" FROM ("+latestAlerts+") WHERE id = ?", id)
 	if err != nil {
 		return voucherwatch.Alert{}, err
 	}
@@ -279,19 +371,58 @@ func (db *DB) queryAlerts(ctx context.Context, q string, args ...any) ([]voucher
 		var a voucherwatch.Alert
 		var sev, status, ev string
 		var hash, version uint64
+		var atStake, recovery decimal.Decimal
+		var potential uint8
+		var ids []string
+		var fen, ceiling []int64
 		s := &a.Subjects
 		if err := rows.Scan(&a.ID, &a.Detector, &a.Kind, &sev, &a.Score, &s.ApplicantUSCC, &s.SupplierUSCC, &s.ClaimID,
 			&s.ContractNo, &s.InvoiceCode, &s.InvoiceNo, &s.ResourceID, &a.City, &a.PolicyClause, &a.Title, &a.Reason,
-			&ev, &hash, &a.CreatedAt, &a.UpdatedAt, &version, &status); err != nil {
+			&ev, &hash, &atStake, &potential, &ids, &fen, &ceiling, &a.CreatedAt, &a.UpdatedAt, &version,
+			&status, &recovery, &a.Risk); err != nil {
 			return nil, fmt.Errorf("store: scan alert: %w", err)
 		}
 		a.Severity, a.Status = voucherwatch.Severity(sev), voucherwatch.Status(status)
+		a.AtStake, a.AtStakePotential = fen2(atStake), potential == 1
+		for i := range ids {
+			if i < len(fen) && i < len(ceiling) {
+				a.StakeClaims = append(a.StakeClaims, voucherwatch.ClaimStake{ClaimID: ids[i],
+					AtStake: voucherwatch.Money(fen[i]), Ceiling: voucherwatch.Money(ceiling[i])})
+			}
+		}
+		if a.Status == voucherwatch.StatusRecovered {
+			a.Recovered = fen2(recovery)
+		}
 		if err := json.Unmarshal([]byte(ev), &a.Evidence); err != nil {
 			return nil, fmt.Errorf("store: alert %s evidence: %w", a.ID, err)
 		}
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// fen2 turns a Decimal(18, 2) into fen.
+func fen2(d decimal.Decimal) voucherwatch.Money {
+	return voucherwatch.Money(d.Shift(2).Round(0).IntPart())
+}
+
+// A ranked cursor is the (rank, id) of the last alert of a page in a ranked order: money at
+// stake in fen ("s") or the risk score ("r"), opaque to clients.
+func makeRankCursor(kind string, rank float64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + "|" + strconv.FormatFloat(rank, 'g', -1, 64) + "|" + id))
+}
+
+func parseRankCursor(c, kind string) (float64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		parts := strings.SplitN(string(b), "|", 3)
+		if len(parts) == 3 && parts[0] == kind && parts[2] != "" {
+			if v, err := strconv.ParseFloat(parts[1], 64); err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
+				return v, parts[2], nil
+			}
+		}
+	}
+	return 0, "", &voucherwatch.Error{Code: voucherwatch.EINVALID, Field: "cursor", Message: "malformed cursor"}
 }
 
 // maxDateTime is the last second a DateTime column holds (2106-02-07 06:28:15 UTC); later

@@ -53,10 +53,7 @@ func (db *DB) insertCase(ctx context.Context, a voucherwatch.Alert, at time.Time
 		return err
 	}
 	defer batch.Abort()
-	s := a.Subjects
-	if err := batch.Append(a.ID, a.Detector, a.Kind, string(a.Severity), a.Score, s.ApplicantUSCC, s.SupplierUSCC,
-		s.ClaimID, s.ContractNo, s.InvoiceCode, s.InvoiceNo, s.ResourceID, a.City, a.PolicyClause, a.Title, a.Reason,
-		string(ev), findingHash(a, ev), at, at, uint64(at.UnixNano())); err != nil {
+	if err := batch.Append(alertRow(a, ev, findingHash(a, ev), at, at, uint64(at.UnixNano()))...); err != nil {
 		return err
 	}
 	return batch.Send()

@@ -997,6 +997,44 @@ ARRAY JOIN login_orgs AS org
 WHERE org != '' AND org != buyer_uscc`),
 		},
 	},
+	{
+		version: 20,
+		name:    "money at stake on alerts",
+		steps: []step{
+			// The subsidy an alert puts at stake (docs/priorities.md), whether it is only
+			// potential (no claim cites what it touches), and its split by claim with each
+			// claim's ceiling, so that sums over alerts can cap each claim. Rows written
+			// before read 0 and no claims until the next run rewrites them.
+			addColumnStep("alerts", "at_stake", "Decimal(18, 2)", "evidence_hash"),
+			addColumnStep("alerts", "at_stake_potential", "UInt8", "at_stake"),
+			addColumnStep("alerts", "stake_claim_ids", "Array(String)", "at_stake_potential"),
+			addColumnStep("alerts", "stake_claim_fen", "Array(Int64)", "stake_claim_ids"),
+			addColumnStep("alerts", "stake_claim_ceiling_fen", "Array(Int64)", "stake_claim_fen"),
+		},
+	},
+	{
+		version: 21,
+		name:    "backtests log",
+		steps: []step{
+			// One row per backtest (docs/priorities.md): who ran it, the digest and version
+			// of the policy file, when, how it ended, and its diff as JSON. Backtests never
+			// write alerts; this log is all they leave.
+			createStep(`CREATE TABLE IF NOT EXISTS backtests (
+	id String,
+	at DateTime('Asia/Shanghai'),
+	user_id String,
+	user_name String,
+	user_role String,
+	policy_digest String,
+	policy_version String,
+	status String,
+	error String,
+	seconds Float64,
+	diff String
+) ENGINE = MergeTree
+ORDER BY (at, id)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

@@ -44,6 +44,11 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 		Severity: voucherwatch.Severity(q.Get("severity")),
 		Cursor:   q.Get("cursor"),
 	}
+	var err error
+	if f.Sort, err = alertSort(q.Get("sort")); err != nil {
+		writeError(w, err)
+		return
+	}
 	// assignee=me is the caller's own queue; another user's id, someone else's.
 	if v := q.Get("assignee"); v == "me" {
 		f.AssigneeID = u.ID

@@ -41,9 +41,10 @@ type Server struct {
 	mu     sync.RWMutex
 	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
 
-	mux      *http.ServeMux
-	alerts   AlertDeps
-	workflow WorkflowDeps
+	mux       *http.ServeMux
+	alerts    AlertDeps
+	backtests *backtests
+	workflow  WorkflowDeps
 	// users caches the look-ups of tokens in the shared user store (users.go).
 	users tokenCache
 	// ui is the web UI, once registerUI added it; sessions caches the users behind its
@@ -76,6 +77,8 @@ type Deps struct {
 	Complaints *ComplaintDeps
 	// Rounds adds the annual round's routes, its public notice and, with the UI, its pages.
 	Rounds *RoundDeps
+	// Backtests adds the backtest routes and, with the UI, their pages (docs/priorities.md).
+	Backtests *BacktestDeps
 	// Health adds GET /healthz.
 	Health HealthCheck
 	// IngestStatus and DeadLetters answer GET /api/v1/status and /api/v1/deadletters.
@@ -131,6 +134,9 @@ func New(d Deps) (*Server, error) {
 		if err := s.registerRoundRoutes(*d.Rounds); err != nil {
 			return nil, err
 		}
+	}
+	if d.Backtests != nil {
+		s.registerBacktestRoutes(*d.Backtests)
 	}
 	if d.Health != nil {
 		s.registerHealth(d.Health)

@@ -19,7 +19,8 @@ const (
 // longRunning reports whether r is one of the requests whose work grows with the data.
 func longRunning(r *http.Request) bool {
 	return (r.Method == http.MethodGet && r.URL.Path == "/api/v1/events/export") ||
-		(r.Method == http.MethodPost && r.URL.Path == "/api/v1/detectors/run")
+		(r.Method == http.MethodPost && r.URL.Path == "/api/v1/detectors/run") ||
+		(r.Method == http.MethodPost && (r.URL.Path == "/api/v1/backtests" || r.URL.Path == "/backtests"))
 }
 
 // Pattern is the route pattern the server's mux would serve r with, "" when none: the docs

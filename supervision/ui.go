@@ -25,7 +25,7 @@ var web embed.FS
 
 // uiPages are the page templates, each rendered inside web/templates/layout.html.
 var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdue", "users", "account", "error",
-	"spotchecks", "spotcheck", "public_spotcheck", "enterprises"}
+	"spotchecks", "spotcheck", "public_spotcheck", "enterprises", "backtests", "backtest"}
 
 // UIDeps are the dependencies of the web UI beyond those of the alert and workflow routes,
 // which it shares (registerAlertRoutes and registerWorkflowRoutes come first).
@@ -146,6 +146,7 @@ func (s *Server) registerUI(d UIDeps) error {
 	s.mux.Handle("GET /enterprises", s.page(s.showEnterprises))
 	s.mux.Handle("GET /account", s.page(s.showAccount))
 	s.mux.Handle("POST /account/password", s.page(s.postAccountPassword))
+	s.registerBacktestPages()
 	// Anything else outside the API is a Chinese 404 page (the API answers its own 404s).
 	s.mux.HandleFunc("/", s.notFoundPage)
 	return nil
@@ -183,6 +184,7 @@ var uiFuncs = template.FuncMap{
 		return t.In(voucherwatch.CST).Format(time.DateOnly)
 	},
 	"yuan":       formatYuan,
+	"money":      func(y voucherwatch.Yuan) voucherwatch.Money { return voucherwatch.Money(y) },
 	"maskPhone":  voucherwatch.MaskPhone,
 	"maskEmail":  voucherwatch.MaskEmail,
 	"maskAcct":   voucherwatch.MaskAccount,

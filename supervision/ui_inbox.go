@@ -35,6 +35,7 @@ type inboxPage struct {
 	Statuses     []voucherwatch.Status
 	Severities   []voucherwatch.Severity
 	Cities       []cityOption
+	Sorts        []string
 }
 
 // bulkForm is what the inbox's bulk form offers: the moves the user's role may make from
@@ -83,7 +84,8 @@ type inboxFilter struct {
 	Severity    string
 	City        string
 	OnlyOverdue bool
-	OnlyMine    bool // the alerts assigned to the signed-in user
+	OnlyMine    bool   // the alerts assigned to the signed-in user
+	Sort        string // "" (the risk score), at_stake or created
 	Cursor      string
 }
 
@@ -99,6 +101,7 @@ func (f inboxFilter) Query(change ...string) string {
 	set("status", f.Status)
 	set("severity", f.Severity)
 	set("city", f.City)
+	set("sort", f.Sort)
 	if f.OnlyOverdue {
 		v.Set("overdue", "1")
 	}
@@ -128,15 +131,20 @@ type cityOption struct {
 	Code, Name string
 }
 
-// showInbox answers GET /alerts: the alerts the user may see, filtered, newest first, with
-// counts by status and detector as chips. A city reviewer sees its own city only, whatever the
-// query says.
+// showInbox answers GET /alerts: the alerts the user may see, filtered, ranked by the risk
+// score (or as sort asks: money at stake, newest), with counts by status and detector as
+// chips. A city reviewer sees its own city only, whatever the query says.
 func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	ctx := r.Context()
 	qs := r.URL.Query()
 	f := inboxFilter{
 		Detector: qs.Get("detector"), Status: qs.Get("status"), Severity: qs.Get("severity"),
 		OnlyOverdue: qs.Get("overdue") == "1", OnlyMine: qs.Get("mine") == "1", Cursor: qs.Get("cursor"),
+		Sort: qs.Get("sort"),
+	}
+	sortBy, err := alertSort(f.Sort)
+	if err != nil || sortBy == voucherwatch.SortRisk {
+		f.Sort, sortBy = "", voucherwatch.SortRisk
 	}
 	if f.Status != "" && !voucherwatch.Status(f.Status).Valid() {
 		f.Status = ""
@@ -153,12 +161,12 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		}
 	}
 	p := inboxPage{
-		Filter: f, Detectors: voucherwatch.AlertDetectors(), Statuses: voucherwatch.Statuses,
+		Filter: f, Detectors: voucherwatch.AlertDetectors(), Statuses: voucherwatch.Statuses, Sorts: alertSorts,
 		Severities: []voucherwatch.Severity{voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow},
 	}
 	af := voucherwatch.AlertFilter{
 		Detector: f.Detector, Status: voucherwatch.Status(f.Status), Severity: voucherwatch.Severity(f.Severity),
-		City: f.City, Cursor: f.Cursor, Limit: inboxPageSize,
+		City: f.City, Cursor: f.Cursor, Limit: inboxPageSize, Sort: sortBy,
 	}
 	if f.OnlyMine {
 		af.AssigneeID = q.user.ID
@@ -171,7 +179,6 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		}
 	}
 
-	var err error
 	if f.OnlyOverdue {
 		p.Alerts, p.Capped, err = s.overdueAlerts(r, af)
 	} else {

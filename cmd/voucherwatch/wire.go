@@ -161,6 +161,10 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.openAPIStore(ctx); err != nil {
 		return err
 	}
+	env := detectors.Env{DB: m.DB, Policy: m.Policy, Log: m.Log}
+	// Money at stake reads the claims and settlements; what it read serves until records
+	// are stored (docs/priorities.md).
+	staker := detectors.NewStaker(env)
 	dec := &ingest.Decoder{PIIKey: keys.PII, MaxBytes: m.Config.MaxMessageBytes}
 	metrics := ingest.NewMetrics(m.Registry)
 	m.Consumer = ingest.NewConsumer(ingest.Config{
@@ -172,6 +176,7 @@ func (m *Main) Start(ctx context.Context) error {
 		FlushInterval:   m.Config.FlushInterval,
 		ReadersPerTopic: m.Config.ReadersPerTopic,
 	}, dec, detectors.NotifyingStore{RecordStore: m.DB, Changed: func(recs []voucherwatch.Record) {
+		staker.Invalidate()
 		// New claims, contracts, settlements and registry records are checked at once by
 		// keyed look-ups of what they touch; the debounced full run below follows.
 		if !m.holdDetectors.Load() {
@@ -179,10 +184,11 @@ func (m *Main) Start(ctx context.Context) error {
 		}
 	}}, metrics, m.Log)
 
-	env := detectors.Env{DB: m.DB, Policy: m.Policy, Log: m.Log}
 	// A dismissed alert whose evidence changes reopens after the run that changed it.
 	m.Runner = detectors.NewRunner(store.ReopeningAlerts{DB: m.DB}, m.Registry, m.Log)
 	m.Runner.Debounce = m.Config.DetectDebounce
+	// Every alert is stored with the subsidy it puts at stake (docs/priorities.md).
+	m.Runner.Stake = staker.Annotate
 	m.Runner.Register(detectors.All(env)...)
 	m.Consumer.OnStored = func(voucherwatch.RecordType, int) {
 		if !m.holdDetectors.Load() {
@@ -236,11 +242,20 @@ func (m *Main) Start(ctx context.Context) error {
 			Users:           m.APIDB,
 			ExplanationDays: m.Policy.ExplanationDays,
 		},
-		SpotChecks:  &m.SpotCheckDeps,
-		Register:    &m.RegisterDeps,
-		UI:          &ui,
-		Complaints:  &supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box},
-		Rounds:      m.roundDeps(env, box),
+		SpotChecks: &m.SpotCheckDeps,
+		Register:   &m.RegisterDeps,
+		UI:         &ui,
+		Complaints: &supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box},
+		Rounds:     m.roundDeps(env, box),
+		// Backtests re-run the detectors with a changed policy in memory; they never write
+		// alerts (docs/priorities.md).
+		Backtests: &supervision.BacktestDeps{
+			Run: func(ctx context.Context, changed rules.Policy) (voucherwatch.BacktestDiff, error) {
+				return detectors.Backtest(ctx, env, changed, time.Now())
+			},
+			Log:    m.DB,
+			Policy: m.Policy,
+		},
 		Health:      m.health,
 		DeadLetters: func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) },
 		IngestStatus: func(ctx context.Context) (voucherwatch.IngestStatus, error) {

@@ -1,0 +1,321 @@
+package detectors
+
+import (
+	"context"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// Money at stake (docs/priorities.md). Every alert gets the subsidy that would not be payable
+// if its finding holds, computed by the claim assessment's arithmetic (PayableOn):
+// the finding selects the invoices it touches (by its subjects: an invoice of a claim, a whole
+// claim, a contract, a buyer–supplier pair, a supplier) and the share of them it disputes (the
+// excess over a price band's upper edge, the resold share, the billed hours beyond the metered
+// ones; all of it otherwise). For each claim touched the stake is the claim's payable subsidy
+// less what it would be without that share; for the policy rules whose exclusion the
+// assessment already makes (non-subsidisable items, the window, invoices not settled as
+// claimed, unregistered suppliers, the request over the limit) it is what the rule removes
+// from the request. A finding touching no claim carries the subsidy the claimable amounts it
+// touches would draw, marked potential.
+
+// withheldByAssessment are the detectors whose finding the assessment already applies: the
+// money they put at stake is what they keep out of the request (SubsidyWithheld).
+var withheldByAssessment = map[string]bool{
+	"non_subsidisable_item": true,
+	"policy_window":         true,
+	"invoice_mismatch":      true,
+	"requested_over_limit":  true,
+}
+
+// Staker computes the money at stake of alerts. It reads the claims, every settlement and the
+// registry once per evaluation time (a full run's detectors share one read); facts read for
+// another evaluation time serve for MaxAge unless records were stored since (Invalidate).
+type Staker struct {
+	env Env
+	// MaxAge is how long facts read for one evaluation time serve another (incremental
+	// checks) while no record is stored: 30 s by default.
+	MaxAge time.Duration
+
+	mu     sync.Mutex
+	facts  *stakeFacts
+	at     time.Time
+	readAt time.Time
+	gen    uint64 // Invalidate's count when facts were read
+	stored atomic.Uint64
+}
+
+// Invalidate says records were stored: facts read before serve no other evaluation time.
+func (s *Staker) Invalidate() { s.stored.Add(1) }
+
+// NewStaker builds a staker over env's read model and policy.
+func NewStaker(env Env) *Staker { return &Staker{env: env, MaxAge: 30 * time.Second} }
+
+// stakeFacts are the claims assessed and the settlements no claim cites.
+type stakeFacts struct {
+	assessments []voucherwatch.ClaimAssessment
+	ceilings    []voucherwatch.Money
+	uncited     []*ruleSettlement
+}
+
+// Annotate sets AtStake, AtStakePotential and StakeClaims of every alert.
+func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) error {
+	if len(alerts) == 0 {
+		return nil
+	}
+	f, err := s.load(ctx, at)
+	if err != nil {
+		return err
+	}
+	for i := range alerts {
+		stakeAlert(s.env, f, &alerts[i])
+	}
+	return nil
+}
+
+func (s *Staker) load(ctx context.Context, at time.Time) (*stakeFacts, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gen := s.stored.Load()
+	if s.facts != nil && (at.Equal(s.at) || gen == s.gen && time.Since(s.readAt) < s.MaxAge) {
+		return s.facts, nil
+	}
+	f, err := loadStakeFacts(ctx, s.env)
+	if err != nil {
+		return nil, err
+	}
+	s.facts, s.at, s.readAt, s.gen = f, at, time.Now(), gen
+	return f, nil
+}
+
+func loadStakeFacts(ctx context.Context, env Env) (*stakeFacts, error) {
+	cf := &ruleClaimFacts{settlements: map[ruleInvoiceKey]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	var err error
+	if cf.claims, err = ruleLoadClaims(ctx, env, ""); err != nil {
+		return nil, err
+	}
+	if cf.registry, err = ruleLoadRegistry(ctx, env); err != nil {
+		return nil, err
+	}
+	ss, err := env.reads().LatestSettlements(ctx, voucherwatch.SettlementQuery{All: true})
+	if err != nil {
+		return nil, err
+	}
+	for i := range ss {
+		st := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
+		cf.settlements[ruleInvoiceKey{st.InvoiceCode, st.InvoiceNo}] = st
+		cf.byNumber[st.InvoiceNo] = append(cf.byNumber[st.InvoiceNo], st)
+	}
+	f := &stakeFacts{}
+	cited := map[ruleInvoiceKey]bool{}
+	for _, c := range cf.claims {
+		a := assessClaim(env.Policy, c, cf)
+		f.assessments = append(f.assessments, a)
+		f.ceilings = append(f.ceilings, StakeCeiling(env.Policy, a))
+		for _, inv := range c.Invoices {
+			cited[ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}] = true
+		}
+	}
+	for k, st := range cf.settlements {
+		if !cited[k] {
+			f.uncited = append(f.uncited, st)
+		}
+	}
+	sort.Slice(f.uncited, func(i, j int) bool { return f.uncited[i].SettlementID < f.uncited[j].SettlementID })
+	return f, nil
+}
+
+// stakeSelector says which invoices of which claims, and which settlements, a finding touches.
+type stakeSelector struct {
+	s        voucherwatch.Subjects
+	detector string
+}
+
+func (sel stakeSelector) claim(a voucherwatch.ClaimAssessment) bool {
+	s := sel.s
+	switch {
+	case s.ClaimID != "":
+		return a.ClaimID == s.ClaimID
+	case s.ApplicantUSCC != "":
+		return a.ApplicantUSCC == s.ApplicantUSCC
+	}
+	return true
+}
+
+func (sel stakeSelector) invoice(a voucherwatch.ClaimAssessment, ia voucherwatch.InvoiceAssessment) bool {
+	s := sel.s
+	if s.InvoiceNo != "" {
+		return ia.InvoiceNo == s.InvoiceNo && ia.InvoiceCode == s.InvoiceCode
+	}
+	if s.ClaimID != "" && sel.detector != "unregistered_supplier" {
+		return true // a finding about a whole claim
+	}
+	return sel.deal(ia.BuyerUSCC, ia.SupplierUSCC, ia.ContractNo) && ia.Settled
+}
+
+func (sel stakeSelector) deal(buyer, supplier, contract string) bool {
+	s := sel.s
+	switch {
+	case s.ApplicantUSCC != "" && buyer != s.ApplicantUSCC:
+		return false
+	case s.SupplierUSCC != "" && supplier != s.SupplierUSCC:
+		return false
+	case s.ContractNo != "" && contract != s.ContractNo:
+		return false
+	}
+	return s.ApplicantUSCC != "" || s.SupplierUSCC != "" || s.ContractNo != ""
+}
+
+// stakeShare is the part of the touched amounts a finding disputes, from its evidence.
+func stakeShare(a *voucherwatch.Alert) float64 {
+	ev := a.Evidence
+	switch a.Detector {
+	case voucherwatch.DetectorPrice:
+		if a.Kind == KindUnitPriceFarBelow {
+			return 0 // a price below the band draws no subsidy beyond the band
+		}
+		worst, _ := ev["worst_item"].(map[string]any)
+		band, _ := ev["band"].(map[string]any)
+		n, h := evNumber(worst["normalised"]), evNumber(band["high"])
+		if n > 0 && h > 0 && n > h {
+			return (n - h) / n
+		}
+		return 0
+	case voucherwatch.DetectorResale:
+		if r := evNumber(ev["ratio"]); r > 0 {
+			return math.Min(1, r)
+		}
+		if l, ok := ev["logins_from_other_orgs"].(map[string]any); ok {
+			if w, of := evNumber(l["windows"]), evNumber(l["of_windows"]); of > 0 {
+				return math.Min(1, w/of)
+			}
+		}
+	case "billed_above_metered":
+		if b, m := evNumber(ev["billed_card_hours"]), evNumber(ev["metered_card_hours"]); b > 0 && b > m {
+			return (b - m) / b
+		}
+	}
+	return 1
+}
+
+// evNumber reads a number from evidence as detectors build it or as JSON decodes it.
+func evNumber(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	}
+	return 0
+}
+
+// share is the fen of amount a share disputes, rounded half up.
+func share(amount voucherwatch.Money, sh float64) voucherwatch.Money {
+	if sh >= 1 {
+		return amount
+	}
+	return voucherwatch.Money(math.Floor(float64(amount)*sh + 0.5))
+}
+
+// stakeAlert sets the money at stake of one alert.
+func stakeAlert(env Env, f *stakeFacts, a *voucherwatch.Alert) {
+	a.AtStake, a.AtStakePotential, a.StakeClaims = 0, false, nil
+	sel := stakeSelector{s: a.Subjects, detector: a.Detector}
+	if sel.s.ClaimID == "" && !sel.deal(sel.s.ApplicantUSCC, sel.s.SupplierUSCC, sel.s.ContractNo) {
+		return
+	}
+	sh := stakeShare(a)
+	withheld := withheldByAssessment[a.Detector] || a.Detector == "unregistered_supplier" && sel.s.ClaimID != ""
+	touched := false
+	for ci, as := range f.assessments {
+		if !sel.claim(as) {
+			continue
+		}
+		var idx []int
+		removed := map[int]voucherwatch.Money{}
+		for i, ia := range as.Invoices {
+			if sel.invoice(as, ia) {
+				idx = append(idx, i)
+				removed[i] = share(ia.EligibleFen, sh)
+			}
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		touched = true
+		var fen voucherwatch.Money
+		if withheld {
+			if a.Detector == "requested_over_limit" && sel.s.InvoiceNo == "" {
+				idx = nil // the request as a whole
+			}
+			fen = SubsidyWithheld(env.Policy, as, idx)
+		} else {
+			fen = SubsidyWithout(env.Policy, as, removed)
+		}
+		if fen <= 0 {
+			continue
+		}
+		a.AtStake += fen
+		a.StakeClaims = append(a.StakeClaims, voucherwatch.ClaimStake{ClaimID: as.ClaimID, AtStake: fen, Ceiling: f.ceilings[ci]})
+	}
+	if touched || sel.s.ClaimID != "" || sh <= 0 {
+		return
+	}
+	// No claim cites what the finding touches: what its claimable amounts would draw.
+	var eligible voucherwatch.Money
+	for _, st := range f.uncited {
+		if !sel.deal(st.BuyerUSCC, st.SupplierUSCC, st.ContractNo) {
+			continue
+		}
+		var subs voucherwatch.Money
+		for _, it := range st.Items {
+			if env.Policy.Subsidisable(it.ServiceType) {
+				subs += it.Amount
+			}
+		}
+		if len(st.Items) == 0 || subs > st.Amount {
+			subs = st.Amount
+		}
+		in, _, _ := env.Policy.InWindow(subs, st.PeriodStart, st.PeriodEnd)
+		eligible += share(in, sh)
+	}
+	if a.AtStake = env.Policy.MaxSubsidy(eligible); a.AtStake > 0 {
+		a.AtStakePotential = true
+	}
+}
+
+// CombinedStake is the money a set of alerts puts at stake together: per claim the sum of
+// their shares on it, at most the claim's ceiling, plus the potential stakes (docs/priorities.md).
+func CombinedStake(alerts []voucherwatch.Alert) voucherwatch.Money {
+	type claimSum struct{ sum, ceiling voucherwatch.Money }
+	byClaim := map[string]*claimSum{}
+	var total voucherwatch.Money
+	for _, a := range alerts {
+		if a.AtStakePotential {
+			total += a.AtStake
+			continue
+		}
+		for _, cs := range a.StakeClaims {
+			c := byClaim[cs.ClaimID]
+			if c == nil {
+				c = &claimSum{ceiling: cs.Ceiling}
+				byClaim[cs.ClaimID] = c
+			}
+			c.sum += cs.AtStake
+		}
+	}
+	for _, c := range byClaim {
+		total += min(c.sum, c.ceiling)
+	}
+	return total
+}

@@ -1,0 +1,170 @@
+package supervision
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
+)
+
+// backtestsPage is the data of the backtest list (GET /backtests).
+type backtestsPage struct {
+	Unavailable bool
+	Log         []voucherwatch.BacktestLog
+	MayRun      bool
+	Policy      string // the policy file in the form: the policy in force, or what was sent
+}
+
+// backtestPage is the data of one backtest (GET /backtests/{id}).
+type backtestPage struct {
+	Entry     voucherwatch.BacktestLog
+	Diff      *voucherwatch.BacktestDiff
+	ScopeCity string
+	MayExport bool
+}
+
+// registerBacktestPages adds the backtest pages (RegisterUI calls it).
+func (s *Server) registerBacktestPages() {
+	s.mux.Handle("GET /backtests", s.page(s.showBacktests))
+	s.mux.Handle("POST /backtests", s.page(s.postBacktestPage))
+	s.mux.Handle("GET /backtests/{id}", s.page(s.showBacktest))
+	s.mux.Handle("GET /backtests/{id}/export.xlsx", s.page(s.exportBacktest))
+}
+
+// showBacktests answers GET /backtests: the log and, for the province, the form to run one.
+func (s *Server) showBacktests(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	s.renderBacktests(w, r, q, http.StatusOK, "", "")
+}
+
+func (s *Server) renderBacktests(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg, policy string) {
+	d := s.data(r, q, T("backtests.title"), "backtests")
+	d.Error = errMsg
+	if s.backtests == nil {
+		d.Page = backtestsPage{Unavailable: true}
+		s.render(w, http.StatusOK, "backtests", d)
+		return
+	}
+	log, err := s.backtests.Log.Backtests(r.Context(), 100)
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	if policy == "" {
+		b, _ := json.MarshalIndent(s.backtests.Policy, "", "  ")
+		policy = string(b)
+	}
+	d.Page = backtestsPage{Log: log, MayRun: mayRunBacktest(q.user), Policy: policy}
+	s.render(w, status, "backtests", d)
+}
+
+// postBacktestPage answers POST /backtests: runs a backtest of the policy file typed in the
+// form and shows it.
+func (s *Server) postBacktestPage(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if s.backtests == nil || !mayRunBacktest(q.user) {
+		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		return
+	}
+	policy := r.PostFormValue("policy")
+	entry, _, err := s.backtests.run(r.Context(), q.user, []byte(policy))
+	switch {
+	case errors.Is(err, errBacktestTimedOut):
+		s.renderBacktests(w, r, q, http.StatusServiceUnavailable, T("backtests.timed_out"), policy)
+	case voucherwatch.ErrorCode(err) == voucherwatch.EINVALID:
+		s.renderBacktests(w, r, q, http.StatusBadRequest, T("backtests.bad_policy")+" "+err.Error(), policy)
+	case voucherwatch.ErrorCode(err) == voucherwatch.ECONFLICT:
+		s.renderBacktests(w, r, q, http.StatusConflict, T("backtests.busy"), policy)
+	case err != nil:
+		s.failPage(w, r, q, err)
+	default:
+		http.Redirect(w, r, "/backtests/"+url.PathEscape(entry.ID), http.StatusSeeOther)
+	}
+}
+
+// showBacktest answers GET /backtests/{id}: the diff side by side, before and after; a city
+// reviewer sees its city's part.
+func (s *Server) showBacktest(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if s.backtests == nil {
+		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		return
+	}
+	entry, diff, err := s.backtestFor(r.Context(), q.user, r.PathValue("id"))
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	d := s.data(r, q, T("backtests.one"), "backtests")
+	d.Page = backtestPage{Entry: entry, Diff: diff, ScopeCity: workflow.CityScope(q.user), MayExport: workflow.CityScope(q.user) == "" && diff != nil}
+	s.render(w, http.StatusOK, "backtest", d)
+}
+
+// exportBacktest answers GET /backtests/{id}/export.xlsx: the diff as a workbook, for the
+// province.
+func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequest) {
+	if s.backtests == nil || workflow.CityScope(q.user) != "" {
+		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		return
+	}
+	entry, diff, err := s.backtestFor(r.Context(), q.user, r.PathValue("id"))
+	if err == nil && diff == nil {
+		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "backtest %s has no diff", entry.ID)
+	}
+	if err != nil {
+		s.failPage(w, r, q, err)
+		return
+	}
+	if err := writeExportTable(w, backtestTable(entry, *diff), "voucherwatch-"+entry.ID, "xlsx", "backtest "+entry.ID); err != nil {
+		s.failPage(w, r, q, err)
+	}
+}
+
+// backtestTable is a backtest as one sheet: the run, the subsidy by city before and after, the
+// counts by detector and city, the enterprises most affected, and the alerts that appear and
+// disappear.
+func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) exportTable {
+	rows := [][]string{
+		{T("backtests.col.id"), e.ID, T("backtests.col.at"), e.At.In(voucherwatch.CST).Format("2006-01-02 15:04:05"),
+			T("backtests.col.user"), e.UserName, T("backtests.col.digest"), e.PolicyDigest},
+		{},
+		{T("backtests.subsidy"), "", "", "", ""},
+		{T("backtests.col.city"), T("backtests.col.claims"), T("backtests.col.before"), T("backtests.col.after"), T("backtests.col.change")},
+	}
+	city := func(c string) string {
+		if c == "" {
+			return T("backtests.province")
+		}
+		return voucherwatch.CityName(c)
+	}
+	for _, x := range d.Subsidy {
+		rows = append(rows, []string{city(x.City), strconv.Itoa(x.Claims), voucherwatch.Money(x.Before).String(),
+			voucherwatch.Money(x.After).String(), voucherwatch.Money(x.After - x.Before).String()})
+	}
+	rows = append(rows, []string{}, []string{T("backtests.counts")},
+		[]string{T("backtests.col.detector"), T("backtests.col.city"), T("backtests.col.appeared"), T("backtests.col.disappeared")})
+	for _, x := range d.Counts {
+		rows = append(rows, []string{DetectorLabel(x.Detector), city(x.City), strconv.Itoa(x.Appeared), strconv.Itoa(x.Disappeared)})
+	}
+	rows = append(rows, []string{}, []string{T("backtests.enterprises")},
+		[]string{T("backtests.col.enterprise"), T("backtests.col.uscc"), T("backtests.col.city"), T("backtests.col.before"),
+			T("backtests.col.after"), T("backtests.col.appeared"), T("backtests.col.disappeared")})
+	for _, x := range d.Enterprises {
+		rows = append(rows, []string{x.Name, x.USCC, city(x.City), voucherwatch.Money(x.Before).String(),
+			voucherwatch.Money(x.After).String(), strconv.Itoa(x.Appeared), strconv.Itoa(x.Disappeared)})
+	}
+	for _, side := range []struct {
+		title  string
+		alerts []voucherwatch.BacktestAlert
+	}{{T("backtests.appeared"), d.Appeared}, {T("backtests.disappeared"), d.Disappeared}} {
+		rows = append(rows, []string{}, []string{side.title},
+			[]string{T("backtests.col.detector"), T("backtests.col.city"), T("backtests.col.uscc"), T("backtests.col.claim"),
+				T("backtests.col.title"), T("backtests.col.at_stake")})
+		for _, a := range side.alerts {
+			rows = append(rows, []string{DetectorLabel(a.Detector), city(a.City), a.ApplicantUSCC, a.ClaimID, a.Title,
+				voucherwatch.Money(a.AtStake).String()})
+		}
+	}
+	return exportTable{sheet: T("backtests.sheet"), rows: rows, widths: map[string]float64{"A": 22, "B": 24, "C": 14, "D": 18, "E": 40, "F": 16}}
+}
