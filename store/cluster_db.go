@@ -40,8 +40,8 @@ func clusterSettings(o openOptions) clickhouse.Settings {
 		// An insert into a Distributed table returns once every shard has its rows, or fails:
 		// a shard that is down holds ingest back (Kafka offsets stay uncommitted) rather than
 		// filling a send queue on the receiving node.
-		"insert_distributed_sync":    1,
-		"insert_distributed_timeout": 60,
+		"insert_distributed_sync":      1,
+		"insert_distributed_timeout":   60,
 		"distributed_ddl_task_timeout": int(o.ddlTimeout / time.Second),
 	}
 }

@@ -30,6 +30,9 @@ type DB struct {
 	// the insert, so that concurrent writers in one process never store a record twice; across
 	// processes the readers' deduplication covers the race (see the package documentation).
 	writing map[voucherwatch.RecordType]chan struct{}
+	// unsure holds, per type, the records of the last INSERT that failed: it may have stored
+	// some (a Distributed insert stores the shards that answer). Guarded by writing's token.
+	unsure map[voucherwatch.RecordType]map[recordKey]struct{}
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
@@ -115,6 +118,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		cluster:     o.cluster,
 		opt:         opt,
 		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
+		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
 		lookupChunk: defaultLookupChunk,
 		now:         time.Now,
 	}

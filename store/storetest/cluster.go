@@ -116,7 +116,17 @@ func (c *Cluster) Start(t testing.TB) {
 	t.Helper()
 	script := os.Getenv("VW_TEST_CLUSTER_START")
 	if script == "" {
-		t.Fatal("VW_TEST_CLUSTER_START (the path of .ci/cluster/start-cluster.sh) is not set")
+		// The repository's copy, found from the test's package directory upwards.
+		dir, _ := os.Getwd()
+		for ; dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+			if _, err := os.Stat(filepath.Join(dir, ".ci/cluster/start-cluster.sh")); err == nil {
+				script = filepath.Join(dir, ".ci/cluster/start-cluster.sh")
+				break
+			}
+		}
+	}
+	if script == "" {
+		t.Fatal("no .ci/cluster/start-cluster.sh above the test's directory; set VW_TEST_CLUSTER_START")
 	}
 	cmd := exec.Command("bash", script)
 	cmd.Env = append(os.Environ(), "LAYOUT="+c.Layout, "CHC_ROOT="+c.Root)
