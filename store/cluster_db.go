@@ -40,10 +40,20 @@ func clusterSettings(o openOptions) clickhouse.Settings {
 		// An insert into a Distributed table returns once every shard has its rows, or fails:
 		// a shard that is down holds ingest back (Kafka offsets stay uncommitted) rather than
 		// filling a send queue on the receiving node.
-		"insert_distributed_sync":      1,
-		"insert_distributed_timeout":   60,
-		"distributed_ddl_task_timeout": int(o.ddlTimeout / time.Second),
+		"insert_distributed_sync":    1,
+		"insert_distributed_timeout": 60,
 	}
+}
+
+// ddlContext carries distributed_ddl_task_timeout for ON CLUSTER statements. Servers before
+// settings travelled as strings (18.16: revision 54412) read this Int64 setting as a zigzag
+// varint, and the driver sends an unsigned one: 2n arrives as n.
+func (db *DB) ddlContext(ctx context.Context) context.Context {
+	secs := int(db.ddlTimeout / time.Second)
+	if v, err := db.conn.ServerVersion(); err == nil && v.Revision <= 54429 {
+		secs *= 2
+	}
+	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"distributed_ddl_task_timeout": secs}))
 }
 
 // Node is one ClickHouse server of the cluster.
@@ -152,6 +162,7 @@ func (db *DB) checkNodes(ctx context.Context) ([]Node, error) {
 }
 
 func (db *DB) migrateCluster(ctx context.Context, ms []migration) error {
+	ctx = db.ddlContext(ctx)
 	if _, err := db.checkNodes(ctx); err != nil {
 		return err
 	}
@@ -347,3 +358,43 @@ func (db *DB) NodeSchemas(ctx context.Context) ([]NodeSchema, error) {
 
 // LatestMigration is the newest migration version this build knows.
 func LatestMigration() uint32 { return migrations[len(migrations)-1].version }
+
+// pingClusterNodes fails, naming the node, when a node of cluster does not answer: CREATE
+// DATABASE ON CLUSTER would wait for it.
+func pingClusterNodes(ctx context.Context, conn driver.Conn, opt *clickhouse.Options, cluster string) error {
+	rows, err := conn.Query(ctx, "SELECT host_address, port FROM system.clusters WHERE cluster = ?", cluster)
+	if err != nil {
+		return err
+	}
+	var addrs []string
+	for rows.Next() {
+		var (
+			host string
+			port uint16
+		)
+		if err := rows.Scan(&host, &port); err != nil {
+			rows.Close()
+			return err
+		}
+		addrs = append(addrs, fmt.Sprintf("%s:%d", host, port))
+	}
+	rows.Close()
+	if len(addrs) == 0 {
+		return fmt.Errorf("the server knows no cluster %s (remote_servers)", cluster)
+	}
+	for _, a := range addrs {
+		o := *opt
+		o.Addr, o.DialTimeout = []string{a}, 3*time.Second
+		c, err := clickhouse.Open(&o)
+		if err == nil {
+			pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			err = within(pctx, func() error { return c.Ping(pctx) })
+			cancel()
+			c.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("node %s does not answer (%v): creating the database needs every node", a, err)
+		}
+	}
+	return nil
+}

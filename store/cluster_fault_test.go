@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,9 @@ func TestClusterStoreThroughFaults(t *testing.T) {
 				time.Sleep(down)
 				c.Start(t)
 			}()
+		}
+		if h == hours/2 {
+			checkMigrateNamesDownNode(t, db, c)
 		}
 		storeRetrying(voucherwatch.TypeUsage, clusterHour(h))
 		if h%5 == 4 {
@@ -160,4 +164,25 @@ func checkNoDrift(t *testing.T, db *DB) {
 			t.Errorf("drift in %s, %s: records say %v, the table %v", c.Table, c.Measure, c.Want, c.Got)
 		}
 	}
+}
+
+// checkMigrateNamesDownNode: with node B down, Migrate fails at once naming it, and an ON
+// CLUSTER ALTER that goes ahead anyway fails after the DDL timeout naming it, instead of
+// hanging (the ALTER completes in the background once B is back).
+func checkMigrateNamesDownNode(t *testing.T, db *DB, c *storetest.Cluster) {
+	t.Helper()
+	start := time.Now()
+	err := db.Migrate(context.Background())
+	if err == nil || !strings.Contains(err.Error(), c.Addrs[1]) || time.Since(start) > 10*time.Second {
+		t.Errorf("Migrate with %s down: got %v after %s, want an error naming it at once", c.Addrs[1], err, time.Since(start))
+	}
+	old := db.ddlTimeout
+	db.ddlTimeout = 3 * time.Second
+	defer func() { db.ddlTimeout = old }()
+	start = time.Now()
+	err = db.applyCluster(db.ddlContext(context.Background()), step{sql: "ALTER TABLE " + db.database + ".complaints ON CLUSTER " + c.Name + " ADD COLUMN zz_probe UInt8"})
+	if err == nil || !strings.Contains(err.Error(), c.Addrs[1]) || time.Since(start) > 30*time.Second {
+		t.Errorf("ALTER ON CLUSTER with %s down: got %v after %s, want an error naming it within the DDL timeout", c.Addrs[1], err, time.Since(start))
+	}
+	t.Logf("ALTER ON CLUSTER with a node down failed after %s: %v", time.Since(start).Round(time.Second), err)
 }

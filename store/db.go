@@ -22,9 +22,10 @@ type DB struct {
 	database string
 	// cluster is the ClickHouse cluster's name in cluster mode, empty on a single node; opt
 	// and nodes reach each node of it (see cluster_db.go).
-	cluster string
-	opt     *clickhouse.Options
-	nodes   nodeConns
+	cluster    string
+	opt        *clickhouse.Options
+	ddlTimeout time.Duration
+	nodes      nodeConns
 
 	// writing holds one token per record table. StoreRecords takes it around the look-up and
 	// the insert, so that concurrent writers in one process never store a record twice; across
@@ -116,6 +117,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		conn:        conn,
 		database:    database,
 		cluster:     o.cluster,
+		ddlTimeout:  o.ddlTimeout,
 		opt:         opt,
 		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
 		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
@@ -144,6 +146,9 @@ func createDatabase(ctx context.Context, opt *clickhouse.Options, database, clus
 		}
 		if n > 0 {
 			return nil
+		}
+		if err := pingClusterNodes(ctx, conn, opt, cluster); err != nil {
+			return fmt.Errorf("store: create database %s on cluster %s: %w", database, cluster, err)
 		}
 		q += " ON CLUSTER " + cluster
 	}

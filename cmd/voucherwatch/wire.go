@@ -110,7 +110,7 @@ func (m *Main) startBroker() error {
 }
 
 func (m *Main) openStore(ctx context.Context) error {
-	db, err := store.Open(ctx, m.Config.ClickHouse)
+	db, err := store.Open(ctx, m.Config.ClickHouse, m.Config.storeOptions()...)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (m *Main) openAPIStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn, m.Config.storeOptions()...)
 	if err != nil {
 		return err
 	}
