@@ -398,3 +398,19 @@ func pingClusterNodes(ctx context.Context, conn driver.Conn, opt *clickhouse.Opt
 	}
 	return nil
 }
+
+// checkClusterProfile checks the settings cluster mode needs from the server's profile:
+// distributed_product_mode = global, so that the detectors' subqueries and JOINs over
+// Distributed tables inside queries over others run once and travel to the shards (the
+// default, deny, refuses them). The driver cannot send a string setting to 18.16, so it is
+// the profile's (users.xml) to set.
+func checkClusterProfile(ctx context.Context, conn driver.Conn) error {
+	var mode string
+	if err := conn.QueryRow(ctx, "SELECT value FROM system.settings WHERE name = 'distributed_product_mode'").Scan(&mode); err != nil {
+		return fmt.Errorf("store: read distributed_product_mode: %w", err)
+	}
+	if mode != "global" {
+		return fmt.Errorf("store: cluster mode needs distributed_product_mode = global in the ClickHouse user's profile (users.xml), the server has %q (docs/cluster.md)", mode)
+	}
+	return nil
+}

@@ -113,6 +113,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		conn.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", database, err)
 	}
+	if o.cluster != "" {
+		if err := checkClusterProfile(ctx, conn); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
 	db := &DB{
 		conn:        conn,
 		database:    database,
