@@ -115,6 +115,10 @@ func TestClusterProvince(t *testing.T) {
 		time.Sleep(down)
 		c.Start(t)
 	}()
+	// /metrics shows node B down while it is (the collector asks the nodes at each scrape).
+	if up := nodeUp(t, a, c.Addrs[1]); up != 0 {
+		t.Errorf("vw_clickhouse_node_up{node=%q} = %v while it is down, want 0", c.Addrs[1], up)
+	}
 	if err := publishProvince(t.Context(), a.Brokers, a.Config.Topics, p.Messages[half:], nil); err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +130,18 @@ func TestClusterProvince(t *testing.T) {
 	}
 	if ca, cb := counterValue(t, a, "vw_ingest_consumed_total"), counterValue(t, b, "vw_ingest_consumed_total"); ca == 0 || cb == 0 {
 		t.Errorf("consumed %v by the first instance and %v by the second, want both to share the work", ca, cb)
+	}
+	for _, n := range c.Addrs {
+		if up := nodeUp(t, a, n); up != 1 {
+			t.Errorf("vw_clickhouse_node_up{node=%q} = %v after the restart, want 1", n, up)
+		}
+	}
+	st, err := status(t, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Cluster == nil || st.Cluster.Name != c.Name || len(st.Cluster.Nodes) != 2 || !st.Cluster.Nodes[0].Up || !st.Cluster.Nodes[1].Up {
+		t.Errorf("status: cluster %+v, want %s with both nodes up", st.Cluster, c.Name)
 	}
 	cs, err := a.DB.Check(context.Background())
 	if err != nil {
@@ -171,4 +187,26 @@ func minus(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// nodeUp reads vw_clickhouse_node_up of one node from m's metrics, -1 when it is missing.
+func nodeUp(t *testing.T, m *Main, node string) float64 {
+	t.Helper()
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "vw_clickhouse_node_up" {
+			continue
+		}
+		for _, x := range mf.GetMetric() {
+			for _, l := range x.GetLabel() {
+				if l.GetName() == "node" && l.GetValue() == node {
+					return x.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }

@@ -243,7 +243,17 @@ func (m *Main) Start(ctx context.Context) error {
 	}, m.Log)
 	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) }
 	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
-		return m.Consumer.Status(ctx, m.DB)
+		st, err := m.Consumer.Status(ctx, m.DB)
+		if err == nil && m.DB.Cluster() != "" {
+			var cs voucherwatch.ClusterStatus
+			if cs, err = m.DB.ClusterStatus(ctx); err == nil {
+				st.Cluster = &cs
+			}
+		}
+		return st, err
+	}
+	if m.DB.Cluster() != "" {
+		store.NewClusterMetrics(m.Registry, m.DB.ClusterStatus)
 	}
 	m.Server.RegisterHealth(m.health)
 	if token := m.bootstrapToken(); token != "" {
