@@ -33,7 +33,7 @@ func clusterHour(h int) []voucherwatch.Record {
 	return recs
 }
 
-// TestClusterStoreThroughFaults stores a province's usage hour by hour on the test cluster
+// TestClusterStoreThroughFaults stores a day of a province's usage hour by hour on the test cluster
 // while a node fails halfway: on 1x2, replica B is killed (SIGKILL) and restarted 10 s later,
 // ingest going on; on 2x1, shard 2 is stopped for 20 s, and ingest holds back (StoreRecords
 // fails, nothing is acknowledged) until it is back, as the consumer's retry does. Every fifth
@@ -62,7 +62,7 @@ func TestClusterStoreThroughFaults(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	const hours = 40
+	const hours = 24
 	redelivered := 0
 	restarted := make(chan struct{})
 	var down time.Duration
@@ -90,7 +90,7 @@ func TestClusterStoreThroughFaults(t *testing.T) {
 			storeRetrying(voucherwatch.TypeUsage, clusterHour(h))
 			redelivered += len(clusterHour(h))
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	<-restarted
 	unique := hours * 240
