@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
@@ -73,7 +76,8 @@ func waitIngested(t *testing.T, m *Main, p *synth.Province, within time.Duration
 // 1x2 replica B is killed (SIGKILL) halfway through ingest and restarted 10 s later; on 2x1
 // shard 2 is stopped for 20 s. Then every record is stored once across both instances
 // (stored = unique, duplicates = redeliveries, nothing rejected), each instance did part of
-// the work, Check finds no drift, and the detectors raise the same alerts as on one node.
+// the work, voucherwatch check finds no drift, migrate --cluster lists both nodes at the
+// newest version, and the detectors raise the same alerts as on one node.
 func TestClusterProvince(t *testing.T) {
 	c := storetest.RequireCluster(t)
 	p := synth.Generate(synth.Config{Seed: 99, Enterprises: 120, Suppliers: 10, DuplicateRate: 0.05, Plant: true})
@@ -143,13 +147,22 @@ func TestClusterProvince(t *testing.T) {
 	if st.Cluster == nil || st.Cluster.Name != c.Name || len(st.Cluster.Nodes) != 2 || !st.Cluster.Nodes[0].Up || !st.Cluster.Nodes[1].Up {
 		t.Errorf("status: cluster %+v, want %s with both nodes up", st.Cluster, c.Name)
 	}
-	cs, err := a.DB.Check(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	// voucherwatch check and migrate --cluster, as an operator runs them.
+	var out bytes.Buffer
+	cm := NewMain(ca)
+	if err := runCheck(context.Background(), cm, &out); err != nil {
+		t.Errorf("voucherwatch check: %v\n%s", err, out.String())
 	}
-	for _, x := range cs {
-		if x.Drift() {
-			t.Errorf("cluster drift in %s, %s: records %v, table %v", x.Table, x.Measure, x.Want, x.Got)
+	cm.Close()
+	out.Reset()
+	cm = NewMain(ca)
+	if err := runMigrateCluster(context.Background(), cm, &out); err != nil {
+		t.Errorf("voucherwatch migrate --cluster: %v\n%s", err, out.String())
+	}
+	cm.Close()
+	for _, n := range c.Addrs {
+		if !regexp.MustCompile(regexp.QuoteMeta(n) + `\s+\d+\s+\d+\s+` + fmt.Sprint(store.LatestMigration()) + `\s`).MatchString(out.String()) {
+			t.Errorf("migrate --cluster: no line for %s at version %d:\n%s", n, store.LatestMigration(), out.String())
 		}
 	}
 
