@@ -2,7 +2,7 @@
 GO ?= go
 export CGO_ENABLED ?= 0
 
-.PHONY: run demo test build bench clickhouse testtools vet lint
+.PHONY: run demo test build bench clickhouse testtools cluster cluster-test vet lint
 
 clickhouse:
 	@bash .ci/clickhouse.sh
@@ -27,10 +27,28 @@ demo:
 	./bin/voucherwatch demo $(DEMO_FLAGS)
 
 ## test: install and start ClickHouse if needed, and the tests' tools (kcat, promtool,
-## Chromium), then every test against it.
+## Chromium), then every test against it; then the cluster tests (cluster-test).
 test: clickhouse testtools
 	$(GO) vet ./...
 	VW_TEST_CLICKHOUSE=127.0.0.1:9000 $(GO) test -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory cluster-test
+
+## cluster: a fresh two-node ClickHouse test cluster beside the single server (ZooKeeper
+## installed if needed), LAYOUT=1x2 (default) or 2x1; .ci/cluster/stop-cluster.sh stops it.
+cluster:
+	@bash .ci/cluster.sh
+
+## cluster-test: the cluster tests (docs/cluster.md) on each layout in turn, one package at a
+## time: they kill and restart node B. Without VW_TEST_CLUSTER they skip, so plain `go test`
+## needs no cluster.
+CLUSTER_TESTS = VW_TEST_CLICKHOUSE=127.0.0.1:9000 VW_TEST_CLUSTER=127.0.0.1:9101,127.0.0.1:9102 \
+	$(GO) test -count=1 -p 1 -timeout 10m -run Cluster ./store/ ./cmd/voucherwatch/
+cluster-test: clickhouse
+	LAYOUT=1x2 bash .ci/cluster.sh
+	$(CLUSTER_TESTS)
+	LAYOUT=2x1 bash .ci/cluster.sh
+	$(CLUSTER_TESTS)
+	bash .ci/cluster/stop-cluster.sh
 
 ## bench: the ingest benchmark (1,000,000 usage records, engine vs clickhouse-client).
 bench: clickhouse build

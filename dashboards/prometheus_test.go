@@ -22,6 +22,7 @@ import (
 	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/supervision"
 )
 
@@ -104,6 +105,10 @@ func engineMetrics(t *testing.T) map[string]string {
 	supervision.NewComplaintMetrics(reg, func(context.Context) ([]voucherwatch.ComplaintCount, error) {
 		return []voucherwatch.ComplaintCount{{City: "430100", Category: voucherwatch.ComplaintResale, Received: 1, Open: 1}}, nil
 	}, nil)
+	queue := uint64(3)
+	store.NewClusterMetrics(reg, func(context.Context) (voucherwatch.ClusterStatus, error) {
+		return voucherwatch.ClusterStatus{Name: "vw", Nodes: []voucherwatch.ClusterNodeStatus{{Addr: "127.0.0.1:9101", Shard: 1, Replica: 1, Up: true, DistributedSendQueue: &queue}}}, nil
+	})
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)

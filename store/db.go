@@ -20,11 +20,20 @@ import (
 type DB struct {
 	conn     driver.Conn
 	database string
+	// cluster is the ClickHouse cluster's name in cluster mode, empty on a single node; opt
+	// and nodes reach each node of it (see cluster_db.go).
+	cluster    string
+	opt        *clickhouse.Options
+	ddlTimeout time.Duration
+	nodes      nodeConns
 
 	// writing holds one token per record table. StoreRecords takes it around the look-up and
 	// the insert, so that concurrent writers in one process never store a record twice; across
 	// processes the readers' deduplication covers the race (see the package documentation).
 	writing map[voucherwatch.RecordType]chan struct{}
+	// unsure holds, per type, the records of the last INSERT that failed: it may have stored
+	// some (a Distributed insert stores the shards that answer). Guarded by writing's token.
+	unsure map[voucherwatch.RecordType]map[recordKey]struct{}
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
@@ -47,10 +56,18 @@ var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Open connects to the ClickHouse server named by dsn, of the form
 // clickhouse://user:password@host:9000/database?dial_timeout=5s, and creates the database if it
-// is missing. Only the native protocol works with ClickHouse 18.16. Open returns by the
-// deadline of ctx even when the server accepts connections and never answers. It does not
-// migrate: call Migrate.
-func Open(ctx context.Context, dsn string) (*DB, error) {
+// is missing. Several servers may be named, host1:9000,host2:9000: the connections go to the
+// first that answers. Only the native protocol works with ClickHouse 18.16. Open returns by
+// the deadline of ctx even when the server accepts connections and never answers. It does not
+// migrate: call Migrate. WithCluster turns on cluster mode.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	o := openOptions{ddlTimeout: DefaultDDLTimeout}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.cluster != "" && !databaseName.MatchString(o.cluster) {
+		return nil, voucherwatch.Errorf(voucherwatch.EINVALID, "store: cluster name %q: want letters, digits and underscores", o.cluster)
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse dsn: %w", redact(err))
@@ -78,9 +95,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 
 	// The database may not exist yet, and the server refuses a connection to a missing
 	// database: create it over a connection to "default" first.
+	if o.cluster != "" {
+		opt.Settings = clusterSettings(o)
+	}
 	defaultOpt := *opt
 	defaultOpt.Auth.Database = "default"
-	if err := within(ctx, func() error { return createDatabase(ctx, &defaultOpt, database) }); err != nil {
+	if err := within(ctx, func() error { return createDatabase(ctx, &defaultOpt, database, o.cluster) }); err != nil {
 		return nil, err
 	}
 
@@ -93,10 +113,20 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		conn.Close()
 		return nil, fmt.Errorf("store: connect to %s: %w", database, err)
 	}
+	if o.cluster != "" {
+		if err := checkClusterProfile(ctx, conn); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
 	db := &DB{
 		conn:        conn,
 		database:    database,
+		cluster:     o.cluster,
+		ddlTimeout:  o.ddlTimeout,
+		opt:         opt,
 		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
+		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
 		lookupChunk: defaultLookupChunk,
 		now:         time.Now,
 	}
@@ -106,13 +136,29 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-func createDatabase(ctx context.Context, opt *clickhouse.Options, database string) error {
+// createDatabase creates the database unless it exists; on a cluster, on every node, which
+// needs every node up: the check first lets the engine start while a node is down.
+func createDatabase(ctx context.Context, opt *clickhouse.Options, database, cluster string) error {
 	conn, err := clickhouse.Open(opt)
 	if err != nil {
 		return fmt.Errorf("store: open default database: %w", err)
 	}
 	defer conn.Close()
-	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
+	q := "CREATE DATABASE IF NOT EXISTS " + database
+	if cluster != "" {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = ?", database).Scan(&n); err != nil {
+			return fmt.Errorf("store: look for database %s: %w", database, err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if err := pingClusterNodes(ctx, conn, opt, cluster); err != nil {
+			return fmt.Errorf("store: create database %s on cluster %s: %w", database, cluster, err)
+		}
+		q += " ON CLUSTER " + cluster
+	}
+	if err := conn.Exec(ctx, q); err != nil {
 		return fmt.Errorf("store: create database %s: %w", database, err)
 	}
 	return nil
@@ -142,6 +188,7 @@ func redact(err error) error {
 
 // Close closes the connections.
 func (db *DB) Close() error {
+	db.nodes.closeAll()
 	if err := db.conn.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}

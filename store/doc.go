@@ -70,9 +70,10 @@
 // windows, a supplier's backfill, in one or two parts per table: monthly partitions made it
 // twelve per table, which was most of such a batch's insert time.
 //
-// On a cluster the record tables and record_keys would be sharded alike (by supplier or by
-// rec_hash), and the views fire on the shard that receives the record's local INSERT, so a
-// record and its key land on one shard and the look-up of a shard's batch is local.
+// On a ClickHouse cluster (WithCluster, cluster.go, docs/cluster.md) the same migrations create
+// Replicated* twins: the big tables sharded under Distributed tables, the small ones on every
+// node; the views read and write local tables, so a record and its keys and rollup rows land on
+// one shard within one INSERT, and Check compares every derived table with the records.
 //
 // # Keyed look-ups
 //

@@ -16,11 +16,16 @@ type migration struct {
 	version uint32
 	name    string
 	steps   []step
+	// sum, when set, is the checksum: a cluster twin keeps its single-node migration's.
+	sum uint64
 }
 
 // checksum identifies the migration's text, so that Migrate can tell when a database was
 // migrated by a build whose migration of the same number differs.
 func (m migration) checksum() uint64 {
+	if m.sum != 0 {
+		return m.sum
+	}
 	d := xxhash.New()
 	for _, s := range m.steps {
 		d.WriteString(s.sql)
@@ -41,6 +46,10 @@ type step struct {
 	table, column, chType string
 	// repartition, when set, moves a table's rows into a table of another partition key.
 	repartition *repartition
+	// perNode runs the statement on each node of the cluster in turn (cluster mode only).
+	perNode bool
+	// recreate rebuilds a sharded table's local table (cluster mode only).
+	recreate *clusterRecreate
 }
 
 // repartition describes a table rebuilt with a new engine clause: same name, same columns,
@@ -103,12 +112,22 @@ ORDER BY (version, checksum)`)
 // instances at once: every step tolerates having been done, by an earlier run or concurrently.
 // It fails when a migration was applied with a different text than this build's. Migrations
 // newer than this build's, applied by a newer build, are left alone.
+//
+// On a cluster (WithCluster) it runs the cluster twins of the migrations (see cluster.go), after
+// checking that every node answers: ON CLUSTER statements wait for every node.
 func (db *DB) Migrate(ctx context.Context) error {
+	if db.cluster != "" {
+		return db.migrateCluster(ctx, migrations)
+	}
 	return db.migrate(ctx, migrations)
 }
 
 func (db *DB) migrate(ctx context.Context, ms []migration) error {
-	if err := db.apply(ctx, schemaMigrations); err != nil {
+	return db.migrateWith(ctx, ms, schemaMigrations)
+}
+
+func (db *DB) migrateWith(ctx context.Context, ms []migration, schema step) error {
+	if err := db.apply(ctx, schema); err != nil {
 		return fmt.Errorf("store: migrate: create schema_migrations: %w", err)
 	}
 	applied, err := db.appliedMigrations(ctx)
@@ -177,6 +196,9 @@ func (db *DB) appliedMigrations(ctx context.Context) (map[uint32][]uint64, error
 }
 
 func (db *DB) apply(ctx context.Context, s step) error {
+	if db.cluster != "" {
+		return db.applyCluster(ctx, s)
+	}
 	if s.repartition != nil {
 		return db.repartition(ctx, s.repartition)
 	}

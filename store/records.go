@@ -158,12 +158,31 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		}
 	}
 	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending)}
-	if len(w.pending) == 0 {
-		return res, nil
+	// Records that this DB's failed INSERT may have stored after all (on a cluster, the
+	// shards that answered; on one node, an INSERT that timed out on the client) are found
+	// now: they are this batch's first storing, not redeliveries.
+	if unsure := db.unsure[typ]; len(unsure) > 0 {
+		for k := range l.stored {
+			if _, ok := unsure[k]; ok {
+				res.Stored++
+				res.Duplicates--
+			}
+		}
 	}
-	if err := b.Send(); err != nil {
-		return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
+	if len(w.pending) > 0 {
+		if err := b.Send(); err != nil {
+			unsure := db.unsure[typ]
+			if unsure == nil {
+				unsure = make(map[recordKey]struct{}, len(w.pending))
+				db.unsure[typ] = unsure
+			}
+			for _, p := range w.pending {
+				unsure[recordKey{p.rec.Source, p.rec.ID}] = struct{}{}
+			}
+			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
+		}
 	}
+	clear(db.unsure[typ])
 	return res, nil
 }
 

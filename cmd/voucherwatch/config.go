@@ -26,27 +26,31 @@ type Config struct {
 	HealthStallBound time.Duration
 	Partitions       int
 	ClickHouse       string
-	HTTP             string
-	HTTPTimeouts     HTTPTimeouts
-	APIConnections   int
-	Group            string
-	Topics           map[voucherwatch.RecordType]string
-	DeadLetterTopic  string
-	BatchSize        int
-	FlushInterval    time.Duration
-	ReadersPerTopic  int
-	MaxMessageBytes  int
-	PIIKey           string
-	SessionKey       string
-	ComplaintKey     string
-	DevInsecureKeys  bool
-	SecureCookies    bool
-	BootstrapToken   string
-	LogLevel         string
-	Rules            string
-	MemoryLimitMiB   int
-	DetectSchedule   string
-	DetectDebounce   time.Duration
+	// ClickHouseCluster names the ClickHouse cluster of cluster mode, empty on one server;
+	// ClickHouseDDLTimeout bounds an ON CLUSTER statement's wait for the nodes.
+	ClickHouseCluster    string
+	ClickHouseDDLTimeout time.Duration
+	HTTP                 string
+	HTTPTimeouts         HTTPTimeouts
+	APIConnections       int
+	Group                string
+	Topics               map[voucherwatch.RecordType]string
+	DeadLetterTopic      string
+	BatchSize            int
+	FlushInterval        time.Duration
+	ReadersPerTopic      int
+	MaxMessageBytes      int
+	PIIKey               string
+	SessionKey           string
+	ComplaintKey         string
+	DevInsecureKeys      bool
+	SecureCookies        bool
+	BootstrapToken       string
+	LogLevel             string
+	Rules                string
+	MemoryLimitMiB       int
+	DetectSchedule       string
+	DetectDebounce       time.Duration
 
 	// Spot checks (专项抽查): when the scheduled draw runs, and its share and minimum.
 	SpotCheckSchedule string
@@ -77,7 +81,9 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.EmbeddedKafkaRetentionBytes, "embedded-kafka-retention-bytes", 1<<30, "and a partition's oldest records beyond this size in bytes, consumed or not (0: no size limit)")
 	fs.DurationVar(&c.HealthStallBound, "health-stall-bound", 5*time.Minute, "GET /healthz answers 503 once a topic has been stalled (lag not falling, nothing consumed) this long")
 	fs.IntVar(&c.Partitions, "partitions", 6, "partitions per topic created by the embedded broker")
-	fs.StringVar(&c.ClickHouse, "clickhouse", "clickhouse://127.0.0.1:9000/voucherwatch", "ClickHouse DSN (native protocol)")
+	fs.StringVar(&c.ClickHouse, "clickhouse", "clickhouse://127.0.0.1:9000/voucherwatch", "ClickHouse DSN (native protocol); several servers: clickhouse://host1:9000,host2:9000/voucherwatch")
+	fs.StringVar(&c.ClickHouseCluster, "clickhouse-cluster", "", "ClickHouse cluster name (remote_servers): replicated and Distributed tables, migrations ON CLUSTER (docs/cluster.md); empty: one server")
+	fs.DurationVar(&c.ClickHouseDDLTimeout, "clickhouse-ddl-timeout", store.DefaultDDLTimeout, "in cluster mode, how long a migration statement waits for every node before it fails naming the node")
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "HTTP listen address for the API, UI and /metrics")
 	fs.IntVar(&c.APIConnections, "api-connections", 4, "ClickHouse connections the API and web UI may use at once, apart from ingest's and the detectors' (the driver's default pool of 10)")
 	fs.DurationVar(&c.HTTPTimeouts.Read, "http-read-timeout", 30*time.Second, "longest a client may take to send a request, headers and body")

@@ -7,6 +7,7 @@
 //	voucherwatch bench     the ingest benchmark; bench scale: on a history (docs/benchmarks.md)
 //	voucherwatch demo      serve, loaded with a synthetic province, detectors run, demo users
 //	voucherwatch deadletters replay   send a supplier's dead letters back once they would pass
+//	voucherwatch check     compare the derived tables with the records; exit 1 on drift
 package main
 
 import (
@@ -39,6 +40,7 @@ commands:
   bench scale  ingest and detection on a province's history of --usage N records
   demo      serve, load a synthetic province through Kafka, run the detectors, create demo users
   deadletters replay  send a supplier's dead letters (--supplier, --since) back once they would pass
+  check     compare the derived tables (keys, rollups) with the records and report drift
 
 Every flag can also be set as VW_<FLAG> (e.g. VW_CLICKHOUSE). "voucherwatch <command> -h" lists them.`
 
@@ -67,12 +69,23 @@ func run(ctx context.Context, args []string) error {
 		m.Log.Info("shutting down: finishing the batches in hand")
 		return m.Close()
 	case "migrate":
+		report := fs.Bool("cluster", false, "after migrating, report each node's schema version (cluster mode); nodes that do not answer are listed, and migrating is skipped while one is down")
 		if err := cfg.parse(fs, args); err != nil {
 			return err
 		}
 		m := NewMain(cfg)
 		defer m.Close()
+		if *report {
+			return runMigrateCluster(ctx, m, os.Stdout)
+		}
 		return m.openStore(ctx)
+	case "check":
+		if err := cfg.parse(fs, args); err != nil {
+			return err
+		}
+		m := NewMain(cfg)
+		defer m.Close()
+		return runCheck(ctx, m, os.Stdout)
 	case "broker":
 		if err := cfg.parse(fs, args); err != nil {
 			return err

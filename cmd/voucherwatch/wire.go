@@ -110,7 +110,7 @@ func (m *Main) startBroker() error {
 }
 
 func (m *Main) openStore(ctx context.Context) error {
-	db, err := store.Open(ctx, m.Config.ClickHouse)
+	db, err := store.Open(ctx, m.Config.ClickHouse, m.Config.storeOptions()...)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (m *Main) openAPIStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, dsn)
+	db, err := store.Open(ctx, dsn, m.Config.storeOptions()...)
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,14 @@ func (m *Main) Start(ctx context.Context) error {
 		Health:      m.health,
 		DeadLetters: func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) },
 		IngestStatus: func(ctx context.Context) (voucherwatch.IngestStatus, error) {
-			return m.Consumer.Status(ctx, m.DB)
+			st, err := m.Consumer.Status(ctx, m.DB)
+			if err == nil && m.DB.Cluster() != "" {
+				var cs voucherwatch.ClusterStatus
+				if cs, err = m.DB.ClusterStatus(ctx); err == nil {
+					st.Cluster = &cs
+				}
+			}
+			return st, err
 		},
 		Gatherer:       m.Registry,
 		Log:            m.Log,
@@ -268,6 +275,9 @@ func (m *Main) Start(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if m.DB.Cluster() != "" {
+		store.NewClusterMetrics(m.Registry, m.DB.ClusterStatus)
 	}
 	if token := m.bootstrapToken(); token != "" {
 		m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})

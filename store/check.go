@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Consistency is one comparison of a derived table with the records it is derived from
+// (voucherwatch check).
+type Consistency struct {
+	// Table is the derived table, Measure what is compared.
+	Table, Measure string
+	// Want is computed from the records, Got read from the derived table.
+	Want, Got float64
+}
+
+// Drift reports whether the derived table disagrees with the records. Sums of Float64
+// columns are compared to a relative 1e-9: they are added up in another order.
+func (c Consistency) Drift() bool {
+	return math.Abs(c.Want-c.Got) > 1e-9*math.Max(1, math.Max(math.Abs(c.Want), math.Abs(c.Got)))
+}
+
+// lookupKeysSQL are the rows lookup_keys holds for the records (the views of migration 15).
+const lookupKeysSQL = `SELECT 'claim' AS kind, claim_id AS k, applicant_uscc AS owner, claim_id, '' AS invoice_code, '' AS invoice_no FROM claims
+UNION ALL
+SELECT 'claim_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k, applicant_uscc AS owner, claim_id, invoice_code, invoice_no
+FROM claims ARRAY JOIN invoice_code, invoice_no
+UNION ALL
+SELECT 'settlement_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k, supplier_uscc AS owner, '' AS claim_id, invoice_code, invoice_no FROM settlements
+UNION ALL
+SELECT 'settlement_contract' AS kind, concat(buyer_uscc, '/', contract_no) AS k, supplier_uscc AS owner, '' AS claim_id, invoice_code, invoice_no FROM settlements
+UNION ALL
+SELECT 'payment_ref' AS kind, payment_ref AS k, supplier_uscc AS owner, '' AS claim_id, invoice_code, invoice_no FROM settlements WHERE payment_ref != ''`
+
+// Check compares the derived tables with the records: record_keys and lookup_keys (the same
+// keys, none missing, none without its record), and the rollups (usage_spans with the legacy
+// usage_daily, settlements_daily) against sums over the records, each record once. It reads
+// every table whole: run it off-peak on a large database. On a cluster it reads through the
+// Distributed tables, so every shard must answer.
+func (db *DB) Check(ctx context.Context) ([]Consistency, error) {
+	var out []Consistency
+	one := func(table, measure, want, got string) error {
+		var w, g float64
+		if err := db.conn.QueryRow(ctx, "SELECT toFloat64(("+want+")), toFloat64(("+got+"))").Scan(&w, &g); err != nil {
+			return fmt.Errorf("store: check %s, %s: %w", table, measure, err)
+		}
+		out = append(out, Consistency{Table: table, Measure: measure, Want: w, Got: g})
+		return nil
+	}
+	for _, t := range []string{"registry", "contracts", "settlements", "usage", "claims"} {
+		keys := "SELECT source, id FROM record_keys WHERE tbl = '" + t + "'"
+		if err := one("record_keys", t+": distinct records",
+			"SELECT uniqExact(source, id) FROM "+t,
+			"SELECT uniqExact(source, id) FROM record_keys WHERE tbl = '"+t+"'"); err != nil {
+			return nil, err
+		}
+		if err := one("record_keys", t+": records without a key", "0",
+			"SELECT count() FROM (SELECT DISTINCT source, id FROM "+t+") WHERE (source, id) NOT IN ("+keys+")"); err != nil {
+			return nil, err
+		}
+		if err := one("record_keys", t+": keys without a record", "0",
+			"SELECT count() FROM ("+strings.Replace(keys, "SELECT ", "SELECT DISTINCT ", 1)+") WHERE (source, id) NOT IN (SELECT source, id FROM "+t+")"); err != nil {
+			return nil, err
+		}
+	}
+	const lookupCols = "kind, k, owner, claim_id, invoice_code, invoice_no"
+	if err := one("lookup_keys", "distinct keys",
+		"SELECT uniqExact("+lookupCols+") FROM ("+lookupKeysSQL+")",
+		"SELECT uniqExact("+lookupCols+") FROM lookup_keys"); err != nil {
+		return nil, err
+	}
+	if err := one("lookup_keys", "keys of records missing", "0",
+		"SELECT count() FROM (SELECT DISTINCT "+lookupCols+" FROM ("+lookupKeysSQL+")) WHERE ("+lookupCols+") NOT IN (SELECT "+lookupCols+" FROM lookup_keys)"); err != nil {
+		return nil, err
+	}
+	// Each record once: FINAL keeps one row per sorting key, which ends with (source, id).
+	if err := one("usage_spans", "card-hours",
+		"SELECT sum(card_hours) FROM usage FINAL",
+		"SELECT (SELECT sum(span_card_hours) FROM usage_spans) + (SELECT sum(day_card_hours) FROM usage_daily)"); err != nil {
+		return nil, err
+	}
+	if err := one("usage_spans", "utilised card-hours",
+		"SELECT sum(card_hours * util_avg) FROM usage FINAL",
+		"SELECT (SELECT sum(span_util_card_hours) FROM usage_spans) + (SELECT sum(util_card_hours) FROM usage_daily)"); err != nil {
+		return nil, err
+	}
+	if err := one("usage_spans", "windows",
+		"SELECT count() FROM usage FINAL",
+		"SELECT (SELECT sum(span_windows) FROM usage_spans) + (SELECT sum(windows) FROM usage_daily)"); err != nil {
+		return nil, err
+	}
+	if err := one("settlements_daily", "item amount",
+		"SELECT toFloat64(sum(a)) FROM settlements FINAL ARRAY JOIN item_amount AS a",
+		"SELECT toFloat64(sum(item_amount)) FROM settlements_daily"); err != nil {
+		return nil, err
+	}
+	if err := one("settlements_daily", "items",
+		"SELECT sum(length(item_amount)) FROM settlements FINAL",
+		"SELECT sum(items) FROM settlements_daily"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
