@@ -272,6 +272,9 @@ type Settlement struct {
 	BuyerUSCC    string
 	InvoiceCode  string // empty for fully digital invoices
 	InvoiceNo    string
+	// InvoiceKey is the canonical key of the invoice (CanonicalInvoice), made at decode; the
+	// code and number above stay as sent, for the evidence.
+	InvoiceKey   string
 	InvoiceDate  time.Time
 	Amount       Money
 	Tax          Money
@@ -310,6 +313,29 @@ type ClaimInvoice struct {
 	InvoiceCode string
 	InvoiceNo   string
 	Amount      Money
+	// Key is the canonical key of the invoice (CanonicalInvoice), made at decode: the same
+	// invoice cited split, joined or without its leading zeros has one key.
+	Key string
+}
+
+// CanonicalKey returns the invoice's canonical key: Key, or, for a record decoded before keys
+// were stored, the key made now.
+func (i ClaimInvoice) CanonicalKey() string {
+	if i.Key != "" {
+		return i.Key
+	}
+	k, _ := CanonicalInvoice(i.InvoiceCode, i.InvoiceNo)
+	return k
+}
+
+// CanonicalKey returns the settlement's canonical invoice key: InvoiceKey, or, for a record
+// decoded before keys were stored, the key made now.
+func (s *Settlement) CanonicalKey() string {
+	if s.InvoiceKey != "" {
+		return s.InvoiceKey
+	}
+	k, _ := CanonicalInvoice(s.InvoiceCode, s.InvoiceNo)
+	return k
 }
 
 // Claim is a claim.v1 record: a subsidy application (算力补贴申报表).

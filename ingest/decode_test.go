@@ -93,6 +93,7 @@ func TestDecodeExamples(t *testing.T) {
 			s := r.Settlement
 			eq(t, "InvoiceCode", s.InvoiceCode, "")
 			eq(t, "InvoiceNo", s.InvoiceNo, "81697117753369173107")
+			eq(t, "InvoiceKey", s.InvoiceKey, "81697117753369173107")
 			eq(t, "Amount", s.Amount, voucherwatch.Money(1618316))
 			eq(t, "Tax", s.Tax, voucherwatch.Money(97099))
 			eq(t, "PaidOn", s.PaidOn, date("2026-02-10"))
@@ -118,7 +119,8 @@ func TestDecodeExamples(t *testing.T) {
 			eq(t, "City", c.City, "431100")
 			eq(t, "SubmittedOn", c.SubmittedOn, date("2026-11-14"))
 			eq(t, "len(Invoices)", len(c.Invoices), 3)
-			eq(t, "Invoices[1]", c.Invoices[1], voucherwatch.ClaimInvoice{InvoiceNo: "07288175959073472993", Amount: 22719145})
+			// Joined without a code: a 12-digit paper code (it starts with 0) and its 8-digit number.
+			eq(t, "Invoices[1]", c.Invoices[1], voucherwatch.ClaimInvoice{InvoiceNo: "07288175959073472993", Amount: 22719145, Key: "07288175959073472993"})
 			eq(t, "UsageAmount", c.UsageAmount, voucherwatch.Money(68157435))
 			eq(t, "Requested", c.Requested, voucherwatch.Money(20447231))
 			eq(t, "ChipOrigin", c.ChipOrigin, "mixed")

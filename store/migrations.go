@@ -823,6 +823,38 @@ SELECT
 FROM usage_spans`),
 		},
 	},
+	{
+		version: 50,
+		name:    "canonical invoice keys",
+		steps: []step{
+			// The canonical key of each invoice (voucherwatch.CanonicalInvoice), made at decode and
+			// stored beside the code and number as sent: the detectors and the look-ups compare
+			// invoices by it, so that one invoice cited split and joined, with and without its
+			// leading zeros, is one invoice. The code and number stay what the evidence shows.
+			addColumnStep("settlements", "invoice_key", "String", "invoice_no"),
+			addColumnStep("claims", "invoice_key", "Array(String)", "invoice_no"),
+			// Rows stored before this migration have no key: readers make it in Go
+			// (ClaimInvoice.CanonicalKey, Settlement.CanonicalKey), and their look-up keys below
+			// are code‖number, the key of every paper invoice with its 8 digits and of every
+			// digital one; a record ingested again gets its full key.
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_lookup_invoice_keys TO lookup_keys AS
+SELECT 'claim_invoice_key' AS kind, invoice_key AS k, applicant_uscc AS owner, claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_key, invoice_code, invoice_no`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_invoice_keys TO lookup_keys AS
+SELECT 'settlement_invoice_key' AS kind, invoice_key AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'claim_invoice_key', if(invoice_code = '', invoice_no, concat(invoice_code, invoice_no)), applicant_uscc, claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_code, invoice_no`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'settlement_invoice_key', if(invoice_code = '', invoice_no, concat(invoice_code, invoice_no)), supplier_uscc, '',
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for
