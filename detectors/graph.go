@@ -214,6 +214,7 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 		flatRoles = append(flatRoles, personRole{person: g.personIndex(p), role: r, pct: pct})
 	}
 
+	var byName map[string]int32 // canonical name → enterprise, −1 when several share it
 	for j, i := range first {
 		e := &ents[i]
 		sp := &spans[j]
@@ -254,7 +255,17 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 					flatRoles = append(flatRoles, personRole{person: ref.person(), role: roleHolder, pct: h.SharePct})
 				}
 			case h.USCC == "":
-				ref = nodeRef(g.stubEnterprise("", h.Name))
+				// Named only: the registered enterprise of that name, compared on the canonical
+				// form (traditional or full-width characters are one name), when exactly one
+				// has it; otherwise an enterprise the registry does not hold.
+				if byName == nil {
+					byName = g.namesIndex()
+				}
+				if hi, ok := byName[voucherwatch.CanonicalName(h.Name)]; ok && hi >= 0 && hi != int32(j) {
+					ref = nodeRef(hi)
+				} else {
+					ref = nodeRef(g.stubEnterprise("", h.Name))
+				}
 			case h.USCC == e.USCC:
 				continue // an enterprise's own shares (treasury stock) carry no tie
 			default:
@@ -312,6 +323,24 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 	g.computeControl()
 	g.computeCore()
 	return g
+}
+
+// namesIndex maps the canonical name (voucherwatch.CanonicalName) of every registered
+// enterprise to it, or to −1 when several share the name.
+func (g *entityGraph) namesIndex() map[string]int32 {
+	out := make(map[string]int32, len(g.ents))
+	for i, e := range g.ents {
+		if !e.inRegistry || e.name == "" {
+			continue
+		}
+		k := voucherwatch.CanonicalName(e.name)
+		if _, dup := out[k]; dup {
+			out[k] = -1
+			continue
+		}
+		out[k] = int32(i)
+	}
+	return out
 }
 
 func (g *entityGraph) personIndex(p *voucherwatch.Person) int32 {
