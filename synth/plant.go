@@ -14,6 +14,9 @@ func (w *world) plant() {
 	w.plantRules()
 	w.plantTies()
 	w.plantResale()
+	if w.cfg.Evasive {
+		w.plantEvasive()
+	}
 	w.buyEnough()
 }
 
