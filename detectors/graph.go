@@ -40,6 +40,7 @@ type graphStake struct {
 type graphEnterprise struct {
 	uscc       string
 	name       string
+	nameKey    string // the canonical name stored at decode; empty for older records
 	inRegistry bool
 }
 
@@ -153,7 +154,7 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 			continue // registry_latest has one row per USCC; a repeat here is ignored
 		}
 		g.byUSCC[e.USCC] = int32(len(g.ents))
-		g.ents = append(g.ents, graphEnterprise{uscc: e.USCC, name: e.Name, inRegistry: true})
+		g.ents = append(g.ents, graphEnterprise{uscc: e.USCC, name: e.Name, nameKey: e.NameKey, inRegistry: true})
 		first = append(first, int32(i))
 	}
 	n := len(g.ents)
@@ -184,12 +185,14 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 	type span struct{ roles, attrs, holders [2]int }
 	spans := make([]span, n)
 
-	addAttr := func(k graphAttrKind, norm func([]byte, string) []byte, raw string) {
-		if raw == "" {
+	// addAttr adds an attribute by its normal form, norm applied to key (the canonical form
+	// stored at decode, or raw), and keeps raw, as registered, for the evidence.
+	addAttr := func(k graphAttrKind, norm func([]byte, string) []byte, key, raw string) {
+		if raw == "" || key == "" {
 			return
 		}
 		prefix := graphAttrPrefix[k]
-		buf = norm(append(buf[:0], prefix...), raw)
+		buf = norm(append(buf[:0], prefix...), key)
 		if len(buf) == len(prefix) {
 			return
 		}
@@ -206,8 +209,8 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 		if p == nil {
 			return
 		}
-		addAttr(graphAttrPhone, graphAppendPhone, p.Phone)
-		addAttr(graphAttrEmail, graphAppendEmail, p.Email)
+		addAttr(graphAttrPhone, graphAppendPhone, p.CanonicalPhoneKey(), p.Phone)
+		addAttr(graphAttrEmail, graphAppendEmail, p.CanonicalEmailKey(), p.Email)
 		if p.Key == "" {
 			return
 		}
@@ -229,10 +232,10 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 			addPerson(&e.Contacts[k], roleContact, 0)
 		}
 		for _, a := range e.BankAccounts {
-			addAttr(graphAttrAccount, graphAppendAccount, a.AccountNo)
+			addAttr(graphAttrAccount, graphAppendAccount, a.CanonicalAccountKey(), a.AccountNo)
 		}
-		addAttr(graphAttrAddress, graphAppendAddress, e.RegisteredAddress)
-		addAttr(graphAttrAddress, graphAppendAddress, e.OfficeAddress)
+		addAttr(graphAttrAddress, graphAppendAddress, e.RegisteredAddress, e.RegisteredAddress)
+		addAttr(graphAttrAddress, graphAppendAddress, e.OfficeAddress, e.OfficeAddress)
 
 		for k := range e.Shareholders {
 			h := &e.Shareholders[k]
@@ -261,7 +264,7 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 				if byName == nil {
 					byName = g.namesIndex()
 				}
-				if hi, ok := byName[voucherwatch.CanonicalName(h.Name)]; ok && hi >= 0 && hi != int32(j) {
+				if hi, ok := byName[h.CanonicalNameKey()]; ok && hi >= 0 && hi != int32(j) {
 					ref = nodeRef(hi)
 				} else {
 					ref = nodeRef(g.stubEnterprise("", h.Name))
@@ -333,7 +336,10 @@ func (g *entityGraph) namesIndex() map[string]int32 {
 		if !e.inRegistry || e.name == "" {
 			continue
 		}
-		k := voucherwatch.CanonicalName(e.name)
+		k := e.nameKey
+		if k == "" {
+			k = voucherwatch.CanonicalName(e.name)
+		}
 		if _, dup := out[k]; dup {
 			out[k] = -1
 			continue

@@ -707,6 +707,7 @@ func (d *Decoder) entity(s *scanner) (*voucherwatch.Entity, error) {
 	if err := missing(seen, entityRequired, entityKeys); err != nil {
 		return nil, err
 	}
+	e.SetCanonicalKeys()
 	return e, nil
 }
 

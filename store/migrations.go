@@ -855,6 +855,33 @@ SELECT 'settlement_invoice_key', if(invoice_code = '', invoice_no, concat(invoic
 FROM settlements`),
 		},
 	},
+	{
+		version: 51,
+		name:    "canonical registry keys",
+		steps: []step{
+			// The canonical forms of the registry's identifiers (voucherwatch.CanonicalPhone,
+			// CanonicalEmail, CanonicalBankAccount, CanonicalName), made at decode and stored
+			// beside them: the related-party graph compares them. Rows stored before this
+			// migration have empty keys, and readers make the keys in Go.
+			addColumnStep("registry", "name_key", "String", "name"),
+			addColumnStep("registry", "legal_rep_phone_key", "String", "legal_rep_email"),
+			addColumnStep("registry", "legal_rep_email_key", "String", "legal_rep_phone_key"),
+			addColumnStep("registry", "contact_phone_key", "Array(String)", "contact_email"),
+			addColumnStep("registry", "contact_email_key", "Array(String)", "contact_phone_key"),
+			addColumnStep("registry", "holder_name_key", "Array(String)", "holder_name"),
+			addColumnStep("registry", "officer_phone_key", "Array(String)", "officer_email"),
+			addColumnStep("registry", "officer_email_key", "Array(String)", "officer_phone_key"),
+			addColumnStep("registry", "bank_account_key", "Array(String)", "bank_account_no"),
+			// The server expanded registry_latest's SELECT * when the view was made: made again,
+			// it has the new columns. Readers asking in between get an error and retry at their
+			// next run.
+			sqlStep(`DROP TABLE IF EXISTS registry_latest`),
+			createStep(`CREATE VIEW IF NOT EXISTS registry_latest AS
+SELECT * FROM registry
+ORDER BY uscc, event_time DESC, source DESC, id DESC
+LIMIT 1 BY uscc`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for
