@@ -21,8 +21,8 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
 	"github.com/voucherwatch/voucherwatch/supervision"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 )
 
 // promtool returns the path of promtool (Debian's prometheus package, installed by

@@ -13,3 +13,11 @@ func All(env Env) []voucherwatch.Detector {
 	}
 	return append(ds, RuleDetectors(env)...)
 }
+
+// Every detector lists the kinds of its alerts.
+var (
+	_ voucherwatch.Kinds = (*DuplicateClaim)(nil)
+	_ voucherwatch.Kinds = (*Price)(nil)
+	_ voucherwatch.Kinds = (*RelatedParty)(nil)
+	_ voucherwatch.Kinds = (*Resale)(nil)
+)

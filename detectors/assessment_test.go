@@ -75,7 +75,7 @@ func TestAssess(t *testing.T) {
 	if got := a.Invoices[1].Items; len(got) != 2 || !got[0].Subsidisable || got[1].Subsidisable || got[1].ServiceTypeName != "独立网络带宽" {
 		t.Errorf("mixed invoice: got items %+v", got)
 	}
-	wantTotals := AssessmentTotals{
+	wantTotals := voucherwatch.AssessmentTotals{
 		ClaimedFen: 30100000, UsageAmountFen: 15300000, SettledFen: 24800000,
 		EligibleFen: 8612903, RatePercent: 30, RateOfEligible: 2583870, CapFen: 1000000000, MaxSubsidyFen: 2583870,
 		RequestedFen: 4000000, OverByFen: 1416130, ToleranceFen: 6, InvoicesCited: 7, // 6 distinct invoices × 0.01

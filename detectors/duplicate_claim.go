@@ -74,6 +74,11 @@ func NewDuplicateClaim(env Env) *DuplicateClaim { return &DuplicateClaim{env: en
 // Name returns "duplicate_claim".
 func (d *DuplicateClaim) Name() string { return voucherwatch.DetectorDuplicateClaim }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *DuplicateClaim) Kinds() []string {
+	return []string{KindInvoiceInTwoClaims, KindInvoiceRepeatedInClaim, KindClaimResubmitted, KindPaymentRefShared, KindResourceTwoTenantsOverlap}
+}
+
 // Run finds the duplicate claims in the stored records. at stamps the alerts; every record
 // stored counts.
 func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {

@@ -68,11 +68,6 @@ var graphRoleNames = map[graphRole]string{
 	roleManager: "manager", roleHolder: "holder", roleContact: "contact",
 }
 
-var graphRoleZh = map[graphRole]string{
-	roleLegalRep: "法定代表人", roleDirector: "董事", roleSupervisor: "监事",
-	roleManager: "经理", roleHolder: "股东", roleContact: "联系人",
-}
-
 func graphOfficerRole(s string) graphRole {
 	switch s {
 	case "legal_rep":

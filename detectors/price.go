@@ -77,6 +77,9 @@ func NewPrice(env Env) *Price { return &Price{env: env} }
 // Name returns "price_out_of_range".
 func (p *Price) Name() string { return voucherwatch.DetectorPrice }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (p *Price) Kinds() []string { return []string{KindUnitPriceFarAbove, KindUnitPriceFarBelow} }
+
 // priceObs is one priced item: a contract's, or a settlement's that differs from its contract.
 type priceObs struct {
 	Supplier, Contract, Buyer string

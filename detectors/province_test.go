@@ -48,7 +48,9 @@ func provinceSeeds(t *testing.T) []int64 {
 // for, and scores each detector the truth names: recall and precision at least 0.9, no
 // look-alike flagged high or medium. Every alert must be fit to show a reviewer: a Chinese
 // title, a reason naming its clause, the clause, the applicant's city, an id that a second run
-// repeats, and evidence that marshals to JSON.
+// repeats, evidence that marshals to JSON, and a kind its detector lists (so that the kinds
+// test of cmd/voucherwatch, which checks every listed kind's label and evidence layout, sees
+// every kind).
 func TestProvinceAllDetectors(t *testing.T) {
 	for _, seed := range provinceSeeds(t) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
@@ -82,7 +84,14 @@ func TestProvinceAllDetectors(t *testing.T) {
 					t.Errorf("%s: got ids %v on a second run, want %v", name, got, want)
 				}
 				ids := map[string]string{}
+				var kinds []string
+				if k, ok := d.(voucherwatch.Kinds); ok {
+					kinds = k.Kinds()
+				}
 				for _, a := range alerts {
+					if !slices.Contains(kinds, a.Kind) {
+						t.Errorf("%s: alert %s has kind %q, which its Kinds() %v does not list", name, a.ID, a.Kind, kinds)
+					}
 					if kind, twice := ids[a.ID]; twice {
 						t.Errorf("%s: id %s given to %s and %s (subjects %+v): one finding per subjects", name, a.ID, kind, a.Kind, a.Subjects)
 					}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // TestPeopleLabelledByOrdinal: the people of one alert's evidence are named person:1,
@@ -12,10 +14,10 @@ import (
 func TestPeopleLabelledByOrdinal(t *testing.T) {
 	const keyA, keyB = "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "f9e8d7c6b5a4938271605f4e3d2c1b0a"
 	build := func(first, second string) string {
-		ev := &evidenceGraph{
+		ev := &evidenceGraph{EvidenceGraph: voucherwatch.EvidenceGraph{
 			Nodes: []graphNode{{ID: "person:" + first, Kind: "person"}, {ID: "person:" + second, Kind: "person"}, {ID: "91430100MA0000001X"}, {ID: "person#3"}},
 			Edges: []graphEdge{{From: "person:" + first, To: "91430100MA0000001X", Kind: "holds"}, {From: "person:" + second, To: "91430100MA0000001X", Kind: "officer"}},
-		}
+		}}
 		ties := []relatedTie{
 			{Facts: map[string]any{"person": "person:" + second, "name": "张伟"}},
 			{Facts: map[string]any{"holder": "person:" + first, "held": "91430100MA0000001X", "paths": [][]string{{"person:" + first, "91430100MA0000001X"}}}},

@@ -41,6 +41,11 @@ var _ voucherwatch.IncrementalDetector = (*RelatedParty)(nil)
 // Name is "related_party".
 func (d *RelatedParty) Name() string { return voucherwatch.DetectorRelatedParty }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *RelatedParty) Kinds() []string {
+	return append([]string(nil), relatedKindOrder...)
+}
+
 // Kinds of related_party alerts, strongest first: a pair's alert takes the first kind among
 // its ties of the highest severity.
 const (
@@ -55,16 +60,6 @@ const (
 
 var relatedKindOrder = []string{KindDirectStake, KindCommonController, KindSharedOfficer,
 	KindSharedBankAccount, KindIntegratedOwnership, KindSharedContact, KindSharedAddress}
-
-var relatedKindZh = map[string]string{
-	KindDirectStake:         "直接持股",
-	KindCommonController:    "同一实际控制人",
-	KindSharedOfficer:       "董监高或法定代表人为同一人",
-	KindSharedBankAccount:   "共用银行账户",
-	KindIntegratedOwnership: "间接持股（综合持股比例超过阈值）",
-	KindSharedContact:       "共用联系方式",
-	KindSharedAddress:       "地址相同",
-}
 
 const relatedClause = "二 / D4"
 
@@ -198,40 +193,18 @@ func relatedControlPct(r rules.RelatedPartyRules) float64 {
 }
 
 // relatedTie is one way a buyer and a supplier are related.
-type relatedTie struct {
-	Kind     string                `json:"kind"`
-	Severity voucherwatch.Severity `json:"severity"`
-	Score    float64               `json:"score"`
-	Summary  string                `json:"summary"`
-	Facts    map[string]any        `json:"facts,omitempty"`
-}
+type relatedTie = voucherwatch.RelatedTie
 
 // graphNode and graphEdge are the evidence graph, ready to be drawn.
-type graphNode struct {
-	ID       string `json:"id"`
-	Kind     string `json:"kind"` // enterprise | person
-	Name     string `json:"name"`
-	USCC     string `json:"uscc,omitempty"`
-	MaskedID string `json:"masked_id,omitempty"` // people: the masked identity number, never the number
-	Side     string `json:"side,omitempty"`      // buyer | supplier
-	// NotInRegistry marks an enterprise that other records name but that has no registry
-	// record of its own.
-	NotInRegistry bool `json:"not_in_registry,omitempty"`
-}
+type (
+	graphNode = voucherwatch.EvidenceNode
+	graphEdge = voucherwatch.EvidenceEdge
+)
 
-type graphEdge struct {
-	From  string  `json:"from"`
-	To    string  `json:"to"`
-	Kind  string  `json:"kind"` // holds | officer | legal_rep | contact | bank_account | address
-	Pct   float64 `json:"pct,omitempty"`
-	Role  string  `json:"role,omitempty"`
-	Value string  `json:"value,omitempty"`
-}
-
+// evidenceGraph is the graph of an alert while it is built: seen keeps nodes and edges once.
 type evidenceGraph struct {
-	Nodes []graphNode `json:"nodes"`
-	Edges []graphEdge `json:"edges"`
-	seen  map[string]bool
+	voucherwatch.EvidenceGraph
+	seen map[string]bool
 }
 
 func (g *entityGraph) nodeID(x nodeRef) string {
@@ -342,18 +315,18 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 	lbs, lsb := g.integrated(b, s), g.integrated(s, b)
 	controllers := map[string]string{"buyer": g.nodeID(g.ult[b]), "supplier": g.nodeID(g.ult[s])}
 	labelPeople(ev, ties, controllers)
-	evidence := map[string]any{
-		"buyer":    map[string]string{"uscc": buyer.uscc, "name": buyer.name},
-		"supplier": map[string]string{"uscc": supplier.uscc, "name": supplier.name},
-		"ties":     ties,
-		"graph":    ev,
-		"summary":  summary,
-		"integrated_ownership": map[string]float64{
-			"buyer_in_supplier": voucherwatch.RoundTo(lbs, 4), "supplier_in_buyer": voucherwatch.RoundTo(lsb, 4),
+	evidence := voucherwatch.RelatedPartyEvidence{
+		Buyer:    voucherwatch.EvidenceParty{USCC: buyer.uscc, Name: buyer.name},
+		Supplier: voucherwatch.EvidenceParty{USCC: supplier.uscc, Name: supplier.name},
+		Ties:     ties,
+		Graph:    ev.EvidenceGraph,
+		Summary:  summary,
+		IntegratedOwnership: voucherwatch.IntegratedOwnership{
+			BuyerInSupplier: voucherwatch.RoundTo(lbs, 4), SupplierInBuyer: voucherwatch.RoundTo(lsb, 4),
 		},
-		"controllers": controllers,
-		"contracts":   p.Contracts,
-		"claims":      p.Claims,
+		Controllers: controllers,
+		Contracts:   p.Contracts,
+		Claims:      p.Claims,
 	}
 	return finding{
 		Detector:     voucherwatch.DetectorRelatedParty,
@@ -362,9 +335,9 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		Score:        voucherwatch.RoundTo(score, 4),
 		Subjects:     voucherwatch.Subjects{ApplicantUSCC: buyer.uscc, SupplierUSCC: supplier.uscc},
 		PolicyClause: relatedClause,
-		Title:        "供需双方存在关联关系：" + relatedKindZh[top.Kind] + "（《实施细则》二 / D4）",
+		Title:        "供需双方存在关联关系：" + voucherwatch.KindLabel(voucherwatch.DetectorRelatedParty, top.Kind) + "（《实施细则》二 / D4）",
 		Reason:       reason,
-		Evidence:     evidence,
+		Evidence:     evidence.Fields(),
 	}, true
 }
 
@@ -554,7 +527,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 					edge = "contact"
 				}
 				ev.edge(graphEdge{From: g.nodeID(pn), To: g.nodeID(nodeRef(x)), Kind: edge, Role: graphRoleNames[pr.role], Pct: voucherwatch.RoundTo(pr.pct, 2)})
-				name := graphRoleZh[pr.role]
+				name := voucherwatch.OfficerRoleLabel(graphRoleNames[pr.role])
 				if pr.role == roleHolder {
 					name += " " + percentText(pr.pct)
 				}

@@ -276,7 +276,7 @@ func TestRelatedParty(t *testing.T) {
 			},
 			kind: KindCommonController, severity: voucherwatch.SeverityHigh,
 			evidence: func(t *testing.T, a voucherwatch.Alert) {
-				g := a.Evidence["graph"].(*evidenceGraph)
+				g := a.Evidence["graph"].(voucherwatch.EvidenceGraph)
 				for _, pct := range []float64{70, 60, 55, 51} {
 					found := false
 					for _, e := range g.Edges {
@@ -332,8 +332,8 @@ func TestRelatedParty(t *testing.T) {
 			},
 			kind: KindIntegratedOwnership, severity: voucherwatch.SeverityMedium,
 			evidence: func(t *testing.T, a voucherwatch.Alert) {
-				io := a.Evidence["integrated_ownership"].(map[string]float64)
-				if got := io["supplier_in_buyer"]; !rpNear(got, 0.27) {
+				io := a.Evidence["integrated_ownership"].(voucherwatch.IntegratedOwnership)
+				if got := io.SupplierInBuyer; !rpNear(got, 0.27) {
 					t.Errorf("got supplier_in_buyer %v, want 0.27", got)
 				}
 			},
@@ -349,7 +349,7 @@ func TestRelatedParty(t *testing.T) {
 			},
 			kind: KindSharedOfficer, severity: voucherwatch.SeverityHigh,
 			evidence: func(t *testing.T, a voucherwatch.Alert) {
-				g := a.Evidence["graph"].(*evidenceGraph)
+				g := a.Evidence["graph"].(voucherwatch.EvidenceGraph)
 				people := 0
 				for _, n := range g.Nodes {
 					if n.Kind == "person" {
@@ -543,7 +543,7 @@ func rpCheckAlert(t *testing.T, a voucherwatch.Alert, buyer, supplier *voucherwa
 	if a.ID != voucherwatch.AlertID(a.Detector, a.Subjects) {
 		t.Errorf("got id %s, want the stable id of detector, kind and subjects", a.ID)
 	}
-	g, ok := a.Evidence["graph"].(*evidenceGraph)
+	g, ok := a.Evidence["graph"].(voucherwatch.EvidenceGraph)
 	if !ok || len(g.Nodes) < 2 || len(g.Edges) == 0 {
 		t.Fatalf("got evidence graph %+v, want the buyer, the supplier and the edges between them", a.Evidence["graph"])
 	}
@@ -566,12 +566,12 @@ func rpCheckAlert(t *testing.T, a voucherwatch.Alert, buyer, supplier *voucherwa
 
 func rpRequireEdge(t *testing.T, a voucherwatch.Alert, kind, from, to string, pct float64) {
 	t.Helper()
-	for _, e := range a.Evidence["graph"].(*evidenceGraph).Edges {
+	for _, e := range a.Evidence["graph"].(voucherwatch.EvidenceGraph).Edges {
 		if e.Kind == kind && e.From == from && e.To == to && e.Pct == pct {
 			return
 		}
 	}
-	t.Errorf("got edges %+v, want %s %s → %s %g", a.Evidence["graph"].(*evidenceGraph).Edges, kind, from, to, pct)
+	t.Errorf("got edges %+v, want %s %s → %s %g", a.Evidence["graph"].(voucherwatch.EvidenceGraph).Edges, kind, from, to, pct)
 }
 
 func rpTieKinds(a voucherwatch.Alert) []string {

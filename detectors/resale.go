@@ -33,6 +33,11 @@ var _ voucherwatch.Detector = (*Resale)(nil)
 // Name is "resale".
 func (d *Resale) Name() string { return voucherwatch.DetectorResale }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *Resale) Kinds() []string {
+	return []string{KindResaleToOtherOrgs, KindResaleSameKind, KindLoginsFromOtherOrgs}
+}
+
 // Kinds of resale alerts.
 const (
 	// KindResaleToOtherOrgs: it sells the kind it buys, and other organisations log in to the

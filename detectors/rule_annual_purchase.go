@@ -31,6 +31,11 @@ func NewAnnualPurchase(env Env) *AnnualPurchase { return &AnnualPurchase{env: en
 // Name is "annual_purchase".
 func (d *AnnualPurchase) Name() string { return "annual_purchase" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *AnnualPurchase) Kinds() []string {
+	return []string{"annual_purchase_below_minimum"}
+}
+
 // Run checks the applicant of every claim.
 func (d *AnnualPurchase) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, err := Cities(ctx, d.env.reads())

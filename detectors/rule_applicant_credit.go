@@ -23,6 +23,11 @@ func NewApplicantCredit(env Env) *ApplicantCredit { return &ApplicantCredit{env:
 // Name is "applicant_credit".
 func (d *ApplicantCredit) Name() string { return "applicant_credit" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *ApplicantCredit) Kinds() []string {
+	return []string{"applicant_not_in_registry", "seriously_dishonest", "major_violation"}
+}
+
 // Run checks the applicant of every claim.
 func (d *ApplicantCredit) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, err := Cities(ctx, d.env.reads())

@@ -36,6 +36,11 @@ func NewBilledAboveMetered(env Env) *BilledAboveMetered { return &BilledAboveMet
 // Name is "billed_above_metered".
 func (d *BilledAboveMetered) Name() string { return "billed_above_metered" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *BilledAboveMetered) Kinds() []string {
+	return []string{"billed_without_metering", "billed_above_metered"}
+}
+
 // Run compares every contract's billing with its metering.
 func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, err := Cities(ctx, d.env.reads())

@@ -290,7 +290,7 @@ func ruleAlerts(fs []finding, cities map[string]string, at time.Time) []voucherw
 // ruleClaimSubjects are the subjects of a finding about a whole claim: the applicant and the claim,
 // and the supplier and contract when all the applicant's settled invoices the claim cites come
 // from one contract (or the claim cites one contract).
-func ruleClaimSubjects(a Assessment, c ruleClaim) voucherwatch.Subjects {
+func ruleClaimSubjects(a voucherwatch.ClaimAssessment, c ruleClaim) voucherwatch.Subjects {
 	s := voucherwatch.Subjects{ApplicantUSCC: c.ApplicantUSCC, ClaimID: c.ClaimID}
 	type deal struct{ supplier, contract string }
 	deals := map[deal]bool{}
@@ -312,13 +312,13 @@ func ruleClaimSubjects(a Assessment, c ruleClaim) voucherwatch.Subjects {
 
 // ruleInvoiceSubjects are the subjects of a finding about one invoice a claim cites; the supplier
 // and contract are the settlement's, when there is one.
-func ruleInvoiceSubjects(c ruleClaim, ia InvoiceAssessment) voucherwatch.Subjects {
+func ruleInvoiceSubjects(c ruleClaim, ia voucherwatch.InvoiceAssessment) voucherwatch.Subjects {
 	return voucherwatch.Subjects{ApplicantUSCC: c.ApplicantUSCC, SupplierUSCC: ia.SupplierUSCC, ClaimID: c.ClaimID,
 		ContractNo: ia.ContractNo, InvoiceCode: ia.InvoiceCode, InvoiceNo: ia.InvoiceNo}
 }
 
 // ruleInvoiceEvidence is what evidence shows of an assessed invoice, money in yuan.
-func ruleInvoiceEvidence(ia InvoiceAssessment) map[string]any {
+func ruleInvoiceEvidence(ia voucherwatch.InvoiceAssessment) map[string]any {
 	ev := map[string]any{
 		"invoice_code": ia.InvoiceCode, "invoice_no": ia.InvoiceNo, "claimed": yuan(ia.ClaimedFen),
 		"settled": ia.Settled, "eligible": yuan(ia.EligibleFen),

@@ -30,6 +30,11 @@ func NewInvoiceMismatch(env Env) *InvoiceMismatch { return &InvoiceMismatch{env:
 // Name is "invoice_mismatch".
 func (d *InvoiceMismatch) Name() string { return "invoice_mismatch" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *InvoiceMismatch) Kinds() []string {
+	return []string{"invoice_not_settled", "invoice_of_another_buyer", "invoice_amount_differs"}
+}
+
 // Run checks the invoices of every claim.
 func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, f, err := ruleLoadCitiesAndClaimFacts(ctx, d.env)

@@ -28,6 +28,11 @@ func NewLateFiling(env Env) *LateFiling { return &LateFiling{env: env} }
 // Name is "late_filing".
 func (d *LateFiling) Name() string { return "late_filing" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *LateFiling) Kinds() []string {
+	return []string{"never_filed", "filed_late"}
+}
+
 // Run checks every contract not bought through the platform, as of at.
 func (d *LateFiling) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, err := Cities(ctx, d.env.reads())

@@ -26,6 +26,11 @@ func NewNonSubsidisableItem(env Env) *NonSubsidisableItem { return &NonSubsidisa
 // Name is "non_subsidisable_item".
 func (d *NonSubsidisableItem) Name() string { return "non_subsidisable_item" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *NonSubsidisableItem) Kinds() []string {
+	return []string{"non_subsidisable_invoice_claimed", "mixed_invoice_claimed_in_full"}
+}
+
 // Run checks the invoices of every claim.
 func (d *NonSubsidisableItem) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, f, err := ruleLoadCitiesAndClaimFacts(ctx, d.env)
@@ -36,7 +41,9 @@ func (d *NonSubsidisableItem) Run(ctx context.Context, at time.Time) ([]voucherw
 	var fs []finding
 	for _, c := range f.claims {
 		a := assessClaim(p, c, f)
-		type group struct{ invoices []InvoiceAssessment }
+		type group struct {
+			invoices []voucherwatch.InvoiceAssessment
+		}
 		groups := map[string]*group{}
 		for _, ia := range a.Invoices {
 			if !ia.Settled || ia.Repeated || ia.SubsidisableFen >= ia.SettledFen || ia.ClaimedFen <= ia.SubsidisableFen {

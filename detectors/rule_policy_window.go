@@ -30,6 +30,11 @@ func NewPolicyWindow(env Env) *PolicyWindow { return &PolicyWindow{env: env} }
 // Name is "policy_window".
 func (d *PolicyWindow) Name() string { return "policy_window" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *PolicyWindow) Kinds() []string {
+	return []string{"service_before_window", "service_after_window"}
+}
+
 // Run checks the invoices of every claim.
 func (d *PolicyWindow) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, f, err := ruleLoadCitiesAndClaimFacts(ctx, d.env)
@@ -43,7 +48,7 @@ func (d *PolicyWindow) Run(ctx context.Context, at time.Time) ([]voucherwatch.Al
 		a := assessClaim(p, c, f)
 		type group struct {
 			supplier, contract string
-			invoices           []InvoiceAssessment
+			invoices           []voucherwatch.InvoiceAssessment
 		}
 		groups := map[string]*group{}
 		for _, ia := range a.Invoices {

@@ -37,6 +37,11 @@ func NewRequestedOverLimit(env Env) *RequestedOverLimit { return &RequestedOverL
 // Name is "requested_over_limit".
 func (d *RequestedOverLimit) Name() string { return "requested_over_limit" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *RequestedOverLimit) Kinds() []string {
+	return []string{"over_10m_cap", "over_30_percent", "over_eligible_limit", "round_total_over_10m_cap"}
+}
+
 // Run assesses every claim.
 func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, f, err := ruleLoadCitiesAndClaimFacts(ctx, d.env)
@@ -150,7 +155,7 @@ func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwa
 
 // ruleStatedAmount is what the claim itself says it paid: its invoices as stated, each invoice once,
 // and no more than the declared usage amount when that is given.
-func ruleStatedAmount(a Assessment, c ruleClaim) voucherwatch.Money {
+func ruleStatedAmount(a voucherwatch.ClaimAssessment, c ruleClaim) voucherwatch.Money {
 	var sum voucherwatch.Money
 	for _, ia := range a.Invoices {
 		if !ia.Repeated {

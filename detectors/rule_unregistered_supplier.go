@@ -32,6 +32,11 @@ func NewUnregisteredSupplier(env Env) *UnregisteredSupplier { return &Unregister
 // Name is "unregistered_supplier".
 func (d *UnregisteredSupplier) Name() string { return "unregistered_supplier" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *UnregisteredSupplier) Kinds() []string {
+	return []string{"supplier_not_registered", "supplier_not_in_registry", "bought_from_reseller", "signed_before_registration"}
+}
+
 // ruleDeal is a contract as the contracts and the settlements show it.
 type ruleDeal struct {
 	Supplier, Buyer, ContractNo string

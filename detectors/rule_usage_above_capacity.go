@@ -32,6 +32,11 @@ func NewUsageAboveCapacity(env Env) *UsageAboveCapacity { return &UsageAboveCapa
 // Name is "usage_above_capacity".
 func (d *UsageAboveCapacity) Name() string { return "usage_above_capacity" }
 
+// Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
+func (d *UsageAboveCapacity) Kinds() []string {
+	return []string{"metered_chip_not_registered", "metered_above_registered_capacity"}
+}
+
 // Run sweeps every supplier's metered cards.
 func (d *UsageAboveCapacity) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, err := Cities(ctx, d.env.reads())

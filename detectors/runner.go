@@ -18,49 +18,23 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 )
 
-// State is a detector's health.
-type State int
+// The runner's health and run summaries are domain types, so that the API can serve them
+// without importing this package.
+type (
+	// State is a detector's health.
+	State = voucherwatch.DetectorState
+	// Health is what the UI and /metrics show about one detector.
+	Health = voucherwatch.DetectorHealth
+	// Summary is one detector's part of a run.
+	Summary = voucherwatch.DetectorRun
+)
 
 // Detector health states.
 const (
-	StateUnknown State = iota // not run yet
-	StateOK
-	StateFailing
+	StateUnknown = voucherwatch.DetectorStateUnknown // not run yet
+	StateOK      = voucherwatch.DetectorStateOK
+	StateFailing = voucherwatch.DetectorStateFailing
 )
-
-func (s State) String() string {
-	switch s {
-	case StateOK:
-		return "ok"
-	case StateFailing:
-		return "failing"
-	}
-	return "unknown"
-}
-
-// MarshalText renders the state by name in JSON.
-func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// Health is what the UI and /metrics show about one detector.
-type Health struct {
-	Detector     string                    `json:"detector"`
-	State        State                     `json:"state"`
-	LastRun      time.Time                 `json:"last_run"`
-	LastDuration time.Duration             `json:"last_duration_ns"`
-	LastError    string                    `json:"last_error,omitempty"`
-	LastResult   voucherwatch.UpsertResult `json:"last_result"`
-	Alerts       int                       `json:"alerts"`
-}
-
-// Summary is one detector's part of a run, as POST /api/v1/detectors/run answers it.
-type Summary struct {
-	Detector string  `json:"detector"`
-	Alerts   int     `json:"alerts"`
-	New      int     `json:"new"`
-	Updated  int     `json:"updated"`
-	Seconds  float64 `json:"seconds"`
-	Error    string  `json:"error,omitempty"`
-}
 
 // Runner evaluates the registered detectors and stores their alerts. One run at a time: runs
 // asked for while one is going wait for it.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // AlertDeps are the dependencies of the alert and detector routes.
@@ -13,18 +15,18 @@ type AlertDeps struct {
 	// Alerts lists and reads alerts.
 	Alerts voucherwatch.AlertStore
 	// RunDetectors runs every detector now and answers a summary per detector.
-	RunDetectors func(ctx context.Context) any
+	RunDetectors func(ctx context.Context) []voucherwatch.DetectorRun
 	// DetectorHealth answers each detector's health.
-	DetectorHealth func() any
+	DetectorHealth func() voucherwatch.DetectorHealthReport
 	// Policy is the policy configuration in force, served as is.
-	Policy any
-	// Assess answers a claim's assessment and the applicant's city (for access checks);
-	// ENOTFOUND when there is no such claim.
-	Assess func(ctx context.Context, claimID string) (assessment any, applicant, city string, err error)
+	Policy rules.Policy
+	// Assess answers a claim's assessment; the applicant and its city (for access checks) are
+	// in it. ENOTFOUND when there is no such claim.
+	Assess func(ctx context.Context, claimID string) (voucherwatch.ClaimAssessment, error)
 }
 
-// RegisterAlertRoutes adds the alert, detector, rules and claim routes.
-func (s *Server) RegisterAlertRoutes(d AlertDeps) {
+// registerAlertRoutes adds the alert, detector, rules and claim routes.
+func (s *Server) registerAlertRoutes(d AlertDeps) {
 	s.alerts = d
 	s.mux.Handle("GET /api/v1/alerts", s.authed(s.listAlerts))
 	s.mux.Handle("GET /api/v1/alerts/{id}", s.authed(s.getAlert))
@@ -32,17 +34,6 @@ func (s *Server) RegisterAlertRoutes(d AlertDeps) {
 	s.mux.Handle("GET /api/v1/detectors", s.authed(s.detectorHealth))
 	s.mux.Handle("GET /api/v1/rules", s.authed(s.getRules))
 	s.mux.Handle("GET /api/v1/claims/{id}/assessment", s.authed(s.getAssessment))
-}
-
-// cityScope is the only city a user may see, "" for all: city reviewers see their own city.
-func cityScope(u voucherwatch.User) string {
-	if u.Role == voucherwatch.RoleCityReviewer {
-		if u.City == "" {
-			return "-" // a city reviewer without a city sees nothing
-		}
-		return u.City
-	}
-	return ""
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -67,7 +58,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 		}
 		f.City = code
 	}
-	if scope := cityScope(u); scope != "" {
+	if scope := workflow.CityScope(u); scope != "" {
 		if f.City != "" && f.City != scope {
 			writeJSON(w, http.StatusOK, map[string]any{"alerts": []voucherwatch.Alert{}, "next_cursor": ""})
 			return
@@ -82,7 +73,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 		}
 		f.Since = t
 	}
-	if err := checkAlertFilter(f, ""); err != nil {
+	if err := workflow.CheckAlertFilter(f, ""); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -113,7 +104,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	a, err := s.alerts.Alerts.Alert(r.Context(), r.PathValue("id"))
-	if err == nil && cityScope(u) != "" && a.City != cityScope(u) {
+	if err == nil && workflow.CityScope(u) != "" && a.City != workflow.CityScope(u) {
 		// Another city's alert does not exist for this user.
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "alert %s not found", r.PathValue("id"))
 	}
@@ -146,15 +137,15 @@ func (s *Server) getRules(w http.ResponseWriter, r *http.Request, _ voucherwatch
 
 func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	id := r.PathValue("id")
-	a, applicant, city, err := s.alerts.Assess(r.Context(), id)
-	if err == nil && cityScope(u) != "" && city != cityScope(u) {
+	a, err := s.alerts.Assess(r.Context(), id)
+	if err == nil && workflow.CityScope(u) != "" && a.City != workflow.CityScope(u) {
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
 	}
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	onClaim, err := s.claimAlerts(r.Context(), applicant, id)
+	onClaim, err := s.claimAlerts(r.Context(), a.ApplicantUSCC, id)
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/rules"
 )
 
 // fakeAlerts is a hand-written AlertStore over a slice; it honours the city and status
@@ -50,17 +51,17 @@ func newAlertServer(t *testing.T) (*Server, *fakeAlerts) {
 		{ID: "al_zz", Detector: "price_out_of_range", City: "430200", Subjects: voucherwatch.Subjects{ApplicantUSCC: "B"}},
 		{ID: "al_other_claim", Detector: "duplicate_claim", City: "430100", Subjects: voucherwatch.Subjects{ApplicantUSCC: "A", ClaimID: "C2"}},
 	}}
-	s := NewServer()
-	s.RegisterAlertRoutes(AlertDeps{
+	s := newServer()
+	s.registerAlertRoutes(AlertDeps{
 		Alerts:         store,
-		RunDetectors:   func(context.Context) any { return []string{"ran"} },
-		DetectorHealth: func() any { return map[string]any{} },
-		Policy:         map[string]any{"version": "test"},
-		Assess: func(_ context.Context, id string) (any, string, string, error) {
+		RunDetectors:   func(context.Context) []voucherwatch.DetectorRun { return []voucherwatch.DetectorRun{{Detector: "ran"}} },
+		DetectorHealth: func() voucherwatch.DetectorHealthReport { return voucherwatch.DetectorHealthReport{} },
+		Policy:         rules.Policy{Version: "test"},
+		Assess: func(_ context.Context, id string) (voucherwatch.ClaimAssessment, error) {
 			if id != "C1" {
-				return nil, "", "", voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
+				return voucherwatch.ClaimAssessment{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
 			}
-			return map[string]any{"claim_id": "C1"}, "A", "430100", nil
+			return voucherwatch.ClaimAssessment{ClaimID: "C1", ApplicantUSCC: "A", City: "430100"}, nil
 		},
 	})
 	s.AddToken("admin", voucherwatch.User{ID: "1", Role: voucherwatch.RoleProvinceAdmin})

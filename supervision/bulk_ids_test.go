@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // countingAlerts counts the reads of the fake store.
@@ -28,13 +29,13 @@ func (c *countingAlerts) Alert(ctx context.Context, id string) (voucherwatch.Ale
 // answers each id on its own: applied, 404 (missing or another city's) or 409 (not matching).
 func TestBulkByIDsIsOneQuery(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
-	for i := range MaxBulkAlerts - 5 {
+	for i := range workflow.MaxBulkAlerts - 5 {
 		wf.alerts = append(wf.alerts, voucherwatch.Alert{ID: fmt.Sprintf("cs_more%03d", i), Detector: "duplicate_claim", Severity: voucherwatch.SeverityHigh, City: "430100", Status: voucherwatch.StatusNew})
 	}
 	counting := &countingAlerts{fakeWorkflow: wf}
 	s.workflow.Alerts = counting
 	ids := []string{"cs_new", "zz_new", "cs_confirmed", "al_missing", "cs_new"}
-	for i := range MaxBulkAlerts - 5 {
+	for i := range workflow.MaxBulkAlerts - 5 {
 		ids = append(ids, fmt.Sprintf("cs_more%03d", i))
 	}
 	code, body := do(t, s, "POST", "/api/v1/alerts/bulk", "changsha", map[string]any{
@@ -44,7 +45,7 @@ func TestBulkByIDsIsOneQuery(t *testing.T) {
 		t.Fatalf("got %d %v", code, body)
 	}
 	if counting.lists != 1 || counting.singles != 0 {
-		t.Errorf("got %d list queries and %d single reads for %d ids, want 1 and 0", counting.lists, counting.singles, MaxBulkAlerts)
+		t.Errorf("got %d list queries and %d single reads for %d ids, want 1 and 0", counting.lists, counting.singles, workflow.MaxBulkAlerts)
 	}
 	status := map[string]float64{}
 	for _, r := range body["results"].([]any) {
@@ -56,7 +57,7 @@ func TestBulkByIDsIsOneQuery(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", id, status[id], want)
 		}
 	}
-	if len(status) != MaxBulkAlerts-1 {
-		t.Errorf("got %d results, want %d (one per distinct id)", len(status), MaxBulkAlerts-1)
+	if len(status) != workflow.MaxBulkAlerts-1 {
+		t.Errorf("got %d results, want %d (one per distinct id)", len(status), workflow.MaxBulkAlerts-1)
 	}
 }

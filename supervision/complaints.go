@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // Complaints and tips (投诉举报受理, policy §五.1). A complaint becomes a case in the alerts'
@@ -26,7 +26,7 @@ type ComplaintDeps struct {
 	Box *voucherwatch.ContactBox
 }
 
-// complaintState is what RegisterComplaintRoutes prepares.
+// complaintState is what registerComplaintRoutes prepares.
 type complaintState struct {
 	deps ComplaintDeps
 	// posts counts the public form's submissions per client address, on this instance;
@@ -44,13 +44,10 @@ const (
 	MaxStatusLookupFailuresPerAddress = 20
 )
 
-// RegisterComplaintRoutes adds POST /api/v1/complaints and, when the web UI is registered
-// (RegisterUI first), the public pages /complaints/new and /complaints/status. It panics
+// registerComplaintRoutes adds POST /api/v1/complaints and, when the web UI is registered
+// (registerUI first), the public pages /complaints/new and /complaints/status. It panics
 // without a store, a registry or a contact box, so a broken configuration fails at start.
-func (s *Server) RegisterComplaintRoutes(d ComplaintDeps) {
-	if d.Store == nil || d.Registry == nil || d.Box == nil {
-		panic("supervision: RegisterComplaintRoutes: store, registry and contact box are required")
-	}
+func (s *Server) registerComplaintRoutes(d ComplaintDeps) {
 	s.complaints = &complaintState{deps: d}
 	s.complaints.posts.limit = MaxComplaintPostsPerAddress
 	s.complaints.lookups.limit = MaxStatusLookupFailuresPerAddress
@@ -115,7 +112,7 @@ func (s *Server) fileComplaint(ctx context.Context, in voucherwatch.ComplaintInp
 	if err != nil {
 		return voucherwatch.Complaint{}, "", err
 	}
-	if scope := cityScope(by); by.ID != "" && scope != "" && hit.City != scope {
+	if scope := workflow.CityScope(by); by.ID != "" && scope != "" && hit.City != scope {
 		return voucherwatch.Complaint{}, "", voucherwatch.FieldErrorf("uscc", "the enterprise is not of your city")
 	}
 	now := s.workflow.now()
@@ -151,7 +148,3 @@ func (s *Server) registryMatch(ctx context.Context, uscc string) (voucherwatch.E
 	}
 	return voucherwatch.EnterpriseHit{}, voucherwatch.FieldErrorf("uscc", "no enterprise with this code in the registry")
 }
-
-// caseDetectors are the detector values an alert filter may name: the engine's detectors and
-// the complaints' cases.
-var caseDetectors = append(slices.Clone(detectorNames), voucherwatch.DetectorComplaint)

@@ -11,12 +11,8 @@ import (
 var complaintMessages = map[string]string{
 	"detector.complaint": "投诉举报",
 
-	"complaint.category.duplicate_claim": "重复申领",
-	"complaint.category.resale":          "转租转售",
-	"complaint.category.related_party":   "关联交易",
-	"complaint.category.price":           "价格异常",
-	"complaint.category.false_use":       "虚假使用",
-	"complaint.category.other":           "其他",
+	// complaint.category.* are the labels of the complaint kinds (voucherwatch.AlertKinds),
+	// added by messages.go.
 
 	"complaint.channel.public": "网上投诉",
 	"complaint.channel.phone":  "电话投诉",

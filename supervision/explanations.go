@@ -19,20 +19,10 @@ func (s *Server) getOverdue(w http.ResponseWriter, r *http.Request, u voucherwat
 		}
 		city = code
 	}
-	overdue := []voucherwatch.OverdueExplanation{}
-	if scope := cityScope(u); scope == "" || city == "" || city == scope {
-		if scope != "" {
-			city = scope
-		}
-		var err error
-		overdue, err = s.workflow.Events.OverdueExplanations(r.Context(), city, s.workflow.now())
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
-		if overdue == nil {
-			overdue = []voucherwatch.OverdueExplanation{}
-		}
+	overdue, err := s.flow().Overdue(r.Context(), u, city)
+	if err != nil {
+		s.fail(w, err)
+		return
 	}
 	byCity := map[string]int{}
 	for _, o := range overdue {

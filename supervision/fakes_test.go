@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // fakeWorkflow is a hand-written AlertStore and EventStore in memory. An alert's status is
@@ -53,7 +54,7 @@ func (f *fakeWorkflow) Alerts(_ context.Context, flt voucherwatch.AlertFilter) (
 	var out []voucherwatch.Alert
 	for _, a := range f.alerts {
 		a.Status = f.status(a)
-		if matches(a, flt) && (flt.AssigneeID == "" || f.assignee(a.ID) == flt.AssigneeID) {
+		if workflow.Matches(a, flt) && (flt.AssigneeID == "" || f.assignee(a.ID) == flt.AssigneeID) {
 			out = append(out, a)
 		}
 	}

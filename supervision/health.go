@@ -11,10 +11,10 @@ import (
 // 6m0s"). It must answer within the context's deadline.
 type HealthCheck func(ctx context.Context) error
 
-// RegisterHealth adds GET /healthz for a supervisor process, a load balancer or a Kubernetes
+// registerHealth adds GET /healthz for a supervisor process, a load balancer or a Kubernetes
 // probe: 200 "ok" when check passes, 503 "unhealthy: <reason>" when it fails or does not answer
 // within 3 seconds. It needs no token and tells nothing of the data, only which part failed.
-func (s *Server) RegisterHealth(check HealthCheck) {
+func (s *Server) registerHealth(check HealthCheck) {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()

@@ -15,8 +15,8 @@ import (
 func TestHealthz(t *testing.T) {
 	f := func(check HealthCheck, wantStatus int, wantBody string) {
 		t.Helper()
-		s := NewServer()
-		s.RegisterHealth(check)
+		s := newServer()
+		s.registerHealth(check)
 		rec := httptest.NewRecorder()
 		s.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
 		body, _ := io.ReadAll(rec.Body)

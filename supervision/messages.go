@@ -229,10 +229,6 @@ var messages = map[string]string{
 	"supplier_status.not_a_supplier":  "非算力供应方",
 	"supplier_status.not_in_registry": "登记库中无此企业",
 
-	"officer.director":                   "董事",
-	"officer.supervisor":                 "监事",
-	"officer.manager":                    "高级管理人员",
-	"officer.legal_rep":                  "法定代表人",
 	"enterprises.title":                  "企业查询",
 	"enterprises.intro":                  "按企业名称中的字词或统一社会信用代码查询已登记企业；输入完整的统一社会信用代码直接打开企业档案。",
 	"enterprises.placeholder":            "企业名称或统一社会信用代码",
@@ -470,6 +466,25 @@ var messages = map[string]string{
 	"common.no":     "否",
 	"common.select": "请选择",
 }
+
+// The labels of the contract's vocabulary are the domain's, since detectors write them into
+// titles and reasons too: each kind of alert (kind.<detector>.<kind>; a complaint's kind is its
+// category, complaint.category.<kind>) and each role a person holds in an enterprise
+// (officer.<role>). They join the catalogue here, so that T is the one way to read them.
+func init() {
+	for _, k := range voucherwatch.AlertKinds() {
+		messages["kind."+k.Detector+"."+k.Kind] = k.Label
+		if k.Detector == voucherwatch.DetectorComplaint {
+			messages["complaint.category."+k.Kind] = k.Label
+		}
+	}
+	for role, l := range voucherwatch.OfficerRoleLabels() {
+		messages["officer."+role] = l
+	}
+}
+
+// KindLabel is the Chinese name of a kind of a detector's alerts.
+func KindLabel(detector, kind string) string { return T("kind." + detector + "." + kind) }
 
 // T returns the Chinese text of key; a key missing from the catalogue shows as itself, which
 // the catalogue's test keeps from happening.

@@ -3,12 +3,9 @@ package supervision
 import (
 	"io/fs"
 	"regexp"
-	"slices"
-	"sort"
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/detectors"
 )
 
 // TestTemplateKeysExist reads every template's source for {{t "key"}} and fails on a key the
@@ -41,7 +38,7 @@ func TestTemplateKeysExist(t *testing.T) {
 }
 
 // TestEveryLabelExists checks the labels the templates build from values: statuses, roles,
-// severities, detectors (those the engine runs), event kinds, actions.
+// severities, detectors and their kinds (voucherwatch.AlertKinds), event kinds, actions.
 func TestEveryLabelExists(t *testing.T) {
 	need := []string{}
 	for _, st := range voucherwatch.Statuses {
@@ -65,8 +62,11 @@ func TestEveryLabelExists(t *testing.T) {
 	for _, st := range []string{"registered", "not_registered", "not_a_supplier", "not_in_registry"} {
 		need = append(need, "supplier_status."+st)
 	}
-	for _, d := range detectors.All(detectors.Env{}) {
-		need = append(need, "detector."+d.Name())
+	for _, d := range detectorNames {
+		need = append(need, "detector."+d)
+	}
+	for _, k := range voucherwatch.AlertKinds() {
+		need = append(need, "kind."+k.Detector+"."+k.Kind)
 	}
 	for _, r := range voucherwatch.OfficerRoles {
 		need = append(need, "officer."+r)
@@ -80,20 +80,6 @@ func TestEveryLabelExists(t *testing.T) {
 		if v == "" || regexp.MustCompile(`^[A-Za-z_. ]+$`).MatchString(v) {
 			t.Errorf("message %q is %q: want Chinese", k, v)
 		}
-	}
-}
-
-// TestInboxOffersEveryDetector keeps the inbox's list of detectors equal to the engine's.
-func TestInboxOffersEveryDetector(t *testing.T) {
-	var names []string
-	for _, d := range detectors.All(detectors.Env{}) {
-		names = append(names, d.Name())
-	}
-	got := slices.Clone(detectorNames)
-	sort.Strings(names)
-	sort.Strings(got)
-	if !slices.Equal(got, names) {
-		t.Errorf("inbox offers %v, the engine runs %v", got, names)
 	}
 }
 

@@ -1,7 +1,6 @@
 package supervision
 
 import (
-	"slices"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -30,16 +29,4 @@ func parseQueryTime(field, v string) (time.Time, error) {
 		return t, voucherwatch.FieldErrorf(field, "want a time between 1970 and 2105, got %q", v)
 	}
 	return t, nil
-}
-
-// checkAlertFilter refuses a status or detector the engine does not have; prefix goes before
-// the field names ("filter." in a bulk request).
-func checkAlertFilter(f voucherwatch.AlertFilter, prefix string) error {
-	if f.Status != "" && !f.Status.Valid() {
-		return voucherwatch.FieldErrorf(prefix+"status", "unknown status %q", f.Status)
-	}
-	if f.Detector != "" && !slices.Contains(caseDetectors, f.Detector) {
-		return voucherwatch.FieldErrorf(prefix+"detector", "unknown detector %q", f.Detector)
-	}
-	return nil
 }

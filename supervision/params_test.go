@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // cursorCheckingAlerts is the fake alert store with the real store's cursor check: a cursor
@@ -29,7 +30,7 @@ func TestBadParametersAre400(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
 	var log bytes.Buffer
 	s.Log = slog.New(slog.NewTextHandler(&log, nil))
-	s.RegisterAlertRoutes(AlertDeps{Alerts: cursorCheckingAlerts{wf}})
+	s.registerAlertRoutes(AlertDeps{Alerts: cursorCheckingAlerts{wf}})
 	cursor := base64.RawURLEncoding.EncodeToString([]byte("99999999999|zzz"))
 	for _, tc := range []struct{ query, field string }{
 		{"cursor=" + cursor, "cursor"},
@@ -66,11 +67,11 @@ func TestBadParametersAre400(t *testing.T) {
 	}
 }
 
-// TestEveryDetectorNameIsKnown keeps checkAlertFilter in step with the detectors: each
+// TestEveryDetectorNameIsKnown keeps workflow.CheckAlertFilter in step with the detectors: each
 // detector's name is accepted as a filter.
 func TestEveryDetectorNameIsKnown(t *testing.T) {
 	for _, name := range []string{voucherwatch.DetectorDuplicateClaim, voucherwatch.DetectorRelatedParty, voucherwatch.DetectorPrice, voucherwatch.DetectorResale} {
-		if err := checkAlertFilter(voucherwatch.AlertFilter{Detector: name}, ""); err != nil {
+		if err := workflow.CheckAlertFilter(voucherwatch.AlertFilter{Detector: name}, ""); err != nil {
 			t.Errorf("%s: got %v, want accepted", name, err)
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
 )
 
 // RegisterDeps are the dependencies of the supplier register's routes (信息登记发布). Its
@@ -36,9 +36,9 @@ func (d RegisterDeps) now() time.Time {
 	return d.Now()
 }
 
-// RegisterRegisterRoutes adds the supplier register's API, its public page and exports. The
-// public page is rendered by the web UI; without RegisterUI only its JSON and files answer.
-func (s *Server) RegisterRegisterRoutes(d RegisterDeps) {
+// registerRegisterRoutes adds the supplier register's API, its public page and exports. The
+// public page is rendered by the web UI; without registerUI only its JSON and files answer.
+func (s *Server) registerRegisterRoutes(d RegisterDeps) {
 	h := registerRoutes{s: s, d: d}
 	s.register = &d // the enterprise page's register history calls the same operations
 	s.mux.Handle("POST /api/v1/register/editions", s.authed(h.create))

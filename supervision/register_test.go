@@ -92,7 +92,7 @@ func newRegisterUIServer(t *testing.T) (*Server, *fakeRegister) {
 			Settled:   12345678, ConfirmedViolations: 1},
 		{USCC: zzApplicant, Name: formulaNamedSupplier, City: "430200"},
 	}}
-	s.RegisterRegisterRoutes(RegisterDeps{Store: st, Params: voucherwatch.RegisterParams{OnTimeHours: 2, CardMonthHours: 720, BandLowFactor: 0.5, BandHighFactor: 1.8},
+	s.registerRegisterRoutes(RegisterDeps{Store: st, Params: voucherwatch.RegisterParams{OnTimeHours: 2, CardMonthHours: 720, BandLowFactor: 0.5, BandHighFactor: 1.8},
 		UsageTopic: "vw.usage", Now: func() time.Time { return registerNow }})
 	return s, st
 }

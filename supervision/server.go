@@ -1,5 +1,8 @@
-// Package supervision is the engine's HTTP edge: the JSON API, access control, the workflow
-// and the web UI supervisors work in.
+// Package supervision is the engine's HTTP edge: one server (New) with its middleware
+// (bearer tokens, sessions, CSRF through http.CrossOriginProtection, throttles, deadlines),
+// health and status, the JSON API and the web UI supervisors work in. The workflow they act
+// through is package workflow; alerts' evidence is laid out by package evidence; spot checks
+// are drawn by the top-level package spotcheck.
 package supervision
 
 import (
@@ -43,21 +46,91 @@ type Server struct {
 	workflow WorkflowDeps
 	// users caches the look-ups of tokens in the shared user store (users.go).
 	users tokenCache
-	// ui is the web UI, once RegisterUI added it; sessions caches the users behind its
+	// ui is the web UI, once registerUI added it; sessions caches the users behind its
 	// sessions (ui_session.go).
 	ui       *uiState
 	sessions sessionCache
-	// spotchecks are the spot-check operations, once RegisterSpotCheckRoutes added them; the
+	// spotchecks are the spot-check operations, once registerSpotCheckRoutes added them; the
 	// web UI's spot-check pages say the feature is not set up while they are nil.
 	spotchecks *SpotCheckDeps
-	// register is the supplier register, once RegisterRegisterRoutes added it.
+	// register is the supplier register, once registerRegisterRoutes added it.
 	register *RegisterDeps
-	// complaints are the complaint routes and pages, once RegisterComplaintRoutes added them.
+	// complaints are the complaint routes and pages, once registerComplaintRoutes added them.
 	complaints *complaintState
 }
 
-// NewServer builds the routes.
-func NewServer() *Server {
+// Deps is everything the server serves. Alerts and Workflow are the core; the parts below them
+// add their routes when set.
+type Deps struct {
+	Alerts   AlertDeps
+	Workflow WorkflowDeps
+	// SpotChecks adds the spot-check routes and pages.
+	SpotChecks *SpotCheckDeps
+	// Register adds the supplier register's routes and public pages.
+	Register *RegisterDeps
+	// UI adds the web UI; it needs Alerts.Alerts and Workflow.Users.
+	UI *UIDeps
+	// Complaints adds the complaint route and, with the UI, the public complaint pages.
+	Complaints *ComplaintDeps
+	// Health adds GET /healthz.
+	Health HealthCheck
+	// IngestStatus and DeadLetters answer GET /api/v1/status and /api/v1/deadletters.
+	IngestStatus func(ctx context.Context) (voucherwatch.IngestStatus, error)
+	DeadLetters  func(ctx context.Context) (any, error)
+	// Gatherer serves /metrics; prometheus.DefaultGatherer when nil.
+	Gatherer prometheus.Gatherer
+	// Log is slog.Default() when nil.
+	Log *slog.Logger
+	// RequestTimeout and ExportTimeout: see Server.
+	RequestTimeout, ExportTimeout time.Duration
+}
+
+// New builds the server with every route d asks for, in the order they depend on each other.
+// It returns an error for a configuration that cannot work (a short session key, the UI
+// without the stores it reads, complaints without their store, registry or contact box), so
+// that it fails at start.
+func New(d Deps) (*Server, error) {
+	if d.UI != nil {
+		if len(d.UI.SessionKey) < 16 {
+			return nil, errors.New("supervision: web UI: session key shorter than 16 bytes")
+		}
+		if d.Workflow.Users == nil || d.Alerts.Alerts == nil {
+			return nil, errors.New("supervision: web UI: the alert store and the user store are required")
+		}
+	}
+	if c := d.Complaints; c != nil && (c.Store == nil || c.Registry == nil || c.Box == nil) {
+		return nil, errors.New("supervision: complaints: store, registry and contact box are required")
+	}
+	s := newServer()
+	if d.Log != nil {
+		s.Log = d.Log
+	}
+	s.Gatherer, s.IngestStatusFn, s.DeadLettersFn = d.Gatherer, d.IngestStatus, d.DeadLetters
+	s.RequestTimeout, s.ExportTimeout = d.RequestTimeout, d.ExportTimeout
+	s.registerAlertRoutes(d.Alerts)
+	s.registerWorkflowRoutes(d.Workflow)
+	if d.SpotChecks != nil {
+		s.registerSpotCheckRoutes(*d.SpotChecks)
+	}
+	if d.Register != nil {
+		s.registerRegisterRoutes(*d.Register)
+	}
+	if d.UI != nil {
+		if err := s.registerUI(*d.UI); err != nil {
+			return nil, err
+		}
+	}
+	if d.Complaints != nil {
+		s.registerComplaintRoutes(*d.Complaints)
+	}
+	if d.Health != nil {
+		s.registerHealth(d.Health)
+	}
+	return s, nil
+}
+
+// newServer is a server with the status and metrics routes only; New adds the rest.
+func newServer() *Server {
 	s := &Server{tokens: map[[32]byte]voucherwatch.User{}, mux: http.NewServeMux(), Log: slog.Default()}
 	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
 	s.mux.Handle("GET /api/v1/status", s.authed(s.getStatus))
@@ -79,7 +152,7 @@ func (s *Server) AddToken(token string, u voucherwatch.User) {
 }
 
 // userFor finds the bearer of the request's token: first among the tokens added with AddToken,
-// then in the user store shared by the engine's instances (RegisterWorkflowRoutes). The error
+// then in the user store shared by the engine's instances (registerWorkflowRoutes). The error
 // is the store's, for a look-up that could not be made.
 func (s *Server) userFor(r *http.Request) (voucherwatch.User, bool, error) {
 	h := r.Header.Get("Authorization")

@@ -8,7 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // SpotCheckDeps are the dependencies of the spot-check routes (专项抽查, "双随机、一公开"). Its
@@ -36,10 +37,10 @@ func (d SpotCheckDeps) now() time.Time {
 	return d.Now()
 }
 
-// RegisterSpotCheckRoutes adds the spot-check, inspector and inspection-result routes.
-func (s *Server) RegisterSpotCheckRoutes(d SpotCheckDeps) {
+// registerSpotCheckRoutes adds the spot-check, inspector and inspection-result routes.
+func (s *Server) registerSpotCheckRoutes(d SpotCheckDeps) {
 	h := spotCheckRoutes{s: s, d: d}
-	s.spotchecks = &d // the web UI's spot-check pages (RegisterUI) call the same operations
+	s.spotchecks = &d // the web UI's spot-check pages (registerUI) call the same operations
 	s.mux.Handle("POST /api/v1/spotchecks", s.authed(h.draw))
 	s.mux.Handle("GET /api/v1/spotchecks", s.authed(h.list))
 	s.mux.Handle("GET /api/v1/spotchecks/{id}", s.authed(h.show))
@@ -72,7 +73,7 @@ func mayRecordResult(u voucherwatch.User, city string) bool {
 	if !u.Role.MayAct() {
 		return false
 	}
-	scope := cityScope(u)
+	scope := workflow.CityScope(u)
 	return scope == "" || scope == city
 }
 
@@ -161,7 +162,7 @@ func (d SpotCheckDeps) View(ctx context.Context, u voucherwatch.User, id string)
 	}
 	v := SpotCheckView{SpotCheck: sc, Items: []SpotCheckItemView{}}
 	v.Inputs, v.SpotCheck.Items = nil, nil
-	scope := cityScope(u)
+	scope := workflow.CityScope(u)
 	for _, it := range sc.Items {
 		if scope != "" && it.City != scope {
 			continue
@@ -326,7 +327,7 @@ func (d SpotCheckDeps) Inspectors(ctx context.Context, u voucherwatch.User) ([]v
 	if err != nil {
 		return nil, err
 	}
-	if cityScope(u) != "" {
+	if workflow.CityScope(u) != "" {
 		for i := range all {
 			all[i].Conflicts = nil
 		}

@@ -180,8 +180,8 @@ var spotCheckT0 = time.Date(2026, 12, 1, 10, 0, 0, 0, voucherwatch.CST)
 func newSpotCheckServer(t *testing.T) (*Server, *fakeSpotChecks) {
 	t.Helper()
 	st := threeCityProvince()
-	s := NewServer()
-	s.RegisterSpotCheckRoutes(SpotCheckDeps{
+	s := newServer()
+	s.registerSpotCheckRoutes(SpotCheckDeps{
 		Store:    st,
 		Defaults: voucherwatch.SpotCheckParams{Share: 0.25, Min: 3, RiskFraction: 0.5, InspectorsPerItem: 2},
 		Now:      func() time.Time { return spotCheckT0 },

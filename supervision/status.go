@@ -4,13 +4,14 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // operatorOnly refuses the engine's operating figures (ingest, dead letters, detector health)
 // to city reviewers: they are province-wide and cannot be cut by city, and a city reviewer
 // sees its own city only. It reports whether it answered.
 func operatorOnly(w http.ResponseWriter, u voucherwatch.User) bool {
-	if cityScope(u) == "" {
+	if workflow.CityScope(u) == "" {
 		return false
 	}
 	writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "province-wide operating figures are not shown to a city reviewer"))

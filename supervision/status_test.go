@@ -14,7 +14,9 @@ import (
 // detector health) answer every province role and 403 to city reviewers.
 func TestOperatorRoutesByRole(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
-	s.RegisterAlertRoutes(AlertDeps{Alerts: wf, DetectorHealth: func() any { return map[string]any{"detectors": []string{"duplicate_claim"}} }})
+	s.registerAlertRoutes(AlertDeps{Alerts: wf, DetectorHealth: func() voucherwatch.DetectorHealthReport {
+		return voucherwatch.DetectorHealthReport{Detectors: []voucherwatch.DetectorHealth{{Detector: "duplicate_claim"}}}
+	}})
 	s.IngestStatusFn = func(context.Context) (voucherwatch.IngestStatus, error) { return voucherwatch.IngestStatus{}, nil }
 	s.DeadLettersFn = func(context.Context) (any, error) { return []string{"全省"}, nil }
 	want := map[string]int{"admin": 200, "province": 200, "auditor": 200, "changsha": 403, "zhuzhou": 403}

@@ -37,7 +37,7 @@ func (d *deadlineRecorder) ExportEvents(ctx context.Context, fn func(voucherwatc
 func TestEveryRequestHasADeadline(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
 	rec := &deadlineRecorder{fakeWorkflow: wf}
-	s.RegisterAlertRoutes(AlertDeps{Alerts: rec})
+	s.registerAlertRoutes(AlertDeps{Alerts: rec})
 	s.workflow.Events = rec
 	s.RequestTimeout, s.ExportTimeout = 7*time.Second, 3*time.Minute
 	if code, _ := do(t, s, "GET", "/api/v1/alerts", "admin", nil); code != 200 {

@@ -28,7 +28,7 @@ var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdu
 	"spotchecks", "spotcheck", "public_spotcheck", "enterprises"}
 
 // UIDeps are the dependencies of the web UI beyond those of the alert and workflow routes,
-// which it shares (RegisterAlertRoutes and RegisterWorkflowRoutes come first).
+// which it shares (registerAlertRoutes and registerWorkflowRoutes come first).
 type UIDeps struct {
 	// SessionKey signs session cookies and CSRF tokens. Every instance behind the load
 	// balancer must have the same key, a secret of its own (VW_SESSION_KEY): never one
@@ -71,7 +71,7 @@ func (s *Server) enterpriseNames(ctx context.Context, usccs ...string) map[strin
 	return got
 }
 
-// uiState is what RegisterUI prepares.
+// uiState is what registerUI prepares.
 type uiState struct {
 	deps  UIDeps
 	key   []byte
@@ -95,21 +95,15 @@ func (u *uiState) sessionTTL() time.Duration {
 	return DefaultSessionTTL
 }
 
-// RegisterUI adds the web UI: sign-in, the inbox, the alert, claim, enterprise and overdue
-// pages, user management, the spot-check pages (over the operations RegisterSpotCheckRoutes
-// adds; without them the pages say spot checks are not set up), and the static assets. It
-// panics when a template does not parse or when the session key is shorter than 16 bytes, so
-// a broken build or configuration fails at start.
-func (s *Server) RegisterUI(d UIDeps) {
-	if len(d.SessionKey) < 16 {
-		panic("supervision: RegisterUI: session key shorter than 16 bytes")
-	}
-	if s.workflow.Users == nil || s.alerts.Alerts == nil {
-		panic("supervision: RegisterUI: register the alert and workflow routes first")
-	}
+// registerUI adds the web UI: sign-in, the inbox, the alert, claim, enterprise and overdue
+// pages, user management, the spot-check pages (over the operations registerSpotCheckRoutes
+// adds; without them the pages say spot checks are not set up), and the static assets. New
+// checks the session key and the stores first; a template that does not parse is an error, so
+// a broken build fails at start.
+func (s *Server) registerUI(d UIDeps) error {
 	pages, err := parsePages()
 	if err != nil {
-		panic(err)
+		return err
 	}
 	s.ui = &uiState{deps: d, key: append([]byte(nil), d.SessionKey...), pages: pages}
 	s.ui.addrThrottle.limit = MaxSignInFailuresPerAddress
@@ -154,6 +148,7 @@ func (s *Server) RegisterUI(d UIDeps) {
 	s.mux.Handle("POST /account/password", s.page(s.postAccountPassword))
 	// Anything else outside the API is a Chinese 404 page (the API answers its own 404s).
 	s.mux.HandleFunc("/", s.notFoundPage)
+	return nil
 }
 
 // notFoundPage answers a path the UI does not have, with the navigation when signed in.

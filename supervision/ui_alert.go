@@ -8,6 +8,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/evidence"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // alertPage is the data of the alert page.
@@ -61,10 +62,10 @@ func (s *Server) showAlert(w http.ResponseWriter, r *http.Request, q uiRequest) 
 // failed.
 func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form transitionForm) {
 	ctx := r.Context()
-	a, err := s.scopedAlert(ctx, q.user, r.PathValue("id"))
+	a, err := s.flow().ScopedAlert(ctx, q.user, r.PathValue("id"))
 	if err == nil {
 		one := []voucherwatch.Alert{a}
-		err = s.logStatuses(ctx, one)
+		err = s.flow().LogStatuses(ctx, one)
 		a = one[0]
 	}
 	if err != nil {
@@ -151,12 +152,12 @@ func (s *Server) alertActions(u voucherwatch.User, a voucherwatch.Alert) []alert
 
 // formTransition reads an action form into the request the API takes, so that both go through
 // the same checks. Empty deadline and amount fields are absent.
-func formTransition(r *http.Request) (transitionRequest, transitionForm) {
+func formTransition(r *http.Request) (workflow.TransitionRequest, transitionForm) {
 	f := transitionForm{
 		To: r.PostFormValue("to"), Comment: r.PostFormValue("comment"),
 		Deadline: r.PostFormValue("deadline"), Amount: r.PostFormValue("amount"),
 	}
-	q := transitionRequest{To: f.To, Comment: f.Comment, From: r.PostFormValue("from")}
+	q := workflow.TransitionRequest{To: f.To, Comment: f.Comment, From: r.PostFormValue("from")}
 	if f.Deadline != "" {
 		q.Deadline = &f.Deadline
 	}
@@ -167,14 +168,14 @@ func formTransition(r *http.Request) (transitionRequest, transitionForm) {
 }
 
 // postAlertTransition answers POST /alerts/{id}/transitions (to, comment, deadline?, amount?,
-// from): the move goes through the API's checks (transitionAlert); then back to the alert
+// from): the move goes through the API's checks (workflow.Service.Transition); then back to the alert
 // page (303) with a message, or the page again with the refusal in Chinese and the status of
 // the API's answer (400, 403, 409).
 func (s *Server) postAlertTransition(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	tq, form := formTransition(r)
-	a, err := s.actingOn(r.Context(), q.user, r.PathValue("id"))
+	a, err := s.flow().ActingOn(r.Context(), q.user, r.PathValue("id"))
 	if err == nil {
-		_, err = s.transitionAlert(r.Context(), q.user, a, tq)
+		_, err = s.flow().Transition(r.Context(), q.user, a, tq)
 	}
 	s.afterAction(w, r, q, err, "transition", form)
 }
@@ -182,9 +183,9 @@ func (s *Server) postAlertTransition(w http.ResponseWriter, r *http.Request, q u
 // postAlertProposal answers POST /alerts/{id}/proposals (to, comment, amount?, from).
 func (s *Server) postAlertProposal(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	tq, form := formTransition(r)
-	a, err := s.actingOn(r.Context(), q.user, r.PathValue("id"))
+	a, err := s.flow().ActingOn(r.Context(), q.user, r.PathValue("id"))
 	if err == nil {
-		_, err = s.proposeOn(r.Context(), q.user, a, tq)
+		_, err = s.flow().Propose(r.Context(), q.user, a, tq)
 	}
 	s.afterAction(w, r, q, err, "proposal", form)
 }
@@ -192,10 +193,10 @@ func (s *Server) postAlertProposal(w http.ResponseWriter, r *http.Request, q uiR
 // postAlertAssign answers POST /alerts/{id}/assign (user_id, comment).
 func (s *Server) postAlertAssign(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	id := r.PostFormValue("user_id")
-	aq := assignRequest{UserID: &id, Comment: r.PostFormValue("comment")}
-	a, err := s.actingOn(r.Context(), q.user, r.PathValue("id"))
+	aq := workflow.AssignRequest{UserID: &id, Comment: r.PostFormValue("comment")}
+	a, err := s.flow().ActingOn(r.Context(), q.user, r.PathValue("id"))
 	if err == nil {
-		_, err = s.assignAlert(r.Context(), q.user, a, aq)
+		_, err = s.flow().Assign(r.Context(), q.user, a, aq)
 	}
 	s.afterAction(w, r, q, err, "assignment", transitionForm{})
 }

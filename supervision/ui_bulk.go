@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // MaxBulkFormAlerts bounds the alerts one inbox form acts on: a page of the inbox.
@@ -12,7 +14,7 @@ const MaxBulkFormAlerts = inboxPageSize
 
 // postInboxBulk answers POST /alerts/bulk (id…, to, comment, deadline?, return): one
 // transition applied to the alerts ticked in the inbox, each checked on its own as the API's
-// bulk route does (applyBulk). Then back to the inbox (303) saying how many were moved and
+// bulk route does (workflow.Service.Bulk). Then back to the inbox (303) saying how many were moved and
 // how many were not; a request refused as a whole (no comment, say) gets the reason in Chinese.
 func (s *Server) postInboxBulk(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if !q.user.Role.MayAct() {
@@ -36,7 +38,7 @@ func (s *Server) postInboxBulk(w http.ResponseWriter, r *http.Request, q uiReque
 	if tq.To != "explanation_requested" {
 		tq.Deadline = nil // the form shows the deadline field for every action
 	}
-	results, err := s.applyBulk(r.Context(), q.user, bulkRequest{Filter: bulkFilter{IDs: ids}, transitionRequest: tq})
+	results, err := s.flow().Bulk(r.Context(), q.user, workflow.BulkRequest{Filter: workflow.BulkFilter{IDs: ids}, TransitionRequest: tq})
 	if err != nil {
 		status := errStatus(err)
 		if status >= 500 {
@@ -48,7 +50,7 @@ func (s *Server) postInboxBulk(w http.ResponseWriter, r *http.Request, q uiReque
 	}
 	applied := 0
 	for _, res := range results {
-		if res.Error == nil {
+		if res.Err == nil {
 			applied++
 		}
 	}

@@ -4,13 +4,13 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // claimPage is the data of the claim page.
 type claimPage struct {
 	ClaimID    string
-	Assessment *detectors.Assessment // nil when Assess answered another type
+	Assessment *voucherwatch.ClaimAssessment
 	Alerts     []voucherwatch.Alert
 }
 
@@ -23,22 +23,16 @@ func (s *Server) showClaim(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		s.failPage(w, r, q, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no assessments here"))
 		return
 	}
-	a, applicant, city, err := s.alerts.Assess(r.Context(), id)
-	if err == nil && cityScope(q.user) != "" && city != cityScope(q.user) {
+	a, err := s.alerts.Assess(r.Context(), id)
+	if err == nil && workflow.CityScope(q.user) != "" && a.City != workflow.CityScope(q.user) {
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
 	}
 	if err != nil {
 		s.failPage(w, r, q, err)
 		return
 	}
-	p := claimPage{ClaimID: id}
-	switch v := a.(type) {
-	case detectors.Assessment:
-		p.Assessment = &v
-	case *detectors.Assessment:
-		p.Assessment = v
-	}
-	if p.Alerts, err = s.claimAlerts(r.Context(), applicant, id); err != nil {
+	p := claimPage{ClaimID: id, Assessment: &a}
+	if p.Alerts, err = s.claimAlerts(r.Context(), a.ApplicantUSCC, id); err != nil {
 		s.failPage(w, r, q, err)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // complaintCase is what the alert page shows of a complaint's case beside the workflow: the
@@ -30,7 +31,7 @@ type complaintCase struct {
 func (s *Server) addComplaintCase(ctx context.Context, u voucherwatch.User, p *alertPage) error {
 	a := p.Alert
 	uscc := a.Subjects.ApplicantUSCC
-	scope := cityScope(u)
+	scope := workflow.CityScope(u)
 	if a.Detector != voucherwatch.DetectorComplaint {
 		if uscc == "" {
 			return nil

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // enterprisePage is the data of the enterprise page.
@@ -37,7 +38,7 @@ func (s *Server) showEnterprise(w http.ResponseWriter, r *http.Request, q uiRequ
 		return
 	}
 	f, err := store.EnterpriseFile(r.Context(), uscc)
-	scope := cityScope(q.user)
+	scope := workflow.CityScope(q.user)
 	if err == nil && scope != "" && f.City() != scope {
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "enterprise %s not found", uscc)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // enterprisesPage is the enterprise search.
@@ -31,7 +32,7 @@ func (s *Server) showEnterprises(w http.ResponseWriter, r *http.Request, q uiReq
 	case s.ui.deps.Search == nil:
 		p.Unavailable = true
 	case text != "":
-		hits, more, err := s.ui.deps.Search.SearchEnterprises(r.Context(), text, cityScope(q.user))
+		hits, more, err := s.ui.deps.Search.SearchEnterprises(r.Context(), text, workflow.CityScope(q.user))
 		if err != nil {
 			s.failPage(w, r, q, err)
 			return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // inboxPageSize is how many alerts a page of the inbox lists.
@@ -143,7 +144,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	if !validSeverity(voucherwatch.Severity(f.Severity)) {
 		f.Severity = ""
 	}
-	if f.Detector != "" && !slices.Contains(caseDetectors, f.Detector) {
+	if f.Detector != "" && !slices.Contains(voucherwatch.AlertDetectors(), f.Detector) {
 		f.Detector = ""
 	}
 	if c := qs.Get("city"); c != "" {
@@ -152,7 +153,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		}
 	}
 	p := inboxPage{
-		Filter: f, Detectors: caseDetectors, Statuses: voucherwatch.Statuses,
+		Filter: f, Detectors: voucherwatch.AlertDetectors(), Statuses: voucherwatch.Statuses,
 		Severities: []voucherwatch.Severity{voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow},
 	}
 	af := voucherwatch.AlertFilter{
@@ -162,7 +163,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 	if f.OnlyMine {
 		af.AssigneeID = q.user.ID
 	}
-	if scope := cityScope(q.user); scope != "" {
+	if scope := workflow.CityScope(q.user); scope != "" {
 		p.ScopeCity, af.City, p.Filter.City = scope, scope, ""
 	} else {
 		for _, code := range sortedCityCodes() {
@@ -288,7 +289,7 @@ func (s *Server) overdueAlerts(r *http.Request, af voucherwatch.AlertFilter) ([]
 		} else if err != nil {
 			return nil, false, err
 		}
-		if matches(a, af) {
+		if workflow.Matches(a, af) {
 			out = append(out, a)
 		}
 	}
@@ -303,14 +304,21 @@ func validSeverity(s voucherwatch.Severity) bool {
 	return false
 }
 
-// detectorNames are the detectors the engine runs (detectors.All), in the order the inbox
-// offers them; the catalogue's test checks that they are those of the detectors package.
-var detectorNames = []string{
-	voucherwatch.DetectorDuplicateClaim, voucherwatch.DetectorResale, voucherwatch.DetectorRelatedParty,
-	voucherwatch.DetectorPrice, "annual_purchase", "applicant_credit", "billed_above_metered",
-	"invoice_mismatch", "late_filing", "non_subsidisable_item", "policy_window",
-	"requested_over_limit", "unregistered_supplier", "usage_above_capacity",
-}
+// detectorNames are the detectors whose alerts the inbox offers, in the order of
+// voucherwatch.AlertKinds; complaints have their own page. A test in cmd/voucherwatch checks
+// that they are the detectors the engine runs.
+var detectorNames = func() []string {
+	var names []string
+	for _, k := range voucherwatch.AlertKinds() {
+		if k.Detector != voucherwatch.DetectorComplaint && !slices.Contains(names, k.Detector) {
+			names = append(names, k.Detector)
+		}
+	}
+	return names
+}()
+
+// DetectorNames returns the detectors whose alerts the inbox offers.
+func DetectorNames() []string { return slices.Clone(detectorNames) }
 
 func sortedCityCodes() []string {
 	codes := make([]string, 0, len(voucherwatch.Cities))

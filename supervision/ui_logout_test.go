@@ -43,11 +43,13 @@ func (m *memRevocations) SessionRevoked(_ context.Context, digest string) (bool,
 // clock and session cache TTL.
 func uiInstance(t *testing.T, wf *fakeWorkflow, users *fakeUsers, rev voucherwatch.SessionRevocations, now func() time.Time, cacheTTL time.Duration) *Server {
 	t.Helper()
-	s := NewServer()
+	s := newServer()
 	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.RegisterAlertRoutes(AlertDeps{Alerts: wf})
-	s.RegisterWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, TokenCacheTTL: -1, Now: now})
-	s.RegisterUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), SessionCacheTTL: cacheTTL, Counts: wf, Revocations: rev})
+	s.registerAlertRoutes(AlertDeps{Alerts: wf})
+	s.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, TokenCacheTTL: -1, Now: now})
+	if err := s.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), SessionCacheTTL: cacheTTL, Counts: wf, Revocations: rev}); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // overduePage is the data of the overdue explanations page.
@@ -14,7 +15,7 @@ type overduePage struct {
 // showOverdue answers GET /explanations/overdue: the explanations past their deadline, the
 // longest overdue first; a city reviewer sees its own city's.
 func (s *Server) showOverdue(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	scope := cityScope(q.user)
+	scope := workflow.CityScope(q.user)
 	overdue, err := s.workflow.Events.OverdueExplanations(r.Context(), scope, s.workflow.now())
 	if err != nil {
 		s.failPage(w, r, q, err)

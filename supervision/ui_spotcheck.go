@@ -5,7 +5,7 @@ import (
 	"net/url"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
 )
 
 // inspectionOutcomes are the outcomes in the order the result form offers them.

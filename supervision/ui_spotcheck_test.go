@@ -13,7 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
 )
 
 // newSpotCheckUIServer is newUIServer with the spot-check operations over threeCityProvince
@@ -22,7 +22,7 @@ func newSpotCheckUIServer(t *testing.T) (*Server, *fakeSpotChecks) {
 	t.Helper()
 	s, _, _ := newUIServer(t, UIDeps{})
 	st := threeCityProvince()
-	s.RegisterSpotCheckRoutes(SpotCheckDeps{
+	s.registerSpotCheckRoutes(SpotCheckDeps{
 		Store:    st,
 		Defaults: voucherwatch.SpotCheckParams{Share: 0.25, Min: 3, RiskFraction: 0.5, InspectorsPerItem: 2},
 		Now:      func() time.Time { return spotCheckT0 },

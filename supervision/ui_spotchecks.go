@@ -9,7 +9,8 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // spotChecksPage is the data of the spot-check list (GET /spotchecks).
@@ -65,7 +66,7 @@ func (s *Server) renderSpotChecks(w http.ResponseWriter, r *http.Request, q uiRe
 	}
 	// A city reviewer sees its city's share of each draw, counted by the store at once.
 	var cityProgress map[string]voucherwatch.SpotCheckProgress
-	if scope := cityScope(q.user); scope != "" {
+	if scope := workflow.CityScope(q.user); scope != "" {
 		if cityProgress, err = sd.Store.SpotCheckProgress(ctx, scope); err != nil {
 			s.failPage(w, r, q, err)
 			return

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // uiPassword is every UI test user's password.
@@ -61,7 +61,7 @@ func (f *fakeWorkflow) CountAlerts(_ context.Context, flt voucherwatch.AlertFilt
 	out := voucherwatch.AlertCounts{ByStatus: map[voucherwatch.Status]int{}, ByDetector: map[string]int{}}
 	for _, a := range f.alerts {
 		a.Status = f.status(a)
-		if matches(a, flt) {
+		if workflow.Matches(a, flt) {
 			out.Total++
 			out.ByStatus[a.Status]++
 			out.ByDetector[a.Detector]++
@@ -125,22 +125,22 @@ func newUIServer(t *testing.T, deps UIDeps) (*Server, *fakeWorkflow, *fakeUsers)
 	for _, u := range uiUsers {
 		users.password[u.ID] = uiPasswordHash(t)
 	}
-	s := NewServer()
+	s := newServer()
 	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.RegisterAlertRoutes(AlertDeps{
+	s.registerAlertRoutes(AlertDeps{
 		Alerts: wf,
-		Assess: func(_ context.Context, id string) (any, string, string, error) {
+		Assess: func(_ context.Context, id string) (voucherwatch.ClaimAssessment, error) {
 			switch id {
 			case "C_CS":
-				return detectors.Assessment{ClaimID: id, ApplicantUSCC: csApplicant, ApplicantName: "长沙星算科技有限公司", City: "430100",
-					Totals: detectors.AssessmentTotals{ClaimedFen: 100000000, EligibleFen: 90000000, RatePercent: 30, MaxSubsidyFen: 27000000, RequestedFen: 30000000, OverByFen: 3000000}}, csApplicant, "430100", nil
+				return voucherwatch.ClaimAssessment{ClaimID: id, ApplicantUSCC: csApplicant, ApplicantName: "长沙星算科技有限公司", City: "430100",
+					Totals: voucherwatch.AssessmentTotals{ClaimedFen: 100000000, EligibleFen: 90000000, RatePercent: 30, MaxSubsidyFen: 27000000, RequestedFen: 30000000, OverByFen: 3000000}}, nil
 			case "C_ZZ":
-				return detectors.Assessment{ClaimID: id, ApplicantUSCC: zzApplicant, City: "430200"}, zzApplicant, "430200", nil
+				return voucherwatch.ClaimAssessment{ClaimID: id, ApplicantUSCC: zzApplicant, City: "430200"}, nil
 			}
-			return nil, "", "", voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
+			return voucherwatch.ClaimAssessment{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "claim %s not found", id)
 		},
 	})
-	s.RegisterWorkflowRoutes(WorkflowDeps{
+	s.registerWorkflowRoutes(WorkflowDeps{
 		Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, TokenCacheTTL: -1,
 		Now: func() time.Time { return workflowNow },
 	})
@@ -156,7 +156,9 @@ func newUIServer(t *testing.T, deps UIDeps) (*Server, *fakeWorkflow, *fakeUsers)
 	if deps.Enterprises == nil {
 		deps.Enterprises = enterprisesWithPeople
 	}
-	s.RegisterUI(deps)
+	if err := s.registerUI(deps); err != nil {
+		t.Fatal(err)
+	}
 	s.AddToken("admin-token", uiUsers["admin"])
 	s.AddToken("changsha-token", uiUsers["changsha"])
 	return s, wf, users
@@ -791,16 +793,20 @@ func TestUnknownPathsAnswerChinese404(t *testing.T) {
 // with another key refuses the cookie.
 func TestSessionWorksOnEveryInstance(t *testing.T) {
 	a, wf, users := newUIServer(t, UIDeps{})
-	b := NewServer()
+	b := newServer()
 	b.Log = a.Log
-	b.RegisterAlertRoutes(a.alerts)
-	b.RegisterWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, Now: func() time.Time { return workflowNow }})
-	b.RegisterUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), Counts: wf})
-	c := NewServer()
+	b.registerAlertRoutes(a.alerts)
+	b.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, Now: func() time.Time { return workflowNow }})
+	if err := b.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), Counts: wf}); err != nil {
+		t.Fatal(err)
+	}
+	c := newServer()
 	c.Log = a.Log
-	c.RegisterAlertRoutes(a.alerts)
-	c.RegisterWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, Now: func() time.Time { return workflowNow }})
-	c.RegisterUI(UIDeps{SessionKey: DeriveSessionKey("another-pii-key")})
+	c.registerAlertRoutes(a.alerts)
+	c.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, Now: func() time.Time { return workflowNow }})
+	if err := c.registerUI(UIDeps{SessionKey: DeriveSessionKey("another-pii-key")}); err != nil {
+		t.Fatal(err)
+	}
 
 	onA := signedIn(t, a, "changsha")
 	u, _ := url.Parse(onA.base)

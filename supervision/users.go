@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // DefaultTokenCacheTTL is how long a token found in the user store is trusted without asking
@@ -238,7 +239,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u voucherwatc
 	}
 	out := []voucherwatch.User{}
 	for _, x := range all {
-		if cityScope(u) == "" || voucherwatch.CheckAssignment(u, u.City, x) == nil {
+		if workflow.CityScope(u) == "" || voucherwatch.CheckAssignment(u, u.City, x) == nil {
 			// Logins are half of what signs in: only administrators, who manage them, see
 			// other users' logins.
 			if !u.Role.MayManageUsers() && x.ID != u.ID {

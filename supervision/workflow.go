@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // WorkflowDeps are the dependencies of the workflow routes: moving alerts through the
@@ -41,9 +41,16 @@ func (d WorkflowDeps) now() time.Time {
 	return d.Now()
 }
 
-// RegisterWorkflowRoutes adds the workflow and user routes, and makes the server accept the
+// flow is the workflow service over the server's dependencies; the API's routes and the web
+// UI's forms act through it.
+func (s *Server) flow() *workflow.Service {
+	return &workflow.Service{Alerts: s.workflow.Alerts, Events: s.workflow.Events, Users: s.workflow.Users,
+		ExplanationDays: s.workflow.ExplanationDays, Now: s.workflow.Now}
+}
+
+// registerWorkflowRoutes adds the workflow and user routes, and makes the server accept the
 // tokens of the users in d.Users besides those added with AddToken.
-func (s *Server) RegisterWorkflowRoutes(d WorkflowDeps) {
+func (s *Server) registerWorkflowRoutes(d WorkflowDeps) {
 	s.workflow = d
 	s.mux.Handle("POST /api/v1/alerts/{id}/transitions", s.authed(s.postTransition))
 	s.mux.Handle("POST /api/v1/alerts/{id}/proposals", s.authed(s.postProposal))
@@ -59,129 +66,19 @@ func (s *Server) RegisterWorkflowRoutes(d WorkflowDeps) {
 	s.mux.Handle("POST /api/v1/users/{id}/password", s.authed(s.setPassword))
 }
 
-// scopedAlert reads an alert the user may see: another city's alert does not exist for a city
-// reviewer (ENOTFOUND).
-func (s *Server) scopedAlert(ctx context.Context, u voucherwatch.User, id string) (voucherwatch.Alert, error) {
-	a, err := s.workflow.Alerts.Alert(ctx, id)
-	if err != nil {
-		return a, err
-	}
-	if scope := cityScope(u); scope != "" && a.City != scope {
-		return voucherwatch.Alert{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "alert %s not found", id)
-	}
-	return a, nil
-}
-
-// actingOn reads an alert the user may see and change, with its status as the event log
-// has it: ENOTFOUND for an alert the user may not see, EFORBIDDEN for a role that changes
-// nothing. The API and the web UI both start every change here.
-func (s *Server) actingOn(ctx context.Context, u voucherwatch.User, id string) (voucherwatch.Alert, error) {
-	a, err := s.scopedAlert(ctx, u, id)
-	if err != nil {
-		return a, err
-	}
-	if !u.Role.MayAct() {
-		return a, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not change alerts", u.Role)
-	}
-	one := []voucherwatch.Alert{a}
-	if err := s.logStatuses(ctx, one); err != nil {
-		return a, err
-	}
-	return one[0], nil
-}
-
-// logStatuses sets the alerts' statuses to what the event log says, the state AppendEvents
-// checks a move against. The alert store derives the same status in the same way; asking the
-// log keeps a move possible should the two ever disagree (see store/events.go).
-func (s *Server) logStatuses(ctx context.Context, alerts []voucherwatch.Alert) error {
-	if len(alerts) == 0 {
-		return nil
-	}
-	ids := make([]string, len(alerts))
-	for i, a := range alerts {
-		ids[i] = a.ID
-	}
-	st, err := s.workflow.Events.Statuses(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for i, a := range alerts {
-		if v, ok := st[a.ID]; ok {
-			alerts[i].Status = v
-		}
-	}
-	return nil
-}
-
-// transitionRequest is the body of POST /api/v1/alerts/{id}/transitions and, without from,
-// of the proposals route.
-type transitionRequest struct {
-	To      string `json:"to"`
-	Comment string `json:"comment"`
-	// Deadline is a date, "2026-12-31"; explanation requests only.
-	Deadline *string `json:"deadline"`
-	// Amount is yuan as a string, "12345.67"; recovery orders only.
-	Amount *string `json:"amount"`
-	// From, when given, is the status the client saw: the move is refused (409) if the alert
-	// has moved on since, as a form submitted from a stale page should be.
-	From string `json:"from"`
-}
-
-// transition parses the request's fields; the domain checks their meaning.
-func (q transitionRequest) transition() (voucherwatch.Transition, error) {
-	t := voucherwatch.Transition{To: voucherwatch.Status(q.To), Comment: q.Comment}
-	if q.To == "" {
-		return t, voucherwatch.FieldErrorf("to", "required: the status to move the alert to")
-	}
-	if q.Deadline != nil {
-		if t.To != voucherwatch.StatusExplanationRequested {
-			return t, voucherwatch.FieldErrorf("deadline", "only an explanation request (explanation_requested) has a deadline")
-		}
-		if *q.Deadline != "" {
-			d, err := time.ParseInLocation(time.DateOnly, *q.Deadline, voucherwatch.CST)
-			if err != nil {
-				return t, voucherwatch.FieldErrorf("deadline", "want a date like 2026-12-31, got %q", *q.Deadline)
-			}
-			t.Deadline = d
-		}
-	}
-	if q.Amount != nil {
-		if t.To != voucherwatch.StatusRecoveryOrdered {
-			return t, voucherwatch.FieldErrorf("amount", "only a recovery order (recovery_ordered) has an amount")
-		}
-		m, ok := voucherwatch.ParseMoney(*q.Amount)
-		if !ok {
-			return t, voucherwatch.FieldErrorf("amount", "want yuan as a string like \"12345.67\", got %q", *q.Amount)
-		}
-		t.Amount = m
-	}
-	if q.From != "" && !voucherwatch.Status(q.From).Valid() {
-		return t, voucherwatch.FieldErrorf("from", "unknown status %q", q.From)
-	}
-	return t, nil
-}
-
-// checkFrom refuses a move whose client saw another status than the alert's current one.
-func checkFrom(q transitionRequest, a voucherwatch.Alert) error {
-	if q.From != "" && voucherwatch.Status(q.From) != a.Status {
-		return voucherwatch.Errorf(voucherwatch.ECONFLICT, "alert %s is %s now, not %s: someone acted on it meanwhile; reload and try again", a.ID, a.Status, q.From)
-	}
-	return nil
-}
-
 // postTransition answers POST /api/v1/alerts/{id}/transitions {"to", "comment", "deadline"?,
 // "amount"?, "from"?} with 201 and the recorded event; 400 naming the field for bad input, 403
 // for a move the role may not make, 409 for one the workflow does not allow from the current
 // status (or when the alert moved on meanwhile).
 func (s *Server) postTransition(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	actOnAlert(s, w, r, u, s.transitionAlert)
+	actOnAlert(s, w, r, u, s.flow().Transition)
 }
 
 // actOnAlert is the shape of the API's routes that act on one alert: read the alert the user
-// may change (actingOn), decode the body as Q, let act check and record the event, answer it.
+// may change (workflow.Service.ActingOn), decode the body as Q, let act check and record the event, answer it.
 func actOnAlert[Q any](s *Server, w http.ResponseWriter, r *http.Request, u voucherwatch.User,
 	act func(context.Context, voucherwatch.User, voucherwatch.Alert, Q) (voucherwatch.Event, error)) {
-	a, err := s.actingOn(r.Context(), u, r.PathValue("id"))
+	a, err := s.flow().ActingOn(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -195,119 +92,19 @@ func actOnAlert[Q any](s *Server, w http.ResponseWriter, r *http.Request, u vouc
 	s.answerEvent(w, e, err)
 }
 
-// transitionAlert checks the move q asks of u on alert a (read with actingOn) and records it.
-// The API and the web UI make every transition here.
-func (s *Server) transitionAlert(ctx context.Context, u voucherwatch.User, a voucherwatch.Alert, q transitionRequest) (voucherwatch.Event, error) {
-	now := s.workflow.now()
-	t, err := q.transition()
-	if err == nil {
-		t, err = t.Check(now, s.workflow.ExplanationDays)
-	}
-	var e voucherwatch.Event
-	if err == nil {
-		e, err = transitionEvent(u, a, q, t, now)
-	}
-	if err != nil {
-		return voucherwatch.Event{}, err
-	}
-	return s.appendOne(ctx, e)
-}
-
-// transitionEvent is the event of u moving alert a as t says, when the workflow and u's role
-// allow it from a's status (and from the status the client saw, q.From). The single route and
-// the bulk route check each alert here.
-func transitionEvent(u voucherwatch.User, a voucherwatch.Alert, q transitionRequest, t voucherwatch.Transition, now time.Time) (voucherwatch.Event, error) {
-	err := checkFrom(q, a)
-	if err == nil {
-		err = voucherwatch.CheckTransition(u.Role, a.Status, t.To)
-	}
-	if err != nil {
-		return voucherwatch.Event{}, err
-	}
-	return voucherwatch.NewTransitionEvent(u, a.ID, a.Status, t, now), nil
-}
-
 // postProposal answers POST /api/v1/alerts/{id}/proposals {"to", "comment", "amount"?}: a
 // reviewer recommends a decision of the province (confirm, dismiss, order or record recovery,
 // reopen a decided alert). The proposal is an event that keeps the status, with proposed_to
 // set; the province decides with a transition. 201 with the event.
 func (s *Server) postProposal(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	actOnAlert(s, w, r, u, s.proposeOn)
-}
-
-// proposeOn checks the proposal q of u on alert a (read with actingOn) and records it.
-func (s *Server) proposeOn(ctx context.Context, u voucherwatch.User, a voucherwatch.Alert, q transitionRequest) (voucherwatch.Event, error) {
-	now := s.workflow.now()
-	t, err := q.transition()
-	if err == nil {
-		err = checkFrom(q, a)
-	}
-	if err == nil {
-		err = voucherwatch.CheckProposal(u.Role, a.Status, t.To)
-	}
-	var e voucherwatch.Event
-	if err == nil {
-		e, err = voucherwatch.NewProposalEvent(u, a.ID, a.Status, t, now)
-	}
-	if err != nil {
-		return e, err
-	}
-	return s.appendOne(ctx, e)
-}
-
-// assignRequest is the body of POST /api/v1/alerts/{id}/assign.
-type assignRequest struct {
-	// UserID names the assignee; "" takes the alert back into its city's queue.
-	UserID  *string `json:"user_id"`
-	Comment string  `json:"comment"`
+	actOnAlert(s, w, r, u, s.flow().Propose)
 }
 
 // postAssign answers POST /api/v1/alerts/{id}/assign {"user_id", "comment"?}: the alert is
 // given to a person who can act on it, recorded as an event that keeps the status. 201 with
 // the event.
 func (s *Server) postAssign(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	actOnAlert(s, w, r, u, s.assignAlert)
-}
-
-// assignAlert checks the assignment q of u on alert a (read with actingOn) and records it.
-func (s *Server) assignAlert(ctx context.Context, u voucherwatch.User, a voucherwatch.Alert, q assignRequest) (voucherwatch.Event, error) {
-	if q.UserID == nil {
-		return voucherwatch.Event{}, voucherwatch.FieldErrorf("user_id", "required: the user to assign the alert to, or \"\" to put it back in the city's queue")
-	}
-	var assignee voucherwatch.User
-	if *q.UserID != "" {
-		var err error
-		assignee, err = s.workflow.Users.User(ctx, *q.UserID)
-		if voucherwatch.ErrorCode(err) == voucherwatch.ENOTFOUND {
-			err = voucherwatch.FieldErrorf("user_id", "no such user: %s", *q.UserID)
-		}
-		if err == nil {
-			err = voucherwatch.CheckAssignment(u, a.City, assignee)
-		}
-		if err != nil {
-			return voucherwatch.Event{}, err
-		}
-	}
-	e, err := voucherwatch.NewAssignmentEvent(u, a.ID, a.Status, assignee, q.Comment, s.workflow.now())
-	if err != nil {
-		return e, err
-	}
-	return s.appendOne(ctx, e)
-}
-
-// appendOne records one event and returns it as stored.
-func (s *Server) appendOne(ctx context.Context, e voucherwatch.Event) (voucherwatch.Event, error) {
-	res, err := s.workflow.Events.AppendEvents(ctx, []voucherwatch.Event{e})
-	if err == nil && len(res) != 1 {
-		err = fmt.Errorf("supervision: append event: got %d results for 1 event", len(res))
-	}
-	if err == nil {
-		err = res[0].Err
-	}
-	if err != nil {
-		return voucherwatch.Event{}, err
-	}
-	return res[0].Event, nil
+	actOnAlert(s, w, r, u, s.flow().Assign)
 }
 
 // answerEvent answers 201 with a recorded event, or the error.
@@ -321,12 +118,7 @@ func (s *Server) answerEvent(w http.ResponseWriter, e voucherwatch.Event, err er
 
 // getHistory answers GET /api/v1/alerts/{id}/history with {"events": [...]}, oldest first.
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	a, err := s.scopedAlert(r.Context(), u, r.PathValue("id"))
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	events, err := s.workflow.Events.History(r.Context(), a.ID)
+	events, err := s.flow().History(r.Context(), u, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, err)
 		return

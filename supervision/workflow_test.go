@@ -48,9 +48,9 @@ func newWorkflowServer(t *testing.T) (*Server, *fakeWorkflow, *fakeUsers) {
 		us = append(us, u)
 	}
 	users := newFakeUsers(us...)
-	s := NewServer()
+	s := newServer()
 	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.RegisterWorkflowRoutes(WorkflowDeps{
+	s.registerWorkflowRoutes(WorkflowDeps{
 		Alerts: wf, Events: wf, Users: users, ExplanationDays: 15,
 		Now: func() time.Time { return workflowNow },
 	})
@@ -655,8 +655,8 @@ func TestUserTokens(t *testing.T) {
 			t.Errorf("got stored hash %s, want only the token's SHA-256", h)
 		}
 	}
-	other := NewServer() // a second instance sharing the user store
-	other.RegisterWorkflowRoutes(WorkflowDeps{Alerts: &fakeWorkflow{}, Events: &fakeWorkflow{}, Users: users, Now: func() time.Time { return workflowNow }})
+	other := newServer() // a second instance sharing the user store
+	other.registerWorkflowRoutes(WorkflowDeps{Alerts: &fakeWorkflow{}, Events: &fakeWorkflow{}, Users: users, Now: func() time.Time { return workflowNow }})
 	for _, srv := range []*Server{s, other} {
 		code, me := do(t, srv, "GET", "/api/v1/me", token, nil)
 		if code != 200 || me["id"] != id || me["role"] != "city_reviewer" || me["city"] != "430300" {
@@ -731,7 +731,7 @@ func TestListUsersForACityReviewer(t *testing.T) {
 // does: their patterns must not conflict.
 func TestWorkflowRoutesBesideAlertRoutes(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
-	s.RegisterAlertRoutes(AlertDeps{Alerts: wf})
+	s.registerAlertRoutes(AlertDeps{Alerts: wf})
 	if code, body := do(t, s, "GET", "/api/v1/alerts/cs_new", "admin", nil); code != 200 || body["id"] != "cs_new" {
 		t.Errorf("got %d %v, want the alert", code, body)
 	}
@@ -742,7 +742,7 @@ func TestWorkflowRoutesBesideAlertRoutes(t *testing.T) {
 
 func TestListAssignedToMe(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
-	s.RegisterAlertRoutes(AlertDeps{Alerts: wf})
+	s.registerAlertRoutes(AlertDeps{Alerts: wf})
 	ev, err := voucherwatch.NewAssignmentEvent(workflowUsers["province"], "cs_reviewing", voucherwatch.StatusReviewing, workflowUsers["changsha"], "", workflowNow)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,11 @@ import (
 // here; the check allows 5 s, where the server used to keep them open indefinitely).
 func TestSlowClientsAreCut(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	srv := newHTTPServer(supervision.NewServer(), HTTPTimeouts{Read: timeout, Write: time.Second, Idle: timeout})
+	api, err := supervision.New(supervision.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(api, HTTPTimeouts{Read: timeout, Write: time.Second, Idle: timeout})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

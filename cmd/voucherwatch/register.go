@@ -4,13 +4,13 @@ import (
 	"fmt"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
 	"github.com/voucherwatch/voucherwatch/supervision"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 )
 
-// wireRegister builds the supplier register's operations, routes and scheduler. Its prices are
-// read as the price detector reads them: card-months in the policy's hours, the market band
-// the policy's factors around the market median.
+// wireRegister builds the supplier register's operations and scheduler (supervision.New adds
+// its routes). Its prices are read as the price detector reads them: card-months in the
+// policy's hours, the market band the policy's factors around the market median.
 func (m *Main) wireRegister() error {
 	if m.Config.RegisterSchedule != "" {
 		if _, err := spotcheck.Parse(m.Config.RegisterSchedule); err != nil {
@@ -30,6 +30,5 @@ func (m *Main) wireRegister() error {
 	}
 	m.Register = &supervision.RegisterScheduler{Deps: m.RegisterDeps, Log: m.Log, Slots: supervision.NewRegisterSlotsMetric(m.Registry)}
 	m.RegisterDeps.Schedule = m.Register.Status
-	m.Server.RegisterRegisterRoutes(m.RegisterDeps)
 	return nil
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
 

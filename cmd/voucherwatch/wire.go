@@ -23,9 +23,9 @@ import (
 	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/spotcheck"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/supervision"
-	"github.com/voucherwatch/voucherwatch/supervision/spotcheck"
 )
 
 // Main is the engine wired together. Tests start it end to end with NewMain and Start.
@@ -190,28 +190,18 @@ func (m *Main) Start(ctx context.Context) error {
 		}
 	}
 
-	m.Server = supervision.NewServer()
-	m.Server.RegisterAlertRoutes(supervision.AlertDeps{
+	alertDeps := supervision.AlertDeps{
 		Alerts:       m.APIDB,
-		RunDetectors: func(ctx context.Context) any { return m.Runner.RunAll(ctx, time.Now()) },
-		DetectorHealth: func() any {
+		RunDetectors: func(ctx context.Context) []voucherwatch.DetectorRun { return m.Runner.RunAll(ctx, time.Now()) },
+		DetectorHealth: func() voucherwatch.DetectorHealthReport {
 			h, missed := m.Runner.Health()
-			return map[string]any{"detectors": h, "missed_slots": missed}
+			return voucherwatch.DetectorHealthReport{Detectors: h, MissedSlots: missed}
 		},
 		Policy: m.Policy,
-		Assess: func(ctx context.Context, id string) (any, string, string, error) {
-			a, err := detectors.Assess(ctx, env, id)
-			return a, a.ApplicantUSCC, a.City, err
+		Assess: func(ctx context.Context, id string) (voucherwatch.ClaimAssessment, error) {
+			return detectors.Assess(ctx, env, id)
 		},
-	})
-	m.Server.Log = m.Log
-	m.Server.Gatherer = m.Registry
-	m.Server.RegisterWorkflowRoutes(supervision.WorkflowDeps{
-		Alerts:          m.APIDB,
-		Events:          m.APIDB,
-		Users:           m.APIDB,
-		ExplanationDays: m.Policy.ExplanationDays,
-	})
+	}
 	// The scheduled draw's seed is keyed with the PII key, a secret every instance shares,
 	// so that instances agree on it and outsiders cannot work it out before the slot.
 	spotParams := voucherwatch.DefaultSpotCheckParams()
@@ -226,26 +216,43 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: keys.PII, Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
 	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.APIDB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
-	m.Server.RegisterSpotCheckRoutes(m.SpotCheckDeps)
 	if err := m.wireRegister(); err != nil {
 		return err
 	}
 	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
 	ui.Enterprises = m.APIDB
-	m.Server.RegisterUI(ui)
 	box, err := voucherwatch.NewContactBox(keys.Complaint)
 	if err != nil {
 		return err
 	}
-	m.Server.RegisterComplaintRoutes(supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box})
 	supervision.NewComplaintMetrics(m.Registry, func(ctx context.Context) ([]voucherwatch.ComplaintCount, error) {
 		return m.APIDB.ComplaintCounts(ctx, time.Now())
 	}, m.Log)
-	m.Server.DeadLettersFn = func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) }
-	m.Server.IngestStatusFn = func(ctx context.Context) (voucherwatch.IngestStatus, error) {
-		return m.Consumer.Status(ctx, m.DB)
+	m.Server, err = supervision.New(supervision.Deps{
+		Alerts: alertDeps,
+		Workflow: supervision.WorkflowDeps{
+			Alerts:          m.APIDB,
+			Events:          m.APIDB,
+			Users:           m.APIDB,
+			ExplanationDays: m.Policy.ExplanationDays,
+		},
+		SpotChecks:  &m.SpotCheckDeps,
+		Register:    &m.RegisterDeps,
+		UI:          &ui,
+		Complaints:  &supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box},
+		Health:      m.health,
+		DeadLetters: func(ctx context.Context) (any, error) { return m.APIDB.DeadLettersBySupplier(ctx) },
+		IngestStatus: func(ctx context.Context) (voucherwatch.IngestStatus, error) {
+			return m.Consumer.Status(ctx, m.DB)
+		},
+		Gatherer:       m.Registry,
+		Log:            m.Log,
+		RequestTimeout: m.Config.HTTPTimeouts.Request,
+		ExportTimeout:  m.Config.HTTPTimeouts.Export,
+	})
+	if err != nil {
+		return err
 	}
-	m.Server.RegisterHealth(m.health)
 	if token := m.bootstrapToken(); token != "" {
 		m.Server.AddToken(token, voucherwatch.User{ID: "bootstrap", Name: "bootstrap", Role: voucherwatch.RoleProvinceAdmin})
 	}
@@ -255,7 +262,6 @@ func (m *Main) Start(ctx context.Context) error {
 		return fmt.Errorf("http: listen on %s: %w", m.Config.HTTP, err)
 	}
 	m.HTTPAddr = ln.Addr().String()
-	m.Server.RequestTimeout, m.Server.ExportTimeout = m.Config.HTTPTimeouts.Request, m.Config.HTTPTimeouts.Export
 	m.httpSrv = newHTTPServer(m.Server, m.Config.HTTPTimeouts)
 
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -27,15 +27,8 @@ import (
 func Render(a voucherwatch.Alert) template.HTML {
 	ev := normalise(a.Evidence)
 	body := safely(func() string {
-		switch {
-		case a.Detector == voucherwatch.DetectorRelatedParty:
-			return relatedSection(ev)
-		case a.Detector == voucherwatch.DetectorDuplicateClaim:
-			return duplicateSection(a.Kind, ev)
-		case a.Detector == voucherwatch.DetectorResale:
-			return resaleSection(ev)
-		case a.Detector == voucherwatch.DetectorPrice:
-			return priceSection(ev)
+		if layout := layouts[voucherwatch.EvidenceLayoutOf(a.Detector, a.Kind)]; layout != nil {
+			return layout(a.Kind, ev)
 		}
 		return ""
 	})
@@ -54,6 +47,19 @@ func Render(a voucherwatch.Alert) template.HTML {
 	b.WriteString(`</section>`)
 	return template.HTML(b.String())
 }
+
+// layouts lay out the evidence of each voucherwatch.EvidenceLayout; EvidenceFacts is the
+// fallback of every layout.
+var layouts = map[voucherwatch.EvidenceLayout]func(kind string, ev map[string]any) string{
+	voucherwatch.EvidenceRelatedParty:     func(_ string, ev map[string]any) string { return relatedSection(ev) },
+	voucherwatch.EvidenceDuplicateRecords: duplicateSection,
+	voucherwatch.EvidenceResale:           func(_ string, ev map[string]any) string { return resaleSection(ev) },
+	voucherwatch.EvidencePrice:            func(_ string, ev map[string]any) string { return priceSection(ev) },
+	voucherwatch.EvidenceFacts:            func(string, map[string]any) string { return "" },
+}
+
+// Lays reports whether Render has a layout for l.
+func Lays(l voucherwatch.EvidenceLayout) bool { return layouts[l] != nil }
 
 // safely runs a layout; a panic on an unexpected shape yields "", so the caller falls back.
 func safely(layout func() string) (out string) {

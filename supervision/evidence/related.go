@@ -11,73 +11,8 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 )
 
-// relatedEvidence is what related_party puts in an alert.
-type relatedEvidence struct {
-	Buyer               party              `json:"buyer"`
-	Supplier            party              `json:"supplier"`
-	Ties                []relatedTie       `json:"ties"`
-	Graph               relatedGraph       `json:"graph"`
-	Summary             string             `json:"summary"`
-	IntegratedOwnership map[string]float64 `json:"integrated_ownership"`
-	Controllers         map[string]string  `json:"controllers"`
-	Contracts           []string           `json:"contracts"`
-	Claims              []string           `json:"claims"`
-}
-
-type party struct {
-	USCC string `json:"uscc"`
-	Name string `json:"name"`
-}
-
-type relatedTie struct {
-	Kind     string         `json:"kind"`
-	Severity string         `json:"severity"`
-	Score    float64        `json:"score"`
-	Summary  string         `json:"summary"`
-	Facts    map[string]any `json:"facts"`
-}
-
-type relatedGraph struct {
-	Nodes []graphNode `json:"nodes"`
-	Edges []graphEdge `json:"edges"`
-}
-
-type graphNode struct {
-	ID            string `json:"id"`
-	Kind          string `json:"kind"`
-	Name          string `json:"name"`
-	USCC          string `json:"uscc"`
-	MaskedID      string `json:"masked_id"`
-	Side          string `json:"side"`
-	NotInRegistry bool   `json:"not_in_registry"`
-}
-
-type graphEdge struct {
-	From  string  `json:"from"`
-	To    string  `json:"to"`
-	Kind  string  `json:"kind"`
-	Pct   float64 `json:"pct"`
-	Role  string  `json:"role"`
-	Value string  `json:"value"`
-}
-
-var tieKindZh = map[string]string{
-	"direct_stake":         "直接持股",
-	"common_controller":    "同一实际控制人",
-	"shared_officer":       "董监高或法定代表人为同一人",
-	"shared_bank_account":  "共用银行账户",
-	"integrated_ownership": "间接持股（综合持股比例超过阈值）",
-	"shared_contact":       "共用联系方式",
-	"shared_address":       "地址相同",
-}
-
-var officerRoleZh = map[string]string{
-	"legal_rep": "法定代表人", "director": "董事", "supervisor": "监事", "manager": "高管（经理）",
-	"holder": "股东", "contact": "联系人",
-}
-
 // edgeLabel is the short relation an edge is drawn with; edgeDetail the full one for the table.
-func edgeLabel(e graphEdge) string {
+func edgeLabel(e voucherwatch.EvidenceEdge) string {
 	switch e.Kind {
 	case "holds":
 		if e.Pct > 0 {
@@ -87,7 +22,7 @@ func edgeLabel(e graphEdge) string {
 	case "legal_rep":
 		return "法定代表人"
 	case "officer":
-		if zh, ok := officerRoleZh[e.Role]; ok {
+		if zh := voucherwatch.OfficerRoleLabel(e.Role); zh != e.Role {
 			return zh
 		}
 		return "董事/高管"
@@ -114,7 +49,7 @@ func edgeLabel(e graphEdge) string {
 	return e.Kind
 }
 
-func edgeDetail(e graphEdge) string {
+func edgeDetail(e voucherwatch.EvidenceEdge) string {
 	switch e.Kind {
 	case "holds":
 		if e.Pct > 0 {
@@ -189,7 +124,7 @@ func truncate(s string, n int) string {
 
 // laidNode is a node with its place in the drawing.
 type laidNode struct {
-	graphNode
+	voucherwatch.EvidenceNode
 	lines      [2]string
 	badge      string
 	class      string
@@ -203,8 +138,8 @@ func (n *laidNode) cy() float64 { return n.y + n.h/2 }
 // relatedSection lays out a related_party alert: the graph of the ties, then its links and the
 // ties as tables.
 func relatedSection(ev map[string]any) string {
-	var r relatedEvidence
-	if !decode(ev, &r) || (len(r.Graph.Nodes) == 0 && len(r.Ties) == 0) {
+	var r voucherwatch.RelatedPartyEvidence
+	if !voucherwatch.DecodeEvidence(ev, &r) || (len(r.Graph.Nodes) == 0 && len(r.Ties) == 0) {
 		return ""
 	}
 	var b strings.Builder
@@ -239,22 +174,19 @@ func relatedSection(ev map[string]any) string {
 		b.WriteString("<h4>关联认定</h4>")
 		b.WriteString(`<table class="ev-table ev-ties"><thead><tr><th>关联类型</th><th>严重程度</th><th>说明</th></tr></thead><tbody>`)
 		for _, t := range r.Ties {
-			kind := tieKindZh[t.Kind]
-			if kind == "" {
-				kind = t.Kind
-			}
-			sev := severityZh[t.Severity]
+			kind := voucherwatch.KindLabel(voucherwatch.DetectorRelatedParty, t.Kind)
+			sev := severityZh[string(t.Severity)]
 			if sev == "" {
-				sev = t.Severity
+				sev = string(t.Severity)
 			}
-			b.WriteString("<tr><td>" + esc(kind) + `</td><td class="ev-sev-` + classOf(t.Severity) + `">` + esc(sev) + "</td><td>" + esc(t.Summary) + "</td></tr>")
+			b.WriteString("<tr><td>" + esc(kind) + `</td><td class="ev-sev-` + classOf(string(t.Severity)) + `">` + esc(sev) + "</td><td>" + esc(t.Summary) + "</td></tr>")
 		}
 		b.WriteString("</tbody></table>")
 	}
 	var facts []string
-	if io := r.IntegratedOwnership; io["buyer_in_supplier"] > 0 || io["supplier_in_buyer"] > 0 {
+	if io := r.IntegratedOwnership; io.BuyerInSupplier > 0 || io.SupplierInBuyer > 0 {
 		facts = append(facts, fmt.Sprintf("综合（直接与间接）持股比例：需求方对供应商 %s，供应商对需求方 %s",
-			pctText(io["buyer_in_supplier"]*100), pctText(io["supplier_in_buyer"]*100)))
+			pctText(io.BuyerInSupplier*100), pctText(io.SupplierInBuyer*100)))
 	}
 	if len(r.Contracts) > 0 {
 		facts = append(facts, "双方合同："+strings.Join(r.Contracts, "、"))
@@ -275,14 +207,14 @@ func relatedSection(ev map[string]any) string {
 // layoutGraph places the nodes in columns from the buyer (left) to the supplier (right): a
 // node's column follows its distance from each, so a chain of holdings reads along the page
 // and a person or controller tied to both stands between them.
-func layoutGraph(r relatedEvidence) ([]*laidNode, []graphEdge) {
+func layoutGraph(r voucherwatch.RelatedPartyEvidence) ([]*laidNode, []voucherwatch.EvidenceEdge) {
 	var nodes []*laidNode
 	byID := map[string]*laidNode{}
-	add := func(g graphNode) *laidNode {
+	add := func(g voucherwatch.EvidenceNode) *laidNode {
 		if n, ok := byID[g.ID]; ok {
 			return n
 		}
-		n := &laidNode{graphNode: g}
+		n := &laidNode{EvidenceNode: g}
 		byID[g.ID] = n
 		nodes = append(nodes, n)
 		return n
@@ -295,17 +227,17 @@ func layoutGraph(r relatedEvidence) ([]*laidNode, []graphEdge) {
 	}
 	// Without a graph, the two parties still stand for the ties.
 	if len(nodes) == 0 {
-		add(graphNode{ID: r.Buyer.USCC, Kind: "enterprise", Name: r.Buyer.Name, USCC: r.Buyer.USCC, Side: "buyer"})
-		add(graphNode{ID: r.Supplier.USCC, Kind: "enterprise", Name: r.Supplier.Name, USCC: r.Supplier.USCC, Side: "supplier"})
+		add(voucherwatch.EvidenceNode{ID: r.Buyer.USCC, Kind: "enterprise", Name: r.Buyer.Name, USCC: r.Buyer.USCC, Side: "buyer"})
+		add(voucherwatch.EvidenceNode{ID: r.Supplier.USCC, Kind: "enterprise", Name: r.Supplier.Name, USCC: r.Supplier.USCC, Side: "supplier"})
 	}
-	var edges []graphEdge
+	var edges []voucherwatch.EvidenceEdge
 	for _, e := range r.Graph.Edges {
 		if e.From == "" || e.To == "" {
 			continue
 		}
 		for _, id := range []string{e.From, e.To} {
 			if _, ok := byID[id]; !ok {
-				add(graphNode{ID: id, Kind: "unknown"})
+				add(voucherwatch.EvidenceNode{ID: id, Kind: "unknown"})
 			}
 		}
 		edges = append(edges, e)
@@ -525,7 +457,7 @@ func findSide(nodes []*laidNode, side, uscc string) *laidNode {
 }
 
 // drawGraph writes the laid-out graph as SVG.
-func drawGraph(nodes []*laidNode, edges []graphEdge) string {
+func drawGraph(nodes []*laidNode, edges []voucherwatch.EvidenceEdge) string {
 	byID := map[string]*laidNode{}
 	W, H := 0.0, 0.0
 	for _, n := range nodes {
@@ -563,7 +495,7 @@ func drawGraph(nodes []*laidNode, edges []graphEdge) string {
 	// Edges first, under the nodes; labels after the nodes, on top.
 	type pair struct{ a, b string }
 	count, index := map[pair]int{}, make([]int, len(edges))
-	key := func(e graphEdge) pair {
+	key := func(e voucherwatch.EvidenceEdge) pair {
 		if e.From < e.To {
 			return pair{e.From, e.To}
 		}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch/supervision"
+	"github.com/voucherwatch/voucherwatch/supervision/evidence"
+)
+
+// kindProblems says, for every kind the detectors list (voucherwatch.Kinds), what keeps the web
+// UI from showing it: no line in voucherwatch.AlertKinds, no Chinese label in the catalogue, an
+// evidence layout the UI does not render. It also checks that the inbox offers exactly these
+// detectors.
+func kindProblems(ds []voucherwatch.Detector) []string {
+	var problems, names []string
+	for _, d := range ds {
+		names = append(names, d.Name())
+		if label := supervision.DetectorLabel(d.Name()); !isChinese(label) {
+			problems = append(problems, d.Name()+": no Chinese name in the catalogue (detector."+d.Name()+")")
+		}
+		lister, ok := d.(voucherwatch.Kinds)
+		if !ok || len(lister.Kinds()) == 0 {
+			problems = append(problems, d.Name()+": lists no kinds (voucherwatch.Kinds)")
+			continue
+		}
+		for _, kind := range lister.Kinds() {
+			what := d.Name() + "/" + kind
+			k, ok := voucherwatch.AlertKindOf(d.Name(), kind)
+			if !ok {
+				problems = append(problems, what+": no line in voucherwatch.AlertKinds (kinds.go)")
+				continue
+			}
+			if label := supervision.KindLabel(d.Name(), kind); !isChinese(label) {
+				problems = append(problems, what+": label "+label+" is not Chinese")
+			}
+			if !evidence.Lays(k.Evidence) {
+				problems = append(problems, what+": evidence layout "+string(k.Evidence)+" is not rendered")
+			}
+		}
+	}
+	offered := supervision.DetectorNames()
+	slices.Sort(offered)
+	slices.Sort(names)
+	if !slices.Equal(offered, names) {
+		problems = append(problems, "the inbox offers "+strings.Join(offered, ",")+", the engine runs "+strings.Join(names, ","))
+	}
+	return problems
+}
+
+func isChinese(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
+}
+
+// TestEveryKindHasLabelAndEvidence: every kind a detector of the engine may emit has a Chinese
+// label and an evidence layout the web UI renders. The detectors' province test checks that
+// the alerts they emit carry only kinds they list.
+func TestEveryKindHasLabelAndEvidence(t *testing.T) {
+	for _, p := range kindProblems(detectors.All(detectors.Env{})) {
+		t.Error(p)
+	}
+	// Complaints open cases of their own detector; each category is a kind.
+	for _, c := range voucherwatch.ComplaintCategories {
+		if _, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorComplaint, string(c)); !ok || !isChinese(supervision.ComplaintCategoryLabel(c)) {
+			t.Errorf("complaint category %s: no kind with a Chinese label", c)
+		}
+	}
+}
+
+// newKindDetector stands for a detector added without its kinds' lines in kinds.go.
+type newKindDetector struct{ name, kind string }
+
+func (d newKindDetector) Name() string    { return d.name }
+func (d newKindDetector) Kinds() []string { return []string{d.kind} }
+func (d newKindDetector) Run(context.Context, time.Time) ([]voucherwatch.Alert, error) {
+	return nil, nil
+}
+
+// TestKindWithoutLabelFails: a new kind of an existing detector, and a new detector, without
+// their lines in kinds.go are each reported.
+func TestKindWithoutLabelFails(t *testing.T) {
+	ds := detectors.All(detectors.Env{})
+	for _, tc := range []struct {
+		d    voucherwatch.Detector
+		want string
+	}{
+		{newKindDetector{voucherwatch.DetectorResale, "idle_consumption"}, "resale/idle_consumption: no line"},
+		{newKindDetector{"wash_trade", "wash_trade"}, "wash_trade: no Chinese name"},
+	} {
+		got := strings.Join(kindProblems(append(slices.Clone(ds), tc.d)), "\n")
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("got problems %q, want one containing %q", got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,29 @@
+package supervision
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNewRefusesBrokenConfigurations: what used to panic in a Register* call made out of
+// order or without its stores is an error of New, naming the part.
+func TestNewRefusesBrokenConfigurations(t *testing.T) {
+	wf, users := &fakeWorkflow{}, newFakeUsers()
+	key := DeriveSessionKey("test-pii-key")
+	for _, tc := range []struct {
+		name string
+		d    Deps
+		want string
+	}{
+		{"short session key", Deps{Alerts: AlertDeps{Alerts: wf}, Workflow: WorkflowDeps{Users: users}, UI: &UIDeps{SessionKey: key[:8]}}, "session key"},
+		{"UI without the user store", Deps{Alerts: AlertDeps{Alerts: wf}, UI: &UIDeps{SessionKey: key}}, "user store"},
+		{"complaints without a contact box", Deps{Complaints: &ComplaintDeps{}}, "contact box"},
+	} {
+		if _, err := New(tc.d); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error naming the %s", tc.name, err, tc.want)
+		}
+	}
+	if _, err := New(Deps{Alerts: AlertDeps{Alerts: wf}, Workflow: WorkflowDeps{Alerts: wf, Events: wf, Users: users}, UI: &UIDeps{SessionKey: key}}); err != nil {
+		t.Errorf("got %v for a working configuration, want none", err)
+	}
+}
