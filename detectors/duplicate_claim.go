@@ -76,7 +76,8 @@ func (d *DuplicateClaim) Name() string { return voucherwatch.DetectorDuplicateCl
 
 // Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
 func (d *DuplicateClaim) Kinds() []string {
-	return []string{KindInvoiceInTwoClaims, KindInvoiceRepeatedInClaim, KindClaimResubmitted, KindPaymentRefShared, KindResourceTwoTenantsOverlap}
+	return []string{KindInvoiceInTwoClaims, KindInvoiceRepeatedInClaim, KindClaimResubmitted, KindPaymentRefShared, KindResourceTwoTenantsOverlap,
+		KindInvoiceOfAnotherBuyer, KindSettlementNotToContractBuyer, KindContractOfAnotherBuyer}
 }
 
 // Run finds the duplicate claims in the stored records. at stamps the alerts; every record
