@@ -188,6 +188,7 @@ func TestCanonicalName(t *testing.T) {
 		"latinWords":               {"Hunan Cloud Compute Co., Ltd.", "HUNAN  CLOUD COMPUTE CO., LTD.", "hunan cloud compute co.,ltd."},
 		"transliteratedPersonName": {"阿依古丽·买买提", "阿依古丽・买买提", "阿依古丽•买买提", "阿依古丽‧買買提"},
 		"traditionalPersonName":    {"张伟", "張偉", "张 伟"},
+		"networkAndIndustryWords":  {"湖南网络数据链科技有限公司", "湖南網絡數據鏈科技有限公司"},
 		"surnamesTraditional":      {"陈刘杨黄赵吴郑孙马罗邓萧叶苏卢许韩冯谭赖", "陳劉楊黃趙吳鄭孫馬羅鄧蕭葉蘇盧許韓馮譚賴"},
 		// Look-alikes: another legal form, another branch, another person.
 		"limitedLiabilityIsAnotherName": {"湖南长沙华电云网科技有限责任公司"},

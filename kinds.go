@@ -50,6 +50,9 @@ var alertKinds = []AlertKind{
 	{DetectorDuplicateClaim, "claim_resubmitted", "同一申报更换编号重复提交", EvidenceDuplicateRecords},
 	{DetectorDuplicateClaim, "payment_ref_shared", "支付凭证重复使用", EvidenceDuplicateRecords},
 	{DetectorDuplicateClaim, "resource_two_tenants_overlap", "同一算力资源同时计量给两个用户", EvidenceDuplicateRecords},
+	{DetectorDuplicateClaim, "invoice_of_another_buyer", "申报引用其他单位购买的发票", EvidenceDuplicateRecords},
+	{DetectorDuplicateClaim, "settlement_not_to_contract_buyer", "申报发票所属合同的购买方为其他单位", EvidenceDuplicateRecords},
+	{DetectorDuplicateClaim, "contract_of_another_buyer", "申报引用其他单位的采购合同", EvidenceDuplicateRecords},
 
 	{DetectorResale, "resale_to_other_orgs", "转售所购算力且由其他单位登录使用", EvidenceResale},
 	{DetectorResale, "resale_same_kind", "购入同类算力的同时对外销售", EvidenceResale},

@@ -14,6 +14,13 @@ type InvoiceKey struct {
 	No   string
 }
 
+// Canonical returns the invoice's canonical key (CanonicalInvoice): look-ups and comparisons
+// go by it, so that one invoice cited in two forms is found either way.
+func (k InvoiceKey) Canonical() string {
+	c, _ := CanonicalInvoice(k.Code, k.No)
+	return c
+}
+
 // StoredClaim is the stored version of a claim: the claim and the envelope it arrived in.
 type StoredClaim struct {
 	Envelope

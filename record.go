@@ -159,6 +159,27 @@ type Person struct {
 	Masked string
 	Phone  string
 	Email  string
+	// PhoneKey and EmailKey are the canonical forms of Phone and Email (CanonicalPhone,
+	// CanonicalEmail), made at decode; Phone and Email stay as sent, for the evidence.
+	PhoneKey string
+	EmailKey string
+}
+
+// CanonicalPhoneKey returns PhoneKey, or, for a record decoded before keys were stored, the
+// canonical form made now.
+func (p *Person) CanonicalPhoneKey() string {
+	if p.PhoneKey != "" || p.Phone == "" {
+		return p.PhoneKey
+	}
+	return CanonicalPhone(p.Phone)
+}
+
+// CanonicalEmailKey returns EmailKey, or the canonical form made now.
+func (p *Person) CanonicalEmailKey() string {
+	if p.EmailKey != "" || p.Email == "" {
+		return p.EmailKey
+	}
+	return CanonicalEmail(p.Email)
 }
 
 // Holder is one shareholder of an enterprise: another enterprise (USCC) or a person.
@@ -168,6 +189,15 @@ type Holder struct {
 	Person   *Person
 	Name     string
 	SharePct float64
+	NameKey  string // CanonicalName(Name), made at decode
+}
+
+// CanonicalNameKey returns NameKey, or the canonical name made now.
+func (h *Holder) CanonicalNameKey() string {
+	if h.NameKey != "" || h.Name == "" {
+		return h.NameKey
+	}
+	return CanonicalName(h.Name)
 }
 
 // Officer is a director, supervisor, manager or legal representative.
@@ -191,6 +221,16 @@ var OfficerRoles = []string{OfficerDirector, OfficerSupervisor, OfficerManager, 
 type BankAccount struct {
 	Bank      string
 	AccountNo string
+	// AccountKey is CanonicalBankAccount(AccountNo), made at decode.
+	AccountKey string
+}
+
+// CanonicalAccountKey returns AccountKey, or the canonical form made now.
+func (a *BankAccount) CanonicalAccountKey() string {
+	if a.AccountKey != "" || a.AccountNo == "" {
+		return a.AccountKey
+	}
+	return CanonicalBankAccount(a.AccountNo)
 }
 
 // Credit is the enterprise's credit standing (D1).
@@ -219,6 +259,7 @@ type SupplierProfile struct {
 type Entity struct {
 	USCC              string
 	Name              string
+	NameKey           string // CanonicalName(Name), made at decode
 	City              string // 6-digit division code, normalised from a city name at decode
 	RegisteredAddress string
 	OfficeAddress     string
@@ -272,6 +313,9 @@ type Settlement struct {
 	BuyerUSCC    string
 	InvoiceCode  string // empty for fully digital invoices
 	InvoiceNo    string
+	// InvoiceKey is the canonical key of the invoice (CanonicalInvoice), made at decode; the
+	// code and number above stay as sent, for the evidence.
+	InvoiceKey   string
 	InvoiceDate  time.Time
 	Amount       Money
 	Tax          Money
@@ -310,6 +354,29 @@ type ClaimInvoice struct {
 	InvoiceCode string
 	InvoiceNo   string
 	Amount      Money
+	// Key is the canonical key of the invoice (CanonicalInvoice), made at decode: the same
+	// invoice cited split, joined or without its leading zeros has one key.
+	Key string
+}
+
+// CanonicalKey returns the invoice's canonical key: Key, or, for a record decoded before keys
+// were stored, the key made now.
+func (i ClaimInvoice) CanonicalKey() string {
+	if i.Key != "" {
+		return i.Key
+	}
+	k, _ := CanonicalInvoice(i.InvoiceCode, i.InvoiceNo)
+	return k
+}
+
+// CanonicalKey returns the settlement's canonical invoice key: InvoiceKey, or, for a record
+// decoded before keys were stored, the key made now.
+func (s *Settlement) CanonicalKey() string {
+	if s.InvoiceKey != "" {
+		return s.InvoiceKey
+	}
+	k, _ := CanonicalInvoice(s.InvoiceCode, s.InvoiceNo)
+	return k
 }
 
 // Claim is a claim.v1 record: a subsidy application (算力补贴申报表).
@@ -338,4 +405,42 @@ type DeadLetter struct {
 	Supplier string // the supplier's USCC where it could be read (data.supplier_uscc or a USCC source)
 	Reason   string // names the field and the problem
 	At       time.Time
+}
+
+// SetCanonicalKeys stores beside each identifier of the registry record its canonical form
+// (NameKey, PhoneKey, EmailKey, AccountKey; docs/canonical.md), which the detectors compare;
+// the identifiers stay as sent. The decoder calls it.
+func (e *Entity) SetCanonicalKeys() {
+	person := func(p *Person) {
+		if p == nil {
+			return
+		}
+		p.PhoneKey, p.EmailKey = "", ""
+		if p.Phone != "" {
+			p.PhoneKey = CanonicalPhone(p.Phone)
+		}
+		if p.Email != "" {
+			p.EmailKey = CanonicalEmail(p.Email)
+		}
+	}
+	e.NameKey = CanonicalName(e.Name)
+	person(e.LegalRep)
+	for i := range e.Contacts {
+		person(&e.Contacts[i])
+	}
+	for i := range e.Officers {
+		person(&e.Officers[i].Person)
+	}
+	for i := range e.Shareholders {
+		h := &e.Shareholders[i]
+		person(h.Person)
+		h.NameKey = ""
+		if h.Name != "" {
+			h.NameKey = CanonicalName(h.Name)
+		}
+	}
+	for i := range e.BankAccounts {
+		a := &e.BankAccounts[i]
+		a.AccountKey = CanonicalBankAccount(a.AccountNo)
+	}
 }

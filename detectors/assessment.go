@@ -54,11 +54,11 @@ func assessClaim(p rules.Policy, c ruleClaim, f *ruleClaimFacts) voucherwatch.Cl
 	if a.City == "" {
 		a.City = c.City
 	}
-	seen := map[ruleInvoiceKey]bool{}
+	seen := map[string]bool{}
 	t := &a.Totals
 	distinct := 0
 	for _, inv := range c.Invoices {
-		key := ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}
+		key := inv.CanonicalKey()
 		ia := assessInvoice(p, c, inv, f, seen[key])
 		if !seen[key] {
 			distinct++
@@ -91,7 +91,7 @@ func assessInvoice(p rules.Policy, c ruleClaim, inv voucherwatch.ClaimInvoice, f
 	ia := voucherwatch.InvoiceAssessment{InvoiceCode: inv.InvoiceCode, InvoiceNo: inv.InvoiceNo, ClaimedFen: inv.Amount,
 		Items: []voucherwatch.ItemAssessment{}, Reasons: []string{}, Repeated: repeated}
 	reason := func(format string, args ...any) { ia.Reasons = append(ia.Reasons, fmt.Sprintf(format, args...)) }
-	s := f.settlements[ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}]
+	s := f.settlements[inv.CanonicalKey()]
 	if s == nil {
 		reason("供给方结算记录中没有发票代码 %q、号码 %s 的发票，不计入可补贴金额（《实施细则》四.4 / P4）", inv.InvoiceCode, inv.InvoiceNo)
 		for _, o := range f.byNumber[inv.InvoiceNo] {

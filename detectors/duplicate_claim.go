@@ -76,7 +76,8 @@ func (d *DuplicateClaim) Name() string { return voucherwatch.DetectorDuplicateCl
 
 // Kinds are the kinds its alerts may carry (voucherwatch.AlertKinds has their labels).
 func (d *DuplicateClaim) Kinds() []string {
-	return []string{KindInvoiceInTwoClaims, KindInvoiceRepeatedInClaim, KindClaimResubmitted, KindPaymentRefShared, KindResourceTwoTenantsOverlap}
+	return []string{KindInvoiceInTwoClaims, KindInvoiceRepeatedInClaim, KindClaimResubmitted, KindPaymentRefShared, KindResourceTwoTenantsOverlap,
+		KindInvoiceOfAnotherBuyer, KindSettlementNotToContractBuyer, KindContractOfAnotherBuyer}
 }
 
 // Run finds the duplicate claims in the stored records. at stamps the alerts; every record
@@ -108,6 +109,11 @@ func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 		return nil, err
 	}
 	fs = append(fs, res...)
+	other, err := loadOtherBuyerFacts(ctx, d.env)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, d.otherBuyers(ix, settled, other)...)
 	return dupAlerts(fs, cities, at), nil
 }
 
@@ -137,7 +143,7 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 	}
 	touched := map[dupInvoiceKey]bool{}
 	for k := range changed.Invoices {
-		touched[dupInvoiceKey{k.Code, k.No}] = true
+		touched[dupInvoiceKey(k.Canonical())] = true
 	}
 	var claimedContracts [][2]string
 	for _, c := range direct {
@@ -231,10 +237,12 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 	return dupAlerts(fs, cities, at), nil
 }
 
+// dupInvoiceKeys returns the invoices to look up by their canonical keys: a canonical key cited
+// as a number alone is its own canonical key, so the look-up finds every form.
 func dupInvoiceKeys(set map[dupInvoiceKey]bool) []voucherwatch.InvoiceKey {
 	out := make([]voucherwatch.InvoiceKey, 0, len(set))
 	for k := range set {
-		out = append(out, voucherwatch.InvoiceKey{Code: k.Code, No: k.No})
+		out = append(out, voucherwatch.InvoiceKey{No: string(k)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Code != out[j].Code {
@@ -274,22 +282,37 @@ func dupAlerts(fs []finding, cities map[string]string, at time.Time) []voucherwa
 	return out
 }
 
-// dupInvoice is an invoice as a claim cites it.
+// dupInvoice is an invoice as a claim cites it: the code and number as written, and the
+// canonical key made at decode.
 type dupInvoice struct {
 	Code, No string
+	Key      dupInvoiceKey
 	Amount   voucherwatch.Money
 }
 
-// key identifies the invoice nationally: code and number, never the number alone.
-func (i dupInvoice) key() dupInvoiceKey { return dupInvoiceKey{i.Code, i.No} }
+// key identifies the invoice nationally: its canonical key (voucherwatch.CanonicalInvoice),
+// never the number alone, so that one invoice cited split and joined, or without its leading
+// zeros, is one invoice.
+func (i dupInvoice) key() dupInvoiceKey { return i.Key }
 
-type dupInvoiceKey struct{ Code, No string }
+// form is the invoice as written.
+func (i dupInvoice) form() dupForm { return dupForm{i.Code, i.No} }
 
-func (k dupInvoiceKey) String() string {
-	if k.Code == "" {
-		return k.No
+// dupInvoiceKey is the canonical key of an invoice.
+type dupInvoiceKey string
+
+// dupForm is an invoice's code and number as one record wrote them.
+type dupForm struct{ Code, No string }
+
+func (f dupForm) String() string {
+	if f.Code == "" {
+		return f.No
 	}
-	return k.Code + "/" + k.No
+	return f.Code + "/" + f.No
+}
+
+func (f dupForm) evidence() map[string]any {
+	return map[string]any{"invoice_code": f.Code, "invoice_no": f.No}
 }
 
 // dupClaim is the current version of one claim.
@@ -326,6 +349,27 @@ func (c *dupClaim) cites(k dupInvoiceKey) (voucherwatch.Money, bool) {
 	return 0, false
 }
 
+// formOf returns the form in which c first cites the invoice k.
+func (c *dupClaim) formOf(k dupInvoiceKey) dupForm {
+	for _, inv := range c.Invoices {
+		if inv.key() == k {
+			return inv.form()
+		}
+	}
+	return dupForm{No: string(k)}
+}
+
+// formsOf lists the distinct forms in which c cites the invoice k.
+func (c *dupClaim) formsOf(k dupInvoiceKey) []dupForm {
+	var out []dupForm
+	for _, inv := range c.Invoices {
+		if inv.key() == k && !slices.Contains(out, inv.form()) {
+			out = append(out, inv.form())
+		}
+	}
+	return out
+}
+
 func (c *dupClaim) evidence() map[string]any {
 	return map[string]any{
 		"claim_id":       c.ClaimID,
@@ -359,7 +403,7 @@ func dupClaimOf(c *voucherwatch.StoredClaim) *dupClaim {
 		Contracts: c.Contracts, UsageAmount: c.UsageAmount, Requested: c.Requested,
 		EventTime: c.Time, Source: c.Source, ID: c.ID}
 	for _, inv := range c.Invoices {
-		d.Invoices = append(d.Invoices, dupInvoice{Code: inv.InvoiceCode, No: inv.InvoiceNo, Amount: inv.Amount})
+		d.Invoices = append(d.Invoices, dupInvoice{Code: inv.InvoiceCode, No: inv.InvoiceNo, Key: dupInvoiceKey(inv.CanonicalKey()), Amount: inv.Amount})
 	}
 	return d
 }
@@ -413,6 +457,7 @@ func (ix *claimIndex) invoiceClaimIDs(k dupInvoiceKey) []string {
 // dupSettlement is the current version of one invoice's settlement.
 type dupSettlement struct {
 	InvoiceCode, InvoiceNo string
+	Key                    dupInvoiceKey
 	SettlementID           string
 	ContractNo             string
 	Supplier, Buyer        string
@@ -424,7 +469,9 @@ type dupSettlement struct {
 	EventTime              time.Time
 }
 
-func (s *dupSettlement) key() dupInvoiceKey { return dupInvoiceKey{s.InvoiceCode, s.InvoiceNo} }
+func (s *dupSettlement) key() dupInvoiceKey { return s.Key }
+
+func (s *dupSettlement) form() dupForm { return dupForm{s.InvoiceCode, s.InvoiceNo} }
 
 func (s *dupSettlement) evidence() map[string]any {
 	return map[string]any{
@@ -444,7 +491,7 @@ func (s *dupSettlement) evidence() map[string]any {
 }
 
 func dupSettlementOf(s *voucherwatch.StoredSettlement) *dupSettlement {
-	return &dupSettlement{InvoiceCode: s.InvoiceCode, InvoiceNo: s.InvoiceNo, SettlementID: s.SettlementID,
+	return &dupSettlement{InvoiceCode: s.InvoiceCode, InvoiceNo: s.InvoiceNo, Key: dupInvoiceKey(s.CanonicalKey()), SettlementID: s.SettlementID,
 		ContractNo: s.ContractNo, Supplier: s.SupplierUSCC, Buyer: s.BuyerUSCC, InvoiceDate: s.InvoiceDate,
 		PaidOn: s.PaidOn, Amount: s.Amount, PaymentRef: s.PaymentRef, PayerAccount: s.PayerAccount,
 		PayeeAccount: s.PayeeAccount, EventTime: s.Time}
@@ -492,7 +539,7 @@ func dupContentKey(c *dupClaim) string {
 	var parts []string
 	if len(c.Invoices) > 0 {
 		for _, inv := range c.Invoices {
-			parts = append(parts, inv.key().String())
+			parts = append(parts, string(inv.key()))
 		}
 	} else if len(c.Contracts) > 0 {
 		parts = append(parts, c.Contracts...)
@@ -526,7 +573,7 @@ func (d *DuplicateClaim) resubmissionFinding(c, orig *dupClaim, settled map[dupI
 	}
 	var invoices []string
 	for _, inv := range c.Invoices {
-		invoices = append(invoices, inv.key().String())
+		invoices = append(invoices, inv.form().String())
 	}
 	sameAmounts := c.UsageAmount == orig.UsageAmount && c.Requested == orig.Requested
 	sameContracts := strings.Join(slices.Compact(slices.Sorted(slices.Values(c.Contracts))), ",") == strings.Join(slices.Compact(slices.Sorted(slices.Values(orig.Contracts))), ",")
@@ -561,7 +608,7 @@ func (d *DuplicateClaim) invoiceReuse(ix *claimIndex, settled map[dupInvoiceKey]
 			keys = append(keys, k)
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	slices.Sort(keys)
 	for _, k := range keys {
 		cs := ix.byInvoice[k] // in submission order
 		inCS := map[*dupClaim]bool{}
@@ -612,17 +659,63 @@ func (d *DuplicateClaim) invoiceReuse(ix *claimIndex, settled map[dupInvoiceKey]
 	return fs
 }
 
-func dupInvoiceSubjects(k dupInvoiceKey, c *dupClaim, s *dupSettlement) voucherwatch.Subjects {
-	subj := voucherwatch.Subjects{ApplicantUSCC: c.Applicant, ClaimID: c.ClaimID, InvoiceCode: k.Code, InvoiceNo: k.No}
+// dupInvoiceSubjects names the invoice as its settlement writes it, or, unsettled, as the first
+// claim citing it (first) does: the subjects, and so the alert's id, do not change with the form
+// a later claim chose.
+func dupInvoiceSubjects(k dupInvoiceKey, c, first *dupClaim, s *dupSettlement) voucherwatch.Subjects {
+	f := first.formOf(k)
+	if s != nil {
+		f = s.form()
+	}
+	subj := voucherwatch.Subjects{ApplicantUSCC: c.Applicant, ClaimID: c.ClaimID, InvoiceCode: f.Code, InvoiceNo: f.No}
 	if s != nil {
 		subj.SupplierUSCC, subj.ContractNo = s.Supplier, s.ContractNo
 	}
 	return subj
 }
 
+// dupCitedForms lists the forms in which the records cite the invoice k when they differ (nil
+// when every record writes it alike), and a sentence saying so for the reason.
+func dupCitedForms(k dupInvoiceKey, s *dupSettlement, cs ...*dupClaim) ([]map[string]any, string) {
+	var forms []dupForm
+	var out []map[string]any
+	var said []string
+	add := func(who string, f dupForm, e map[string]any) {
+		if !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+		out = append(out, e)
+		said = append(said, who+"写作 "+dupFormLabel(f))
+	}
+	if s != nil {
+		e := s.form().evidence()
+		e["settlement_id"] = s.SettlementID
+		add("结算记录 "+s.SettlementID, s.form(), e)
+	}
+	seen := map[*dupClaim]bool{}
+	for _, c := range cs {
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		for _, f := range c.formsOf(k) {
+			e := f.evidence()
+			e["claim_id"] = c.ClaimID
+			add("申报 "+c.ClaimID, f, e)
+		}
+	}
+	if len(forms) < 2 {
+		return nil, ""
+	}
+	return out, fmt.Sprintf("；同一发票以不同写法引用（%s），规范化后均为 %s", strings.Join(said, "，"), string(k))
+}
+
 func (d *DuplicateClaim) invoiceFinding(k dupInvoiceKey, c, rightful *dupClaim, all []*dupClaim, s *dupSettlement) finding {
+	subj := dupInvoiceSubjects(k, c, all[0], s)
+	shown := dupForm{subj.InvoiceCode, subj.InvoiceNo}
 	ev := map[string]any{
-		"invoice":       map[string]any{"invoice_code": k.Code, "invoice_no": k.No},
+		"invoice":       shown.evidence(),
+		"invoice_key":   string(k),
 		"claim":         c.evidence(),
 		"earlier_claim": rightful.evidence(),
 		"claim_ids":     dupClaimIDs(all),
@@ -639,17 +732,25 @@ func (d *DuplicateClaim) invoiceFinding(k dupInvoiceKey, c, rightful *dupClaim, 
 		owner = "发票购买方为 " + s.Buyer
 		score = 0.95
 	}
+	forms, said := dupCitedForms(k, s, rightful, c)
+	if forms != nil {
+		ev["cited_forms"] = forms
+	}
+	if rightful.Round != c.Round && rightful.Round > 0 && c.Round > 0 {
+		ev["earlier_round"] = rightful.Round
+		said += fmt.Sprintf("；该发票已在第 %d 轮申报中使用，本申报为第 %d 轮", rightful.Round, c.Round)
+	}
 	return finding{
 		Detector:     voucherwatch.DetectorDuplicateClaim,
 		Kind:         KindInvoiceInTwoClaims,
 		Severity:     voucherwatch.SeverityHigh,
 		Score:        score,
-		Subjects:     dupInvoiceSubjects(k, c, s),
+		Subjects:     subj,
 		PolicyClause: dupClause,
 		Title:        "同一发票被两个申报重复使用",
-		Reason: fmt.Sprintf("发票 %s（%s）同时出现在申报 %s（申报单位 %s，%s 提交）和申报 %s（申报单位 %s，%s 提交）中，违反《实施细则》五.1 重复申领（M1b）的规定",
-			dupInvoiceLabel(k), owner, rightful.ClaimID, rightful.Applicant, dupDate(rightful.SubmittedOn),
-			c.ClaimID, c.Applicant, dupDate(c.SubmittedOn)),
+		Reason: fmt.Sprintf("发票 %s（%s）同时出现在申报 %s（申报单位 %s，%s 提交）和申报 %s（申报单位 %s，%s 提交）中%s，违反《实施细则》五.1 重复申领（M1b）的规定",
+			dupFormLabel(shown), owner, rightful.ClaimID, rightful.Applicant, dupDate(rightful.SubmittedOn),
+			c.ClaimID, c.Applicant, dupDate(c.SubmittedOn), said),
 		Evidence: ev,
 	}
 }
@@ -661,8 +762,11 @@ func (d *DuplicateClaim) repeatedFinding(k dupInvoiceKey, n int, c *dupClaim, s 
 			amounts = append(amounts, yuan(inv.Amount))
 		}
 	}
+	subj := dupInvoiceSubjects(k, c, c, s)
+	shown := dupForm{subj.InvoiceCode, subj.InvoiceNo}
 	ev := map[string]any{
-		"invoice":         map[string]any{"invoice_code": k.Code, "invoice_no": k.No},
+		"invoice":         shown.evidence(),
+		"invoice_key":     string(k),
 		"claim":           c.evidence(),
 		"times_cited":     n,
 		"claimed_amounts": amounts,
@@ -670,16 +774,20 @@ func (d *DuplicateClaim) repeatedFinding(k dupInvoiceKey, n int, c *dupClaim, s 
 	if s != nil {
 		ev["settlement"] = s.evidence()
 	}
+	forms, said := dupCitedForms(k, s, c)
+	if forms != nil {
+		ev["cited_forms"] = forms
+	}
 	return finding{
 		Detector:     voucherwatch.DetectorDuplicateClaim,
 		Kind:         KindInvoiceRepeatedInClaim,
 		Severity:     voucherwatch.SeverityHigh,
 		Score:        0.9,
-		Subjects:     dupInvoiceSubjects(k, c, s),
+		Subjects:     subj,
 		PolicyClause: dupClause,
 		Title:        "同一发票在一份申报中重复列报",
-		Reason: fmt.Sprintf("申报 %s（申报单位 %s）将发票 %s 列报 %d 次，同一结算金额被重复计入，违反《实施细则》五.1 重复申领（M1b）的规定",
-			c.ClaimID, c.Applicant, dupInvoiceLabel(k), n),
+		Reason: fmt.Sprintf("申报 %s（申报单位 %s）将发票 %s 列报 %d 次%s，同一结算金额被重复计入，违反《实施细则》五.1 重复申领（M1b）的规定",
+			c.ClaimID, c.Applicant, dupFormLabel(shown), n, said),
 		Evidence: ev,
 	}
 }
@@ -762,7 +870,7 @@ func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *cl
 		}
 		var reused []string
 		for _, s := range rs {
-			reused = append(reused, dupInvoiceLabel(s.key()))
+			reused = append(reused, dupFormLabel(s.form()))
 		}
 		fs = append(fs, finding{
 			Detector: voucherwatch.DetectorDuplicateClaim,
@@ -774,7 +882,7 @@ func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *cl
 			PolicyClause: dupClause,
 			Title:        "同一支付凭证对应多张发票",
 			Reason: fmt.Sprintf("支付凭证 %s 已于 %s 用于支付发票 %s（付款方 %s），又被用作发票 %s（付款方 %s，合同 %s）的支付凭证（%s），疑似重复使用支付凭证，违反《实施细则》五.1 重复申领（M1b）的规定",
-				ref, dupDate(orig.PaidOn), dupInvoiceLabel(orig.key()), orig.Buyer, strings.Join(reused, "、"), p.buyer, p.contract, note),
+				ref, dupDate(orig.PaidOn), dupFormLabel(orig.form()), orig.Buyer, strings.Join(reused, "、"), p.buyer, p.contract, note),
 			Evidence: map[string]any{
 				"payment_ref":        ref,
 				"first_settlement":   orig.evidence(),
@@ -790,7 +898,7 @@ func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *cl
 	if p := (party{orig.Buyer, orig.Supplier, orig.ContractNo}); reuses[p] == nil {
 		var others []string
 		for _, s := range ss[1:] {
-			others = append(others, dupInvoiceLabel(s.key())+"（付款方 "+s.Buyer+"）")
+			others = append(others, dupFormLabel(s.form())+"（付款方 "+s.Buyer+"）")
 		}
 		fs = append(fs, finding{
 			Detector: voucherwatch.DetectorDuplicateClaim,
@@ -802,7 +910,7 @@ func (d *DuplicateClaim) paymentFindings(ref string, ss []*dupSettlement, ix *cl
 			PolicyClause: dupClause,
 			Title:        "支付凭证被其他发票重复使用",
 			Reason: fmt.Sprintf("发票 %s 的支付凭证 %s（%s 付款）又出现在其他发票 %s 上；本发票付款在先，按原始付款对待，请核实是否知情，依据《实施细则》五.1 重复申领（M1b）",
-				dupInvoiceLabel(orig.key()), ref, dupDate(orig.PaidOn), strings.Join(others, "、")),
+				dupFormLabel(orig.form()), ref, dupDate(orig.PaidOn), strings.Join(others, "、")),
 			Evidence: map[string]any{
 				"payment_ref":        ref,
 				"first_settlement":   orig.evidence(),
@@ -1003,11 +1111,11 @@ func (d *DuplicateClaim) overlapFinding(k dupResourceKey, t *dupTenancy, ovs []*
 	}
 }
 
-func dupInvoiceLabel(k dupInvoiceKey) string {
-	if k.Code == "" {
-		return "号码 " + k.No
+func dupFormLabel(f dupForm) string {
+	if f.Code == "" {
+		return "号码 " + f.No
 	}
-	return "代码 " + k.Code + " 号码 " + k.No
+	return "代码 " + f.Code + " 号码 " + f.No
 }
 
 func dupClaimIDs(cs []*dupClaim) []string {

@@ -40,6 +40,7 @@ type graphStake struct {
 type graphEnterprise struct {
 	uscc       string
 	name       string
+	nameKey    string // the canonical name stored at decode; empty for older records
 	inRegistry bool
 }
 
@@ -148,7 +149,7 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 			continue // registry_latest has one row per USCC; a repeat here is ignored
 		}
 		g.byUSCC[e.USCC] = int32(len(g.ents))
-		g.ents = append(g.ents, graphEnterprise{uscc: e.USCC, name: e.Name, inRegistry: true})
+		g.ents = append(g.ents, graphEnterprise{uscc: e.USCC, name: e.Name, nameKey: e.NameKey, inRegistry: true})
 		first = append(first, int32(i))
 	}
 	n := len(g.ents)
@@ -179,12 +180,14 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 	type span struct{ roles, attrs, holders [2]int }
 	spans := make([]span, n)
 
-	addAttr := func(k graphAttrKind, norm func([]byte, string) []byte, raw string) {
-		if raw == "" {
+	// addAttr adds an attribute by its normal form, norm applied to key (the canonical form
+	// stored at decode, or raw), and keeps raw, as registered, for the evidence.
+	addAttr := func(k graphAttrKind, norm func([]byte, string) []byte, key, raw string) {
+		if raw == "" || key == "" {
 			return
 		}
 		prefix := graphAttrPrefix[k]
-		buf = norm(append(buf[:0], prefix...), raw)
+		buf = norm(append(buf[:0], prefix...), key)
 		if len(buf) == len(prefix) {
 			return
 		}
@@ -201,14 +204,15 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 		if p == nil {
 			return
 		}
-		addAttr(graphAttrPhone, graphAppendPhone, p.Phone)
-		addAttr(graphAttrEmail, graphAppendEmail, p.Email)
+		addAttr(graphAttrPhone, graphAppendPhone, p.CanonicalPhoneKey(), p.Phone)
+		addAttr(graphAttrEmail, graphAppendEmail, p.CanonicalEmailKey(), p.Email)
 		if p.Key == "" {
 			return
 		}
 		flatRoles = append(flatRoles, personRole{person: g.personIndex(p), role: r, pct: pct})
 	}
 
+	var byName map[string]int32 // canonical name → enterprise, −1 when several share it
 	for j, i := range first {
 		e := &ents[i]
 		sp := &spans[j]
@@ -223,10 +227,10 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 			addPerson(&e.Contacts[k], roleContact, 0)
 		}
 		for _, a := range e.BankAccounts {
-			addAttr(graphAttrAccount, graphAppendAccount, a.AccountNo)
+			addAttr(graphAttrAccount, graphAppendAccount, a.CanonicalAccountKey(), a.AccountNo)
 		}
-		addAttr(graphAttrAddress, graphAppendAddress, e.RegisteredAddress)
-		addAttr(graphAttrAddress, graphAppendAddress, e.OfficeAddress)
+		addAttr(graphAttrAddress, graphAppendAddress, e.RegisteredAddress, e.RegisteredAddress)
+		addAttr(graphAttrAddress, graphAppendAddress, e.OfficeAddress, e.OfficeAddress)
 
 		for k := range e.Shareholders {
 			h := &e.Shareholders[k]
@@ -249,7 +253,17 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 					flatRoles = append(flatRoles, personRole{person: ref.person(), role: roleHolder, pct: h.SharePct})
 				}
 			case h.USCC == "":
-				ref = nodeRef(g.stubEnterprise("", h.Name))
+				// Named only: the registered enterprise of that name, compared on the canonical
+				// form (traditional or full-width characters are one name), when exactly one
+				// has it; otherwise an enterprise the registry does not hold.
+				if byName == nil {
+					byName = g.namesIndex()
+				}
+				if hi, ok := byName[h.CanonicalNameKey()]; ok && hi >= 0 && hi != int32(j) {
+					ref = nodeRef(hi)
+				} else {
+					ref = nodeRef(g.stubEnterprise("", h.Name))
+				}
 			case h.USCC == e.USCC:
 				continue // an enterprise's own shares (treasury stock) carry no tie
 			default:
@@ -307,6 +321,27 @@ func buildEntityGraph(ents []voucherwatch.Entity, controlPct float64) *entityGra
 	g.computeControl()
 	g.computeCore()
 	return g
+}
+
+// namesIndex maps the canonical name (voucherwatch.CanonicalName) of every registered
+// enterprise to it, or to −1 when several share the name.
+func (g *entityGraph) namesIndex() map[string]int32 {
+	out := make(map[string]int32, len(g.ents))
+	for i, e := range g.ents {
+		if !e.inRegistry || e.name == "" {
+			continue
+		}
+		k := e.nameKey
+		if k == "" {
+			k = voucherwatch.CanonicalName(e.name)
+		}
+		if _, dup := out[k]; dup {
+			out[k] = -1
+			continue
+		}
+		out[k] = int32(i)
+	}
+	return out
 }
 
 func (g *entityGraph) personIndex(p *voucherwatch.Person) int32 {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // This file normalises the contacts two enterprises can share, the attributes of the entity
@@ -44,57 +46,42 @@ func halfWidth(r rune) rune {
 	return r
 }
 
-// graphAppendPhone keeps the digits of a phone number without the country code; a number of
-// fewer than 7 digits is dropped.
+// graphAppendPhone appends the canonical form of a phone number (voucherwatch.CanonicalPhone:
+// +86, 0086, the trunk 0, separators and extensions do not matter); a number of fewer than 7
+// digits is dropped. A local number without its area code stays as written: only the same
+// local number written alike matches it.
 func graphAppendPhone(dst []byte, s string) []byte {
-	start := len(dst)
-	for _, r := range s {
-		if r = halfWidth(r); r >= '0' && r <= '9' {
-			dst = append(dst, byte(r))
+	c := voucherwatch.CanonicalPhone(s)
+	digits := 0
+	for i := 0; i < len(c); i++ {
+		if c[i] >= '0' && c[i] <= '9' {
+			digits++
 		}
 	}
-	d := dst[start:]
-	cut := 0
-	switch {
-	case len(d) > 4 && string(d[:4]) == "0086":
-		cut = 4
-	case len(d) == 13 && string(d[:2]) == "86":
-		cut = 2
+	if digits < 7 {
+		return dst
 	}
-	if len(d)-cut < 7 {
-		return dst[:start]
-	}
-	copy(d, d[cut:])
-	return dst[:len(dst)-cut]
+	return append(dst, c...)
 }
 
-// graphAppendEmail lower-cases and trims an e-mail address; one without '@' is dropped.
+// graphAppendEmail appends the canonical form of an e-mail address
+// (voucherwatch.CanonicalEmail: case, and the dots and +tags the provider ignores); one without
+// '@' is dropped.
 func graphAppendEmail(dst []byte, s string) []byte {
-	start, at := len(dst), false
-	for _, r := range strings.TrimSpace(s) {
-		r = unicode.ToLower(halfWidth(r))
-		at = at || r == '@'
-		dst = utf8.AppendRune(dst, r)
+	c := voucherwatch.CanonicalEmail(s)
+	if !strings.Contains(c, "@") {
+		return dst
 	}
-	if !at {
-		return dst[:start]
-	}
-	return dst
+	return append(dst, c...)
 }
 
-// graphAppendAccount drops spaces and dashes from a bank account number; one of fewer than 6
-// characters is dropped.
+// graphAppendAccount appends the canonical form of a bank account number
+// (voucherwatch.CanonicalBankAccount: no spaces or dashes); one of fewer than 6 characters is
+// dropped.
 func graphAppendAccount(dst []byte, s string) []byte {
-	start := len(dst)
-	for _, r := range s {
-		r = halfWidth(r)
-		if unicode.IsSpace(r) || r == '-' {
-			continue
-		}
-		dst = utf8.AppendRune(dst, unicode.ToUpper(r))
+	c := voucherwatch.CanonicalBankAccount(s)
+	if len(c) < 6 {
+		return dst
 	}
-	if len(dst)-start < 6 {
-		return dst[:start]
-	}
-	return dst
+	return append(dst, c...)
 }

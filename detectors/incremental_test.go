@@ -51,6 +51,12 @@ func checkAgainstRun(t *testing.T, d voucherwatch.IncrementalDetector, full []vo
 	}
 }
 
+// dupLeftToRun reports the duplicate_claim kinds Check leaves to the full run: another buyer's
+// purchase needs the contracts and the control groups.
+func dupLeftToRun(kind string) bool {
+	return kind == KindInvoiceOfAnotherBuyer || kind == KindSettlementNotToContractBuyer || kind == KindContractOfAnotherBuyer
+}
+
 func claimChange(ids ...string) voucherwatch.Changes {
 	var c voucherwatch.Changes
 	for _, id := range ids {
@@ -92,6 +98,9 @@ func TestDuplicateClaimCheckMatchesRun(t *testing.T) {
 		}
 	}
 	checkAgainstRun(t, d, full, changes, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+		if dupLeftToRun(a.Kind) {
+			return false
+		}
 		if a.Kind == KindPaymentRefShared {
 			return ch.Invoices[voucherwatch.InvoiceKey{Code: a.Subjects.InvoiceCode, No: a.Subjects.InvoiceNo}]
 		}
@@ -115,7 +124,7 @@ func TestDuplicateClaimCheckMatchesRun(t *testing.T) {
 		all.Merge(invoiceChange(s.InvoiceCode, s.InvoiceNo))
 	}
 	checkAgainstRun(t, d, full, []voucherwatch.Changes{all}, func(_ voucherwatch.Changes, a voucherwatch.Alert) bool {
-		return a.Kind != KindResourceTwoTenantsOverlap
+		return a.Kind != KindResourceTwoTenantsOverlap && !dupLeftToRun(a.Kind)
 	})
 
 	// A change that touches no duplicate raises nothing.

@@ -345,6 +345,12 @@ type priceBand struct {
 	Own           bool // the chip's own band (reference or its own sample)
 	Low, High     float64
 	Reference     *rules.ReferencePrice
+	// Thin marks a thin-market band (price_thin.go): N is then the chip's prices outside the
+	// judged contract, Pool the class they were pooled with ("" for none) and PoolChips its
+	// chips.
+	Thin      bool
+	Pool      string
+	PoolChips int
 }
 
 // priceMarket estimates bands from the observations and judges each against its own.
@@ -354,11 +360,12 @@ type priceMarket struct {
 	names  map[string]string // chip key → a name as given
 	bands  map[priceCell]*priceBand
 	refs   map[[2]string]rules.ReferencePrice // (chip key, kind)
+	thin   *priceThin
 }
 
 func newPriceMarket(policy rules.Policy, obs []*priceObs) *priceMarket {
 	m := &priceMarket{policy: policy, logs: map[priceCell][]float64{}, names: map[string]string{},
-		bands: map[priceCell]*priceBand{}, refs: map[[2]string]rules.ReferencePrice{}}
+		bands: map[priceCell]*priceBand{}, refs: map[[2]string]rules.ReferencePrice{}, thin: newPriceThin(obs)}
 	for _, r := range policy.Price.Reference {
 		// A reference by the card-month is normalised like the prices it is compared with.
 		low, kind := policy.PerCardHour(r.Low, r.Unit)
@@ -423,6 +430,18 @@ func (m *priceMarket) band(o *priceObs) *priceBand {
 		return &priceBand{Median: math.Log(mid), N: 0, Own: true, Low: r.Low, High: r.High, Reference: &r,
 			Label:  fmt.Sprintf("%s（%s）", o.ChipModel, priceUnitZh(o.kind)),
 			Method: fmt.Sprintf("reference table [%.2f, %.2f], median (low+high)/2", r.Low, r.High)}
+	}
+	// A chip with fewer than MinSample prices outside the judged contract is a thin market.
+	if chip := priceChipKey(o.ChipModel); chip != "" && o.kind != voucherwatch.UnitTokenMillion &&
+		len(m.logs[priceCell{2, chip, o.kind, priceHalf(o.Signed)}]) < m.policy.Price.MinSample &&
+		m.thin.own(o) < m.policy.Price.MinSample {
+		if b := m.thin.band(o, m.policy.Price.MinSample, m.names); b != nil {
+			b := *b
+			pol := m.policy.Price
+			b.High = math.Max(math.Exp(b.Median+pol.MADk*b.Sigma), math.Exp(b.Median)*pol.HighFactor)
+			b.Low = math.Min(math.Exp(b.Median-pol.MADk*b.Sigma), math.Exp(b.Median)*pol.LowFactor)
+			return &b
+		}
 	}
 	for _, c := range m.cells(o) {
 		if b, ok := m.bands[c]; ok {
@@ -555,6 +574,9 @@ func (p *Price) finding(v *priceVerdict, all []*priceVerdict, ix *claimIndex) fi
 	if b.Reference != nil {
 		method = "运营方参考价格表"
 	}
+	if b.Thin {
+		method = b.thinText() + "，按对数价格加权估计"
+	}
 	var items []map[string]any
 	for _, w := range all {
 		items = append(items, priceItemEvidence(w))
@@ -583,6 +605,7 @@ func (p *Price) finding(v *priceVerdict, all []*priceVerdict, ix *claimIndex) fi
 				"unit":   "yuan/" + o.kind,
 				"n":      b.N,
 				"method": b.Method,
+				"pool":   priceBandPool(b),
 			},
 			"ratio_to_median": voucherwatch.RoundTo(ratio, 2),
 			"claims":          ix.claimIDs(o.Buyer, o.Contract),
@@ -635,4 +658,19 @@ func priceChipZh(chip string) string {
 		return "未注明芯片的项目"
 	}
 	return " " + chip + " 项目"
+}
+
+// priceBandPool names the prices a band rests on, for the evidence: the chip's own sample, the
+// class a thin market was pooled with, or the reference table.
+func priceBandPool(b *priceBand) map[string]any {
+	switch {
+	case b.Reference != nil:
+		return map[string]any{"kind": "reference"}
+	case b.Thin:
+		return map[string]any{"kind": "thin_market_pooled", "own_samples": b.N, "class": b.Pool, "class_chips": b.PoolChips,
+			"leave_one_out": true}
+	case b.Own:
+		return map[string]any{"kind": "chip", "samples": b.N}
+	}
+	return map[string]any{"kind": "class", "of": b.Label, "samples": b.N}
 }

@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -97,6 +98,10 @@ type resaleInput struct {
 	Usage   []resaleUsage          // per bought contract
 	Claims  map[[2]string][]string // (applicant, contract_no) → claim ids
 	Parties map[string]resaleParty
+	// Groups are the control groups of the registry: a company under the applicant's control
+	// (or its controller's) sells and lets others log in on the applicant's behalf, and its
+	// capacity is the applicant's own. Nil: every enterprise stands alone.
+	Groups *controlGroups
 }
 
 // Run evaluates the detector over every contract, invoice, usage window and claim stored. at
@@ -105,6 +110,9 @@ type resaleInput struct {
 func (d *Resale) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	in, err := loadResale(ctx, d.env.reads(), d.cardMonthHours())
 	if err != nil {
+		return nil, err
+	}
+	if in.Groups, err = loadControlGroups(ctx, d.env); err != nil {
 		return nil, err
 	}
 	cities, err := Cities(ctx, d.env.reads())
@@ -321,7 +329,25 @@ func detectResale(in resaleInput) []finding {
 	var out []finding
 	for _, k := range order {
 		c := contracts[k]
-		if f, ok := resaleFinding(c, usage[k], soldBy[c.buyer], boughtByKind, customers[c.buyer], in); ok {
+		// The sales of the companies under one control with the buyer, to anyone outside it,
+		// count as the buyer's, and so do their customers.
+		sold, cust := soldBy[c.buyer], customers[c.buyer]
+		if members := in.Groups.members(c.buyer); len(members) > 0 {
+			sold = append([]*resaleLine(nil), sold...)
+			cust = maps.Clone(cust)
+			if cust == nil {
+				cust = map[string]bool{}
+			}
+			for _, m := range members {
+				for _, l := range soldBy[m] {
+					if l.Buyer != c.buyer && !in.Groups.same(l.Buyer, c.buyer) {
+						sold = append(sold, l)
+						cust[l.Buyer] = true
+					}
+				}
+			}
+		}
+		if f, ok := resaleFinding(c, usage[k], sold, boughtByKind, cust, in); ok {
 			out = append(out, f)
 		}
 	}
@@ -332,6 +358,19 @@ func detectResale(in resaleInput) []finding {
 func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, boughtByKind map[[2]string][]*resaleLine,
 	customers map[string]bool, in resaleInput) (finding, bool) {
 	reseller := in.Parties[c.buyer]
+	// Capacity of the group is the buyer's own: a sister company that is a registered supplier
+	// with cards of the chip sells from them.
+	capacity := func(chip string) bool {
+		if reseller.RegisteredSupplier && reseller.Capacity[chip] > 0 {
+			return true
+		}
+		for _, m := range in.Groups.members(c.buyer) {
+			if p := in.Parties[m]; p.RegisteredSupplier && p.Capacity[chip] > 0 {
+				return true
+			}
+		}
+		return false
+	}
 
 	// Sales of a kind this contract buys, during the period it buys it. A registered supplier
 	// with capacity of that chip can sell it from its own cards: those sales are no sign.
@@ -345,7 +384,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		if !kinds[s.Kind] || !resaleOverlap(c.start, c.end, s.Start, s.End) {
 			continue
 		}
-		if chip, ok := strings.CutPrefix(s.Kind, "card:"); ok && reseller.RegisteredSupplier && reseller.Capacity[chip] > 0 {
+		if chip, ok := strings.CutPrefix(s.Kind, "card:"); ok && capacity(chip) {
 			backed = append(backed, s.Label)
 			continue
 		}
@@ -392,9 +431,13 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 
 	// Other organisations logging in to what it bought.
 	var orgs []string
-	customerLogins := 0
+	customerLogins, groupLogins := 0, 0
 	if u != nil {
 		for org := range u.Orgs {
+			if in.Groups.same(org, c.buyer) {
+				groupLogins++ // a company of its own group: its own use
+				continue
+			}
 			orgs = append(orgs, org)
 			if customers[org] {
 				customerLogins++
@@ -402,7 +445,7 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		}
 		sort.Strings(orgs)
 	}
-	logins := u != nil && u.OtherWindows > 0
+	logins := u != nil && u.OtherWindows > 0 && (len(orgs) > 0 || groupLogins == 0)
 
 	sells := len(matched) > 0
 	var kind string
@@ -476,8 +519,21 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	}
 	var soldList []map[string]any
 	var buyers []string
+	var ties []map[string]any
+	var tieTexts []string
+	tied := map[string]bool{}
 	for _, s := range matched {
+		if s.Seller != c.buyer && !tied[s.Seller] {
+			tied[s.Seller] = true
+			if t, ok := in.Groups.tie(c.buyer, s.Seller); ok {
+				e := t.evidence()
+				e["seller_uscc"], e["seller_name"] = s.Seller, name(s.Seller)
+				ties = append(ties, e)
+				tieTexts = append(tieTexts, fmt.Sprintf("%s（%s）与需求方受同一控制（%s）", name(s.Seller), s.Seller, t.Summary))
+			}
+		}
 		soldList = append(soldList, map[string]any{
+			"seller_uscc": s.Seller, "seller_name": name(s.Seller),
 			"customer_uscc": s.Buyer, "customer_name": name(s.Buyer), "contract_no": s.ContractNo, "kind": s.Label,
 			"period": resalePeriod(s.Start, s.End), "card_hours": voucherwatch.RoundTo(s.CardHours, 2), "tokens_million": voucherwatch.RoundTo(s.Tokens, 2),
 			"amount": yuan(s.Amount), "settled_amount": yuan(s.Settled), "settled_card_hours": voucherwatch.RoundTo(s.SettledCardHours, 2),
@@ -508,6 +564,11 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 	if len(backed) > 0 {
 		evidence["sales_backed_by_own_capacity"] = uniqueInOrder(backed)
 	}
+	if len(ties) > 0 {
+		evidence["control_ties"] = ties
+		signals = append(signals, "sold_through_a_company_under_the_same_control")
+		evidence["signals"] = signals
+	}
 	if u != nil && logins {
 		evidence["logins_from_other_orgs"] = map[string]any{
 			"windows": u.OtherWindows, "of_windows": u.Windows, "card_hours": voucherwatch.RoundTo(u.OtherCardHours, 2), "orgs": loginList,
@@ -528,8 +589,15 @@ func resaleFinding(c *resaleContract, u *resaleUsage, sold []*resaleLine, bought
 		if reseller.RegisteredSupplier {
 			who = "登记为供应商但无该型号自有算力"
 		}
-		parts = append(parts, fmt.Sprintf("同期又作为卖方（%s）向%s出售同类算力 %d 笔（约%s卡时，%s元%s）",
-			who, strings.Join(buyers, "、"), len(matched), strconv.FormatFloat(math.Round(soldCH), 'f', -1, 64), yuan(soldAmt), share))
+		seller := "同期又作为卖方（" + who + "）"
+		if len(ties) > 0 {
+			seller = "同期其本身或同一控制下的关联企业作为卖方"
+		}
+		parts = append(parts, fmt.Sprintf("%s向%s出售同类算力 %d 笔（约%s卡时，%s元%s）",
+			seller, strings.Join(buyers, "、"), len(matched), strconv.FormatFloat(math.Round(soldCH), 'f', -1, 64), yuan(soldAmt), share))
+		if len(tieTexts) > 0 {
+			parts = append(parts, "关联企业的销售视同需求方的销售："+strings.Join(tieTexts, "；"))
+		}
 	}
 	if logins {
 		text := fmt.Sprintf("其租户在 %d/%d 个计量窗口中有其他单位登录（%s）", u.OtherWindows, u.Windows, strings.Join(loginNames, "、"))

@@ -37,9 +37,9 @@ func RoundClaims(ctx context.Context, env Env, year int) ([]voucherwatch.RoundCl
 		return nil, fmt.Errorf("detectors: round claims: %w", err)
 	}
 	type metered struct{ billed, metered float64 }
-	byInvoice := map[ruleInvoiceKey]metered{}
+	byInvoice := map[string]metered{}
 	for _, m := range meterings {
-		byInvoice[ruleInvoiceKey{m.Invoice.Code, m.Invoice.No}] = metered{m.Billed, m.Metered}
+		byInvoice[m.Invoice.Canonical()] = metered{m.Billed, m.Metered}
 	}
 	ents, err := env.reads().LatestEntities(ctx)
 	if err != nil {
@@ -55,9 +55,9 @@ func RoundClaims(ctx context.Context, env Env, year int) ([]voucherwatch.RoundCl
 			City: a.City, Assessed: a.Totals.MaxSubsidyFen, Alerts: []voucherwatch.RoundAlert{}, SME: sme[c.ApplicantUSCC]}
 		var billed, used float64
 		var chipFen, domesticFen voucherwatch.Money
-		seen := map[ruleInvoiceKey]bool{}
+		seen := map[string]bool{}
 		for _, inv := range c.Invoices {
-			k := ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}
+			k := inv.CanonicalKey()
 			s := f.settlements[k]
 			if seen[k] || s == nil {
 				continue

@@ -146,7 +146,7 @@ type ruleSettlement struct {
 // cite and the registry.
 type ruleClaimFacts struct {
 	claims      []ruleClaim
-	settlements map[ruleInvoiceKey]*ruleSettlement
+	settlements map[string]*ruleSettlement   // by canonical invoice key
 	byNumber    map[string][]*ruleSettlement // the same numbers under any code, for hints
 	registry    map[string]ruleEntity
 }
@@ -175,7 +175,7 @@ func ruleLoadClaims(ctx context.Context, env Env, claimID string) ([]ruleClaim, 
 // invoice number they cite (under any code, so that a number cited under the wrong code can be
 // pointed out), and the registry.
 func ruleLoadClaimFacts(ctx context.Context, env Env, claimID string) (*ruleClaimFacts, error) {
-	f := &ruleClaimFacts{settlements: map[ruleInvoiceKey]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	f := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
 	var err error
 	if f.claims, err = ruleLoadClaims(ctx, env, claimID); err != nil {
 		return nil, err
@@ -186,12 +186,14 @@ func ruleLoadClaimFacts(ctx context.Context, env Env, claimID string) (*ruleClai
 	if f.registry, err = ruleLoadRegistry(ctx, env); err != nil {
 		return nil, err
 	}
-	q := voucherwatch.SettlementQuery{NumbersCitedByClaims: true}
+	q := voucherwatch.SettlementQuery{NumbersCitedByClaims: true, CitedByClaims: true}
 	if claimID != "" {
-		// The numbers the claim cites (its latest version's: only those are looked up).
+		// The numbers the claim cites (its latest version's: only those are looked up), and
+		// its invoices by canonical key, which finds them cited in another form.
 		q = voucherwatch.SettlementQuery{}
 		for _, inv := range f.claims[0].Invoices {
 			q.InvoiceNos = append(q.InvoiceNos, inv.InvoiceNo)
+			q.Invoices = append(q.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
 		}
 		if len(q.InvoiceNos) == 0 {
 			return f, nil
@@ -204,7 +206,7 @@ func ruleLoadClaimFacts(ctx context.Context, env Env, claimID string) (*ruleClai
 	}
 	for i := range ss {
 		s := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
-		f.settlements[ruleInvoiceKey{s.InvoiceCode, s.InvoiceNo}] = s
+		f.settlements[s.CanonicalKey()] = s
 		f.byNumber[s.InvoiceNo] = append(f.byNumber[s.InvoiceNo], s)
 	}
 	return f, nil

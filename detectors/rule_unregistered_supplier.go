@@ -172,7 +172,7 @@ func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucher
 		cited := map[[3]string]*ruleDeal{}
 		invoices := map[[3]string][]string{}
 		for _, inv := range c.Invoices {
-			s := f.settlements[ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}]
+			s := f.settlements[inv.CanonicalKey()]
 			if s == nil || s.BuyerUSCC != c.ApplicantUSCC {
 				continue
 			}

@@ -93,7 +93,7 @@ func (s *Staker) load(ctx context.Context, at time.Time) (*stakeFacts, error) {
 }
 
 func loadStakeFacts(ctx context.Context, env Env) (*stakeFacts, error) {
-	cf := &ruleClaimFacts{settlements: map[ruleInvoiceKey]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	cf := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
 	var err error
 	if cf.claims, err = ruleLoadClaims(ctx, env, ""); err != nil {
 		return nil, err
@@ -107,17 +107,17 @@ func loadStakeFacts(ctx context.Context, env Env) (*stakeFacts, error) {
 	}
 	for i := range ss {
 		st := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
-		cf.settlements[ruleInvoiceKey{st.InvoiceCode, st.InvoiceNo}] = st
+		cf.settlements[st.CanonicalKey()] = st
 		cf.byNumber[st.InvoiceNo] = append(cf.byNumber[st.InvoiceNo], st)
 	}
 	f := &stakeFacts{}
-	cited := map[ruleInvoiceKey]bool{}
+	cited := map[string]bool{}
 	for _, c := range cf.claims {
 		a := assessClaim(env.Policy, c, cf)
 		f.assessments = append(f.assessments, a)
 		f.ceilings = append(f.ceilings, StakeCeiling(env.Policy, a))
 		for _, inv := range c.Invoices {
-			cited[ruleInvoiceKey{inv.InvoiceCode, inv.InvoiceNo}] = true
+			cited[inv.CanonicalKey()] = true
 		}
 	}
 	for k, st := range cf.settlements {
@@ -149,7 +149,10 @@ func (sel stakeSelector) claim(a voucherwatch.ClaimAssessment) bool {
 func (sel stakeSelector) invoice(a voucherwatch.ClaimAssessment, ia voucherwatch.InvoiceAssessment) bool {
 	s := sel.s
 	if s.InvoiceNo != "" {
-		return ia.InvoiceNo == s.InvoiceNo && ia.InvoiceCode == s.InvoiceCode
+		// The finding names the invoice as its settlement writes it; the claim may cite it in
+		// another form (docs/canonical.md), so the two meet on the canonical key.
+		return voucherwatch.InvoiceKey{Code: ia.InvoiceCode, No: ia.InvoiceNo}.Canonical() ==
+			voucherwatch.InvoiceKey{Code: s.InvoiceCode, No: s.InvoiceNo}.Canonical()
 	}
 	if s.ClaimID != "" && sel.detector != "unregistered_supplier" {
 		return true // a finding about a whole claim

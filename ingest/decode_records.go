@@ -287,6 +287,7 @@ func claimInvoice(s *scanner) (voucherwatch.ClaimInvoice, error) {
 	if err := missing(seen, 2|4, claimInvoiceKeys); err != nil {
 		return inv, err
 	}
+	inv.Key, _ = voucherwatch.CanonicalInvoice(inv.InvoiceCode, inv.InvoiceNo)
 	return inv, invoiceNumber(inv.InvoiceCode, inv.InvoiceNo)
 }
 
@@ -511,6 +512,7 @@ func (d *Decoder) settlement(s *scanner) (*voucherwatch.Settlement, error) {
 	if err := invoiceNumber(st.InvoiceCode, st.InvoiceNo); err != nil {
 		return nil, err
 	}
+	st.InvoiceKey, _ = voucherwatch.CanonicalInvoice(st.InvoiceCode, st.InvoiceNo)
 	if (st.Amount < 0 && st.Tax > 0) || (st.Amount > 0 && st.Tax < 0) {
 		return nil, at("tax", invalid("must have the sign of amount (%s), got %s", st.Amount, st.Tax))
 	}
@@ -705,6 +707,7 @@ func (d *Decoder) entity(s *scanner) (*voucherwatch.Entity, error) {
 	if err := missing(seen, entityRequired, entityKeys); err != nil {
 		return nil, err
 	}
+	e.SetCanonicalKeys()
 	return e, nil
 }
 

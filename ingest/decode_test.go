@@ -93,6 +93,7 @@ func TestDecodeExamples(t *testing.T) {
 			s := r.Settlement
 			eq(t, "InvoiceCode", s.InvoiceCode, "")
 			eq(t, "InvoiceNo", s.InvoiceNo, "81697117753369173107")
+			eq(t, "InvoiceKey", s.InvoiceKey, "81697117753369173107")
 			eq(t, "Amount", s.Amount, voucherwatch.Money(1618316))
 			eq(t, "Tax", s.Tax, voucherwatch.Money(97099))
 			eq(t, "PaidOn", s.PaidOn, date("2026-02-10"))
@@ -118,7 +119,8 @@ func TestDecodeExamples(t *testing.T) {
 			eq(t, "City", c.City, "431100")
 			eq(t, "SubmittedOn", c.SubmittedOn, date("2026-11-14"))
 			eq(t, "len(Invoices)", len(c.Invoices), 3)
-			eq(t, "Invoices[1]", c.Invoices[1], voucherwatch.ClaimInvoice{InvoiceNo: "07288175959073472993", Amount: 22719145})
+			// Joined without a code: a 12-digit paper code (it starts with 0) and its 8-digit number.
+			eq(t, "Invoices[1]", c.Invoices[1], voucherwatch.ClaimInvoice{InvoiceNo: "07288175959073472993", Amount: 22719145, Key: "07288175959073472993"})
 			eq(t, "UsageAmount", c.UsageAmount, voucherwatch.Money(68157435))
 			eq(t, "Requested", c.Requested, voucherwatch.Money(20447231))
 			eq(t, "ChipOrigin", c.ChipOrigin, "mixed")
@@ -293,6 +295,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"taxAgainstAmount", "settlement.v1", edit(t, settlement, "data.tax", "-970.99"), "data.tax", "must have the sign of amount"},
 		{"digitalInvoiceShort", "settlement.v1", edit(t, settlement, "data.invoice_no", "8169711775336917310"), "data.invoice_no", "must be 20 digits"},
 		{"claimInvoiceLetters", "claim.v1", edit(t, claim, "data.invoices[0].invoice_no", "INV-1"), "data.invoices[0].invoice_no", "must be digits"},
+		{"claimInvoiceOnlySeparators", "claim.v1", edit(t, claim, "data.invoices[0].invoice_no", "- -"), "data.invoices[0].invoice_no", "must be digits"},
+		{"claimInvoiceNumberWithoutCode", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", ""), "data.invoices[0].invoice_no", "00012345"), "data.invoices[0].invoice_no", "must be 20 digits"},
 		{"reversedPeriod", "settlement.v1", edit(t, settlement, "data.period_end", "2026-01-01"), "data.period_end", "must not be before period_start"},
 		{"reversedService", "contract.v1", edit(t, contract, "data.service_end", "2025-01-01"), "data.service_end", "must not be before service_start"},
 		{"priceWithoutUnit", "contract.v1", edit(t, contract, "data.items[0].unit", drop), "data.items[0].unit", "required"},
@@ -372,6 +376,34 @@ func TestDecodeAccepts(t *testing.T) {
 		{"claimCityName", "claim.v1", edit(t, claim, "data.city", "永州"), func(t *testing.T, r voucherwatch.Record) { eq(t, "City", r.Claim.City, "431100") }},
 		{"claimCityEmpty", "claim.v1", edit(t, claim, "data.city", ""), func(t *testing.T, r voucherwatch.Record) { eq(t, "City", r.Claim.City, "") }},
 		{"claimInvoiceWithCode", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", "4300191130"), "data.invoices[0].invoice_no", "00012345"), nil},
+		{"invoiceWrittenJoined", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", ""), "data.invoices[0].invoice_no", "043001900104 00012345"), func(t *testing.T, r voucherwatch.Record) {
+			eq(t, "Key", r.Claim.Invoices[0].Key, "04300190010400012345")
+			eq(t, "InvoiceNo (as sent)", r.Claim.Invoices[0].InvoiceNo, "043001900104 00012345")
+		}},
+		{"invoiceWrittenLostZeros", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", "043001900104"), "data.invoices[0].invoice_no", "12345"), func(t *testing.T, r voucherwatch.Record) {
+			eq(t, "Key", r.Claim.Invoices[0].Key, "04300190010400012345")
+			eq(t, "InvoiceNo (as sent)", r.Claim.Invoices[0].InvoiceNo, "12345")
+		}},
+		{"invoiceWrittenNoPrefix", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", "043001900104"), "data.invoices[0].invoice_no", "No.00012345"), func(t *testing.T, r voucherwatch.Record) {
+			eq(t, "Key", r.Claim.Invoices[0].Key, "04300190010400012345")
+			eq(t, "InvoiceNo (as sent)", r.Claim.Invoices[0].InvoiceNo, "No.00012345")
+		}},
+		{"invoiceWrittenFullWidth", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", "０４３００１９００１０４"), "data.invoices[0].invoice_no", "０００１２３４５"), func(t *testing.T, r voucherwatch.Record) {
+			eq(t, "Key", r.Claim.Invoices[0].Key, "04300190010400012345")
+			eq(t, "InvoiceNo (as sent)", r.Claim.Invoices[0].InvoiceNo, "０００１２３４５")
+		}},
+		{"invoiceWrittenGrouped", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", "0430-0190-0104"), "data.invoices[0].invoice_no", "0001 2345"), func(t *testing.T, r voucherwatch.Record) {
+			eq(t, "Key", r.Claim.Invoices[0].Key, "04300190010400012345")
+			eq(t, "InvoiceNo (as sent)", r.Claim.Invoices[0].InvoiceNo, "0001 2345")
+		}},
+		{"invoiceWrittenDigitalSplit", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", "264320001234"), "data.invoices[0].invoice_no", "56789012"), func(t *testing.T, r voucherwatch.Record) {
+			eq(t, "Key", r.Claim.Invoices[0].Key, "26432000123456789012")
+			eq(t, "InvoiceNo (as sent)", r.Claim.Invoices[0].InvoiceNo, "56789012")
+		}},
+		{"invoiceWrittenTenPlusEightJoined", "claim.v1", edit(t, edit(t, claim, "data.invoices[0].invoice_code", ""), "data.invoices[0].invoice_no", "430019113000012345"), func(t *testing.T, r voucherwatch.Record) {
+			eq(t, "Key", r.Claim.Invoices[0].Key, "430019113000012345")
+			eq(t, "InvoiceNo (as sent)", r.Claim.Invoices[0].InvoiceNo, "430019113000012345")
+		}},
 		{"registryCityName", "registry.entity.v1", edit(t, registry, "data.city", "湘西州"), func(t *testing.T, r voucherwatch.Record) { eq(t, "City", r.Entity.City, "433100") }},
 		{"foreignHolderWithoutUSCC", "registry.entity.v1", edit(t, registry, "data.shareholders[1].uscc", drop), nil},
 		{"escapedStrings", "usage.v1", edit(t, usage, "data.tenant", rawJSON(`"t-\u00e9\ud83d\ude00\"\\"`)), func(t *testing.T, r voucherwatch.Record) { eq(t, "Tenant", r.Usage.Tenant, "t-é😀\"\\") }},

@@ -457,25 +457,48 @@ func (s *scanner) city(optional bool) (string, error) {
 	return strings.Clone(code), nil
 }
 
-// invoiceNumber checks an invoice's (code, number) against the national format the contract
-// states: digits only, and a fully digital invoice (empty code) has a 20-digit number. The pair
-// is what duplicate detection matches on, so a malformed one must not slip in.
+// invoiceNumber checks an invoice's (code, number) against the national format: digits, as
+// people write them too (full-width, grouped by spaces, dashes or dots, after "No."), and a
+// citation without a code must name one invoice by its number alone (a fully digital
+// invoice's 20 digits, or a paper invoice's code and number joined). The pair is what duplicate
+// detection matches on, by its canonical key (voucherwatch.CanonicalInvoice), so a malformed
+// one must not slip in: letters are refused.
 func invoiceNumber(code, no string) error {
-	if !allDigits(code) {
+	if !invoiceText(code) {
 		return at("invoice_code", invalid("must be empty or digits, got %s", quote(code)))
 	}
-	if no == "" || !allDigits(no) {
+	if no == "" || !invoiceText(no) || !strings.ContainsFunc(no, isInvoiceDigit) {
 		return at("invoice_no", invalid("must be digits, got %s", quote(no)))
 	}
-	if code == "" && len(no) != 20 {
-		return at("invoice_no", invalid("must be 20 digits when invoice_code is empty (fully digital invoice), got %d digits", len(no)))
+	if _, form := voucherwatch.CanonicalInvoice(code, no); code == "" && form == voucherwatch.InvoiceUnknown {
+		n := 0
+		for _, r := range no {
+			if isInvoiceDigit(r) {
+				n++
+			}
+		}
+		return at("invoice_no", invalid("must be 20 digits when invoice_code is empty (fully digital invoice), got %d digits", n))
 	}
 	return nil
 }
 
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
+func isInvoiceDigit(r rune) bool { return r >= '0' && r <= '9' || r >= '０' && r <= '９' }
+
+// invoiceText reports whether s is an invoice code or number as written: digits (ASCII or
+// full-width) and separators, after an optional "No" or "No.".
+func invoiceText(s string) bool {
+	t := strings.TrimSpace(s)
+	for _, p := range []string{"No.", "NO.", "no.", "No", "NO", "No：", "Ｎｏ．", "Ｎｏ"} {
+		if rest, ok := strings.CutPrefix(t, p); ok {
+			t = rest
+			break
+		}
+	}
+	for _, r := range t {
+		switch {
+		case isInvoiceDigit(r):
+		case strings.ContainsRune(" -./:|#()（）－．：　\u00a0", r):
+		default:
 			return false
 		}
 	}

@@ -79,7 +79,9 @@ const registryColumns = `uscc, name, city, registered_address, office_address, r
 	officer_role, officer_person_key, officer_name, officer_masked, officer_phone, officer_email,
 	bank_name, bank_account_no, seriously_dishonest, major_violation_within_3y,
 	is_supplier, supplier_registered, supplier_registered_on, idc_license,
-	capacity_chip_model, capacity_chip_origin, capacity_cards, capacity_datacenter`
+	capacity_chip_model, capacity_chip_origin, capacity_cards, capacity_datacenter,
+	name_key, legal_rep_phone_key, legal_rep_email_key, contact_phone_key, contact_email_key, holder_name_key,
+	officer_phone_key, officer_email_key, bank_account_key`
 
 // latestEntity reads the newest registry record of uscc, as registry_latest chooses it (the
 // newest event_time, then the greatest source and id); nil when there is none. The query reads
@@ -121,6 +123,8 @@ func scanEntity(rows driver.Rows, extra ...any) (*voucherwatch.Entity, error) {
 		bank, accountNo                                   []string
 		capModel, capOrigin, capDatacenter                []string
 		capCards                                          []uint32
+		cPhoneKey, cEmailKey, hNameKey                    []string
+		oPhoneKey, oEmailKey, accountKey                  []string
 	)
 	dest := []any{&e.USCC, &e.Name, &e.City, &e.RegisteredAddress, &e.OfficeAddress, &registeredOn, &isSME,
 		&legal.Name, &legal.Key, &legal.Masked, &legal.Phone, &legal.Email,
@@ -129,7 +133,9 @@ func scanEntity(rows driver.Rows, extra ...any) (*voucherwatch.Entity, error) {
 		&oRole, &oKey, &oName, &oMasked, &oPhone, &oEmail,
 		&bank, &accountNo, &dishonest, &violation,
 		&isSupplier, &reg, &supplierOn, &idc,
-		&capModel, &capOrigin, &capCards, &capDatacenter}
+		&capModel, &capOrigin, &capCards, &capDatacenter,
+		&e.NameKey, &legal.PhoneKey, &legal.EmailKey, &cPhoneKey, &cEmailKey, &hNameKey,
+		&oPhoneKey, &oEmailKey, &accountKey}
 	if err := rows.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -138,10 +144,11 @@ func scanEntity(rows driver.Rows, extra ...any) (*voucherwatch.Entity, error) {
 		e.LegalRep = &legal
 	}
 	for i := range cName {
-		e.Contacts = append(e.Contacts, voucherwatch.Person{Name: cName[i], Key: at(cKey, i), Masked: at(cMasked, i), Phone: at(cPhone, i), Email: at(cEmail, i)})
+		e.Contacts = append(e.Contacts, voucherwatch.Person{Name: cName[i], Key: at(cKey, i), Masked: at(cMasked, i), Phone: at(cPhone, i), Email: at(cEmail, i),
+			PhoneKey: at(cPhoneKey, i), EmailKey: at(cEmailKey, i)})
 	}
 	for i := range hKind {
-		h := voucherwatch.Holder{Kind: hKind[i], USCC: at(hUSCC, i), Name: at(hName, i), SharePct: at(hPct, i)}
+		h := voucherwatch.Holder{Kind: hKind[i], USCC: at(hUSCC, i), Name: at(hName, i), SharePct: at(hPct, i), NameKey: at(hNameKey, i)}
 		if h.Kind == "person" {
 			h.Person = &voucherwatch.Person{Name: h.Name, Key: at(hKey, i), Masked: at(hMasked, i)}
 		}
@@ -149,10 +156,11 @@ func scanEntity(rows driver.Rows, extra ...any) (*voucherwatch.Entity, error) {
 	}
 	for i := range oRole {
 		e.Officers = append(e.Officers, voucherwatch.Officer{Role: oRole[i], Person: voucherwatch.Person{
-			Name: at(oName, i), Key: at(oKey, i), Masked: at(oMasked, i), Phone: at(oPhone, i), Email: at(oEmail, i)}})
+			Name: at(oName, i), Key: at(oKey, i), Masked: at(oMasked, i), Phone: at(oPhone, i), Email: at(oEmail, i),
+			PhoneKey: at(oPhoneKey, i), EmailKey: at(oEmailKey, i)}})
 	}
 	for i := range bank {
-		e.BankAccounts = append(e.BankAccounts, voucherwatch.BankAccount{Bank: bank[i], AccountNo: at(accountNo, i)})
+		e.BankAccounts = append(e.BankAccounts, voucherwatch.BankAccount{Bank: bank[i], AccountNo: at(accountNo, i), AccountKey: at(accountKey, i)})
 	}
 	e.Credit = voucherwatch.Credit{SeriouslyDishonest: dishonest == 1, MajorViolationWithin3Y: violation == 1}
 	if isSupplier == 1 {

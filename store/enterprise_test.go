@@ -61,6 +61,7 @@ func everyFieldEntity(id string, at time.Time, name string) voucherwatch.Record 
 			},
 		},
 	}
+	r.Entity.SetCanonicalKeys() // as the decoder does
 	return r
 }
 

@@ -210,5 +210,6 @@ func supplierOwnedByBuyerOfficer() voucherwatch.Record {
 func buyerWithoutPeople() voucherwatch.Record {
 	r := envelope(voucherwatch.TypeRegistry, "platform:hunan-registry", "entity-2")
 	r.Entity = &voucherwatch.Entity{USCC: buyerUSCC, Name: "需方公司", City: "430100"}
+	r.Entity.SetCanonicalKeys() // as the decoder does
 	return r
 }

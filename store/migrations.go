@@ -1032,6 +1032,65 @@ WHERE org != '' AND org != buyer_uscc`),
 ORDER BY (at, id)`),
 		},
 	},
+	{
+		version: 22,
+		name:    "canonical invoice keys",
+		steps: []step{
+			// The canonical key of each invoice (voucherwatch.CanonicalInvoice), made at decode and
+			// stored beside the code and number as sent: the detectors and the look-ups compare
+			// invoices by it, so that one invoice cited split and joined, with and without its
+			// leading zeros, is one invoice. The code and number stay what the evidence shows.
+			addColumnStep("settlements", "invoice_key", "String", "invoice_no"),
+			addColumnStep("claims", "invoice_key", "Array(String)", "invoice_no"),
+			// Rows stored before this migration have no key: readers make it in Go
+			// (ClaimInvoice.CanonicalKey, Settlement.CanonicalKey), and their look-up keys below
+			// are code‖number, the key of every paper invoice with its 8 digits and of every
+			// digital one; a record ingested again gets its full key.
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_lookup_invoice_keys TO lookup_keys AS
+SELECT 'claim_invoice_key' AS kind, invoice_key AS k, applicant_uscc AS owner, claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_key, invoice_code, invoice_no`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_invoice_keys TO lookup_keys AS
+SELECT 'settlement_invoice_key' AS kind, invoice_key AS k, supplier_uscc AS owner, '' AS claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'claim_invoice_key', if(invoice_code = '', invoice_no, concat(invoice_code, invoice_no)), applicant_uscc, claim_id,
+	invoice_code, invoice_no, ingested_at
+FROM claims ARRAY JOIN invoice_code, invoice_no`),
+			sqlStep(`INSERT INTO lookup_keys (kind, k, owner, claim_id, invoice_code, invoice_no, ingested_at)
+SELECT 'settlement_invoice_key', if(invoice_code = '', invoice_no, concat(invoice_code, invoice_no)), supplier_uscc, '',
+	invoice_code, invoice_no, ingested_at
+FROM settlements`),
+		},
+	},
+	{
+		version: 23,
+		name:    "canonical registry keys",
+		steps: []step{
+			// The canonical forms of the registry's identifiers (voucherwatch.CanonicalPhone,
+			// CanonicalEmail, CanonicalBankAccount, CanonicalName), made at decode and stored
+			// beside them: the related-party graph compares them. Rows stored before this
+			// migration have empty keys, and readers make the keys in Go.
+			addColumnStep("registry", "name_key", "String", "name"),
+			addColumnStep("registry", "legal_rep_phone_key", "String", "legal_rep_email"),
+			addColumnStep("registry", "legal_rep_email_key", "String", "legal_rep_phone_key"),
+			addColumnStep("registry", "contact_phone_key", "Array(String)", "contact_email"),
+			addColumnStep("registry", "contact_email_key", "Array(String)", "contact_phone_key"),
+			addColumnStep("registry", "holder_name_key", "Array(String)", "holder_name"),
+			addColumnStep("registry", "officer_phone_key", "Array(String)", "officer_email"),
+			addColumnStep("registry", "officer_email_key", "Array(String)", "officer_phone_key"),
+			addColumnStep("registry", "bank_account_key", "Array(String)", "bank_account_no"),
+			// The server expanded registry_latest's SELECT * when the view was made: made again,
+			// it has the new columns. Readers asking in between get an error and retry at their
+			// next run.
+			sqlStep(`DROP TABLE IF EXISTS registry_latest`),
+			createStep(`CREATE VIEW IF NOT EXISTS registry_latest AS
+SELECT * FROM registry
+ORDER BY uscc, event_time DESC, source DESC, id DESC
+LIMIT 1 BY uscc`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

@@ -27,7 +27,7 @@ var _ voucherwatch.ReadModel = (*DB)(nil)
 
 // claimColumns are what scanClaim reads, in its order.
 const claimColumns = `claim_id, applicant_uscc, round, submitted_on, city, via_platform, contract_no,
-	invoice_code, invoice_no, invoice_amount, usage_amount, requested, chip_origin, bank_account,
+	invoice_code, invoice_no, invoice_key, invoice_amount, usage_amount, requested, chip_origin, bank_account,
 	source, id, event_time`
 
 // latestClaimsSQL is the latest version of each claim; %s is a WHERE clause narrowing the
@@ -37,9 +37,10 @@ FROM claims %s
 ORDER BY claim_id, event_time DESC, source DESC, id DESC
 LIMIT 1 BY claim_id`
 
-// invoiceKeyString is how an invoice key is compared in SQL: concat(invoice_code, '/', invoice_no).
-// Invoice codes are digits, so the separator cannot be part of one.
-func invoiceKeyString(k voucherwatch.InvoiceKey) string { return k.Code + "/" + k.No }
+// invoiceKeyString is how an invoice key is looked up in lookup_keys (kinds claim_invoice_key
+// and settlement_invoice_key): its canonical key, so that a look-up of one form finds the
+// records citing the invoice in any other.
+func invoiceKeyString(k voucherwatch.InvoiceKey) string { return k.Canonical() }
 
 // LatestClaims returns the latest version of each claim q selects.
 func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]voucherwatch.StoredClaim, error) {
@@ -59,7 +60,7 @@ func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]vo
 			ids, args = append(ids, "SELECT claim_id FROM claims WHERE applicant_uscc IN (SELECT arrayJoin(?))"), append(args, q.Applicants)
 		}
 		if len(q.Invoices) > 0 {
-			ids = append(ids, "SELECT claim_id FROM lookup_keys WHERE kind = 'claim_invoice' AND k IN (SELECT arrayJoin(?))")
+			ids = append(ids, "SELECT claim_id FROM lookup_keys WHERE kind = 'claim_invoice_key' AND k IN (SELECT arrayJoin(?))")
 			args = append(args, invoiceKeyStrings(q.Invoices))
 		}
 		where = "WHERE (applicant_uscc, claim_id) IN (SELECT owner, claim_id FROM lookup_keys WHERE kind = 'claim' AND k IN (" +
@@ -99,8 +100,9 @@ func claimMatches(c *voucherwatch.StoredClaim, q voucherwatch.ClaimQuery) bool {
 		}
 	}
 	for _, k := range q.Invoices {
+		key := k.Canonical()
 		for _, inv := range c.Invoices {
-			if inv.InvoiceCode == k.Code && inv.InvoiceNo == k.No {
+			if inv.CanonicalKey() == key {
 				return true
 			}
 		}
@@ -114,12 +116,12 @@ func scanClaim(rows interface{ Scan(...any) error }) (voucherwatch.StoredClaim, 
 		round                  uint16
 		submitted              time.Time
 		viaPlatform            uint8
-		codes, numbers         []string
+		codes, numbers, keys   []string
 		amounts                []decimal.Decimal
 		usageAmount, requested decimal.Decimal
 	)
 	if err := rows.Scan(&c.ClaimID, &c.ApplicantUSCC, &round, &submitted, &c.City, &viaPlatform, &c.Contracts,
-		&codes, &numbers, &amounts, &usageAmount, &requested, &c.ChipOrigin, &c.BankAccount,
+		&codes, &numbers, &keys, &amounts, &usageAmount, &requested, &c.ChipOrigin, &c.BankAccount,
 		&c.Source, &c.ID, &c.Time); err != nil {
 		return c, err
 	}
@@ -127,14 +129,14 @@ func scanClaim(rows interface{ Scan(...any) error }) (voucherwatch.StoredClaim, 
 	c.Round, c.SubmittedOn, c.ViaPlatform = int(round), dateOf(submitted), viaPlatform == 1
 	c.UsageAmount, c.Requested = fen(usageAmount), fen(requested)
 	for i := range numbers {
-		c.Invoices = append(c.Invoices, voucherwatch.ClaimInvoice{InvoiceCode: at(codes, i), InvoiceNo: numbers[i], Amount: fen(at(amounts, i))})
+		c.Invoices = append(c.Invoices, voucherwatch.ClaimInvoice{InvoiceCode: at(codes, i), InvoiceNo: numbers[i], Amount: fen(at(amounts, i)), Key: at(keys, i)})
 	}
 	return c, nil
 }
 
 // settlementColumns are what scanSettlement reads, in its order.
 const settlementColumns = `settlement_id, contract_no, supplier_uscc, buyer_uscc, invoice_code, invoice_no,
-	invoice_date, amount, tax, payment_ref, paid_on, payer_account, payee_account, period_start, period_end,
+	invoice_key, invoice_date, amount, tax, payment_ref, paid_on, payer_account, payee_account, period_start, period_end,
 	` + itemColumns + `, source, id, event_time`
 
 // latestSettlementsSQL is the latest settlement of each invoice; %s is a WHERE clause
@@ -151,26 +153,26 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 	}
 	where, args := "", []any(nil)
 	if !q.All {
-		var conds, keys []string
-		// Invoices and the invoices of (buyer, contract) pairs go through lookup_keys: every
-		// version of each invoice, whichever supplier issued it, through the settlements'
-		// sorting key (supplier_uscc, invoice_code, invoice_no).
+		var conds []string
+		// Invoices go through lookup_keys by canonical key, the invoices of (buyer, contract)
+		// pairs by pair: every version of each invoice, whichever supplier issued it, through
+		// the settlements' sorting key (supplier_uscc, invoice_code, invoice_no).
 		if len(q.Invoices) > 0 {
-			keys, args = append(keys, "SELECT arrayJoin(?)"), append(args, invoiceKeyStrings(q.Invoices))
+			conds, args = append(conds, settlementsKeyedSQL+" IN (SELECT arrayJoin(?)))"), append(args, invoiceKeyStrings(q.Invoices))
 		}
 		if len(q.BuyerContracts) > 0 {
 			pairs := make([]string, len(q.BuyerContracts))
 			for i, p := range q.BuyerContracts {
 				pairs[i] = p[0] + "/" + p[1]
 			}
-			keys = append(keys, "SELECT concat(invoice_code, '/', invoice_no) FROM lookup_keys WHERE kind = 'settlement_contract' AND k IN (SELECT arrayJoin(?))")
+			conds = append(conds, "(supplier_uscc, invoice_code, invoice_no) IN (SELECT owner, invoice_code, invoice_no FROM lookup_keys WHERE kind = 'settlement_contract' AND k IN (SELECT arrayJoin(?)))")
 			args = append(args, pairs)
 		}
-		if len(keys) > 0 {
-			conds = append(conds, settlementsKeyedSQL+" IN ("+strings.Join(keys, " UNION ALL ")+"))")
-		}
 		if q.CitedByClaims {
-			conds = append(conds, "(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)")
+			// By canonical key: a claim may cite the invoice in another form. Rows stored before
+			// keys were have none, and are matched on code and number.
+			conds = append(conds, "(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM claims ARRAY JOIN invoice_code, invoice_no)",
+				"invoice_key != '' AND invoice_key IN (SELECT k FROM claims ARRAY JOIN invoice_key AS k WHERE k != '')")
 		}
 		if len(q.InvoiceNos) > 0 {
 			conds, args = append(conds, "has(?, invoice_no)"), append(args, q.InvoiceNos)
@@ -204,12 +206,12 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 // settlementsKeyedSQL selects every version of the invoices whose keys (code/no) follow, in
 // parentheses, through lookup_keys and the settlements' primary key.
 const settlementsKeyedSQL = `(supplier_uscc, invoice_code, invoice_no) IN (
-	SELECT owner, invoice_code, invoice_no FROM lookup_keys WHERE kind = 'settlement_invoice' AND k`
+	SELECT owner, invoice_code, invoice_no FROM lookup_keys WHERE kind = 'settlement_invoice_key' AND k`
 
 // settlementMatches applies q to a latest version exactly. The invoice conditions held in
 // SQL already; a contract's invoice may have moved to another contract in its latest version.
 func settlementMatches(s *voucherwatch.StoredSettlement, q voucherwatch.SettlementQuery) bool {
-	if q.All || q.CitedByClaims || q.NumbersCitedByClaims || len(q.Invoices) > 0 && containsInvoice(q.Invoices, s.Key()) {
+	if q.All || q.CitedByClaims || q.NumbersCitedByClaims || len(q.Invoices) > 0 && containsInvoice(q.Invoices, s.CanonicalKey()) {
 		return true
 	}
 	for _, no := range q.InvoiceNos {
@@ -225,9 +227,9 @@ func settlementMatches(s *voucherwatch.StoredSettlement, q voucherwatch.Settleme
 	return false
 }
 
-func containsInvoice(keys []voucherwatch.InvoiceKey, k voucherwatch.InvoiceKey) bool {
+func containsInvoice(keys []voucherwatch.InvoiceKey, k string) bool {
 	for _, x := range keys {
-		if x == k {
+		if x.Canonical() == k {
 			return true
 		}
 	}
@@ -244,7 +246,7 @@ func scanSettlement(rows interface{ Scan(...any) error }) (voucherwatch.StoredSe
 		source, id, eventTime = &s.Source, &s.ID, &s.Time
 	)
 	dest := []any{&s.SettlementID, &s.ContractNo, &s.SupplierUSCC, &s.BuyerUSCC, &s.InvoiceCode, &s.InvoiceNo,
-		&invoiced, &amount, &tax, &s.PaymentRef, &paid, &s.PayerAccount, &s.PayeeAccount, &periodFrom, &periodTo}
+		&s.InvoiceKey, &invoiced, &amount, &tax, &s.PaymentRef, &paid, &s.PayerAccount, &s.PayeeAccount, &periodFrom, &periodTo}
 	dest = append(dest, items.dest()...)
 	dest = append(dest, source, id, eventTime)
 	if err := rows.Scan(dest...); err != nil {
@@ -280,8 +282,8 @@ func (db *DB) SettlementsSharingPaymentRef(ctx context.Context, refs []string) (
 		// A reference's settlements are the latest versions of the invoices that ever
 		// carried it; a corrected version may carry another reference, hence the outer
 		// filter on payment_ref.
-		where = "WHERE " + settlementsKeyedSQL + ` IN (
-	SELECT concat(invoice_code, '/', invoice_no) FROM lookup_keys WHERE kind = 'payment_ref' AND k IN (SELECT arrayJoin(?))))`
+		where = `WHERE (supplier_uscc, invoice_code, invoice_no) IN (
+	SELECT owner, invoice_code, invoice_no FROM lookup_keys WHERE kind = 'payment_ref' AND k IN (SELECT arrayJoin(?)))`
 		args = []any{refs, refs}
 	}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(sharedPaymentRefSQL, where, where), args...)
@@ -366,9 +368,13 @@ func (db *DB) Cities(ctx context.Context) (map[string]string, error) {
 }
 
 func invoiceKeyStrings(keys []voucherwatch.InvoiceKey) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = invoiceKeyString(k)
+	out := make([]string, 0, 2*len(keys))
+	for _, k := range keys {
+		out = append(out, invoiceKeyString(k))
+		// The look-up key of a row stored before canonical keys (migration 50): code‖number.
+		if legacy := k.Code + k.No; legacy != out[len(out)-1] {
+			out = append(out, legacy)
+		}
 	}
 	return out
 }

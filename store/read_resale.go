@@ -21,17 +21,24 @@ const resaleCandidatesSQL = `SELECT supplier_uscc FROM contracts
 // resaleBuyersSQL lists every enterprise that buys.
 const resaleBuyersSQL = `SELECT buyer_uscc FROM contracts UNION ALL SELECT buyer_uscc FROM settlements`
 
+// resaleSellersSQL is the condition on supplier_uscc of the sales worth a look: those of an
+// enterprise that buys, and those of an enterprise that is no registered supplier, which may
+// sell what a company of its control group bought (the detector attributes sales across a
+// control group).
+const resaleSellersSQL = `(supplier_uscc IN (` + resaleBuyersSQL + `)
+		OR supplier_uscc NOT IN (SELECT uscc FROM registry_latest WHERE supplier_registered = 1))`
+
 const resaleItemColumns = `ARRAY JOIN item_chip_model AS chip, item_service_type AS svc, item_unit AS unit,
 	item_quantity AS qty, item_amount AS amt
 WHERE unit IN ('card_hour', 'card_month', 'token_million')`
 
-// resaleBoughtSQL sums what each candidate bought, per contract and kind.
+// resaleBoughtSQL sums what every buyer bought, per contract and kind: any buyer may be the
+// applicant whose control group resells.
 const resaleBoughtSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
 	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
 	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
 FROM contracts_latest
 ` + resaleItemColumns + `
-	AND buyer_uscc IN (` + resaleCandidatesSQL + `)
 GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
 
 // resaleSoldSQL sums what every seller that also buys sold under contract, per contract and
@@ -41,7 +48,7 @@ const resaleSoldSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on,
 	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
 FROM contracts_latest
 ` + resaleItemColumns + `
-	AND supplier_uscc IN (` + resaleBuyersSQL + `)
+	AND ` + resaleSellersSQL + `
 GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
 
 // resaleSettledSQL sums the invoices of the same sellers, each invoice once.
@@ -50,7 +57,7 @@ const resaleSettledSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, min(per
 	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount, uniqExact(invoice_code, invoice_no) AS invoices
 FROM (
 	SELECT * FROM settlements
-	WHERE supplier_uscc IN (` + resaleBuyersSQL + `)
+	WHERE ` + resaleSellersSQL + `
 	ORDER BY supplier_uscc, invoice_code, invoice_no, event_time DESC
 	LIMIT 1 BY supplier_uscc, invoice_code, invoice_no
 )
@@ -91,7 +98,8 @@ GROUP BY applicant_uscc, cno`
 const resalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
 FROM registry_latest
 WHERE uscc IN (` + resaleCandidatesSQL + `)
-	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (` + resaleBuyersSQL + `))
+	OR uscc IN (SELECT buyer_uscc FROM contracts)
+	OR uscc IN (SELECT supplier_uscc FROM contracts)
 	OR uscc IN (SELECT org FROM usage_foreign_logins)`
 
 // ResaleFacts reads what the resale detector weighs.

@@ -243,6 +243,7 @@ var settlementsTable = &table[settlement]{
 			stringField("buyer_uscc", func(s *settlement) string { return s.BuyerUSCC }),
 			stringField("invoice_code", func(s *settlement) string { return s.InvoiceCode }),
 			stringField("invoice_no", func(s *settlement) string { return s.InvoiceNo }),
+			stringField("invoice_key", func(s *settlement) string { return s.CanonicalKey() }),
 			dateField("invoice_date", func(s *settlement) time.Time { return s.InvoiceDate }),
 			moneyField("amount", func(s *settlement) voucherwatch.Money { return s.Amount }),
 			moneyField("tax", func(s *settlement) voucherwatch.Money { return s.Tax }),
@@ -274,6 +275,7 @@ var claimsTable = &table[claim]{
 		stringsField("contract_no", func(c *claim) []string { return c.Contracts }),
 		eachStringField("invoice_code", claimInvoices, func(i *invoice) string { return i.InvoiceCode }),
 		eachStringField("invoice_no", claimInvoices, func(i *invoice) string { return i.InvoiceNo }),
+		eachStringField("invoice_key", claimInvoices, func(i *invoice) string { return i.CanonicalKey() }),
 		eachMoneyField("invoice_amount", claimInvoices, func(i *invoice) voucherwatch.Money { return i.Amount }),
 		moneyField("usage_amount", func(c *claim) voucherwatch.Money { return c.UsageAmount }),
 		moneyField("requested", func(c *claim) voucherwatch.Money { return c.Requested }),
@@ -293,6 +295,7 @@ var registryTable = &table[entity]{
 		[]field[entity]{
 			stringField("uscc", func(e *entity) string { return e.USCC }),
 			stringField("name", func(e *entity) string { return e.Name }),
+			stringField("name_key", func(e *entity) string { return voucherwatch.CanonicalName(e.Name) }),
 			stringField("city", func(e *entity) string { return e.City }),
 			stringField("registered_address", func(e *entity) string { return e.RegisteredAddress }),
 			stringField("office_address", func(e *entity) string { return e.OfficeAddress }),
@@ -306,12 +309,15 @@ var registryTable = &table[entity]{
 			eachStringField("contact_masked", contacts, func(p *person) string { return p.Masked }),
 			eachStringField("contact_phone", contacts, func(p *person) string { return p.Phone }),
 			eachStringField("contact_email", contacts, func(p *person) string { return p.Email }),
+			eachStringField("contact_phone_key", contacts, func(p *person) string { return p.CanonicalPhoneKey() }),
+			eachStringField("contact_email_key", contacts, func(p *person) string { return p.CanonicalEmailKey() }),
 
 			eachStringField("holder_kind", holders, func(h *holder) string { return h.Kind }),
 			eachStringField("holder_uscc", holders, func(h *holder) string { return h.USCC }),
 			eachStringField("holder_person_key", holders, func(h *holder) string { return personOf(h).Key }),
 			eachStringField("holder_masked", holders, func(h *holder) string { return personOf(h).Masked }),
 			eachStringField("holder_name", holders, func(h *holder) string { return h.Name }),
+			eachStringField("holder_name_key", holders, func(h *holder) string { return h.CanonicalNameKey() }),
 			eachFloat64Field("holder_pct", holders, func(h *holder) float64 { return h.SharePct }),
 
 			eachStringField("officer_role", officers, func(o *officer) string { return o.Role }),
@@ -320,9 +326,12 @@ var registryTable = &table[entity]{
 			eachStringField("officer_masked", officers, func(o *officer) string { return o.Person.Masked }),
 			eachStringField("officer_phone", officers, func(o *officer) string { return o.Person.Phone }),
 			eachStringField("officer_email", officers, func(o *officer) string { return o.Person.Email }),
+			eachStringField("officer_phone_key", officers, func(o *officer) string { return o.Person.CanonicalPhoneKey() }),
+			eachStringField("officer_email_key", officers, func(o *officer) string { return o.Person.CanonicalEmailKey() }),
 
 			eachStringField("bank_name", accounts, func(a *account) string { return a.Bank }),
 			eachStringField("bank_account_no", accounts, func(a *account) string { return a.AccountNo }),
+			eachStringField("bank_account_key", accounts, func(a *account) string { return a.CanonicalAccountKey() }),
 
 			flagField("seriously_dishonest", func(e *entity) bool { return e.Credit.SeriouslyDishonest }),
 			flagField("major_violation_within_3y", func(e *entity) bool { return e.Credit.MajorViolationWithin3Y }),
@@ -354,6 +363,8 @@ func personFields[T any](prefix string, get func(*T) *person) []field[T] {
 		stringField(prefix+"masked", func(b *T) string { return p(b).Masked }),
 		stringField(prefix+"phone", func(b *T) string { return p(b).Phone }),
 		stringField(prefix+"email", func(b *T) string { return p(b).Email }),
+		stringField(prefix+"phone_key", func(b *T) string { return p(b).CanonicalPhoneKey() }),
+		stringField(prefix+"email_key", func(b *T) string { return p(b).CanonicalEmailKey() }),
 	}
 }
 

@@ -15,6 +15,9 @@ func (w *world) plant() {
 	w.plantTies()
 	w.plantResale()
 	w.plantRealUse()
+	if w.cfg.Evasive {
+		w.plantEvasive()
+	}
 	w.buyEnough()
 }
 

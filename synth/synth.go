@@ -33,6 +33,10 @@ type Config struct {
 	// Plant adds the fraud cases and look-alikes recorded in Province.Truth. They need months of
 	// invoices before the claims: with a period shorter than 300 days nothing is planted.
 	Plant bool
+	// Evasive adds, with Plant, the cases of a province whose cheats try to hide: the same
+	// identifier written another valid way, the same act done through a company under the same
+	// control, thin markets, copies across rounds (plant_evasive.go), each with its look-alikes.
+	Evasive bool
 }
 
 // DemoSeed is the seed of the province `voucherwatch demo` loads by default; the dashboards'
@@ -43,6 +47,13 @@ const DemoSeed = 20261126
 // year of trade, 2 % duplicates and the planted cases.
 func DefaultConfig(seed int64) Config {
 	return Config{Seed: seed, DuplicateRate: 0.02, Plant: true}.withDefaults()
+}
+
+// EvasiveConfig is DefaultConfig with the evading cases planted too (Config.Evasive).
+func EvasiveConfig(seed int64) Config {
+	c := DefaultConfig(seed)
+	c.Evasive = true
+	return c
 }
 
 func (c Config) withDefaults() Config {

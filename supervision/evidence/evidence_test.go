@@ -400,6 +400,20 @@ func TestRenderDuplicates(t *testing.T) {
 			"invoice": map[string]any{"invoice_code": "", "invoice_no": "26432000000012345678"}, "claim": claimEvidence("SB-2026-0042", "2026-04-01", "384000.00"),
 			"times_cited": 2, "claimed_amounts": []string{"500000.00", "500000.00"}}},
 			[]string{"本发票列报金额"}, []string{"第 2 次列报"}},
+		{"invoice cited in another form", voucherwatch.Alert{Detector: voucherwatch.DetectorDuplicateClaim, Kind: "invoice_in_two_claims", Evidence: map[string]any{
+			"invoice": map[string]any{"invoice_code": "043002100111", "invoice_no": "00012345"}, "invoice_key": "04300210011100012345",
+			"claim": claimEvidence("SB-2026-0100", "2026-05-02", "90000.00"), "earlier_claim": claimEvidence("SB-2026-0042", "2026-04-01", "384000.00"),
+			"cited_forms": []map[string]any{{"claim_id": "SB-2026-0042", "invoice_code": "043002100111", "invoice_no": "00012345"},
+				{"claim_id": "SB-2026-0100", "invoice_code": "", "invoice_no": "04300210011100012345"}}}},
+			nil, []string{"各记录中的发票写法", "04300210011100012345", "发票规范号码"}},
+		{"a sister company's invoice", voucherwatch.Alert{Detector: voucherwatch.DetectorDuplicateClaim, Kind: "invoice_of_another_buyer", Evidence: map[string]any{
+			"invoice": map[string]any{"invoice_code": "", "invoice_no": "26432000000012345678"}, "invoice_key": "26432000000012345678",
+			"claim":      claimEvidence("SB-2026-0100", "2026-05-02", "90000.00"),
+			"settlement": settlementEvidence("JS-1", "26432000000012345678", "91430100MA4L0X0009", "2026-03-05"),
+			"buyer_uscc": "91430100MA4L0X0009", "buyer_name": "湖南姊妹科技有限公司",
+			"control_tie": map[string]any{"summary": "湖南星算控股集团有限公司持有湖南姊妹科技有限公司 60%：实际控制人同为湖南星算控股集团有限公司",
+				"controller": "91430100MA4L0G0001", "controller_name": "湖南星算控股集团有限公司"}}},
+			nil, []string{"本申报 SB-2026-0100", "他人的结算记录", "控制关系", "实际控制人同为湖南星算控股集团有限公司", "湖南姊妹科技有限公司"}},
 		{"resale", voucherwatch.Alert{Detector: voucherwatch.DetectorResale, Kind: "resale_to_other_orgs", Evidence: map[string]any{
 			"reseller": map[string]any{"uscc": "91430100MA4L0B0001", "name": "湖南星算智能科技有限公司", "registered_supplier": false},
 			"bought": map[string]any{"contract_no": "HT-1", "supplier_uscc": "91430100MA4L0S0003", "supplier_name": "长沙云算有限公司", "kinds": []string{"Ascend 910B（卡时）"},

@@ -75,6 +75,12 @@ var labels = map[string]string{
 	"person": "人员", "masked_id": "证件号（已脱敏）", "buyer_roles": "在需求方的职务", "supplier_roles": "在供应商的职务",
 	"account_no": "银行账号", "phone": "联系电话", "email": "电子邮箱", "address": "地址",
 	"severity": "严重程度", "score": "评分", "facts": "事实",
+	// Canonical forms and control groups (docs/canonical.md).
+	"invoice_key": "发票规范号码", "cited_forms": "各记录中的发票写法", "earlier_round": "此前申报批次",
+	"buyer_name": "购买方名称", "control_tie": "控制关系", "control_ties": "同一控制下的关联企业",
+	"seller_uscc": "卖方代码", "seller_name": "卖方名称", "nodes": "节点", "edges": "关系",
+	"pool": "估计所用样本", "own_samples": "本芯片样本数（不含本合同）", "class": "合并估计的同类芯片",
+	"class_chips": "同类芯片种数", "leave_one_out": "不含本合同", "samples": "样本数",
 	"event_time": "记录时间", "id": "记录编号",
 }
 
@@ -106,13 +112,14 @@ var boolWords = map[bool]string{true: "是", false: "否"}
 
 // signalsZh names the resale detector's signals.
 var signalsZh = map[string]string{
-	"sells_same_kind_while_buying":  "购入同时出售同类算力",
-	"not_a_registered_supplier":     "非登记算力供应商",
-	"no_own_capacity_of_the_kind":   "无该型号自有算力",
-	"sells_most_of_what_it_buys":    "售出量达购入量一半以上",
-	"logins_from_other_orgs":        "其他单位登录使用",
-	"logins_from_its_own_customers": "其下游客户登录使用",
-	"claimed_subsidy":               "已申领补贴",
+	"sells_same_kind_while_buying":                  "购入同时出售同类算力",
+	"not_a_registered_supplier":                     "非登记算力供应商",
+	"no_own_capacity_of_the_kind":                   "无该型号自有算力",
+	"sells_most_of_what_it_buys":                    "售出量达购入量一半以上",
+	"logins_from_other_orgs":                        "其他单位登录使用",
+	"logins_from_its_own_customers":                 "其下游客户登录使用",
+	"claimed_subsidy":                               "已申领补贴",
+	"sold_through_a_company_under_the_same_control": "同一控制下的关联企业对外出售",
 }
 
 // severityZh names severities.

@@ -66,6 +66,23 @@ func duplicateSection(kind string, ev map[string]any) string {
 		}
 		sideBySide(&b, cols, notCounts)
 		shown = []string{"tenancy", "earlier_tenants", "supplier_uscc", "resource_id"}
+	case "invoice_of_another_buyer", "settlement_not_to_contract_buyer", "contract_of_another_buyer":
+		claim := asMap(ev["claim"])
+		other := asMap(ev["settlement"])
+		title := "他人的结算记录"
+		if other == nil {
+			other, title = asMap(ev["contract"]), "他人的合同"
+		}
+		if claim == nil || other == nil {
+			return ""
+		}
+		b.WriteString("<h3>申报与他人的采购</h3>")
+		sideBySide(&b, []column{{"本申报 " + str(claim["claim_id"]), without(claim)}, {title, other}}, notCounts)
+		shown = []string{"claim", "settlement", "contract"}
+		if tie := asMap(ev["control_tie"]); tie != nil {
+			b.WriteString(`<h3>控制关系</h3><p class="ev-note">` + esc(str(tie["summary"])) + "</p>")
+			shown = append(shown, "control_tie")
+		}
 	case "invoice_repeated_in_claim":
 		claim := asMap(ev["claim"])
 		amounts, _ := ev["claimed_amounts"].([]any)
