@@ -371,7 +371,7 @@ func invoiceKeyStrings(keys []voucherwatch.InvoiceKey) []string {
 	out := make([]string, 0, 2*len(keys))
 	for _, k := range keys {
 		out = append(out, invoiceKeyString(k))
-		// The look-up key of a row stored before canonical keys (migration 50): code‖number.
+		// The look-up key of a row stored before canonical keys (migration 22): code‖number.
 		if legacy := k.Code + k.No; legacy != out[len(out)-1] {
 			out = append(out, legacy)
 		}
