@@ -22,7 +22,7 @@ func (c Consistency) Drift() bool {
 	return math.Abs(c.Want-c.Got) > 1e-9*math.Max(1, math.Max(math.Abs(c.Want), math.Abs(c.Got)))
 }
 
-// lookupKeysSQL are the rows lookup_keys holds for the records (the views of migration 15).
+// lookupKeysSQL are the rows lookup_keys holds for the records (the views of migrations 15 and 22).
 const lookupKeysSQL = `SELECT 'claim' AS kind, claim_id AS k, applicant_uscc AS owner, claim_id, '' AS invoice_code, '' AS invoice_no FROM claims
 UNION ALL
 SELECT 'claim_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k, applicant_uscc AS owner, claim_id, invoice_code, invoice_no
@@ -32,7 +32,17 @@ SELECT 'settlement_invoice' AS kind, concat(invoice_code, '/', invoice_no) AS k,
 UNION ALL
 SELECT 'settlement_contract' AS kind, concat(buyer_uscc, '/', contract_no) AS k, supplier_uscc AS owner, '' AS claim_id, invoice_code, invoice_no FROM settlements
 UNION ALL
-SELECT 'payment_ref' AS kind, payment_ref AS k, supplier_uscc AS owner, '' AS claim_id, invoice_code, invoice_no FROM settlements WHERE payment_ref != ''`
+SELECT 'payment_ref' AS kind, payment_ref AS k, supplier_uscc AS owner, '' AS claim_id, invoice_code, invoice_no FROM settlements WHERE payment_ref != ''
+UNION ALL
+SELECT 'claim_invoice_key' AS kind, ` + legacyInvoiceKeySQL + ` AS k, applicant_uscc AS owner, claim_id, invoice_code, invoice_no
+FROM claims ARRAY JOIN invoice_key, invoice_code, invoice_no
+UNION ALL
+SELECT 'settlement_invoice_key' AS kind, ` + legacyInvoiceKeySQL + ` AS k, supplier_uscc AS owner, '' AS claim_id, invoice_code, invoice_no FROM settlements`
+
+// legacyInvoiceKeySQL is a record's canonical invoice key as lookup_keys holds it (migration 22):
+// the key made at decode, or, for a record stored before keys were, the code‖number the
+// migration's backfill wrote.
+const legacyInvoiceKeySQL = `if(invoice_key = '', if(invoice_code = '', invoice_no, concat(invoice_code, invoice_no)), invoice_key)`
 
 // Check compares the derived tables with the records: record_keys and lookup_keys (the same
 // keys, none missing, none without its record), and the rollups (usage_spans with the legacy

@@ -97,6 +97,14 @@ func (c clusterDDL) twins(version uint32, s step) ([]step, error) {
 	case s.column != "":
 		var out []step
 		for _, t := range c.tablesOf(s.table) {
+			if t != localName(t) {
+				// The Distributed table over a sharded one: a cluster whose shards replicate
+				// internally refuses an ALTER … ON CLUSTER of a table that is not replicated
+				// (code 371), so each node alters its own.
+				sql := "ALTER TABLE " + c.qualified(t) + strings.TrimPrefix(s.sql, "ALTER TABLE "+s.table)
+				out = append(out, step{sql: sql, table: t, column: s.column, chType: s.chType, perNode: true})
+				continue
+			}
 			sql := "ALTER TABLE " + c.qualified(t) + c.onCluster() + strings.TrimPrefix(s.sql, "ALTER TABLE "+s.table)
 			out = append(out, step{sql: sql, table: t, column: s.column, chType: s.chType})
 		}

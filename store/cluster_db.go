@@ -271,6 +271,27 @@ func (db *DB) addColumnCluster(ctx context.Context, s step) error {
 	if ok, err := done(); ok || err != nil {
 		return err
 	}
+	if s.perNode {
+		// Each node alters its own table where the column is still missing, so that a run
+		// cut short resumes.
+		for _, n := range nodes {
+			c, err := db.nodeConn(n)
+			if err != nil {
+				return fmt.Errorf("node %s: %w", n, err)
+			}
+			var has uint64
+			if err := c.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", db.database, s.table, s.column).Scan(&has); err != nil {
+				return fmt.Errorf("node %s: %w", n, err)
+			}
+			if has > 0 {
+				continue
+			}
+			if err := c.Exec(ctx, s.sql); err != nil {
+				return fmt.Errorf("node %s: %w", n, err)
+			}
+		}
+		return nil
+	}
 	err = db.conn.Exec(ctx, s.sql)
 	// Replicas apply a replicated ALTER from ZooKeeper a moment later.
 	for try := 0; try < 20; try++ {

@@ -1091,6 +1091,46 @@ ORDER BY uscc, event_time DESC, source DESC, id DESC
 LIMIT 1 BY uscc`),
 		},
 	},
+	{
+		version: 24,
+		name:    "usage_days spreads spans in a subquery",
+		steps: []step{
+			// On a cluster, 18.16 answers "Number of columns doesn't match" when a query takes
+			// some of usage_days' columns: the span part computed day_card_hours from the alias
+			// day made by arrayJoin in the same SELECT over a Distributed table, and pruning the
+			// unread columns broke that. The days are now spread in a subquery of their own; the
+			// arithmetic is unchanged, so every reader gets the same rows on one node.
+			sqlStep(`DROP TABLE IF EXISTS usage_days`),
+			createStep(`CREATE VIEW IF NOT EXISTS usage_days AS
+SELECT day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin, day_card_hours, util_card_hours, windows
+FROM usage_daily
+UNION ALL
+SELECT
+	day,
+	supplier_uscc,
+	buyer_uscc,
+	contract_no,
+	chip_model,
+	chip_origin,
+	span_card_hours
+		* (least(toUInt32(span_end), toUInt32(toDateTime(day + 1, 'Asia/Shanghai')))
+			- greatest(toUInt32(span_start), toUInt32(toDateTime(day, 'Asia/Shanghai'))))
+		/ (toUInt32(span_end) - toUInt32(span_start)) AS day_card_hours,
+	span_util_card_hours
+		* (least(toUInt32(span_end), toUInt32(toDateTime(day + 1, 'Asia/Shanghai')))
+			- greatest(toUInt32(span_start), toUInt32(toDateTime(day, 'Asia/Shanghai'))))
+		/ (toUInt32(span_end) - toUInt32(span_start)) AS util_card_hours,
+	span_windows * toUInt64(day = toDate(span_start)) AS windows
+FROM (
+	SELECT
+		arrayJoin(arrayMap(i -> toDate(span_start) + i,
+			range(toUInt32(dateDiff('day', toDate(span_start), toDate(span_end - 1, 'Asia/Shanghai')) + 1)))) AS day,
+		span_start, span_end, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin,
+		span_card_hours, span_util_card_hours, span_windows
+	FROM usage_spans
+)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for
