@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // TestTemplateKeysExist reads every template's source for {{t "key"}} and fails on a key the
@@ -13,11 +14,11 @@ import (
 func TestTemplateKeysExist(t *testing.T) {
 	used := regexp.MustCompile(`\bt\s+"([^"]+)"`)
 	n := 0
-	err := fs.WalkDir(web, "web/templates", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(ui.Templates(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		src, err := fs.ReadFile(web, path)
+		src, err := fs.ReadFile(ui.Templates(), path)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // The public notice (公示) of a round: GET /public/rounds/{id} (HTML) and
@@ -86,7 +87,7 @@ func (s *Server) showPublicRound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.CSRF = s.complaintCSRF(w, r)
-	s.render(w, http.StatusOK, "public_round", pageData{Title: fmt.Sprintf(T("round.public.title"), p.Year), Page: p})
+	s.render(w, http.StatusOK, "public_round", ui.PageData{Title: fmt.Sprintf(T("round.public.title"), p.Year), Page: p})
 }
 
 // objectionReceipt is the page after a public objection.
@@ -151,6 +152,6 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
 		return
 	}
-	s.render(w, http.StatusCreated, "round_objection_receipt", pageData{Title: T("round.objection.received"),
+	s.render(w, http.StatusCreated, "round_objection_receipt", ui.PageData{Title: T("round.objection.received"),
 		Page: objectionReceipt{RoundID: o.RoundID, ID: o.ID}})
 }

@@ -1,6 +1,7 @@
 // Package supervision is the engine's HTTP edge: one server (New) with its middleware
 // (bearer tokens, sessions, CSRF through http.CrossOriginProtection, throttles, deadlines),
-// health and status, the JSON API and the web UI supervisors work in. The workflow they act
+// health and status, the JSON API and the web UI's page handlers supervisors work in (ui_*.go).
+// The UI's templates, static files and page writing are package ui; the workflow they act
 // through is package workflow; alerts' evidence is laid out by package evidence; spot checks
 // are drawn by the top-level package spotcheck.
 package supervision

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) postInboxBulk(w http.ResponseWriter, r *http.Request, q uiReque
 		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
 		return
 	}
-	back := localPath(r.PostFormValue("return"))
+	back := ui.LocalPath(r.PostFormValue("return"))
 	if !strings.HasPrefix(back, "/alerts") {
 		back = "/alerts"
 	}

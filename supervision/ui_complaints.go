@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // The public complaint pages, without sign-in. Their forms carry a CSRF token bound to a
@@ -31,10 +32,9 @@ const maxComplaintMatches = 10
 
 func (s *Server) registerComplaintPages() {
 	for _, p := range complaintPages {
-		t, err := template.New("layout.html").Funcs(uiFuncs).Funcs(complaintFuncs).ParseFS(web,
-			"web/templates/layout.html", "web/templates/partials.html", "web/templates/"+p+".html")
+		t, err := ui.Parse(p, uiFuncs, complaintFuncs)
 		if err != nil {
-			panic(fmt.Errorf("supervision: parse template %s: %w", p, err))
+			panic(fmt.Errorf("supervision: %w", err))
 		}
 		s.ui.pages[p] = t
 	}
@@ -111,7 +111,7 @@ func (s *Server) renderComplaintForm(w http.ResponseWriter, r *http.Request, sta
 	// The description is shown again masked, as it would be stored; the contact as typed,
 	// to its writer only (the page is not cached).
 	f.Text = voucherwatch.MaskText(f.Text)
-	s.render(w, status, "complaint_new", pageData{Title: T("complaint.new.title"), Error: errMsg, Page: f})
+	s.render(w, status, "complaint_new", ui.PageData{Title: T("complaint.new.title"), Error: errMsg, Page: f})
 }
 
 // showComplaintForm answers GET /complaints/new.
@@ -164,7 +164,7 @@ func (s *Server) postComplaintForm(w http.ResponseWriter, r *http.Request) {
 		s.renderComplaintForm(w, r, http.StatusBadRequest, f, complaintErrorMessage(err))
 		return
 	}
-	s.render(w, http.StatusCreated, "complaint_receipt", pageData{Title: T("complaint.receipt.title"),
+	s.render(w, http.StatusCreated, "complaint_receipt", ui.PageData{Title: T("complaint.receipt.title"),
 		Page: complaintReceipt{Receipt: c.Receipt, Secret: secret}})
 }
 
@@ -203,7 +203,7 @@ func (s *Server) lookUpComplaintEnterprise(w http.ResponseWriter, r *http.Reques
 // secret are posted, never put in a URL where logs and histories keep them.
 func (s *Server) showComplaintStatus(w http.ResponseWriter, r *http.Request) {
 	p := complaintStatus{CSRF: s.complaintCSRF(w, r)}
-	s.render(w, http.StatusOK, "complaint_status", pageData{Title: T("complaint.status.title"), Page: p})
+	s.render(w, http.StatusOK, "complaint_status", ui.PageData{Title: T("complaint.status.title"), Page: p})
 }
 
 // postComplaintStatus answers POST /complaints/status (receipt, secret, csrf): the stage of
@@ -219,7 +219,7 @@ func (s *Server) postComplaintStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := complaintStatus{CSRF: s.complaintCSRF(w, r), Receipt: strings.ToUpper(strings.TrimSpace(r.PostFormValue("receipt")))}
-	d := pageData{Title: T("complaint.status.title")}
+	d := ui.PageData{Title: T("complaint.status.title")}
 	now, addr := s.workflow.now(), clientAddress(r)
 	if until := s.complaints.lookups.lockedUntil(addr, now); !until.IsZero() {
 		d.Error, d.Page = fmt.Sprintf(T("complaint.status.throttled"), int(until.Sub(now).Minutes())+1), p

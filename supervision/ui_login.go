@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // loginPage is the data of the sign-in page.
@@ -20,7 +21,7 @@ type loginPage struct {
 // form's CSRF token is bound to a pre-session cookie (double submit), so that another site
 // cannot sign a browser in to an account of its choosing.
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
-	next := localPath(r.URL.Query().Get("next"))
+	next := ui.LocalPath(r.URL.Query().Get("next"))
 	if _, _, ok, err := s.sessionUser(r); err == nil && ok {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -39,7 +40,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		s.setCookie(w, loginCSRFCookie, nonce, time.Hour)
 	}
 	p.CSRF = s.loginCSRFToken(nonce)
-	d := pageData{Title: T("login.title"), Error: errMsg, Page: p}
+	d := ui.PageData{Title: T("login.title"), Error: errMsg, Page: p}
 	s.render(w, status, "login", d)
 }
 
@@ -51,7 +52,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	login := strings.TrimSpace(r.PostFormValue("login"))
 	password := r.PostFormValue("password")
-	next := localPath(r.PostFormValue("next"))
+	next := ui.LocalPath(r.PostFormValue("next"))
 	c, err := r.Cookie(loginCSRFCookie)
 	if err != nil || !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.loginCSRFToken(c.Value)) {
 		s.renderError(w, r, uiRequest{}, http.StatusForbidden, T("error.csrf"))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // showPublicRegister answers GET /public/register to anyone, signed in or not: the latest
@@ -23,7 +24,7 @@ func (s *Server) showPublicRegister(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, uiRequest{}, err)
 		return
 	}
-	s.render(w, http.StatusOK, "public_register", pageData{Title: T("register.title") + " " + string(e.Period), Page: e})
+	s.render(w, http.StatusOK, "public_register", ui.PageData{Title: T("register.title") + " " + string(e.Period), Page: e})
 }
 
 // registerSupplierPage is the data of a supplier's public register page.
@@ -49,5 +50,5 @@ func (s *Server) showPublicRegisterSupplier(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	p := registerSupplierPage{USCC: hist[0].Row.USCC, Name: hist[0].Row.Name, History: hist}
-	s.render(w, http.StatusOK, "public_register_supplier", pageData{Title: p.Name + " " + T("register.history"), Page: p})
+	s.render(w, http.StatusOK, "public_register_supplier", ui.PageData{Title: p.Name + " " + T("register.history"), Page: p})
 }

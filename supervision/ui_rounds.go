@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // The annual round's pages: the list of rounds with the form that opens one, a round's page
@@ -25,10 +26,9 @@ func (s *Server) registerRoundPages() {
 		"roundState": func(st voucherwatch.RoundState) string { return T("round.status." + string(st)) },
 	}
 	for _, p := range roundPages {
-		t, err := template.New("layout.html").Funcs(uiFuncs).Funcs(funcs).ParseFS(web,
-			"web/templates/layout.html", "web/templates/partials.html", "web/templates/"+p+".html")
+		t, err := ui.Parse(p, uiFuncs, funcs)
 		if err != nil {
-			panic(fmt.Errorf("supervision: parse template %s: %w", p, err))
+			panic(fmt.Errorf("supervision: %w", err))
 		}
 		s.ui.pages[p] = t
 	}

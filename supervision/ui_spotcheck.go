@@ -6,6 +6,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // inspectionOutcomes are the outcomes in the order the result form offers them.
@@ -130,5 +131,5 @@ func (s *Server) showPublicSpotCheck(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, uiRequest{}, err)
 		return
 	}
-	s.render(w, http.StatusOK, "public_spotcheck", pageData{Title: T("public.title") + " " + p.ID, Page: p})
+	s.render(w, http.StatusOK, "public_spotcheck", ui.PageData{Title: T("public.title") + " " + p.ID, Page: p})
 }
