@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -124,8 +125,8 @@ func (s *Server) fileComplaint(ctx context.Context, in voucherwatch.ComplaintInp
 	secret := voucherwatch.NewComplaintSecret()
 	rec := voucherwatch.ComplaintRecord{Complaint: c, SecretHash: voucherwatch.ComplaintSecretHash(secret),
 		SealedContact: s.complaints.deps.Box.Seal(c.ID, in.Contact)}
-	title := fmt.Sprintf(T("complaint.case.title"), ComplaintCategoryLabel(c.Category))
-	reason := fmt.Sprintf(T("complaint.case.reason"), ComplaintChannelLabel(c.Channel), ComplaintCategoryLabel(c.Category))
+	title := fmt.Sprintf(locale.T("complaint.case.title"), locale.ComplaintCategoryLabel(c.Category))
+	reason := fmt.Sprintf(locale.T("complaint.case.reason"), locale.ComplaintChannelLabel(c.Channel), locale.ComplaintCategoryLabel(c.Category))
 	if err := s.complaints.deps.Store.AddComplaint(ctx, rec, voucherwatch.ComplaintAlert(c, title, reason)); err != nil {
 		return voucherwatch.Complaint{}, "", err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // roundState is what RegisterRoundRoutes prepares.
@@ -293,29 +294,29 @@ func (h roundRoutes) exportXLSX(w http.ResponseWriter, r *http.Request, u vouche
 
 // roundListTable is the frozen list with every line, for the party group meeting.
 func roundListTable(rd voucherwatch.SubsidyRound, v voucherwatch.RoundVersion) exportTable {
-	rows := [][]string{{T("round.col.rank"), T("round.col.claim"), T("round.col.enterprise"), T("round.col.uscc"), T("round.col.city"),
-		T("round.col.score"), T("round.col.assessed"), T("round.col.allocated"), T("round.col.state"), T("round.col.reason")}}
+	rows := [][]string{{locale.T("round.col.rank"), locale.T("round.col.claim"), locale.T("round.col.enterprise"), locale.T("round.col.uscc"), locale.T("round.col.city"),
+		locale.T("round.col.score"), locale.T("round.col.assessed"), locale.T("round.col.allocated"), locale.T("round.col.state"), locale.T("round.col.reason")}}
 	for _, l := range v.Lines {
 		rank := ""
 		if l.Rank > 0 {
 			rank = fmt.Sprint(l.Rank)
 		}
 		rows = append(rows, []string{rank, l.ClaimID, l.ApplicantName, l.ApplicantUSCC, voucherwatch.CityName(l.City),
-			fmt.Sprintf("%.4f", l.Score), l.Assessed.String(), l.Allocated.String(), T("round.state." + l.State), l.Reason})
+			fmt.Sprintf("%.4f", l.Score), l.Assessed.String(), l.Allocated.String(), locale.T("round.state." + l.State), l.Reason})
 	}
-	rows = append(rows, []string{T("round.col.total"), "", "", "", "", "", "", v.Total.String(), "",
-		fmt.Sprintf(T("round.export.footer"), rd.Year, v.Version, v.InputsDigest)})
-	return exportTable{sheet: T("round.export.sheet"), rows: rows, widths: map[string]float64{"B": 16, "C": 36, "D": 22, "J": 60}}
+	rows = append(rows, []string{locale.T("round.col.total"), "", "", "", "", "", "", v.Total.String(), "",
+		fmt.Sprintf(locale.T("round.export.footer"), rd.Year, v.Version, v.InputsDigest)})
+	return exportTable{sheet: locale.T("round.export.sheet"), rows: rows, widths: map[string]float64{"B": 16, "C": 36, "D": 22, "J": 60}}
 }
 
 // roundPaymentTable is the final list's allocated lines, for payment.
 func roundPaymentTable(rd voucherwatch.SubsidyRound, v voucherwatch.RoundVersion) exportTable {
-	rows := [][]string{{T("round.col.claim"), T("round.col.enterprise"), T("round.col.uscc"), T("round.col.city"), T("round.col.allocated")}}
+	rows := [][]string{{locale.T("round.col.claim"), locale.T("round.col.enterprise"), locale.T("round.col.uscc"), locale.T("round.col.city"), locale.T("round.col.allocated")}}
 	for _, l := range v.Lines {
 		if l.State == voucherwatch.LineAllocated {
 			rows = append(rows, []string{l.ClaimID, l.ApplicantName, l.ApplicantUSCC, voucherwatch.CityName(l.City), l.Allocated.String()})
 		}
 	}
-	rows = append(rows, []string{T("round.col.total"), "", "", "", v.Total.String()})
-	return exportTable{sheet: T("round.export.payment_sheet"), rows: rows, widths: map[string]float64{"A": 16, "B": 36, "C": 22}}
+	rows = append(rows, []string{locale.T("round.col.total"), "", "", "", v.Total.String()})
+	return exportTable{sheet: locale.T("round.export.payment_sheet"), rows: rows, widths: map[string]float64{"A": 16, "B": 36, "C": 22}}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
@@ -87,7 +88,7 @@ func (s *Server) showPublicRound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.CSRF = s.complaintCSRF(w, r)
-	s.render(w, http.StatusOK, "public_round", ui.PageData{Title: fmt.Sprintf(T("round.public.title"), p.Year), Page: p})
+	s.render(w, http.StatusOK, "public_round", ui.PageData{Title: fmt.Sprintf(locale.T("round.public.title"), p.Year), Page: p})
 }
 
 // objectionReceipt is the page after a public objection.
@@ -112,7 +113,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 	} else {
 		r.Body = http.MaxBytesReader(w, r.Body, maxComplaintFormBytes)
 		if err := r.ParseForm(); err != nil {
-			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, T("error.invalid"))
+			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, locale.T("error.invalid"))
 			return
 		}
 		if !s.complaintPostOK(w, r) {
@@ -128,7 +129,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": voucherwatch.ECONFLICT, "message": err.Error()}})
 			return
 		}
-		s.renderError(w, r, uiRequest{}, http.StatusTooManyRequests, fmt.Sprintf(T("complaint.new.throttled"), int(until.Sub(now).Minutes())+1))
+		s.renderError(w, r, uiRequest{}, http.StatusTooManyRequests, fmt.Sprintf(locale.T("complaint.new.throttled"), int(until.Sub(now).Minutes())+1))
 		return
 	}
 	s.rounds.objections.failed(addr, now)
@@ -140,7 +141,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if code := voucherwatch.ErrorCode(err); code == voucherwatch.EINVALID || code == voucherwatch.ECONFLICT {
-			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, T("round.objection.refused")+roundObjectionMessage(err))
+			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, locale.T("round.objection.refused")+roundObjectionMessage(err))
 			return
 		}
 		s.failPage(w, r, uiRequest{}, err)
@@ -152,6 +153,6 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
 		return
 	}
-	s.render(w, http.StatusCreated, "round_objection_receipt", ui.PageData{Title: T("round.objection.received"),
+	s.render(w, http.StatusCreated, "round_objection_receipt", ui.PageData{Title: locale.T("round.objection.received"),
 		Page: objectionReceipt{RoundID: o.RoundID, ID: o.ID}})
 }

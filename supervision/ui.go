@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
@@ -143,18 +144,18 @@ func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
 	if ss, u, ok, err := s.sessionUser(r); err == nil && ok {
 		q = uiRequest{user: u, sess: ss}
 	}
-	s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+	s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 }
 
 // uiFuncs are the template functions. None of them returns template.HTML: everything a page
 // shows is escaped, but for the evidence section, which evidence.Render escapes itself.
 var uiFuncs = template.FuncMap{
-	"t":            T,
-	"statusLabel":  StatusLabel,
-	"roleLabel":    RoleLabel,
-	"sevLabel":     SeverityLabel,
-	"detLabel":     DetectorLabel,
-	"officerLabel": OfficerLabel,
+	"t":            locale.T,
+	"statusLabel":  locale.StatusLabel,
+	"roleLabel":    locale.RoleLabel,
+	"sevLabel":     locale.SeverityLabel,
+	"detLabel":     locale.DetectorLabel,
+	"officerLabel": locale.OfficerLabel,
 	"cityName":     voucherwatch.CityName,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
@@ -178,12 +179,12 @@ var uiFuncs = template.FuncMap{
 	"ratio":      func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
 	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"score":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"originName": func(o string) string { return T("origin." + o) },
+	"originName": func(o string) string { return locale.T("origin." + o) },
 
 	// The spot-check pages' labels.
-	"outcomeLabel": func(o any) string { return T("spotcheck.outcome." + fmt.Sprint(o)) },
-	"drawnBy":      func(s string) string { return T("spotcheck.drawn_by." + s) },
-	"trigger":      func(s string) string { return T("spotcheck.trigger." + s) },
+	"outcomeLabel": func(o any) string { return locale.T("spotcheck.outcome." + fmt.Sprint(o)) },
+	"drawnBy":      func(s string) string { return locale.T("spotcheck.drawn_by." + s) },
+	"trigger":      func(s string) string { return locale.T("spotcheck.trigger." + s) },
 	// share writes a fraction as a percentage with the digits it needs: 0.05 is 5%, 0.025 2.5%.
 	"share": func(v float64) string { return strconv.FormatFloat(v*100, 'g', 6, 64) + "%" },
 }
@@ -215,7 +216,7 @@ func (s *Server) page(h uiHandler) http.Handler {
 		ss, u, ok, err := s.sessionUser(r)
 		if err != nil {
 			s.Log.Error("supervision: ui session", "err", err)
-			s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+			s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, locale.T("error.internal"))
 			return
 		}
 		if !ok {
@@ -230,7 +231,7 @@ func (s *Server) page(h uiHandler) http.Handler {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 			if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
-				s.renderError(w, r, q, http.StatusForbidden, T("error.csrf"))
+				s.renderError(w, r, q, http.StatusForbidden, locale.T("error.csrf"))
 				return
 			}
 		}
@@ -244,7 +245,7 @@ func (s *Server) render(w http.ResponseWriter, status int, page string, d ui.Pag
 	if !ok {
 		panic("supervision: unregistered page " + page)
 	}
-	ui.Write(w, status, page, t, d, s.Log, T("error.internal"))
+	ui.Write(w, status, page, t, d, s.Log, locale.T("error.internal"))
 }
 
 // data starts the page data of a signed-in user's request.
@@ -254,13 +255,13 @@ func (s *Server) data(r *http.Request, q uiRequest, title, nav string) ui.PageDa
 		d.CSRF = s.csrfToken(q.sess)
 	}
 	if f := r.URL.Query().Get("flash"); f != "" {
-		if m, ok := messages["flash."+f]; ok {
+		if m, ok := locale.Lookup("flash." + f); ok {
 			d.Flash = m
 		}
 		if f == "bulk" { // the counts of a bulk action; numbers only, so nothing is injected
 			applied, _ := strconv.Atoi(r.URL.Query().Get("applied"))
 			refused, _ := strconv.Atoi(r.URL.Query().Get("refused"))
-			d.Flash = fmt.Sprintf(T("flash.bulk"), applied, refused)
+			d.Flash = fmt.Sprintf(locale.T("flash.bulk"), applied, refused)
 		}
 	}
 	return d
@@ -268,14 +269,14 @@ func (s *Server) data(r *http.Request, q uiRequest, title, nav string) ui.PageDa
 
 // renderError answers an error page in Chinese.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q uiRequest, status int, msg string) {
-	heading := T("error.page.internal")
+	heading := locale.T("error.page.internal")
 	switch status {
 	case http.StatusNotFound:
-		heading = T("error.page.not_found")
+		heading = locale.T("error.page.not_found")
 	case http.StatusForbidden:
-		heading = T("error.page.forbidden")
+		heading = locale.T("error.page.forbidden")
 	case http.StatusBadRequest:
-		heading = T("error.page.bad_request")
+		heading = locale.T("error.page.bad_request")
 	}
 	d := s.data(r, q, heading, "")
 	d.Page = ui.ErrorPage{Status: status, Heading: heading, Message: msg}

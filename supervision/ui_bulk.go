@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
@@ -19,7 +20,7 @@ const MaxBulkFormAlerts = inboxPageSize
 // how many were not; a request refused as a whole (no comment, say) gets the reason in Chinese.
 func (s *Server) postInboxBulk(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if !q.user.Role.MayAct() {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	back := ui.LocalPath(r.PostFormValue("return"))

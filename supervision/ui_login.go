@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
@@ -40,7 +41,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		s.setCookie(w, loginCSRFCookie, nonce, time.Hour)
 	}
 	p.CSRF = s.loginCSRFToken(nonce)
-	d := ui.PageData{Title: T("login.title"), Error: errMsg, Page: p}
+	d := ui.PageData{Title: locale.T("login.title"), Error: errMsg, Page: p}
 	s.render(w, status, "login", d)
 }
 
@@ -55,7 +56,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	next := ui.LocalPath(r.PostFormValue("next"))
 	c, err := r.Cookie(loginCSRFCookie)
 	if err != nil || !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.loginCSRFToken(c.Value)) {
-		s.renderError(w, r, uiRequest{}, http.StatusForbidden, T("error.csrf"))
+		s.renderError(w, r, uiRequest{}, http.StatusForbidden, locale.T("error.csrf"))
 		return
 	}
 	now := s.workflow.now()
@@ -67,7 +68,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	if !until.IsZero() {
 		minutes := int(until.Sub(now).Minutes()) + 1
 		s.Log.Info("supervision: sign-in throttled", "login", loginForLog(login), "remote", r.RemoteAddr)
-		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Login: login, Next: next}, fmt.Sprintf(T("login.throttled"), minutes))
+		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Login: login, Next: next}, fmt.Sprintf(locale.T("login.throttled"), minutes))
 		return
 	}
 	u, hash, err := s.workflow.Users.UserByLogin(r.Context(), login)
@@ -77,7 +78,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		hash = ""
 	default:
 		s.Log.Error("supervision: sign-in", "err", err)
-		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, locale.T("error.internal"))
 		return
 	}
 	ok := false
@@ -90,7 +91,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.ui.throttle.failed(login, now)
 		s.ui.addrThrottle.failed(addr, now)
 		s.Log.Info("supervision: sign-in refused", "login", loginForLog(login), "remote", r.RemoteAddr)
-		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Login: login, Next: next}, T("login.failed"))
+		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Login: login, Next: next}, locale.T("login.failed"))
 		return
 	}
 	s.ui.throttle.succeeded(login)
@@ -108,7 +109,7 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	ss, u, ok, err := s.sessionUser(r)
 	if err == nil && ok {
 		if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
-			s.renderError(w, r, uiRequest{user: u, sess: ss}, http.StatusForbidden, T("error.csrf"))
+			s.renderError(w, r, uiRequest{user: u, sess: ss}, http.StatusForbidden, locale.T("error.csrf"))
 			return
 		}
 		if err := s.revokeSession(r.Context(), ss); err != nil {
