@@ -26,10 +26,10 @@ func Templates() fs.FS {
 }
 
 // Parse parses the page template web/templates/<page>.html inside the layout and the
-// partials, with funcs (applied in order) as its template functions.
-func Parse(page string, funcs ...template.FuncMap) (*template.Template, error) {
-	t := template.New("layout.html")
-	for _, f := range funcs {
+// partials, with the template functions every page has and then extra, in order.
+func Parse(page string, extra ...template.FuncMap) (*template.Template, error) {
+	t := template.New("layout.html").Funcs(funcs)
+	for _, f := range extra {
 		t = t.Funcs(f)
 	}
 	t, err := t.ParseFS(files, "web/templates/layout.html", "web/templates/partials.html", "web/templates/"+page+".html")
