@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
@@ -74,12 +75,12 @@ type complaintRequest struct {
 // only about an enterprise of its city.
 func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	if !u.Role.MayAct() {
-		writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not register complaints", u.Role))
+		api.WriteError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not register complaints", u.Role))
 		return
 	}
 	var q complaintRequest
 	if err := decodeJSON(w, r, &q); err != nil {
-		writeError(w, err)
+		api.WriteError(w, err)
 		return
 	}
 	ch := voucherwatch.ComplaintChannel(q.Channel)
@@ -87,7 +88,7 @@ func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucher
 		ch = voucherwatch.ChannelPhone
 	}
 	if ch == voucherwatch.ChannelPublic {
-		writeError(w, voucherwatch.FieldErrorf("channel", "officials register phone or letter complaints; the public form is /complaints/new"))
+		api.WriteError(w, voucherwatch.FieldErrorf("channel", "officials register phone or letter complaints; the public form is /complaints/new"))
 		return
 	}
 	c, secret, err := s.fileComplaint(r.Context(), voucherwatch.ComplaintInput{
@@ -97,7 +98,7 @@ func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucher
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"id": c.ID, "receipt": c.Receipt, "secret": secret})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": c.ID, "receipt": c.Receipt, "secret": secret})
 }
 
 // fileComplaint checks a complaint, finds its enterprise's city in the registry, masks the

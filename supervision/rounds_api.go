@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
@@ -75,7 +76,7 @@ func (h roundRoutes) open(w http.ResponseWriter, r *http.Request, u voucherwatch
 		return
 	}
 	h.s.Log.Info("supervision: round opened", "id", rd.ID, "year", rd.Year, "by", u.ID)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": rd.ID})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": rd.ID})
 }
 
 func (h roundRoutes) list(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
@@ -84,7 +85,7 @@ func (h roundRoutes) list(w http.ResponseWriter, r *http.Request, _ voucherwatch
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rounds": all})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"rounds": all})
 }
 
 func (h roundRoutes) show(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -93,7 +94,7 @@ func (h roundRoutes) show(w http.ResponseWriter, r *http.Request, u voucherwatch
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	api.WriteJSON(w, http.StatusOK, v)
 }
 
 // scores answers POST /api/v1/rounds/{id}/scores: a CSV body (claim_id,criterion,score,comment)
@@ -118,7 +119,7 @@ func (h roundRoutes) scores(w http.ResponseWriter, r *http.Request, u voucherwat
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
+	api.WriteJSON(w, http.StatusOK, map[string]int{"imported": n})
 }
 
 // parseScoreUpload reads scores as CSV, or as XLSX when the content type or the bytes say so
@@ -173,7 +174,7 @@ func (h roundRoutes) allocate(w http.ResponseWriter, r *http.Request, u voucherw
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }
 
 func (h roundRoutes) freeze(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -187,7 +188,7 @@ func (h roundRoutes) freeze(w http.ResponseWriter, r *http.Request, u voucherwat
 	for i, l := range v.Lines {
 		lines[i] = l.JSON()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"round_id": v.RoundID, "version": v.Version, "method": v.Method,
+	api.WriteJSON(w, http.StatusOK, map[string]any{"round_id": v.RoundID, "version": v.Version, "method": v.Method,
 		"inputs_digest": v.InputsDigest, "total": v.Total.String(), "lines": lines})
 }
 
@@ -198,7 +199,7 @@ func (h roundRoutes) publish(w http.ResponseWriter, r *http.Request, u voucherwa
 		return
 	}
 	h.s.Log.Info("supervision: round published", "id", rd.ID, "version", rd.FrozenVersion, "by", u.ID)
-	writeJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "published_at": rd.PublishedAt,
+	api.WriteJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "published_at": rd.PublishedAt,
 		"notice_ends": voucherwatch.NoticeEnds(rd.PublishedAt, rd.NoticeDays), "public": "/public/rounds/" + rd.ID})
 }
 
@@ -209,7 +210,7 @@ func (h roundRoutes) finalise(w http.ResponseWriter, r *http.Request, u voucherw
 		return
 	}
 	h.s.Log.Info("supervision: round final", "id", rd.ID, "version", rd.FrozenVersion, "by", u.ID)
-	writeJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "finalised_at": rd.FinalisedAt,
+	api.WriteJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "finalised_at": rd.FinalisedAt,
 		"payment": "/api/v1/rounds/" + rd.ID + "/payment.xlsx"})
 }
 
@@ -229,7 +230,7 @@ func (h roundRoutes) comment(w http.ResponseWriter, r *http.Request, u voucherwa
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"claim_id": q.ClaimID})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"claim_id": q.ClaimID})
 }
 
 func (h roundRoutes) objection(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -249,7 +250,7 @@ func (h roundRoutes) objection(w http.ResponseWriter, r *http.Request, u voucher
 	}
 	// Never the text or the contact.
 	h.s.Log.Info("supervision: objection registered", "id", o.ID, "round", o.RoundID, "claim", o.ClaimID, "city", o.City, "by", u.ID)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
 }
 
 // listXLSX answers the frozen list as XLSX for the party group meeting: the province's and

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
@@ -80,7 +81,7 @@ func (s *Server) showPublicRound(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, p)
+		api.WriteJSON(w, http.StatusOK, p)
 		return
 	}
 	if err != nil {
@@ -126,7 +127,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 		err := voucherwatch.Errorf(voucherwatch.ECONFLICT, "too many objections from this address; try again in %d minutes", int(until.Sub(now).Minutes())+1)
 		if asJSON {
 			w.Header().Set("Retry-After", fmt.Sprint(int(until.Sub(now).Seconds())+1))
-			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": voucherwatch.ECONFLICT, "message": err.Error()}})
+			api.WriteJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": voucherwatch.ECONFLICT, "message": err.Error()}})
 			return
 		}
 		s.renderError(w, r, uiRequest{}, http.StatusTooManyRequests, fmt.Sprintf(locale.T("complaint.new.throttled"), int(until.Sub(now).Minutes())+1))
@@ -150,7 +151,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 	// Never the text or the contact.
 	s.Log.Info("supervision: public objection received", "id", o.ID, "round", o.RoundID, "claim", o.ClaimID, "city", o.City)
 	if asJSON {
-		writeJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
+		api.WriteJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
 		return
 	}
 	s.render(w, http.StatusCreated, "round_objection_receipt", ui.PageData{Title: locale.T("round.objection.received"),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
@@ -249,7 +250,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q uiRequest
 // errors are logged, not shown.
 func (s *Server) failPage(w http.ResponseWriter, r *http.Request, q uiRequest, err error) {
 	code := voucherwatch.ErrorCode(err)
-	status, ok := statusOf[code]
+	status, ok := api.Status(code)
 	if !ok {
 		s.Log.Error("supervision: ui request failed", "path", r.URL.Path, "err", err)
 		status = http.StatusInternalServerError
@@ -259,7 +260,7 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, q uiRequest, e
 
 // errStatus is the HTTP status of an error shown on a page.
 func errStatus(err error) int {
-	if st, ok := statusOf[voucherwatch.ErrorCode(err)]; ok {
+	if st, ok := api.Status(voucherwatch.ErrorCode(err)); ok {
 		return st
 	}
 	return http.StatusInternalServerError
