@@ -7,6 +7,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 	}
 	var err error
 	if f.Sort, err = alertSort(q.Get("sort")); err != nil {
-		writeError(w, err)
+		api.WriteError(w, err)
 		return
 	}
 	// assignee=me is the caller's own queue; another user's id, someone else's.
@@ -58,14 +59,14 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 	if c := q.Get("city"); c != "" {
 		code, ok := voucherwatch.CityCode(c)
 		if !ok {
-			writeError(w, voucherwatch.FieldErrorf("city", "unknown 市州 %q", c))
+			api.WriteError(w, voucherwatch.FieldErrorf("city", "unknown 市州 %q", c))
 			return
 		}
 		f.City = code
 	}
 	if scope := workflow.CityScope(u); scope != "" {
 		if f.City != "" && f.City != scope {
-			writeJSON(w, http.StatusOK, map[string]any{"alerts": []voucherwatch.Alert{}, "next_cursor": ""})
+			api.WriteJSON(w, http.StatusOK, map[string]any{"alerts": []voucherwatch.Alert{}, "next_cursor": ""})
 			return
 		}
 		f.City = scope
@@ -73,19 +74,19 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 	if v := q.Get("since"); v != "" {
 		t, err := parseQueryTime("since", v)
 		if err != nil {
-			writeError(w, err)
+			api.WriteError(w, err)
 			return
 		}
 		f.Since = t
 	}
 	if err := workflow.CheckAlertFilter(f, ""); err != nil {
-		writeError(w, err)
+		api.WriteError(w, err)
 		return
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, voucherwatch.FieldErrorf("limit", "want 1..1000, got %q", v))
+			api.WriteError(w, voucherwatch.FieldErrorf("limit", "want 1..1000, got %q", v))
 			return
 		}
 		f.Limit = n
@@ -93,7 +94,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 	switch f.Severity {
 	case "", voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow:
 	default:
-		writeError(w, voucherwatch.FieldErrorf("severity", "want high, medium or low, got %q", f.Severity))
+		api.WriteError(w, voucherwatch.FieldErrorf("severity", "want high, medium or low, got %q", f.Severity))
 		return
 	}
 	alerts, next, err := s.alerts.Alerts.Alerts(r.Context(), f)
@@ -104,7 +105,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 	if alerts == nil {
 		alerts = []voucherwatch.Alert{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts, "next_cursor": next})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"alerts": alerts, "next_cursor": next})
 }
 
 func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -117,15 +118,15 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request, u voucherwatch
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	api.WriteJSON(w, http.StatusOK, a)
 }
 
 func (s *Server) runDetectors(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	if u.Role != voucherwatch.RoleProvinceAdmin && u.Role != voucherwatch.RoleProvinceReviewer {
-		writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only the province may run the detectors on demand"))
+		api.WriteError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only the province may run the detectors on demand"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"detectors": s.alerts.RunDetectors(r.Context())})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"detectors": s.alerts.RunDetectors(r.Context())})
 }
 
 // detectorHealth answers GET /api/v1/detectors: each detector's health; 403 to city reviewers.
@@ -133,11 +134,11 @@ func (s *Server) detectorHealth(w http.ResponseWriter, r *http.Request, u vouche
 	if operatorOnly(w, u) {
 		return
 	}
-	writeJSON(w, http.StatusOK, s.alerts.DetectorHealth())
+	api.WriteJSON(w, http.StatusOK, s.alerts.DetectorHealth())
 }
 
 func (s *Server) getRules(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
-	writeJSON(w, http.StatusOK, s.alerts.Policy)
+	api.WriteJSON(w, http.StatusOK, s.alerts.Policy)
 }
 
 func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -155,7 +156,7 @@ func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, u voucher
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"assessment": a, "alerts": onClaim})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"assessment": a, "alerts": onClaim})
 }
 
 // claimAlerts are the alerts a reviewer weighs with a claim: those on the claim itself, and
@@ -180,5 +181,5 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	if voucherwatch.ErrorCode(err) == voucherwatch.EINTERNAL {
 		s.Log.Error("supervision: request failed", "err", err)
 	}
-	writeError(w, err)
+	api.WriteError(w, err)
 }

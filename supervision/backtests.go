@@ -14,6 +14,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -126,17 +127,17 @@ func newBacktestID() string {
 // (rules/policy.json with any number changed); the answer is the log entry and the diff.
 func (s *Server) postBacktest(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	if !mayRunBacktest(u) {
-		writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only the province may run backtests"))
+		api.WriteError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only the province may run backtests"))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxPolicyBytes))
 	if err != nil {
-		writeError(w, voucherwatch.FieldErrorf("policy", "a policy file of at most %d bytes is wanted", maxPolicyBytes))
+		api.WriteError(w, voucherwatch.FieldErrorf("policy", "a policy file of at most %d bytes is wanted", maxPolicyBytes))
 		return
 	}
 	entry, diff, err := s.backtests.run(r.Context(), u, body)
 	if errors.Is(err, errBacktestTimedOut) {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": map[string]string{"code": "timeout",
+		api.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"error": map[string]string{"code": "timeout",
 			"message": "the backtest ran past its time limit (" + s.backtests.Timeout.String() + ")"}, "backtest": entry})
 		return
 	}
@@ -144,7 +145,7 @@ func (s *Server) postBacktest(w http.ResponseWriter, r *http.Request, u voucherw
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"backtest": entry, "diff": diff})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"backtest": entry, "diff": diff})
 }
 
 // listBacktests answers GET /api/v1/backtests: the log, newest first.
@@ -154,7 +155,7 @@ func (s *Server) listBacktests(w http.ResponseWriter, r *http.Request, u voucher
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"backtests": list})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"backtests": list})
 }
 
 // backtestFor reads a logged backtest with the part of its diff u may read: the whole of it
@@ -185,5 +186,5 @@ func (s *Server) getBacktest(w http.ResponseWriter, r *http.Request, u voucherwa
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"backtest": entry, "diff": diff})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"backtest": entry, "diff": diff})
 }

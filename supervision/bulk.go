@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -44,7 +45,7 @@ func (s *Server) postBulk(w http.ResponseWriter, r *http.Request, u voucherwatch
 			applied++
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	api.WriteJSON(w, http.StatusOK, map[string]any{
 		"results": results, "applied": applied, "refused": len(results) - applied, "dry_run": q.DryRun,
 	})
 }
@@ -57,7 +58,7 @@ func bulkAnswer(res workflow.BulkResult) bulkResult {
 	}
 	if err := res.Err; err != nil {
 		code := voucherwatch.ErrorCode(err)
-		status, ok := statusOf[code]
+		status, ok := api.Status(code)
 		msg := err.Error()
 		if e, isErr := err.(*voucherwatch.Error); isErr {
 			msg = e.Message

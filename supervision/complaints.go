@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -73,12 +75,12 @@ type complaintRequest struct {
 // only about an enterprise of its city.
 func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	if !u.Role.MayAct() {
-		writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not register complaints", u.Role))
+		api.WriteError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not register complaints", u.Role))
 		return
 	}
 	var q complaintRequest
 	if err := decodeJSON(w, r, &q); err != nil {
-		writeError(w, err)
+		api.WriteError(w, err)
 		return
 	}
 	ch := voucherwatch.ComplaintChannel(q.Channel)
@@ -86,7 +88,7 @@ func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucher
 		ch = voucherwatch.ChannelPhone
 	}
 	if ch == voucherwatch.ChannelPublic {
-		writeError(w, voucherwatch.FieldErrorf("channel", "officials register phone or letter complaints; the public form is /complaints/new"))
+		api.WriteError(w, voucherwatch.FieldErrorf("channel", "officials register phone or letter complaints; the public form is /complaints/new"))
 		return
 	}
 	c, secret, err := s.fileComplaint(r.Context(), voucherwatch.ComplaintInput{
@@ -96,7 +98,7 @@ func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucher
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"id": c.ID, "receipt": c.Receipt, "secret": secret})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": c.ID, "receipt": c.Receipt, "secret": secret})
 }
 
 // fileComplaint checks a complaint, finds its enterprise's city in the registry, masks the
@@ -124,8 +126,8 @@ func (s *Server) fileComplaint(ctx context.Context, in voucherwatch.ComplaintInp
 	secret := voucherwatch.NewComplaintSecret()
 	rec := voucherwatch.ComplaintRecord{Complaint: c, SecretHash: voucherwatch.ComplaintSecretHash(secret),
 		SealedContact: s.complaints.deps.Box.Seal(c.ID, in.Contact)}
-	title := fmt.Sprintf(T("complaint.case.title"), ComplaintCategoryLabel(c.Category))
-	reason := fmt.Sprintf(T("complaint.case.reason"), ComplaintChannelLabel(c.Channel), ComplaintCategoryLabel(c.Category))
+	title := fmt.Sprintf(locale.T("complaint.case.title"), locale.ComplaintCategoryLabel(c.Category))
+	reason := fmt.Sprintf(locale.T("complaint.case.reason"), locale.ComplaintChannelLabel(c.Channel), locale.ComplaintCategoryLabel(c.Category))
 	if err := s.complaints.deps.Store.AddComplaint(ctx, rec, voucherwatch.ComplaintAlert(c, title, reason)); err != nil {
 		return voucherwatch.Complaint{}, "", err
 	}

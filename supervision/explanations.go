@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 )
 
 // getOverdue answers GET /api/v1/explanations/overdue[?city=]: the alerts whose requested
@@ -28,5 +29,5 @@ func (s *Server) getOverdue(w http.ResponseWriter, r *http.Request, u voucherwat
 	for _, o := range overdue {
 		byCity[o.City]++
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(overdue), "by_city": byCity, "overdue": overdue})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"count": len(overdue), "by_city": byCity, "overdue": overdue})
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // TestTemplateKeysExist reads every template's source for {{t "key"}} and fails on a key the
@@ -13,17 +15,17 @@ import (
 func TestTemplateKeysExist(t *testing.T) {
 	used := regexp.MustCompile(`\bt\s+"([^"]+)"`)
 	n := 0
-	err := fs.WalkDir(web, "web/templates", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(ui.Templates(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		src, err := fs.ReadFile(web, path)
+		src, err := fs.ReadFile(ui.Templates(), path)
 		if err != nil {
 			return err
 		}
 		for _, m := range used.FindAllStringSubmatch(string(src), -1) {
 			n++
-			if _, ok := messages[m[1]]; !ok {
+			if _, ok := locale.Lookup(m[1]); !ok {
 				t.Errorf("%s uses %q, which the catalogue does not define", path, m[1])
 			}
 		}
@@ -72,11 +74,12 @@ func TestEveryLabelExists(t *testing.T) {
 		need = append(need, "officer."+r)
 	}
 	for _, k := range need {
-		if _, ok := messages[k]; !ok {
+		if _, ok := locale.Lookup(k); !ok {
 			t.Errorf("no label %q in the catalogue", k)
 		}
 	}
-	for k, v := range messages {
+	for _, k := range locale.Keys() {
+		v := locale.T(k)
 		if v == "" || regexp.MustCompile(`^[A-Za-z_. ]+$`).MatchString(v) {
 			t.Errorf("message %q is %q: want Chinese", k, v)
 		}
@@ -95,8 +98,8 @@ func TestUIErrorMessages(t *testing.T) {
 		{voucherwatch.Errorf(voucherwatch.EUNAUTH, "x"), "error.internal"},
 		{errInternal, "error.internal"},
 	} {
-		if got := uiErrorMessage(tc.err); got != T(tc.want) {
-			t.Errorf("%v: got %q, want %q", tc.err, got, T(tc.want))
+		if got := uiErrorMessage(tc.err); got != locale.T(tc.want) {
+			t.Errorf("%v: got %q, want %q", tc.err, got, locale.T(tc.want))
 		}
 	}
 }

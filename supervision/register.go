@@ -8,6 +8,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 )
 
 // RegisterDeps are the dependencies of the supplier register's routes (信息登记发布). Its
@@ -166,7 +167,7 @@ func (h registerRoutes) create(w http.ResponseWriter, r *http.Request, u voucher
 	}
 	h.s.Log.Info("supervision: register edition made", "id", e.ID, "period", e.Period, "suppliers", len(e.Suppliers), "by", u.ID)
 	e.Inputs = nil // GET .../inputs has them
-	writeJSON(w, http.StatusCreated, e)
+	api.WriteJSON(w, http.StatusCreated, e)
 }
 
 func (h registerRoutes) list(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
@@ -179,7 +180,7 @@ func (h registerRoutes) list(w http.ResponseWriter, r *http.Request, _ voucherwa
 	if h.d.Schedule != nil {
 		body["schedule"] = h.d.Schedule()
 	}
-	writeJSON(w, http.StatusOK, body)
+	api.WriteJSON(w, http.StatusOK, body)
 }
 
 func (h registerRoutes) show(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
@@ -188,7 +189,7 @@ func (h registerRoutes) show(w http.ResponseWriter, r *http.Request, _ voucherwa
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	api.WriteJSON(w, http.StatusOK, e)
 }
 
 // inputs answers an edition's recorded inputs and whether they still hash to its digest and
@@ -203,7 +204,7 @@ func (h registerRoutes) inputs(w http.ResponseWriter, r *http.Request, u voucher
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	api.WriteJSON(w, http.StatusOK, map[string]any{
 		"id": e.ID, "method": e.Method, "inputs_digest": e.InputsDigest, "inputs": e.Inputs,
 		"digest_matches": e.Inputs != nil && e.Inputs.Digest() == e.InputsDigest,
 		"rows_match":     e.Inputs != nil && sameRows(voucherwatch.ComputeRegister(*e.Inputs), e.Suppliers),
@@ -216,7 +217,7 @@ func (h registerRoutes) history(w http.ResponseWriter, r *http.Request, _ vouche
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"uscc": strings.ToUpper(r.PathValue("uscc")), "editions": hist})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"uscc": strings.ToUpper(r.PathValue("uscc")), "editions": hist})
 }
 
 // publicJSON answers GET /public/register.json to anyone: the latest edition, or the one
@@ -227,7 +228,7 @@ func (h registerRoutes) publicJSON(w http.ResponseWriter, r *http.Request) {
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, e)
+	api.WriteJSON(w, http.StatusOK, e)
 }
 
 func (h registerRoutes) publicFile(ext string) http.HandlerFunc {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // registerHeader names the columns of the register's export, in Chinese, as published.
@@ -46,7 +47,7 @@ func capacityText(cs []voucherwatch.ChipCards) string {
 func chipPricesText(ps []voucherwatch.ChipPrice) string {
 	var parts []string
 	for _, p := range ps {
-		parts = append(parts, fmt.Sprintf("%s：%.2f（市场中位 %.2f，区间 %.2f–%.2f，%s）", p.ChipModel, p.Median, p.MarketMedian, p.BandLow, p.BandHigh, T("register.band."+p.Position)))
+		parts = append(parts, fmt.Sprintf("%s：%.2f（市场中位 %.2f，区间 %.2f–%.2f，%s）", p.ChipModel, p.Median, p.MarketMedian, p.BandLow, p.BandHigh, locale.T("register.band."+p.Position)))
 	}
 	if len(parts) == 0 {
 		return "—"
@@ -56,9 +57,9 @@ func chipPricesText(ps []voucherwatch.ChipPrice) string {
 
 func registeredText(r voucherwatch.RegisterRow) string {
 	if r.Registered {
-		return T("register.state.registered")
+		return locale.T("register.state.registered")
 	}
-	return T("register.state.unregistered")
+	return locale.T("register.state.unregistered")
 }
 
 // RegisterRows are the export's rows (header first) of an edition.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -604,8 +605,8 @@ func (d RoundDeps) FileObjection(ctx context.Context, u voucherwatch.User, round
 	if d.Box != nil {
 		sealed = d.Box.Seal(o.ID, contact)
 	}
-	title := fmt.Sprintf(T("round.objection.title"), l.ApplicantName)
-	reason := fmt.Sprintf(T("round.objection.reason"), r.Year, l.ClaimID, l.Allocated, ComplaintChannelLabel(ch))
+	title := fmt.Sprintf(locale.T("round.objection.title"), l.ApplicantName)
+	reason := fmt.Sprintf(locale.T("round.objection.reason"), r.Year, l.ClaimID, l.Allocated, locale.ComplaintChannelLabel(ch))
 	if err := d.Store.AddObjection(ctx, voucherwatch.ObjectionRecord{Objection: o, SealedContact: sealed}, voucherwatch.ObjectionAlert(o, title, reason)); err != nil {
 		return o, err
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // roundState is what RegisterRoundRoutes prepares.
@@ -74,7 +76,7 @@ func (h roundRoutes) open(w http.ResponseWriter, r *http.Request, u voucherwatch
 		return
 	}
 	h.s.Log.Info("supervision: round opened", "id", rd.ID, "year", rd.Year, "by", u.ID)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": rd.ID})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": rd.ID})
 }
 
 func (h roundRoutes) list(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
@@ -83,7 +85,7 @@ func (h roundRoutes) list(w http.ResponseWriter, r *http.Request, _ voucherwatch
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"rounds": all})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"rounds": all})
 }
 
 func (h roundRoutes) show(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -92,7 +94,7 @@ func (h roundRoutes) show(w http.ResponseWriter, r *http.Request, u voucherwatch
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	api.WriteJSON(w, http.StatusOK, v)
 }
 
 // scores answers POST /api/v1/rounds/{id}/scores: a CSV body (claim_id,criterion,score,comment)
@@ -117,7 +119,7 @@ func (h roundRoutes) scores(w http.ResponseWriter, r *http.Request, u voucherwat
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
+	api.WriteJSON(w, http.StatusOK, map[string]int{"imported": n})
 }
 
 // parseScoreUpload reads scores as CSV, or as XLSX when the content type or the bytes say so
@@ -172,7 +174,7 @@ func (h roundRoutes) allocate(w http.ResponseWriter, r *http.Request, u voucherw
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }
 
 func (h roundRoutes) freeze(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -186,7 +188,7 @@ func (h roundRoutes) freeze(w http.ResponseWriter, r *http.Request, u voucherwat
 	for i, l := range v.Lines {
 		lines[i] = l.JSON()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"round_id": v.RoundID, "version": v.Version, "method": v.Method,
+	api.WriteJSON(w, http.StatusOK, map[string]any{"round_id": v.RoundID, "version": v.Version, "method": v.Method,
 		"inputs_digest": v.InputsDigest, "total": v.Total.String(), "lines": lines})
 }
 
@@ -197,7 +199,7 @@ func (h roundRoutes) publish(w http.ResponseWriter, r *http.Request, u voucherwa
 		return
 	}
 	h.s.Log.Info("supervision: round published", "id", rd.ID, "version", rd.FrozenVersion, "by", u.ID)
-	writeJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "published_at": rd.PublishedAt,
+	api.WriteJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "published_at": rd.PublishedAt,
 		"notice_ends": voucherwatch.NoticeEnds(rd.PublishedAt, rd.NoticeDays), "public": "/public/rounds/" + rd.ID})
 }
 
@@ -208,7 +210,7 @@ func (h roundRoutes) finalise(w http.ResponseWriter, r *http.Request, u voucherw
 		return
 	}
 	h.s.Log.Info("supervision: round final", "id", rd.ID, "version", rd.FrozenVersion, "by", u.ID)
-	writeJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "finalised_at": rd.FinalisedAt,
+	api.WriteJSON(w, http.StatusOK, map[string]any{"id": rd.ID, "state": rd.State, "finalised_at": rd.FinalisedAt,
 		"payment": "/api/v1/rounds/" + rd.ID + "/payment.xlsx"})
 }
 
@@ -228,7 +230,7 @@ func (h roundRoutes) comment(w http.ResponseWriter, r *http.Request, u voucherwa
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"claim_id": q.ClaimID})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"claim_id": q.ClaimID})
 }
 
 func (h roundRoutes) objection(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -248,7 +250,7 @@ func (h roundRoutes) objection(w http.ResponseWriter, r *http.Request, u voucher
 	}
 	// Never the text or the contact.
 	h.s.Log.Info("supervision: objection registered", "id", o.ID, "round", o.RoundID, "claim", o.ClaimID, "city", o.City, "by", u.ID)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
 }
 
 // listXLSX answers the frozen list as XLSX for the party group meeting: the province's and
@@ -293,29 +295,29 @@ func (h roundRoutes) exportXLSX(w http.ResponseWriter, r *http.Request, u vouche
 
 // roundListTable is the frozen list with every line, for the party group meeting.
 func roundListTable(rd voucherwatch.SubsidyRound, v voucherwatch.RoundVersion) exportTable {
-	rows := [][]string{{T("round.col.rank"), T("round.col.claim"), T("round.col.enterprise"), T("round.col.uscc"), T("round.col.city"),
-		T("round.col.score"), T("round.col.assessed"), T("round.col.allocated"), T("round.col.state"), T("round.col.reason")}}
+	rows := [][]string{{locale.T("round.col.rank"), locale.T("round.col.claim"), locale.T("round.col.enterprise"), locale.T("round.col.uscc"), locale.T("round.col.city"),
+		locale.T("round.col.score"), locale.T("round.col.assessed"), locale.T("round.col.allocated"), locale.T("round.col.state"), locale.T("round.col.reason")}}
 	for _, l := range v.Lines {
 		rank := ""
 		if l.Rank > 0 {
 			rank = fmt.Sprint(l.Rank)
 		}
 		rows = append(rows, []string{rank, l.ClaimID, l.ApplicantName, l.ApplicantUSCC, voucherwatch.CityName(l.City),
-			fmt.Sprintf("%.4f", l.Score), l.Assessed.String(), l.Allocated.String(), T("round.state." + l.State), l.Reason})
+			fmt.Sprintf("%.4f", l.Score), l.Assessed.String(), l.Allocated.String(), locale.T("round.state." + l.State), l.Reason})
 	}
-	rows = append(rows, []string{T("round.col.total"), "", "", "", "", "", "", v.Total.String(), "",
-		fmt.Sprintf(T("round.export.footer"), rd.Year, v.Version, v.InputsDigest)})
-	return exportTable{sheet: T("round.export.sheet"), rows: rows, widths: map[string]float64{"B": 16, "C": 36, "D": 22, "J": 60}}
+	rows = append(rows, []string{locale.T("round.col.total"), "", "", "", "", "", "", v.Total.String(), "",
+		fmt.Sprintf(locale.T("round.export.footer"), rd.Year, v.Version, v.InputsDigest)})
+	return exportTable{sheet: locale.T("round.export.sheet"), rows: rows, widths: map[string]float64{"B": 16, "C": 36, "D": 22, "J": 60}}
 }
 
 // roundPaymentTable is the final list's allocated lines, for payment.
 func roundPaymentTable(rd voucherwatch.SubsidyRound, v voucherwatch.RoundVersion) exportTable {
-	rows := [][]string{{T("round.col.claim"), T("round.col.enterprise"), T("round.col.uscc"), T("round.col.city"), T("round.col.allocated")}}
+	rows := [][]string{{locale.T("round.col.claim"), locale.T("round.col.enterprise"), locale.T("round.col.uscc"), locale.T("round.col.city"), locale.T("round.col.allocated")}}
 	for _, l := range v.Lines {
 		if l.State == voucherwatch.LineAllocated {
 			rows = append(rows, []string{l.ClaimID, l.ApplicantName, l.ApplicantUSCC, voucherwatch.CityName(l.City), l.Allocated.String()})
 		}
 	}
-	rows = append(rows, []string{T("round.col.total"), "", "", "", v.Total.String()})
-	return exportTable{sheet: T("round.export.payment_sheet"), rows: rows, widths: map[string]float64{"A": 16, "B": 36, "C": 22}}
+	rows = append(rows, []string{locale.T("round.col.total"), "", "", "", v.Total.String()})
+	return exportTable{sheet: locale.T("round.export.payment_sheet"), rows: rows, widths: map[string]float64{"A": 16, "B": 36, "C": 22}}
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // The public notice (公示) of a round: GET /public/rounds/{id} (HTML) and
@@ -78,7 +81,7 @@ func (s *Server) showPublicRound(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, p)
+		api.WriteJSON(w, http.StatusOK, p)
 		return
 	}
 	if err != nil {
@@ -86,7 +89,7 @@ func (s *Server) showPublicRound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.CSRF = s.complaintCSRF(w, r)
-	s.render(w, http.StatusOK, "public_round", pageData{Title: fmt.Sprintf(T("round.public.title"), p.Year), Page: p})
+	s.render(w, http.StatusOK, "public_round", ui.PageData{Title: fmt.Sprintf(locale.T("round.public.title"), p.Year), Page: p})
 }
 
 // objectionReceipt is the page after a public objection.
@@ -111,7 +114,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 	} else {
 		r.Body = http.MaxBytesReader(w, r.Body, maxComplaintFormBytes)
 		if err := r.ParseForm(); err != nil {
-			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, T("error.invalid"))
+			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, locale.T("error.invalid"))
 			return
 		}
 		if !s.complaintPostOK(w, r) {
@@ -124,10 +127,10 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 		err := voucherwatch.Errorf(voucherwatch.ECONFLICT, "too many objections from this address; try again in %d minutes", int(until.Sub(now).Minutes())+1)
 		if asJSON {
 			w.Header().Set("Retry-After", fmt.Sprint(int(until.Sub(now).Seconds())+1))
-			writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": voucherwatch.ECONFLICT, "message": err.Error()}})
+			api.WriteJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": voucherwatch.ECONFLICT, "message": err.Error()}})
 			return
 		}
-		s.renderError(w, r, uiRequest{}, http.StatusTooManyRequests, fmt.Sprintf(T("complaint.new.throttled"), int(until.Sub(now).Minutes())+1))
+		s.renderError(w, r, uiRequest{}, http.StatusTooManyRequests, fmt.Sprintf(locale.T("complaint.new.throttled"), int(until.Sub(now).Minutes())+1))
 		return
 	}
 	s.rounds.objections.failed(addr, now)
@@ -139,7 +142,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if code := voucherwatch.ErrorCode(err); code == voucherwatch.EINVALID || code == voucherwatch.ECONFLICT {
-			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, T("round.objection.refused")+roundObjectionMessage(err))
+			s.renderError(w, r, uiRequest{}, http.StatusBadRequest, locale.T("round.objection.refused")+roundObjectionMessage(err))
 			return
 		}
 		s.failPage(w, r, uiRequest{}, err)
@@ -148,9 +151,9 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 	// Never the text or the contact.
 	s.Log.Info("supervision: public objection received", "id", o.ID, "round", o.RoundID, "claim", o.ClaimID, "city", o.City)
 	if asJSON {
-		writeJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
+		api.WriteJSON(w, http.StatusCreated, map[string]string{"id": o.ID})
 		return
 	}
-	s.render(w, http.StatusCreated, "round_objection_receipt", pageData{Title: T("round.objection.received"),
+	s.render(w, http.StatusCreated, "round_objection_receipt", ui.PageData{Title: locale.T("round.objection.received"),
 		Page: objectionReceipt{RoundID: o.RoundID, ID: o.ID}})
 }

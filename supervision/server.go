@@ -1,6 +1,7 @@
 // Package supervision is the engine's HTTP edge: one server (New) with its middleware
 // (bearer tokens, sessions, CSRF through http.CrossOriginProtection, throttles, deadlines),
-// health and status, the JSON API and the web UI supervisors work in. The workflow they act
+// health and status, the JSON API and the web UI's page handlers supervisors work in (ui_*.go).
+// The UI's templates, static files and page writing are package ui; the workflow they act
 // through is package workflow; alerts' evidence is laid out by package evidence; spot checks
 // are drawn by the top-level package spotcheck.
 package supervision
@@ -8,7 +9,6 @@ package supervision
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 )
 
 // Server serves the API and the metrics. The function fields are its dependencies, so tests can
@@ -151,7 +152,7 @@ func newServer() *Server {
 	s.mux.Handle("GET /api/v1/status", s.authed(s.getStatus))
 	s.mux.Handle("GET /api/v1/deadletters", s.authed(s.getDeadLetters))
 	s.mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
-		writeError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
+		api.WriteError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
 	}))
 	return s
 }
@@ -198,7 +199,7 @@ func (s *Server) authed(h authedHandler) http.Handler {
 		}
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="voucherwatch"`)
-			writeError(w, voucherwatch.Errorf(voucherwatch.EUNAUTH, "missing or unknown bearer token"))
+			api.WriteError(w, voucherwatch.Errorf(voucherwatch.EUNAUTH, "missing or unknown bearer token"))
 			return
 		}
 		h(w, r, u)
@@ -211,41 +212,4 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		g = prometheus.DefaultGatherer
 	}
 	promhttp.HandlerFor(g, promhttp.HandlerOpts{}).ServeHTTP(w, r)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
-var statusOf = map[string]int{
-	voucherwatch.ENOTFOUND:  http.StatusNotFound,
-	voucherwatch.EINVALID:   http.StatusBadRequest,
-	voucherwatch.EFORBIDDEN: http.StatusForbidden,
-	voucherwatch.ECONFLICT:  http.StatusConflict,
-	voucherwatch.EUNAUTH:    http.StatusUnauthorized,
-}
-
-// writeError answers {"error": {"code", "message", "field"?}} with the status of the code.
-// Internal errors are not shown to the caller beyond a generic message.
-func writeError(w http.ResponseWriter, err error) {
-	code := voucherwatch.ErrorCode(err)
-	status, ok := statusOf[code]
-	msg := err.Error()
-	var field string
-	var e *voucherwatch.Error
-	if errors.As(err, &e) {
-		msg, field = e.Message, e.Field
-	}
-	if !ok {
-		status, msg = http.StatusInternalServerError, "internal error"
-	}
-	body := map[string]string{"code": code, "message": msg}
-	if field != "" {
-		body["field"] = field
-	}
-	writeJSON(w, status, map[string]any{"error": body})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -354,7 +355,7 @@ func (h spotCheckRoutes) draw(w http.ResponseWriter, r *http.Request, u voucherw
 	}
 	h.s.Log.Info("supervision: spot check drawn", "id", sc.ID, "seed", sc.Seed, "items", len(sc.Items), "by", u.ID)
 	sc.Inputs = nil // large; GET .../inputs has them
-	writeJSON(w, http.StatusCreated, sc)
+	api.WriteJSON(w, http.StatusCreated, sc)
 }
 
 func (h spotCheckRoutes) list(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -370,7 +371,7 @@ func (h spotCheckRoutes) list(w http.ResponseWriter, r *http.Request, u voucherw
 	if h.d.Schedule != nil {
 		body["schedule"] = h.d.Schedule()
 	}
-	writeJSON(w, http.StatusOK, body)
+	api.WriteJSON(w, http.StatusOK, body)
 }
 
 func (h spotCheckRoutes) show(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -379,7 +380,7 @@ func (h spotCheckRoutes) show(w http.ResponseWriter, r *http.Request, u voucherw
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	api.WriteJSON(w, http.StatusOK, v)
 }
 
 // mayAudit: the inputs hold every city's risk inputs, so the province and auditors only.
@@ -395,7 +396,7 @@ func (h spotCheckRoutes) inputs(w http.ResponseWriter, r *http.Request, u vouche
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	api.WriteJSON(w, http.StatusOK, map[string]any{
 		"id": sc.ID, "seed": sc.Seed, "method": sc.Method, "params": sc.Params, "inputs_digest": sc.InputsDigest, "inputs": sc.Inputs,
 	})
 }
@@ -406,7 +407,7 @@ func (h spotCheckRoutes) verify(w http.ResponseWriter, r *http.Request, u vouche
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	api.WriteJSON(w, http.StatusOK, v)
 }
 
 func (h spotCheckRoutes) recordResult(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -424,7 +425,7 @@ func (h spotCheckRoutes) recordResult(w http.ResponseWriter, r *http.Request, u 
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, res)
+	api.WriteJSON(w, http.StatusCreated, res)
 }
 
 func (h spotCheckRoutes) results(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -449,7 +450,7 @@ func (h spotCheckRoutes) results(w http.ResponseWriter, r *http.Request, u vouch
 			out = append(out, res)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"results": out})
 }
 
 func (h spotCheckRoutes) public(w http.ResponseWriter, r *http.Request) {
@@ -458,7 +459,7 @@ func (h spotCheckRoutes) public(w http.ResponseWriter, r *http.Request) {
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	api.WriteJSON(w, http.StatusOK, p)
 }
 
 func (h spotCheckRoutes) createInspector(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -476,7 +477,7 @@ func (h spotCheckRoutes) createInspector(w http.ResponseWriter, r *http.Request,
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, in)
+	api.WriteJSON(w, http.StatusCreated, in)
 }
 
 func (h spotCheckRoutes) disableInspector(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -484,7 +485,7 @@ func (h spotCheckRoutes) disableInspector(w http.ResponseWriter, r *http.Request
 		h.s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "disabled": true})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "disabled": true})
 }
 
 func (h spotCheckRoutes) listInspectors(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -496,5 +497,5 @@ func (h spotCheckRoutes) listInspectors(w http.ResponseWriter, r *http.Request, 
 	if all == nil {
 		all = []voucherwatch.Inspector{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"inspectors": all})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"inspectors": all})
 }

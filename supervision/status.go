@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -14,7 +15,7 @@ func operatorOnly(w http.ResponseWriter, u voucherwatch.User) bool {
 	if workflow.CityScope(u) == "" {
 		return false
 	}
-	writeError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "province-wide operating figures are not shown to a city reviewer"))
+	api.WriteError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "province-wide operating figures are not shown to a city reviewer"))
 	return true
 }
 
@@ -24,16 +25,16 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, u voucherwatc
 		return
 	}
 	if s.IngestStatusFn == nil {
-		writeError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "ingest is not running on this instance"))
+		api.WriteError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "ingest is not running on this instance"))
 		return
 	}
 	st, err := s.IngestStatusFn(r.Context())
 	if err != nil {
 		s.Log.Error("supervision: status", "err", err)
-		writeError(w, err)
+		api.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ingest": st})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"ingest": st})
 }
 
 // getDeadLetters answers GET /api/v1/deadletters: each supplier's rejected messages per topic,
@@ -43,7 +44,7 @@ func (s *Server) getDeadLetters(w http.ResponseWriter, r *http.Request, u vouche
 		return
 	}
 	if s.DeadLettersFn == nil {
-		writeError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "ingest is not running on this instance"))
+		api.WriteError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "ingest is not running on this instance"))
 		return
 	}
 	v, err := s.DeadLettersFn(r.Context())
@@ -51,5 +52,5 @@ func (s *Server) getDeadLetters(w http.ResponseWriter, r *http.Request, u vouche
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"suppliers": v})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"suppliers": v})
 }

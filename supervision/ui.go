@@ -1,29 +1,22 @@
 package supervision
 
 import (
-	"bytes"
 	"context"
-	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
-// web holds the UI's templates and static assets; every page template is registered in
-// uiPages, so that a missing one fails when the server starts.
-//
-//go:embed web
-var web embed.FS
-
-// uiPages are the page templates, each rendered inside web/templates/layout.html.
+// uiPages are the page templates, each rendered inside the layout (ui.Parse).
 var uiPages = []string{"login", "inbox", "alert", "claim", "enterprise", "overdue", "users", "account", "error",
 	"spotchecks", "spotcheck", "public_spotcheck", "enterprises", "backtests", "backtest"}
 
@@ -108,13 +101,7 @@ func (s *Server) registerUI(d UIDeps) error {
 	s.ui = &uiState{deps: d, key: append([]byte(nil), d.SessionKey...), pages: pages}
 	s.ui.addrThrottle.limit = MaxSignInFailuresPerAddress
 
-	static, _ := fs.Sub(web, "web/static")
-	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
-	s.mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		files.ServeHTTP(w, r)
-	}))
+	s.mux.Handle("GET /static/", ui.Static())
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
 	})
@@ -158,79 +145,24 @@ func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
 	if ss, u, ok, err := s.sessionUser(r); err == nil && ok {
 		q = uiRequest{user: u, sess: ss}
 	}
-	s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+	s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 }
 
-// uiFuncs are the template functions. None of them returns template.HTML: everything a page
-// shows is escaped, but for the evidence section, which evidence.Render escapes itself.
-var uiFuncs = template.FuncMap{
-	"t":            T,
-	"statusLabel":  StatusLabel,
-	"roleLabel":    RoleLabel,
-	"sevLabel":     SeverityLabel,
-	"detLabel":     DetectorLabel,
-	"officerLabel": OfficerLabel,
-	"cityName":     voucherwatch.CityName,
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.In(voucherwatch.CST).Format("2006-01-02 15:04")
-	},
-	"day": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.In(voucherwatch.CST).Format(time.DateOnly)
-	},
-	"yuan":       formatYuan,
-	"money":      func(y voucherwatch.Yuan) voucherwatch.Money { return voucherwatch.Money(y) },
-	"maskPhone":  voucherwatch.MaskPhone,
-	"maskEmail":  voucherwatch.MaskEmail,
-	"maskAcct":   voucherwatch.MaskAccount,
-	"maskText":   voucherwatch.MaskText,
-	"pct":        func(v float64) string { return fmt.Sprintf("%.2f%%", v) },
-	"ratio":      func(v float64) string { return fmt.Sprintf("%.0f%%", v*100) },
-	"num":        func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"score":      func(v float64) string { return fmt.Sprintf("%.2f", v) },
-	"originName": func(o string) string { return T("origin." + o) },
-
-	// The spot-check pages' labels.
-	"outcomeLabel": func(o any) string { return T("spotcheck.outcome." + fmt.Sprint(o)) },
-	"drawnBy":      func(s string) string { return T("spotcheck.drawn_by." + s) },
-	"trigger":      func(s string) string { return T("spotcheck.trigger." + s) },
-	// share writes a fraction as a percentage with the digits it needs: 0.05 is 5%, 0.025 2.5%.
-	"share": func(v float64) string { return strconv.FormatFloat(v*100, 'g', 6, 64) + "%" },
-}
+// uiFuncs are the template functions of supervision's own, beyond ui's (register_messages.go
+// adds the register's).
+var uiFuncs = template.FuncMap{}
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, p := range uiPages {
-		t, err := template.New("layout.html").Funcs(uiFuncs).ParseFS(web, "web/templates/layout.html", "web/templates/partials.html", "web/templates/"+p+".html")
+		t, err := ui.Parse(p, uiFuncs)
 		if err != nil {
-			return nil, fmt.Errorf("supervision: parse template %s: %w", p, err)
+			return nil, fmt.Errorf("supervision: %w", err)
 		}
 		pages[p] = t
 	}
 	return pages, nil
 }
-
-// pageData is what every page template gets: the page's own data is Page.
-type pageData struct {
-	Title string
-	Nav   string // the active entry of the navigation
-	User  voucherwatch.User
-	CSRF  string
-	Flash string
-	Error string
-	Page  any
-}
-
-// IsAdmin reports whether the signed-in user manages users, for the navigation.
-func (p pageData) IsAdmin() bool { return p.User.Role.MayManageUsers() }
-
-// SignedIn reports whether a user is signed in, for the layout.
-func (p pageData) SignedIn() bool { return p.User.ID != "" }
 
 // uiRequest is one request of a signed-in user.
 type uiRequest struct {
@@ -247,7 +179,7 @@ func (s *Server) page(h uiHandler) http.Handler {
 		ss, u, ok, err := s.sessionUser(r)
 		if err != nil {
 			s.Log.Error("supervision: ui session", "err", err)
-			s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+			s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, locale.T("error.internal"))
 			return
 		}
 		if !ok {
@@ -262,7 +194,7 @@ func (s *Server) page(h uiHandler) http.Handler {
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 			if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
-				s.renderError(w, r, q, http.StatusForbidden, T("error.csrf"))
+				s.renderError(w, r, q, http.StatusForbidden, locale.T("error.csrf"))
 				return
 			}
 		}
@@ -271,68 +203,46 @@ func (s *Server) page(h uiHandler) http.Handler {
 }
 
 // render writes a page with the headers every page has.
-func (s *Server) render(w http.ResponseWriter, status int, page string, d pageData) {
+func (s *Server) render(w http.ResponseWriter, status int, page string, d ui.PageData) {
 	t, ok := s.ui.pages[page]
 	if !ok {
 		panic("supervision: unregistered page " + page)
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, d); err != nil {
-		s.Log.Error("supervision: render page", "page", page, "err", err)
-		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString("<!doctype html><meta charset=utf-8><title>系统错误</title><p>" + T("error.internal"))
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	ui.Write(w, status, page, t, d, s.Log, locale.T("error.internal"))
 }
 
 // data starts the page data of a signed-in user's request.
-func (s *Server) data(r *http.Request, q uiRequest, title, nav string) pageData {
-	d := pageData{Title: title, Nav: nav, User: q.user}
+func (s *Server) data(r *http.Request, q uiRequest, title, nav string) ui.PageData {
+	d := ui.PageData{Title: title, Nav: nav, User: q.user}
 	if q.user.ID != "" {
 		d.CSRF = s.csrfToken(q.sess)
 	}
 	if f := r.URL.Query().Get("flash"); f != "" {
-		if m, ok := messages["flash."+f]; ok {
+		if m, ok := locale.Lookup("flash." + f); ok {
 			d.Flash = m
 		}
 		if f == "bulk" { // the counts of a bulk action; numbers only, so nothing is injected
 			applied, _ := strconv.Atoi(r.URL.Query().Get("applied"))
 			refused, _ := strconv.Atoi(r.URL.Query().Get("refused"))
-			d.Flash = fmt.Sprintf(T("flash.bulk"), applied, refused)
+			d.Flash = fmt.Sprintf(locale.T("flash.bulk"), applied, refused)
 		}
 	}
 	return d
 }
 
-// errorPage is the data of the error page.
-type errorPage struct {
-	Status  int
-	Heading string
-	Message string
-}
-
 // renderError answers an error page in Chinese.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q uiRequest, status int, msg string) {
-	heading := T("error.page.internal")
+	heading := locale.T("error.page.internal")
 	switch status {
 	case http.StatusNotFound:
-		heading = T("error.page.not_found")
+		heading = locale.T("error.page.not_found")
 	case http.StatusForbidden:
-		heading = T("error.page.forbidden")
+		heading = locale.T("error.page.forbidden")
 	case http.StatusBadRequest:
-		heading = T("error.page.bad_request")
+		heading = locale.T("error.page.bad_request")
 	}
 	d := s.data(r, q, heading, "")
-	d.Page = errorPage{Status: status, Heading: heading, Message: msg}
+	d.Page = ui.ErrorPage{Status: status, Heading: heading, Message: msg}
 	s.render(w, status, "error", d)
 }
 
@@ -340,7 +250,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, q uiRequest
 // errors are logged, not shown.
 func (s *Server) failPage(w http.ResponseWriter, r *http.Request, q uiRequest, err error) {
 	code := voucherwatch.ErrorCode(err)
-	status, ok := statusOf[code]
+	status, ok := api.Status(code)
 	if !ok {
 		s.Log.Error("supervision: ui request failed", "path", r.URL.Path, "err", err)
 		status = http.StatusInternalServerError
@@ -350,41 +260,8 @@ func (s *Server) failPage(w http.ResponseWriter, r *http.Request, q uiRequest, e
 
 // errStatus is the HTTP status of an error shown on a page.
 func errStatus(err error) int {
-	if st, ok := statusOf[voucherwatch.ErrorCode(err)]; ok {
+	if st, ok := api.Status(voucherwatch.ErrorCode(err)); ok {
 		return st
 	}
 	return http.StatusInternalServerError
-}
-
-// localPath returns next when it is a path on this site, else "/alerts": the sign-in page
-// must not send anyone elsewhere.
-func localPath(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n\t") {
-		return "/alerts"
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
-		return "/alerts"
-	}
-	return next
-}
-
-// formatYuan formats money as yuan with thousands separators: 1,234,567.89.
-func formatYuan(m voucherwatch.Money) string {
-	s := m.String()
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	intPart, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	out := b.String() + "." + frac
-	if neg {
-		return "-" + out
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/evidence"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -126,7 +127,7 @@ func (s *Server) alertActions(u voucherwatch.User, a voucherwatch.Alert) []alert
 	}
 	var out []alertAction
 	for _, to := range a.Status.Next() {
-		act := alertAction{To: to, Label: T("alert.action." + string(to))}
+		act := alertAction{To: to, Label: locale.T("alert.action." + string(to))}
 		switch {
 		case voucherwatch.CheckTransition(u.Role, a.Status, to) == nil:
 			act.Path = "/alerts/" + url.PathEscape(a.ID) + "/transitions"
@@ -139,7 +140,7 @@ func (s *Server) alertActions(u voucherwatch.User, a voucherwatch.Alert) []alert
 			}
 		case voucherwatch.CheckProposal(u.Role, a.Status, to) == nil:
 			act.Propose = true
-			act.Label = T("alert.action.propose") + act.Label
+			act.Label = locale.T("alert.action.propose") + act.Label
 			act.Path = "/alerts/" + url.PathEscape(a.ID) + "/proposals"
 			act.WantAmount = to == voucherwatch.StatusRecoveryOrdered
 		default:

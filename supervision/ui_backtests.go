@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -41,7 +42,7 @@ func (s *Server) showBacktests(w http.ResponseWriter, r *http.Request, q uiReque
 }
 
 func (s *Server) renderBacktests(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg, policy string) {
-	d := s.data(r, q, T("backtests.title"), "backtests")
+	d := s.data(r, q, locale.T("backtests.title"), "backtests")
 	d.Error = errMsg
 	if s.backtests == nil {
 		d.Page = backtestsPage{Unavailable: true}
@@ -65,18 +66,18 @@ func (s *Server) renderBacktests(w http.ResponseWriter, r *http.Request, q uiReq
 // form and shows it.
 func (s *Server) postBacktestPage(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.backtests == nil || !mayRunBacktest(q.user) {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	policy := r.PostFormValue("policy")
 	entry, _, err := s.backtests.run(r.Context(), q.user, []byte(policy))
 	switch {
 	case errors.Is(err, errBacktestTimedOut):
-		s.renderBacktests(w, r, q, http.StatusServiceUnavailable, T("backtests.timed_out"), policy)
+		s.renderBacktests(w, r, q, http.StatusServiceUnavailable, locale.T("backtests.timed_out"), policy)
 	case voucherwatch.ErrorCode(err) == voucherwatch.EINVALID:
-		s.renderBacktests(w, r, q, http.StatusBadRequest, T("backtests.bad_policy")+" "+err.Error(), policy)
+		s.renderBacktests(w, r, q, http.StatusBadRequest, locale.T("backtests.bad_policy")+" "+err.Error(), policy)
 	case voucherwatch.ErrorCode(err) == voucherwatch.ECONFLICT:
-		s.renderBacktests(w, r, q, http.StatusConflict, T("backtests.busy"), policy)
+		s.renderBacktests(w, r, q, http.StatusConflict, locale.T("backtests.busy"), policy)
 	case err != nil:
 		s.failPage(w, r, q, err)
 	default:
@@ -88,7 +89,7 @@ func (s *Server) postBacktestPage(w http.ResponseWriter, r *http.Request, q uiRe
 // reviewer sees its city's part.
 func (s *Server) showBacktest(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.backtests == nil {
-		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 		return
 	}
 	entry, diff, err := s.backtestFor(r.Context(), q.user, r.PathValue("id"))
@@ -96,7 +97,7 @@ func (s *Server) showBacktest(w http.ResponseWriter, r *http.Request, q uiReques
 		s.failPage(w, r, q, err)
 		return
 	}
-	d := s.data(r, q, T("backtests.one"), "backtests")
+	d := s.data(r, q, locale.T("backtests.one"), "backtests")
 	d.Page = backtestPage{Entry: entry, Diff: diff, ScopeCity: workflow.CityScope(q.user), MayExport: workflow.CityScope(q.user) == "" && diff != nil}
 	s.render(w, http.StatusOK, "backtest", d)
 }
@@ -105,7 +106,7 @@ func (s *Server) showBacktest(w http.ResponseWriter, r *http.Request, q uiReques
 // province.
 func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.backtests == nil || workflow.CityScope(q.user) != "" {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	entry, diff, err := s.backtestFor(r.Context(), q.user, r.PathValue("id"))
@@ -126,15 +127,15 @@ func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequ
 // disappear.
 func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) exportTable {
 	rows := [][]string{
-		{T("backtests.col.id"), e.ID, T("backtests.col.at"), e.At.In(voucherwatch.CST).Format("2006-01-02 15:04:05"),
-			T("backtests.col.user"), e.UserName, T("backtests.col.digest"), e.PolicyDigest},
+		{locale.T("backtests.col.id"), e.ID, locale.T("backtests.col.at"), e.At.In(voucherwatch.CST).Format("2006-01-02 15:04:05"),
+			locale.T("backtests.col.user"), e.UserName, locale.T("backtests.col.digest"), e.PolicyDigest},
 		{},
-		{T("backtests.subsidy"), "", "", "", ""},
-		{T("backtests.col.city"), T("backtests.col.claims"), T("backtests.col.before"), T("backtests.col.after"), T("backtests.col.change")},
+		{locale.T("backtests.subsidy"), "", "", "", ""},
+		{locale.T("backtests.col.city"), locale.T("backtests.col.claims"), locale.T("backtests.col.before"), locale.T("backtests.col.after"), locale.T("backtests.col.change")},
 	}
 	city := func(c string) string {
 		if c == "" {
-			return T("backtests.province")
+			return locale.T("backtests.province")
 		}
 		return voucherwatch.CityName(c)
 	}
@@ -142,14 +143,14 @@ func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) expo
 		rows = append(rows, []string{city(x.City), strconv.Itoa(x.Claims), voucherwatch.Money(x.Before).String(),
 			voucherwatch.Money(x.After).String(), voucherwatch.Money(x.After - x.Before).String()})
 	}
-	rows = append(rows, []string{}, []string{T("backtests.counts")},
-		[]string{T("backtests.col.detector"), T("backtests.col.city"), T("backtests.col.appeared"), T("backtests.col.disappeared")})
+	rows = append(rows, []string{}, []string{locale.T("backtests.counts")},
+		[]string{locale.T("backtests.col.detector"), locale.T("backtests.col.city"), locale.T("backtests.col.appeared"), locale.T("backtests.col.disappeared")})
 	for _, x := range d.Counts {
-		rows = append(rows, []string{DetectorLabel(x.Detector), city(x.City), strconv.Itoa(x.Appeared), strconv.Itoa(x.Disappeared)})
+		rows = append(rows, []string{locale.DetectorLabel(x.Detector), city(x.City), strconv.Itoa(x.Appeared), strconv.Itoa(x.Disappeared)})
 	}
-	rows = append(rows, []string{}, []string{T("backtests.enterprises")},
-		[]string{T("backtests.col.enterprise"), T("backtests.col.uscc"), T("backtests.col.city"), T("backtests.col.before"),
-			T("backtests.col.after"), T("backtests.col.appeared"), T("backtests.col.disappeared")})
+	rows = append(rows, []string{}, []string{locale.T("backtests.enterprises")},
+		[]string{locale.T("backtests.col.enterprise"), locale.T("backtests.col.uscc"), locale.T("backtests.col.city"), locale.T("backtests.col.before"),
+			locale.T("backtests.col.after"), locale.T("backtests.col.appeared"), locale.T("backtests.col.disappeared")})
 	for _, x := range d.Enterprises {
 		rows = append(rows, []string{x.Name, x.USCC, city(x.City), voucherwatch.Money(x.Before).String(),
 			voucherwatch.Money(x.After).String(), strconv.Itoa(x.Appeared), strconv.Itoa(x.Disappeared)})
@@ -157,14 +158,14 @@ func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) expo
 	for _, side := range []struct {
 		title  string
 		alerts []voucherwatch.BacktestAlert
-	}{{T("backtests.appeared"), d.Appeared}, {T("backtests.disappeared"), d.Disappeared}} {
+	}{{locale.T("backtests.appeared"), d.Appeared}, {locale.T("backtests.disappeared"), d.Disappeared}} {
 		rows = append(rows, []string{}, []string{side.title},
-			[]string{T("backtests.col.detector"), T("backtests.col.city"), T("backtests.col.uscc"), T("backtests.col.claim"),
-				T("backtests.col.title"), T("backtests.col.at_stake")})
+			[]string{locale.T("backtests.col.detector"), locale.T("backtests.col.city"), locale.T("backtests.col.uscc"), locale.T("backtests.col.claim"),
+				locale.T("backtests.col.title"), locale.T("backtests.col.at_stake")})
 		for _, a := range side.alerts {
-			rows = append(rows, []string{DetectorLabel(a.Detector), city(a.City), a.ApplicantUSCC, a.ClaimID, a.Title,
+			rows = append(rows, []string{locale.DetectorLabel(a.Detector), city(a.City), a.ApplicantUSCC, a.ClaimID, a.Title,
 				voucherwatch.Money(a.AtStake).String()})
 		}
 	}
-	return exportTable{sheet: T("backtests.sheet"), rows: rows, widths: map[string]float64{"A": 22, "B": 24, "C": 14, "D": 18, "E": 40, "F": 16}}
+	return exportTable{sheet: locale.T("backtests.sheet"), rows: rows, widths: map[string]float64{"A": 22, "B": 24, "C": 14, "D": 18, "E": 40, "F": 16}}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // TestBacktestPages: the province runs a backtest from the form (the policy in force filled
@@ -58,7 +59,7 @@ func TestBacktestPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := wb.GetRows(T("backtests.sheet"))
+	rows, err := wb.GetRows(locale.T("backtests.sheet"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestBacktestPages(t *testing.T) {
 		t.Errorf("the workbook lacks the appeared alert with 1500.00 at stake: %v", rows)
 	}
 	if bad := b.post("/backtests", url.Values{"csrf": {b.csrf("/backtests")}, "policy": {`{"version": "x"}`}}); bad.Code != http.StatusBadRequest ||
-		!strings.Contains(bad.Body, T("backtests.bad_policy")) {
+		!strings.Contains(bad.Body, locale.T("backtests.bad_policy")) {
 		t.Errorf("a bad policy: got %d, want 400 with the reason", bad.Code)
 	}
 

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -18,10 +20,10 @@ const MaxBulkFormAlerts = inboxPageSize
 // how many were not; a request refused as a whole (no comment, say) gets the reason in Chinese.
 func (s *Server) postInboxBulk(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if !q.user.Role.MayAct() {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
-	back := localPath(r.PostFormValue("return"))
+	back := ui.LocalPath(r.PostFormValue("return"))
 	if !strings.HasPrefix(back, "/alerts") {
 		back = "/alerts"
 	}

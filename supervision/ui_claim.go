@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -36,7 +37,7 @@ func (s *Server) showClaim(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		s.failPage(w, r, q, err)
 		return
 	}
-	d := s.data(r, q, T("claim.title")+" "+id, "inbox")
+	d := s.data(r, q, locale.T("claim.title")+" "+id, "inbox")
 	d.Page = p
 	s.render(w, http.StatusOK, "claim", d)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // complaintRegisterForm is the data of /complaints/register, where an official registers a
@@ -18,7 +19,7 @@ func (s *Server) renderComplaintRegister(w http.ResponseWriter, r *http.Request,
 	f.Categories = voucherwatch.ComplaintCategories
 	f.Channels = []voucherwatch.ComplaintChannel{voucherwatch.ChannelPhone, voucherwatch.ChannelLetter}
 	f.Text = voucherwatch.MaskText(f.Text)
-	d := s.data(r, q, T("complaint.register.title"), "inbox")
+	d := s.data(r, q, locale.T("complaint.register.title"), "inbox")
 	d.Error, d.Page = errMsg, f
 	s.render(w, status, "complaint_register", d)
 }
@@ -27,7 +28,7 @@ func (s *Server) renderComplaintRegister(w http.ResponseWriter, r *http.Request,
 // on cases.
 func (s *Server) showComplaintRegister(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if !q.user.Role.MayAct() {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	s.renderComplaintRegister(w, r, q, http.StatusOK, complaintRegisterForm{USCC: r.URL.Query().Get("uscc")}, "")
@@ -38,7 +39,7 @@ func (s *Server) showComplaintRegister(w http.ResponseWriter, r *http.Request, q
 // the secret shown, for the official to give the complainant.
 func (s *Server) postComplaintRegister(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if !q.user.Role.MayAct() {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	f := complaintRegisterForm{USCC: r.PostFormValue("uscc"), Channel: r.PostFormValue("channel"), Category: r.PostFormValue("category"),
@@ -56,7 +57,7 @@ func (s *Server) postComplaintRegister(w http.ResponseWriter, r *http.Request, q
 		s.renderComplaintRegister(w, r, q, http.StatusBadRequest, f, complaintErrorMessage(err))
 		return
 	}
-	d := s.data(r, q, T("complaint.receipt.title"), "inbox")
+	d := s.data(r, q, locale.T("complaint.receipt.title"), "inbox")
 	d.Page = complaintReceipt{Receipt: c.Receipt, Secret: secret, CaseID: c.ID}
 	s.render(w, http.StatusCreated, "complaint_receipt", d)
 }

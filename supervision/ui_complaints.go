@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // The public complaint pages, without sign-in. Their forms carry a CSRF token bound to a
@@ -31,10 +33,9 @@ const maxComplaintMatches = 10
 
 func (s *Server) registerComplaintPages() {
 	for _, p := range complaintPages {
-		t, err := template.New("layout.html").Funcs(uiFuncs).Funcs(complaintFuncs).ParseFS(web,
-			"web/templates/layout.html", "web/templates/partials.html", "web/templates/"+p+".html")
+		t, err := ui.Parse(p, uiFuncs, complaintFuncs)
 		if err != nil {
-			panic(fmt.Errorf("supervision: parse template %s: %w", p, err))
+			panic(fmt.Errorf("supervision: %w", err))
 		}
 		s.ui.pages[p] = t
 	}
@@ -48,9 +49,9 @@ func (s *Server) registerComplaintPages() {
 
 // complaintFuncs are the complaint pages' template functions.
 var complaintFuncs = template.FuncMap{
-	"categoryLabel": ComplaintCategoryLabel,
-	"channelLabel":  ComplaintChannelLabel,
-	"stageLabel":    func(s voucherwatch.ComplaintStage) string { return T("complaint.stage." + string(s)) },
+	"categoryLabel": locale.ComplaintCategoryLabel,
+	"channelLabel":  locale.ComplaintChannelLabel,
+	"stageLabel":    func(s voucherwatch.ComplaintStage) string { return locale.T("complaint.stage." + string(s)) },
 }
 
 // complaintForm is the data of /complaints/new.
@@ -99,7 +100,7 @@ func (s *Server) complaintCSRF(w http.ResponseWriter, r *http.Request) string {
 func (s *Server) complaintPostOK(w http.ResponseWriter, r *http.Request) bool {
 	c, err := r.Cookie(complaintCSRFCookie)
 	if err != nil || !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), b64(s.mac("complaint-csrf", c.Value)[:24])) {
-		s.renderError(w, r, uiRequest{}, http.StatusForbidden, T("error.csrf"))
+		s.renderError(w, r, uiRequest{}, http.StatusForbidden, locale.T("error.csrf"))
 		return false
 	}
 	return true
@@ -111,7 +112,7 @@ func (s *Server) renderComplaintForm(w http.ResponseWriter, r *http.Request, sta
 	// The description is shown again masked, as it would be stored; the contact as typed,
 	// to its writer only (the page is not cached).
 	f.Text = voucherwatch.MaskText(f.Text)
-	s.render(w, status, "complaint_new", pageData{Title: T("complaint.new.title"), Error: errMsg, Page: f})
+	s.render(w, status, "complaint_new", ui.PageData{Title: locale.T("complaint.new.title"), Error: errMsg, Page: f})
 }
 
 // showComplaintForm answers GET /complaints/new.
@@ -126,7 +127,7 @@ func (s *Server) showComplaintForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postComplaintForm(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxComplaintFormBytes)
 	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, uiRequest{}, http.StatusBadRequest, T("error.invalid"))
+		s.renderError(w, r, uiRequest{}, http.StatusBadRequest, locale.T("error.invalid"))
 		return
 	}
 	if !s.complaintPostOK(w, r) {
@@ -139,7 +140,7 @@ func (s *Server) postComplaintForm(w http.ResponseWriter, r *http.Request) {
 	now, addr := s.workflow.now(), clientAddress(r)
 	if until := s.complaints.posts.lockedUntil(addr, now); !until.IsZero() {
 		s.Log.Info("supervision: complaint form throttled", "remote", r.RemoteAddr)
-		s.renderComplaintForm(w, r, http.StatusTooManyRequests, f, fmt.Sprintf(T("complaint.new.throttled"), int(until.Sub(now).Minutes())+1))
+		s.renderComplaintForm(w, r, http.StatusTooManyRequests, f, fmt.Sprintf(locale.T("complaint.new.throttled"), int(until.Sub(now).Minutes())+1))
 		return
 	}
 	s.complaints.posts.failed(addr, now)
@@ -153,7 +154,7 @@ func (s *Server) postComplaintForm(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
 			s.Log.Error("supervision: public complaint", "err", err)
-			s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+			s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, locale.T("error.internal"))
 			return
 		}
 		if fieldOf(err) == "uscc" {
@@ -164,7 +165,7 @@ func (s *Server) postComplaintForm(w http.ResponseWriter, r *http.Request) {
 		s.renderComplaintForm(w, r, http.StatusBadRequest, f, complaintErrorMessage(err))
 		return
 	}
-	s.render(w, http.StatusCreated, "complaint_receipt", pageData{Title: T("complaint.receipt.title"),
+	s.render(w, http.StatusCreated, "complaint_receipt", ui.PageData{Title: locale.T("complaint.receipt.title"),
 		Page: complaintReceipt{Receipt: c.Receipt, Secret: secret}})
 }
 
@@ -176,24 +177,24 @@ func (s *Server) lookUpComplaintEnterprise(w http.ResponseWriter, r *http.Reques
 		q = strings.ToUpper(q)
 	}
 	if len([]rune(q)) < 2 || len(q) > 200 {
-		s.renderComplaintForm(w, r, http.StatusBadRequest, f, T("complaint.new.no_match"))
+		s.renderComplaintForm(w, r, http.StatusBadRequest, f, locale.T("complaint.new.no_match"))
 		return
 	}
 	hits, more, err := s.complaints.deps.Registry.SearchEnterprises(r.Context(), q, "")
 	if err != nil {
 		s.Log.Error("supervision: complaint enterprise look-up", "err", err)
-		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, locale.T("error.internal"))
 		return
 	}
 	if len(hits) == 0 {
-		s.renderComplaintForm(w, r, http.StatusOK, f, T("complaint.new.no_match"))
+		s.renderComplaintForm(w, r, http.StatusOK, f, locale.T("complaint.new.no_match"))
 		return
 	}
 	if len(hits) > maxComplaintMatches {
 		hits, more = hits[:maxComplaintMatches], true
 	}
 	if more {
-		f.More = fmt.Sprintf(T("complaint.new.more"), maxComplaintMatches)
+		f.More = fmt.Sprintf(locale.T("complaint.new.more"), maxComplaintMatches)
 	}
 	f.Matches = hits
 	s.renderComplaintForm(w, r, http.StatusOK, f, "")
@@ -203,7 +204,7 @@ func (s *Server) lookUpComplaintEnterprise(w http.ResponseWriter, r *http.Reques
 // secret are posted, never put in a URL where logs and histories keep them.
 func (s *Server) showComplaintStatus(w http.ResponseWriter, r *http.Request) {
 	p := complaintStatus{CSRF: s.complaintCSRF(w, r)}
-	s.render(w, http.StatusOK, "complaint_status", pageData{Title: T("complaint.status.title"), Page: p})
+	s.render(w, http.StatusOK, "complaint_status", ui.PageData{Title: locale.T("complaint.status.title"), Page: p})
 }
 
 // postComplaintStatus answers POST /complaints/status (receipt, secret, csrf): the stage of
@@ -212,17 +213,17 @@ func (s *Server) showComplaintStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postComplaintStatus(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, uiRequest{}, http.StatusBadRequest, T("error.invalid"))
+		s.renderError(w, r, uiRequest{}, http.StatusBadRequest, locale.T("error.invalid"))
 		return
 	}
 	if !s.complaintPostOK(w, r) {
 		return
 	}
 	p := complaintStatus{CSRF: s.complaintCSRF(w, r), Receipt: strings.ToUpper(strings.TrimSpace(r.PostFormValue("receipt")))}
-	d := pageData{Title: T("complaint.status.title")}
+	d := ui.PageData{Title: locale.T("complaint.status.title")}
 	now, addr := s.workflow.now(), clientAddress(r)
 	if until := s.complaints.lookups.lockedUntil(addr, now); !until.IsZero() {
-		d.Error, d.Page = fmt.Sprintf(T("complaint.status.throttled"), int(until.Sub(now).Minutes())+1), p
+		d.Error, d.Page = fmt.Sprintf(locale.T("complaint.status.throttled"), int(until.Sub(now).Minutes())+1), p
 		s.render(w, http.StatusTooManyRequests, "complaint_status", d)
 		return
 	}
@@ -238,12 +239,12 @@ func (s *Server) postComplaintStatus(w http.ResponseWriter, r *http.Request) {
 	case "":
 	case voucherwatch.ENOTFOUND:
 		s.complaints.lookups.failed(addr, now)
-		d.Error, d.Page = T("complaint.status.not_found"), p
+		d.Error, d.Page = locale.T("complaint.status.not_found"), p
 		s.render(w, http.StatusNotFound, "complaint_status", d)
 		return
 	default:
 		s.Log.Error("supervision: complaint status", "err", err)
-		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, locale.T("error.internal"))
 		return
 	}
 	status := voucherwatch.StatusNew

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -29,7 +30,7 @@ func (p enterprisePage) Truncated(name string) bool { return slices.Contains(p.F
 func (s *Server) showEnterprise(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	uscc := r.PathValue("uscc")
 	p := enterprisePage{USCC: uscc}
-	d := s.data(r, q, T("enterprise.title")+" "+uscc, "inbox")
+	d := s.data(r, q, locale.T("enterprise.title")+" "+uscc, "inbox")
 	store := s.ui.deps.Enterprises
 	if store == nil {
 		p.Unavailable = true

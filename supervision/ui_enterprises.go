@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -27,7 +28,7 @@ func (s *Server) showEnterprises(w http.ResponseWriter, r *http.Request, q uiReq
 		return
 	}
 	p := enterprisesPage{Query: text}
-	d := s.data(r, q, T("enterprises.title"), "enterprises")
+	d := s.data(r, q, locale.T("enterprises.title"), "enterprises")
 	switch {
 	case s.ui.deps.Search == nil:
 		p.Unavailable = true

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -191,7 +192,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 			p.FirstURL = p.Filter.Query()
 		}
 	}
-	d := s.data(r, q, T("inbox.title"), "inbox")
+	d := s.data(r, q, locale.T("inbox.title"), "inbox")
 	status := http.StatusOK
 	if err != nil {
 		if voucherwatch.ErrorCode(err) == voucherwatch.EINTERNAL {
@@ -240,7 +241,7 @@ func (s *Server) inboxChips(r *http.Request, af voucherwatch.AlertFilter, p *inb
 	p.Total = sc.Total
 	for _, st := range voucherwatch.Statuses {
 		p.StatusChips = append(p.StatusChips, chip{
-			Label: StatusLabel(st), Count: sc.ByStatus[st], Status: string(st),
+			Label: locale.StatusLabel(st), Count: sc.ByStatus[st], Status: string(st),
 			URL: p.Filter.Query("status", string(st)), Selected: p.Filter.Status == string(st),
 		})
 	}
@@ -255,7 +256,7 @@ func (s *Server) inboxChips(r *http.Request, af voucherwatch.AlertFilter, p *inb
 			continue
 		}
 		p.DetectorChip = append(p.DetectorChip, chip{
-			Label: DetectorLabel(name), Count: dc.ByDetector[name],
+			Label: locale.DetectorLabel(name), Count: dc.ByDetector[name],
 			URL: p.Filter.Query("detector", name), Selected: p.Filter.Detector == name,
 		})
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // loginPage is the data of the sign-in page.
@@ -20,7 +22,7 @@ type loginPage struct {
 // form's CSRF token is bound to a pre-session cookie (double submit), so that another site
 // cannot sign a browser in to an account of its choosing.
 func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
-	next := localPath(r.URL.Query().Get("next"))
+	next := ui.LocalPath(r.URL.Query().Get("next"))
 	if _, _, ok, err := s.sessionUser(r); err == nil && ok {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -39,7 +41,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		s.setCookie(w, loginCSRFCookie, nonce, time.Hour)
 	}
 	p.CSRF = s.loginCSRFToken(nonce)
-	d := pageData{Title: T("login.title"), Error: errMsg, Page: p}
+	d := ui.PageData{Title: locale.T("login.title"), Error: errMsg, Page: p}
 	s.render(w, status, "login", d)
 }
 
@@ -51,10 +53,10 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	login := strings.TrimSpace(r.PostFormValue("login"))
 	password := r.PostFormValue("password")
-	next := localPath(r.PostFormValue("next"))
+	next := ui.LocalPath(r.PostFormValue("next"))
 	c, err := r.Cookie(loginCSRFCookie)
 	if err != nil || !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.loginCSRFToken(c.Value)) {
-		s.renderError(w, r, uiRequest{}, http.StatusForbidden, T("error.csrf"))
+		s.renderError(w, r, uiRequest{}, http.StatusForbidden, locale.T("error.csrf"))
 		return
 	}
 	now := s.workflow.now()
@@ -66,7 +68,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	if !until.IsZero() {
 		minutes := int(until.Sub(now).Minutes()) + 1
 		s.Log.Info("supervision: sign-in throttled", "login", loginForLog(login), "remote", r.RemoteAddr)
-		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Login: login, Next: next}, fmt.Sprintf(T("login.throttled"), minutes))
+		s.renderLogin(w, r, http.StatusTooManyRequests, loginPage{Login: login, Next: next}, fmt.Sprintf(locale.T("login.throttled"), minutes))
 		return
 	}
 	u, hash, err := s.workflow.Users.UserByLogin(r.Context(), login)
@@ -76,7 +78,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		hash = ""
 	default:
 		s.Log.Error("supervision: sign-in", "err", err)
-		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, T("error.internal"))
+		s.renderError(w, r, uiRequest{}, http.StatusInternalServerError, locale.T("error.internal"))
 		return
 	}
 	ok := false
@@ -89,7 +91,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.ui.throttle.failed(login, now)
 		s.ui.addrThrottle.failed(addr, now)
 		s.Log.Info("supervision: sign-in refused", "login", loginForLog(login), "remote", r.RemoteAddr)
-		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Login: login, Next: next}, T("login.failed"))
+		s.renderLogin(w, r, http.StatusUnauthorized, loginPage{Login: login, Next: next}, locale.T("login.failed"))
 		return
 	}
 	s.ui.throttle.succeeded(login)
@@ -107,7 +109,7 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	ss, u, ok, err := s.sessionUser(r)
 	if err == nil && ok {
 		if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
-			s.renderError(w, r, uiRequest{user: u, sess: ss}, http.StatusForbidden, T("error.csrf"))
+			s.renderError(w, r, uiRequest{user: u, sess: ss}, http.StatusForbidden, locale.T("error.csrf"))
 			return
 		}
 		if err := s.revokeSession(r.Context(), ss); err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -21,7 +22,7 @@ func (s *Server) showOverdue(w http.ResponseWriter, r *http.Request, q uiRequest
 		s.failPage(w, r, q, err)
 		return
 	}
-	d := s.data(r, q, T("overdue.title"), "overdue")
+	d := s.data(r, q, locale.T("overdue.title"), "overdue")
 	d.Page = overduePage{Overdue: overdue}
 	s.render(w, http.StatusOK, "overdue", d)
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // showPublicRegister answers GET /public/register to anyone, signed in or not: the latest
@@ -16,14 +18,14 @@ func (s *Server) showPublicRegister(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := s.register.Edition(r.Context(), r.URL.Query().Get("edition"))
 	if voucherwatch.ErrorCode(err) == voucherwatch.ENOTFOUND && r.URL.Query().Get("edition") == "" {
-		s.renderError(w, r, uiRequest{}, http.StatusNotFound, T("register.empty"))
+		s.renderError(w, r, uiRequest{}, http.StatusNotFound, locale.T("register.empty"))
 		return
 	}
 	if err != nil {
 		s.failPage(w, r, uiRequest{}, err)
 		return
 	}
-	s.render(w, http.StatusOK, "public_register", pageData{Title: T("register.title") + " " + string(e.Period), Page: e})
+	s.render(w, http.StatusOK, "public_register", ui.PageData{Title: locale.T("register.title") + " " + string(e.Period), Page: e})
 }
 
 // registerSupplierPage is the data of a supplier's public register page.
@@ -45,9 +47,9 @@ func (s *Server) showPublicRegisterSupplier(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	if len(hist) == 0 {
-		s.renderError(w, r, uiRequest{}, http.StatusNotFound, T("register.history.empty"))
+		s.renderError(w, r, uiRequest{}, http.StatusNotFound, locale.T("register.history.empty"))
 		return
 	}
 	p := registerSupplierPage{USCC: hist[0].Row.USCC, Name: hist[0].Row.Name, History: hist}
-	s.render(w, http.StatusOK, "public_register_supplier", pageData{Title: p.Name + " " + T("register.history"), Page: p})
+	s.render(w, http.StatusOK, "public_register_supplier", ui.PageData{Title: p.Name + " " + locale.T("register.history"), Page: p})
 }

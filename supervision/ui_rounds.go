@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // The annual round's pages: the list of rounds with the form that opens one, a round's page
@@ -21,14 +23,13 @@ var roundPages = []string{"rounds", "round", "public_round", "round_objection_re
 
 func (s *Server) registerRoundPages() {
 	funcs := template.FuncMap{
-		"lineState":  func(st string) string { return T("round.state." + st) },
-		"roundState": func(st voucherwatch.RoundState) string { return T("round.status." + string(st)) },
+		"lineState":  func(st string) string { return locale.T("round.state." + st) },
+		"roundState": func(st voucherwatch.RoundState) string { return locale.T("round.status." + string(st)) },
 	}
 	for _, p := range roundPages {
-		t, err := template.New("layout.html").Funcs(uiFuncs).Funcs(funcs).ParseFS(web,
-			"web/templates/layout.html", "web/templates/partials.html", "web/templates/"+p+".html")
+		t, err := ui.Parse(p, uiFuncs, funcs)
 		if err != nil {
-			panic(fmt.Errorf("supervision: parse template %s: %w", p, err))
+			panic(fmt.Errorf("supervision: %w", err))
 		}
 		s.ui.pages[p] = t
 	}
@@ -54,7 +55,7 @@ func (s *Server) renderRounds(w http.ResponseWriter, r *http.Request, q uiReques
 		s.failPage(w, r, q, err)
 		return
 	}
-	d := s.data(r, q, T("rounds.title"), "rounds")
+	d := s.data(r, q, locale.T("rounds.title"), "rounds")
 	d.Error = errMsg
 	d.Page = roundsPage{Rounds: all, MayOpen: mayDraw(q.user.Role)}
 	s.render(w, status, "rounds", d)
@@ -103,7 +104,7 @@ func (s *Server) renderRound(w http.ResponseWriter, r *http.Request, q uiRequest
 		s.failPage(w, r, q, err)
 		return
 	}
-	d := s.data(r, q, fmt.Sprintf(T("round.title"), v.Year), "rounds")
+	d := s.data(r, q, fmt.Sprintf(locale.T("round.title"), v.Year), "rounds")
 	d.Error = errMsg
 	var weights []string
 	for k, wt := range v.Weights {
@@ -196,7 +197,7 @@ func (s *Server) postRoundAction(w http.ResponseWriter, r *http.Request, q uiReq
 		err = d.Comment(ctx, q.user, id, strings.TrimSpace(r.PostFormValue("claim_id")), r.PostFormValue("text"))
 		flash = "round_comment"
 	default:
-		s.renderError(w, r, q, http.StatusNotFound, T("error.page.not_found"))
+		s.renderError(w, r, q, http.StatusNotFound, locale.T("error.page.not_found"))
 		return
 	}
 	if err != nil {

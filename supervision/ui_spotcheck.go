@@ -6,6 +6,8 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // inspectionOutcomes are the outcomes in the order the result form offers them.
@@ -49,7 +51,7 @@ func (s *Server) showSpotCheck(w http.ResponseWriter, r *http.Request, q uiReque
 // re-running it from its recorded inputs (the province and auditors).
 func (s *Server) showSpotCheckVerify(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.spotchecks == nil {
-		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 		return
 	}
 	v, err := s.spotchecks.Verify(r.Context(), q.user, r.PathValue("id"))
@@ -62,7 +64,7 @@ func (s *Server) showSpotCheckVerify(w http.ResponseWriter, r *http.Request, q u
 
 func (s *Server) renderSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form ResultRequest, verification *spotcheck.Verification) {
 	if s.spotchecks == nil {
-		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 		return
 	}
 	v, err := s.spotchecks.View(r.Context(), q.user, r.PathValue("id"))
@@ -74,7 +76,7 @@ func (s *Server) renderSpotCheck(w http.ResponseWriter, r *http.Request, q uiReq
 	for _, it := range v.Items {
 		p.Items = append(p.Items, spotCheckRow{SpotCheckItemView: it, MayRecord: mayRecordResult(q.user, it.City)})
 	}
-	d := s.data(r, q, T("spotcheck.title")+" "+v.ID, "spotchecks")
+	d := s.data(r, q, locale.T("spotcheck.title")+" "+v.ID, "spotchecks")
 	d.Error = errMsg
 	d.Page = p
 	s.render(w, status, "spotcheck", d)
@@ -84,7 +86,7 @@ func (s *Server) renderSpotCheck(w http.ResponseWriter, r *http.Request, q uiReq
 // result of inspecting one item, recorded as through the API.
 func (s *Server) postSpotCheckResult(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.spotchecks == nil {
-		s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+		s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 		return
 	}
 	id := r.PathValue("id")
@@ -105,7 +107,7 @@ func (s *Server) postSpotCheckResult(w http.ResponseWriter, r *http.Request, q u
 func (s *Server) exportSpotCheck(ext string) uiHandler {
 	return func(w http.ResponseWriter, r *http.Request, q uiRequest) {
 		if s.spotchecks == nil {
-			s.renderError(w, r, q, http.StatusNotFound, T("error.not_found"))
+			s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 			return
 		}
 		v, err := s.spotchecks.View(r.Context(), q.user, r.PathValue("id"))
@@ -122,7 +124,7 @@ func (s *Server) exportSpotCheck(ext string) uiHandler {
 // published list (一公开), as the API's public route gives it, without risk scores.
 func (s *Server) showPublicSpotCheck(w http.ResponseWriter, r *http.Request) {
 	if s.spotchecks == nil {
-		s.renderError(w, r, uiRequest{}, http.StatusNotFound, T("error.not_found"))
+		s.renderError(w, r, uiRequest{}, http.StatusNotFound, locale.T("error.not_found"))
 		return
 	}
 	p, err := s.spotchecks.Public(r.Context(), r.PathValue("id"))
@@ -130,5 +132,5 @@ func (s *Server) showPublicSpotCheck(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, uiRequest{}, err)
 		return
 	}
-	s.render(w, http.StatusOK, "public_spotcheck", pageData{Title: T("public.title") + " " + p.ID, Page: p})
+	s.render(w, http.StatusOK, "public_spotcheck", ui.PageData{Title: locale.T("public.title") + " " + p.ID, Page: p})
 }

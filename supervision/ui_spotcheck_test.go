@@ -14,6 +14,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // newSpotCheckUIServer is newUIServer with the spot-check operations over threeCityProvince
@@ -59,14 +60,14 @@ func TestSpotCheckPagesByRole(t *testing.T) {
 	s, st := newSpotCheckUIServer(t)
 	province := signedIn(t, s, "province")
 	list := province.get("/spotchecks")
-	for _, want := range []string{`action="/spotchecks"`, `action="/inspectors"`, "/inspectors/in_00/disable", T("spotchecks.schedule.error"), "connection refused", "检查员00"} {
+	for _, want := range []string{`action="/spotchecks"`, `action="/inspectors"`, "/inspectors/in_00/disable", locale.T("spotchecks.schedule.error"), "connection refused", "检查员00"} {
 		if !strings.Contains(list.Body, want) {
 			t.Errorf("province's list: no %q", want)
 		}
 	}
 
 	p, id := drawThroughTheForm(t, province, url.Values{"share": {"25"}, "seed": {"42"}})
-	if p.Code != http.StatusOK || !strings.Contains(p.Body, T("flash.drawn")) || !strings.Contains(p.Body, ">42<") {
+	if p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("flash.drawn")) || !strings.Contains(p.Body, ">42<") {
 		t.Fatalf("the draw's page: got %d, want 200 with the flash and the seed 42: %s", p.Code, p.Body)
 	}
 	if len(st.draws) != 1 || st.draws[0].Seed != 42 || st.draws[0].Params.Share != 0.25 || st.draws[0].Trigger != voucherwatch.SpotCheckOnDemand {
@@ -76,7 +77,7 @@ func TestSpotCheckPagesByRole(t *testing.T) {
 	if len(all) != len(st.draws[0].Items) {
 		t.Errorf("the province's page lists %d enterprises, want all %d", len(all), len(st.draws[0].Items))
 	}
-	for _, want := range []string{st.draws[0].InputsDigest, T("spotcheck.col.risk"), "/spotchecks/" + id + "/verify", "/spotchecks/" + id + "/export.xlsx", "/public/spotchecks/" + id, `name="result"`} {
+	for _, want := range []string{st.draws[0].InputsDigest, locale.T("spotcheck.col.risk"), "/spotchecks/" + id + "/verify", "/spotchecks/" + id + "/export.xlsx", "/public/spotchecks/" + id, `name="result"`} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("the province's draw page: no %q", want)
 		}
@@ -109,7 +110,7 @@ func TestSpotCheckPagesByRole(t *testing.T) {
 		}
 		token := cs.csrf("/spotchecks")
 		refused := cs.post("/spotchecks", url.Values{"csrf": {token}})
-		if refused.Code != http.StatusForbidden || !strings.Contains(refused.Body, T("error.page.forbidden")) || len(st.draws) != 1 {
+		if refused.Code != http.StatusForbidden || !strings.Contains(refused.Body, locale.T("error.page.forbidden")) || len(st.draws) != 1 {
 			t.Errorf("city reviewer draws: got %d and %d draws, want the 403 page and nothing drawn", refused.Code, len(st.draws))
 		}
 		var zz string
@@ -139,8 +140,8 @@ func TestSpotCheckPagesByRole(t *testing.T) {
 			t.Error("auditor's list: want the inspector pool to read")
 		}
 		v := aud.get("/spotchecks/" + id + "/verify")
-		if v.Code != http.StatusOK || !strings.Contains(v.Body, T("spotcheck.verify.result")+T("spotcheck.verify.ok")) {
-			t.Errorf("auditor re-runs: got %d, want 200 with %s", v.Code, T("spotcheck.verify.ok"))
+		if v.Code != http.StatusOK || !strings.Contains(v.Body, locale.T("spotcheck.verify.result")+locale.T("spotcheck.verify.ok")) {
+			t.Errorf("auditor re-runs: got %d, want 200 with %s", v.Code, locale.T("spotcheck.verify.ok"))
 		}
 		token := aud.csrf("/spotchecks")
 		if p := aud.post("/spotchecks/"+id+"/results", url.Values{"csrf": {token}, "uscc": {all[0]}, "result": {"no_problem"}}); p.Code != http.StatusForbidden || len(st.results) != 0 {
@@ -154,8 +155,8 @@ func TestSpotCheckPagesByRole(t *testing.T) {
 		st.mu.Unlock()
 		defer func() { st.mu.Lock(); st.draws[0].Inputs.Claimants[0].OpenHigh -= 5; st.mu.Unlock() }()
 		v := province.get("/spotchecks/" + id + "/verify")
-		if !strings.Contains(v.Body, T("spotcheck.verify.result")+T("spotcheck.verify.mismatch")) {
-			t.Errorf("re-run of changed inputs: want %s", T("spotcheck.verify.mismatch"))
+		if !strings.Contains(v.Body, locale.T("spotcheck.verify.result")+locale.T("spotcheck.verify.mismatch")) {
+			t.Errorf("re-run of changed inputs: want %s", locale.T("spotcheck.verify.mismatch"))
 		}
 	})
 }
@@ -186,8 +187,8 @@ func TestSpotCheckResultThroughTheForm(t *testing.T) {
 		for k, v := range form {
 			f[k] = v
 		}
-		if p := cs.post(path+"/results", f, tc.headers...); p.Code != http.StatusForbidden || !strings.Contains(p.Body, T("error.csrf")) {
-			t.Errorf("%s: got %d, want 403 with %q", tc.name, p.Code, T("error.csrf"))
+		if p := cs.post(path+"/results", f, tc.headers...); p.Code != http.StatusForbidden || !strings.Contains(p.Body, locale.T("error.csrf")) {
+			t.Errorf("%s: got %d, want 403 with %q", tc.name, p.Code, locale.T("error.csrf"))
 		}
 	}
 	if len(st.results) != 0 {
@@ -196,8 +197,8 @@ func TestSpotCheckResultThroughTheForm(t *testing.T) {
 
 	// A problem without a comment is refused with the form kept.
 	bad := url.Values{"csrf": {token}, "uscc": {uscc}, "result": {"problem_found"}}
-	if p := cs.post(path+"/results", bad); p.Code != http.StatusBadRequest || !strings.Contains(p.Body, T("error.field.spotcheck.comment")) || len(st.results) != 0 {
-		t.Errorf("no comment: got %d, want 400 with %q and nothing recorded", p.Code, T("error.field.spotcheck.comment"))
+	if p := cs.post(path+"/results", bad); p.Code != http.StatusBadRequest || !strings.Contains(p.Body, locale.T("error.field.spotcheck.comment")) || len(st.results) != 0 {
+		t.Errorf("no comment: got %d, want 400 with %q and nothing recorded", p.Code, locale.T("error.field.spotcheck.comment"))
 	}
 
 	form.Set("csrf", token)
@@ -209,7 +210,7 @@ func TestSpotCheckResultThroughTheForm(t *testing.T) {
 		t.Fatalf("got results %+v, want one 责令整改 by u_cs", st.results)
 	}
 	shown := cs.get(p.Location)
-	for _, want := range []string{T("flash.result"), "责令整改", "发票与合同不符，限期整改", "长沙审核员"} {
+	for _, want := range []string{locale.T("flash.result"), "责令整改", "发票与合同不符，限期整改", "长沙审核员"} {
 		if !strings.Contains(shown.Body, want) {
 			t.Errorf("the page after recording: no %q", want)
 		}
@@ -224,7 +225,7 @@ func TestSpotCheckResultThroughTheForm(t *testing.T) {
 		if pub.Code != http.StatusOK || !strings.Contains(pub.Body, uscc) || !strings.Contains(pub.Body, "责令整改") {
 			t.Fatalf("public page without a session: got %d, want 200 with %s and its result: %s", pub.Code, uscc, pub.Body)
 		}
-		for _, hidden := range []string{"风险", T("spotcheck.drawn_by.risk"), `name="csrf"`} {
+		for _, hidden := range []string{"风险", locale.T("spotcheck.drawn_by.risk"), `name="csrf"`} {
 			if strings.Contains(pub.Body, hidden) {
 				t.Errorf("the public page shows %q", hidden)
 			}
@@ -316,8 +317,8 @@ func TestInspectorFormsThroughTheUI(t *testing.T) {
 		t.Error("the pool does not list the new inspector with its conflict")
 	}
 	bad := b.post("/inspectors", url.Values{"csrf": {token}, "name": {"李检查"}, "city": {"430500"}, "conflicts": {"not-a-code"}})
-	if bad.Code != http.StatusBadRequest || !strings.Contains(bad.Body, T("error.field.spotcheck.conflicts")) || !strings.Contains(bad.Body, "not-a-code") {
-		t.Errorf("bad conflict: got %d, want 400 with %q and the form kept", bad.Code, T("error.field.spotcheck.conflicts"))
+	if bad.Code != http.StatusBadRequest || !strings.Contains(bad.Body, locale.T("error.field.spotcheck.conflicts")) || !strings.Contains(bad.Body, "not-a-code") {
+		t.Errorf("bad conflict: got %d, want 400 with %q and the form kept", bad.Code, locale.T("error.field.spotcheck.conflicts"))
 	}
 	if p := b.post("/inspectors/"+added.ID+"/disable", url.Values{"csrf": {token}}); p.Code != http.StatusSeeOther {
 		t.Errorf("disable: got %d", p.Code)
@@ -341,17 +342,17 @@ func TestSpotCheckLabels(t *testing.T) {
 		t.Errorf("the form offers %v, the domain has %v", inspectionOutcomes, voucherwatch.InspectionOutcomes)
 	}
 	for o, label := range voucherwatch.InspectionOutcomes {
-		if got := T("spotcheck.outcome." + string(o)); got != label {
+		if got := locale.T("spotcheck.outcome." + string(o)); got != label {
 			t.Errorf("outcome %s: catalogue says %q, the published label is %q", o, got, label)
 		}
 	}
 	for _, k := range []string{voucherwatch.SpotCheckScheduled, voucherwatch.SpotCheckOnDemand} {
-		if _, ok := messages["spotcheck.trigger."+k]; !ok {
+		if _, ok := locale.Lookup("spotcheck.trigger." + k); !ok {
 			t.Errorf("no label for trigger %s", k)
 		}
 	}
 	for _, k := range []string{voucherwatch.DrawnByRisk, voucherwatch.DrawnAtRandom} {
-		if got := T("spotcheck.drawn_by." + k); got != drawnByLabel[k] {
+		if got := locale.T("spotcheck.drawn_by." + k); got != drawnByLabel[k] {
 			t.Errorf("drawn by %s: catalogue says %q, the export %q", k, got, drawnByLabel[k])
 		}
 	}
@@ -360,8 +361,8 @@ func TestSpotCheckLabels(t *testing.T) {
 func TestSpotCheckPagesWithoutTheFeature(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	b := signedIn(t, s, "province")
-	if p := b.get("/spotchecks"); p.Code != http.StatusOK || !strings.Contains(p.Body, T("spotchecks.unavailable")) {
-		t.Errorf("got %d, want 200 saying %q", p.Code, T("spotchecks.unavailable"))
+	if p := b.get("/spotchecks"); p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("spotchecks.unavailable")) {
+		t.Errorf("got %d, want 200 saying %q", p.Code, locale.T("spotchecks.unavailable"))
 	}
 	if p := b.get("/spotchecks/sc-1"); p.Code != http.StatusNotFound {
 		t.Errorf("a draw's page: got %d, want 404", p.Code)

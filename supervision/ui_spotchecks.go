@@ -10,6 +10,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) showSpotChecks(w http.ResponseWriter, r *http.Request, q uiRequ
 }
 
 func (s *Server) renderSpotChecks(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, df drawForm, inf inspectorForm) {
-	d := s.data(r, q, T("spotchecks.title"), "spotchecks")
+	d := s.data(r, q, locale.T("spotchecks.title"), "spotchecks")
 	d.Error = errMsg
 	sd := s.spotchecks
 	if sd == nil {
@@ -121,7 +122,7 @@ func drawProgress(ctx context.Context, sd SpotCheckDeps, sc voucherwatch.SpotChe
 // draw on demand, then its page.
 func (s *Server) postSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.spotchecks == nil || !mayDraw(q.user.Role) { // before reading the form, as the API does
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	form := drawForm{Share: strings.TrimSpace(r.PostFormValue("share")), Min: strings.TrimSpace(r.PostFormValue("min")), Seed: strings.TrimSpace(r.PostFormValue("seed"))}
@@ -173,7 +174,7 @@ func (f drawForm) request() (DrawRequest, error) {
 // province registers an inspector.
 func (s *Server) postInspector(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.spotchecks == nil {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	form := inspectorForm{Name: r.PostFormValue("name"), City: r.PostFormValue("city"), Conflicts: r.PostFormValue("conflicts")}
@@ -198,7 +199,7 @@ func (s *Server) postInspector(w http.ResponseWriter, r *http.Request, q uiReque
 // inspector out of the pool.
 func (s *Server) postInspectorDisable(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if s.spotchecks == nil {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	if err := s.spotchecks.DisableInspector(r.Context(), q.user, r.PathValue("id")); err != nil {
@@ -213,7 +214,7 @@ func (s *Server) postInspectorDisable(w http.ResponseWriter, r *http.Request, q 
 func spotCheckErrorMessage(err error) string {
 	var e *voucherwatch.Error
 	if errors.As(err, &e) && e.Field != "" {
-		if m, ok := messages["error.field.spotcheck."+e.Field]; ok {
+		if m, ok := locale.Lookup("error.field.spotcheck." + e.Field); ok {
 			return m
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -267,8 +268,8 @@ func TestSignIn(t *testing.T) {
 	wrong := b.post("/login", url.Values{"login": {"changsha"}, "password": {"not-the-password"}, "csrf": {token}})
 	unknown := b.post("/login", url.Values{"login": {"nobody"}, "password": {uiPassword}, "csrf": {token}})
 	for name, p := range map[string]page{"wrong password": wrong, "unknown login": unknown} {
-		if p.Code != http.StatusUnauthorized || !strings.Contains(p.Body, T("login.failed")) || cookieNamed(p.Cookies, sessionCookie) != nil {
-			t.Errorf("%s: got %d with session cookie %v, want 401 with %q and no session", name, p.Code, cookieNamed(p.Cookies, sessionCookie), T("login.failed"))
+		if p.Code != http.StatusUnauthorized || !strings.Contains(p.Body, locale.T("login.failed")) || cookieNamed(p.Cookies, sessionCookie) != nil {
+			t.Errorf("%s: got %d with session cookie %v, want 401 with %q and no session", name, p.Code, cookieNamed(p.Cookies, sessionCookie), locale.T("login.failed"))
 		}
 	}
 	if strings.Contains(wrong.Body, "not-the-password") {
@@ -406,8 +407,8 @@ func TestCSRF(t *testing.T) {
 		{"another port", form(token), []string{"Origin", "http://127.0.0.1:1"}},
 	} {
 		p := b.post("/alerts/cs_reviewing/transitions", tc.form, tc.headers...)
-		if p.Code != http.StatusForbidden || !strings.Contains(p.Body, T("error.csrf")) {
-			t.Errorf("%s: got %d, want 403 with %q", tc.name, p.Code, T("error.csrf"))
+		if p.Code != http.StatusForbidden || !strings.Contains(p.Body, locale.T("error.csrf")) {
+			t.Errorf("%s: got %d, want 403 with %q", tc.name, p.Code, locale.T("error.csrf"))
 		}
 	}
 	if len(wf.events) != 0 {
@@ -437,13 +438,13 @@ func TestInboxCityScope(t *testing.T) {
 		t.Errorf("city reviewer inbox: want its own city's alerts")
 	}
 	// The chips count the city's alerts only: 7 in all, one per status.
-	if p := cs.get("/alerts"); !strings.Contains(p.Body, T("inbox.all")+" <b>7</b>") {
+	if p := cs.get("/alerts"); !strings.Contains(p.Body, locale.T("inbox.all")+" <b>7</b>") {
 		t.Errorf("city reviewer chips: want a total of 7")
 	}
 
 	prov := signedIn(t, s, "province")
 	p := prov.get("/alerts")
-	if !strings.Contains(p.Body, "株洲单价异常") || !strings.Contains(p.Body, "同一发票被重复申报") || !strings.Contains(p.Body, T("inbox.all")+" <b>14</b>") {
+	if !strings.Contains(p.Body, "株洲单价异常") || !strings.Contains(p.Body, "同一发票被重复申报") || !strings.Contains(p.Body, locale.T("inbox.all")+" <b>14</b>") {
 		t.Errorf("province inbox: want both cities' alerts, 14 in all")
 	}
 	p = prov.get("/alerts?city=430200&status=explanation_requested")
@@ -504,7 +505,7 @@ func TestCityReviewerNotFoundPages(t *testing.T) {
 		if p.Code != want {
 			t.Errorf("%s: got %d, want %d", path, p.Code, want)
 		}
-		if want == http.StatusNotFound && (!strings.Contains(p.Body, T("error.page.not_found")) || strings.Contains(p.Body, "株洲")) {
+		if want == http.StatusNotFound && (!strings.Contains(p.Body, locale.T("error.page.not_found")) || strings.Contains(p.Body, "株洲")) {
 			t.Errorf("%s: want the Chinese 404 page, telling nothing of the record", path)
 		}
 	}
@@ -538,7 +539,7 @@ func TestTransitionThroughTheUI(t *testing.T) {
 		t.Errorf("got event %+v, want explanation_requested by u_cs with the comment and deadline 2026-12-01", e)
 	}
 	after := b.get(p.Location)
-	for _, want := range []string{T("flash.transition"), "截止 2026-12-01", "填写说明", StatusLabel(voucherwatch.StatusExplanationRequested), "长沙审核员"} {
+	for _, want := range []string{locale.T("flash.transition"), "截止 2026-12-01", "填写说明", locale.StatusLabel(voucherwatch.StatusExplanationRequested), "长沙审核员"} {
 		if !strings.Contains(after.Body, want) {
 			t.Errorf("alert page after the transition: want %q", want)
 		}
@@ -560,18 +561,18 @@ func TestRefusedTransitionsShowChineseErrors(t *testing.T) {
 		}
 	}
 	// A city reviewer may not confirm: the province decides.
-	f("changsha", "cs_explanation_requested", url.Values{"to": {"confirmed"}, "comment": {"确认"}}, http.StatusForbidden, T("error.forbidden"))
+	f("changsha", "cs_explanation_requested", url.Values{"to": {"confirmed"}, "comment": {"确认"}}, http.StatusForbidden, locale.T("error.forbidden"))
 	// Nobody confirms a new alert: the workflow needs the explanation step.
-	f("province", "cs_new", url.Values{"to": {"confirmed"}, "comment": {"确认"}}, http.StatusConflict, T("error.conflict"))
+	f("province", "cs_new", url.Values{"to": {"confirmed"}, "comment": {"确认"}}, http.StatusConflict, locale.T("error.conflict"))
 	// A stale page: the alert moved on since the form was shown.
-	f("province", "cs_reviewing", url.Values{"to": {"dismissed"}, "comment": {"排除"}, "from": {"new"}}, http.StatusConflict, T("error.conflict"))
+	f("province", "cs_reviewing", url.Values{"to": {"dismissed"}, "comment": {"排除"}, "from": {"new"}}, http.StatusConflict, locale.T("error.conflict"))
 	// The comment is required; the form keeps what was typed.
-	f("changsha", "cs_reviewing", url.Values{"to": {"explanation_requested"}, "comment": {" "}, "deadline": {"2026-12-01"}}, http.StatusBadRequest, T("error.field.comment"))
-	f("changsha", "cs_reviewing", url.Values{"to": {"explanation_requested"}, "comment": {"请说明"}, "deadline": {"2026-11-01"}}, http.StatusBadRequest, T("error.field.deadline"))
+	f("changsha", "cs_reviewing", url.Values{"to": {"explanation_requested"}, "comment": {" "}, "deadline": {"2026-12-01"}}, http.StatusBadRequest, locale.T("error.field.comment"))
+	f("changsha", "cs_reviewing", url.Values{"to": {"explanation_requested"}, "comment": {"请说明"}, "deadline": {"2026-11-01"}}, http.StatusBadRequest, locale.T("error.field.deadline"))
 	// An auditor changes nothing.
-	f("shenji", "cs_reviewing", url.Values{"to": {"dismissed"}, "comment": {"排除"}}, http.StatusForbidden, T("error.forbidden"))
+	f("shenji", "cs_reviewing", url.Values{"to": {"dismissed"}, "comment": {"排除"}}, http.StatusForbidden, locale.T("error.forbidden"))
 	// Another city's alert does not exist.
-	f("changsha", "zz_reviewing", url.Values{"to": {"explanation_requested"}, "comment": {"请说明"}}, http.StatusNotFound, T("error.page.not_found"))
+	f("changsha", "zz_reviewing", url.Values{"to": {"explanation_requested"}, "comment": {"请说明"}}, http.StatusNotFound, locale.T("error.page.not_found"))
 }
 
 func TestAlertPageActionsFollowTheRules(t *testing.T) {
@@ -593,9 +594,9 @@ func TestAlertPageActionsFollowTheRules(t *testing.T) {
 	explain := `action="/alerts/cs_reviewing/transitions" class="stack" data-action="explanation_requested"`
 	f("changsha", "cs_reviewing", []string{explain, `data-action="dismissed"`, `/alerts/cs_reviewing/proposals`}, []string{`transitions" class="stack" data-action="dismissed"`})
 	f("province", "cs_reviewing", []string{explain, `transitions" class="stack" data-action="dismissed"`}, []string{"/proposals"})
-	f("shenji", "cs_reviewing", []string{T("alert.no_actions")}, []string{"data-action=", "/assign"})
+	f("shenji", "cs_reviewing", []string{locale.T("alert.no_actions")}, []string{"data-action=", "/assign"})
 	f("province", "cs_confirmed", []string{`name="amount"`}, nil)
-	f("province", "cs_recovered", []string{T("alert.final")}, []string{"data-action="})
+	f("province", "cs_recovered", []string{locale.T("alert.final")}, []string{"data-action="})
 }
 
 // visibleText is what a reader sees of a page: the text between tags, without scripts and
@@ -657,7 +658,7 @@ func TestEnterprisePageMasksPeople(t *testing.T) {
 
 	unavailable, _, _ := newUIServer(t, UIDeps{Enterprises: noEnterprises{}})
 	unavailable.ui.deps.Enterprises = nil
-	if p := signedIn(t, unavailable, "province").get("/enterprises/" + csApplicant); p.Code != http.StatusOK || !strings.Contains(p.Body, T("enterprise.unavailable")) {
+	if p := signedIn(t, unavailable, "province").get("/enterprises/" + csApplicant); p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("enterprise.unavailable")) {
 		t.Errorf("without an enterprise store: got %d, want 200 saying the data is not available", p.Code)
 	}
 }
@@ -671,7 +672,7 @@ func (noEnterprises) EnterpriseFile(context.Context, string) (voucherwatch.Enter
 func TestClaimPage(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	p := signedIn(t, s, "changsha").get("/claims/C_CS")
-	for _, want := range []string{"长沙星算科技有限公司", "¥900,000.00", "¥270,000.00", "¥30,000.00", T("claim.over_by"), "/alerts/cs_new"} {
+	for _, want := range []string{"长沙星算科技有限公司", "¥900,000.00", "¥270,000.00", "¥30,000.00", locale.T("claim.over_by"), "/alerts/cs_new"} {
 		if !strings.Contains(p.Body, want) {
 			t.Errorf("claim page lacks %q", want)
 		}
@@ -709,8 +710,8 @@ func TestUsersPageForAdminsOnly(t *testing.T) {
 		t.Errorf("created user: got %+v %v, want 湘潭's reviewer with the password", u, err)
 	}
 	p = admin.post("/users", url.Values{"csrf": {admin.csrf("/users")}, "name": {"重复"}, "login": {"xiangtan"}, "role": {"auditor"}, "password": {"another-password-1"}})
-	if p.Code != http.StatusConflict || !strings.Contains(p.Body, T("error.field.login")) {
-		t.Errorf("taken login: got %d, want 409 with %q", p.Code, T("error.field.login"))
+	if p.Code != http.StatusConflict || !strings.Contains(p.Body, locale.T("error.field.login")) {
+		t.Errorf("taken login: got %d, want 409 with %q", p.Code, locale.T("error.field.login"))
 	}
 }
 
@@ -777,7 +778,7 @@ func TestUnknownPathsAnswerChinese404(t *testing.T) {
 	for _, b := range []*browser{newBrowser(t, s), signedIn(t, s, "changsha")} {
 		for _, path := range []string{"/nothing-here", "/spotchecks/sc-1/nothing", "/alerts/cs_new/transitions"} {
 			p := b.get(path)
-			if p.Code != http.StatusNotFound || !strings.Contains(p.Body, T("error.page.not_found")) {
+			if p.Code != http.StatusNotFound || !strings.Contains(p.Body, locale.T("error.page.not_found")) {
 				t.Errorf("GET %s: got %d, want the Chinese 404 page", path, p.Code)
 			}
 		}
@@ -924,8 +925,8 @@ func TestInboxPages(t *testing.T) {
 	if len(seen) != 7 || seen[0] != "cs_new" || seen[6] != "cs_recovered" {
 		t.Errorf("paging through the city's inbox: got %v, want its 7 alerts, each once", seen)
 	}
-	if p := b.get("/alerts?cursor=garbage"); p.Code != http.StatusBadRequest || !strings.Contains(p.Body, T("error.field.cursor")) {
-		t.Errorf("malformed cursor: got %d, want 400 with %q", p.Code, T("error.field.cursor"))
+	if p := b.get("/alerts?cursor=garbage"); p.Code != http.StatusBadRequest || !strings.Contains(p.Body, locale.T("error.field.cursor")) {
+		t.Errorf("malformed cursor: got %d, want 400 with %q", p.Code, locale.T("error.field.cursor"))
 	}
 }
 
@@ -935,8 +936,8 @@ func TestAlertPageShowsOverdueExplanation(t *testing.T) {
 	wf.events = []voucherwatch.Event{voucherwatch.NewTransitionEvent(cs, "cs_reviewing", voucherwatch.StatusReviewing,
 		voucherwatch.Transition{To: voucherwatch.StatusExplanationRequested, Comment: "请说明", Deadline: voucherwatch.Day(workflowNow).AddDate(0, 0, -4)}, workflowNow.AddDate(0, 0, -20))}
 	b := signedIn(t, s, "changsha")
-	if p := b.get("/alerts/cs_reviewing"); !strings.Contains(p.Body, T("alert.overdue")+" 4 "+T("alert.days")) {
-		t.Errorf("an explanation 4 days past its deadline: want %q on the page", T("alert.overdue")+" 4 "+T("alert.days"))
+	if p := b.get("/alerts/cs_reviewing"); !strings.Contains(p.Body, locale.T("alert.overdue")+" 4 "+locale.T("alert.days")) {
+		t.Errorf("an explanation 4 days past its deadline: want %q on the page", locale.T("alert.overdue")+" 4 "+locale.T("alert.days"))
 	}
 	if p := b.get("/alerts/cs_explanation_requested"); strings.Contains(p.Body, `id="alert-overdue"`) {
 		t.Error("an explanation request without a recorded deadline shows as overdue")
@@ -1021,7 +1022,7 @@ func TestAccountPasswordNeedsTheCurrentOne(t *testing.T) {
 		return b.post("/account/password", url.Values{"current": {current}, "password": {"新的密码-长沙-2026"}, "csrf": {b.csrf("/account")}})
 	}
 	p := change("not-my-password")
-	if p.Code != http.StatusBadRequest || !strings.Contains(p.Body, T("error.field.current")) || users.password[id] != before {
+	if p.Code != http.StatusBadRequest || !strings.Contains(p.Body, locale.T("error.field.current")) || users.password[id] != before {
 		t.Errorf("wrong current password: got %d, password changed %v; want 400 with the message and nothing changed", p.Code, users.password[id] != before)
 	}
 	if p := change(uiPassword); p.Code != http.StatusSeeOther || users.password[id] == before || !CheckPassword(users.password[id], "新的密码-长沙-2026") {
@@ -1057,15 +1058,15 @@ func TestEnterpriseSearch(t *testing.T) {
 	if p.Code != http.StatusOK || !strings.Contains(p.Body, "长沙星算科技有限公司") || strings.Contains(p.Body, "株洲云图数据有限公司") {
 		t.Errorf("city reviewer search: got %d, want 长沙's enterprise only", p.Code)
 	}
-	if p := cs.get("/enterprises?q=" + url.QueryEscape("不存在")); !strings.Contains(p.Body, T("enterprises.none")) {
-		t.Errorf("no match: want %q", T("enterprises.none"))
+	if p := cs.get("/enterprises?q=" + url.QueryEscape("不存在")); !strings.Contains(p.Body, locale.T("enterprises.none")) {
+		t.Errorf("no match: want %q", locale.T("enterprises.none"))
 	}
 	// A whole code opens the file, whose page makes the city check.
 	if p := cs.get("/enterprises?q=" + strings.ToLower(zzApplicant)); p.Code != http.StatusSeeOther || p.Location != "/enterprises/"+zzApplicant {
 		t.Errorf("whole code: got %d to %q, want 303 to the file", p.Code, p.Location)
 	}
 	s2, _, _ := newUIServer(t, UIDeps{})
-	if p := signedIn(t, s2, "province").get("/enterprises?q=x"); p.Code != http.StatusOK || !strings.Contains(p.Body, T("enterprises.unavailable")) {
+	if p := signedIn(t, s2, "province").get("/enterprises?q=x"); p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("enterprises.unavailable")) {
 		t.Errorf("without a searcher: got %d, want the page saying so", p.Code)
 	}
 }
@@ -1124,7 +1125,7 @@ func TestInboxBulk(t *testing.T) {
 	if !slices.Equal(moved, []string{"cs_new:reviewing:批量开始复核"}) {
 		t.Errorf("recorded %v, want cs_new moved to reviewing only", moved)
 	}
-	if p := cs.get(p.Location); !strings.Contains(p.Body, fmt.Sprintf(T("flash.bulk"), 1, 2)) {
+	if p := cs.get(p.Location); !strings.Contains(p.Body, fmt.Sprintf(locale.T("flash.bulk"), 1, 2)) {
 		t.Errorf("the inbox after the bulk action lacks the counts")
 	}
 	// A bulk action without a comment is refused as a whole.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // usersPage is the data of the user management page.
@@ -23,7 +24,7 @@ func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, q uiRequest) 
 
 func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form newUserRequest, token string) {
 	if !q.user.Role.MayManageUsers() {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	users, err := s.workflow.Users.Users(r.Context())
@@ -39,10 +40,10 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, q uiRequest
 	for _, code := range sortedCityCodes() {
 		p.Cities = append(p.Cities, cityOption{Code: code, Name: voucherwatch.CityName(code)})
 	}
-	d := s.data(r, q, T("users.title"), "users")
+	d := s.data(r, q, locale.T("users.title"), "users")
 	d.Error = errMsg
 	if token != "" {
-		d.Flash = T("flash.user")
+		d.Flash = locale.T("flash.user")
 	}
 	d.Page = p
 	s.render(w, status, "users", d)
@@ -52,7 +53,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, q uiRequest
 // through the API, and the page shows its API token once.
 func (s *Server) postUser(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	if !q.user.Role.MayManageUsers() {
-		s.renderError(w, r, q, http.StatusForbidden, T("error.forbidden"))
+		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	form := newUserRequest{
@@ -87,7 +88,7 @@ func (s *Server) postUserPassword(w http.ResponseWriter, r *http.Request, q uiRe
 
 // showAccount answers GET /account: the signed-in user changes its own password.
 func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	d := s.data(r, q, T("account.title"), "account")
+	d := s.data(r, q, locale.T("account.title"), "account")
 	s.render(w, http.StatusOK, "account", d)
 }
 
@@ -104,7 +105,7 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, q u
 	case "":
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	case voucherwatch.EINVALID:
-		d := s.data(r, q, T("account.title"), "account")
+		d := s.data(r, q, locale.T("account.title"), "account")
 		d.Error = uiErrorMessage(err)
 		s.render(w, http.StatusBadRequest, "account", d)
 	default:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -99,7 +100,7 @@ func (s *Server) storedUserFor(ctx context.Context, sum [32]byte) (voucherwatch.
 // getMe answers GET /api/v1/me with the user the token belongs to, for clients to show who is
 // signed in and what they may do.
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	writeJSON(w, http.StatusOK, u)
+	api.WriteJSON(w, http.StatusOK, u)
 }
 
 // newUserRequest is the body of POST /api/v1/users.
@@ -132,7 +133,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, u voucherwat
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": nu.ID, "token": token, "name": nu.Name, "login": nu.Login, "role": nu.Role, "city": nu.City})
+	api.WriteJSON(w, http.StatusCreated, map[string]any{"id": nu.ID, "token": token, "name": nu.Name, "login": nu.Login, "role": nu.Role, "city": nu.City})
 }
 
 // newUser checks and creates the user q asks for on behalf of admin, with a new bearer token,
@@ -248,7 +249,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, u voucherwatc
 			out = append(out, x)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": out})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"users": out})
 }
 
 // disableUser answers POST /api/v1/users/{id}/disable (province administrators) with 204: the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -113,7 +114,7 @@ func (s *Server) answerEvent(w http.ResponseWriter, e voucherwatch.Event, err er
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, e)
+	api.WriteJSON(w, http.StatusCreated, e)
 }
 
 // getHistory answers GET /api/v1/alerts/{id}/history with {"events": [...]}, oldest first.
@@ -127,7 +128,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, u voucherwat
 		events = []voucherwatch.Event{}
 	}
 	maskEventComments(events)
-	writeJSON(w, http.StatusOK, map[string]any{"events": events})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"events": events})
 }
 
 // maxBodyBytes bounds a request body; the workflow's bodies are a few hundred bytes.

@@ -12,6 +12,7 @@ import (
 	"github.com/voucherwatch/voucherwatch/detectors"
 	"github.com/voucherwatch/voucherwatch/supervision"
 	"github.com/voucherwatch/voucherwatch/supervision/evidence"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // kindProblems says, for every kind the detectors list (voucherwatch.Kinds), what keeps the web
@@ -22,7 +23,7 @@ func kindProblems(ds []voucherwatch.Detector) []string {
 	var problems, names []string
 	for _, d := range ds {
 		names = append(names, d.Name())
-		if label := supervision.DetectorLabel(d.Name()); !isChinese(label) {
+		if label := locale.DetectorLabel(d.Name()); !isChinese(label) {
 			problems = append(problems, d.Name()+": no Chinese name in the catalogue (detector."+d.Name()+")")
 		}
 		lister, ok := d.(voucherwatch.Kinds)
@@ -37,7 +38,7 @@ func kindProblems(ds []voucherwatch.Detector) []string {
 				problems = append(problems, what+": no line in voucherwatch.AlertKinds (kinds.go)")
 				continue
 			}
-			if label := supervision.KindLabel(d.Name(), kind); !isChinese(label) {
+			if label := locale.KindLabel(d.Name(), kind); !isChinese(label) {
 				problems = append(problems, what+": label "+label+" is not Chinese")
 			}
 			if !evidence.Lays(k.Evidence) {
@@ -67,12 +68,12 @@ func TestEveryKindHasLabelAndEvidence(t *testing.T) {
 	}
 	// Complaints open cases of their own detector; each category is a kind.
 	for _, c := range voucherwatch.ComplaintCategories {
-		if _, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorComplaint, string(c)); !ok || !isChinese(supervision.ComplaintCategoryLabel(c)) {
+		if _, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorComplaint, string(c)); !ok || !isChinese(locale.ComplaintCategoryLabel(c)) {
 			t.Errorf("complaint category %s: no kind with a Chinese label", c)
 		}
 	}
 	// Objections to a round's line open cases of their own detector too.
-	if k, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorObjection, voucherwatch.ObjectionKind); !ok || !isChinese(supervision.KindLabel(k.Detector, k.Kind)) || !evidence.Lays(k.Evidence) {
+	if k, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorObjection, voucherwatch.ObjectionKind); !ok || !isChinese(locale.KindLabel(k.Detector, k.Kind)) || !evidence.Lays(k.Evidence) {
 		t.Errorf("objection: no kind with a Chinese label and a rendered evidence layout")
 	}
 }

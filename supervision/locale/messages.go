@@ -1,0 +1,535 @@
+package locale
+
+import (
+	"slices"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// messages is the web UI's catalogue: everything a supervisor reads, in Chinese, keyed by
+// dotted ids. Templates read it with {{t "key"}}; a test fails on a key used but not defined
+// and on a status, role, severity or detector without a label.
+var messages = map[string]string{
+	"app.name":     "湖南省算力券监管平台",
+	"app.subtitle": "算力券补贴资金监测与核查",
+	"app.footer":   "依据《湖南省算力券补贴政策实施细则》（湘工信信息软件〔2026〕168号）",
+
+	"nav.inbox":       "预警收件箱",
+	"nav.overdue":     "逾期说明",
+	"nav.spotchecks":  "抽查",
+	"nav.enterprises": "企业查询",
+	"nav.users":       "用户",
+	"nav.account":     "修改密码",
+	"nav.logout":      "退出",
+	"nav.signed_in":   "当前用户",
+
+	"login.title":     "登录",
+	"login.login":     "登录名",
+	"login.password":  "密码",
+	"login.submit":    "登录",
+	"login.failed":    "登录名或密码错误，请重新输入。",
+	"login.throttled": "该登录名连续多次密码错误，已暂停登录，请于 %d 分钟后再试或联系省级管理员。",
+	"login.hint":      "请使用省级或市州监管账号登录。",
+
+	"alert.status.new":                   "新预警",
+	"alert.status.reviewing":             "审核中",
+	"alert.status.explanation_requested": "待说明",
+	"alert.status.confirmed":             "已确认违规",
+	"alert.status.dismissed":             "已排除",
+	"alert.status.recovery_ordered":      "已责令追回",
+	"alert.status.recovered":             "已追回",
+
+	"alert.action.reviewing":             "转入审核",
+	"alert.action.explanation_requested": "要求限期说明",
+	"alert.action.confirmed":             "确认违规",
+	"alert.action.dismissed":             "排除预警",
+	"alert.action.recovery_ordered":      "责令追回补助",
+	"alert.action.recovered":             "登记已追回",
+	"alert.action.propose":               "建议省级：",
+
+	"role.province_admin":    "省级管理员",
+	"role.province_reviewer": "省级审核员",
+	"role.city_reviewer":     "市州审核员",
+	"role.auditor":           "审计员",
+	"role.system":            "系统",
+
+	"severity.high":   "高",
+	"severity.medium": "中",
+	"severity.low":    "低",
+
+	"detector.duplicate_claim":       "重复申领",
+	"detector.resale":                "转租转售",
+	"detector.related_party":         "供需关联关系",
+	"detector.price_out_of_range":    "算力单价异常",
+	"detector.annual_purchase":       "年购买额不足5万元",
+	"detector.applicant_credit":      "申请主体信用",
+	"detector.billed_above_metered":  "开票量超过计量用量",
+	"detector.invoice_mismatch":      "发票与结算不符",
+	"detector.late_filing":           "合同逾期备案",
+	"detector.non_subsidisable_item": "不予补贴的服务项目",
+	"detector.policy_window":         "超出政策期限",
+	"detector.requested_over_limit":  "申请金额超限",
+	"detector.unregistered_supplier": "供应方未登记",
+	"detector.usage_above_capacity":  "用量超过申报算力",
+	"detector.idle_consumption":      "付费算力闲置",
+	"detector.wash_trade":            "循环交易（对敲）",
+
+	"event.transition": "状态变更",
+	"event.assignment": "分派",
+	"event.proposal":   "建议",
+
+	"inbox.title":          "预警收件箱",
+	"inbox.filter":         "筛选",
+	"inbox.reset":          "清除筛选",
+	"inbox.all":            "全部",
+	"inbox.detector":       "预警类型",
+	"inbox.status":         "状态",
+	"inbox.severity":       "风险等级",
+	"inbox.city":           "市州",
+	"inbox.only_overdue":   "仅看逾期未说明",
+	"inbox.only_mine":      "仅看分派给我的",
+	"inbox.by_status":      "按状态",
+	"inbox.by_detector":    "按预警类型",
+	"inbox.total":          "合计",
+	"inbox.col.severity":   "等级",
+	"inbox.col.title":      "预警",
+	"inbox.col.applicant":  "申请企业",
+	"inbox.col.city":       "市州",
+	"inbox.col.status":     "状态",
+	"inbox.col.updated":    "更新时间",
+	"inbox.empty":          "没有符合条件的预警。",
+	"inbox.next":           "下一页",
+	"inbox.first":          "返回第一页",
+	"inbox.overdue_capped": "仅显示逾期最久的前 200 条。",
+	"inbox.scope_city":     "您只能查看本市州的预警：",
+
+	"alert.title":           "预警详情",
+	"alert.reason":          "预警原因",
+	"alert.clause":          "政策依据",
+	"alert.severity":        "风险等级",
+	"alert.score":           "风险评分",
+	"alert.status":          "当前状态",
+	"alert.detector":        "预警类型",
+	"alert.city":            "市州",
+	"alert.created":         "首次发现",
+	"alert.updated":         "最近更新",
+	"alert.subjects":        "涉及对象",
+	"alert.evidence":        "证据",
+	"alert.actions":         "处理",
+	"alert.no_actions":      "您的角色在当前状态下没有可执行的操作。",
+	"alert.final":           "本预警已办结。",
+	"alert.comment":         "处理意见（必填）",
+	"alert.deadline":        "说明截止日期",
+	"alert.amount":          "追回金额（元）",
+	"alert.assign":          "分派",
+	"alert.assignee":        "承办人",
+	"alert.assignee.none":   "退回本市州待办队列",
+	"alert.assign.comment":  "备注（选填）",
+	"alert.assign.submit":   "分派",
+	"alert.assigned_to":     "当前承办人",
+	"alert.unassigned":      "未分派",
+	"alert.history":         "处理记录",
+	"alert.history.empty":   "尚无处理记录。",
+	"alert.history.at":      "时间",
+	"alert.history.actor":   "操作人",
+	"alert.history.kind":    "事项",
+	"alert.history.change":  "状态",
+	"alert.history.comment": "意见",
+	"alert.history.details": "期限 / 金额",
+	"alert.history.to":      "分派给",
+	"alert.history.propose": "建议改为",
+	"alert.deadline_short":  "截止",
+	"alert.amount_short":    "金额",
+	"alert.back":            "返回收件箱",
+	"alert.overdue":         "说明已逾期",
+	"alert.days":            "天",
+
+	"subject.applicant_uscc": "申请企业（需求方）",
+	"subject.supplier_uscc":  "算力供应方",
+	"subject.claim_id":       "补贴申报",
+	"subject.contract_no":    "合同编号",
+	"subject.invoice":        "发票",
+	"subject.resource_id":    "算力资源",
+
+	"flash.transition":    "状态已更新。",
+	"flash.bulk":          "批量处理完成：已处理 %d 条，未处理 %d 条（当前状态不允许或无权处理的预警保持原状）。",
+	"flash.bulk_none":     "未勾选任何预警。",
+	"inbox.bulk.title":    "批量处理勾选的预警",
+	"inbox.bulk.select":   "选择",
+	"inbox.bulk.action":   "处理动作",
+	"inbox.bulk.comment":  "处理意见（必填）",
+	"inbox.bulk.deadline": "说明期限（仅要求说明时使用）",
+	"inbox.bulk.submit":   "批量处理",
+	"inbox.bulk.note":     "逐条按流程和权限校验；不符合的预警不受影响。责令追回须逐条处理（金额各不相同）。",
+	"flash.proposal":      "建议已提交省级审核。",
+	"flash.assignment":    "分派已记录。",
+	"flash.user":          "用户已创建。",
+	"flash.password":      "密码已更新。",
+
+	"error.conflict":         "当前状态下不允许此操作，或他人已处理该预警。请刷新页面后重试。",
+	"error.forbidden":        "您的角色无权执行此操作。",
+	"error.not_found":        "未找到该记录，或您无权查看。",
+	"error.invalid":          "填写有误，请检查后重新提交。",
+	"error.internal":         "系统暂时无法完成请求，请稍后重试。",
+	"error.field.comment":    "请填写处理意见。",
+	"error.field.current":    "当前密码不正确（连续多次错误将暂停登录）。",
+	"error.field.deadline":   "说明截止日期须晚于今天，且不超过 366 天。",
+	"error.field.amount":     "请填写追回金额，以元为单位，如 12345.67。",
+	"error.field.user_id":    "该用户无法承办本预警。",
+	"error.field.to":         "目标状态无效。",
+	"error.field.cursor":     "分页参数无效，请返回第一页。",
+	"error.field.login":      "登录名须为 2–64 位小写字母、数字或 . _ -，且未被占用。",
+	"error.field.password":   "密码至少 10 个字符，最多 72 字节，且不能是常见的弱密码（如 password123、1234567890）。",
+	"error.field.name":       "请填写姓名（不超过 100 字）。",
+	"error.field.role":       "请选择角色。",
+	"error.field.city":       "市州审核员须选择所属市州；其他角色不选市州。",
+	"error.csrf":             "页面已过期或请求来源无效，请返回后刷新页面重试。",
+	"error.page.not_found":   "页面不存在",
+	"error.page.forbidden":   "无权访问",
+	"error.page.bad_request": "请求无效",
+	"error.page.internal":    "系统错误",
+	"error.back":             "返回预警收件箱",
+
+	"claim.title":               "补贴申报评估",
+	"claim.id":                  "申报编号",
+	"claim.applicant":           "申请企业",
+	"claim.round":               "评审批次",
+	"claim.submitted":           "提交日期",
+	"claim.policy":              "政策版本",
+	"claim.window":              "政策期限",
+	"claim.totals":              "补贴测算",
+	"claim.claimed":             "申报发票金额",
+	"claim.usage_amount":        "申报算力使用金额",
+	"claim.settled":             "结算核实金额",
+	"claim.eligible":            "可补贴金额",
+	"claim.rate":                "补贴比例",
+	"claim.rate_of_eligible":    "按比例测算",
+	"claim.cap":                 "单家企业上限",
+	"claim.max_subsidy":         "最高可补贴",
+	"claim.requested":           "申请补贴",
+	"claim.over_by":             "超出可补贴",
+	"claim.invoices":            "发票明细",
+	"claim.invoice":             "发票",
+	"claim.invoice_counts":      "发票（引用 / 已结算 / 可补贴）",
+	"claim.settled_yes":         "已结算",
+	"claim.settled_no":          "未找到结算",
+	"claim.supplier":            "供应方",
+	"claim.supplier_status":     "供应方登记",
+	"claim.period":              "服务期间",
+	"claim.days_in_window":      "期限内天数",
+	"claim.items":               "服务项目",
+	"claim.subsidisable":        "可补贴",
+	"claim.not_subsidisable":    "不予补贴",
+	"claim.reasons":             "核减原因",
+	"claim.repeated":            "重复引用，仅计一次",
+	"claim.buyer_not_applicant": "发票购买方不是申请企业",
+	"claim.alerts":              "相关预警",
+	"claim.unknown_format":      "评估结果格式无法识别。",
+
+	"supplier_status.registered":      "已登记",
+	"supplier_status.not_registered":  "未登记",
+	"supplier_status.not_a_supplier":  "非算力供应方",
+	"supplier_status.not_in_registry": "登记库中无此企业",
+
+	"enterprises.title":                  "企业查询",
+	"enterprises.intro":                  "按企业名称中的字词或统一社会信用代码查询已登记企业；输入完整的统一社会信用代码直接打开企业档案。",
+	"enterprises.placeholder":            "企业名称或统一社会信用代码",
+	"enterprises.search":                 "查询",
+	"enterprises.none":                   "未找到匹配的企业。",
+	"enterprises.more":                   "匹配结果较多，仅显示前 100 家，请输入更完整的名称。",
+	"enterprises.unavailable":            "企业查询暂不可用。",
+	"enterprises.col.name":               "企业名称",
+	"enterprises.col.uscc":               "统一社会信用代码",
+	"enterprises.col.city":               "市州",
+	"enterprise.title":                   "企业档案",
+	"enterprise.unavailable":             "企业数据暂不可用。",
+	"enterprise.no_registry":             "尚未收到该企业的工商登记信息。",
+	"enterprise.registry":                "登记信息",
+	"enterprise.name":                    "企业名称",
+	"enterprise.uscc":                    "统一社会信用代码",
+	"enterprise.city":                    "市州",
+	"enterprise.registered_address":      "注册地址",
+	"enterprise.office_address":          "办公地址",
+	"enterprise.registered_on":           "成立日期",
+	"enterprise.sme":                     "中小企业",
+	"enterprise.credit":                  "信用状况",
+	"enterprise.credit.ok":               "无严重失信、近三年无重大违法记录",
+	"enterprise.credit.dishonest":        "列入严重违法失信名单",
+	"enterprise.credit.violation":        "近三年有重大违法记录",
+	"enterprise.legal_rep":               "法定代表人",
+	"enterprise.contacts":                "联系人",
+	"enterprise.shareholders":            "股东",
+	"enterprise.officers":                "董监高",
+	"enterprise.bank_accounts":           "银行账户",
+	"enterprise.supplier":                "算力供应方信息",
+	"enterprise.supplier.registered":     "已完成供应方登记",
+	"enterprise.supplier.not_registered": "未完成供应方登记",
+	"enterprise.idc":                     "IDC 许可证",
+	"enterprise.capacity":                "申报算力",
+	"enterprise.person.name":             "姓名",
+	"enterprise.person.id":               "证件号码",
+	"enterprise.person.phone":            "电话",
+	"enterprise.person.email":            "邮箱",
+	"enterprise.holder.name":             "股东名称",
+	"enterprise.holder.kind":             "类型",
+	"enterprise.holder.enterprise":       "企业",
+	"enterprise.holder.person":           "自然人",
+	"enterprise.holder.share":            "持股比例",
+	"enterprise.officer.role":            "职务",
+	"enterprise.contracts":               "采购合同",
+	"enterprise.settlements":             "结算与发票",
+	"enterprise.usage":                   "月度用量",
+	"enterprise.claims":                  "补贴申报",
+	"enterprise.alerts":                  "相关预警",
+	"enterprise.truncated":               "仅显示最近 200 条。",
+	"enterprise.none":                    "无",
+	"enterprise.yes":                     "是",
+	"enterprise.no":                      "否",
+
+	"col.contract_no":   "合同编号",
+	"col.contract_name": "合同名称",
+	"col.supplier":      "供应方",
+	"col.buyer":         "购买方",
+	"col.signed_on":     "签订日期",
+	"col.service":       "服务期",
+	"col.amount":        "金额（元）",
+	"col.via_platform":  "平台交易",
+	"col.filed_on":      "备案日期",
+	"col.invoice":       "发票",
+	"col.invoice_date":  "开票日期",
+	"col.tax":           "税额（元）",
+	"col.paid_on":       "付款日期",
+	"col.period":        "服务期间",
+	"col.month":         "月份",
+	"col.chip":          "芯片型号",
+	"col.chip_origin":   "国产 / 进口",
+	"col.card_hours":    "卡时",
+	"col.util":          "平均利用率",
+	"col.claim_id":      "申报编号",
+	"col.round":         "批次",
+	"col.submitted":     "提交日期",
+	"col.requested":     "申请补贴（元）",
+	"col.usage_amount":  "使用金额（元）",
+	"col.bank":          "开户行",
+	"col.account":       "账号",
+	"col.datacenter":    "数据中心",
+	"col.cards":         "卡数",
+
+	"origin.domestic": "国产",
+	"origin.foreign":  "进口",
+	"origin.mixed":    "混合",
+
+	"overdue.title":        "逾期未说明",
+	"overdue.intro":        "以下预警已要求企业限期说明，截止日期已过仍未处理完毕，按逾期天数排列。",
+	"overdue.empty":        "目前没有逾期的说明。",
+	"overdue.deadline":     "截止日期",
+	"overdue.days":         "逾期天数",
+	"overdue.requested_by": "要求人",
+	"overdue.requested_at": "要求时间",
+	"overdue.count":        "逾期合计",
+
+	"users.title":        "用户管理",
+	"users.name":         "姓名",
+	"users.login":        "登录名",
+	"users.role":         "角色",
+	"users.city":         "所属市州",
+	"users.password":     "初始密码（至少 10 位）",
+	"users.create":       "新建用户",
+	"users.submit":       "创建",
+	"users.set_password": "重设密码",
+	"users.new_password": "新密码",
+	"users.no_login":     "（仅限接口）",
+	"users.token_once":   "该用户的接口令牌（仅显示一次，请妥善保存）：",
+
+	"account.title":            "修改密码",
+	"account.current":          "当前用户",
+	"account.submit":           "保存新密码",
+	"account.current_password": "当前密码",
+
+	"spotchecks.title":                  "专项抽查",
+	"spotchecks.subtitle":               "双随机、一公开",
+	"spotchecks.unavailable":            "抽查功能未启用。",
+	"spotchecks.draws":                  "抽取记录",
+	"spotchecks.empty":                  "尚无抽取记录。",
+	"spotchecks.col.id":                 "编号",
+	"spotchecks.col.drawn_at":           "抽取时间",
+	"spotchecks.col.trigger":            "抽取方式",
+	"spotchecks.col.seed":               "随机种子",
+	"spotchecks.col.share":              "抽取比例",
+	"spotchecks.col.items":              "抽取企业数",
+	"spotchecks.col.recorded":           "已登记结果 / 企业数",
+	"spotchecks.schedule":               "定时抽取",
+	"spotchecks.schedule.spec":          "计划",
+	"spotchecks.schedule.next":          "下次抽取",
+	"spotchecks.schedule.last":          "上次抽取",
+	"spotchecks.schedule.failed":        "失败次数",
+	"spotchecks.schedule.last_error":    "最近错误",
+	"spotchecks.schedule.error":         "上次定时抽取失败",
+	"spotchecks.schedule.no_error":      "无",
+	"spotchecks.schedule.none":          "未配置定时抽取。",
+	"spotchecks.draw":                   "立即抽取",
+	"spotchecks.draw.hint":              "各项均可不填：比例与最少企业数按默认设置，随机种子自动生成。填写以往抽取的种子可重现该次抽取。",
+	"spotchecks.draw.share":             "抽取比例（%，选填）",
+	"spotchecks.draw.min":               "最少抽取企业数（选填）",
+	"spotchecks.draw.seed":              "随机种子（选填）",
+	"spotchecks.draw.submit":            "立即抽取",
+	"spotcheck.trigger.scheduled":       "定时抽取",
+	"spotcheck.trigger.on_demand":       "即时抽取",
+	"spotcheck.drawn_by.risk":           "风险加权",
+	"spotcheck.drawn_by.random":         "随机",
+	"spotcheck.outcome.no_problem":      "未发现问题",
+	"spotcheck.outcome.problem_found":   "发现问题",
+	"spotcheck.outcome.rectify_ordered": "责令整改",
+
+	"spotcheck.title":             "抽查名单",
+	"spotcheck.back":              "返回抽查",
+	"spotcheck.record":            "抽取记录",
+	"spotcheck.record.hint":       "抽取结果由随机种子、算法版本、参数和输入数据唯一确定，任何人可据此复核。",
+	"spotcheck.drawn_at":          "抽取时间",
+	"spotcheck.seed":              "随机种子",
+	"spotcheck.method":            "算法版本",
+	"spotcheck.params":            "参数",
+	"spotcheck.params.share":      "抽取比例",
+	"spotcheck.params.min":        "最少企业数",
+	"spotcheck.params.risk":       "风险加权部分",
+	"spotcheck.params.inspectors": "每家检查人员",
+	"spotcheck.digest":            "输入数据摘要（SHA-256）",
+	"spotcheck.item_count":        "抽取企业数（全省）",
+	"spotcheck.links":             "复核与导出",
+	"spotcheck.verify":            "验证（按记录重新抽取）",
+	"spotcheck.verify.result":     "验证结果：",
+	"spotcheck.verify.ok":         "一致",
+	"spotcheck.verify.mismatch":   "不一致",
+	"spotcheck.verify.digest":     "输入摘要",
+	"spotcheck.verify.method":     "算法版本",
+	"spotcheck.verify.items":      "抽取名单",
+	"spotcheck.export_csv":        "导出 CSV",
+	"spotcheck.export_xlsx":       "导出 Excel",
+	"spotcheck.public":            "公示名单",
+	"spotcheck.items":             "抽查企业",
+	"spotcheck.empty":             "本次抽取中没有您可查看的企业。",
+	"spotcheck.col.uscc":          "统一社会信用代码",
+	"spotcheck.col.name":          "企业名称",
+	"spotcheck.col.city":          "市州",
+	"spotcheck.col.risk":          "风险分",
+	"spotcheck.col.drawn_by":      "抽取方式",
+	"spotcheck.col.inspectors":    "检查人员",
+	"spotcheck.col.result":        "检查结果",
+	"spotcheck.no_inspector":      "无符合回避要求的检查人员",
+	"spotcheck.not_inspected":     "未检查",
+	"spotcheck.record_result":     "登记检查结果",
+	"spotcheck.result":            "检查结果",
+	"spotcheck.comment":           "检查情况（发现问题或责令整改时必填）",
+
+	"inspectors.title":           "检查人员库",
+	"inspectors.empty":           "检查人员库为空。",
+	"inspectors.name":            "姓名",
+	"inspectors.city":            "所属市州",
+	"inspectors.conflicts":       "申报回避的企业",
+	"inspectors.conflicts_input": "申报回避的企业（统一社会信用代码，每行一个，选填）",
+	"inspectors.created":         "登记日期",
+	"inspectors.disable":         "移出人员库",
+	"inspectors.create":          "登记检查人员",
+	"inspectors.submit":          "登记",
+
+	"public.title":           "专项抽查结果公示",
+	"public.subtitle":        "双随机、一公开",
+	"public.id":              "抽取编号",
+	"public.drawn_on":        "抽取日期",
+	"public.seed":            "随机种子",
+	"public.method":          "算法版本",
+	"public.note":            "仅公示已登记检查结果的企业。",
+	"public.empty":           "本次抽查尚无已登记的检查结果。",
+	"public.col.uscc":        "统一社会信用代码",
+	"public.col.name":        "企业名称",
+	"public.col.city":        "市州",
+	"public.col.inspectors":  "检查人员",
+	"public.col.result":      "检查结果",
+	"public.col.recorded_on": "登记日期",
+
+	"flash.drawn":              "抽取完成，名单已记录。",
+	"flash.result":             "检查结果已登记。",
+	"flash.inspector":          "检查人员已登记。",
+	"flash.inspector_disabled": "检查人员已移出人员库。",
+
+	"error.field.spotcheck.share":     "抽取比例须大于 0、不超过 100（单位：%）。",
+	"error.field.spotcheck.min":       "最少抽取企业数须为 0–100000 的整数。",
+	"error.field.spotcheck.seed":      "随机种子须为非负整数。",
+	"error.field.spotcheck.result":    "请选择检查结果。",
+	"error.field.spotcheck.comment":   "发现问题或责令整改时须填写检查情况，且不超过 2000 字。",
+	"error.field.spotcheck.uscc":      "请选择要登记结果的企业。",
+	"error.field.spotcheck.name":      "请填写检查人员姓名（不超过 100 字）。",
+	"error.field.spotcheck.city":      "请选择检查人员所属市州。",
+	"error.field.spotcheck.conflicts": "回避企业须为 18 位统一社会信用代码，每行一个，最多 1000 个。",
+
+	"common.save":   "提交",
+	"common.none":   "—",
+	"common.yes":    "是",
+	"common.no":     "否",
+	"common.select": "请选择",
+}
+
+// The labels of the contract's vocabulary are the domain's, since detectors write them into
+// titles and reasons too: each kind of alert (kind.<detector>.<kind>; a complaint's kind is its
+// category, complaint.category.<kind>) and each role a person holds in an enterprise
+// (officer.<role>). They join the catalogue here, so that T is the one way to read them.
+func init() {
+	for _, k := range voucherwatch.AlertKinds() {
+		messages["kind."+k.Detector+"."+k.Kind] = k.Label
+		if k.Detector == voucherwatch.DetectorComplaint {
+			messages["complaint.category."+k.Kind] = k.Label
+		}
+	}
+	for role, l := range voucherwatch.OfficerRoleLabels() {
+		messages["officer."+role] = l
+	}
+}
+
+// KindLabel is the Chinese name of a kind of a detector's alerts.
+func KindLabel(detector, kind string) string { return T("kind." + detector + "." + kind) }
+
+// T returns the Chinese text of key; a key missing from the catalogue shows as itself, which
+// the catalogue's test keeps from happening.
+func T(key string) string {
+	if m, ok := messages[key]; ok {
+		return m
+	}
+	return key
+}
+
+// StatusLabel is the Chinese name of a workflow status.
+func StatusLabel(s voucherwatch.Status) string { return T("alert.status." + string(s)) }
+
+// RoleLabel is the Chinese name of a role.
+func RoleLabel(r voucherwatch.Role) string { return T("role." + string(r)) }
+
+// SeverityLabel is the Chinese name of a severity.
+func SeverityLabel(s voucherwatch.Severity) string { return T("severity." + string(s)) }
+
+// OfficerLabel is the Chinese name of an officer's role in the registry.
+func OfficerLabel(role string) string {
+	if m, ok := messages["officer."+role]; ok {
+		return m
+	}
+	return role
+}
+
+// DetectorLabel is the Chinese name of a detector.
+func DetectorLabel(name string) string { return T("detector." + name) }
+
+// Lookup returns the Chinese text of key and whether the catalogue defines it, for callers
+// that fall back to something else than the key.
+func Lookup(key string) (string, bool) {
+	m, ok := messages[key]
+	return m, ok
+}
+
+// Keys are the catalogue's keys, sorted, for the catalogue's tests.
+func Keys() []string {
+	keys := make([]string, 0, len(messages))
+	for k := range messages {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
