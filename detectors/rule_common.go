@@ -226,6 +226,67 @@ func ruleLoadCitiesAndClaimFacts(ctx context.Context, env Env) (map[string]strin
 	return cities, f, nil
 }
 
+// ruleLoadChangedClaimFacts loads the facts of the claims changed records touch, by keyed
+// look-ups: the changed claims, the claims citing a changed settlement's invoice, the claims of
+// an enterprise whose registry row changed, and every other claim of those claims' applicants
+// (requested_over_limit totals an applicant's round); with the settlements of the invoices they
+// cite (numbers under any code, as the full load) and the registry. The claim rules judge each
+// claim on these alone, so their alerts about these claims are the full run's. nil facts: no
+// claim is touched. A supplier's changed registry row reaches the claims citing its invoices
+// only at the next full run.
+func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatch.Changes) (map[string]string, *ruleClaimFacts, error) {
+	q := voucherwatch.ClaimQuery{IDs: changed.ClaimIDs(), Invoices: changed.InvoiceKeys(), Applicants: changed.EnterpriseList()}
+	if q.IsZero() {
+		return nil, nil, nil
+	}
+	rm := env.reads()
+	touched, err := rm.LatestClaims(ctx, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("detectors: %w", err)
+	}
+	if len(touched) == 0 {
+		return nil, nil, nil
+	}
+	applicants := map[string]bool{}
+	for _, c := range touched {
+		applicants[c.ApplicantUSCC] = true
+	}
+	stored, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Applicants: ruleSortedKeys(applicants)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("detectors: %w", err)
+	}
+	f := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	f.claims = make([]ruleClaim, len(stored))
+	var sq voucherwatch.SettlementQuery
+	for i, c := range stored {
+		f.claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
+		for _, inv := range c.Invoices {
+			sq.InvoiceNos = append(sq.InvoiceNos, inv.InvoiceNo)
+			sq.Invoices = append(sq.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
+		}
+	}
+	sort.Slice(f.claims, func(i, j int) bool { return f.claims[i].ClaimID < f.claims[j].ClaimID })
+	if f.registry, err = ruleLoadRegistry(ctx, env); err != nil {
+		return nil, nil, err
+	}
+	if len(sq.InvoiceNos) > 0 {
+		ss, err := rm.LatestSettlements(ctx, sq)
+		if err != nil {
+			return nil, nil, fmt.Errorf("detectors: %w", err)
+		}
+		for i := range ss {
+			s := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
+			f.settlements[s.CanonicalKey()] = s
+			f.byNumber[s.InvoiceNo] = append(f.byNumber[s.InvoiceNo], s)
+		}
+	}
+	cities, err := Cities(ctx, rm)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cities, f, nil
+}
+
 // ruleDate turns a ClickHouse Date into a date in CST; the zero date 1970-01-01, which the
 // store writes for a missing date, becomes the zero time.
 func ruleDate(t time.Time) time.Time {
