@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -73,4 +74,51 @@ func TestClaimRulesCheckMatchRun(t *testing.T) {
 	if total == 0 {
 		t.Fatal("got no alert from any claim rule in the province's full run, want some to compare")
 	}
+}
+
+// TestRoundTotalCheckMatchesRun: the cap is per applicant and round, so a check of one claim
+// reads the applicant's other claims of the round: a second claim that takes the round's total
+// just above the cap (each claim alone under it) is alerted by a check of the first claim
+// alone, exactly as the full run alerts it.
+func TestRoundTotalCheckMatchesRun(t *testing.T) {
+	db, p := detectortest.Province(t, 1)
+	env := Env{DB: db, Policy: rules.Default()}
+	ctx := context.Background()
+	claims, err := db.LatestClaims(ctx, voucherwatch.ClaimQuery{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	capFen := env.Policy.CapPerEnterprise.Money
+	perApplicant := map[string]int{}
+	for _, c := range claims {
+		perApplicant[c.ApplicantUSCC]++
+	}
+	var first *voucherwatch.StoredClaim
+	for i := range claims {
+		if c := &claims[i]; perApplicant[c.ApplicantUSCC] == 1 && c.Requested > 0 && c.Requested < capFen {
+			first = c
+			break
+		}
+	}
+	if first == nil {
+		t.Fatal("no applicant with one claim under the cap in the province")
+	}
+	second := voucherwatch.Record{Envelope: voucherwatch.Envelope{Source: "test", ID: "round-total-2",
+		Type: voucherwatch.TypeClaim, Time: p.Config.End}, Claim: &voucherwatch.Claim{ClaimID: "ROUND-TOTAL-2",
+		ApplicantUSCC: first.ApplicantUSCC, Round: first.Round, SubmittedOn: first.SubmittedOn.AddDate(0, 0, 1), City: first.City,
+		Invoices: first.Invoices[:min(1, len(first.Invoices))], Requested: capFen - first.Requested + 100}}
+	detectortest.Store(t, db, second)
+	d := NewRequestedOverLimit(env)
+	full, err := d.Run(ctx, p.Config.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isRoundTotal := func(a voucherwatch.Alert) bool {
+		return a.Kind == "round_total_over_10m_cap" && a.Subjects.ApplicantUSCC == first.ApplicantUSCC
+	}
+	if !slices.ContainsFunc(full, isRoundTotal) {
+		t.Fatalf("full run: got no round_total_over_10m_cap for %s, want one", first.ApplicantUSCC)
+	}
+	checkAgainstRun(t, d, full, []voucherwatch.Changes{claimChange(first.ClaimID), claimChange("ROUND-TOTAL-2")},
+		func(_ voucherwatch.Changes, a voucherwatch.Alert) bool { return isRoundTotal(a) })
 }
