@@ -192,6 +192,9 @@ type ReadModel interface {
 	// LatestEntities returns the latest registry version of every enterprise, in no given
 	// order.
 	LatestEntities(ctx context.Context) ([]StoredEntity, error)
+	// LatestEntitiesOf returns the latest registry version of each of these enterprises the
+	// registry holds, in no given order.
+	LatestEntitiesOf(ctx context.Context, usccs []string) ([]StoredEntity, error)
 	// TradingPairs returns the pairs q selects, sorted by buyer, then supplier.
 	TradingPairs(ctx context.Context, q PairQuery) ([]TradingPair, error)
 	// LatestContracts returns the latest version of each contract q selects, sorted by

@@ -106,6 +106,11 @@ func ruleLoadRegistry(ctx context.Context, env Env) (map[string]ruleEntity, erro
 	if err != nil {
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
+	return ruleRegistryOf(ents), nil
+}
+
+// ruleRegistryOf indexes registry versions by USCC.
+func ruleRegistryOf(ents []voucherwatch.StoredEntity) map[string]ruleEntity {
 	out := make(map[string]ruleEntity, len(ents))
 	for _, se := range ents {
 		e := ruleEntity{USCC: se.USCC, Name: se.Name, City: se.City,
@@ -116,7 +121,7 @@ func ruleLoadRegistry(ctx context.Context, env Env) (map[string]ruleEntity, erro
 		}
 		out[e.USCC] = e
 	}
-	return out, nil
+	return out
 }
 
 // ruleInvoiceKey identifies an invoice nationally: (invoice_code, invoice_no), never the number
@@ -222,6 +227,80 @@ func ruleLoadCitiesAndClaimFacts(ctx context.Context, env Env) (map[string]strin
 	f, err := ruleLoadClaimFacts(ctx, env, "")
 	if err != nil {
 		return nil, nil, err
+	}
+	return cities, f, nil
+}
+
+// ruleLoadChangedClaimFacts loads the facts of the claims changed records touch, by keyed
+// look-ups: the changed claims, the claims citing a changed settlement's invoice, the claims of
+// an enterprise whose registry row changed, and every other claim of those claims' applicants
+// (requested_over_limit totals an applicant's round); with the settlements of the invoices they
+// cite (numbers under any code, as the full load), and the registry rows and cities of the
+// enterprises these name. The claim rules judge each claim on these alone, so their alerts
+// about these claims are the full run's. nil facts: no claim is touched. A supplier's changed registry row reaches the claims citing its invoices
+// only at the next full run.
+func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatch.Changes) (map[string]string, *ruleClaimFacts, error) {
+	q := voucherwatch.ClaimQuery{IDs: changed.ClaimIDs(), Invoices: changed.InvoiceKeys(), Applicants: changed.EnterpriseList()}
+	if q.IsZero() {
+		return nil, nil, nil
+	}
+	rm := env.reads()
+	touched, err := rm.LatestClaims(ctx, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("detectors: %w", err)
+	}
+	if len(touched) == 0 {
+		return nil, nil, nil
+	}
+	applicants := map[string]bool{}
+	for _, c := range touched {
+		applicants[c.ApplicantUSCC] = true
+	}
+	stored, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Applicants: ruleSortedKeys(applicants)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("detectors: %w", err)
+	}
+	f := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	f.claims = make([]ruleClaim, len(stored))
+	var sq voucherwatch.SettlementQuery
+	for i, c := range stored {
+		f.claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
+		for _, inv := range c.Invoices {
+			sq.InvoiceNos = append(sq.InvoiceNos, inv.InvoiceNo)
+			sq.Invoices = append(sq.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
+		}
+	}
+	sort.Slice(f.claims, func(i, j int) bool { return f.claims[i].ClaimID < f.claims[j].ClaimID })
+	if len(sq.InvoiceNos) > 0 {
+		ss, err := rm.LatestSettlements(ctx, sq)
+		if err != nil {
+			return nil, nil, fmt.Errorf("detectors: %w", err)
+		}
+		for i := range ss {
+			s := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
+			f.settlements[s.CanonicalKey()] = s
+			f.byNumber[s.InvoiceNo] = append(f.byNumber[s.InvoiceNo], s)
+		}
+	}
+	// The registry rows of the enterprises the alerts may name: applicants, and the suppliers
+	// and buyers of the settlements.
+	usccs := applicants
+	for _, s := range f.settlements {
+		usccs[s.SupplierUSCC], usccs[s.BuyerUSCC] = true, true
+	}
+	for _, ss := range f.byNumber {
+		for _, s := range ss {
+			usccs[s.SupplierUSCC], usccs[s.BuyerUSCC] = true, true
+		}
+	}
+	ents, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(usccs))
+	if err != nil {
+		return nil, nil, fmt.Errorf("detectors: %w", err)
+	}
+	f.registry = ruleRegistryOf(ents)
+	cities := make(map[string]string, len(f.registry))
+	for uscc, e := range f.registry {
+		cities[uscc] = e.City
 	}
 	return cities, f, nil
 }

@@ -22,7 +22,7 @@ import (
 //     rounding_tolerance_per_invoice, 0.01 yuan) of each other count as equal.
 type InvoiceMismatch struct{ env Env }
 
-var _ voucherwatch.Detector = (*InvoiceMismatch)(nil)
+var _ voucherwatch.IncrementalDetector = (*InvoiceMismatch)(nil)
 
 // NewInvoiceMismatch builds the invoice_mismatch rule.
 func NewInvoiceMismatch(env Env) *InvoiceMismatch { return &InvoiceMismatch{env: env} }
@@ -41,6 +41,21 @@ func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch
 	if err != nil {
 		return nil, err
 	}
+	return d.judge(cities, f, at), nil
+}
+
+// Check judges the claims the changed records touch (ruleLoadChangedClaimFacts) as Run judges
+// every claim.
+func (d *InvoiceMismatch) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	cities, f, err := ruleLoadChangedClaimFacts(ctx, d.env, changed)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	return d.judge(cities, f, at), nil
+}
+
+// judge returns the alerts about the claims in f.
+func (d *InvoiceMismatch) judge(cities map[string]string, f *ruleClaimFacts, at time.Time) []voucherwatch.Alert {
 	var fs []finding
 	// One invoice's rounding: a claimed amount within it of the settled, subsidisable or
 	// pro-rata figure is the applicant's rounding (tax split, days in window), not a mismatch.
@@ -98,5 +113,5 @@ func (d *InvoiceMismatch) Run(ctx context.Context, at time.Time) ([]voucherwatch
 			fs = append(fs, fd)
 		}
 	}
-	return ruleAlerts(fs, cities, at), nil
+	return ruleAlerts(fs, cities, at)
 }

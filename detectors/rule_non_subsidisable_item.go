@@ -18,7 +18,7 @@ import (
 // name the earliest such invoice; the evidence lists them all with their items.
 type NonSubsidisableItem struct{ env Env }
 
-var _ voucherwatch.Detector = (*NonSubsidisableItem)(nil)
+var _ voucherwatch.IncrementalDetector = (*NonSubsidisableItem)(nil)
 
 // NewNonSubsidisableItem builds the non_subsidisable_item rule.
 func NewNonSubsidisableItem(env Env) *NonSubsidisableItem { return &NonSubsidisableItem{env: env} }
@@ -37,6 +37,21 @@ func (d *NonSubsidisableItem) Run(ctx context.Context, at time.Time) ([]voucherw
 	if err != nil {
 		return nil, err
 	}
+	return d.judge(cities, f, at), nil
+}
+
+// Check judges the claims the changed records touch (ruleLoadChangedClaimFacts) as Run judges
+// every claim.
+func (d *NonSubsidisableItem) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	cities, f, err := ruleLoadChangedClaimFacts(ctx, d.env, changed)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	return d.judge(cities, f, at), nil
+}
+
+// judge returns the alerts about the claims in f.
+func (d *NonSubsidisableItem) judge(cities map[string]string, f *ruleClaimFacts, at time.Time) []voucherwatch.Alert {
 	p := d.env.Policy
 	var fs []finding
 	for _, c := range f.claims {
@@ -103,5 +118,5 @@ func (d *NonSubsidisableItem) Run(ctx context.Context, at time.Time) ([]voucherw
 			})
 		}
 	}
-	return ruleAlerts(fs, cities, at), nil
+	return ruleAlerts(fs, cities, at)
 }

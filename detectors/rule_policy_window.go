@@ -22,7 +22,7 @@ import (
 // invoice may still be subsidised, and the reviewer prorates.
 type PolicyWindow struct{ env Env }
 
-var _ voucherwatch.Detector = (*PolicyWindow)(nil)
+var _ voucherwatch.IncrementalDetector = (*PolicyWindow)(nil)
 
 // NewPolicyWindow builds the policy_window rule.
 func NewPolicyWindow(env Env) *PolicyWindow { return &PolicyWindow{env: env} }
@@ -41,6 +41,21 @@ func (d *PolicyWindow) Run(ctx context.Context, at time.Time) ([]voucherwatch.Al
 	if err != nil {
 		return nil, err
 	}
+	return d.judge(cities, f, at), nil
+}
+
+// Check judges the claims the changed records touch (ruleLoadChangedClaimFacts) as Run judges
+// every claim.
+func (d *PolicyWindow) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	cities, f, err := ruleLoadChangedClaimFacts(ctx, d.env, changed)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	return d.judge(cities, f, at), nil
+}
+
+// judge returns the alerts about the claims in f.
+func (d *PolicyWindow) judge(cities map[string]string, f *ruleClaimFacts, at time.Time) []voucherwatch.Alert {
 	p := d.env.Policy
 	start, end := p.WindowStart.Time, p.WindowEnd.Time
 	var fs []finding
@@ -100,5 +115,5 @@ func (d *PolicyWindow) Run(ctx context.Context, at time.Time) ([]voucherwatch.Al
 			})
 		}
 	}
-	return ruleAlerts(fs, cities, at), nil
+	return ruleAlerts(fs, cities, at)
 }

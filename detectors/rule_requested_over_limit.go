@@ -29,7 +29,7 @@ import (
 // truncates. The caps are round figures and are judged to the fen.
 type RequestedOverLimit struct{ env Env }
 
-var _ voucherwatch.Detector = (*RequestedOverLimit)(nil)
+var _ voucherwatch.IncrementalDetector = (*RequestedOverLimit)(nil)
 
 // NewRequestedOverLimit builds the requested_over_limit rule.
 func NewRequestedOverLimit(env Env) *RequestedOverLimit { return &RequestedOverLimit{env: env} }
@@ -48,6 +48,21 @@ func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwa
 	if err != nil {
 		return nil, err
 	}
+	return d.judge(cities, f, at), nil
+}
+
+// Check judges the claims the changed records touch (ruleLoadChangedClaimFacts) as Run judges
+// every claim.
+func (d *RequestedOverLimit) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	cities, f, err := ruleLoadChangedClaimFacts(ctx, d.env, changed)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	return d.judge(cities, f, at), nil
+}
+
+// judge returns the alerts about the claims in f.
+func (d *RequestedOverLimit) judge(cities map[string]string, f *ruleClaimFacts, at time.Time) []voucherwatch.Alert {
 	p := d.env.Policy
 	var fs []finding
 	type roundKey struct {
@@ -150,7 +165,7 @@ func (d *RequestedOverLimit) Run(ctx context.Context, at time.Time) ([]voucherwa
 			Evidence: map[string]any{"round": k.round, "claims": each, "total_requested": yuan(total), "cap": yuan(p.CapPerEnterprise.Money)},
 		})
 	}
-	return ruleAlerts(fs, cities, at), nil
+	return ruleAlerts(fs, cities, at)
 }
 
 // ruleStatedAmount is what the claim itself says it paid: its invoices as stated, each invoice once,

@@ -429,3 +429,31 @@ func TestSearchEnterprises(t *testing.T) {
 		}
 	}
 }
+
+// TestLatestEntitiesOf: the keyed look-up returns the newest registry version of each USCC
+// asked for that the registry holds, as LatestEntities has it, and nothing of the others.
+func TestLatestEntitiesOf(t *testing.T) {
+	db := newTestDB(t)
+	older := everyFieldEntity("entity-v1", time.Date(2026, 3, 1, 8, 0, 0, 0, voucherwatch.CST), "旧名称有限公司")
+	newer := everyFieldEntity("entity-v2", time.Date(2026, 3, 2, 8, 0, 0, 0, voucherwatch.CST), "湖南文件科技股份有限公司")
+	store(t, db, voucherwatch.TypeRegistry, newer, older, buyerWithoutPeople())
+	all, err := db.LatestEntities(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.LatestEntitiesOf(testContext(t), []string{fileUSCC, "91430000NOSUCHONE0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "entity-v2" || !reflect.DeepEqual(got[0].Entity, *newer.Entity) {
+		t.Fatalf("LatestEntitiesOf(%s, unknown): got %+v, want entity-v2 alone", fileUSCC, got)
+	}
+	for _, e := range all {
+		if e.USCC == fileUSCC && !reflect.DeepEqual(e, got[0]) {
+			t.Errorf("LatestEntitiesOf: got %+v, want LatestEntities' %+v", got[0], e)
+		}
+	}
+	if none, err := db.LatestEntitiesOf(testContext(t), nil); err != nil || len(none) != 0 {
+		t.Errorf("LatestEntitiesOf(none): got %d, %v; want none", len(none), err)
+	}
+}

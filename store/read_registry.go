@@ -11,7 +11,23 @@ import (
 
 // LatestEntities returns the latest registry version of every enterprise.
 func (db *DB) LatestEntities(ctx context.Context) ([]voucherwatch.StoredEntity, error) {
-	rows, err := db.conn.Query(ctx, `SELECT `+registryColumns+`, source, id, event_time FROM registry_latest`)
+	return db.latestEntities(ctx, `SELECT `+registryColumns+`, source, id, event_time FROM registry_latest`)
+}
+
+// LatestEntitiesOf returns the latest registry version of each of usccs the registry holds,
+// through the registry's uscc sorting key (registry_latest's order), in no given order.
+func (db *DB) LatestEntitiesOf(ctx context.Context, usccs []string) ([]voucherwatch.StoredEntity, error) {
+	if len(usccs) == 0 {
+		return nil, nil
+	}
+	return db.latestEntities(ctx, `SELECT `+registryColumns+`, source, id, event_time FROM registry
+WHERE uscc IN (SELECT arrayJoin(?))
+ORDER BY uscc, event_time DESC, source DESC, id DESC
+LIMIT 1 BY uscc`, usccs)
+}
+
+func (db *DB) latestEntities(ctx context.Context, query string, args ...any) ([]voucherwatch.StoredEntity, error) {
+	rows, err := db.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: latest entities: %w", err)
 	}

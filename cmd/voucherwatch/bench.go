@@ -176,11 +176,11 @@ func produceShape(ctx context.Context, addr, rowsPath string, gen func(fn func(s
 	bw := bufio.NewWriterSize(f, 1<<20)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	// The timeouts are a minute, not kafka-go's 10 s: on the shared machine (load average 20)
-	// the broker process, holding the earlier shapes' messages, has answered later than that.
-	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: voucherwatch.DefaultTopics[voucherwatch.TypeUsage],
+	// On the shared machine (load average 20) the broker process, holding the earlier shapes'
+	// messages, has answered later than kafka-go's timeouts: the Producer retries (issue 10).
+	w := ingest.NewProducer(&kafka.Writer{Addr: kafka.TCP(addr), Topic: voucherwatch.DefaultTopics[voucherwatch.TypeUsage],
 		Balancer: &kafka.Hash{}, BatchSize: 5000, BatchBytes: 8 << 20, BatchTimeout: 20 * time.Millisecond, RequiredAcks: kafka.RequireOne,
-		ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+		ReadTimeout: time.Minute, WriteTimeout: time.Minute})
 	defer w.Close()
 	dec := &ingest.Decoder{PIIKey: []byte(devPIIKey)}
 	buf := make([]kafka.Message, 0, 20000)
@@ -189,7 +189,7 @@ func produceShape(ctx context.Context, addr, rowsPath string, gen func(fn func(s
 		if len(buf) == 0 {
 			return nil
 		}
-		err := w.WriteMessages(ctx, buf...)
+		err := w.Write(ctx, buf...)
 		buf = buf[:0]
 		return err
 	}

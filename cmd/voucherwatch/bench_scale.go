@@ -19,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
@@ -448,7 +449,7 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 		return res, fmt.Errorf("bench scale: engine http: %w", err)
 	}
 
-	writers := map[string]*kafka.Writer{}
+	writers := map[string]*ingest.Producer{}
 	defer func() {
 		for _, w := range writers {
 			w.Close()
@@ -464,15 +465,17 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 			p := probes[next]
 			w := writers[p.msg.Topic]
 			if w == nil {
-				w = &kafka.Writer{Addr: kafka.TCP(brokerAddr), Topic: p.msg.Topic, Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireOne}
+				w = ingest.NewProducer(&kafka.Writer{Addr: kafka.TCP(brokerAddr), Topic: p.msg.Topic, Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireOne})
 				writers[p.msg.Topic] = w
 			}
 			m := p.msg
 			m.Topic = ""
-			if err := w.WriteMessages(ctx, m); err != nil {
+			// Latency counts from the first attempt, retries included.
+			sent := time.Now()
+			if err := w.Write(ctx, m); err != nil {
 				return res, fmt.Errorf("bench scale: probe: %w", err)
 			}
-			p.sentAt = time.Now()
+			p.sentAt = sent
 			p.kind.sent++
 			next++
 			if next == len(probes) {

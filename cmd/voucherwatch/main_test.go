@@ -106,7 +106,7 @@ func produce(t *testing.T, addr, topic string, msgs []kafka.Message) {
 	defer w.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
+	if err := w.Write(ctx, msgs...); err != nil {
 		t.Fatalf("produce to %s: %v", topic, err)
 	}
 }

@@ -45,7 +45,7 @@ func produceUsageChunked(t testing.TB, addr, topic string, n int) int64 {
 	var chunk []kafka.Message
 	var bytesOut int64
 	flush := func() error {
-		err := w.WriteMessages(ctx, chunk...)
+		err := w.Write(ctx, chunk...)
 		chunk = chunk[:0]
 		return err
 	}

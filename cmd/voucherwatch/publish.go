@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
 
@@ -18,9 +19,10 @@ const publishChunk = 2000
 // newTopicWriter is a kafka-go producer to one topic as a supplier's platform would run it:
 // messages keyed by the record's natural key and hashed to a partition, so that the versions
 // of one entity stay in order, and acknowledged by every replica.
-func newTopicWriter(brokers []string, topic string) *kafka.Writer {
-	return &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
-		BatchSize: publishChunk, BatchBytes: 4 << 20, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
+// It retries what a broker under load answers too late for (ingest.Producer).
+func newTopicWriter(brokers []string, topic string) *ingest.Producer {
+	return ingest.NewProducer(&kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{},
+		BatchSize: publishChunk, BatchBytes: 4 << 20, BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll})
 }
 
 // publishProvince produces a synthetic province's messages to the engine's topics through
@@ -50,7 +52,7 @@ func publishProvince(ctx context.Context, brokers []string, topics map[voucherwa
 		ms := byTopic[st]
 		for lo := 0; lo < len(ms); lo += publishChunk {
 			chunk := ms[lo:min(lo+publishChunk, len(ms))]
-			if err := w.WriteMessages(ctx, chunk...); err != nil {
+			if err := w.Write(ctx, chunk...); err != nil {
 				w.Close()
 				return fmt.Errorf("publish: produce to %s: %w", topic, err)
 			}

@@ -176,7 +176,13 @@ func (m *Main) Start(ctx context.Context) error {
 		FlushInterval:   m.Config.FlushInterval,
 		ReadersPerTopic: m.Config.ReadersPerTopic,
 	}, dec, detectors.NotifyingStore{RecordStore: m.DB, Changed: func(recs []voucherwatch.Record) {
-		staker.Invalidate()
+		// Money at stake reads no usage: a batch of usage alone leaves its facts current, so
+		// that streamed telemetry does not make every check's alerts re-read every claim.
+		var ch voucherwatch.Changes
+		ch.Add(recs)
+		if ch.Subjects() > 0 {
+			staker.Invalidate()
+		}
 		// New claims, contracts, settlements and registry records are checked at once by
 		// keyed look-ups of what they touch; the debounced full run below follows.
 		if !m.holdDetectors.Load() {
