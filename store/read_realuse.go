@@ -165,9 +165,11 @@ func (db *DB) ContractTrades(ctx context.Context, q voucherwatch.TradeQuery) ([]
 			likes[i] = "k LIKE ?"
 			innerArgs = append(innerArgs, strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(b)+"/%")
 		}
-		where = "WHERE " + settlementsKeyedSQL + ` IN (
-	SELECT concat(invoice_code, '/', invoice_no) FROM lookup_keys
-	WHERE kind = 'settlement_contract' AND (` + strings.Join(likes, " OR ") + `)))`
+		// The settlement_contract rows name the settlement's own (supplier, code, number),
+		// the start of settlements' sorting key.
+		where = `WHERE (supplier_uscc, invoice_code, invoice_no) IN (
+	SELECT owner, invoice_code, invoice_no FROM lookup_keys
+	WHERE kind = 'settlement_contract' AND (` + strings.Join(likes, " OR ") + `))`
 	}
 	args := append(innerArgs, outerArgs...)
 	var out []voucherwatch.ContractTrade

@@ -162,7 +162,8 @@ GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
 	rawResalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
 FROM registry_latest
 WHERE uscc IN (` + rawResaleCandidatesSQL + `)
-	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (` + resaleBuyersSQL + `))
+	OR uscc IN (SELECT buyer_uscc FROM contracts)
+	OR uscc IN (SELECT supplier_uscc FROM contracts)
 	OR uscc IN (SELECT org FROM usage ARRAY JOIN login_orgs AS org WHERE org != '' AND org != buyer_uscc)`
 )
 
