@@ -25,8 +25,11 @@ const resaleBuyersSQL = `SELECT buyer_uscc FROM contracts UNION ALL SELECT buyer
 // enterprise that buys, and those of an enterprise that is no registered supplier, which may
 // sell what a company of its control group bought (the detector attributes sales across a
 // control group).
+//
+// GLOBAL: on a cluster this condition runs on every shard of settlements, where the view
+// registry_latest is not in the database a remote query starts in; the initiator reads it once.
 const resaleSellersSQL = `(supplier_uscc IN (` + resaleBuyersSQL + `)
-		OR supplier_uscc NOT IN (SELECT uscc FROM registry_latest WHERE supplier_registered = 1))`
+		OR supplier_uscc GLOBAL NOT IN (SELECT uscc FROM registry_latest WHERE supplier_registered = 1))`
 
 const resaleItemColumns = `ARRAY JOIN item_chip_model AS chip, item_service_type AS svc, item_unit AS unit,
 	item_quantity AS qty, item_amount AS amt
