@@ -436,6 +436,9 @@ func roundInBrowser(t *testing.T, m *Main, scoredClaim string) {
 		chromedp.Click(chromedp.CSS("#round-open-submit")),
 		chromedp.WaitVisible(chromedp.CSS("#round-scores")),
 		chromedp.SendKeys(chromedp.CSS("#round-scores-csv"), "claim_id,criterion,score,comment\n"+scoredClaim+",innovation,100,突出\n"),
+		// The page before the import shows the round-opened .flash-ok: remove it, so that the
+		// wait below sees the import's own.
+		chromedp.Evaluate[chromedp.Void](`document.querySelectorAll(".flash-ok").forEach(e => e.remove())`),
 		chromedp.Click(chromedp.CSS("#round-scores-submit")),
 		chromedp.WaitVisible(chromedp.CSS(".flash-ok")),
 	)
