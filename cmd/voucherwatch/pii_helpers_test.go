@@ -106,10 +106,13 @@ func startLoggedMain(t *testing.T) (*Main, *syncBuffer, context.Context) {
 }
 
 // stringColumns lists every String column of every table of the engine's database, as
-// {table, column}.
+// {table, column}. Views are left out: they hold no rows of their own, and reading them
+// (usage_days spreads every span over its days) only made the scan slow.
 func stringColumns(t *testing.T, ctx context.Context, m *Main) [][2]string {
 	t.Helper()
-	rows, err := m.DB.Conn().Query(ctx, "SELECT table, name FROM system.columns WHERE database = ? AND type LIKE '%String%'", m.DB.Database())
+	rows, err := m.DB.Conn().Query(ctx, `SELECT table, name FROM system.columns
+WHERE database = ? AND type LIKE '%String%'
+	AND table IN (SELECT name FROM system.tables WHERE database = ? AND engine NOT LIKE '%View')`, m.DB.Database(), m.DB.Database())
 	if err != nil {
 		t.Fatal(err)
 	}
