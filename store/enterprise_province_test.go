@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 	"github.com/voucherwatch/voucherwatch/synth"
@@ -32,23 +31,7 @@ func TestEnterpriseFileProvince(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := synth.Generate(synth.DefaultConfig(1))
-	dec := &ingest.Decoder{PIIKey: []byte("enterprise-file-test")}
-	typeOf := map[string]voucherwatch.RecordType{}
-	for typ, topic := range voucherwatch.DefaultTopics {
-		typeOf[topic] = typ
-	}
-	byType := map[voucherwatch.RecordType][]voucherwatch.Record{}
-	for i, m := range p.Messages {
-		typ, ok := typeOf[m.Topic]
-		if !ok {
-			continue
-		}
-		rec, err := dec.Decode(typ, m.Value)
-		if err != nil {
-			t.Fatalf("message %d on %s: %v", i, m.Topic, err)
-		}
-		byType[typ] = append(byType[typ], rec)
-	}
+	byType := storetest.Decode(t, "enterprise-file-test", p.Messages)
 	for typ, recs := range byType {
 		if _, err := db.StoreRecords(ctx, typ, recs); err != nil {
 			t.Fatalf("store %s: %v", typ, err)

@@ -13,7 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
 
@@ -182,23 +182,7 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	db := newTestDB(t)
 	ctx := testContext(t)
 	p := synth.Generate(synth.DefaultConfig(1))
-	dec := &ingest.Decoder{PIIKey: []byte("usage-runs-test")}
-	typeOf := map[string]voucherwatch.RecordType{}
-	for typ, topic := range voucherwatch.DefaultTopics {
-		typeOf[topic] = typ
-	}
-	byType := map[voucherwatch.RecordType][]voucherwatch.Record{}
-	for i, m := range p.Messages {
-		typ, ok := typeOf[m.Topic]
-		if !ok {
-			continue
-		}
-		rec, err := dec.Decode(typ, m.Value)
-		if err != nil {
-			t.Fatalf("message %d on %s: %v", i, m.Topic, err)
-		}
-		byType[typ] = append(byType[typ], rec)
-	}
+	byType := storetest.Decode(t, "usage-runs-test", p.Messages)
 	// The edge cases go on the contract of one of the province's metered resources, so that
 	// its settlements compare them with their periods.
 	var tmpl voucherwatch.Record

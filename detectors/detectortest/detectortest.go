@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 	"github.com/voucherwatch/voucherwatch/synth"
@@ -39,26 +38,7 @@ func NewDB(t testing.TB) *store.DB {
 // valid.
 func Load(t testing.TB, db *store.DB, msgs []synth.Message) {
 	t.Helper()
-	dec := &ingest.Decoder{PIIKey: []byte(PIIKey)}
-	byType := map[voucherwatch.RecordType][]voucherwatch.Record{}
-	for _, typ := range voucherwatch.RecordTypes {
-		byType[typ] = nil
-	}
-	typeOf := map[string]voucherwatch.RecordType{}
-	for typ, topic := range voucherwatch.DefaultTopics {
-		typeOf[topic] = typ
-	}
-	for i, m := range msgs {
-		typ, ok := typeOf[m.Topic]
-		if !ok {
-			t.Fatalf("message %d: unknown topic %s", i, m.Topic)
-		}
-		rec, err := dec.Decode(typ, m.Value)
-		if err != nil {
-			t.Fatalf("message %d on %s rejected: %v", i, m.Topic, err)
-		}
-		byType[typ] = append(byType[typ], rec)
-	}
+	byType := storetest.Decode(t, PIIKey, msgs)
 	for _, typ := range voucherwatch.RecordTypes {
 		if len(byType[typ]) == 0 {
 			continue
