@@ -1,14 +1,10 @@
 package supervision
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
-	"github.com/voucherwatch/voucherwatch/supervision/locale"
-	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // Complaints and tips (投诉举报受理, policy §五.1). A complaint becomes a case in the alerts'
@@ -17,16 +13,6 @@ import (
 // alerts' own. What protects the complainant stays apart: the contact details, sealed with a
 // key of their own and opened for province administrators only; the follow-up secret, kept as
 // a hash. Neither is ever logged, exported or shown to a city.
-
-// ComplaintDeps are the dependencies of the complaint routes and pages.
-type ComplaintDeps struct {
-	// Store keeps complaints and opens their cases.
-	Store voucherwatch.ComplaintStore
-	// Registry finds the enterprise complained about, by name or code, and its city.
-	Registry voucherwatch.EnterpriseSearcher
-	// Box seals contact details (the complaint key).
-	Box *voucherwatch.ContactBox
-}
 
 // complaintState is what registerComplaintRoutes prepares.
 type complaintState struct {
@@ -91,7 +77,7 @@ func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucher
 		api.WriteError(w, voucherwatch.FieldErrorf("channel", "officials register phone or letter complaints; the public form is /complaints/new"))
 		return
 	}
-	c, secret, err := s.fileComplaint(r.Context(), voucherwatch.ComplaintInput{
+	c, secret, err := s.complaints.deps.File(r.Context(), voucherwatch.ComplaintInput{
 		USCC: q.USCC, Category: q.Category, Text: q.Text, Contact: q.Contact, Channel: ch,
 	}, u)
 	if err != nil {
@@ -99,54 +85,4 @@ func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucher
 		return
 	}
 	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": c.ID, "receipt": c.Receipt, "secret": secret})
-}
-
-// fileComplaint checks a complaint, finds its enterprise's city in the registry, masks the
-// text, seals the contact and stores the complaint with its case. by is the official who
-// registers it; the zero User for the public form. It returns the follow-up secret, which is
-// not kept.
-func (s *Server) fileComplaint(ctx context.Context, in voucherwatch.ComplaintInput, by voucherwatch.User) (voucherwatch.Complaint, string, error) {
-	in, err := voucherwatch.CheckComplaintInput(in)
-	if err != nil {
-		return voucherwatch.Complaint{}, "", err
-	}
-	hit, err := s.registryMatch(ctx, in.USCC)
-	if err != nil {
-		return voucherwatch.Complaint{}, "", err
-	}
-	if scope := workflow.CityScope(by); by.ID != "" && scope != "" && hit.City != scope {
-		return voucherwatch.Complaint{}, "", voucherwatch.FieldErrorf("uscc", "the enterprise is not of your city")
-	}
-	now := s.workflow.now()
-	c := voucherwatch.Complaint{
-		ID: voucherwatch.NewComplaintID(), Receipt: voucherwatch.NewReceipt(now), USCC: in.USCC, City: hit.City,
-		Category: voucherwatch.ComplaintCategory(in.Category), Text: voucherwatch.MaskText(in.Text),
-		Channel: in.Channel, RegisteredBy: by.ID, CreatedAt: now,
-	}
-	secret := voucherwatch.NewComplaintSecret()
-	rec := voucherwatch.ComplaintRecord{Complaint: c, SecretHash: voucherwatch.ComplaintSecretHash(secret),
-		SealedContact: s.complaints.deps.Box.Seal(c.ID, in.Contact)}
-	title := fmt.Sprintf(locale.T("complaint.case.title"), locale.ComplaintCategoryLabel(c.Category))
-	reason := fmt.Sprintf(locale.T("complaint.case.reason"), locale.ComplaintChannelLabel(c.Channel), locale.ComplaintCategoryLabel(c.Category))
-	if err := s.complaints.deps.Store.AddComplaint(ctx, rec, voucherwatch.ComplaintAlert(c, title, reason)); err != nil {
-		return voucherwatch.Complaint{}, "", err
-	}
-	// Never the text, the contact or the secret.
-	s.Log.Info("supervision: complaint received", "id", c.ID, "city", c.City, "category", c.Category, "channel", c.Channel, "by", by.ID)
-	return c, secret, nil
-}
-
-// registryMatch is the registry's record of the enterprise with this USCC; EINVALID on uscc
-// when the registry does not know it, since a case needs the enterprise's city.
-func (s *Server) registryMatch(ctx context.Context, uscc string) (voucherwatch.EnterpriseHit, error) {
-	hits, _, err := s.complaints.deps.Registry.SearchEnterprises(ctx, uscc, "")
-	if err != nil {
-		return voucherwatch.EnterpriseHit{}, err
-	}
-	for _, h := range hits {
-		if h.USCC == uscc && h.City != "" {
-			return h, nil
-		}
-	}
-	return voucherwatch.EnterpriseHit{}, voucherwatch.FieldErrorf("uscc", "no enterprise with this code in the registry")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // roundState is what RegisterRoundRoutes prepares.
@@ -61,7 +62,7 @@ type roundRoutes struct {
 }
 
 func (h roundRoutes) open(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	if err := provinceOnly(u, "opens rounds"); err != nil {
+	if err := workflow.ProvinceOnly(u, "opens rounds"); err != nil {
 		h.s.fail(w, err)
 		return
 	}
@@ -100,13 +101,13 @@ func (h roundRoutes) show(w http.ResponseWriter, r *http.Request, u voucherwatch
 // scores answers POST /api/v1/rounds/{id}/scores: a CSV body (claim_id,criterion,score,comment)
 // or an XLSX workbook whose first sheet has those columns.
 func (h roundRoutes) scores(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	if err := provinceOnly(u, "imports expert scores"); err != nil {
+	if err := workflow.ProvinceOnly(u, "imports expert scores"); err != nil {
 		h.s.fail(w, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRoundScoreBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, workflow.MaxRoundScoreBytes))
 	if err != nil {
-		h.s.fail(w, voucherwatch.FieldErrorf("scores", "want at most %d bytes", MaxRoundScoreBytes))
+		h.s.fail(w, voucherwatch.FieldErrorf("scores", "want at most %d bytes", workflow.MaxRoundScoreBytes))
 		return
 	}
 	scores, err := parseScoreUpload(r.Header.Get("Content-Type"), body)
@@ -128,7 +129,7 @@ func parseScoreUpload(contentType string, body []byte) ([]voucherwatch.RoundScor
 	if strings.Contains(contentType, "spreadsheetml") || strings.HasPrefix(string(body), "PK\x03\x04") {
 		return parseScoreXLSX(body)
 	}
-	return ParseRoundScores(strings.NewReader(string(body)))
+	return workflow.ParseRoundScores(strings.NewReader(string(body)))
 }
 
 // parseScoreXLSX reads the first sheet of a workbook as the CSV's rows.
@@ -154,15 +155,15 @@ func parseScoreXLSX(body []byte) ([]voucherwatch.RoundScore, error) {
 		}
 		b.WriteString(strings.Join(cells, ",") + "\n")
 	}
-	return ParseRoundScores(strings.NewReader(b.String()))
+	return workflow.ParseRoundScores(strings.NewReader(b.String()))
 }
 
 func (h roundRoutes) allocate(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	if err := provinceOnly(u, "sets weights and allocates"); err != nil {
+	if err := workflow.ProvinceOnly(u, "sets weights and allocates"); err != nil {
 		h.s.fail(w, err)
 		return
 	}
-	var q AllocateRequest
+	var q workflow.AllocateRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &q); err != nil {
 			h.s.fail(w, err)
@@ -238,7 +239,7 @@ func (h roundRoutes) objection(w http.ResponseWriter, r *http.Request, u voucher
 		h.s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not register objections", u.Role))
 		return
 	}
-	var q ObjectionInput
+	var q workflow.ObjectionInput
 	if err := decodeJSON(w, r, &q); err != nil {
 		h.s.fail(w, err)
 		return
@@ -266,7 +267,7 @@ func (h roundRoutes) paymentXLSX(w http.ResponseWriter, r *http.Request, u vouch
 }
 
 func (h roundRoutes) exportXLSX(w http.ResponseWriter, r *http.Request, u voucherwatch.User, payment bool) {
-	if !mayAudit(u.Role) {
+	if !workflow.MayAudit(u.Role) {
 		h.s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not export the round's list", u.Role))
 		return
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // Server serves the API and the metrics. The function fields are its dependencies, so tests can
@@ -44,7 +45,7 @@ type Server struct {
 
 	mux       *http.ServeMux
 	alerts    AlertDeps
-	backtests *backtests
+	backtests *workflow.Backtester
 	workflow  WorkflowDeps
 	// users caches the look-ups of tokens in the shared user store (users.go).
 	users tokenCache

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // spotCheckHeader names the columns of a draw's export, in Chinese: supervisors open it in
@@ -15,7 +16,7 @@ var spotCheckHeader = []string{"统一社会信用代码", "企业名称", "市�
 var drawnByLabel = map[string]string{voucherwatch.DrawnByRisk: "风险加权", voucherwatch.DrawnAtRandom: "随机"}
 
 // SpotCheckRows are the export's rows (header first) of a draw as u may see it.
-func SpotCheckRows(v SpotCheckView) [][]string {
+func SpotCheckRows(v workflow.SpotCheckView) [][]string {
 	rows := [][]string{spotCheckHeader}
 	for _, it := range v.Items {
 		var names []string
@@ -56,7 +57,7 @@ func (h spotCheckRoutes) export(w http.ResponseWriter, r *http.Request, u vouche
 
 // writeSpotCheckExport answers the list v as a file of format ext (csv or xlsx), for the API
 // and the web UI alike.
-func writeSpotCheckExport(w http.ResponseWriter, v SpotCheckView, ext string) error {
+func writeSpotCheckExport(w http.ResponseWriter, v workflow.SpotCheckView, ext string) error {
 	t := exportTable{sheet: "抽查名单", rows: SpotCheckRows(v), widths: map[string]float64{"A": 22, "B": 30, "F": 36}}
 	return writeExportTable(w, t, "voucherwatch-"+v.ID, ext, "spot check "+v.ID)
 }

@@ -78,7 +78,7 @@ func (s *Server) renderAlert(w http.ResponseWriter, r *http.Request, q uiRequest
 		s.failPage(w, r, q, err)
 		return
 	}
-	maskEventComments(history)
+	workflow.MaskEventComments(history)
 	p := alertPage{Alert: a, Evidence: evidence.Render(a), History: history, Final: len(a.Status.Next()) == 0, Form: form,
 		Names: s.enterpriseNames(ctx, a.Subjects.ApplicantUSCC, a.Subjects.SupplierUSCC)}
 	var deadline time.Time

@@ -58,21 +58,21 @@ func (s *Server) renderBacktests(w http.ResponseWriter, r *http.Request, q uiReq
 		b, _ := json.MarshalIndent(s.backtests.Policy, "", "  ")
 		policy = string(b)
 	}
-	d.Page = backtestsPage{Log: log, MayRun: mayRunBacktest(q.user), Policy: policy}
+	d.Page = backtestsPage{Log: log, MayRun: workflow.MayRunBacktest(q.user), Policy: policy}
 	s.render(w, status, "backtests", d)
 }
 
 // postBacktestPage answers POST /backtests: runs a backtest of the policy file typed in the
 // form and shows it.
 func (s *Server) postBacktestPage(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	if s.backtests == nil || !mayRunBacktest(q.user) {
+	if s.backtests == nil || !workflow.MayRunBacktest(q.user) {
 		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
 	policy := r.PostFormValue("policy")
-	entry, _, err := s.backtests.run(r.Context(), q.user, []byte(policy))
+	entry, _, err := s.backtests.Backtest(r.Context(), q.user, []byte(policy))
 	switch {
-	case errors.Is(err, errBacktestTimedOut):
+	case errors.Is(err, workflow.ErrBacktestTimedOut):
 		s.renderBacktests(w, r, q, http.StatusServiceUnavailable, locale.T("backtests.timed_out"), policy)
 	case voucherwatch.ErrorCode(err) == voucherwatch.EINVALID:
 		s.renderBacktests(w, r, q, http.StatusBadRequest, locale.T("backtests.bad_policy")+" "+err.Error(), policy)
@@ -92,7 +92,7 @@ func (s *Server) showBacktest(w http.ResponseWriter, r *http.Request, q uiReques
 		s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 		return
 	}
-	entry, diff, err := s.backtestFor(r.Context(), q.user, r.PathValue("id"))
+	entry, diff, err := s.backtests.For(r.Context(), q.user, r.PathValue("id"))
 	if err != nil {
 		s.failPage(w, r, q, err)
 		return
@@ -109,7 +109,7 @@ func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequ
 		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
-	entry, diff, err := s.backtestFor(r.Context(), q.user, r.PathValue("id"))
+	entry, diff, err := s.backtests.For(r.Context(), q.user, r.PathValue("id"))
 	if err == nil && diff == nil {
 		err = voucherwatch.Errorf(voucherwatch.ENOTFOUND, "backtest %s has no diff", entry.ID)
 	}

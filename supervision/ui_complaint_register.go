@@ -48,7 +48,7 @@ func (s *Server) postComplaintRegister(w http.ResponseWriter, r *http.Request, q
 	if ch != voucherwatch.ChannelPhone && ch != voucherwatch.ChannelLetter {
 		ch = voucherwatch.ChannelPhone
 	}
-	c, secret, err := s.fileComplaint(r.Context(), voucherwatch.ComplaintInput{USCC: f.USCC, Category: f.Category, Text: f.Text, Contact: f.Contact, Channel: ch}, q.user)
+	c, secret, err := s.complaints.deps.File(r.Context(), voucherwatch.ComplaintInput{USCC: f.USCC, Category: f.Category, Text: f.Text, Contact: f.Contact, Channel: ch}, q.user)
 	if err != nil {
 		if voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
 			s.failPage(w, r, q, err)

@@ -148,7 +148,7 @@ func (s *Server) postComplaintForm(w http.ResponseWriter, r *http.Request) {
 		s.lookUpComplaintEnterprise(w, r, f)
 		return
 	}
-	c, secret, err := s.fileComplaint(r.Context(), voucherwatch.ComplaintInput{
+	c, secret, err := s.complaints.deps.File(r.Context(), voucherwatch.ComplaintInput{
 		USCC: f.USCC, Category: f.Category, Text: f.Text, Contact: f.Contact, Channel: voucherwatch.ChannelPublic,
 	}, voucherwatch.User{})
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *Server) postComplaintForm(w http.ResponseWriter, r *http.Request) {
 		}
 		if fieldOf(err) == "uscc" {
 			f.USCC = ""
-		} else if hit, e := s.registryMatch(r.Context(), strings.ToUpper(f.USCC)); e == nil {
+		} else if hit, e := s.complaints.deps.RegistryMatch(r.Context(), strings.ToUpper(f.USCC)); e == nil {
 			f.Matches = []voucherwatch.EnterpriseHit{hit}
 		}
 		s.renderComplaintForm(w, r, http.StatusBadRequest, f, complaintErrorMessage(err))

@@ -9,6 +9,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // loginPage is the data of the sign-in page.
@@ -125,7 +126,7 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 // dummyHash is a bcrypt hash of a random password, at the cost of real ones.
 func (s *Server) dummyHash() string {
 	s.ui.dummyOnce.Do(func() {
-		h, err := HashPassword(randomHex(16))
+		h, err := HashPassword(workflow.RandomHex(16))
 		if err != nil {
 			panic(err)
 		}

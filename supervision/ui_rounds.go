@@ -12,6 +12,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // The annual round's pages: the list of rounds with the form that opens one, a round's page
@@ -57,7 +58,7 @@ func (s *Server) renderRounds(w http.ResponseWriter, r *http.Request, q uiReques
 	}
 	d := s.data(r, q, locale.T("rounds.title"), "rounds")
 	d.Error = errMsg
-	d.Page = roundsPage{Rounds: all, MayOpen: mayDraw(q.user.Role)}
+	d.Page = roundsPage{Rounds: all, MayOpen: workflow.MayDraw(q.user.Role)}
 	s.render(w, status, "rounds", d)
 }
 
@@ -86,19 +87,19 @@ func (s *Server) postRound(w http.ResponseWriter, r *http.Request, q uiRequest) 
 
 // roundPage is the data of GET /rounds/{id}.
 type roundPage struct {
-	View       RoundView
+	View       workflow.RoundView
 	MayManage  bool // the province: scores, weights, freeze, publish, finalise
 	MayComment bool
 	MayExport  bool
 	Weights    string // the weights form, one criterion=weight a line
-	WhatIf     *AllocationResult
+	WhatIf     *workflow.AllocationResult
 }
 
 func (s *Server) showRound(w http.ResponseWriter, r *http.Request, q uiRequest) {
 	s.renderRound(w, r, q, http.StatusOK, "", nil)
 }
 
-func (s *Server) renderRound(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, whatIf *AllocationResult) {
+func (s *Server) renderRound(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, whatIf *workflow.AllocationResult) {
 	v, err := s.rounds.deps.View(r.Context(), q.user, r.PathValue("id"))
 	if err != nil {
 		s.failPage(w, r, q, err)
@@ -110,7 +111,7 @@ func (s *Server) renderRound(w http.ResponseWriter, r *http.Request, q uiRequest
 	for k, wt := range v.Weights {
 		weights = append(weights, fmt.Sprintf("%s=%v", k, wt))
 	}
-	d.Page = roundPage{View: v, MayManage: mayDraw(q.user.Role), MayComment: q.user.Role.MayAct(), MayExport: mayAudit(q.user.Role),
+	d.Page = roundPage{View: v, MayManage: workflow.MayDraw(q.user.Role), MayComment: q.user.Role.MayAct(), MayExport: workflow.MayAudit(q.user.Role),
 		Weights: strings.Join(sortedStrings(weights), "\n"), WhatIf: whatIf}
 	s.render(w, status, "round", d)
 }
@@ -153,7 +154,7 @@ func (s *Server) postRoundAction(w http.ResponseWriter, r *http.Request, q uiReq
 		body := strings.TrimSpace(r.PostFormValue("csv"))
 		var raw []byte
 		if f, _, ferr := r.FormFile("file"); ferr == nil {
-			raw, err = io.ReadAll(io.LimitReader(f, MaxRoundScoreBytes))
+			raw, err = io.ReadAll(io.LimitReader(f, workflow.MaxRoundScoreBytes))
 			f.Close()
 		}
 		var scores []voucherwatch.RoundScore
@@ -161,7 +162,7 @@ func (s *Server) postRoundAction(w http.ResponseWriter, r *http.Request, q uiReq
 			if len(raw) > 0 {
 				scores, err = parseScoreUpload("", raw)
 			} else {
-				scores, err = ParseRoundScores(strings.NewReader(body))
+				scores, err = workflow.ParseRoundScores(strings.NewReader(body))
 			}
 		}
 		if err == nil {
@@ -172,11 +173,11 @@ func (s *Server) postRoundAction(w http.ResponseWriter, r *http.Request, q uiReq
 		var weights map[string]float64
 		weights, err = parseWeightsForm(r.PostFormValue("weights"))
 		if err == nil {
-			req := AllocateRequest{Weights: weights, Mode: r.PostFormValue("mode"), DryRun: r.PostFormValue("dry_run") != ""}
+			req := workflow.AllocateRequest{Weights: weights, Mode: r.PostFormValue("mode"), DryRun: r.PostFormValue("dry_run") != ""}
 			if req.DryRun {
 				req.Budget = strings.TrimSpace(r.PostFormValue("budget"))
 			}
-			var res AllocationResult
+			var res workflow.AllocationResult
 			res, err = d.Allocate(ctx, q.user, id, req)
 			if err == nil && req.DryRun {
 				s.renderRound(w, r, q, http.StatusOK, "", &res)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // Sessions of the web UI are stateless: the cookie itself says who signed in, when, and until
@@ -160,7 +161,7 @@ func (s *Server) newSession(w http.ResponseWriter, u voucherwatch.User, password
 	now := s.workflow.now()
 	ss := session{
 		UserID: u.ID, Issued: now.Unix(), Expires: now.Add(s.ui.sessionTTL()).Unix(),
-		Nonce: randomHex(12), Password: s.passwordFingerprint(passwordHash),
+		Nonce: workflow.RandomHex(12), Password: s.passwordFingerprint(passwordHash),
 	}
 	s.setCookie(w, sessionCookie, s.encodeSession(ss), s.ui.sessionTTL())
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/voucherwatch/voucherwatch/spotcheck"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // inspectionOutcomes are the outcomes in the order the result form offers them.
@@ -17,20 +18,20 @@ var inspectionOutcomes = []voucherwatch.InspectionOutcome{
 
 // spotCheckPage is the data of one draw's page (GET /spotchecks/{id}).
 type spotCheckPage struct {
-	SpotCheckView
+	workflow.SpotCheckView
 	Items []spotCheckRow
 	// MayAudit offers the re-run (the province and auditors).
 	MayAudit bool
 	// Verification is the re-run's verdict, on GET /spotchecks/{id}/verify.
 	Verification *spotcheck.Verification
 	Outcomes     []voucherwatch.InspectionOutcome
-	Form         ResultRequest // what was typed, after a failure
+	Form         workflow.ResultRequest // what was typed, after a failure
 }
 
 // spotCheckRow is an item with whether the user may record its result: the form is offered
 // only where RecordResult would accept it.
 type spotCheckRow struct {
-	SpotCheckItemView
+	workflow.SpotCheckItemView
 	MayRecord bool
 }
 
@@ -44,7 +45,7 @@ func (p spotCheckPage) Verified() bool {
 // inputs digest) and its items as the user may see them, each with its latest result and, for
 // those who may record one, a form.
 func (s *Server) showSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	s.renderSpotCheck(w, r, q, http.StatusOK, "", ResultRequest{}, nil)
+	s.renderSpotCheck(w, r, q, http.StatusOK, "", workflow.ResultRequest{}, nil)
 }
 
 // showSpotCheckVerify answers GET /spotchecks/{id}/verify: the draw's page with the verdict of
@@ -59,10 +60,10 @@ func (s *Server) showSpotCheckVerify(w http.ResponseWriter, r *http.Request, q u
 		s.failPage(w, r, q, err)
 		return
 	}
-	s.renderSpotCheck(w, r, q, http.StatusOK, "", ResultRequest{}, &v)
+	s.renderSpotCheck(w, r, q, http.StatusOK, "", workflow.ResultRequest{}, &v)
 }
 
-func (s *Server) renderSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form ResultRequest, verification *spotcheck.Verification) {
+func (s *Server) renderSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form workflow.ResultRequest, verification *spotcheck.Verification) {
 	if s.spotchecks == nil {
 		s.renderError(w, r, q, http.StatusNotFound, locale.T("error.not_found"))
 		return
@@ -72,9 +73,9 @@ func (s *Server) renderSpotCheck(w http.ResponseWriter, r *http.Request, q uiReq
 		s.failPage(w, r, q, err)
 		return
 	}
-	p := spotCheckPage{SpotCheckView: v, MayAudit: mayAudit(q.user.Role), Verification: verification, Outcomes: inspectionOutcomes, Form: form}
+	p := spotCheckPage{SpotCheckView: v, MayAudit: workflow.MayAudit(q.user.Role), Verification: verification, Outcomes: inspectionOutcomes, Form: form}
 	for _, it := range v.Items {
-		p.Items = append(p.Items, spotCheckRow{SpotCheckItemView: it, MayRecord: mayRecordResult(q.user, it.City)})
+		p.Items = append(p.Items, spotCheckRow{SpotCheckItemView: it, MayRecord: workflow.MayRecordResult(q.user, it.City)})
 	}
 	d := s.data(r, q, locale.T("spotcheck.title")+" "+v.ID, "spotchecks")
 	d.Error = errMsg
@@ -90,7 +91,7 @@ func (s *Server) postSpotCheckResult(w http.ResponseWriter, r *http.Request, q u
 		return
 	}
 	id := r.PathValue("id")
-	form := ResultRequest{USCC: r.PostFormValue("uscc"), Result: r.PostFormValue("result"), Comment: r.PostFormValue("comment")}
+	form := workflow.ResultRequest{USCC: r.PostFormValue("uscc"), Result: r.PostFormValue("result"), Comment: r.PostFormValue("comment")}
 	res, err := s.spotchecks.RecordResult(r.Context(), q.user, id, form)
 	switch voucherwatch.ErrorCode(err) {
 	case "":

@@ -15,6 +15,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // newSpotCheckUIServer is newUIServer with the spot-check operations over threeCityProvince
@@ -375,7 +376,7 @@ func TestSpotCheckPagesWithoutTheFeature(t *testing.T) {
 func TestSpotCheckPagesShowNoEnglishLabels(t *testing.T) {
 	s, st := newSpotCheckUIServer(t)
 	_, id := drawThroughTheForm(t, signedIn(t, s, "province"), url.Values{"share": {"100"}})
-	if _, err := s.spotchecks.RecordResult(t.Context(), uiUsers["admin"], id, ResultRequest{USCC: st.draws[0].Items[0].USCC, Result: "problem_found", Comment: "账实不符"}); err != nil {
+	if _, err := s.spotchecks.RecordResult(t.Context(), uiUsers["admin"], id, workflow.ResultRequest{USCC: st.draws[0].Items[0].USCC, Result: "problem_found", Comment: "账实不符"}); err != nil {
 		t.Fatal(err)
 	}
 	english := []string{voucherwatch.SpotCheckScheduled, voucherwatch.SpotCheckOnDemand, voucherwatch.DrawnAtRandom, "no_problem", "problem_found", "rectify_ordered"}

@@ -59,7 +59,7 @@ func (s *Server) renderSpotChecks(w http.ResponseWriter, r *http.Request, q uiRe
 		return
 	}
 	ctx := r.Context()
-	p := spotChecksPage{MayDraw: mayDraw(q.user.Role), MayAudit: mayAudit(q.user.Role), DrawForm: df, Inspector: inf}
+	p := spotChecksPage{MayDraw: workflow.MayDraw(q.user.Role), MayAudit: workflow.MayAudit(q.user.Role), DrawForm: df, Inspector: inf}
 	draws, err := sd.List(ctx, q.user)
 	if err != nil {
 		s.failPage(w, r, q, err)
@@ -121,7 +121,7 @@ func drawProgress(ctx context.Context, sd SpotCheckDeps, sc voucherwatch.SpotChe
 // postSpotCheck answers POST /spotchecks (share in percent, min, seed; each optional): a
 // draw on demand, then its page.
 func (s *Server) postSpotCheck(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	if s.spotchecks == nil || !mayDraw(q.user.Role) { // before reading the form, as the API does
+	if s.spotchecks == nil || !workflow.MayDraw(q.user.Role) { // before reading the form, as the API does
 		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // usersPage is the data of the user management page.
@@ -12,17 +13,17 @@ type usersPage struct {
 	Users  []voucherwatch.User
 	Roles  []voucherwatch.Role
 	Cities []cityOption
-	Form   newUserRequest // what was typed, after a failure; never the password
-	Token  string         // the new user's API token, shown once after creation
+	Form   workflow.NewUserRequest // what was typed, after a failure; never the password
+	Token  string                  // the new user's API token, shown once after creation
 }
 
 // showUsers answers GET /users (province administrators): the users, a form to create one and
 // one to set a user's password.
 func (s *Server) showUsers(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	s.renderUsers(w, r, q, http.StatusOK, "", newUserRequest{}, "")
+	s.renderUsers(w, r, q, http.StatusOK, "", workflow.NewUserRequest{}, "")
 }
 
-func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form newUserRequest, token string) {
+func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, q uiRequest, status int, errMsg string, form workflow.NewUserRequest, token string) {
 	if !q.user.Role.MayManageUsers() {
 		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
@@ -56,11 +57,11 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request, q uiRequest) {
 		s.renderError(w, r, q, http.StatusForbidden, locale.T("error.forbidden"))
 		return
 	}
-	form := newUserRequest{
+	form := workflow.NewUserRequest{
 		Name: r.PostFormValue("name"), Login: r.PostFormValue("login"), Role: r.PostFormValue("role"),
 		City: r.PostFormValue("city"), Password: r.PostFormValue("password"),
 	}
-	_, token, err := s.newUser(r.Context(), q.user, form)
+	_, token, err := s.flow().CreateUser(r.Context(), q.user, form)
 	if err != nil {
 		if voucherwatch.ErrorCode(err) == voucherwatch.EINTERNAL {
 			s.failPage(w, r, q, err)
@@ -69,18 +70,18 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request, q uiRequest) {
 		s.renderUsers(w, r, q, errStatus(err), uiErrorMessage(err), form, "")
 		return
 	}
-	s.renderUsers(w, r, q, http.StatusCreated, "", newUserRequest{}, token)
+	s.renderUsers(w, r, q, http.StatusCreated, "", workflow.NewUserRequest{}, token)
 }
 
 // postUserPassword answers POST /users/{id}/password (password): an administrator sets a
 // user's password.
 func (s *Server) postUserPassword(w http.ResponseWriter, r *http.Request, q uiRequest) {
-	err := s.changePassword(r.Context(), q.user, r.PathValue("id"), r.PostFormValue("password"))
+	err := s.flow().SetPassword(r.Context(), q.user, r.PathValue("id"), r.PostFormValue("password"))
 	switch voucherwatch.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, "/users?flash=password", http.StatusSeeOther)
 	case voucherwatch.EINVALID:
-		s.renderUsers(w, r, q, errStatus(err), uiErrorMessage(err), newUserRequest{}, "")
+		s.renderUsers(w, r, q, errStatus(err), uiErrorMessage(err), workflow.NewUserRequest{}, "")
 	default:
 		s.failPage(w, r, q, err)
 	}
@@ -99,7 +100,7 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request, q u
 	// be used to take the account over. Wrong answers count towards the sign-in throttle.
 	err := s.checkCurrentPassword(r, q.user)
 	if err == nil {
-		err = s.setOwnPassword(r.Context(), q.user, r.PostFormValue("password"))
+		err = s.flow().SetOwnPassword(r.Context(), q.user, r.PostFormValue("password"))
 	}
 	switch voucherwatch.ErrorCode(err) {
 	case "":

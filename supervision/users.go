@@ -2,9 +2,7 @@ package supervision
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -103,17 +101,6 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request, u voucherwatch.Us
 	api.WriteJSON(w, http.StatusOK, u)
 }
 
-// newUserRequest is the body of POST /api/v1/users.
-type newUserRequest struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
-	City string `json:"city"` // a division code or name, for city reviewers
-	// Login and Password let the user sign in to the web UI; both optional, a password only
-	// with a login.
-	Login    string `json:"login"`
-	Password string `json:"password"`
-}
-
 // createUser answers POST /api/v1/users {"name", "role", "city"?, "login"?, "password"?}
 // (province administrators) with 201 {"id", "token", "name", "role", "city"?, "login"?}. The
 // token is shown this once; the store keeps only its SHA-256, and of the password only its
@@ -123,58 +110,17 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, u voucherwat
 		s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only a province administrator manages users"))
 		return
 	}
-	var q newUserRequest
+	var q workflow.NewUserRequest
 	if err := decodeJSON(w, r, &q); err != nil {
 		s.fail(w, err)
 		return
 	}
-	nu, token, err := s.newUser(r.Context(), u, q)
+	nu, token, err := s.flow().CreateUser(r.Context(), u, q)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	api.WriteJSON(w, http.StatusCreated, map[string]any{"id": nu.ID, "token": token, "name": nu.Name, "login": nu.Login, "role": nu.Role, "city": nu.City})
-}
-
-// newUser checks and creates the user q asks for on behalf of admin, with a new bearer token,
-// and sets its password when q has one. The API and the web UI's user page create users here.
-func (s *Server) newUser(ctx context.Context, admin voucherwatch.User, q newUserRequest) (voucherwatch.User, string, error) {
-	nu, err := voucherwatch.CheckNewUser(voucherwatch.User{Name: q.Name, Login: q.Login, Role: voucherwatch.Role(q.Role), City: q.City})
-	if err != nil {
-		return nu, "", err
-	}
-	var hash string
-	if q.Password != "" {
-		if nu.Login == "" {
-			return nu, "", voucherwatch.FieldErrorf("password", "a password needs a login to sign in with")
-		}
-		if hash, err = HashPassword(q.Password); err != nil {
-			return nu, "", err
-		}
-	}
-	if nu.Login != "" {
-		_, _, err := s.workflow.Users.UserByLogin(ctx, nu.Login)
-		switch voucherwatch.ErrorCode(err) {
-		case "":
-			return nu, "", &voucherwatch.Error{Code: voucherwatch.ECONFLICT, Field: "login", Message: fmt.Sprintf("login %q is taken", nu.Login)}
-		case voucherwatch.ENOTFOUND:
-		default:
-			return nu, "", err
-		}
-	}
-	nu.ID = "u_" + randomHex(8)
-	token := "vw_" + randomHex(32)
-	now := s.workflow.now()
-	if err := s.workflow.Users.CreateUser(ctx, nu, voucherwatch.TokenHash(token), now); err != nil {
-		return nu, "", err
-	}
-	if hash != "" {
-		if err := s.workflow.Users.SetPassword(ctx, nu.ID, hash, now); err != nil {
-			return nu, "", err
-		}
-	}
-	s.Log.Info("supervision: user created", "id", nu.ID, "login", nu.Login, "role", nu.Role, "city", nu.City, "password", hash != "", "by", admin.ID)
-	return nu, token, nil
 }
 
 // passwordRequest is the body of POST /api/v1/users/{id}/password.
@@ -192,40 +138,11 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, u voucherwa
 		s.fail(w, err)
 		return
 	}
-	if err := s.changePassword(r.Context(), u, r.PathValue("id"), q.Password); err != nil {
+	if err := s.flow().SetPassword(r.Context(), u, r.PathValue("id"), q.Password); err != nil {
 		s.fail(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// changePassword sets the password of user id on behalf of u, a province administrator.
-// Everyone else changes their own password with setOwnPassword, after giving the current one.
-func (s *Server) changePassword(ctx context.Context, u voucherwatch.User, id, password string) error {
-	if !u.Role.MayManageUsers() {
-		return voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only a province administrator sets a password here; change your own on the account page")
-	}
-	return s.storePassword(ctx, u, id, password)
-}
-
-// setOwnPassword sets u's own password; the caller has checked u's current one.
-func (s *Server) setOwnPassword(ctx context.Context, u voucherwatch.User, password string) error {
-	return s.storePassword(ctx, u, u.ID, password)
-}
-
-// storePassword hashes and stores the password of user id, set by u, and ends the sessions of
-// the old one on this instance at once.
-func (s *Server) storePassword(ctx context.Context, u voucherwatch.User, id, password string) error {
-	hash, err := HashPassword(password)
-	if err != nil {
-		return err
-	}
-	if err := s.workflow.Users.SetPassword(ctx, id, hash, s.workflow.now()); err != nil {
-		return err
-	}
-	s.sessions.forget(id)
-	s.Log.Info("supervision: password set", "id", id, "by", u.ID)
-	return nil
 }
 
 // listUsers answers GET /api/v1/users with {"users": [...]}: everyone for the province and
@@ -269,10 +186,4 @@ func (s *Server) disableUser(w http.ResponseWriter, r *http.Request, u voucherwa
 	s.sessions.forget(id)
 	s.Log.Info("supervision: user disabled", "id", id, "by", u.ID)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

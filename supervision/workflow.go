@@ -46,7 +46,7 @@ func (d WorkflowDeps) now() time.Time {
 // UI's forms act through it.
 func (s *Server) flow() *workflow.Service {
 	return &workflow.Service{Alerts: s.workflow.Alerts, Events: s.workflow.Events, Users: s.workflow.Users,
-		ExplanationDays: s.workflow.ExplanationDays, Now: s.workflow.Now}
+		ExplanationDays: s.workflow.ExplanationDays, Now: s.workflow.Now, Log: s.Log, PasswordSet: s.sessions.forget}
 }
 
 // registerWorkflowRoutes adds the workflow and user routes, and makes the server accept the
@@ -127,7 +127,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, u voucherwat
 	if events == nil {
 		events = []voucherwatch.Event{}
 	}
-	maskEventComments(events)
+	workflow.MaskEventComments(events)
 	api.WriteJSON(w, http.StatusOK, map[string]any{"events": events})
 }
 

@@ -1,4 +1,4 @@
-package supervision
+package workflow
 
 import (
 	_ "embed"

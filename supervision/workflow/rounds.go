@@ -1,4 +1,4 @@
-package supervision
+package workflow
 
 import (
 	"context"
@@ -12,17 +12,16 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
-	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
-// The annual round (集中评审发放, policy §三(二), §四.5); docs/rounds.md. RoundDeps are its
+// The annual round (集中评审发放, policy §三(二), §四.5); docs/rounds.md. Rounds are its
 // operations with their access rules, so that the web UI calls the same ones as the API.
 //
 // Who may do what: the province (administrator and reviewer) opens rounds, imports scores,
 // sets weights, runs the what-if, freezes, publishes and finalises; city reviewers see and
 // comment on their city's lines and register objections about them; auditors read. Every
 // step is in the round's append-only log. The public notice needs no sign-in.
-type RoundDeps struct {
+type Rounds struct {
 	Store voucherwatch.RoundStore
 	// Claims reads every claim of a round year with its assessment and computed factors
 	// (detectors.RoundClaims); the alerts are the store's.
@@ -33,7 +32,8 @@ type RoundDeps struct {
 	Now func() time.Time
 }
 
-func (d RoundDeps) now() time.Time {
+// Clock is the rounds' time now.
+func (d Rounds) Clock() time.Time {
 	if d.Now == nil {
 		return time.Now()
 	}
@@ -50,32 +50,33 @@ const (
 )
 
 // log appends a step to the round's log; the public's steps are the actor "public".
-func (d RoundDeps) log(ctx context.Context, roundID string, u voucherwatch.User, action, claimID, city, detail string) error {
+func (d Rounds) log(ctx context.Context, roundID string, u voucherwatch.User, action, claimID, city, detail string) error {
 	if u.ID == "" {
 		u = voucherwatch.User{ID: "public", Role: "public"}
 	}
-	return d.Store.AppendRoundEvents(ctx, []voucherwatch.RoundEvent{{RoundID: roundID, At: d.now().Truncate(time.Second),
+	return d.Store.AppendRoundEvents(ctx, []voucherwatch.RoundEvent{{RoundID: roundID, At: d.Clock().Truncate(time.Second),
 		ActorID: u.ID, ActorRole: u.Role, Action: action, ClaimID: claimID, City: city, Detail: detail}})
 }
 
-func provinceOnly(u voucherwatch.User, what string) error {
-	if !mayDraw(u.Role) {
+// ProvinceOnly refuses (EFORBIDDEN) a step that is the province's to a user of another role.
+func ProvinceOnly(u voucherwatch.User, what string) error {
+	if !MayDraw(u.Role) {
 		return voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "only the province %s", what)
 	}
 	return nil
 }
 
 // Open opens a round.
-func (d RoundDeps) Open(ctx context.Context, u voucherwatch.User, q voucherwatch.RoundRequest) (voucherwatch.SubsidyRound, error) {
-	if err := provinceOnly(u, "opens rounds"); err != nil {
+func (d Rounds) Open(ctx context.Context, u voucherwatch.User, q voucherwatch.RoundRequest) (voucherwatch.SubsidyRound, error) {
+	if err := ProvinceOnly(u, "opens rounds"); err != nil {
 		return voucherwatch.SubsidyRound{}, err
 	}
 	r, err := voucherwatch.CheckRoundRequest(q)
 	if err != nil {
 		return r, err
 	}
-	now := d.now().Truncate(time.Second)
-	r.ID = fmt.Sprintf("rd-%d-%s", r.Year, randomHex(4))
+	now := d.Clock().Truncate(time.Second)
+	r.ID = fmt.Sprintf("rd-%d-%s", r.Year, RandomHex(4))
 	r.CreatedAt, r.CreatedBy, r.UpdatedAt = now, u.ID, now
 	if err := d.Store.SaveRound(ctx, r); err != nil {
 		return r, err
@@ -160,8 +161,8 @@ func editable(r voucherwatch.SubsidyRound) error {
 }
 
 // ImportScores stores the panel's scores of a round that is not published yet.
-func (d RoundDeps) ImportScores(ctx context.Context, u voucherwatch.User, roundID string, scores []voucherwatch.RoundScore) (int, error) {
-	if err := provinceOnly(u, "imports expert scores"); err != nil {
+func (d Rounds) ImportScores(ctx context.Context, u voucherwatch.User, roundID string, scores []voucherwatch.RoundScore) (int, error) {
+	if err := ProvinceOnly(u, "imports expert scores"); err != nil {
 		return 0, err
 	}
 	r, err := d.Store.Round(ctx, roundID)
@@ -171,7 +172,7 @@ func (d RoundDeps) ImportScores(ctx context.Context, u voucherwatch.User, roundI
 	if err := editable(r); err != nil {
 		return 0, err
 	}
-	if err := d.Store.AddRoundScores(ctx, roundID, scores, u.ID, d.now().Truncate(time.Second)); err != nil {
+	if err := d.Store.AddRoundScores(ctx, roundID, scores, u.ID, d.Clock().Truncate(time.Second)); err != nil {
 		return 0, err
 	}
 	return len(scores), d.log(ctx, roundID, u, voucherwatch.RoundActionScores, "", "", fmt.Sprintf("%d scores", len(scores)))
@@ -179,7 +180,7 @@ func (d RoundDeps) ImportScores(ctx context.Context, u voucherwatch.User, roundI
 
 // inputs gathers what the round's list is computed from now: its claims with their alerts,
 // the scores, and its settings (weights and mode, or those given).
-func (d RoundDeps) inputs(ctx context.Context, r voucherwatch.SubsidyRound) (voucherwatch.AllocationInputs, error) {
+func (d Rounds) inputs(ctx context.Context, r voucherwatch.SubsidyRound) (voucherwatch.AllocationInputs, error) {
 	claims, err := d.Claims(ctx, r.Year)
 	if err != nil {
 		return voucherwatch.AllocationInputs{}, err
@@ -248,8 +249,8 @@ func resultOf(in voucherwatch.AllocationInputs, a voucherwatch.Allocation, dry b
 // Allocate computes the round's list with the given weights and mode (the saved ones where
 // absent). A dry run saves nothing and says which lines move; otherwise the weights and mode
 // are saved on the round.
-func (d RoundDeps) Allocate(ctx context.Context, u voucherwatch.User, roundID string, q AllocateRequest) (AllocationResult, error) {
-	if err := provinceOnly(u, "sets weights and allocates"); err != nil {
+func (d Rounds) Allocate(ctx context.Context, u voucherwatch.User, roundID string, q AllocateRequest) (AllocationResult, error) {
+	if err := ProvinceOnly(u, "sets weights and allocates"); err != nil {
 		return AllocationResult{}, err
 	}
 	if !voucherwatch.ValidMode(q.Mode) {
@@ -303,7 +304,7 @@ func (d RoundDeps) Allocate(ctx context.Context, u voucherwatch.User, roundID st
 	if err := editable(r); err != nil {
 		return AllocationResult{}, err
 	}
-	r.Weights, r.Mode, r.UpdatedAt = in.Weights, in.Mode, d.now().Truncate(time.Second)
+	r.Weights, r.Mode, r.UpdatedAt = in.Weights, in.Mode, d.Clock().Truncate(time.Second)
 	if err := d.Store.SaveRound(ctx, r); err != nil {
 		return AllocationResult{}, err
 	}
@@ -313,8 +314,8 @@ func (d RoundDeps) Allocate(ctx context.Context, u voucherwatch.User, roundID st
 
 // Freeze computes the list with the round's saved settings and records it as the next
 // version, with its inputs and their digest.
-func (d RoundDeps) Freeze(ctx context.Context, u voucherwatch.User, roundID string) (voucherwatch.RoundVersion, error) {
-	if err := provinceOnly(u, "freezes the list"); err != nil {
+func (d Rounds) Freeze(ctx context.Context, u voucherwatch.User, roundID string) (voucherwatch.RoundVersion, error) {
+	if err := ProvinceOnly(u, "freezes the list"); err != nil {
 		return voucherwatch.RoundVersion{}, err
 	}
 	r, err := d.Store.Round(ctx, roundID)
@@ -329,7 +330,7 @@ func (d RoundDeps) Freeze(ctx context.Context, u voucherwatch.User, roundID stri
 		return voucherwatch.RoundVersion{}, err
 	}
 	a := voucherwatch.Allocate(in)
-	now := d.now().Truncate(time.Second)
+	now := d.Clock().Truncate(time.Second)
 	v := voucherwatch.RoundVersion{RoundID: r.ID, Version: r.FrozenVersion + 1, Method: voucherwatch.AllocationMethod,
 		InputsDigest: in.Digest(), Inputs: in, Lines: a.Lines, Total: a.Total, FrozenAt: now, FrozenBy: u.ID}
 	if err := d.Store.AddRoundVersion(ctx, v); err != nil {
@@ -344,8 +345,8 @@ func (d RoundDeps) Freeze(ctx context.Context, u voucherwatch.User, roundID stri
 }
 
 // Publish starts the public notice of the frozen list.
-func (d RoundDeps) Publish(ctx context.Context, u voucherwatch.User, roundID string) (voucherwatch.SubsidyRound, error) {
-	if err := provinceOnly(u, "publishes the list"); err != nil {
+func (d Rounds) Publish(ctx context.Context, u voucherwatch.User, roundID string) (voucherwatch.SubsidyRound, error) {
+	if err := ProvinceOnly(u, "publishes the list"); err != nil {
 		return voucherwatch.SubsidyRound{}, err
 	}
 	r, err := d.Store.Round(ctx, roundID)
@@ -355,7 +356,7 @@ func (d RoundDeps) Publish(ctx context.Context, u voucherwatch.User, roundID str
 	if r.State != voucherwatch.RoundFrozen {
 		return r, voucherwatch.Errorf(voucherwatch.ECONFLICT, "round %s is %s: freeze the list before publishing it", r.ID, r.State)
 	}
-	now := d.now().Truncate(time.Second)
+	now := d.Clock().Truncate(time.Second)
 	r.State, r.PublishedAt, r.UpdatedAt = voucherwatch.RoundPublished, now, now
 	if err := d.Store.SaveRound(ctx, r); err != nil {
 		return r, err
@@ -366,8 +367,8 @@ func (d RoundDeps) Publish(ctx context.Context, u voucherwatch.User, roundID str
 
 // Finalise makes the published list final: only after the notice period, with no objection
 // still open.
-func (d RoundDeps) Finalise(ctx context.Context, u voucherwatch.User, roundID string) (voucherwatch.SubsidyRound, error) {
-	if err := provinceOnly(u, "finalises the list"); err != nil {
+func (d Rounds) Finalise(ctx context.Context, u voucherwatch.User, roundID string) (voucherwatch.SubsidyRound, error) {
+	if err := ProvinceOnly(u, "finalises the list"); err != nil {
 		return voucherwatch.SubsidyRound{}, err
 	}
 	r, err := d.Store.Round(ctx, roundID)
@@ -377,7 +378,7 @@ func (d RoundDeps) Finalise(ctx context.Context, u voucherwatch.User, roundID st
 	if r.State != voucherwatch.RoundPublished {
 		return r, voucherwatch.Errorf(voucherwatch.ECONFLICT, "round %s is %s: only a published list becomes final", r.ID, r.State)
 	}
-	now := d.now()
+	now := d.Clock()
 	if ends := voucherwatch.NoticeEnds(r.PublishedAt, r.NoticeDays); now.Before(ends) {
 		return r, voucherwatch.Errorf(voucherwatch.ECONFLICT, "the notice period runs until %s", ends.Format("2006-01-02 15:04"))
 	}
@@ -402,7 +403,7 @@ func (d RoundDeps) Finalise(ctx context.Context, u voucherwatch.User, roundID st
 }
 
 // Frozen returns the round's latest frozen version; ENOTFOUND before the first freeze.
-func (d RoundDeps) Frozen(ctx context.Context, r voucherwatch.SubsidyRound) (voucherwatch.RoundVersion, error) {
+func (d Rounds) Frozen(ctx context.Context, r voucherwatch.SubsidyRound) (voucherwatch.RoundVersion, error) {
 	if r.FrozenVersion == 0 {
 		return voucherwatch.RoundVersion{}, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "round %s has no frozen list yet", r.ID)
 	}
@@ -426,7 +427,7 @@ type RoundView struct {
 }
 
 // View reads a round for u.
-func (d RoundDeps) View(ctx context.Context, u voucherwatch.User, roundID string) (RoundView, error) {
+func (d Rounds) View(ctx context.Context, u voucherwatch.User, roundID string) (RoundView, error) {
 	r, err := d.Store.Round(ctx, roundID)
 	if err != nil {
 		return RoundView{}, err
@@ -465,7 +466,7 @@ func (d RoundDeps) View(ctx context.Context, u voucherwatch.User, roundID string
 		}
 		lines, v.InputsDigest, v.Computed = voucherwatch.Allocate(in).Lines, in.Digest(), true
 	}
-	scope := workflow.CityScope(u)
+	scope := CityScope(u)
 	var total voucherwatch.Money
 	v.Lines = []voucherwatch.LineJSON{}
 	for _, l := range lines {
@@ -498,7 +499,7 @@ func (d RoundDeps) View(ctx context.Context, u voucherwatch.User, roundID string
 }
 
 // lineOf finds a claim's line in the round's frozen list.
-func (d RoundDeps) lineOf(ctx context.Context, r voucherwatch.SubsidyRound, claimID string) (voucherwatch.AllocationLine, error) {
+func (d Rounds) lineOf(ctx context.Context, r voucherwatch.SubsidyRound, claimID string) (voucherwatch.AllocationLine, error) {
 	fv, err := d.Frozen(ctx, r)
 	if err != nil {
 		return voucherwatch.AllocationLine{}, err
@@ -512,7 +513,7 @@ func (d RoundDeps) lineOf(ctx context.Context, r voucherwatch.SubsidyRound, clai
 }
 
 // Comment records a reviewer's comment on a line of its city (the province: any line).
-func (d RoundDeps) Comment(ctx context.Context, u voucherwatch.User, roundID, claimID, text string) error {
+func (d Rounds) Comment(ctx context.Context, u voucherwatch.User, roundID, claimID, text string) error {
 	if !u.Role.MayAct() {
 		return voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not comment", u.Role)
 	}
@@ -528,14 +529,14 @@ func (d RoundDeps) Comment(ctx context.Context, u voucherwatch.User, roundID, cl
 	if err != nil {
 		return err
 	}
-	if scope := workflow.CityScope(u); scope != "" && city != scope {
+	if scope := CityScope(u); scope != "" && city != scope {
 		return voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no line %s in your city", claimID)
 	}
 	return d.log(ctx, r.ID, u, voucherwatch.RoundActionComment, claimID, city, voucherwatch.MaskText(text))
 }
 
 // lineCity is the city of a claim's line: from the frozen list, or computed now before one.
-func (d RoundDeps) lineCity(ctx context.Context, r voucherwatch.SubsidyRound, claimID string) (string, error) {
+func (d Rounds) lineCity(ctx context.Context, r voucherwatch.SubsidyRound, claimID string) (string, error) {
 	if r.FrozenVersion > 0 {
 		l, err := d.lineOf(ctx, r, claimID)
 		return l.City, err
@@ -565,7 +566,7 @@ type ObjectionInput struct {
 // FileObjection files an objection to a line of a published round during its notice period:
 // by the public (u is the zero User) or an official (a city reviewer about its city's lines).
 // Its case is an alert of detector objection in the line's city, linked to the line.
-func (d RoundDeps) FileObjection(ctx context.Context, u voucherwatch.User, roundID string, in ObjectionInput) (voucherwatch.Objection, error) {
+func (d Rounds) FileObjection(ctx context.Context, u voucherwatch.User, roundID string, in ObjectionInput) (voucherwatch.Objection, error) {
 	official := u.ID != ""
 	if official && !u.Role.MayAct() {
 		return voucherwatch.Objection{}, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not register objections", u.Role)
@@ -588,7 +589,7 @@ func (d RoundDeps) FileObjection(ctx context.Context, u voucherwatch.User, round
 	if err != nil {
 		return voucherwatch.Objection{}, err
 	}
-	now := d.now()
+	now := d.Clock()
 	if r.State != voucherwatch.RoundPublished || !now.Before(voucherwatch.NoticeEnds(r.PublishedAt, r.NoticeDays)) {
 		return voucherwatch.Objection{}, voucherwatch.Errorf(voucherwatch.ECONFLICT, "round %s is not in its notice period", r.ID)
 	}
@@ -596,7 +597,7 @@ func (d RoundDeps) FileObjection(ctx context.Context, u voucherwatch.User, round
 	if err != nil {
 		return voucherwatch.Objection{}, err
 	}
-	if scope := workflow.CityScope(u); official && scope != "" && l.City != scope {
+	if scope := CityScope(u); official && scope != "" && l.City != scope {
 		return voucherwatch.Objection{}, voucherwatch.FieldErrorf("claim_id", "the line is not of your city")
 	}
 	o := voucherwatch.Objection{ID: voucherwatch.NewObjectionID(), RoundID: r.ID, ClaimID: l.ClaimID, USCC: l.ApplicantUSCC, City: l.City,

@@ -1,0 +1,28 @@
+package supervision
+
+import "github.com/voucherwatch/voucherwatch/supervision/workflow"
+
+// The operations the API and the web UI share are package workflow's. The engine's wiring
+// (cmd/voucherwatch) names them by these names, as it did when they were this package's.
+type (
+	// SpotCheckDeps are the spot-check operations (workflow.SpotChecks).
+	SpotCheckDeps = workflow.SpotChecks
+	// DrawRequest asks for a draw on demand (workflow.DrawRequest).
+	DrawRequest = workflow.DrawRequest
+	// InspectorRequest registers an inspector (workflow.InspectorRequest).
+	InspectorRequest = workflow.InspectorRequest
+	// RegisterDeps are the supplier register's operations (workflow.Register).
+	RegisterDeps = workflow.Register
+	// RoundDeps are the annual round's operations (workflow.Rounds).
+	RoundDeps = workflow.Rounds
+	// ComplaintDeps file complaints (workflow.Complaints).
+	ComplaintDeps = workflow.Complaints
+	// BacktestDeps are the dependencies of backtests (workflow.Backtests).
+	BacktestDeps = workflow.Backtests
+)
+
+// HashPassword checks a new password and returns its bcrypt hash (workflow.HashPassword).
+func HashPassword(pw string) (string, error) { return workflow.HashPassword(pw) }
+
+// CheckPassword reports whether pw is the password of hash (workflow.CheckPassword).
+func CheckPassword(hash, pw string) bool { return workflow.CheckPassword(hash, pw) }
