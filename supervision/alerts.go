@@ -46,7 +46,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request, u voucherwat
 		Cursor:   q.Get("cursor"),
 	}
 	var err error
-	if f.Sort, err = alertSort(q.Get("sort")); err != nil {
+	if f.Sort, err = workflow.AlertSort(q.Get("sort")); err != nil {
 		api.WriteError(w, err)
 		return
 	}
@@ -151,29 +151,12 @@ func (s *Server) getAssessment(w http.ResponseWriter, r *http.Request, u voucher
 		s.fail(w, err)
 		return
 	}
-	onClaim, err := s.claimAlerts(r.Context(), a.ApplicantUSCC, id)
+	onClaim, err := workflow.ClaimAlerts(r.Context(), s.alerts.Alerts, a.ApplicantUSCC, id)
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{"assessment": a, "alerts": onClaim})
-}
-
-// claimAlerts are the alerts a reviewer weighs with a claim: those on the claim itself, and
-// those on the applicant that name no other claim (related parties, late filings of its
-// contracts...).
-func (s *Server) claimAlerts(ctx context.Context, applicant, claimID string) ([]voucherwatch.Alert, error) {
-	all, _, err := s.alerts.Alerts.Alerts(ctx, voucherwatch.AlertFilter{ApplicantUSCC: applicant, Limit: 1000})
-	if err != nil {
-		return nil, err
-	}
-	onClaim := []voucherwatch.Alert{}
-	for _, al := range all {
-		if al.Subjects.ClaimID == "" || al.Subjects.ClaimID == claimID {
-			onClaim = append(onClaim, al)
-		}
-	}
-	return onClaim, nil
 }
 
 // fail answers an error, logging the ones that are the engine's fault.

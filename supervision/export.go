@@ -4,10 +4,10 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 )
 
 // exportHeader names the columns of the event log export.
@@ -57,8 +57,8 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request, u voucherw
 		}
 		if err := cw.Write([]string{
 			e.ID, strconv.FormatUint(e.Seq, 10), e.At.In(voucherwatch.CST).Format(time.DateTime), e.AlertID, string(e.Kind),
-			e.ActorID, spreadsheetSafe(e.ActorName), string(e.ActorRole), string(e.From), string(e.To),
-			spreadsheetSafe(voucherwatch.MaskText(e.Comment)), deadline, amount, e.AssigneeID, spreadsheetSafe(e.AssigneeName), string(e.ProposedTo),
+			e.ActorID, export.SpreadsheetSafe(e.ActorName), string(e.ActorRole), string(e.From), string(e.To),
+			export.SpreadsheetSafe(voucherwatch.MaskText(e.Comment)), deadline, amount, e.AssigneeID, export.SpreadsheetSafe(e.AssigneeName), string(e.ProposedTo),
 		}); err != nil {
 			return err
 		}
@@ -83,12 +83,4 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request, u voucherw
 		start()
 	}
 	cw.Flush()
-}
-
-// spreadsheetSafe keeps a spreadsheet from reading a cell of free text as a formula.
-func spreadsheetSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

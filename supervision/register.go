@@ -1,11 +1,13 @@
 package supervision
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -121,8 +123,15 @@ func (h registerRoutes) publicFile(ext string) http.HandlerFunc {
 			h.s.fail(w, err)
 			return
 		}
-		if err := writeRegisterExport(w, e, ext); err != nil {
+		if err := export.Register(w, e, ext); err != nil {
 			h.s.fail(w, err)
 		}
 	}
+}
+
+// sameRows says whether two computations of an edition agree, compared as published (JSON).
+func sameRows(a, b []voucherwatch.RegisterRow) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && string(ja) == string(jb)
 }

@@ -7,11 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
-	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -110,7 +108,7 @@ func (h roundRoutes) scores(w http.ResponseWriter, r *http.Request, u voucherwat
 		h.s.fail(w, voucherwatch.FieldErrorf("scores", "want at most %d bytes", workflow.MaxRoundScoreBytes))
 		return
 	}
-	scores, err := parseScoreUpload(r.Header.Get("Content-Type"), body)
+	scores, err := workflow.ParseScoreUpload(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		h.s.fail(w, err)
 		return
@@ -121,41 +119,6 @@ func (h roundRoutes) scores(w http.ResponseWriter, r *http.Request, u voucherwat
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]int{"imported": n})
-}
-
-// parseScoreUpload reads scores as CSV, or as XLSX when the content type or the bytes say so
-// (a ZIP archive's signature).
-func parseScoreUpload(contentType string, body []byte) ([]voucherwatch.RoundScore, error) {
-	if strings.Contains(contentType, "spreadsheetml") || strings.HasPrefix(string(body), "PK\x03\x04") {
-		return parseScoreXLSX(body)
-	}
-	return workflow.ParseRoundScores(strings.NewReader(string(body)))
-}
-
-// parseScoreXLSX reads the first sheet of a workbook as the CSV's rows.
-func parseScoreXLSX(body []byte) ([]voucherwatch.RoundScore, error) {
-	f, err := excelize.OpenReader(strings.NewReader(string(body)))
-	if err != nil {
-		return nil, voucherwatch.FieldErrorf("scores", "not a readable XLSX workbook")
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, voucherwatch.FieldErrorf("scores", "the workbook has no sheet")
-	}
-	rows, err := f.GetRows(sheets[0])
-	if err != nil {
-		return nil, voucherwatch.FieldErrorf("scores", "the first sheet does not read: %v", err)
-	}
-	var b strings.Builder
-	for _, row := range rows {
-		cells := make([]string, len(row))
-		for i, c := range row {
-			cells[i] = `"` + strings.ReplaceAll(c, `"`, `""`) + `"`
-		}
-		b.WriteString(strings.Join(cells, ",") + "\n")
-	}
-	return workflow.ParseRoundScores(strings.NewReader(b.String()))
 }
 
 func (h roundRoutes) allocate(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
@@ -285,40 +248,11 @@ func (h roundRoutes) exportXLSX(w http.ResponseWriter, r *http.Request, u vouche
 		h.s.fail(w, err)
 		return
 	}
-	t, name := roundListTable(rd, v), fmt.Sprintf("round-%s-v%d", rd.ID, v.Version)
+	t, name := export.RoundList(rd, v), fmt.Sprintf("round-%s-v%d", rd.ID, v.Version)
 	if payment {
-		t, name = roundPaymentTable(rd, v), fmt.Sprintf("round-%s-payment", rd.ID)
+		t, name = export.RoundPayment(rd, v), fmt.Sprintf("round-%s-payment", rd.ID)
 	}
-	if err := writeExportTable(w, t, name, "xlsx", "round list"); err != nil {
+	if err := export.Write(w, t, name, "xlsx", "round list"); err != nil {
 		h.s.fail(w, err)
 	}
-}
-
-// roundListTable is the frozen list with every line, for the party group meeting.
-func roundListTable(rd voucherwatch.SubsidyRound, v voucherwatch.RoundVersion) exportTable {
-	rows := [][]string{{locale.T("round.col.rank"), locale.T("round.col.claim"), locale.T("round.col.enterprise"), locale.T("round.col.uscc"), locale.T("round.col.city"),
-		locale.T("round.col.score"), locale.T("round.col.assessed"), locale.T("round.col.allocated"), locale.T("round.col.state"), locale.T("round.col.reason")}}
-	for _, l := range v.Lines {
-		rank := ""
-		if l.Rank > 0 {
-			rank = fmt.Sprint(l.Rank)
-		}
-		rows = append(rows, []string{rank, l.ClaimID, l.ApplicantName, l.ApplicantUSCC, voucherwatch.CityName(l.City),
-			fmt.Sprintf("%.4f", l.Score), l.Assessed.String(), l.Allocated.String(), locale.T("round.state." + l.State), l.Reason})
-	}
-	rows = append(rows, []string{locale.T("round.col.total"), "", "", "", "", "", "", v.Total.String(), "",
-		fmt.Sprintf(locale.T("round.export.footer"), rd.Year, v.Version, v.InputsDigest)})
-	return exportTable{sheet: locale.T("round.export.sheet"), rows: rows, widths: map[string]float64{"B": 16, "C": 36, "D": 22, "J": 60}}
-}
-
-// roundPaymentTable is the final list's allocated lines, for payment.
-func roundPaymentTable(rd voucherwatch.SubsidyRound, v voucherwatch.RoundVersion) exportTable {
-	rows := [][]string{{locale.T("round.col.claim"), locale.T("round.col.enterprise"), locale.T("round.col.uscc"), locale.T("round.col.city"), locale.T("round.col.allocated")}}
-	for _, l := range v.Lines {
-		if l.State == voucherwatch.LineAllocated {
-			rows = append(rows, []string{l.ClaimID, l.ApplicantName, l.ApplicantUSCC, voucherwatch.CityName(l.City), l.Allocated.String()})
-		}
-	}
-	rows = append(rows, []string{locale.T("round.col.total"), "", "", "", v.Total.String()})
-	return exportTable{sheet: locale.T("round.export.payment_sheet"), rows: rows, widths: map[string]float64{"A": 16, "B": 36, "C": 22}}
 }

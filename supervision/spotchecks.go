@@ -5,6 +5,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -191,4 +192,23 @@ func (h spotCheckRoutes) listInspectors(w http.ResponseWriter, r *http.Request, 
 		all = []voucherwatch.Inspector{}
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{"inspectors": all})
+}
+func (h spotCheckRoutes) exportCSV(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	h.export(w, r, u, "csv")
+}
+
+func (h spotCheckRoutes) exportXLSX(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+	h.export(w, r, u, "xlsx")
+}
+
+// export answers a draw's list as a file, the items u may see (a city reviewer: its city's).
+func (h spotCheckRoutes) export(w http.ResponseWriter, r *http.Request, u voucherwatch.User, ext string) {
+	v, err := h.d.View(r.Context(), u, r.PathValue("id"))
+	if err != nil {
+		h.s.fail(w, err)
+		return
+	}
+	if err := export.SpotCheck(w, v, ext); err != nil {
+		h.s.fail(w, err)
+	}
 }

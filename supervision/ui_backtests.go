@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
@@ -117,7 +118,7 @@ func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequ
 		s.failPage(w, r, q, err)
 		return
 	}
-	if err := writeExportTable(w, backtestTable(entry, *diff), "voucherwatch-"+entry.ID, "xlsx", "backtest "+entry.ID); err != nil {
+	if err := export.Write(w, backtestTable(entry, *diff), "voucherwatch-"+entry.ID, "xlsx", "backtest "+entry.ID); err != nil {
 		s.failPage(w, r, q, err)
 	}
 }
@@ -125,7 +126,7 @@ func (s *Server) exportBacktest(w http.ResponseWriter, r *http.Request, q uiRequ
 // backtestTable is a backtest as one sheet: the run, the subsidy by city before and after, the
 // counts by detector and city, the enterprises most affected, and the alerts that appear and
 // disappear.
-func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) exportTable {
+func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) export.Table {
 	rows := [][]string{
 		{locale.T("backtests.col.id"), e.ID, locale.T("backtests.col.at"), e.At.In(voucherwatch.CST).Format("2006-01-02 15:04:05"),
 			locale.T("backtests.col.user"), e.UserName, locale.T("backtests.col.digest"), e.PolicyDigest},
@@ -167,5 +168,5 @@ func backtestTable(e voucherwatch.BacktestLog, d voucherwatch.BacktestDiff) expo
 				voucherwatch.Money(a.AtStake).String()})
 		}
 	}
-	return exportTable{sheet: locale.T("backtests.sheet"), rows: rows, widths: map[string]float64{"A": 22, "B": 24, "C": 14, "D": 18, "E": 40, "F": 16}}
+	return export.Table{Sheet: locale.T("backtests.sheet"), Rows: rows, Widths: map[string]float64{"A": 22, "B": 24, "C": 14, "D": 18, "E": 40, "F": 16}}
 }

@@ -33,7 +33,7 @@ func (s *Server) showClaim(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		return
 	}
 	p := claimPage{ClaimID: id, Assessment: &a}
-	if p.Alerts, err = s.claimAlerts(r.Context(), a.ApplicantUSCC, id); err != nil {
+	if p.Alerts, err = workflow.ClaimAlerts(r.Context(), s.alerts.Alerts, a.ApplicantUSCC, id); err != nil {
 		s.failPage(w, r, q, err)
 		return
 	}

@@ -143,7 +143,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		OnlyOverdue: qs.Get("overdue") == "1", OnlyMine: qs.Get("mine") == "1", Cursor: qs.Get("cursor"),
 		Sort: qs.Get("sort"),
 	}
-	sortBy, err := alertSort(f.Sort)
+	sortBy, err := workflow.AlertSort(f.Sort)
 	if err != nil || sortBy == voucherwatch.SortRisk {
 		f.Sort, sortBy = "", voucherwatch.SortRisk
 	}
@@ -162,7 +162,7 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request, q uiRequest) 
 		}
 	}
 	p := inboxPage{
-		Filter: f, Detectors: voucherwatch.AlertDetectors(), Statuses: voucherwatch.Statuses, Sorts: alertSorts,
+		Filter: f, Detectors: voucherwatch.AlertDetectors(), Statuses: voucherwatch.Statuses, Sorts: workflow.AlertSorts,
 		Severities: []voucherwatch.Severity{voucherwatch.SeverityHigh, voucherwatch.SeverityMedium, voucherwatch.SeverityLow},
 	}
 	af := voucherwatch.AlertFilter{

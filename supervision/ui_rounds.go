@@ -160,7 +160,7 @@ func (s *Server) postRoundAction(w http.ResponseWriter, r *http.Request, q uiReq
 		var scores []voucherwatch.RoundScore
 		if err == nil {
 			if len(raw) > 0 {
-				scores, err = parseScoreUpload("", raw)
+				scores, err = workflow.ParseScoreUpload("", raw)
 			} else {
 				scores, err = workflow.ParseRoundScores(strings.NewReader(body))
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
@@ -113,7 +114,7 @@ func (s *Server) exportSpotCheck(ext string) uiHandler {
 		}
 		v, err := s.spotchecks.View(r.Context(), q.user, r.PathValue("id"))
 		if err == nil {
-			err = writeSpotCheckExport(w, v, ext)
+			err = export.SpotCheck(w, v, ext)
 		}
 		if err != nil {
 			s.failPage(w, r, q, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
@@ -249,7 +250,7 @@ func TestSpotCheckExportThroughTheSession(t *testing.T) {
 	s, st := newSpotCheckUIServer(t)
 	_, id := drawThroughTheForm(t, signedIn(t, s, "province"), url.Values{"share": {"100"}, "seed": {"3"}})
 	cs := signedIn(t, s, "changsha")
-	wantHeader := strings.Join(spotCheckHeader, ",")
+	wantHeader := strings.Join(export.SpotCheckHeader, ",")
 
 	req, _ := http.NewRequest("GET", cs.base+"/spotchecks/"+id+"/export.csv", nil)
 	resp, err := cs.c.Do(req)
@@ -353,8 +354,8 @@ func TestSpotCheckLabels(t *testing.T) {
 		}
 	}
 	for _, k := range []string{voucherwatch.DrawnByRisk, voucherwatch.DrawnAtRandom} {
-		if got := locale.T("spotcheck.drawn_by." + k); got != drawnByLabel[k] {
-			t.Errorf("drawn by %s: catalogue says %q, the export %q", k, got, drawnByLabel[k])
+		if got := locale.T("spotcheck.drawn_by." + k); got != export.DrawnByLabel[k] {
+			t.Errorf("drawn by %s: catalogue says %q, the export %q", k, got, export.DrawnByLabel[k])
 		}
 	}
 }

@@ -1,7 +1,6 @@
-package supervision
+package export
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,24 +14,24 @@ import (
 var registerHeader = []string{"统一社会信用代码", "企业名称", "市州", "登记状态", "登记日期", "登记算力", "上报完整率", "按时上报率",
 	"数据拒收率", "算力利用率", "服务需方数", "合同金额（元）", "结算金额（元）", "价格比（本企业中位价/市场中位价）", "分芯片价格（元/卡时）", "确认违规数"}
 
-// percent writes a ratio as a percentage with two decimals; "—" when it is unknown.
-func percent(v *float64) string {
+// Percent writes a ratio as a percentage with two decimals; "—" when it is unknown.
+func Percent(v *float64) string {
 	if v == nil {
 		return "—"
 	}
 	return strconv.FormatFloat(*v*100, 'f', 2, 64) + "%"
 }
 
-// priceRatio writes a price ratio with two decimals; "—" when unknown.
-func priceRatio(v *float64) string {
+// PriceRatio writes a price ratio with two decimals; "—" when unknown.
+func PriceRatio(v *float64) string {
 	if v == nil {
 		return "—"
 	}
 	return strconv.FormatFloat(*v, 'f', 2, 64)
 }
 
-// capacityText lists the registered cards by chip: "Ascend 910B 512卡".
-func capacityText(cs []voucherwatch.ChipCards) string {
+// CapacityText lists the registered cards by chip: "Ascend 910B 512卡".
+func CapacityText(cs []voucherwatch.ChipCards) string {
 	var parts []string
 	for _, c := range cs {
 		parts = append(parts, fmt.Sprintf("%s %d卡", c.ChipModel, c.Cards))
@@ -67,9 +66,9 @@ func RegisterRows(e voucherwatch.RegisterEdition) [][]string {
 	rows := [][]string{registerHeader}
 	for _, r := range e.Suppliers {
 		rows = append(rows, []string{
-			r.USCC, r.Name, voucherwatch.CityName(r.City), registeredText(r), cmpOr(r.RegisteredOn, "—"), capacityText(r.Capacity),
-			percent(r.Completeness), percent(r.OnTime), percent(r.RejectRate), percent(r.Utilisation), strconv.Itoa(r.Buyers),
-			r.ContractAmount, r.Settled, priceRatio(r.PriceRatio), chipPricesText(r.Prices), strconv.Itoa(r.ConfirmedViolations),
+			r.USCC, r.Name, voucherwatch.CityName(r.City), registeredText(r), cmpOr(r.RegisteredOn, "—"), CapacityText(r.Capacity),
+			Percent(r.Completeness), Percent(r.OnTime), Percent(r.RejectRate), Percent(r.Utilisation), strconv.Itoa(r.Buyers),
+			r.ContractAmount, r.Settled, PriceRatio(r.PriceRatio), chipPricesText(r.Prices), strconv.Itoa(r.ConfirmedViolations),
 		})
 	}
 	return rows
@@ -82,19 +81,12 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// registerTable is edition e as the file published for download.
-func registerTable(e voucherwatch.RegisterEdition) exportTable {
-	return exportTable{sheet: "算力供给方登记信息", rows: RegisterRows(e), widths: map[string]float64{"A": 22, "B": 30, "O": 60}}
+// RegisterTable is edition e as the file published for download.
+func RegisterTable(e voucherwatch.RegisterEdition) Table {
+	return Table{Sheet: "算力供给方登记信息", Rows: RegisterRows(e), Widths: map[string]float64{"A": 22, "B": 30, "O": 60}}
 }
 
-// writeRegisterExport answers edition e as a file of format ext (csv or xlsx).
-func writeRegisterExport(w http.ResponseWriter, e voucherwatch.RegisterEdition, ext string) error {
-	return writeExportTable(w, registerTable(e), "voucherwatch-register-"+string(e.Period), ext, "register edition "+e.ID)
-}
-
-// sameRows says whether two computations of an edition agree, compared as published (JSON).
-func sameRows(a, b []voucherwatch.RegisterRow) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && string(ja) == string(jb)
+// Register answers edition e as a file of format ext (csv or xlsx).
+func Register(w http.ResponseWriter, e voucherwatch.RegisterEdition, ext string) error {
+	return Write(w, RegisterTable(e), "voucherwatch-register-"+string(e.Period), ext, "register edition "+e.ID)
 }
