@@ -1,12 +1,5 @@
 package supervision
 
-import (
-	"net/http"
-
-	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision/api"
-)
-
 // Complaints and tips (投诉举报受理, policy §五.1). A complaint becomes a case in the alerts'
 // workflow: an alert of detector "complaint" about the enterprise, in its city, with the
 // category as kind, so that statuses, deadlines, assignment, history and city scope are the
@@ -36,53 +29,18 @@ const (
 // (registerUI first), the public pages /complaints/new and /complaints/status. It panics
 // without a store, a registry or a contact box, so a broken configuration fails at start.
 func (s *Server) registerComplaintRoutes(d ComplaintDeps) {
+	if d.Now == nil {
+		d.Now = s.workflow.Now
+	}
+	if d.Log == nil {
+		d.Log = s.Log
+	}
 	s.complaints = &complaintState{deps: d}
+	s.api.Complaints = &s.complaints.deps
 	s.complaints.posts.limit = MaxComplaintPostsPerAddress
 	s.complaints.lookups.limit = MaxStatusLookupFailuresPerAddress
-	s.mux.Handle("POST /api/v1/complaints", s.authed(s.postComplaint))
+	s.mux.Handle("POST /api/v1/complaints", s.authed(s.api.PostComplaint))
 	if s.ui != nil {
 		s.registerComplaintPages()
 	}
-}
-
-// complaintRequest is the body of POST /api/v1/complaints.
-type complaintRequest struct {
-	USCC     string `json:"uscc"`
-	Category string `json:"category"`
-	Text     string `json:"text"`
-	Contact  string `json:"contact"`
-	// Channel is how the official received it: phone (the default) or letter.
-	Channel string `json:"channel"`
-}
-
-// postComplaint answers POST /api/v1/complaints: an official registers a complaint received
-// by phone or letter. 201 {"id", "receipt", "secret"}: the receipt and the secret are for the
-// complainant, to follow the case at /complaints/status. Auditors may not; a city reviewer
-// only about an enterprise of its city.
-func (s *Server) postComplaint(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
-	if !u.Role.MayAct() {
-		api.WriteError(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not register complaints", u.Role))
-		return
-	}
-	var q complaintRequest
-	if err := decodeJSON(w, r, &q); err != nil {
-		api.WriteError(w, err)
-		return
-	}
-	ch := voucherwatch.ComplaintChannel(q.Channel)
-	if ch == "" {
-		ch = voucherwatch.ChannelPhone
-	}
-	if ch == voucherwatch.ChannelPublic {
-		api.WriteError(w, voucherwatch.FieldErrorf("channel", "officials register phone or letter complaints; the public form is /complaints/new"))
-		return
-	}
-	c, secret, err := s.complaints.deps.File(r.Context(), voucherwatch.ComplaintInput{
-		USCC: q.USCC, Category: q.Category, Text: q.Text, Contact: q.Contact, Channel: ch,
-	}, u)
-	if err != nil {
-		s.fail(w, err)
-		return
-	}
-	api.WriteJSON(w, http.StatusCreated, map[string]string{"id": c.ID, "receipt": c.Receipt, "secret": secret})
 }

@@ -20,7 +20,7 @@ func (s *Server) showPublicRound(w http.ResponseWriter, r *http.Request) {
 	p, err := s.rounds.deps.Public(r.Context(), id)
 	if asJSON || s.ui == nil {
 		if err != nil {
-			s.fail(w, err)
+			s.api.Fail(w, err)
 			return
 		}
 		api.WriteJSON(w, http.StatusOK, p)
@@ -49,8 +49,8 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 	now, addr := s.rounds.deps.Clock(), clientAddress(r)
 	var in workflow.ObjectionInput
 	if asJSON {
-		if err := decodeJSON(w, r, &in); err != nil {
-			s.fail(w, err)
+		if err := api.DecodeJSON(w, r, &in); err != nil {
+			s.api.Fail(w, err)
 			return
 		}
 	} else {
@@ -80,7 +80,7 @@ func (s *Server) postPublicObjection(w http.ResponseWriter, r *http.Request) {
 	o, err := s.rounds.deps.FileObjection(r.Context(), voucherwatch.User{}, r.PathValue("id"), in)
 	if err != nil {
 		if asJSON {
-			s.fail(w, err)
+			s.api.Fail(w, err)
 			return
 		}
 		if code := voucherwatch.ErrorCode(err); code == voucherwatch.EINVALID || code == voucherwatch.ECONFLICT {

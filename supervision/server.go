@@ -27,10 +27,6 @@ import (
 // Server serves the API and the metrics. The function fields are its dependencies, so tests can
 // start it with hand-written fakes.
 type Server struct {
-	// IngestStatusFn reports the ingest state for GET /api/v1/status.
-	IngestStatusFn func(ctx context.Context) (voucherwatch.IngestStatus, error)
-	// DeadLettersFn reports rejected messages per supplier and topic, for data quality.
-	DeadLettersFn func(ctx context.Context) (any, error)
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
 	Log      *slog.Logger
@@ -43,7 +39,9 @@ type Server struct {
 	mu     sync.RWMutex
 	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
 
-	mux       *http.ServeMux
+	mux *http.ServeMux
+	// api answers the JSON API's routes; the register functions below fill its Deps.
+	api       *api.Handler
 	alerts    AlertDeps
 	backtests *workflow.Backtester
 	workflow  WorkflowDeps
@@ -112,9 +110,9 @@ func New(d Deps) (*Server, error) {
 	}
 	s := newServer()
 	if d.Log != nil {
-		s.Log = d.Log
+		s.Log, s.api.Log = d.Log, d.Log
 	}
-	s.Gatherer, s.IngestStatusFn, s.DeadLettersFn = d.Gatherer, d.IngestStatus, d.DeadLetters
+	s.Gatherer, s.api.IngestStatus, s.api.DeadLetters = d.Gatherer, d.IngestStatus, d.DeadLetters
 	s.RequestTimeout, s.ExportTimeout = d.RequestTimeout, d.ExportTimeout
 	s.registerAlertRoutes(d.Alerts)
 	s.registerWorkflowRoutes(d.Workflow)
@@ -149,9 +147,13 @@ func New(d Deps) (*Server, error) {
 // newServer is a server with the status and metrics routes only; New adds the rest.
 func newServer() *Server {
 	s := &Server{tokens: map[[32]byte]voucherwatch.User{}, mux: http.NewServeMux(), Log: slog.Default()}
+	s.api = api.New(api.Deps{Log: s.Log, UserDisabled: func(id string) {
+		s.users.forget(id)
+		s.sessions.forget(id)
+	}})
 	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
-	s.mux.Handle("GET /api/v1/status", s.authed(s.getStatus))
-	s.mux.Handle("GET /api/v1/deadletters", s.authed(s.getDeadLetters))
+	s.mux.Handle("GET /api/v1/status", s.authed(s.api.GetStatus))
+	s.mux.Handle("GET /api/v1/deadletters", s.authed(s.api.GetDeadLetters))
 	s.mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
 		api.WriteError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
 	}))
@@ -195,7 +197,7 @@ func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok, err := s.userFor(r)
 		if err != nil {
-			s.fail(w, err)
+			s.api.Fail(w, err)
 			return
 		}
 		if !ok {

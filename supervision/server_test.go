@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -25,5 +26,13 @@ func TestNewRefusesBrokenConfigurations(t *testing.T) {
 	}
 	if _, err := New(Deps{Alerts: AlertDeps{Alerts: wf}, Workflow: WorkflowDeps{Alerts: wf, Events: wf, Users: users}, UI: &UIDeps{SessionKey: key}}); err != nil {
 		t.Errorf("got %v for a working configuration, want none", err)
+	}
+}
+
+// setLog makes the server and the handlers it built log to l.
+func (s *Server) setLog(l *slog.Logger) {
+	s.Log, s.api.Log, s.api.Workflow.Log = l, l, l
+	if s.complaints != nil {
+		s.complaints.deps.Log = l
 	}
 }

@@ -192,7 +192,7 @@ func (s *Server) page(h uiHandler) http.Handler {
 		}
 		q := uiRequest{user: u, sess: ss}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, api.MaxBodyBytes)
 			if !sameOrigin(r) || !validToken(r.PostFormValue("csrf"), s.csrfToken(ss)) {
 				s.renderError(w, r, q, http.StatusForbidden, locale.T("error.csrf"))
 				return

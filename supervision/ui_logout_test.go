@@ -44,7 +44,7 @@ func (m *memRevocations) SessionRevoked(_ context.Context, digest string) (bool,
 func uiInstance(t *testing.T, wf *fakeWorkflow, users *fakeUsers, rev voucherwatch.SessionRevocations, now func() time.Time, cacheTTL time.Duration) *Server {
 	t.Helper()
 	s := newServer()
-	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.setLog(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.registerAlertRoutes(AlertDeps{Alerts: wf})
 	s.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, TokenCacheTTL: -1, Now: now})
 	if err := s.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), SessionCacheTTL: cacheTTL, Counts: wf, Revocations: rev}); err != nil {

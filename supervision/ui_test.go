@@ -127,7 +127,7 @@ func newUIServer(t *testing.T, deps UIDeps) (*Server, *fakeWorkflow, *fakeUsers)
 		users.password[u.ID] = uiPasswordHash(t)
 	}
 	s := newServer()
-	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.setLog(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.registerAlertRoutes(AlertDeps{
 		Alerts: wf,
 		Assess: func(_ context.Context, id string) (voucherwatch.ClaimAssessment, error) {
@@ -795,14 +795,14 @@ func TestUnknownPathsAnswerChinese404(t *testing.T) {
 func TestSessionWorksOnEveryInstance(t *testing.T) {
 	a, wf, users := newUIServer(t, UIDeps{})
 	b := newServer()
-	b.Log = a.Log
+	b.setLog(a.Log)
 	b.registerAlertRoutes(a.alerts)
 	b.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, Now: func() time.Time { return workflowNow }})
 	if err := b.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), Counts: wf}); err != nil {
 		t.Fatal(err)
 	}
 	c := newServer()
-	c.Log = a.Log
+	c.setLog(a.Log)
 	c.registerAlertRoutes(a.alerts)
 	c.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, Now: func() time.Time { return workflowNow }})
 	if err := c.registerUI(UIDeps{SessionKey: DeriveSessionKey("another-pii-key")}); err != nil {
@@ -849,7 +849,7 @@ func TestNothingSecretIsLogged(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	var log strings.Builder
 	var mu sync.Mutex
-	s.Log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.setLog(slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	b := newBrowser(t, s)
 	token := b.csrf("/login")
 	b.post("/login", url.Values{"login": {uiPassword}, "password": {"x"}, "csrf": {token}})

@@ -1,10 +1,9 @@
-package supervision
+package api
 
 import (
 	"net/http"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision/api"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -18,23 +17,23 @@ type bulkResult struct {
 	Error   map[string]string   `json:"error,omitempty"`
 }
 
-// postBulk answers POST /api/v1/alerts/bulk {"filter": {...}, "to", "comment", "deadline"?,
+// PostBulk answers POST /api/v1/alerts/bulk {"filter": {...}, "to", "comment", "deadline"?,
 // "dry_run"?}: the transition is applied to every alert of the filtered list the user may see,
 // each checked on its own, and the answer (200) lists the result per alert, with counts.
 // Recovery orders are refused here: the amount differs per alert.
-func (s *Server) postBulk(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+func (h *Handler) PostBulk(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	if !u.Role.MayAct() {
-		s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not change alerts", u.Role))
+		h.Fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not change alerts", u.Role))
 		return
 	}
 	var q workflow.BulkRequest
-	if err := decodeJSON(w, r, &q); err != nil {
-		s.fail(w, err)
+	if err := DecodeJSON(w, r, &q); err != nil {
+		h.Fail(w, err)
 		return
 	}
-	done, err := s.flow().Bulk(r.Context(), u, q)
+	done, err := h.flow().Bulk(r.Context(), u, q)
 	if err != nil {
-		s.fail(w, err)
+		h.Fail(w, err)
 		return
 	}
 	results := make([]bulkResult, len(done))
@@ -45,7 +44,7 @@ func (s *Server) postBulk(w http.ResponseWriter, r *http.Request, u voucherwatch
 			applied++
 		}
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{
+	WriteJSON(w, http.StatusOK, map[string]any{
 		"results": results, "applied": applied, "refused": len(results) - applied, "dry_run": q.DryRun,
 	})
 }
@@ -58,7 +57,7 @@ func bulkAnswer(res workflow.BulkResult) bulkResult {
 	}
 	if err := res.Err; err != nil {
 		code := voucherwatch.ErrorCode(err)
-		status, ok := api.Status(code)
+		status, ok := Status(code)
 		msg := err.Error()
 		if e, isErr := err.(*voucherwatch.Error); isErr {
 			msg = e.Message

@@ -1,4 +1,4 @@
-package supervision
+package api
 
 import (
 	"encoding/csv"
@@ -19,7 +19,7 @@ var exportHeader = []string{
 // exportFlushRows is how many rows go out between flushes, so that a long export streams.
 const exportFlushRows = 500
 
-// exportEvents answers GET /api/v1/events/export: the whole workflow log as CSV, oldest first,
+// ExportEvents answers GET /api/v1/events/export: the whole workflow log as CSV, oldest first,
 // streamed as it is read. It is for the province and auditors. The file starts with a UTF-8
 // byte-order mark so that Excel and WPS, what supervisors open it with, read the Chinese
 // right; times are CST. Free text that a spreadsheet would run as a formula (starting with =,
@@ -27,9 +27,9 @@ const exportFlushRows = 500
 //
 // When reading fails midway, the response is cut off (the connection aborted) rather than
 // ended, so that a partial export cannot pass for a complete one.
-func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
+func (h *Handler) ExportEvents(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	if !u.Role.MayExport() {
-		s.fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not export the event log", u.Role))
+		h.Fail(w, voucherwatch.Errorf(voucherwatch.EFORBIDDEN, "role %s may not export the event log", u.Role))
 		return
 	}
 	cw := csv.NewWriter(w)
@@ -37,14 +37,14 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request, u voucherw
 	started, rows := false, 0
 	start := func() {
 		started = true
-		name := "voucherwatch-events-" + s.workflow.now().In(voucherwatch.CST).Format("20060102-150405") + ".csv"
+		name := "voucherwatch-events-" + h.Workflow.Clock().In(voucherwatch.CST).Format("20060102-150405") + ".csv"
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("\uFEFF"))
 		_ = cw.Write(exportHeader)
 	}
-	err := s.workflow.Events.ExportEvents(r.Context(), func(e voucherwatch.Event) error {
+	err := h.Workflow.Events.ExportEvents(r.Context(), func(e voucherwatch.Event) error {
 		if !started {
 			start()
 		}
@@ -73,10 +73,10 @@ func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request, u voucherw
 	})
 	if err != nil {
 		if !started {
-			s.fail(w, err)
+			h.Fail(w, err)
 			return
 		}
-		s.Log.Error("supervision: export cut off", "rows", rows, "err", err)
+		h.Log.Error("supervision: export cut off", "rows", rows, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	if !started {
