@@ -1,6 +1,9 @@
 package supervision
 
-import "github.com/voucherwatch/voucherwatch/supervision/workflow"
+import (
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
+)
 
 // The operations the API and the web UI share are package workflow's. The engine's wiring
 // (cmd/voucherwatch) names them by these names, as it did when they were this package's.
@@ -26,3 +29,10 @@ func HashPassword(pw string) (string, error) { return workflow.HashPassword(pw) 
 
 // CheckPassword reports whether pw is the password of hash (workflow.CheckPassword).
 func CheckPassword(hash, pw string) bool { return workflow.CheckPassword(hash, pw) }
+
+// DeriveSessionKey derives the key that signs session cookies from the PII key
+// (ui.DeriveSessionKey).
+func DeriveSessionKey(piiKey string) []byte { return ui.DeriveSessionKey(piiKey) }
+
+// DetectorNames returns the detectors whose alerts the inbox offers (ui.DetectorNames).
+func DetectorNames() []string { return ui.DetectorNames() }

@@ -1,9 +1,10 @@
-// Package supervision is the engine's HTTP edge: one server (New) with its middleware
-// (bearer tokens, sessions, CSRF through http.CrossOriginProtection, throttles, deadlines),
-// health and status, the JSON API and the web UI's page handlers supervisors work in (ui_*.go).
-// The UI's templates, static files and page writing are package ui; the workflow they act
-// through is package workflow; alerts' evidence is laid out by package evidence; spot checks
-// are drawn by the top-level package spotcheck.
+// Package supervision is the engine's HTTP edge as wiring: one server (New) that builds the JSON
+// API's handler (package api) and the web UI's (package ui) from its Deps and mounts them on
+// their routes (routes.go), behind bearer tokens (tokens.go) and request deadlines
+// (timeouts.go), with health and metrics. What the API and the UI both do is package
+// workflow's; the lists they export are package export's; alerts' evidence is laid out by
+// package evidence; the Chinese text is package locale's; spot checks are drawn by the
+// top-level package spotcheck.
 package supervision
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -47,19 +49,15 @@ type Server struct {
 	workflow  WorkflowDeps
 	// users caches the look-ups of tokens in the shared user store (users.go).
 	users tokenCache
-	// ui is the web UI, once registerUI added it; sessions caches the users behind its
-	// sessions (ui_session.go).
-	ui       *uiState
-	sessions sessionCache
+	// ui serves the web UI's pages, once registerUI built it.
+	ui *ui.Handler
 	// spotchecks are the spot-check operations, once registerSpotCheckRoutes added them; the
 	// web UI's spot-check pages say the feature is not set up while they are nil.
 	spotchecks *SpotCheckDeps
 	// register is the supplier register, once registerRegisterRoutes added it.
 	register *RegisterDeps
-	// complaints are the complaint routes and pages, once registerComplaintRoutes added them.
-	complaints *complaintState
-	// rounds are the annual round's routes and pages, once RegisterRoundRoutes added them.
-	rounds *roundState
+	// complaints are the complaint operations, once registerComplaintRoutes added them.
+	complaints *ComplaintDeps
 }
 
 // Deps is everything the server serves. Alerts and Workflow are the core; the parts below them
@@ -149,7 +147,7 @@ func newServer() *Server {
 	s := &Server{tokens: map[[32]byte]voucherwatch.User{}, mux: http.NewServeMux(), Log: slog.Default()}
 	s.api = api.New(api.Deps{Log: s.Log, UserDisabled: func(id string) {
 		s.users.forget(id)
-		s.sessions.forget(id)
+		s.forgetSessions(id)
 	}})
 	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
 	s.mux.Handle("GET /api/v1/status", s.authed(s.api.GetStatus))

@@ -43,7 +43,7 @@ type passwordRequest struct {
 // SetPassword answers POST /api/v1/users/{id}/password {"password"} with 204: a province
 // administrator sets anyone's web UI password. Users change their own on the account page,
 // which asks for the current one; a bearer token alone must not be enough to take over the
-// account's sign-in. Sessions signed in with the old password end (see ui_session.go).
+// account's sign-in. Sessions signed in with the old password end (see package ui, session.go).
 func (h *Handler) SetPassword(w http.ResponseWriter, r *http.Request, u voucherwatch.User) {
 	var q passwordRequest
 	if err := DecodeJSON(w, r, &q); err != nil {
