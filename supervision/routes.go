@@ -200,7 +200,7 @@ func (s *Server) registerUI(d UIDeps) error {
 		Counts: d.Counts, Enterprises: d.Enterprises, Names: d.Names, Search: d.Search, Revocations: d.Revocations,
 		Alerts: s.alerts.Alerts, Assess: s.alerts.Assess, Workflow: s.flow(),
 		SpotChecks: s.spotchecks, Register: s.register, Backtests: s.backtests,
-		UserDisabled: s.users.forget, Log: s.Log,
+		Log: s.Log,
 	})
 	if err != nil {
 		return err

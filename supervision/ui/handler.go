@@ -80,9 +80,6 @@ type Deps struct {
 	Rounds     *workflow.Rounds
 	Complaints *workflow.Complaints
 	Backtests  *workflow.Backtester
-	// UserDisabled is told the id of a user disabled on the users page, so that its cached
-	// tokens end on this instance at once.
-	UserDisabled func(userID string)
 	// Log is where the pages log; slog.Default() when nil.
 	Log *slog.Logger
 }
@@ -142,13 +139,6 @@ func (h *Handler) ForgetUser(id string) { h.sessions.forget(id) }
 
 // flow is the workflow service the pages act through.
 func (h *Handler) flow() *workflow.Service { return &h.Workflow }
-
-// forgetToken tells the API's token cache that a user was disabled.
-func (h *Handler) forgetToken(id string) {
-	if h.UserDisabled != nil {
-		h.UserDisabled(id)
-	}
-}
 
 // failJSON answers an error of a public route's JSON form, logging the ones that are the
 // engine's fault.
