@@ -22,6 +22,10 @@ type (
 	ComplaintDeps = workflow.Complaints
 	// BacktestDeps are the dependencies of backtests (workflow.Backtests).
 	BacktestDeps = workflow.Backtests
+	// UIDeps are the web UI's settings and the stores only its pages read (ui.Settings); it
+	// shares the alert and workflow routes' (registerAlertRoutes and registerWorkflowRoutes
+	// come first).
+	UIDeps = ui.Settings
 )
 
 // HashPassword checks a new password and returns its bcrypt hash (workflow.HashPassword).

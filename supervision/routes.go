@@ -161,44 +161,13 @@ func (s *Server) uiPublic(page func(*ui.Handler, http.ResponseWriter, *http.Requ
 	}
 }
 
-// UIDeps are the web UI's settings and stores beyond those of the alert and workflow routes,
-// which it shares (registerAlertRoutes and registerWorkflowRoutes come first); see ui.Deps.
-type UIDeps struct {
-	// SessionKey signs session cookies and CSRF tokens. Every instance behind the load
-	// balancer must have the same key, a secret of its own (VW_SESSION_KEY): never one
-	// derived from a public key.
-	SessionKey []byte
-	// SecureCookies marks the cookies Secure: set it when the UI is served over HTTPS.
-	SecureCookies bool
-	// SessionTTL is how long a sign-in lasts; ui.DefaultSessionTTL when zero.
-	SessionTTL time.Duration
-	// SessionCacheTTL is how long the user behind a session is trusted without reading it
-	// again; ui.DefaultSessionCacheTTL when zero, no caching when negative.
-	SessionCacheTTL time.Duration
-	// Counts counts alerts for the inbox's chips; nil shows none.
-	Counts voucherwatch.AlertCounter
-	// Enterprises reads enterprise files for the enterprise page; nil says the data is not
-	// available.
-	Enterprises voucherwatch.EnterpriseStore
-	// Names names the enterprises in the inbox and on alert pages; nil shows their USCCs only.
-	Names voucherwatch.EnterpriseNamer
-	// Search finds enterprises by name or code for the enterprise search; nil says it is not
-	// available.
-	Search voucherwatch.EnterpriseSearcher
-	// Revocations ends signed-out sessions on every instance (ui/logout.go); nil ends them
-	// on this instance only.
-	Revocations voucherwatch.SessionRevocations
-}
-
 // registerUI adds the web UI (ui.New checks the session key and the stores, and parses every
 // template): sign-in, the inbox, the alert, claim, enterprise and overdue pages, user
 // management, the spot-check pages (over the operations registerSpotCheckRoutes adds; without
 // them the pages say spot checks are not set up), the backtest pages, and the static assets.
 func (s *Server) registerUI(d UIDeps) error {
 	h, err := ui.New(ui.Deps{
-		SessionKey: d.SessionKey, SecureCookies: d.SecureCookies, SessionTTL: d.SessionTTL, SessionCacheTTL: d.SessionCacheTTL,
-		Counts: d.Counts, Enterprises: d.Enterprises, Names: d.Names, Search: d.Search, Revocations: d.Revocations,
-		Alerts: s.alerts.Alerts, Assess: s.alerts.Assess, Workflow: s.flow(),
+		Settings: d, Alerts: s.alerts.Alerts, Assess: s.alerts.Assess, Workflow: s.flow(),
 		SpotChecks: s.spotchecks, Register: s.register, Backtests: s.backtests,
 		Log: s.Log,
 	})

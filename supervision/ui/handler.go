@@ -37,11 +37,8 @@ func (h *Handler) enterpriseNames(ctx context.Context, usccs ...string) map[stri
 	return got
 }
 
-// Deps are what the web UI's pages need: the stores they read, as the domain's interfaces,
-// package workflow's operations they act through, the session settings and the clock (the
-// workflow service's). A feature whose operations are nil shows a page saying it is not set
-// up, or has no routes (package supervision mounts only those it has).
-type Deps struct {
+// Settings are the web UI's own settings and the stores only its pages read.
+type Settings struct {
 	// SessionKey signs session cookies and CSRF tokens. Every instance behind the load
 	// balancer must have the same key, a secret of its own (VW_SESSION_KEY): never one
 	// derived from a public key.
@@ -66,6 +63,14 @@ type Deps struct {
 	// Revocations ends signed-out sessions on every instance (logout.go); nil ends them
 	// on this instance only.
 	Revocations voucherwatch.SessionRevocations
+}
+
+// Deps are what the web UI's pages need: the stores they read, as the domain's interfaces,
+// package workflow's operations they act through, the session settings and the clock (the
+// workflow service's). A feature whose operations are nil shows a page saying it is not set
+// up, or has no routes (package supervision mounts only those it has).
+type Deps struct {
+	Settings
 
 	// Alerts lists and reads alerts; required.
 	Alerts voucherwatch.AlertStore

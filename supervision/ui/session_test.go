@@ -54,7 +54,7 @@ type sessionHandler struct {
 
 func newSessionHandler(t *testing.T, key []byte) *sessionHandler {
 	t.Helper()
-	h, err := New(Deps{SessionKey: key, SessionCacheTTL: -1, Alerts: struct{ voucherwatch.AlertStore }{},
+	h, err := New(Deps{Settings: Settings{SessionKey: key, SessionCacheTTL: -1}, Alerts: struct{ voucherwatch.AlertStore }{},
 		Workflow: workflow.Service{Users: sessionStore{}, Now: func() time.Time { return sessionNow }}})
 	if err != nil {
 		t.Fatal(err)
