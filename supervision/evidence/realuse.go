@@ -20,9 +20,9 @@ func init() {
 }
 
 // idleSection lays out an idle_consumption alert: the figures, then the timeline.
-func idleSection(ev map[string]any) string {
+func idleSection(ev voucherwatch.Evidence) string {
 	var e voucherwatch.IdleEvidence
-	if !voucherwatch.DecodeEvidence(ev, &e) || len(e.Timeline) == 0 {
+	if ev.Decode(&e) != nil || len(e.Timeline) == 0 {
 		return ""
 	}
 	var b strings.Builder
@@ -78,9 +78,9 @@ func idleTimeline(e voucherwatch.IdleEvidence) string {
 }
 
 // washSection lays out a wash_trade alert: the cycle as a graph, then its deals.
-func washSection(ev map[string]any) string {
+func washSection(ev voucherwatch.Evidence) string {
 	var e voucherwatch.TradeCycleEvidence
-	if !voucherwatch.DecodeEvidence(ev, &e) || len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
+	if ev.Decode(&e) != nil || len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
 		return ""
 	}
 	var b strings.Builder

@@ -137,9 +137,9 @@ func (n *laidNode) cy() float64 { return n.y + n.h/2 }
 
 // relatedSection lays out a related_party alert: the graph of the ties, then its links and the
 // ties as tables.
-func relatedSection(ev map[string]any) string {
+func relatedSection(ev voucherwatch.Evidence) string {
 	var r voucherwatch.RelatedPartyEvidence
-	if !voucherwatch.DecodeEvidence(ev, &r) || (len(r.Graph.Nodes) == 0 && len(r.Ties) == 0) {
+	if ev.Decode(&r) != nil || (len(r.Graph.Nodes) == 0 && len(r.Ties) == 0) {
 		return ""
 	}
 	var b strings.Builder
