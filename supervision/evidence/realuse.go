@@ -11,14 +11,6 @@ import (
 // The real-use detectors' evidence: idle_consumption's paid period against the daily metering,
 // as a bar per day, and wash_trade's cycle of purchases as a graph.
 
-func init() {
-	for k, v := range map[string]string{"paid_period": "付费服务期", "idle": "闲置天数", "card_hours": "卡时"} {
-		if _, ok := labels[k]; !ok {
-			labels[k] = v
-		}
-	}
-}
-
 // idleSection lays out an idle_consumption alert: the figures, then the timeline.
 func idleSection(ev voucherwatch.Evidence) string {
 	var e voucherwatch.IdleEvidence

@@ -3,6 +3,8 @@ package evidence
 import (
 	"strconv"
 	"strings"
+
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // duplicateSection lays out a duplicate_claim alert: the records that repeat one another side
@@ -144,10 +146,7 @@ func resaleSection(ev map[string]any) string {
 	if sig, ok := ev["signals"].([]any); ok && len(sig) > 0 {
 		b.WriteString(`<h3>信号</h3><ul class="ev-list">`)
 		for _, s := range sig {
-			t := str(s)
-			if zh, ok := signalsZh[t]; ok {
-				t = zh
-			}
+			t := locale.ResaleSignalLabel(str(s))
 			b.WriteString("<li>" + esc(t) + "</li>")
 		}
 		b.WriteString("</ul>")
