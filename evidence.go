@@ -274,3 +274,59 @@ type ObjectionEvidence struct {
 	RoundID string `json:"round_id"`
 	Text    string `json:"text"`
 }
+
+// DuplicateEvidence is the evidence of a duplicate_claim alert (layout
+// EvidenceDuplicateRecords): the records that repeat one another, each a JSON object of the
+// facts it was written with, which the web UI sets side by side. A kind sets the records it
+// compares (claim and earlier_claim; settlements; tenancy and earlier_tenants; claim and the
+// other buyer's settlement or contract; claim and claimed_amounts) and facts of its own.
+type DuplicateEvidence struct {
+	Claim                Evidence          `json:"claim"`
+	ClaimedAmount        json.RawMessage   `json:"claimed_amount"` // yuan, the invoice as this claim lists it
+	ClaimedAmounts       []json.RawMessage `json:"claimed_amounts"`
+	Contract             Evidence          `json:"contract"`
+	ControlTie           *ControlTie       `json:"control_tie"`
+	EarlierClaim         Evidence          `json:"earlier_claim"`
+	EarlierClaimedAmount json.RawMessage   `json:"earlier_claimed_amount"`
+	EarlierTenants       []Evidence        `json:"earlier_tenants"`
+	Invoice              *EvidenceInvoice  `json:"invoice"`
+	PaymentRef           string            `json:"payment_ref"`
+	ResourceID           string            `json:"resource_id"`
+	Settlement           Evidence          `json:"settlement"`
+	Settlements          []Evidence        `json:"settlements"`
+	SupplierUSCC         string            `json:"supplier_uscc"`
+	Tenancy              Evidence          `json:"tenancy"`
+}
+
+// ControlTie is how an applicant and another buyer are under one control, told in Chinese.
+type ControlTie struct {
+	Summary string `json:"summary"`
+}
+
+// EvidenceInvoice is an invoice as a claim cites it.
+type EvidenceInvoice struct {
+	InvoiceCode string `json:"invoice_code"`
+	InvoiceNo   string `json:"invoice_no"`
+}
+
+// ResaleEvidence is the evidence of a resale alert (layout EvidenceResale): the reseller, what
+// it bought beside what it sold (each a JSON object of its facts), its signals and the logins
+// of other organisations.
+type ResaleEvidence struct {
+	Bought   Evidence      `json:"bought"`
+	Logins   *ResaleLogins `json:"logins_from_other_orgs"`
+	Ratio    float64       `json:"ratio"` // sold over bought, of the kinds both share; 0 when nothing was sold
+	Reseller Evidence      `json:"reseller"`
+	Signals  []string      `json:"signals"`
+	Sold     []Evidence    `json:"sold"`
+	Summary  string        `json:"summary"`
+}
+
+// ResaleLogins are the metering windows of the bought compute in which other organisations
+// logged in.
+type ResaleLogins struct {
+	CardHours float64    `json:"card_hours"`
+	OfWindows float64    `json:"of_windows"`
+	Orgs      []Evidence `json:"orgs"`
+	Windows   float64    `json:"windows"`
+}

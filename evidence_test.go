@@ -15,7 +15,7 @@ import (
 // finding stays unchanged).
 func TestEvidenceTypesSorted(t *testing.T) {
 	for _, v := range []any{RelatedPartyEvidence{}, IdleEvidence{}, TradeCycleEvidence{}, TieFacts{},
-		ComplaintEvidence{}, ObjectionEvidence{}, PriceEvidence{}, PriceItem{}, PriceBand{}} {
+		ComplaintEvidence{}, ObjectionEvidence{}, PriceEvidence{}, PriceItem{}, PriceBand{}, DuplicateEvidence{}, ResaleEvidence{}, ResaleLogins{}} {
 		typ := reflect.TypeOf(v)
 		var names []string
 		for i := range typ.NumField() {

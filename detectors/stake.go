@@ -189,13 +189,7 @@ func stakeShare(a *voucherwatch.Alert) float64 {
 		}
 		return 0
 	case voucherwatch.DetectorResale:
-		var r struct {
-			Ratio  float64 `json:"ratio"`
-			Logins *struct {
-				Windows   float64 `json:"windows"`
-				OfWindows float64 `json:"of_windows"`
-			} `json:"logins_from_other_orgs"`
-		}
+		var r voucherwatch.ResaleEvidence
 		if a.Evidence.Decode(&r) != nil {
 			return 1
 		}

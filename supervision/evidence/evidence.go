@@ -16,6 +16,7 @@ package evidence
 
 import (
 	"html/template"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -26,8 +27,8 @@ import (
 // takes from the alert.
 func Render(a voucherwatch.Alert) template.HTML {
 	body := safely(func() string {
-		if layout := layouts[voucherwatch.EvidenceLayoutOf(a.Detector, a.Kind)]; layout != nil {
-			return layout(a.Kind, a.Evidence)
+		if l := layouts[voucherwatch.EvidenceLayoutOf(a.Detector, a.Kind)]; l.draw != nil {
+			return l.draw(a.Kind, a.Evidence)
 		}
 		return ""
 	})
@@ -51,29 +52,58 @@ func Render(a voucherwatch.Alert) template.HTML {
 
 // layouts lay out the evidence of each voucherwatch.EvidenceLayout; EvidenceFacts is the
 // fallback of every layout.
-var layouts = map[voucherwatch.EvidenceLayout]func(kind string, ev voucherwatch.Evidence) string{
-	voucherwatch.EvidenceRelatedParty:     func(_ string, ev voucherwatch.Evidence) string { return relatedSection(ev) },
-	voucherwatch.EvidenceDuplicateRecords: withFacts(duplicateSection),
-	voucherwatch.EvidenceResale:           withFacts(func(_ string, ev map[string]any) string { return resaleSection(ev) }),
-	voucherwatch.EvidencePrice:            func(_ string, ev voucherwatch.Evidence) string { return priceSection(ev) },
-	voucherwatch.EvidenceIdleTimeline:     func(_ string, ev voucherwatch.Evidence) string { return idleSection(ev) },
-	voucherwatch.EvidenceTradeCycle:       func(_ string, ev voucherwatch.Evidence) string { return washSection(ev) },
-	voucherwatch.EvidenceFacts:            func(string, voucherwatch.Evidence) string { return "" },
+var layouts = map[voucherwatch.EvidenceLayout]layout{
+	voucherwatch.EvidenceRelatedParty: typed(func(_ string, r voucherwatch.RelatedPartyEvidence, _ map[string]any) string {
+		return relatedSection(r)
+	}),
+	voucherwatch.EvidenceDuplicateRecords: typed(duplicateSection),
+	voucherwatch.EvidenceResale: typed(func(_ string, r voucherwatch.ResaleEvidence, ev map[string]any) string {
+		return resaleSection(r, ev)
+	}),
+	voucherwatch.EvidencePrice: typed(func(_ string, p voucherwatch.PriceEvidence, _ map[string]any) string {
+		return priceSection(p)
+	}),
+	voucherwatch.EvidenceIdleTimeline: typed(func(_ string, e voucherwatch.IdleEvidence, _ map[string]any) string {
+		return idleSection(e)
+	}),
+	voucherwatch.EvidenceTradeCycle: typed(func(_ string, e voucherwatch.TradeCycleEvidence, _ map[string]any) string {
+		return washSection(e)
+	}),
+	// The table of facts reads any evidence, key by key: Render draws it for every layout
+	// that returns "".
+	voucherwatch.EvidenceFacts: {decodes: reflect.TypeFor[voucherwatch.Evidence](), draw: func(string, voucherwatch.Evidence) string { return "" }},
 }
 
-// withFacts is a layout that reads the evidence as JSON values rather than as a type.
-func withFacts(layout func(kind string, ev map[string]any) string) func(string, voucherwatch.Evidence) string {
-	return func(kind string, ev voucherwatch.Evidence) string {
-		m, ok := factsOf(ev)
+// layout is how Render lays out one voucherwatch.EvidenceLayout: the evidence type it decodes
+// (one of package voucherwatch's) and the drawing, "" when the evidence does not fit it.
+type layout struct {
+	decodes reflect.Type
+	draw    func(kind string, ev voucherwatch.Evidence) string
+}
+
+// typed is the layout that decodes the evidence into T and draws it, with the evidence as
+// JSON values beside it for the facts it shows under 其他事实.
+func typed[T any](draw func(kind string, e T, facts map[string]any) string) layout {
+	return layout{decodes: reflect.TypeFor[T](), draw: func(kind string, ev voucherwatch.Evidence) string {
+		var e T
+		if ev.Decode(&e) != nil {
+			return ""
+		}
+		facts, ok := factsOf(ev)
 		if !ok {
 			return ""
 		}
-		return layout(kind, m)
-	}
+		return draw(kind, e, facts)
+	}}
 }
 
 // Lays reports whether Render has a layout for l.
-func Lays(l voucherwatch.EvidenceLayout) bool { return layouts[l] != nil }
+func Lays(l voucherwatch.EvidenceLayout) bool { return layouts[l].draw != nil }
+
+// Decodes is the evidence type Render decodes for layout l: RelatedPartyEvidence for
+// EvidenceRelatedParty, ..., and voucherwatch.Evidence itself for EvidenceFacts, whose table
+// reads any evidence key by key; nil when Render has no layout for l.
+func Decodes(l voucherwatch.EvidenceLayout) reflect.Type { return layouts[l].decodes }
 
 // safely runs a layout; a panic on an unexpected shape yields "", so the caller falls back.
 func safely(layout func() string) (out string) {

@@ -334,24 +334,6 @@ func sideBySide(b *strings.Builder, cols []column, compare func(key string) bool
 	b.WriteString("</tbody></table>")
 }
 
-// asMap returns v as a JSON object, or nil.
-func asMap(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
-}
-
-// asMaps returns the objects of a JSON array.
-func asMaps(v any) []map[string]any {
-	list, _ := v.([]any)
-	var out []map[string]any
-	for _, e := range list {
-		if m, ok := e.(map[string]any); ok {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // str returns v as a string ("" when it is not one).
 func str(v any) string {
 	s, _ := v.(string)

@@ -39,9 +39,8 @@ func methodZh(b voucherwatch.PriceBand) string {
 
 // priceSection lays out a price_out_of_range alert: the market band as a plot with the
 // contract's prices as dots, then the items and the band's figures.
-func priceSection(ev voucherwatch.Evidence) string {
-	var p voucherwatch.PriceEvidence
-	if ev.Decode(&p) != nil || !(p.Band.Low > 0 && p.Band.High >= p.Band.Low && p.WorstItem.Normalised > 0) {
+func priceSection(p voucherwatch.PriceEvidence) string {
+	if !(p.Band.Low > 0 && p.Band.High >= p.Band.Low && p.WorstItem.Normalised > 0) {
 		return ""
 	}
 	unit := unitZh(p.Band.Unit)

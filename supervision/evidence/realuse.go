@@ -12,9 +12,8 @@ import (
 // as a bar per day, and wash_trade's cycle of purchases as a graph.
 
 // idleSection lays out an idle_consumption alert: the figures, then the timeline.
-func idleSection(ev voucherwatch.Evidence) string {
-	var e voucherwatch.IdleEvidence
-	if ev.Decode(&e) != nil || len(e.Timeline) == 0 {
+func idleSection(e voucherwatch.IdleEvidence) string {
+	if len(e.Timeline) == 0 {
 		return ""
 	}
 	var b strings.Builder
@@ -70,9 +69,8 @@ func idleTimeline(e voucherwatch.IdleEvidence) string {
 }
 
 // washSection lays out a wash_trade alert: the cycle as a graph, then its deals.
-func washSection(ev voucherwatch.Evidence) string {
-	var e voucherwatch.TradeCycleEvidence
-	if ev.Decode(&e) != nil || len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
+func washSection(e voucherwatch.TradeCycleEvidence) string {
+	if len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
 		return ""
 	}
 	var b strings.Builder

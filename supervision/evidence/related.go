@@ -138,9 +138,8 @@ func (n *laidNode) cy() float64 { return n.y + n.h/2 }
 
 // relatedSection lays out a related_party alert: the graph of the ties, then its links and the
 // ties as tables.
-func relatedSection(ev voucherwatch.Evidence) string {
-	var r voucherwatch.RelatedPartyEvidence
-	if ev.Decode(&r) != nil || (len(r.Graph.Nodes) == 0 && len(r.Ties) == 0) {
+func relatedSection(r voucherwatch.RelatedPartyEvidence) string {
+	if len(r.Graph.Nodes) == 0 && len(r.Ties) == 0 {
 		return ""
 	}
 	var b strings.Builder
