@@ -2,7 +2,6 @@ package supervision
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
@@ -41,13 +40,10 @@ func (s *Server) addComplaintCase(ctx context.Context, u voucherwatch.User, p *a
 		p.Linked = linked
 		return err
 	}
-	c := &complaintCase{Text: fmt.Sprint(a.Evidence["text"]), Category: voucherwatch.ComplaintCategory(a.Kind)}
-	if v, ok := a.Evidence["receipt"].(string); ok {
-		c.Receipt = v
-	}
-	if v, ok := a.Evidence["channel"].(string); ok {
-		c.Channel = voucherwatch.ComplaintChannel(v)
-	}
+	var ev voucherwatch.ComplaintEvidence
+	_ = a.Evidence.Decode(&ev) // a case whose evidence does not decode shows blanks
+	c := &complaintCase{Text: ev.Text, Category: voucherwatch.ComplaintCategory(a.Kind), Receipt: ev.Receipt,
+		Channel: voucherwatch.ComplaintChannel(ev.Channel)}
 	if s.complaints != nil && u.Role == voucherwatch.RoleProvinceAdmin {
 		c.MayReadContact = true
 		rec, err := s.complaints.deps.Store.ComplaintByID(ctx, a.ID)
