@@ -58,17 +58,17 @@ func (s Subjects) key() string {
 
 // Alert is one finding of a detector, with the evidence a supervisor needs to act on it.
 type Alert struct {
-	ID           string         `json:"id"`
-	Detector     string         `json:"detector"`
-	Kind         string         `json:"kind"` // what exactly was found, e.g. "invoice_in_two_claims"
-	Severity     Severity       `json:"severity"`
-	Score        float64        `json:"score"`
-	Subjects     Subjects       `json:"subjects"`
-	City         string         `json:"city"` // the applicant's 市州 (division code)
-	PolicyClause string         `json:"policy_clause"`
-	Title        string         `json:"title"`  // one line, Chinese
-	Reason       string         `json:"reason"` // why, Chinese, naming the clause
-	Evidence     map[string]any `json:"evidence"`
+	ID           string   `json:"id"`
+	Detector     string   `json:"detector"`
+	Kind         string   `json:"kind"` // what exactly was found, e.g. "invoice_in_two_claims"
+	Severity     Severity `json:"severity"`
+	Score        float64  `json:"score"`
+	Subjects     Subjects `json:"subjects"`
+	City         string   `json:"city"` // the applicant's 市州 (division code)
+	PolicyClause string   `json:"policy_clause"`
+	Title        string   `json:"title"`  // one line, Chinese
+	Reason       string   `json:"reason"` // why, Chinese, naming the clause
+	Evidence     Evidence `json:"evidence"`
 	// AtStake is the subsidy that would not be payable if the finding holds, computed by the
 	// claim assessment's arithmetic (docs/priorities.md). On the wire a decimal string.
 	AtStake Money `json:"-"`

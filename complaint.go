@@ -264,12 +264,8 @@ func ComplaintAlert(c Complaint, title, reason string) Alert {
 		PolicyClause: "§五.1",
 		Title:        title,
 		Reason:       reason,
-		Evidence: map[string]any{
-			"receipt":  c.Receipt,
-			"channel":  string(c.Channel),
-			"category": string(c.Category),
-			"text":     c.Text,
-		},
+		Evidence: EvidenceOf(ComplaintEvidence{Category: string(c.Category), Channel: string(c.Channel),
+			Receipt: c.Receipt, Text: c.Text}),
 		CreatedAt: c.CreatedAt,
 		UpdatedAt: c.CreatedAt,
 	}

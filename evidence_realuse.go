@@ -39,19 +39,6 @@ type IdleDay struct {
 	Windows     int     `json:"windows"`
 }
 
-// Fields is the evidence as an alert carries it.
-func (e IdleEvidence) Fields() map[string]any {
-	return map[string]any{
-		"active_windows": e.ActiveWindows, "buyer_uscc": e.BuyerUSCC, "claims": e.Claims, "contract_no": e.ContractNo,
-		"idle_days": e.IdleDays, "idle_share": e.IdleShare, "idle_share_limit": e.IdleShareLimit,
-		"idle_utilisation": e.IdleUtilisation, "invoices": e.Invoices, "longest_idle_days": e.LongestIdleDays,
-		"metered_card_hours": e.MeteredCardHours, "metered_days": e.MeteredDays, "min_paid_days": e.MinPaidDays,
-		"paid_from": e.PaidFrom, "paid_to": e.PaidTo, "settled": e.Settled, "settled_card_hours": e.SettledCardHours,
-		"supplier_uscc": e.SupplierUSCC, "timeline": e.Timeline, "used_card_hours": e.UsedCardHours,
-		"used_over_settled": e.UsedOverSettled, "utilisation": e.Utilisation,
-	}
-}
-
 // TradeCycleEvidence is the evidence of a wash_trade alert (layout EvidenceTradeCycle): the
 // cycle of purchases as a graph, the claimed deal first, and what qualifies it.
 type TradeCycleEvidence struct {
@@ -99,14 +86,4 @@ type TradeEdge struct {
 	FirstPaid     string   `json:"first_paid"`
 	LastPaid      string   `json:"last_paid"`
 	Claims        []string `json:"claims"`
-}
-
-// Fields is the evidence as an alert carries it.
-func (e TradeCycleEvidence) Fields() map[string]any {
-	return map[string]any{
-		"amount_ratio": e.AmountRatio, "buyer_uscc": e.BuyerUSCC, "claims": e.Claims, "contract_no": e.ContractNo,
-		"cycle_length": e.CycleLength, "cycle_settled": e.CycleSettled, "graph": e.Graph,
-		"overlap_from": e.OverlapFrom, "overlap_to": e.OverlapTo, "payback_days": e.PaybackDays,
-		"supplier_uscc": e.SupplierUSCC, "wash_amount_ratio": e.WashAmountRatio, "wash_payback_days": e.WashPaybackDays,
-	}
 }

@@ -186,14 +186,9 @@ func ObjectionAlert(o Objection, title, reason string) Alert {
 		PolicyClause: "§四.5",
 		Title:        title,
 		Reason:       reason,
-		Evidence: map[string]any{
-			"round_id": o.RoundID,
-			"claim_id": o.ClaimID,
-			"channel":  string(o.Channel),
-			"text":     o.Text,
-		},
-		CreatedAt: o.CreatedAt,
-		UpdatedAt: o.CreatedAt,
+		Evidence:     EvidenceOf(ObjectionEvidence{Channel: string(o.Channel), ClaimID: o.ClaimID, RoundID: o.RoundID, Text: o.Text}),
+		CreatedAt:    o.CreatedAt,
+		UpdatedAt:    o.CreatedAt,
 	}
 }
 

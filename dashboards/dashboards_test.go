@@ -549,7 +549,7 @@ func storeAlerts(t *testing.T, db *store.DB) []voucherwatch.Alert {
 		alerts = append(alerts, voucherwatch.Alert{
 			ID: voucherwatch.AlertID(f.detector, s), Detector: f.detector, Kind: f.kind, Severity: f.severity,
 			Score: 0.9, Subjects: s, City: c.city, PolicyClause: "五.1",
-			Title: "测试预警：" + f.kind, Reason: "看板测试的预警", Evidence: map[string]any{"fixture": i},
+			Title: "测试预警：" + f.kind, Reason: "看板测试的预警", Evidence: voucherwatch.EvidenceOf(map[string]any{"fixture": i}),
 		})
 	}
 	// Money at stake for the panel of it: two alerts on one claim whose shares add up above the

@@ -165,13 +165,14 @@ func TestDuplicateClaimCanonicalInvoices(t *testing.T) {
 		if got.Subjects.InvoiceCode != c.settled[0] || got.Subjects.InvoiceNo != c.settled[1] {
 			t.Errorf("%s: got subjects invoice %s/%s, want it as settled, %s/%s", c.name, got.Subjects.InvoiceCode, got.Subjects.InvoiceNo, c.settled[0], c.settled[1])
 		}
-		forms, shown := got.Evidence["cited_forms"].([]map[string]any)
+		forms, shown := evFacts(got.Evidence)["cited_forms"].([]any)
+		formMaps := evList(forms)
 		if shown != c.wantFormsShown {
-			t.Errorf("%s: got cited_forms %v, want shown %v", c.name, got.Evidence["cited_forms"], c.wantFormsShown)
+			t.Errorf("%s: got cited_forms %v, want shown %v", c.name, evFacts(got.Evidence)["cited_forms"], c.wantFormsShown)
 		}
 		if shown {
 			var written []string
-			for _, fm := range forms {
+			for _, fm := range formMaps {
 				written = append(written, fmt.Sprint(fm["invoice_code"], "/", fm["invoice_no"]))
 			}
 			if want := c.second[0] + "/" + c.second[1]; !slices.Contains(written, want) {

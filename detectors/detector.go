@@ -40,7 +40,13 @@ type finding struct {
 	PolicyClause string
 	Title        string
 	Reason       string
-	Evidence     map[string]any
+	// Evidence are the facts of a kind laid out as a table (voucherwatch.EvidenceFacts), or of
+	// duplicate records and resale, keyed as the catalogue labels them (fact.<key>).
+	Evidence map[string]any
+	// Typed is the evidence of a kind with a layout of its own, made from its evidence type
+	// (voucherwatch.RelatedPartyEvidence, IdleEvidence, TradeCycleEvidence); it wins over
+	// Evidence.
+	Typed voucherwatch.Evidence
 }
 
 // alert turns a finding into an alert with its stable id and the applicant's city.
@@ -56,7 +62,7 @@ func (f finding) alert(cities map[string]string, at time.Time) voucherwatch.Aler
 		PolicyClause: f.PolicyClause,
 		Title:        f.Title,
 		Reason:       f.Reason,
-		Evidence:     f.Evidence,
+		Evidence:     f.evidence(),
 		Status:       voucherwatch.StatusNew,
 		CreatedAt:    at,
 		UpdatedAt:    at,
@@ -71,4 +77,12 @@ func Cities(ctx context.Context, rm voucherwatch.ReadModel) (map[string]string, 
 		return nil, fmt.Errorf("detectors: %w", err)
 	}
 	return cities, nil
+}
+
+// evidence is the finding's evidence as the alert carries it.
+func (f finding) evidence() voucherwatch.Evidence {
+	if !f.Typed.Empty() {
+		return f.Typed
+	}
+	return voucherwatch.EvidenceOf(f.Evidence)
 }

@@ -267,16 +267,20 @@ func dupApplicants(cs []*dupClaim) []string {
 // later claim also lists twice.
 func dupAlerts(fs []finding, cities map[string]string, at time.Time) []voucherwatch.Alert {
 	seen := map[string]int{}
-	out := make([]voucherwatch.Alert, 0, len(fs))
+	var firsts []finding
 	for _, f := range fs {
-		a := f.alert(cities, at)
-		if i, ok := seen[a.ID]; ok {
-			also, _ := out[i].Evidence["also_found"].([]string)
-			out[i].Evidence["also_found"] = append(also, a.Kind)
+		id := voucherwatch.AlertID(f.Detector, f.Subjects)
+		if i, ok := seen[id]; ok {
+			also, _ := firsts[i].Evidence["also_found"].([]string)
+			firsts[i].Evidence["also_found"] = append(also, f.Kind)
 			continue
 		}
-		seen[a.ID] = len(out)
-		out = append(out, a)
+		seen[id] = len(firsts)
+		firsts = append(firsts, f)
+	}
+	out := make([]voucherwatch.Alert, 0, len(firsts))
+	for _, f := range firsts {
+		out = append(out, f.alert(cities, at))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out

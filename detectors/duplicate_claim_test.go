@@ -235,9 +235,9 @@ func dupRun(t *testing.T, recs []voucherwatch.Record, build func(Env) voucherwat
 		if a.City != dupCities[a.Subjects.ApplicantUSCC] {
 			t.Errorf("alert %s: got city %q, want the applicant's %q", a.Kind, a.City, dupCities[a.Subjects.ApplicantUSCC])
 		}
-		if a.Title == "" || !strings.Contains(a.Reason, "五.1") || a.PolicyClause == "" || len(a.Evidence) == 0 {
-			t.Errorf("alert %s: got title %q, clause %q, reason %q, %d evidence keys; want all filled, the reason naming 五.1",
-				a.Kind, a.Title, a.PolicyClause, a.Reason, len(a.Evidence))
+		if a.Title == "" || !strings.Contains(a.Reason, "五.1") || a.PolicyClause == "" || a.Evidence.Empty() {
+			t.Errorf("alert %s: got title %q, clause %q, reason %q, evidence %s; want all filled, the reason naming 五.1",
+				a.Kind, a.Title, a.PolicyClause, a.Reason, a.Evidence)
 		}
 		if !a.CreatedAt.Equal(dupAt) {
 			t.Errorf("alert %s: got created_at %v, want the evaluation time %v", a.Kind, a.CreatedAt, dupAt)
@@ -295,7 +295,7 @@ func TestDuplicateClaim(t *testing.T) {
 		want: []dupWant{{KindInvoiceInTwoClaims, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerA, SupplierUSCC: dupSupplierS,
 			ClaimID: "SB2026-00002", ContractNo: "HT-S-001", InvoiceNo: "26432000000000000002"}}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			ev := alerts[0].Evidence
+			ev := evFacts(alerts[0].Evidence)
 			if got := ev["earlier_claim"].(map[string]any)["claim_id"]; got != "SB2026-00001" {
 				t.Errorf("got earlier claim %v, want SB2026-00001", got)
 			}
@@ -321,7 +321,7 @@ func TestDuplicateClaim(t *testing.T) {
 		want: []dupWant{{KindInvoiceInTwoClaims, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerB, SupplierUSCC: dupSupplierS,
 			ClaimID: "SB2026-00011", ContractNo: "HT-S-001", InvoiceCode: codeOld, InvoiceNo: "00000011"}}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			if got := alerts[0].Evidence["applicant_is_invoice_buyer"]; got != false {
+			if got := evFacts(alerts[0].Evidence)["applicant_is_invoice_buyer"]; got != false {
 				t.Errorf("got applicant_is_invoice_buyer %v, want false", got)
 			}
 		},
@@ -350,7 +350,7 @@ func TestDuplicateClaim(t *testing.T) {
 		want: []dupWant{{KindClaimResubmitted, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerA, SupplierUSCC: dupSupplierS,
 			ClaimID: "SB2026-00032", ContractNo: "HT-S-001"}}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			ev := alerts[0].Evidence
+			ev := evFacts(alerts[0].Evidence)
 			if ev["same_amounts"] != true || ev["same_contracts"] != true {
 				t.Errorf("got same_amounts %v, same_contracts %v; want true, true", ev["same_amounts"], ev["same_contracts"])
 			}
@@ -392,7 +392,7 @@ func TestDuplicateClaim(t *testing.T) {
 		want: []dupWant{{KindInvoiceInTwoClaims, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerB, SupplierUSCC: dupSupplierS,
 			ClaimID: "SB2026-00057", ContractNo: "HT-S-001", InvoiceNo: "26432000000000000056"}}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			if got := fmt.Sprint(alerts[0].Evidence["also_found"]); got != "["+KindInvoiceRepeatedInClaim+"]" {
+			if got := fmt.Sprint(evFacts(alerts[0].Evidence)["also_found"]); got != "["+KindInvoiceRepeatedInClaim+"]" {
 				t.Errorf("got also_found %s, want [%s]", got, KindInvoiceRepeatedInClaim)
 			}
 		},
@@ -412,7 +412,7 @@ func TestDuplicateClaim(t *testing.T) {
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
 			for _, a := range alerts {
 				if a.Severity == high {
-					if got := a.Evidence["claims_on_contract"]; fmt.Sprint(got) != "[SB2026-00062]" {
+					if got := evFacts(a.Evidence)["claims_on_contract"]; fmt.Sprint(got) != "[SB2026-00062]" {
 						t.Errorf("got claims_on_contract %v, want [SB2026-00062]", got)
 					}
 					if !strings.Contains(a.Reason, "付款方不同") {
@@ -434,7 +434,7 @@ func TestDuplicateClaim(t *testing.T) {
 		want: []dupWant{{KindPaymentRefShared, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerA, SupplierUSCC: dupSupplierS,
 			ContractNo: "HT-S-001", InvoiceCode: codeOld, InvoiceNo: "04439333"}}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			if got := fmt.Sprint(alerts[0].Evidence["reusing_invoices"]); !strings.Contains(got, "04439333") || !strings.Contains(got, "04439334") {
+			if got := fmt.Sprint(evFacts(alerts[0].Evidence)["reusing_invoices"]); !strings.Contains(got, "04439333") || !strings.Contains(got, "04439334") {
 				t.Errorf("got reusing invoices %s, want 04439333 and 04439334", got)
 			}
 		},
@@ -467,7 +467,7 @@ func TestDuplicateClaim(t *testing.T) {
 		want: []dupWant{{KindResourceTwoTenantsOverlap, high, voucherwatch.Subjects{ApplicantUSCC: dupBuyerB, SupplierUSCC: dupSupplierS,
 			ContractNo: "HT-S-002", ResourceID: "HT-S-001-N000"}}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			ev := alerts[0].Evidence
+			ev := evFacts(alerts[0].Evidence)
 			// 21 March to 10 April: 20 days, 480 hours, 8 cards at 0.8 on each side.
 			if got := ev["overlap_hours"]; got != 480.0 {
 				t.Errorf("got overlap %v hours, want 480", got)
@@ -478,7 +478,7 @@ func TestDuplicateClaim(t *testing.T) {
 			if ev["more_cards_than_resource"] != true {
 				t.Errorf("got more_cards_than_resource %v, want true: 16 cards on an 8-card node", ev["more_cards_than_resource"])
 			}
-			other := ev["earlier_tenants"].([]map[string]any)[0]
+			other := evList(ev["earlier_tenants"])[0]
 			if other["buyer_uscc"] != dupBuyerA || other["contract_no"] != "HT-S-001" {
 				t.Errorf("got earlier tenant %v / %v, want %s / HT-S-001", other["buyer_uscc"], other["contract_no"], dupBuyerA)
 			}
@@ -544,7 +544,7 @@ func TestDuplicateClaim(t *testing.T) {
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
 			for _, a := range alerts {
 				if a.Subjects.ApplicantUSCC == dupBuyerC {
-					if n := len(a.Evidence["earlier_tenants"].([]map[string]any)); n != 2 {
+					if n := len(evList(evFacts(a.Evidence)["earlier_tenants"])); n != 2 {
 						t.Errorf("got %d earlier tenants, want 2", n)
 					}
 				}
@@ -599,7 +599,7 @@ func TestDuplicateClaimStoredTwice(t *testing.T) {
 	if len(before) != 1 || len(after) != 1 {
 		t.Fatalf("got %d alerts before and %d after, want 1 and 1", len(before), len(after))
 	}
-	if got, want := after[0].Evidence["overlap_hours"], before[0].Evidence["overlap_hours"]; got != want {
+	if got, want := evFacts(after[0].Evidence)["overlap_hours"], evFacts(before[0].Evidence)["overlap_hours"]; got != want {
 		t.Errorf("got overlap %v hours with every row twice, want %v as with one copy", got, want)
 	}
 }

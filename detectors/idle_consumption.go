@@ -334,7 +334,7 @@ func (d *IdleConsumption) judgeDeal(dl *idleDeal) (finding, bool) {
 			"政策要求需求方具有「真实的算力使用需求」（二（一）3 / D3），并「根据算力需求方的真实算力使用情况」按实际结算金额补贴（三 / C2）；所购算力基本未被使用，疑似为申领补贴而购买。",
 			dl.no, ruleDay(from), ruleDay(to), settled.String(), joinIDs(dl.claims), metered, idle, 100*share,
 			100*ru.IdleUtilisation, longest, used, 100*util),
-		Evidence: ev.Fields(),
+		Typed: voucherwatch.EvidenceOf(ev),
 	}, true
 }
 

@@ -114,13 +114,13 @@ func TestIdleConsumption(t *testing.T) {
 	alerts := f.run(d)
 	for i, c := range cases {
 		for _, a := range fxWant(t, c.name, alerts, fxUSCC("B", i), c.want...) {
-			if got := a.Evidence["idle_days"]; got != c.idleDaysAre {
+			if got := evFacts(a.Evidence)["idle_days"]; got != float64(c.idleDaysAre) {
 				t.Errorf("%s: got %v idle days, want %d", c.name, got, c.idleDaysAre)
 			}
 			if a.Subjects.ContractNo != "HT-IC-"+c.name || a.Subjects.SupplierUSCC != sup || a.Detector != "idle_consumption" {
 				t.Errorf("%s: got %s subjects %+v", c.name, a.Detector, a.Subjects)
 			}
-			if tl, ok := a.Evidence["timeline"]; !ok || fmt.Sprint(tl) == "[]" {
+			if tl, ok := evFacts(a.Evidence)["timeline"]; !ok || fmt.Sprint(tl) == "[]" {
 				t.Errorf("%s: got no timeline in the evidence", c.name)
 			}
 		}

@@ -99,10 +99,10 @@ func TestPrice(t *testing.T) {
 		},
 		want: []dupWant{{KindUnitPriceFarAbove, high, subj("HT-1")}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			band := alerts[0].Evidence["band"].(map[string]any)
+			band := evFacts(alerts[0].Evidence)["band"].(map[string]any)
 			// The A800 sample: 8 card-hour and 3 card-month prices, the planted one included.
 			// The median of an even sample is the geometric mean of the middle two: √(11.264×11.30).
-			if band["n"] != 12 || band["median"] != 11.28 {
+			if band["n"] != 12.0 || band["median"] != 11.28 {
 				t.Errorf("got band n=%v median=%v, want n=12 median=11.28", band["n"], band["median"])
 			}
 			if !strings.Contains(band["method"].(string), "MAD") {
@@ -131,7 +131,7 @@ func TestPrice(t *testing.T) {
 		},
 		want: []dupWant{{KindUnitPriceFarAbove, high, subj("HT-1")}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			w := alerts[0].Evidence["worst_item"].(map[string]any)
+			w := evFacts(alerts[0].Evidence)["worst_item"].(map[string]any)
 			if w["unit_price"] != "25000.00" || w["unit"] != month || w["normalised"] != 34.72 || w["normalised_unit"] != "yuan/card_hour" {
 				t.Errorf("got worst item %v, want 25000.00 per card_month normalised to 34.72 per card-hour", w)
 			}
@@ -161,7 +161,7 @@ func TestPrice(t *testing.T) {
 		},
 		want: []dupWant{{KindUnitPriceFarAbove, high, subj("HT-1")}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			w := alerts[0].Evidence["worst_item"].(map[string]any)
+			w := evFacts(alerts[0].Evidence)["worst_item"].(map[string]any)
 			if w["source"] != "settlement" || fmt.Sprint(w["invoices"]) != "[26432000000000000202]" {
 				t.Errorf("got worst item from %v %v, want the settlement 26432000000000000202", w["source"], w["invoices"])
 			}
@@ -176,8 +176,8 @@ func TestPrice(t *testing.T) {
 		},
 		want: []dupWant{{KindUnitPriceFarAbove, high, subj("HT-1")}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			ev := alerts[0].Evidence
-			if n := len(ev["items"].([]map[string]any)); n != 2 {
+			ev := evFacts(alerts[0].Evidence)
+			if n := len(evList(ev["items"])); n != 2 {
 				t.Errorf("got %d items, want 2", n)
 			}
 			if w := ev["worst_item"].(map[string]any); w["chip_model"] != "Ascend 910B" {
@@ -195,7 +195,7 @@ func TestPrice(t *testing.T) {
 		},
 		want: []dupWant{{KindUnitPriceFarAbove, high, subj("HT-1")}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			if of := alerts[0].Evidence["band"].(map[string]any)["of"].(string); !strings.HasPrefix(of, "A800") {
+			if of := evFacts(alerts[0].Evidence)["band"].(map[string]any)["of"].(string); !strings.HasPrefix(of, "A800") {
 				t.Errorf("got band of %q, want the A800 band", of)
 			}
 		},
@@ -209,7 +209,7 @@ func TestPrice(t *testing.T) {
 		},
 		want: []dupWant{{KindUnitPriceFarAbove, medium, subj("HT-1")}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
-			if of := alerts[0].Evidence["band"].(map[string]any)["of"].(string); !strings.Contains(of, "国产") {
+			if of := evFacts(alerts[0].Evidence)["band"].(map[string]any)["of"].(string); !strings.Contains(of, "国产") {
 				t.Errorf("got band of %q, want the domestic chips' band", of)
 			}
 		},
@@ -226,7 +226,7 @@ func TestPrice(t *testing.T) {
 		want: []dupWant{{KindUnitPriceFarAbove, high, subj("HT-1")}, {KindUnitPriceFarBelow, high, subj("HT-3")}},
 		check: func(t *testing.T, alerts []voucherwatch.Alert) {
 			for _, a := range alerts {
-				band := a.Evidence["band"].(map[string]any)
+				band := evFacts(a.Evidence)["band"].(map[string]any)
 				if !strings.Contains(band["method"].(string), "reference") {
 					t.Errorf("%s: got method %q, want the reference table", a.Subjects.ContractNo, band["method"])
 				}

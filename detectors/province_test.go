@@ -134,8 +134,30 @@ func provinceAlertProblem(a voucherwatch.Alert) string {
 	if _, err := json.Marshal(a.Evidence); err != nil {
 		return fmt.Sprintf("evidence does not marshal to JSON: %v", err)
 	}
-	if len(a.Evidence) == 0 {
+	if a.Evidence.Empty() {
 		return "got no evidence"
 	}
 	return ""
+}
+
+// evFacts is an alert's evidence as JSON values (numbers float64, lists []any, objects
+// map[string]any), as the web UI's table of facts reads it; nil when it does not decode.
+func evFacts(ev voucherwatch.Evidence) map[string]any {
+	var m map[string]any
+	if ev.Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
+// evList is a list of objects of evFacts as maps; elements that are no object are left out.
+func evList(v any) []map[string]any {
+	list, _ := v.([]any)
+	var out []map[string]any
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -50,19 +50,16 @@ func walkNodeIDs(ev *evidenceGraph, ties []relatedTie, controllers map[string]st
 	for i := range ev.Edges {
 		ev.Edges[i].From, ev.Edges[i].To = f(ev.Edges[i].From), f(ev.Edges[i].To)
 	}
-	for _, t := range ties {
-		for k, v := range t.Facts {
-			switch v := v.(type) {
-			case string:
-				if k == "person" || k == "holder" || k == "held" || k == "controller" {
-					t.Facts[k] = f(v)
-				}
-			case [][]string:
-				for _, path := range v {
-					for j := range path {
-						path[j] = f(path[j])
-					}
-				}
+	for i := range ties {
+		tf := &ties[i].Facts
+		for _, id := range []*string{&tf.Person, &tf.Holder, &tf.Held, &tf.Controller} {
+			if *id != "" {
+				*id = f(*id)
+			}
+		}
+		for _, path := range tf.Paths {
+			for j := range path {
+				path[j] = f(path[j])
 			}
 		}
 	}

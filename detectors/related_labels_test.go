@@ -19,8 +19,8 @@ func TestPeopleLabelledByOrdinal(t *testing.T) {
 			Edges: []graphEdge{{From: "person:" + first, To: "91430100MA0000001X", Kind: "holds"}, {From: "person:" + second, To: "91430100MA0000001X", Kind: "officer"}},
 		}}
 		ties := []relatedTie{
-			{Facts: map[string]any{"person": "person:" + second, "name": "张伟"}},
-			{Facts: map[string]any{"holder": "person:" + first, "held": "91430100MA0000001X", "paths": [][]string{{"person:" + first, "91430100MA0000001X"}}}},
+			{Facts: voucherwatch.TieFacts{Person: "person:" + second, Name: "张伟"}},
+			{Facts: voucherwatch.TieFacts{Holder: "person:" + first, Held: "91430100MA0000001X", Paths: [][]string{{"person:" + first, "91430100MA0000001X"}}}},
 		}
 		controllers := map[string]string{"buyer": "person:" + first, "supplier": "person#3"}
 		labelPeople(ev, ties, controllers)

@@ -337,7 +337,7 @@ func (g *entityGraph) relatedFinding(p *tradingPair, r rules.RelatedPartyRules) 
 		PolicyClause: relatedClause,
 		Title:        "供需双方存在关联关系：" + voucherwatch.KindLabel(voucherwatch.DetectorRelatedParty, top.Kind) + "（《实施细则》二 / D4）",
 		Reason:       reason,
-		Evidence:     evidence.Fields(),
+		Typed:        voucherwatch.EvidenceOf(evidence),
 	}, true
 }
 
@@ -386,19 +386,19 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 	if pbs, psb := g.directStake(b, s), g.directStake(s, b); pbs > 0 || psb > 0 {
 		mark()
 		var parts []string
-		facts := map[string]any{}
+		var facts voucherwatch.TieFacts
 		if pbs > 0 {
 			parts = append(parts, ev.holds(g, nodeRef(b), s, pbs))
-			facts["buyer_in_supplier_pct"] = voucherwatch.RoundTo(pbs, 2)
+			facts.BuyerInSupplierPct = voucherwatch.RoundTo(pbs, 2)
 		}
 		if psb > 0 {
 			parts = append(parts, ev.holds(g, nodeRef(s), b, psb))
-			facts["supplier_in_buyer_pct"] = voucherwatch.RoundTo(psb, 2)
+			facts.SupplierInBuyerPct = voucherwatch.RoundTo(psb, 2)
 		}
 		text := strings.Join(parts, "，")
 		if pbs > 0 && psb > 0 {
 			text += "（相互持股）"
-			facts["cross_holding"] = true
+			facts.CrossHolding = true
 		}
 		ties = append(ties, relatedTie{Kind: KindDirectStake, Severity: voucherwatch.SeverityHigh, Score: 0.95,
 			Summary: text + "：双方存在直接投资关系", Facts: facts})
@@ -437,7 +437,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		}
 		ties = append(ties, relatedTie{Kind: KindCommonController, Severity: voucherwatch.SeverityHigh, Score: 0.95,
 			Summary: strings.Join(sides, "；") + "：" + text,
-			Facts:   map[string]any{"controller": g.nodeID(u), "controller_name": g.label(u)}})
+			Facts:   voucherwatch.TieFacts{Controller: g.nodeID(u), ControllerName: g.label(u)}})
 	}
 
 	// Integrated ownership through chains and cross-holdings.
@@ -478,6 +478,7 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 			chains = append(chains, strings.Join(parts, "，")+"（该路径 "+percentText(p.product*100)+"）")
 			chainIDs = append(chainIDs, ids)
 		}
+		directPart := voucherwatch.RoundTo(direct, 4)
 		sev, score := voucherwatch.SeverityMedium, 0.6+0.3*math.Min(1, (v-threshold)/math.Max(1e-9, control-threshold))
 		if v > control {
 			sev, score = voucherwatch.SeverityHigh, 0.93
@@ -489,8 +490,8 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		ties = append(ties, relatedTie{Kind: KindIntegratedOwnership, Severity: sev, Score: voucherwatch.RoundTo(score, 4),
 			Summary: strings.Join(chains, "；") + "：" + who + "的综合（直接与间接）持股比例为 " + percentText(v*100) +
 				"，超过 " + percentText(threshold*100),
-			Facts: map[string]any{"holder": g.nodeID(nodeRef(from)), "held": g.nodeID(nodeRef(to)),
-				"integrated": voucherwatch.RoundTo(v, 4), "direct": voucherwatch.RoundTo(direct, 4), "threshold": threshold, "paths": chainIDs}})
+			Facts: voucherwatch.TieFacts{Holder: g.nodeID(nodeRef(from)), Held: g.nodeID(nodeRef(to)),
+				Integrated: voucherwatch.RoundTo(v, 4), Direct: &directPart, Threshold: threshold, Paths: chainIDs}})
 	}
 
 	// The same person (by identity key, never by name) on both sides.
@@ -537,8 +538,8 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		}
 		text := g.label(pn) + "任需求方" + g.label(nodeRef(b)) + describe(b, rb[k]) + "，又任供应商" + g.label(nodeRef(s)) + describe(s, rs[k])
 		ties = append(ties, relatedTie{Kind: kind, Severity: sev, Score: score, Summary: text + "（同一证件）",
-			Facts: map[string]any{"person": g.nodeID(pn), "name": g.people[p].name, "masked_id": g.people[p].masked,
-				"buyer_roles": relatedRoleList(rb[k]), "supplier_roles": relatedRoleList(rs[k])}})
+			Facts: voucherwatch.TieFacts{Person: g.nodeID(pn), Name: g.people[p].name, MaskedID: g.people[p].masked,
+				BuyerRoles: relatedRoleList(rb[k]), SupplierRoles: relatedRoleList(rs[k])}})
 	}
 
 	// Shared accounts, contact phones and e-mails, addresses.
@@ -550,21 +551,23 @@ func (g *entityGraph) pairTies(b, s int32, r rules.RelatedPartyRules, ev *eviden
 		case graphAttrAccount:
 			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "bank_account", Value: v})
 			ties = append(ties, relatedTie{Kind: KindSharedBankAccount, Severity: voucherwatch.SeverityHigh, Score: 0.9,
-				Summary: "双方登记了同一银行账户 " + v, Facts: map[string]any{"account_no": v}})
+				Summary: "双方登记了同一银行账户 " + v, Facts: voucherwatch.TieFacts{AccountNo: v}})
 		case graphAttrPhone, graphAttrEmail:
 			// The alert shows a person's phone or e-mail only in part, as every page does:
 			// enough to recognise it in the registry, not to call the person.
 			what, fact, shown := "联系电话", "phone", voucherwatch.MaskPhone(v)
+			facts := voucherwatch.TieFacts{Phone: shown}
 			if k == graphAttrEmail {
 				what, fact, shown = "电子邮箱", "email", voucherwatch.MaskEmail(v)
+				facts = voucherwatch.TieFacts{Email: shown}
 			}
 			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "contact", Role: fact, Value: shown})
 			ties = append(ties, relatedTie{Kind: KindSharedContact, Severity: voucherwatch.SeverityMedium, Score: 0.6,
-				Summary: "双方登记的" + what + "相同：" + shown, Facts: map[string]any{fact: shown}})
+				Summary: "双方登记的" + what + "相同：" + shown, Facts: facts})
 		case graphAttrAddress:
 			ev.edge(graphEdge{From: g.nodeID(nodeRef(b)), To: g.nodeID(nodeRef(s)), Kind: "address", Value: v})
 			ties = append(ties, relatedTie{Kind: KindSharedAddress, Severity: voucherwatch.SeverityLow, Score: 0.3,
-				Summary: "双方登记的地址相同：" + v, Facts: map[string]any{"address": v}})
+				Summary: "双方登记的地址相同：" + v, Facts: voucherwatch.TieFacts{Address: v}})
 		}
 	}
 	return ties

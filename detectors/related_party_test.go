@@ -276,7 +276,7 @@ func TestRelatedParty(t *testing.T) {
 			},
 			kind: KindCommonController, severity: voucherwatch.SeverityHigh,
 			evidence: func(t *testing.T, a voucherwatch.Alert) {
-				g := a.Evidence["graph"].(voucherwatch.EvidenceGraph)
+				g := rpEvidence(t, a).Graph
 				for _, pct := range []float64{70, 60, 55, 51} {
 					found := false
 					for _, e := range g.Edges {
@@ -332,7 +332,7 @@ func TestRelatedParty(t *testing.T) {
 			},
 			kind: KindIntegratedOwnership, severity: voucherwatch.SeverityMedium,
 			evidence: func(t *testing.T, a voucherwatch.Alert) {
-				io := a.Evidence["integrated_ownership"].(voucherwatch.IntegratedOwnership)
+				io := rpEvidence(t, a).IntegratedOwnership
 				if got := io.SupplierInBuyer; !rpNear(got, 0.27) {
 					t.Errorf("got supplier_in_buyer %v, want 0.27", got)
 				}
@@ -349,7 +349,7 @@ func TestRelatedParty(t *testing.T) {
 			},
 			kind: KindSharedOfficer, severity: voucherwatch.SeverityHigh,
 			evidence: func(t *testing.T, a voucherwatch.Alert) {
-				g := a.Evidence["graph"].(voucherwatch.EvidenceGraph)
+				g := rpEvidence(t, a).Graph
 				people := 0
 				for _, n := range g.Nodes {
 					if n.Kind == "person" {
@@ -543,9 +543,9 @@ func rpCheckAlert(t *testing.T, a voucherwatch.Alert, buyer, supplier *voucherwa
 	if a.ID != voucherwatch.AlertID(a.Detector, a.Subjects) {
 		t.Errorf("got id %s, want the stable id of detector, kind and subjects", a.ID)
 	}
-	g, ok := a.Evidence["graph"].(voucherwatch.EvidenceGraph)
-	if !ok || len(g.Nodes) < 2 || len(g.Edges) == 0 {
-		t.Fatalf("got evidence graph %+v, want the buyer, the supplier and the edges between them", a.Evidence["graph"])
+	g := rpEvidence(t, a).Graph
+	if len(g.Nodes) < 2 || len(g.Edges) == 0 {
+		t.Fatalf("got evidence graph %+v, want the buyer, the supplier and the edges between them", g)
 	}
 	ids := map[string]bool{}
 	for _, n := range g.Nodes {
@@ -559,24 +559,37 @@ func rpCheckAlert(t *testing.T, a voucherwatch.Alert, buyer, supplier *voucherwa
 	if !ids[buyer.USCC] || !ids[supplier.USCC] {
 		t.Errorf("got nodes %+v, want the buyer and the supplier among them", g.Nodes)
 	}
-	if s, _ := a.Evidence["summary"].(string); s == "" {
+	if s := rpEvidence(t, a).Summary; s == "" {
 		t.Error("got no summary, want the ties told in Chinese")
 	}
 }
 
 func rpRequireEdge(t *testing.T, a voucherwatch.Alert, kind, from, to string, pct float64) {
 	t.Helper()
-	for _, e := range a.Evidence["graph"].(voucherwatch.EvidenceGraph).Edges {
+	edges := rpEvidence(t, a).Graph.Edges
+	for _, e := range edges {
 		if e.Kind == kind && e.From == from && e.To == to && e.Pct == pct {
 			return
 		}
 	}
-	t.Errorf("got edges %+v, want %s %s → %s %g", a.Evidence["graph"].(voucherwatch.EvidenceGraph).Edges, kind, from, to, pct)
+	t.Errorf("got edges %+v, want %s %s → %s %g", edges, kind, from, to, pct)
+}
+
+// rpEvidence is a related_party alert's evidence.
+func rpEvidence(t testing.TB, a voucherwatch.Alert) voucherwatch.RelatedPartyEvidence {
+	t.Helper()
+	var ev voucherwatch.RelatedPartyEvidence
+	if err := a.Evidence.Decode(&ev); err != nil {
+		t.Fatalf("alert %s: evidence %s: %v", a.ID, a.Evidence, err)
+	}
+	return ev
 }
 
 func rpTieKinds(a voucherwatch.Alert) []string {
 	var out []string
-	for _, t := range a.Evidence["ties"].([]relatedTie) {
+	var ev voucherwatch.RelatedPartyEvidence
+	_ = a.Evidence.Decode(&ev) // no ties when it does not decode
+	for _, t := range ev.Ties {
 		out = append(out, t.Kind)
 	}
 	return out

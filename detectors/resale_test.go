@@ -87,18 +87,18 @@ func TestResale(t *testing.T) {
 			},
 			want: &want{KindResaleToOtherOrgs, voucherwatch.SeverityHigh},
 			evidence: func(t *testing.T, a voucherwatch.Alert, w world) {
-				if r := a.Evidence["ratio"].(float64); r < 0.85 || r > 0.95 {
+				if r := evFacts(a.Evidence)["ratio"].(float64); r < 0.85 || r > 0.95 {
 					t.Errorf("got ratio %v, want about 0.9 (sold 2 × 45 %% of what it bought)", r)
 				}
-				if got := len(a.Evidence["sold"].([]map[string]any)); got != 2 {
+				if got := len(evList(evFacts(a.Evidence)["sold"])); got != 2 {
 					t.Errorf("got %d sales in evidence, want 2", got)
 				}
-				logins := a.Evidence["logins_from_other_orgs"].(map[string]any)
-				orgs := logins["orgs"].([]map[string]any)
-				if len(orgs) != 2 || orgs[0]["is_customer"] != true || logins["windows"] != 20 {
+				logins := evFacts(a.Evidence)["logins_from_other_orgs"].(map[string]any)
+				orgs := evList(logins["orgs"])
+				if len(orgs) != 2 || orgs[0]["is_customer"] != true || logins["windows"] != 20.0 {
 					t.Errorf("got logins %+v, want both customers in all 20 windows", logins)
 				}
-				if b := a.Evidence["bought"].(map[string]any); len(b["claims"].([]string)) != 1 {
+				if b := evFacts(a.Evidence)["bought"].(map[string]any); len(b["claims"].([]any)) != 1 {
 					t.Errorf("got bought %+v, want the claim on it", b)
 				}
 			},
@@ -117,10 +117,10 @@ func TestResale(t *testing.T) {
 			},
 			want: &want{KindResaleSameKind, voucherwatch.SeverityMedium},
 			evidence: func(t *testing.T, a voucherwatch.Alert, w world) {
-				if basis := a.Evidence["ratio_basis"]; basis != "card_hours" {
+				if basis := evFacts(a.Evidence)["ratio_basis"]; basis != "card_hours" {
 					t.Errorf("got ratio basis %v, want card_hours (card-months converted)", basis)
 				}
-				if r := a.Evidence["ratio"].(float64); r < 0.95 || r > 1.05 {
+				if r := evFacts(a.Evidence)["ratio"].(float64); r < 0.95 || r > 1.05 {
 					t.Errorf("got ratio %v, want about 0.99 (2 × 24 × 6 × 720 sold over %v bought)", r, resaleBuyHours)
 				}
 			},
@@ -208,8 +208,8 @@ func TestResale(t *testing.T) {
 			},
 			want: &want{KindResaleToOtherOrgs, voucherwatch.SeverityHigh},
 			evidence: func(t *testing.T, a voucherwatch.Alert, w world) {
-				sold := a.Evidence["sold"].([]map[string]any)
-				if len(sold) != 1 || sold[0]["invoices"] != 6 {
+				sold := evList(evFacts(a.Evidence)["sold"])
+				if len(sold) != 1 || sold[0]["invoices"] != 6.0 {
 					t.Errorf("got sold %+v, want the six invoices of the sale", sold)
 				}
 			},

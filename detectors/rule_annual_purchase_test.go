@@ -76,7 +76,7 @@ func TestAnnualPurchase(t *testing.T) {
 		}
 	}
 	if a := fxAlertsOn(alerts, fxUSCC("B", 1)); len(a) == 1 {
-		if got, want := a[0].Evidence["settled_compute"], "49999.99"; got != want {
+		if got, want := evFacts(a[0].Evidence)["settled_compute"], "49999.99"; got != want {
 			t.Errorf("oneFenBelow: got settled_compute %v, want %v", got, want)
 		}
 		if got, want := a[0].Subjects.ContractNo, "HT-AP-oneFenBelow-0"; got != want {

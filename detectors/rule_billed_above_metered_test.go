@@ -100,10 +100,10 @@ func TestBilledAboveMetered(t *testing.T) {
 		}
 	}
 	if a := fxAlertsOn(alerts, fxUSCC("B", 0)); len(a) == 1 {
-		if got, want := a[0].Evidence["metered_card_hours"], 3100.0; got != want {
+		if got, want := evFacts(a[0].Evidence)["metered_card_hours"], 3100.0; got != want {
 			t.Errorf("billed18TimesMetered: got metered %v, want %v", got, want)
 		}
-		if got, want := a[0].Evidence["billed_over_metered"], 1.8; got != want {
+		if got, want := evFacts(a[0].Evidence)["billed_over_metered"], 1.8; got != want {
 			t.Errorf("billed18TimesMetered: got ratio %v, want %v", got, want)
 		}
 	}

@@ -131,7 +131,7 @@ func (f *fxDB) run(d voucherwatch.Detector) []voucherwatch.Alert {
 			f.t.Errorf("%s: id %s given to %s and %s (subjects %+v): one finding per subjects", d.Name(), a.ID, kind, a.Kind, a.Subjects)
 		}
 		ids[a.ID] = a.Kind
-		if a.Detector != d.Name() || a.Kind == "" || a.Title == "" || a.Reason == "" || a.PolicyClause == "" || len(a.Evidence) == 0 {
+		if a.Detector != d.Name() || a.Kind == "" || a.Title == "" || a.Reason == "" || a.PolicyClause == "" || a.Evidence.Empty() {
 			f.t.Errorf("%s: incomplete alert %+v", d.Name(), a)
 		}
 	}

@@ -63,7 +63,7 @@ func TestLateFiling(t *testing.T) {
 	}
 	late := fxAlertsOn(alerts, fxUSCC("B", 1))
 	if len(late) == 1 {
-		if got := late[0].Evidence["days_after_signing"]; got != 31 {
+		if got := evFacts(late[0].Evidence)["days_after_signing"]; got != 31.0 {
 			t.Errorf("filingOnDay31: got days_after_signing %v, want 31", got)
 		}
 		if late[0].Severity != voucherwatch.SeverityMedium {

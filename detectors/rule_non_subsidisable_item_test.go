@@ -75,7 +75,7 @@ func TestNonSubsidisableItem(t *testing.T) {
 		}
 	}
 	if a := fxAlertsOn(alerts, fxUSCC("B", 4)); len(a) == 1 {
-		if got, want := a[0].Evidence["claimed_not_subsidisable"], "16000.00"; got != want {
+		if got, want := evFacts(a[0].Evidence)["claimed_not_subsidisable"], "16000.00"; got != want {
 			t.Errorf("twoBandwidthInvoicesOneAlert: got claimed_not_subsidisable %v, want %v", got, want)
 		}
 	}

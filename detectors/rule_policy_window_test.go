@@ -67,7 +67,7 @@ func TestPolicyWindow(t *testing.T) {
 			if a.Subjects != want || a.PolicyClause != "三 / W" {
 				t.Errorf("%s: got subjects %+v clause %q, want %+v", c.name, a.Subjects, a.PolicyClause, want)
 			}
-			if got := a.Evidence["claimed_outside_window"]; got != c.outsideAmount {
+			if got := evFacts(a.Evidence)["claimed_outside_window"]; got != c.outsideAmount {
 				t.Errorf("%s: got claimed_outside_window %v, want %s", c.name, got, c.outsideAmount)
 			}
 		}

@@ -76,7 +76,7 @@ func TestRequestedOverLimit(t *testing.T) {
 	}
 	over := fxAlertsOn(alerts, fxUSCC("B", 1))
 	if len(over) == 1 {
-		ev := over[0].Evidence
+		ev := evFacts(over[0].Evidence)
 		for k, want := range map[string]string{"eligible": "123456.79", "max_subsidy": "37037.03", "over_by": "0.02", "rounding_tolerance": "0.01"} {
 			if ev[k] != want {
 				t.Errorf("twoFenOver30Percent: got %s %v, want %s", k, ev[k], want)
@@ -88,10 +88,10 @@ func TestRequestedOverLimit(t *testing.T) {
 	}
 	if crossed := fxAlertsOn(alerts, fxUSCC("B", 4)); len(crossed) == 1 {
 		// 31,000.00 for 31 days, 5 of them in the window: 5,000.00; and 100,000.00 in full.
-		if got, want := crossed[0].Evidence["eligible"], "105000.00"; got != want {
+		if got, want := evFacts(crossed[0].Evidence)["eligible"], "105000.00"; got != want {
 			t.Errorf("serviceCrossesWindowStartClaimedInFull: got eligible %v, want %s", got, want)
 		}
-		if got, want := crossed[0].Evidence["over_by"], "7800.00"; got != want {
+		if got, want := evFacts(crossed[0].Evidence)["over_by"], "7800.00"; got != want {
 			t.Errorf("serviceCrossesWindowStartClaimedInFull: got over_by %v, want %s", got, want)
 		}
 	}

@@ -111,7 +111,7 @@ func TestUnregisteredSupplierSettledLatestVersion(t *testing.T) {
 	settled := map[string]string{}
 	for _, a := range f.run(NewUnregisteredSupplier(f.env())) {
 		if a.Subjects.ApplicantUSCC == b {
-			settled[a.Subjects.ContractNo] = fmt.Sprint(a.Evidence["invoices_settled"], " ", a.Evidence["settled"])
+			settled[a.Subjects.ContractNo] = fmt.Sprint(evFacts(a.Evidence)["invoices_settled"], " ", evFacts(a.Evidence)["settled"])
 		}
 	}
 	want := map[string]string{"HT-UR-first": "0 0.00", "HT-UR-second": "1 150000.00"}

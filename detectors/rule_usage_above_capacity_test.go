@@ -82,8 +82,8 @@ func TestUsageAboveCapacity(t *testing.T) {
 		}
 	}
 	if a := fxAlertsOn(alerts, fxUSCC("S", 0)); len(a) == 1 {
-		ev := a[0].Evidence
-		if ev["peak_cards"] != int64(144) || ev["registered_cards"] != int64(64) {
+		ev := evFacts(a[0].Evidence)
+		if ev["peak_cards"] != 144.0 || ev["registered_cards"] != 64.0 {
 			t.Errorf("threeTenantsOn64: got peak %v of %v, want 144 of 64", ev["peak_cards"], ev["registered_cards"])
 		}
 		if got, want := ev["first_above_capacity"], "2026-03-05T00:00:00+08:00"; got != want {

@@ -175,51 +175,40 @@ func (sel stakeSelector) deal(buyer, supplier, contract string) bool {
 
 // stakeShare is the part of the touched amounts a finding disputes, from its evidence.
 func stakeShare(a *voucherwatch.Alert) float64 {
-	ev := a.Evidence
 	switch a.Detector {
 	case voucherwatch.DetectorPrice:
 		if a.Kind == KindUnitPriceFarBelow {
 			return 0 // a price below the band draws no subsidy beyond the band
 		}
-		worst, _ := ev["worst_item"].(map[string]any)
-		band, _ := ev["band"].(map[string]any)
-		n, h := evNumber(worst["normalised"]), evNumber(band["high"])
-		if n > 0 && h > 0 && n > h {
+		var p voucherwatch.PriceEvidence
+		if a.Evidence.Decode(&p) != nil {
+			return 0
+		}
+		if n, h := p.WorstItem.Normalised, p.Band.High; n > 0 && h > 0 && n > h {
 			return (n - h) / n
 		}
 		return 0
 	case voucherwatch.DetectorResale:
-		if r := evNumber(ev["ratio"]); r > 0 {
-			return math.Min(1, r)
+		var r voucherwatch.ResaleEvidence
+		if a.Evidence.Decode(&r) != nil {
+			return 1
 		}
-		if l, ok := ev["logins_from_other_orgs"].(map[string]any); ok {
-			if w, of := evNumber(l["windows"]), evNumber(l["of_windows"]); of > 0 {
-				return math.Min(1, w/of)
-			}
+		if r.Ratio > 0 {
+			return math.Min(1, r.Ratio)
+		}
+		if l := r.Logins; l != nil && l.OfWindows > 0 {
+			return math.Min(1, l.Windows/l.OfWindows)
 		}
 	case "billed_above_metered":
-		if b, m := evNumber(ev["billed_card_hours"]), evNumber(ev["metered_card_hours"]); b > 0 && b > m {
-			return (b - m) / b
+		var m struct {
+			Billed  float64 `json:"billed_card_hours"`
+			Metered float64 `json:"metered_card_hours"`
+		}
+		if a.Evidence.Decode(&m) == nil && m.Billed > 0 && m.Billed > m.Metered {
+			return (m.Billed - m.Metered) / m.Billed
 		}
 	}
 	return 1
-}
-
-// evNumber reads a number from evidence as detectors build it or as JSON decodes it.
-func evNumber(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case float32:
-		return float64(x)
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case uint64:
-		return float64(x)
-	}
-	return 0
 }
 
 // share is the fen of amount a share disputes, rounded half up.

@@ -374,6 +374,6 @@ func (d *WashTrade) finding(e *voucherwatch.ContractTrade, c washCycle, claims [
 			"%s 以合同 %s 的购买申报补贴（%s），补贴按「购买算力实际结算金额」计算（三 / C2），循环交易虚增了可申报的结算金额。",
 			strings.Join(path, "；"), ruleDay(c.overlapFrom), ruleDay(c.overlap), 100*c.ratio, 100*ru.WashAmountRatio,
 			c.paybackDays, ru.WashPaybackDays, e.BuyerUSCC, e.ContractNo, joinIDs(claims)),
-		Evidence: ev.Fields(),
+		Typed: voucherwatch.EvidenceOf(ev),
 	}
 }

@@ -76,7 +76,9 @@ func TestWashTrade(t *testing.T) {
 	for ci, c := range cases {
 		for p := 0; p < 3; p++ {
 			for _, a := range fxWant(t, fmt.Sprintf("%s party %d", c.name, p), alerts, party(ci, p), c.want[p]...) {
-				g, _ := a.Evidence["graph"].(voucherwatch.TradeGraph)
+				var ev voucherwatch.TradeCycleEvidence
+				_ = a.Evidence.Decode(&ev) // no graph when it does not decode
+				g := ev.Graph
 				if len(g.Nodes) != len(c.deals) || len(g.Edges) != len(c.deals) || a.Detector != "wash_trade" {
 					t.Errorf("%s: got %s evidence %v, want a graph of the cycle", c.name, a.Detector, a.Evidence)
 					continue
@@ -84,7 +86,7 @@ func TestWashTrade(t *testing.T) {
 				if g.Edges[0].ContractNo != a.Subjects.ContractNo || g.Nodes[0].Role != "applicant" {
 					t.Errorf("%s: got the cycle %+v, want it to start with the claimed deal", c.name, g)
 				}
-				if got, want := a.Evidence["cycle_length"], len(c.deals); got != want {
+				if got, want := ev.CycleLength, len(c.deals); got != want {
 					t.Errorf("%s: got a cycle of %v, want %d", c.name, got, want)
 				}
 			}

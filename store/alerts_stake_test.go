@@ -14,7 +14,7 @@ func stakeAlert(detector, applicant string, sev voucherwatch.Severity, fen vouch
 	a := voucherwatch.Alert{
 		ID: voucherwatch.AlertID(detector, s), Detector: detector, Kind: detector, Severity: sev, Score: 0.5,
 		Subjects: s, City: "430100", PolicyClause: "三 / C2", Title: "标题", Reason: "原因",
-		Evidence: map[string]any{"n": 1}, AtStake: fen,
+		Evidence: voucherwatch.EvidenceOf(map[string]any{"n": 1}), AtStake: fen,
 	}
 	if claim != "" {
 		a.StakeClaims = []voucherwatch.ClaimStake{{ClaimID: claim, AtStake: fen, Ceiling: 2 * fen}}

@@ -16,7 +16,7 @@ func testAlert(kind, city string, sev voucherwatch.Severity, invoice string) vou
 	return voucherwatch.Alert{
 		ID: voucherwatch.AlertID("duplicate_claim", s), Detector: "duplicate_claim", Kind: kind,
 		Severity: sev, Score: 0.9, Subjects: s, City: city, PolicyClause: "五.1 / M1b",
-		Title: "同一发票被重复申报", Reason: "原因", Evidence: map[string]any{"claims": []any{"A", "B"}},
+		Title: "同一发票被重复申报", Reason: "原因", Evidence: voucherwatch.EvidenceOf(map[string]any{"claims": []any{"A", "B"}}),
 	}
 }
 
@@ -39,7 +39,7 @@ func TestUpsertAlertsNewUnchangedUpdated(t *testing.T) {
 	}
 	f(t0, []voucherwatch.Alert{a, b}, voucherwatch.UpsertResult{New: 2})
 	f(t0.Add(time.Hour), []voucherwatch.Alert{a, b}, voucherwatch.UpsertResult{Unchanged: 2})
-	b.Evidence = map[string]any{"claims": []any{"A", "B", "C"}}
+	b.Evidence = voucherwatch.EvidenceOf(map[string]any{"claims": []any{"A", "B", "C"}})
 	f(t0.Add(2*time.Hour), []voucherwatch.Alert{a, b}, voucherwatch.UpsertResult{Updated: 1, Unchanged: 1})
 
 	got, err := db.Alert(ctx, b.ID)
@@ -49,7 +49,8 @@ func TestUpsertAlertsNewUnchangedUpdated(t *testing.T) {
 	if !got.CreatedAt.Equal(t0) || !got.UpdatedAt.Equal(t0.Add(2*time.Hour)) || got.Status != voucherwatch.StatusNew {
 		t.Errorf("got created %v updated %v status %s, want %v, %v, new", got.CreatedAt, got.UpdatedAt, got.Status, t0, t0.Add(2*time.Hour))
 	}
-	if claims, _ := got.Evidence["claims"].([]any); len(claims) != 3 {
+	var ev struct{ Claims []string }
+	if err := got.Evidence.Decode(&ev); err != nil || len(ev.Claims) != 3 {
 		t.Errorf("got evidence %v, want the updated three claims", got.Evidence)
 	}
 	if _, err := db.Alert(ctx, "al_missing"); voucherwatch.ErrorCode(err) != voucherwatch.ENOTFOUND {
@@ -247,7 +248,7 @@ func relatedTie(kind string, sev voucherwatch.Severity, supplier string, ev map[
 	return voucherwatch.Alert{
 		ID: voucherwatch.AlertID(voucherwatch.DetectorRelatedParty, s), Detector: voucherwatch.DetectorRelatedParty, Kind: kind,
 		Severity: sev, Score: 0.6, Subjects: s, City: "430100", PolicyClause: "二 / D4",
-		Title: "供需双方存在关联关系", Reason: "原因（二 / D4）", Evidence: ev,
+		Title: "供需双方存在关联关系", Reason: "原因（二 / D4）", Evidence: voucherwatch.EvidenceOf(ev),
 	}
 }
 

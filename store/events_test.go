@@ -49,7 +49,7 @@ func appendOK(t *testing.T, db *DB, events ...voucherwatch.Event) []voucherwatch
 func upsertTestAlert(t *testing.T, db *DB, invoice, city string, evidence map[string]any, at time.Time) string {
 	t.Helper()
 	a := testAlert("invoice_in_two_claims", city, voucherwatch.SeverityHigh, invoice)
-	a.Evidence = evidence
+	a.Evidence = voucherwatch.EvidenceOf(evidence)
 	if _, err := db.UpsertAlerts(testContext(t), []voucherwatch.Alert{a}, at); err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,9 @@ func TestReopenChangedEvidence(t *testing.T) {
 	db := newTestDB(t)
 	ctx := testContext(t)
 	a := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityHigh, "1")
-	a.Evidence = map[string]any{"claims": []any{"SB-1", "SB-2"}, "invoice_no": "26432000000012345678"}
+	a.Evidence = voucherwatch.EvidenceOf(map[string]any{"claims": []any{"SB-1", "SB-2"}, "invoice_no": "26432000000012345678"})
 	b := testAlert("invoice_in_two_claims", "430100", voucherwatch.SeverityHigh, "2")
-	b.Evidence = map[string]any{"claims": []any{"SB-7", "SB-8"}}
+	b.Evidence = voucherwatch.EvidenceOf(map[string]any{"claims": []any{"SB-7", "SB-8"}})
 	upsert := func(at time.Time, alerts ...voucherwatch.Alert) {
 		t.Helper()
 		if _, err := db.UpsertAlerts(ctx, alerts, at); err != nil {
@@ -47,7 +47,7 @@ func TestReopenChangedEvidence(t *testing.T) {
 	reopen(workflowT0.Add(time.Hour), nil)
 
 	// a's evidence changes: only a reopens, with the change in the comment.
-	a.Evidence = map[string]any{"claims": []any{"SB-1", "SB-2", "SB-3"}, "invoice_no": "26432000000012345678"}
+	a.Evidence = voucherwatch.EvidenceOf(map[string]any{"claims": []any{"SB-1", "SB-2", "SB-3"}, "invoice_no": "26432000000012345678"})
 	upsert(workflowT0.Add(2*time.Hour), a, b)
 	reopen(workflowT0.Add(2*time.Hour), []string{}) // nothing updated, nothing to check
 	reopen(workflowT0.Add(2*time.Hour), []string{b.ID})
@@ -112,7 +112,7 @@ func TestReopeningAlertsForTheRunner(t *testing.T) {
 	if got, _ := db.Alert(ctx, a.ID); got.Status != voucherwatch.StatusDismissed {
 		t.Errorf("same evidence: got %s, want dismissed", got.Status)
 	}
-	a.Evidence = map[string]any{"claims": []any{"A", "B", "C"}}
+	a.Evidence = voucherwatch.EvidenceOf(map[string]any{"claims": []any{"A", "B", "C"}})
 	res, err := st.UpsertAlerts(ctx, []voucherwatch.Alert{a}, workflowT0.Add(2*time.Hour))
 	if err != nil || res.Updated != 1 {
 		t.Fatalf("got %+v, %v, want one updated", res, err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -41,9 +43,7 @@ func kindProblems(ds []voucherwatch.Detector) []string {
 			if label := locale.KindLabel(d.Name(), kind); !isChinese(label) {
 				problems = append(problems, what+": label "+label+" is not Chinese")
 			}
-			if !evidence.Lays(k.Evidence) {
-				problems = append(problems, what+": evidence layout "+string(k.Evidence)+" is not rendered")
-			}
+			problems = append(problems, layoutProblems(what, k.Evidence)...)
 		}
 	}
 	offered := supervision.DetectorNames()
@@ -53,6 +53,20 @@ func kindProblems(ds []voucherwatch.Detector) []string {
 		problems = append(problems, "the inbox offers "+strings.Join(offered, ",")+", the engine runs "+strings.Join(names, ","))
 	}
 	return problems
+}
+
+// layoutProblems says what keeps the web UI from drawing a kind's evidence: no layout for it,
+// or a layout that does not decode one of the domain's evidence types (a struct of package
+// voucherwatch: RelatedPartyEvidence, ..., or Evidence itself for the table of facts).
+func layoutProblems(what string, l voucherwatch.EvidenceLayout) []string {
+	if !evidence.Lays(l) {
+		return []string{what + ": evidence layout " + string(l) + " is not rendered"}
+	}
+	typ := evidence.Decodes(l)
+	if typ == nil || typ.Kind() != reflect.Struct || typ.PkgPath() != reflect.TypeFor[voucherwatch.Evidence]().PkgPath() {
+		return []string{fmt.Sprintf("%s: evidence layout %s decodes %v, not an evidence type of package voucherwatch", what, l, typ)}
+	}
+	return nil
 }
 
 func isChinese(s string) bool {
@@ -73,7 +87,7 @@ func TestEveryKindHasLabelAndEvidence(t *testing.T) {
 		}
 	}
 	// Objections to a round's line open cases of their own detector too.
-	if k, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorObjection, voucherwatch.ObjectionKind); !ok || !isChinese(locale.KindLabel(k.Detector, k.Kind)) || !evidence.Lays(k.Evidence) {
+	if k, ok := voucherwatch.AlertKindOf(voucherwatch.DetectorObjection, voucherwatch.ObjectionKind); !ok || !isChinese(locale.KindLabel(k.Detector, k.Kind)) || len(layoutProblems("objection", k.Evidence)) > 0 {
 		t.Errorf("objection: no kind with a Chinese label and a rendered evidence layout")
 	}
 }
@@ -101,6 +115,27 @@ func TestKindWithoutLabelFails(t *testing.T) {
 		got := strings.Join(kindProblems(append(slices.Clone(ds), tc.d)), "\n")
 		if !strings.Contains(got, tc.want) {
 			t.Errorf("got problems %q, want one containing %q", got, tc.want)
+		}
+	}
+}
+
+// TestLayoutNotDrawnFails: a kind whose layout the web UI does not draw is reported, and every
+// layout the UI draws decodes an evidence type of the domain.
+func TestLayoutNotDrawnFails(t *testing.T) {
+	if got := layoutProblems("carbon_offset/carbon_offset", voucherwatch.EvidenceLayout("carbon_chart")); len(got) != 1 || !strings.Contains(got[0], "is not rendered") {
+		t.Errorf("got %q, want the layout reported as not rendered", got)
+	}
+	seen := map[reflect.Type]bool{}
+	for _, k := range voucherwatch.AlertKinds() {
+		if p := layoutProblems(k.Detector+"/"+k.Kind, k.Evidence); len(p) > 0 {
+			t.Error(p)
+		}
+		seen[evidence.Decodes(k.Evidence)] = true
+	}
+	for _, want := range []any{voucherwatch.RelatedPartyEvidence{}, voucherwatch.DuplicateEvidence{}, voucherwatch.ResaleEvidence{},
+		voucherwatch.PriceEvidence{}, voucherwatch.IdleEvidence{}, voucherwatch.TradeCycleEvidence{}, voucherwatch.Evidence{}} {
+		if !seen[reflect.TypeOf(want)] {
+			t.Errorf("no kind's layout decodes %T", want)
 		}
 	}
 }

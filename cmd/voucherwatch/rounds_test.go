@@ -377,7 +377,7 @@ func TestRoundOnTheDemoProvince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs.Detector != "objection" || cs.City != target.City || cs.Subjects.ClaimID != target.ClaimID || strings.Contains(fmt.Sprint(cs.Evidence), "13912345678") || strings.Contains(fmt.Sprint(cs.Evidence), "13700001111") {
+	if cs.Detector != "objection" || cs.City != target.City || cs.Subjects.ClaimID != target.ClaimID || strings.Contains(cs.Evidence.String(), "13912345678") || strings.Contains(cs.Evidence.String(), "13700001111") {
 		t.Errorf("the objection's case: got %+v, want detector objection in %s on %s, numbers masked, no contact", cs, target.City, target.ClaimID)
 	}
 	if got, raw := apiAs(t, m, "", "POST", "/public/rounds/"+opened.ID+"/objections", map[string]any{"claim_id": "SB-NONE", "text": "异议"}); got != http.StatusBadRequest {

@@ -230,7 +230,7 @@ func uiFixtureAlerts() []voucherwatch.Alert {
 	mk := func(detector, kind string, sev voucherwatch.Severity, score float64, city, clause, title, reason string, s voucherwatch.Subjects, ev map[string]any) voucherwatch.Alert {
 		return voucherwatch.Alert{
 			ID: voucherwatch.AlertID(detector, s), Detector: detector, Kind: kind, Severity: sev, Score: score,
-			Subjects: s, City: city, PolicyClause: clause, Title: title, Reason: reason, Evidence: ev,
+			Subjects: s, City: city, PolicyClause: clause, Title: title, Reason: reason, Evidence: voucherwatch.EvidenceOf(ev),
 		}
 	}
 	return []voucherwatch.Alert{

@@ -2,11 +2,12 @@
 // ownership path as an SVG graph, for duplicates the records side by side, for prices the
 // market band as a small plot, and for everything else the facts as a table.
 //
-// Evidence arrives in two forms: as a detector builds it (its own structs and maps, Go
-// numbers) and as the alert store reads it back (JSON-decoded: float64, []any,
-// map[string]any). Render marshals either to JSON first and reads the result, so both look
-// the same to the layouts. A shape a layout does not recognise falls back to the generic
-// table; nothing in the evidence can make Render panic.
+// Evidence is JSON (voucherwatch.Evidence), the same whether a detector has just built it or
+// the alert store read it back. A layout decodes it into the evidence type of its kind
+// (voucherwatch.RelatedPartyEvidence, PriceEvidence, ...); the table of facts, the fallback of
+// every layout, reads it as JSON values and names each key by the catalogue's label
+// (fact.<key>). A shape a layout does not recognise falls back to the generic table; nothing
+// in the evidence can make Render panic.
 //
 // Every text taken from the alert is escaped, and passes through mask first: an identity
 // number that slipped into the evidence is shown masked, and mobile numbers are shown with
@@ -14,8 +15,8 @@
 package evidence
 
 import (
-	"encoding/json"
 	"html/template"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -25,15 +26,16 @@ import (
 // Render returns the evidence section of an alert page, in Chinese. It escapes everything it
 // takes from the alert.
 func Render(a voucherwatch.Alert) template.HTML {
-	ev := normalise(a.Evidence)
 	body := safely(func() string {
-		if layout := layouts[voucherwatch.EvidenceLayoutOf(a.Detector, a.Kind)]; layout != nil {
-			return layout(a.Kind, ev)
+		if l := layouts[voucherwatch.EvidenceLayoutOf(a.Detector, a.Kind)]; l.draw != nil {
+			return l.draw(a.Kind, a.Evidence)
 		}
 		return ""
 	})
 	if body == "" {
-		body = safely(func() string { return factsSection("证据事实", ev) })
+		if ev, ok := factsOf(a.Evidence); ok {
+			body = safely(func() string { return factsSection("证据事实", ev) })
+		}
 	}
 	if body == "" {
 		body = `<p class="ev-empty">证据无法显示。</p>`
@@ -50,18 +52,58 @@ func Render(a voucherwatch.Alert) template.HTML {
 
 // layouts lay out the evidence of each voucherwatch.EvidenceLayout; EvidenceFacts is the
 // fallback of every layout.
-var layouts = map[voucherwatch.EvidenceLayout]func(kind string, ev map[string]any) string{
-	voucherwatch.EvidenceRelatedParty:     func(_ string, ev map[string]any) string { return relatedSection(ev) },
-	voucherwatch.EvidenceDuplicateRecords: duplicateSection,
-	voucherwatch.EvidenceResale:           func(_ string, ev map[string]any) string { return resaleSection(ev) },
-	voucherwatch.EvidencePrice:            func(_ string, ev map[string]any) string { return priceSection(ev) },
-	voucherwatch.EvidenceIdleTimeline:     func(_ string, ev map[string]any) string { return idleSection(ev) },
-	voucherwatch.EvidenceTradeCycle:       func(_ string, ev map[string]any) string { return washSection(ev) },
-	voucherwatch.EvidenceFacts:            func(string, map[string]any) string { return "" },
+var layouts = map[voucherwatch.EvidenceLayout]layout{
+	voucherwatch.EvidenceRelatedParty: typed(func(_ string, r voucherwatch.RelatedPartyEvidence, _ map[string]any) string {
+		return relatedSection(r)
+	}),
+	voucherwatch.EvidenceDuplicateRecords: typed(duplicateSection),
+	voucherwatch.EvidenceResale: typed(func(_ string, r voucherwatch.ResaleEvidence, ev map[string]any) string {
+		return resaleSection(r, ev)
+	}),
+	voucherwatch.EvidencePrice: typed(func(_ string, p voucherwatch.PriceEvidence, _ map[string]any) string {
+		return priceSection(p)
+	}),
+	voucherwatch.EvidenceIdleTimeline: typed(func(_ string, e voucherwatch.IdleEvidence, _ map[string]any) string {
+		return idleSection(e)
+	}),
+	voucherwatch.EvidenceTradeCycle: typed(func(_ string, e voucherwatch.TradeCycleEvidence, _ map[string]any) string {
+		return washSection(e)
+	}),
+	// The table of facts reads any evidence, key by key: Render draws it for every layout
+	// that returns "".
+	voucherwatch.EvidenceFacts: {decodes: reflect.TypeFor[voucherwatch.Evidence](), draw: func(string, voucherwatch.Evidence) string { return "" }},
+}
+
+// layout is how Render lays out one voucherwatch.EvidenceLayout: the evidence type it decodes
+// (one of package voucherwatch's) and the drawing, "" when the evidence does not fit it.
+type layout struct {
+	decodes reflect.Type
+	draw    func(kind string, ev voucherwatch.Evidence) string
+}
+
+// typed is the layout that decodes the evidence into T and draws it, with the evidence as
+// JSON values beside it for the facts it shows under 其他事实.
+func typed[T any](draw func(kind string, e T, facts map[string]any) string) layout {
+	return layout{decodes: reflect.TypeFor[T](), draw: func(kind string, ev voucherwatch.Evidence) string {
+		var e T
+		if ev.Decode(&e) != nil {
+			return ""
+		}
+		facts, ok := factsOf(ev)
+		if !ok {
+			return ""
+		}
+		return draw(kind, e, facts)
+	}}
 }
 
 // Lays reports whether Render has a layout for l.
-func Lays(l voucherwatch.EvidenceLayout) bool { return layouts[l] != nil }
+func Lays(l voucherwatch.EvidenceLayout) bool { return layouts[l].draw != nil }
+
+// Decodes is the evidence type Render decodes for layout l: RelatedPartyEvidence for
+// EvidenceRelatedParty, ..., and voucherwatch.Evidence itself for EvidenceFacts, whose table
+// reads any evidence key by key; nil when Render has no layout for l.
+func Decodes(l voucherwatch.EvidenceLayout) reflect.Type { return layouts[l].decodes }
 
 // safely runs a layout; a panic on an unexpected shape yields "", so the caller falls back.
 func safely(layout func() string) (out string) {
@@ -73,38 +115,18 @@ func safely(layout func() string) (out string) {
 	return layout()
 }
 
-// normalise turns evidence of either form into its JSON-decoded form. A value that does not
-// marshal (a NaN, a channel) is replaced by a note, the rest kept.
-func normalise(ev map[string]any) map[string]any {
+// factsOf reads evidence as JSON values (float64, []any, map[string]any) for the table of
+// facts and the layouts that walk it; false when it does not decode (evidence whose values
+// did not encode, or not an object).
+func factsOf(ev voucherwatch.Evidence) (map[string]any, bool) {
 	out := map[string]any{}
-	if len(ev) == 0 {
-		return out
+	if err := ev.Decode(&out); err != nil {
+		return nil, false
 	}
-	if b, err := json.Marshal(ev); err == nil && json.Unmarshal(b, &out) == nil {
-		return out
+	if out == nil {
+		out = map[string]any{}
 	}
-	out = map[string]any{}
-	for k, v := range ev {
-		var d any
-		b, err := json.Marshal(v)
-		if err == nil {
-			err = json.Unmarshal(b, &d)
-		}
-		if err != nil {
-			d = "（无法显示）"
-		}
-		out[k] = d
-	}
-	return out
-}
-
-// decode reads JSON-decoded evidence into a typed shape; false when it does not fit.
-func decode(v any, into any) bool {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return false
-	}
-	return json.Unmarshal(b, into) == nil
+	return out, true
 }
 
 // classOf makes a detector name safe as part of a class name.

@@ -4,43 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/voucherwatch/voucherwatch"
 )
-
-// priceEvidence is what price_out_of_range puts in an alert.
-type priceEvidence struct {
-	ContractNo    string      `json:"contract_no"`
-	SupplierUSCC  string      `json:"supplier_uscc"`
-	BuyerUSCC     string      `json:"buyer_uscc"`
-	WorstItem     priceItem   `json:"worst_item"`
-	Items         []priceItem `json:"items"`
-	Band          priceBand   `json:"band"`
-	RatioToMedian float64     `json:"ratio_to_median"`
-	Claims        []string    `json:"claims"`
-}
-
-type priceItem struct {
-	ChipModel      string   `json:"chip_model"`
-	ChipOrigin     string   `json:"chip_origin"`
-	ServiceType    string   `json:"service_type"`
-	Cards          float64  `json:"cards"`
-	Unit           string   `json:"unit"`
-	UnitPrice      string   `json:"unit_price"`
-	Normalised     float64  `json:"normalised"`
-	NormalisedUnit string   `json:"normalised_unit"`
-	RatioToMedian  float64  `json:"ratio_to_median"`
-	Source         string   `json:"source"`
-	Invoices       []string `json:"invoices"`
-}
-
-type priceBand struct {
-	Of     string  `json:"of"`
-	Low    float64 `json:"low"`
-	Median float64 `json:"median"`
-	High   float64 `json:"high"`
-	Unit   string  `json:"unit"`
-	N      float64 `json:"n"`
-	Method string  `json:"method"`
-}
 
 // unitZh names a price unit: card_hour, yuan/card_hour, ...
 func unitZh(u string) string {
@@ -59,7 +25,7 @@ func unitZh(u string) string {
 }
 
 // methodZh says in Chinese how the band was estimated.
-func methodZh(b priceBand) string {
+func methodZh(b voucherwatch.PriceBand) string {
 	switch {
 	case strings.HasPrefix(b.Method, "reference table"):
 		return "运营方参考价格表"
@@ -73,9 +39,8 @@ func methodZh(b priceBand) string {
 
 // priceSection lays out a price_out_of_range alert: the market band as a plot with the
 // contract's prices as dots, then the items and the band's figures.
-func priceSection(ev map[string]any) string {
-	var p priceEvidence
-	if !decode(ev, &p) || !(p.Band.Low > 0 && p.Band.High >= p.Band.Low && p.WorstItem.Normalised > 0) {
+func priceSection(p voucherwatch.PriceEvidence) string {
+	if !(p.Band.Low > 0 && p.Band.High >= p.Band.Low && p.WorstItem.Normalised > 0) {
 		return ""
 	}
 	unit := unitZh(p.Band.Unit)
@@ -103,7 +68,7 @@ func priceSection(ev map[string]any) string {
 
 	items := p.Items
 	if len(items) == 0 {
-		items = []priceItem{p.WorstItem}
+		items = []voucherwatch.PriceItem{p.WorstItem}
 	}
 	b.WriteString("<h4>合同价格明细</h4>")
 	b.WriteString(`<table class="ev-table ev-records"><thead><tr><th>芯片型号</th><th>来源</th><th>卡数</th><th>合同单价</th><th>折算单价</th><th>与中位价之比</th><th>依据</th></tr></thead><tbody>`)
@@ -149,7 +114,7 @@ const (
 
 // pricePlot draws the band on a log axis (the detector judges log prices), the median as a
 // line, each item's normalised price as a dot: red for the worst, grey for the others.
-func pricePlot(p priceEvidence, unit string) string {
+func pricePlot(p voucherwatch.PriceEvidence, unit string) string {
 	prices := []float64{p.Band.Low, p.Band.High, p.Band.Median, p.WorstItem.Normalised}
 	for _, it := range p.Items {
 		if it.Normalised > 0 {

@@ -11,18 +11,9 @@ import (
 // The real-use detectors' evidence: idle_consumption's paid period against the daily metering,
 // as a bar per day, and wash_trade's cycle of purchases as a graph.
 
-func init() {
-	for k, v := range map[string]string{"paid_period": "付费服务期", "idle": "闲置天数", "card_hours": "卡时"} {
-		if _, ok := labels[k]; !ok {
-			labels[k] = v
-		}
-	}
-}
-
 // idleSection lays out an idle_consumption alert: the figures, then the timeline.
-func idleSection(ev map[string]any) string {
-	var e voucherwatch.IdleEvidence
-	if !voucherwatch.DecodeEvidence(ev, &e) || len(e.Timeline) == 0 {
+func idleSection(e voucherwatch.IdleEvidence) string {
+	if len(e.Timeline) == 0 {
 		return ""
 	}
 	var b strings.Builder
@@ -78,9 +69,8 @@ func idleTimeline(e voucherwatch.IdleEvidence) string {
 }
 
 // washSection lays out a wash_trade alert: the cycle as a graph, then its deals.
-func washSection(ev map[string]any) string {
-	var e voucherwatch.TradeCycleEvidence
-	if !voucherwatch.DecodeEvidence(ev, &e) || len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
+func washSection(e voucherwatch.TradeCycleEvidence) string {
+	if len(e.Graph.Nodes) < 2 || len(e.Graph.Edges) < 2 {
 		return ""
 	}
 	var b strings.Builder

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
 
 // edgeLabel is the short relation an edge is drawn with; edgeDetail the full one for the table.
@@ -137,9 +138,8 @@ func (n *laidNode) cy() float64 { return n.y + n.h/2 }
 
 // relatedSection lays out a related_party alert: the graph of the ties, then its links and the
 // ties as tables.
-func relatedSection(ev map[string]any) string {
-	var r voucherwatch.RelatedPartyEvidence
-	if !voucherwatch.DecodeEvidence(ev, &r) || (len(r.Graph.Nodes) == 0 && len(r.Ties) == 0) {
+func relatedSection(r voucherwatch.RelatedPartyEvidence) string {
+	if len(r.Graph.Nodes) == 0 && len(r.Ties) == 0 {
 		return ""
 	}
 	var b strings.Builder
@@ -174,9 +174,12 @@ func relatedSection(ev map[string]any) string {
 		b.WriteString("<h4>关联认定</h4>")
 		b.WriteString(`<table class="ev-table ev-ties"><thead><tr><th>关联类型</th><th>严重程度</th><th>说明</th></tr></thead><tbody>`)
 		for _, t := range r.Ties {
-			kind := voucherwatch.KindLabel(voucherwatch.DetectorRelatedParty, t.Kind)
-			sev := severityZh[string(t.Severity)]
-			if sev == "" {
+			kind, ok := locale.Lookup("kind." + voucherwatch.DetectorRelatedParty + "." + t.Kind)
+			if !ok {
+				kind = t.Kind
+			}
+			sev, ok := locale.Lookup("severity." + string(t.Severity))
+			if !ok {
 				sev = string(t.Severity)
 			}
 			b.WriteString("<tr><td>" + esc(kind) + `</td><td class="ev-sev-` + classOf(string(t.Severity)) + `">` + esc(sev) + "</td><td>" + esc(t.Summary) + "</td></tr>")

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
@@ -41,13 +40,10 @@ func (h *Handler) addComplaintCase(ctx context.Context, u voucherwatch.User, p *
 		p.Linked = linked
 		return err
 	}
-	c := &complaintCase{Text: fmt.Sprint(a.Evidence["text"]), Category: voucherwatch.ComplaintCategory(a.Kind)}
-	if v, ok := a.Evidence["receipt"].(string); ok {
-		c.Receipt = v
-	}
-	if v, ok := a.Evidence["channel"].(string); ok {
-		c.Channel = voucherwatch.ComplaintChannel(v)
-	}
+	var ev voucherwatch.ComplaintEvidence
+	_ = a.Evidence.Decode(&ev) // a case whose evidence does not decode shows blanks
+	c := &complaintCase{Text: ev.Text, Category: voucherwatch.ComplaintCategory(a.Kind), Receipt: ev.Receipt,
+		Channel: voucherwatch.ComplaintChannel(ev.Channel)}
 	if h.Complaints != nil && u.Role == voucherwatch.RoleProvinceAdmin {
 		c.MayReadContact = true
 		rec, err := h.Complaints.Store.ComplaintByID(ctx, a.ID)
