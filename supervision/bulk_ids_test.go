@@ -33,7 +33,7 @@ func TestBulkByIDsIsOneQuery(t *testing.T) {
 		wf.alerts = append(wf.alerts, voucherwatch.Alert{ID: fmt.Sprintf("cs_more%03d", i), Detector: "duplicate_claim", Severity: voucherwatch.SeverityHigh, City: "430100", Status: voucherwatch.StatusNew})
 	}
 	counting := &countingAlerts{fakeWorkflow: wf}
-	s.workflow.Alerts = counting
+	s.api.Workflow.Alerts = counting
 	ids := []string{"cs_new", "zz_new", "cs_confirmed", "al_missing", "cs_new"}
 	for i := range workflow.MaxBulkAlerts - 5 {
 		ids = append(ids, fmt.Sprintf("cs_more%03d", i))

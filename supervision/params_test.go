@@ -29,7 +29,7 @@ func (c cursorCheckingAlerts) Alerts(ctx context.Context, f voucherwatch.AlertFi
 func TestBadParametersAre400(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
 	var log bytes.Buffer
-	s.Log = slog.New(slog.NewTextHandler(&log, nil))
+	s.setLog(slog.New(slog.NewTextHandler(&log, nil)))
 	s.registerAlertRoutes(AlertDeps{Alerts: cursorCheckingAlerts{wf}})
 	cursor := base64.RawURLEncoding.EncodeToString([]byte("99999999999|zzz"))
 	for _, tc := range []struct{ query, field string }{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // RegisterScheduler makes the register's editions on a cron schedule, the way the spot-check
@@ -58,11 +59,11 @@ func (s *RegisterScheduler) Start(ctx context.Context, spec string) error {
 // made it already.
 func (s *RegisterScheduler) RunSlot(ctx context.Context, slot time.Time) (voucherwatch.RegisterEdition, error) {
 	id := RegisterSlotID(slot)
-	e, err := s.Deps.MakeEdition(ctx, EditionRun{
+	e, err := s.Deps.MakeEdition(ctx, workflow.EditionRun{
 		ID: id, Period: voucherwatch.PreviousPeriod(slot), Trigger: voucherwatch.RegisterScheduled, By: "engine", At: s.now(), SkipEmpty: true,
 	})
 	err = s.runner.Settle(spotcheck.SlotRun{
-		Slot: slot, ID: id, Err: err, Nothing: errNoSuppliers, Log: s.Log, Count: s.Slots,
+		Slot: slot, ID: id, Err: err, Nothing: workflow.ErrNoSuppliers, Log: s.Log, Count: s.Slots,
 		Messages: spotcheck.SlotMessages{
 			Recorded:  "register: scheduled edition recorded",
 			Elsewhere: "register: the slot's edition was made by another instance",

@@ -10,6 +10,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // roundClock is a clock a test moves.
@@ -83,7 +84,7 @@ func TestRoundNoticeAndFinalisation(t *testing.T) {
 	if v.Total != 1_000_000_00 {
 		t.Errorf("frozen total: got %s, want the budget", v.Total)
 	}
-	if _, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, ObjectionInput{ClaimID: "SB2026-00001", Text: "异议"}); code(err) != voucherwatch.ECONFLICT {
+	if _, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, workflow.ObjectionInput{ClaimID: "SB2026-00001", Text: "异议"}); code(err) != voucherwatch.ECONFLICT {
 		t.Errorf("an objection before the notice: got %v, want ECONFLICT", err)
 	}
 	if _, err := d.Publish(ctx, province, r.ID); err != nil {
@@ -97,21 +98,21 @@ func TestRoundNoticeAndFinalisation(t *testing.T) {
 	}
 
 	// Objections: the public's on any line; a city reviewer's on its city's lines only.
-	if _, err := d.FileObjection(ctx, zhuzhou, r.ID, ObjectionInput{ClaimID: "SB2026-00001", Text: "异议", Channel: "letter"}); code(err) != voucherwatch.EINVALID {
+	if _, err := d.FileObjection(ctx, zhuzhou, r.ID, workflow.ObjectionInput{ClaimID: "SB2026-00001", Text: "异议", Channel: "letter"}); code(err) != voucherwatch.EINVALID {
 		t.Errorf("株洲 registers an objection on a 长沙 line: got %v, want EINVALID", err)
 	}
-	official, err := d.FileObjection(ctx, zhuzhou, r.ID, ObjectionInput{ClaimID: "SB2026-00002", Text: "来信反映该企业未实际使用", Channel: "letter"})
+	official, err := d.FileObjection(ctx, zhuzhou, r.ID, workflow.ObjectionInput{ClaimID: "SB2026-00002", Text: "来信反映该企业未实际使用", Channel: "letter"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	public, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, ObjectionInput{ClaimID: "SB2026-00001", Text: "该企业未实际使用，电话 13912345678", Contact: "王女士 13700001111"})
+	public, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, workflow.ObjectionInput{ClaimID: "SB2026-00001", Text: "该企业未实际使用，电话 13912345678", Contact: "王女士 13700001111"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if public.City != "430100" || public.Channel != voucherwatch.ChannelPublic || strings.Contains(public.Text, "13912345678") {
 		t.Errorf("the public objection: got %+v, want 长沙, public, the number masked", public)
 	}
-	if _, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, ObjectionInput{ClaimID: "SB2026-09999", Text: "异议"}); fieldOf(err) != "claim_id" {
+	if _, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, workflow.ObjectionInput{ClaimID: "SB2026-09999", Text: "异议"}); fieldOf(err) != "claim_id" {
 		t.Errorf("an objection to no line: got %v, want EINVALID on claim_id", err)
 	}
 
@@ -121,7 +122,7 @@ func TestRoundNoticeAndFinalisation(t *testing.T) {
 		t.Errorf("finalise on the last day of the notice: got %v, want ECONFLICT (notice period)", err)
 	}
 	clock.set(time.Date(2026, 12, 11, 9, 0, 0, 0, voucherwatch.CST))
-	if _, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, ObjectionInput{ClaimID: "SB2026-00001", Text: "异议"}); code(err) != voucherwatch.ECONFLICT {
+	if _, err := d.FileObjection(ctx, voucherwatch.User{}, r.ID, workflow.ObjectionInput{ClaimID: "SB2026-00001", Text: "异议"}); code(err) != voucherwatch.ECONFLICT {
 		t.Errorf("an objection after the notice: got %v, want ECONFLICT", err)
 	}
 	if _, err := d.Finalise(ctx, province, r.ID); code(err) != voucherwatch.ECONFLICT || !strings.Contains(err.Error(), "2 objections") {
@@ -184,40 +185,5 @@ func TestRoundNoticeAndFinalisation(t *testing.T) {
 	// 株洲 sees the round's steps and its own city's objection, not 长沙's.
 	if got := strings.Join(actions, ","); got != "open,freeze,publish,objection,finalise" {
 		t.Errorf("株洲's log: got %s", got)
-	}
-}
-
-func TestParseRoundScores(t *testing.T) {
-	got, err := ParseRoundScores(strings.NewReader("\uFEFFclaim_id,criterion,score,comment\nSB1,innovation,88.5,联系人 13912345678\n\nSB1,benefit,70\n"))
-	if err != nil || len(got) != 2 || got[0].Score != 88.5 || strings.Contains(got[0].Comment, "13912345678") || got[1].Criterion != "benefit" {
-		t.Errorf("got %+v %v, want two scores, the comment masked", got, err)
-	}
-	for _, bad := range []string{
-		"claim,criterion,score\nSB1,a,1\n",        // header
-		"claim_id,criterion,score\nSB1,a,101\n",   // out of range
-		"claim_id,criterion,score\nSB1,sme,50\n",  // a computed factor
-		"claim_id,criterion,score\nSB1,,50\n",     // no criterion
-		"claim_id,criterion,score\n",              // no rows
-		"claim_id,criterion,score\nSB1,a,x,y,z\n", // fields
-	} {
-		if _, err := ParseRoundScores(strings.NewReader(bad)); fieldOf(err) != "scores" {
-			t.Errorf("%q: got %v, want EINVALID on scores", bad, err)
-		}
-	}
-}
-
-// TestScoresFromXLSX: the panel's workbook reads as its CSV does, numbers and all.
-func TestScoresFromXLSX(t *testing.T) {
-	var buf strings.Builder
-	tbl := exportTable{sheet: "评分", rows: [][]string{{"claim_id", "criterion", "score", "comment"}, {"SB1", "innovation", "91", "好"}, {"SB2", "innovation", "60", ""}}}
-	if err := tbl.writeXLSX(&buf); err != nil {
-		t.Fatal(err)
-	}
-	got, err := parseScoreUpload("", []byte(buf.String()))
-	if err != nil || len(got) != 2 || got[0].ClaimID != "SB1" || got[0].Score != 91 || got[1].Score != 60 {
-		t.Errorf("got %+v %v, want the workbook's two scores", got, err)
-	}
-	if _, err := parseScoreUpload("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", []byte("not a workbook")); fieldOf(err) != "scores" {
-		t.Errorf("a broken workbook: got %v, want EINVALID on scores", err)
 	}
 }

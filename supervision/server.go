@@ -1,9 +1,10 @@
-// Package supervision is the engine's HTTP edge: one server (New) with its middleware
-// (bearer tokens, sessions, CSRF through http.CrossOriginProtection, throttles, deadlines),
-// health and status, the JSON API and the web UI's page handlers supervisors work in (ui_*.go).
-// The UI's templates, static files and page writing are package ui; the workflow they act
-// through is package workflow; alerts' evidence is laid out by package evidence; spot checks
-// are drawn by the top-level package spotcheck.
+// Package supervision is the engine's HTTP edge as wiring: one server (New) that builds the JSON
+// API's handler (package api) and the web UI's (package ui) from its Deps and mounts them on
+// their routes (routes.go), behind bearer tokens (tokens.go) and request deadlines
+// (timeouts.go), with health and metrics. What the API and the UI both do is package
+// workflow's; the lists they export are package export's; alerts' evidence is laid out by
+// package evidence; the Chinese text is package locale's; spot checks are drawn by the
+// top-level package spotcheck.
 package supervision
 
 import (
@@ -21,15 +22,13 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/api"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // Server serves the API and the metrics. The function fields are its dependencies, so tests can
 // start it with hand-written fakes.
 type Server struct {
-	// IngestStatusFn reports the ingest state for GET /api/v1/status.
-	IngestStatusFn func(ctx context.Context) (voucherwatch.IngestStatus, error)
-	// DeadLettersFn reports rejected messages per supplier and topic, for data quality.
-	DeadLettersFn func(ctx context.Context) (any, error)
 	// Gatherer serves /metrics.
 	Gatherer prometheus.Gatherer
 	Log      *slog.Logger
@@ -42,25 +41,23 @@ type Server struct {
 	mu     sync.RWMutex
 	tokens map[[32]byte]voucherwatch.User // SHA-256 of the token → user; raw tokens are not kept
 
-	mux       *http.ServeMux
+	mux *http.ServeMux
+	// api answers the JSON API's routes; the register functions below fill its Deps.
+	api       *api.Handler
 	alerts    AlertDeps
-	backtests *backtests
+	backtests *workflow.Backtester
 	workflow  WorkflowDeps
 	// users caches the look-ups of tokens in the shared user store (users.go).
 	users tokenCache
-	// ui is the web UI, once registerUI added it; sessions caches the users behind its
-	// sessions (ui_session.go).
-	ui       *uiState
-	sessions sessionCache
+	// ui serves the web UI's pages, once registerUI built it.
+	ui *ui.Handler
 	// spotchecks are the spot-check operations, once registerSpotCheckRoutes added them; the
 	// web UI's spot-check pages say the feature is not set up while they are nil.
 	spotchecks *SpotCheckDeps
 	// register is the supplier register, once registerRegisterRoutes added it.
 	register *RegisterDeps
-	// complaints are the complaint routes and pages, once registerComplaintRoutes added them.
-	complaints *complaintState
-	// rounds are the annual round's routes and pages, once RegisterRoundRoutes added them.
-	rounds *roundState
+	// complaints are the complaint operations, once registerComplaintRoutes added them.
+	complaints *ComplaintDeps
 }
 
 // Deps is everything the server serves. Alerts and Workflow are the core; the parts below them
@@ -111,9 +108,9 @@ func New(d Deps) (*Server, error) {
 	}
 	s := newServer()
 	if d.Log != nil {
-		s.Log = d.Log
+		s.Log, s.api.Log = d.Log, d.Log
 	}
-	s.Gatherer, s.IngestStatusFn, s.DeadLettersFn = d.Gatherer, d.IngestStatus, d.DeadLetters
+	s.Gatherer, s.api.IngestStatus, s.api.DeadLetters = d.Gatherer, d.IngestStatus, d.DeadLetters
 	s.RequestTimeout, s.ExportTimeout = d.RequestTimeout, d.ExportTimeout
 	s.registerAlertRoutes(d.Alerts)
 	s.registerWorkflowRoutes(d.Workflow)
@@ -148,9 +145,13 @@ func New(d Deps) (*Server, error) {
 // newServer is a server with the status and metrics routes only; New adds the rest.
 func newServer() *Server {
 	s := &Server{tokens: map[[32]byte]voucherwatch.User{}, mux: http.NewServeMux(), Log: slog.Default()}
+	s.api = api.New(api.Deps{Log: s.Log, UserDisabled: func(id string) {
+		s.users.forget(id)
+		s.forgetSessions(id)
+	}})
 	s.mux.HandleFunc("GET /metrics", s.serveMetrics)
-	s.mux.Handle("GET /api/v1/status", s.authed(s.getStatus))
-	s.mux.Handle("GET /api/v1/deadletters", s.authed(s.getDeadLetters))
+	s.mux.Handle("GET /api/v1/status", s.authed(s.api.GetStatus))
+	s.mux.Handle("GET /api/v1/deadletters", s.authed(s.api.GetDeadLetters))
 	s.mux.Handle("/api/", s.authed(func(w http.ResponseWriter, r *http.Request, _ voucherwatch.User) {
 		api.WriteError(w, voucherwatch.Errorf(voucherwatch.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
 	}))
@@ -194,7 +195,7 @@ func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok, err := s.userFor(r)
 		if err != nil {
-			s.fail(w, err)
+			s.api.Fail(w, err)
 			return
 		}
 		if !ok {

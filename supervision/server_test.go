@@ -1,8 +1,12 @@
 package supervision
 
 import (
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/voucherwatch/voucherwatch"
 )
 
 // TestNewRefusesBrokenConfigurations: what used to panic in a Register* call made out of
@@ -27,3 +31,26 @@ func TestNewRefusesBrokenConfigurations(t *testing.T) {
 		t.Errorf("got %v for a working configuration, want none", err)
 	}
 }
+
+// setLog makes the server and the handlers it built log to l.
+func (s *Server) setLog(l *slog.Logger) {
+	s.Log, s.api.Log, s.api.Workflow.Log = l, l, l
+	if s.complaints != nil {
+		s.complaints.Log = l
+	}
+	if s.ui != nil {
+		s.ui.Log, s.ui.Workflow.Log = l, l
+	}
+}
+
+// fieldOf is the field an EINVALID error names, "" for none.
+func fieldOf(err error) string {
+	var e *voucherwatch.Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// sessionCookie is the name of the web UI's session cookie.
+const sessionCookie = "vw_session"

@@ -17,8 +17,8 @@ func TestOperatorRoutesByRole(t *testing.T) {
 	s.registerAlertRoutes(AlertDeps{Alerts: wf, DetectorHealth: func() voucherwatch.DetectorHealthReport {
 		return voucherwatch.DetectorHealthReport{Detectors: []voucherwatch.DetectorHealth{{Detector: "duplicate_claim"}}}
 	}})
-	s.IngestStatusFn = func(context.Context) (voucherwatch.IngestStatus, error) { return voucherwatch.IngestStatus{}, nil }
-	s.DeadLettersFn = func(context.Context) (any, error) { return []string{"全省"}, nil }
+	s.api.IngestStatus = func(context.Context) (voucherwatch.IngestStatus, error) { return voucherwatch.IngestStatus{}, nil }
+	s.api.DeadLetters = func(context.Context) (any, error) { return []string{"全省"}, nil }
 	want := map[string]int{"admin": 200, "province": 200, "auditor": 200, "changsha": 403, "zhuzhou": 403}
 	for _, path := range []string{"/api/v1/status", "/api/v1/deadletters", "/api/v1/detectors"} {
 		for token, code := range want {

@@ -38,7 +38,7 @@ func TestEveryRequestHasADeadline(t *testing.T) {
 	s, wf, _ := newWorkflowServer(t)
 	rec := &deadlineRecorder{fakeWorkflow: wf}
 	s.registerAlertRoutes(AlertDeps{Alerts: rec})
-	s.workflow.Events = rec
+	s.api.Workflow.Events = rec
 	s.RequestTimeout, s.ExportTimeout = 7*time.Second, 3*time.Minute
 	if code, _ := do(t, s, "GET", "/api/v1/alerts", "admin", nil); code != 200 {
 		t.Fatalf("list: got %d", code)

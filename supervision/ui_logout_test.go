@@ -14,6 +14,7 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // memRevocations is a hand-written SessionRevocations shared by the instances of a test.
@@ -44,7 +45,7 @@ func (m *memRevocations) SessionRevoked(_ context.Context, digest string) (bool,
 func uiInstance(t *testing.T, wf *fakeWorkflow, users *fakeUsers, rev voucherwatch.SessionRevocations, now func() time.Time, cacheTTL time.Duration) *Server {
 	t.Helper()
 	s := newServer()
-	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.setLog(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.registerAlertRoutes(AlertDeps{Alerts: wf})
 	s.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, TokenCacheTTL: -1, Now: now})
 	if err := s.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), SessionCacheTTL: cacheTTL, Counts: wf, Revocations: rev}); err != nil {
@@ -73,7 +74,7 @@ func checkSignOutEverywhere(t *testing.T, rev voucherwatch.SessionRevocations) {
 	clock := time.Now()
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	a := uiInstance(t, wf, users, rev, now, -1)
-	b := uiInstance(t, wf, users, rev, now, DefaultSessionCacheTTL)
+	b := uiInstance(t, wf, users, rev, now, ui.DefaultSessionCacheTTL)
 	browser := signedIn(t, a, "changsha")
 	copied := browser.c.Jar.Cookies(mustParse(t, browser.base))
 	if p := replay(b, copied); p.Code != http.StatusOK {
@@ -86,7 +87,7 @@ func checkSignOutEverywhere(t *testing.T, rev voucherwatch.SessionRevocations) {
 		t.Errorf("the copied cookie on the instance that signed out: got %d to %q, want 303 to the sign-in page", p.Code, p.Location)
 	}
 	mu.Lock()
-	clock = clock.Add(DefaultSessionCacheTTL + time.Second)
+	clock = clock.Add(ui.DefaultSessionCacheTTL + time.Second)
 	mu.Unlock()
 	if p := replay(b, copied); p.Code != http.StatusSeeOther || p.Location != "/login?next=%2Falerts" {
 		t.Errorf("the copied cookie on instance B after its cache TTL: got %d to %q, want 303 to the sign-in page", p.Code, p.Location)

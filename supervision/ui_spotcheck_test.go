@@ -14,7 +14,9 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
+	"github.com/voucherwatch/voucherwatch/supervision/export"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
 // newSpotCheckUIServer is newUIServer with the spot-check operations over threeCityProvince
@@ -248,7 +250,7 @@ func TestSpotCheckExportThroughTheSession(t *testing.T) {
 	s, st := newSpotCheckUIServer(t)
 	_, id := drawThroughTheForm(t, signedIn(t, s, "province"), url.Values{"share": {"100"}, "seed": {"3"}})
 	cs := signedIn(t, s, "changsha")
-	wantHeader := strings.Join(spotCheckHeader, ",")
+	wantHeader := strings.Join(export.SpotCheckHeader, ",")
 
 	req, _ := http.NewRequest("GET", cs.base+"/spotchecks/"+id+"/export.csv", nil)
 	resp, err := cs.c.Do(req)
@@ -335,29 +337,6 @@ func TestInspectorFormsThroughTheUI(t *testing.T) {
 	}
 }
 
-// TestSpotCheckLabels keeps the catalogue's outcome labels equal to the published ones, and
-// offers every outcome in the form.
-func TestSpotCheckLabels(t *testing.T) {
-	if len(inspectionOutcomes) != len(voucherwatch.InspectionOutcomes) {
-		t.Errorf("the form offers %v, the domain has %v", inspectionOutcomes, voucherwatch.InspectionOutcomes)
-	}
-	for o, label := range voucherwatch.InspectionOutcomes {
-		if got := locale.T("spotcheck.outcome." + string(o)); got != label {
-			t.Errorf("outcome %s: catalogue says %q, the published label is %q", o, got, label)
-		}
-	}
-	for _, k := range []string{voucherwatch.SpotCheckScheduled, voucherwatch.SpotCheckOnDemand} {
-		if _, ok := locale.Lookup("spotcheck.trigger." + k); !ok {
-			t.Errorf("no label for trigger %s", k)
-		}
-	}
-	for _, k := range []string{voucherwatch.DrawnByRisk, voucherwatch.DrawnAtRandom} {
-		if got := locale.T("spotcheck.drawn_by." + k); got != drawnByLabel[k] {
-			t.Errorf("drawn by %s: catalogue says %q, the export %q", k, got, drawnByLabel[k])
-		}
-	}
-}
-
 func TestSpotCheckPagesWithoutTheFeature(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	b := signedIn(t, s, "province")
@@ -375,7 +354,7 @@ func TestSpotCheckPagesWithoutTheFeature(t *testing.T) {
 func TestSpotCheckPagesShowNoEnglishLabels(t *testing.T) {
 	s, st := newSpotCheckUIServer(t)
 	_, id := drawThroughTheForm(t, signedIn(t, s, "province"), url.Values{"share": {"100"}})
-	if _, err := s.spotchecks.RecordResult(t.Context(), uiUsers["admin"], id, ResultRequest{USCC: st.draws[0].Items[0].USCC, Result: "problem_found", Comment: "账实不符"}); err != nil {
+	if _, err := s.spotchecks.RecordResult(t.Context(), uiUsers["admin"], id, workflow.ResultRequest{USCC: st.draws[0].Items[0].USCC, Result: "problem_found", Comment: "账实不符"}); err != nil {
 		t.Fatal(err)
 	}
 	english := []string{voucherwatch.SpotCheckScheduled, voucherwatch.SpotCheckOnDemand, voucherwatch.DrawnAtRandom, "no_problem", "problem_found", "rectify_ordered"}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 )
 
@@ -127,7 +129,7 @@ func newUIServer(t *testing.T, deps UIDeps) (*Server, *fakeWorkflow, *fakeUsers)
 		users.password[u.ID] = uiPasswordHash(t)
 	}
 	s := newServer()
-	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.setLog(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.registerAlertRoutes(AlertDeps{
 		Alerts: wf,
 		Assess: func(_ context.Context, id string) (voucherwatch.ClaimAssessment, error) {
@@ -281,7 +283,7 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("sign in: got %d to %q, want 303 to /alerts/cs_new: %s", p.Code, p.Location, p.Body)
 	}
 	c := cookieNamed(p.Cookies, sessionCookie)
-	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.MaxAge != int(DefaultSessionTTL/time.Second) {
+	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.MaxAge != int(ui.DefaultSessionTTL/time.Second) {
 		t.Errorf("session cookie: got %+v, want HttpOnly, SameSite=Lax, Path=/, not Secure, 8 h", c)
 	}
 	if strings.Contains(c.Value, "changsha") || strings.Contains(c.Value, uiPassword) {
@@ -318,49 +320,6 @@ func TestSignOut(t *testing.T) {
 	}
 	if p := b.get("/alerts"); p.Code != http.StatusSeeOther {
 		t.Errorf("inbox after sign-out: got %d, want 303 to sign in", p.Code)
-	}
-}
-
-// sessionCookieFor builds a cookie for the user as the server would sign it, with the given
-// times.
-func sessionCookieFor(s *Server, u voucherwatch.User, issued, expires time.Time) *http.Cookie {
-	ss := session{UserID: u.ID, Issued: issued.Unix(), Expires: expires.Unix(), Nonce: "n", Password: s.passwordFingerprint(uiHash)}
-	return &http.Cookie{Name: sessionCookie, Value: s.encodeSession(ss)}
-}
-
-func TestSessionCookieChecks(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
-	other, _, _ := newUIServer(t, UIDeps{SessionKey: DeriveSessionKey("another-pii-key")})
-	cs := uiUsers["changsha"]
-	valid := sessionCookieFor(s, cs, workflowNow.Add(-time.Hour), workflowNow.Add(time.Hour))
-
-	tamper := func(c *http.Cookie) *http.Cookie {
-		// The payload names the administrator instead; the signature stays the old one.
-		parts := strings.Split(c.Value, ".")
-		forged := sessionCookieFor(s, uiUsers["admin"], workflowNow.Add(-time.Hour), workflowNow.Add(time.Hour))
-		parts[1] = strings.Split(forged.Value, ".")[1]
-		return &http.Cookie{Name: sessionCookie, Value: strings.Join(parts, ".")}
-	}
-	for _, tc := range []struct {
-		name   string
-		cookie *http.Cookie
-		want   int
-	}{
-		{"valid", valid, http.StatusOK},
-		{"tampered payload", tamper(valid), http.StatusSeeOther},
-		{"expired", sessionCookieFor(s, cs, workflowNow.Add(-9*time.Hour), workflowNow.Add(-time.Hour)), http.StatusSeeOther},
-		{"issued in the future", sessionCookieFor(s, cs, workflowNow.Add(time.Hour), workflowNow.Add(9*time.Hour)), http.StatusSeeOther},
-		{"signed with another key", sessionCookieFor(other, cs, workflowNow.Add(-time.Hour), workflowNow.Add(time.Hour)), http.StatusSeeOther},
-		{"lasting ten years", sessionCookieFor(s, cs, workflowNow.Add(-time.Hour), workflowNow.AddDate(10, 0, 0)), http.StatusSeeOther},
-		{"garbage", &http.Cookie{Name: sessionCookie, Value: "v1.e30.AAAA"}, http.StatusSeeOther},
-	} {
-		req := httptest.NewRequest("GET", "/alerts", nil)
-		req.AddCookie(tc.cookie)
-		rec := httptest.NewRecorder()
-		s.ServeHTTP(rec, req)
-		if rec.Code != tc.want {
-			t.Errorf("%s: got %d, want %d", tc.name, rec.Code, tc.want)
-		}
 	}
 }
 
@@ -625,7 +584,7 @@ func TestPagesShowNoEnglishStatusOrRole(t *testing.T) {
 	}
 	english = append(english, "high", "medium", "low", "transition", "assignment", "proposal")
 	english = append(english, voucherwatch.OfficerRoles...)
-	english = append(english, detectorNames...)
+	english = append(english, ui.DetectorNames()...)
 	for _, login := range []string{"admin", "changsha"} {
 		b := signedIn(t, s, login)
 		for _, path := range []string{"/alerts", "/alerts?status=reviewing", "/alerts/cs_new", "/alerts/cs_confirmed", "/explanations/overdue", "/users", "/claims/C_CS", "/enterprises/" + csApplicant, "/alerts/missing", "/account", "/enterprises?q=" + url.QueryEscape("有限公司")} {
@@ -657,7 +616,7 @@ func TestEnterprisePageMasksPeople(t *testing.T) {
 	}
 
 	unavailable, _, _ := newUIServer(t, UIDeps{Enterprises: noEnterprises{}})
-	unavailable.ui.deps.Enterprises = nil
+	unavailable.ui.Enterprises = nil
 	if p := signedIn(t, unavailable, "province").get("/enterprises/" + csApplicant); p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("enterprise.unavailable")) {
 		t.Errorf("without an enterprise store: got %d, want 200 saying the data is not available", p.Code)
 	}
@@ -795,14 +754,14 @@ func TestUnknownPathsAnswerChinese404(t *testing.T) {
 func TestSessionWorksOnEveryInstance(t *testing.T) {
 	a, wf, users := newUIServer(t, UIDeps{})
 	b := newServer()
-	b.Log = a.Log
+	b.setLog(a.Log)
 	b.registerAlertRoutes(a.alerts)
 	b.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, Now: func() time.Time { return workflowNow }})
 	if err := b.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), Counts: wf}); err != nil {
 		t.Fatal(err)
 	}
 	c := newServer()
-	c.Log = a.Log
+	c.setLog(a.Log)
 	c.registerAlertRoutes(a.alerts)
 	c.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, Now: func() time.Time { return workflowNow }})
 	if err := c.registerUI(UIDeps{SessionKey: DeriveSessionKey("another-pii-key")}); err != nil {
@@ -849,7 +808,7 @@ func TestNothingSecretIsLogged(t *testing.T) {
 	s, _, _ := newUIServer(t, UIDeps{})
 	var log strings.Builder
 	var mu sync.Mutex
-	s.Log = slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.setLog(slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	b := newBrowser(t, s)
 	token := b.csrf("/login")
 	b.post("/login", url.Values{"login": {uiPassword}, "password": {"x"}, "csrf": {token}})
@@ -899,14 +858,14 @@ func (p pagedAlerts) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]
 	end := min(start+2, len(all))
 	next := ""
 	if end < len(all) {
-		next = itoa(end)
+		next = strconv.Itoa(end)
 	}
 	return all[start:end], next, nil
 }
 
 func TestInboxPages(t *testing.T) {
 	s, wf, _ := newUIServer(t, UIDeps{})
-	s.alerts.Alerts = pagedAlerts{wf}
+	s.ui.Alerts = pagedAlerts{wf}
 	b := signedIn(t, s, "changsha")
 	var seen []string
 	path := "/alerts"
@@ -952,62 +911,29 @@ func TestSignInThrottled(t *testing.T) {
 		b := newBrowser(t, s) // a fresh browser: a signed-in one is sent on from /login
 		return b.post("/login", url.Values{"login": {login}, "password": {password}, "csrf": {b.csrf("/login")}})
 	}
-	for range MaxSignInFailures - 1 {
+	for range ui.MaxSignInFailures - 1 {
 		try("changsha", "guess-guess-guess")
 	}
 	if p := try("changsha", uiPassword); p.Code != http.StatusSeeOther {
-		t.Fatalf("right password after %d failures: got %d, want 303", MaxSignInFailures-1, p.Code)
+		t.Fatalf("right password after %d failures: got %d, want 303", ui.MaxSignInFailures-1, p.Code)
 	}
-	for range MaxSignInFailures - 1 {
+	for range ui.MaxSignInFailures - 1 {
 		try("changsha", "guess-guess-guess")
 	}
 	if p := try("changsha", uiPassword); p.Code != http.StatusSeeOther {
 		t.Fatalf("a success should have cleared the count: got %d", p.Code)
 	}
-	for range MaxSignInFailures {
+	for range ui.MaxSignInFailures {
 		if p := try("changsha", "guess-guess-guess"); p.Code != http.StatusUnauthorized {
 			t.Fatalf("wrong password: got %d, want 401", p.Code)
 		}
 	}
 	p := try("changsha", uiPassword)
 	if p.Code != http.StatusTooManyRequests || !strings.Contains(p.Body, "已暂停登录") || cookieNamed(p.Cookies, sessionCookie) != nil {
-		t.Errorf("right password after %d failures: got %d, want 429 with the throttle message and no session", MaxSignInFailures, p.Code)
+		t.Errorf("right password after %d failures: got %d, want 429 with the throttle message and no session", ui.MaxSignInFailures, p.Code)
 	}
 	if p := try("province", uiPassword); p.Code != http.StatusSeeOther {
 		t.Errorf("another login: got %d, want 303", p.Code)
-	}
-}
-
-func TestSignInThrottleWindow(t *testing.T) {
-	var th signInThrottle
-	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	for i := range MaxSignInFailures {
-		if !th.lockedUntil("a", t0).IsZero() {
-			t.Fatalf("locked after %d failures", i)
-		}
-		th.failed("a", t0.Add(time.Duration(i)*time.Minute))
-	}
-	now := t0.Add(5 * time.Minute)
-	if got, want := th.lockedUntil("a", now), t0.Add(SignInLockout); !got.Equal(want) {
-		t.Errorf("locked until %v, want %v (the oldest failure plus the lockout)", got, want)
-	}
-	if !th.lockedUntil("b", now).IsZero() {
-		t.Error("another login is locked")
-	}
-	// Once the oldest failure is out of the window, one more try is allowed.
-	if got := th.lockedUntil("a", t0.Add(SignInLockout+time.Second)); !got.IsZero() {
-		t.Errorf("after the window: locked until %v", got)
-	}
-	th.failed("a", t0.Add(SignInLockout+time.Second))
-	if th.lockedUntil("a", t0.Add(SignInLockout+2*time.Second)).IsZero() {
-		t.Error("five failures within the window again: want locked")
-	}
-	// A flood of made-up logins stays bounded.
-	for i := range maxThrottled + 10 {
-		th.failed(fmt.Sprintf("x%d", i), t0.Add(time.Hour+time.Duration(i)*time.Millisecond))
-	}
-	if n := len(th.failures); n > maxThrottled {
-		t.Errorf("remembered %d logins, want at most %d", n, maxThrottled)
 	}
 }
 

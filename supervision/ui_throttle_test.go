@@ -9,15 +9,16 @@ import (
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 )
 
 // TestSignInSprayThrottledPerAddress: one address trying one likely password on many logins,
 // never more than once each (so no login's own count moves much), is stopped after
-// MaxSignInFailuresPerAddress failures, even for a login and password that are right; another
+// ui.MaxSignInFailuresPerAddress failures, even for a login and password that are right; another
 // address is not.
 func TestSignInSprayThrottledPerAddress(t *testing.T) {
 	s, _, users := newUIServer(t, UIDeps{})
-	for i := range MaxSignInFailuresPerAddress + 5 {
+	for i := range ui.MaxSignInFailuresPerAddress + 5 {
 		u := voucherwatch.User{ID: fmt.Sprintf("u_spray%d", i), Name: "审核员", Login: fmt.Sprintf("reviewer%d", i), Role: voucherwatch.RoleAuditor}
 		users.users[u.ID] = u
 		users.password[u.ID] = uiPasswordHash(t)
@@ -37,7 +38,7 @@ func TestSignInSprayThrottledPerAddress(t *testing.T) {
 		s.ServeHTTP(rec, req)
 		return rec.Code
 	}
-	for i := range MaxSignInFailuresPerAddress {
+	for i := range ui.MaxSignInFailuresPerAddress {
 		if code := try("203.0.113.7", fmt.Sprintf("reviewer%d", i), "Password123!"); code != http.StatusUnauthorized {
 			t.Fatalf("spray %d: got %d, want 401", i, code)
 		}

@@ -49,7 +49,7 @@ func newWorkflowServer(t *testing.T) (*Server, *fakeWorkflow, *fakeUsers) {
 	}
 	users := newFakeUsers(us...)
 	s := newServer()
-	s.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.setLog(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.registerWorkflowRoutes(WorkflowDeps{
 		Alerts: wf, Events: wf, Users: users, ExplanationDays: 15,
 		Now: func() time.Time { return workflowNow },

@@ -1,8 +1,10 @@
-// Package ui is the web UI's presentation: the page templates and static files under web/,
-// embedded in the binary; how a page is parsed (inside the layout and the partials, with the
-// template functions every page has, which read package locale, and those its handler adds);
-// how it is written with the headers every page has; and the data every page template gets.
-// The page handlers, which need the sessions and the workflow, are in package supervision
-// (ui_*.go), which parses every page it registers through Parse when the server starts, so
-// that a missing template fails then.
+// Package ui is the web UI supervisors work in: a Handler built from Deps (the domain's
+// stores, package workflow's operations, the session settings) with one method per page, in
+// files named for the resources they show (alerts.go, inbox.go, claims.go, enterprises.go,
+// complaints.go, rounds.go, spotchecks.go, register.go, users.go, login.go, ...); the
+// sessions, their CSRF tokens and the sign-in throttles (session.go, logout.go,
+// throttle.go); the page templates and static files under web/, embedded in the binary and
+// every one parsed when the Handler is built, so that a missing template fails at start; how
+// a page is written with the headers every page has. Package supervision mounts each page on
+// its route (docs/ui.md lists them); Page puts a page behind a session.
 package ui

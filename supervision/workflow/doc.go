@@ -1,7 +1,9 @@
-// Package workflow is the supervision workflow as a service: which alerts a user may see and
-// act on, transitions, proposals, assignment, bulk actions and overdue explanations. The JSON
-// API and the web UI (package supervision) both act through a Service; nothing here knows
-// HTTP. The rules themselves (who may make which move, deadlines, amounts) are the domain's
-// (voucherwatch.CheckTransition and its kin); a Service reads the alerts, checks the request
-// against them and records the events.
+// Package workflow is what the JSON API and the web UI both do, with its access rules, and
+// nothing of HTTP: the alerts' workflow as a Service (which alerts a user may see and act on,
+// transitions, proposals, assignment, bulk actions, overdue explanations, users and their
+// passwords), and the operations of spot checks (SpotChecks), the supplier register
+// (Register), the annual round (Rounds), complaints (Complaints) and backtests (Backtester).
+// The rules themselves (who may make which move, deadlines, amounts) are the domain's
+// (voucherwatch.CheckTransition and its kin); the operations read the stores, check the
+// request against them and record the outcome.
 package workflow

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -22,6 +23,18 @@ type Service struct {
 	ExplanationDays int
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Log records who created users and set passwords; slog.Default() when nil.
+	Log *slog.Logger
+	// PasswordSet, when set, is told the id of a user whose password was set, so that the
+	// sessions signed in with the old one end on this instance at once.
+	PasswordSet func(userID string)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
 }
 
 // Clock is the service's time now.
