@@ -3,6 +3,7 @@ package supervision
 import (
 	"context"
 	"encoding/json"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,7 +64,7 @@ func newBacktestServer(t *testing.T, run func(context.Context, rules.Policy) (vo
 	t.Helper()
 	s, _ := newAlertServer(t)
 	log := &fakeBacktestLog{}
-	s.registerBacktestRoutes(BacktestDeps{Run: run, Log: log, Timeout: 200 * time.Millisecond,
+	s.registerBacktestRoutes(workflow.Backtests{Run: run, Log: log, Timeout: 200 * time.Millisecond,
 		Now: func() time.Time { return time.Date(2026, 12, 6, 10, 0, 0, 0, voucherwatch.CST) }})
 	s.AddToken("reviewer", voucherwatch.User{ID: "4", Name: "省审核", Role: voucherwatch.RoleProvinceReviewer})
 	return s, log

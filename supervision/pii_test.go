@@ -2,6 +2,7 @@ package supervision
 
 import (
 	"encoding/json"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"io"
 	"net/http/httptest"
 	"net/url"
@@ -15,7 +16,7 @@ import (
 // log as typed, is masked on the alert page, in the history JSON and in the events CSV; a
 // comment re-shown after a refused transition is masked too.
 func TestOldCommentsMaskedWhenRead(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	old := voucherwatch.NewTransitionEvent(uiUsers["changsha"], "cs_new", voucherwatch.StatusNew,
 		voucherwatch.Transition{To: voucherwatch.StatusReviewing}, workflowNow)
 	old.Comment = "旧记录：法人身份证 430104199003071234，手机 13812345678"

@@ -19,7 +19,7 @@ import (
 // outcomes counted by the spot-check scheduler's own runner (spotcheck.Slots), so the two
 // behave alike. An edition covers the month before its slot.
 type RegisterScheduler struct {
-	Deps RegisterDeps
+	Deps workflow.Register
 	Log  *slog.Logger
 	Now  func() time.Time
 	// Slots counts the scheduled slots by outcome (NewRegisterSlotsMetric); nil counts nothing.

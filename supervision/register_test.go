@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -84,7 +86,7 @@ const formulaNamedSupplier = "=HYPERLINK(\"http://x\")"
 // reported 43 of 48 hourly windows, and one whose name is a formula.
 func newRegisterUIServer(t *testing.T) (*Server, *fakeRegister) {
 	t.Helper()
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	st := &fakeRegister{suppliers: []voucherwatch.RegisterSupplierInput{
 		{USCC: csApplicant, Name: "长沙星算科技有限公司", City: "430100", Registered: true, RegisteredOn: "2025-09-01",
 			Capacity:  []voucherwatch.ChipCards{{ChipModel: "Ascend 910B", ChipOrigin: voucherwatch.OriginDomestic, Cards: 512}},
@@ -92,7 +94,7 @@ func newRegisterUIServer(t *testing.T) (*Server, *fakeRegister) {
 			Settled:   12345678, ConfirmedViolations: 1},
 		{USCC: zzApplicant, Name: formulaNamedSupplier, City: "430200"},
 	}}
-	s.registerRegisterRoutes(RegisterDeps{Store: st, Params: voucherwatch.RegisterParams{OnTimeHours: 2, CardMonthHours: 720, BandLowFactor: 0.5, BandHighFactor: 1.8},
+	s.registerRegisterRoutes(workflow.Register{Store: st, Params: voucherwatch.RegisterParams{OnTimeHours: 2, CardMonthHours: 720, BandLowFactor: 0.5, BandHighFactor: 1.8},
 		UsageTopic: "vw.usage", Now: func() time.Time { return registerNow }})
 	return s, st
 }

@@ -50,7 +50,7 @@ func TestRoundNoticeAndFinalisation(t *testing.T) {
 	box, _ := voucherwatch.NewContactBox([]byte("test-complaint-key-of-32-bytes.."))
 	// Thursday 3 December 2026: five working days end with Thursday the 10th.
 	clock := &roundClock{t: time.Date(2026, 12, 3, 10, 0, 0, 0, voucherwatch.CST)}
-	d := RoundDeps{Store: db, Claims: twoCityClaims, Box: box, Now: clock.now}
+	d := workflow.Rounds{Store: db, Claims: twoCityClaims, Box: box, Now: clock.now}
 	province := voucherwatch.User{ID: "u_p", Role: voucherwatch.RoleProvinceReviewer}
 	zhuzhou := voucherwatch.User{ID: "u_zz", Role: voucherwatch.RoleCityReviewer, City: "430200"}
 	auditor := voucherwatch.User{ID: "u_a", Role: voucherwatch.RoleAuditor}

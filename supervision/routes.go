@@ -107,7 +107,7 @@ func (s *Server) registerWorkflowRoutes(d WorkflowDeps) {
 
 // registerSpotCheckRoutes adds the spot-check, inspector and inspection-result routes; the
 // web UI's spot-check pages (registerUI) call the same operations.
-func (s *Server) registerSpotCheckRoutes(d SpotCheckDeps) {
+func (s *Server) registerSpotCheckRoutes(d workflow.SpotChecks) {
 	s.spotchecks = &d
 	s.api.SpotChecks = &d
 	if s.ui != nil {
@@ -131,7 +131,7 @@ func (s *Server) registerSpotCheckRoutes(d SpotCheckDeps) {
 // registerRegisterRoutes adds the supplier register's API, its public pages and exports. The
 // public pages are the web UI's: without it they are not found, and only the JSON and the
 // files answer.
-func (s *Server) registerRegisterRoutes(d RegisterDeps) {
+func (s *Server) registerRegisterRoutes(d workflow.Register) {
 	s.register = &d
 	s.api.Register = &d
 	if s.ui != nil {
@@ -165,7 +165,7 @@ func (s *Server) uiPublic(page func(*ui.Handler, http.ResponseWriter, *http.Requ
 // template): sign-in, the inbox, the alert, claim, enterprise and overdue pages, user
 // management, the spot-check pages (over the operations registerSpotCheckRoutes adds; without
 // them the pages say spot checks are not set up), the backtest pages, and the static assets.
-func (s *Server) registerUI(d UIDeps) error {
+func (s *Server) registerUI(d ui.Settings) error {
 	h, err := ui.New(ui.Deps{
 		Settings: d, Alerts: s.alerts.Alerts, Assess: s.alerts.Assess, Workflow: s.flow(),
 		SpotChecks: s.spotchecks, Register: s.register, Backtests: s.backtests,
@@ -219,7 +219,7 @@ func (s *Server) registerUI(d UIDeps) error {
 // registerComplaintRoutes adds POST /api/v1/complaints and, when the web UI is registered
 // (registerUI first), the public pages /complaints/new and /complaints/status and the
 // officials' form. New checks the store, the registry and the contact box first.
-func (s *Server) registerComplaintRoutes(d ComplaintDeps) {
+func (s *Server) registerComplaintRoutes(d workflow.Complaints) {
 	if d.Now == nil {
 		d.Now = s.workflow.Now
 	}
@@ -244,7 +244,7 @@ func (s *Server) registerComplaintRoutes(d ComplaintDeps) {
 // its pages, its public notice and the public objection route (which take JSON as well as the
 // notice page's form). It refuses a configuration without a store or the claims' reader, so
 // that it fails at start.
-func (s *Server) registerRoundRoutes(d RoundDeps) error {
+func (s *Server) registerRoundRoutes(d workflow.Rounds) error {
 	if d.Store == nil || d.Claims == nil {
 		return errors.New("supervision: rounds: store and claims are required")
 	}
@@ -275,7 +275,7 @@ func (s *Server) registerRoundRoutes(d RoundDeps) error {
 
 // registerBacktestRoutes adds the backtest routes of the API (docs/api.md); the web UI's
 // backtest pages (registerUI) run them through the same Backtester.
-func (s *Server) registerBacktestRoutes(d BacktestDeps) {
+func (s *Server) registerBacktestRoutes(d workflow.Backtests) {
 	s.backtests = workflow.NewBacktester(d)
 	s.api.Backtests = s.backtests
 	if s.ui != nil {

@@ -53,11 +53,11 @@ type Server struct {
 	ui *ui.Handler
 	// spotchecks are the spot-check operations, once registerSpotCheckRoutes added them; the
 	// web UI's spot-check pages say the feature is not set up while they are nil.
-	spotchecks *SpotCheckDeps
+	spotchecks *workflow.SpotChecks
 	// register is the supplier register, once registerRegisterRoutes added it.
-	register *RegisterDeps
+	register *workflow.Register
 	// complaints are the complaint operations, once registerComplaintRoutes added them.
-	complaints *ComplaintDeps
+	complaints *workflow.Complaints
 }
 
 // Deps is everything the server serves. Alerts and Workflow are the core; the parts below them
@@ -66,17 +66,17 @@ type Deps struct {
 	Alerts   AlertDeps
 	Workflow WorkflowDeps
 	// SpotChecks adds the spot-check routes and pages.
-	SpotChecks *SpotCheckDeps
+	SpotChecks *workflow.SpotChecks
 	// Register adds the supplier register's routes and public pages.
-	Register *RegisterDeps
+	Register *workflow.Register
 	// UI adds the web UI; it needs Alerts.Alerts and Workflow.Users.
-	UI *UIDeps
+	UI *ui.Settings
 	// Complaints adds the complaint route and, with the UI, the public complaint pages.
-	Complaints *ComplaintDeps
+	Complaints *workflow.Complaints
 	// Rounds adds the annual round's routes, its public notice and, with the UI, its pages.
-	Rounds *RoundDeps
+	Rounds *workflow.Rounds
 	// Backtests adds the backtest routes and, with the UI, their pages (docs/priorities.md).
-	Backtests *BacktestDeps
+	Backtests *workflow.Backtests
 	// Health adds GET /healthz.
 	Health HealthCheck
 	// IngestStatus and DeadLetters answer GET /api/v1/status and /api/v1/deadletters.

@@ -2,6 +2,8 @@ package supervision
 
 import (
 	"errors"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"log/slog"
 	"strings"
 	"testing"
@@ -13,21 +15,21 @@ import (
 // order or without its stores is an error of New, naming the part.
 func TestNewRefusesBrokenConfigurations(t *testing.T) {
 	wf, users := &fakeWorkflow{}, newFakeUsers()
-	key := DeriveSessionKey("test-pii-key")
+	key := ui.DeriveSessionKey("test-pii-key")
 	for _, tc := range []struct {
 		name string
 		d    Deps
 		want string
 	}{
-		{"short session key", Deps{Alerts: AlertDeps{Alerts: wf}, Workflow: WorkflowDeps{Users: users}, UI: &UIDeps{SessionKey: key[:8]}}, "session key"},
-		{"UI without the user store", Deps{Alerts: AlertDeps{Alerts: wf}, UI: &UIDeps{SessionKey: key}}, "user store"},
-		{"complaints without a contact box", Deps{Complaints: &ComplaintDeps{}}, "contact box"},
+		{"short session key", Deps{Alerts: AlertDeps{Alerts: wf}, Workflow: WorkflowDeps{Users: users}, UI: &ui.Settings{SessionKey: key[:8]}}, "session key"},
+		{"UI without the user store", Deps{Alerts: AlertDeps{Alerts: wf}, UI: &ui.Settings{SessionKey: key}}, "user store"},
+		{"complaints without a contact box", Deps{Complaints: &workflow.Complaints{}}, "contact box"},
 	} {
 		if _, err := New(tc.d); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error naming the %s", tc.name, err, tc.want)
 		}
 	}
-	if _, err := New(Deps{Alerts: AlertDeps{Alerts: wf}, Workflow: WorkflowDeps{Alerts: wf, Events: wf, Users: users}, UI: &UIDeps{SessionKey: key}}); err != nil {
+	if _, err := New(Deps{Alerts: AlertDeps{Alerts: wf}, Workflow: WorkflowDeps{Alerts: wf, Events: wf, Users: users}, UI: &ui.Settings{SessionKey: key}}); err != nil {
 		t.Errorf("got %v for a working configuration, want none", err)
 	}
 }

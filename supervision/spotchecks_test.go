@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -181,7 +182,7 @@ func newSpotCheckServer(t *testing.T) (*Server, *fakeSpotChecks) {
 	t.Helper()
 	st := threeCityProvince()
 	s := newServer()
-	s.registerSpotCheckRoutes(SpotCheckDeps{
+	s.registerSpotCheckRoutes(workflow.SpotChecks{
 		Store:    st,
 		Defaults: voucherwatch.SpotCheckParams{Share: 0.25, Min: 3, RiskFraction: 0.5, InspectorsPerItem: 2},
 		Now:      func() time.Time { return spotCheckT0 },

@@ -3,6 +3,8 @@ package supervision
 import (
 	"bytes"
 	"context"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,10 +22,10 @@ import (
 // reviewer reads its own city's part and may neither run nor export; a policy that does not
 // parse is shown back with the reason.
 func TestBacktestPages(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	log := &fakeBacktestLog{}
 	var ran rules.Policy
-	s.registerBacktestRoutes(BacktestDeps{Log: log, Policy: rules.Default(),
+	s.registerBacktestRoutes(workflow.Backtests{Log: log, Policy: rules.Default(),
 		Run: func(_ context.Context, p rules.Policy) (voucherwatch.BacktestDiff, error) {
 			ran = p
 			d := twoCityDiff

@@ -48,7 +48,7 @@ func uiInstance(t *testing.T, wf *fakeWorkflow, users *fakeUsers, rev voucherwat
 	s.setLog(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.registerAlertRoutes(AlertDeps{Alerts: wf})
 	s.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, TokenCacheTTL: -1, Now: now})
-	if err := s.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), SessionCacheTTL: cacheTTL, Counts: wf, Revocations: rev}); err != nil {
+	if err := s.registerUI(ui.Settings{SessionKey: ui.DeriveSessionKey("test-pii-key"), SessionCacheTTL: cacheTTL, Counts: wf, Revocations: rev}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -69,7 +69,7 @@ func replay(srv http.Handler, cookies []*http.Cookie) page {
 // replays the copy: a refuses it at once; b, which had the session cached as valid, within
 // its cache TTL.
 func checkSignOutEverywhere(t *testing.T, rev voucherwatch.SessionRevocations) {
-	_, wf, users := newUIServer(t, UIDeps{})
+	_, wf, users := newUIServer(t, ui.Settings{})
 	var mu sync.Mutex
 	clock := time.Now()
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }

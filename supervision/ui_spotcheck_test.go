@@ -3,6 +3,7 @@ package supervision
 import (
 	"bytes"
 	"encoding/csv"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -23,9 +24,9 @@ import (
 // (claimants in 长沙, 株洲 and 湘潭) and a schedule that failed its last slot.
 func newSpotCheckUIServer(t *testing.T) (*Server, *fakeSpotChecks) {
 	t.Helper()
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	st := threeCityProvince()
-	s.registerSpotCheckRoutes(SpotCheckDeps{
+	s.registerSpotCheckRoutes(workflow.SpotChecks{
 		Store:    st,
 		Defaults: voucherwatch.SpotCheckParams{Share: 0.25, Min: 3, RiskFraction: 0.5, InspectorsPerItem: 2},
 		Now:      func() time.Time { return spotCheckT0 },
@@ -338,7 +339,7 @@ func TestInspectorFormsThroughTheUI(t *testing.T) {
 }
 
 func TestSpotCheckPagesWithoutTheFeature(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "province")
 	if p := b.get("/spotchecks"); p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("spotchecks.unavailable")) {
 		t.Errorf("got %d, want 200 saying %q", p.Code, locale.T("spotchecks.unavailable"))

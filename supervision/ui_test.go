@@ -35,7 +35,7 @@ var (
 // uiPasswordHash hashes uiPassword once per test binary: bcrypt is slow on purpose.
 func uiPasswordHash(t *testing.T) string {
 	uiHashOnce.Do(func() {
-		h, err := HashPassword(uiPassword)
+		h, err := workflow.HashPassword(uiPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +111,7 @@ var enterprisesWithPeople = fakeEnterprises{
 // newUIServer starts the API and the UI over fakes: in each of 长沙 (cs_) and 株洲 (zz_), one
 // alert in every status (see newWorkflowServer), users who sign in with uiPassword, claims
 // C_CS and C_ZZ, and the two enterprises above.
-func newUIServer(t *testing.T, deps UIDeps) (*Server, *fakeWorkflow, *fakeUsers) {
+func newUIServer(t *testing.T, deps ui.Settings) (*Server, *fakeWorkflow, *fakeUsers) {
 	t.Helper()
 	wf := &fakeWorkflow{}
 	for _, st := range voucherwatch.Statuses {
@@ -148,7 +148,7 @@ func newUIServer(t *testing.T, deps UIDeps) (*Server, *fakeWorkflow, *fakeUsers)
 		Now: func() time.Time { return workflowNow },
 	})
 	if deps.SessionKey == nil {
-		deps.SessionKey = DeriveSessionKey("test-pii-key")
+		deps.SessionKey = ui.DeriveSessionKey("test-pii-key")
 	}
 	if deps.SessionCacheTTL == 0 {
 		deps.SessionCacheTTL = -1
@@ -259,7 +259,7 @@ func cookieNamed(cs []*http.Cookie, name string) *http.Cookie {
 }
 
 func TestSignIn(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	b := newBrowser(t, s)
 
 	if p := b.get("/alerts?status=new"); p.Code != http.StatusSeeOther || p.Location != "/login?next="+url.QueryEscape("/alerts?status=new") {
@@ -302,14 +302,14 @@ func TestSignIn(t *testing.T) {
 	}
 
 	// Secure when asked for.
-	secure, _, _ := newUIServer(t, UIDeps{SecureCookies: true})
+	secure, _, _ := newUIServer(t, ui.Settings{SecureCookies: true})
 	if p := newBrowser(t, secure).signIn("changsha", ""); cookieNamed(p.Cookies, sessionCookie) == nil || !cookieNamed(p.Cookies, sessionCookie).Secure {
 		t.Errorf("with SecureCookies: got cookies %v, want a Secure session cookie", p.Cookies)
 	}
 }
 
 func TestSignOut(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "changsha")
 	if p := b.post("/logout", url.Values{"csrf": {"forged"}}); p.Code != http.StatusForbidden {
 		t.Errorf("sign-out without the CSRF token: got %d, want 403", p.Code)
@@ -324,7 +324,7 @@ func TestSignOut(t *testing.T) {
 }
 
 func TestSessionEndsWhenUserDisabledOrPasswordChanges(t *testing.T) {
-	s, _, users := newUIServer(t, UIDeps{})
+	s, _, users := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "changsha")
 	if err := users.DisableUser(context.Background(), "u_cs", workflowNow); err != nil {
 		t.Fatal(err)
@@ -334,7 +334,7 @@ func TestSessionEndsWhenUserDisabledOrPasswordChanges(t *testing.T) {
 	}
 
 	b = signedIn(t, s, "zhuzhou")
-	h, err := HashPassword("a-brand-new-password")
+	h, err := workflow.HashPassword("a-brand-new-password")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestSessionEndsWhenUserDisabledOrPasswordChanges(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "changsha")
 	token := b.csrf("/alerts/cs_reviewing")
 	form := func(csrf string) url.Values {
@@ -385,7 +385,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestInboxCityScope(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	cs := signedIn(t, s, "changsha")
 	for _, path := range []string{"/alerts", "/alerts?city=430200", "/alerts?city=株洲市&status=new"} {
 		p := cs.get(path)
@@ -430,7 +430,7 @@ func (failingNames) EnterpriseNames(context.Context, []string) (map[string]strin
 }
 
 func TestInboxNamesEnterprises(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{Names: enterprisesWithPeople})
+	s, _, _ := newUIServer(t, ui.Settings{Names: enterprisesWithPeople})
 	cs := signedIn(t, s, "changsha")
 	if p := cs.get("/alerts"); !strings.Contains(p.Body, ">长沙星算科技有限公司</a>") || strings.Contains(p.Body, "株洲云图数据有限公司") {
 		t.Errorf("city reviewer inbox: want its applicant named, and no other city's")
@@ -439,7 +439,7 @@ func TestInboxNamesEnterprises(t *testing.T) {
 		t.Errorf("alert page: want the applicant named")
 	}
 	// Without names, or when the look-up fails, the pages still show the USCCs.
-	for _, deps := range []UIDeps{{}, {Names: failingNames{}}} {
+	for _, deps := range []ui.Settings{{}, {Names: failingNames{}}} {
 		s, _, _ := newUIServer(t, deps)
 		p := signedIn(t, s, "changsha").get("/alerts")
 		if p.Code != http.StatusOK || strings.Contains(p.Body, "长沙星算科技有限公司") || !strings.Contains(p.Body, ">"+csApplicant+"</span></a>") {
@@ -449,7 +449,7 @@ func TestInboxNamesEnterprises(t *testing.T) {
 }
 
 func TestCityReviewerNotFoundPages(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	cs := signedIn(t, s, "changsha")
 	for path, want := range map[string]int{
 		"/alerts/cs_new":              http.StatusOK,
@@ -477,7 +477,7 @@ func TestCityReviewerNotFoundPages(t *testing.T) {
 }
 
 func TestTransitionThroughTheUI(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "changsha")
 	page0 := b.get("/alerts/cs_reviewing")
 	if !strings.Contains(page0.Body, `value="2026-12-05"`) {
@@ -506,7 +506,7 @@ func TestTransitionThroughTheUI(t *testing.T) {
 }
 
 func TestRefusedTransitionsShowChineseErrors(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	f := func(login, id string, form url.Values, wantCode int, wantMsg string) {
 		t.Helper()
 		b := signedIn(t, s, login)
@@ -535,7 +535,7 @@ func TestRefusedTransitionsShowChineseErrors(t *testing.T) {
 }
 
 func TestAlertPageActionsFollowTheRules(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	f := func(login, id string, want, notWant []string) {
 		t.Helper()
 		p := signedIn(t, s, login).get("/alerts/" + id)
@@ -566,7 +566,7 @@ func visibleText(html string) string {
 }
 
 func TestPagesShowNoEnglishStatusOrRole(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{Enterprises: enterprisesWithPeople})
+	s, wf, _ := newUIServer(t, ui.Settings{Enterprises: enterprisesWithPeople})
 	// Every kind of event in one history.
 	admin := uiUsers["admin"]
 	wf.events = []voucherwatch.Event{
@@ -599,7 +599,7 @@ func TestPagesShowNoEnglishStatusOrRole(t *testing.T) {
 }
 
 func TestEnterprisePageMasksPeople(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	p := signedIn(t, s, "province").get("/enterprises/" + csApplicant)
 	if p.Code != http.StatusOK {
 		t.Fatalf("got %d, want 200", p.Code)
@@ -615,7 +615,7 @@ func TestEnterprisePageMasksPeople(t *testing.T) {
 		}
 	}
 
-	unavailable, _, _ := newUIServer(t, UIDeps{Enterprises: noEnterprises{}})
+	unavailable, _, _ := newUIServer(t, ui.Settings{Enterprises: noEnterprises{}})
 	unavailable.ui.Enterprises = nil
 	if p := signedIn(t, unavailable, "province").get("/enterprises/" + csApplicant); p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("enterprise.unavailable")) {
 		t.Errorf("without an enterprise store: got %d, want 200 saying the data is not available", p.Code)
@@ -629,7 +629,7 @@ func (noEnterprises) EnterpriseFile(context.Context, string) (voucherwatch.Enter
 }
 
 func TestClaimPage(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	p := signedIn(t, s, "changsha").get("/claims/C_CS")
 	for _, want := range []string{"长沙星算科技有限公司", "¥900,000.00", "¥270,000.00", "¥30,000.00", locale.T("claim.over_by"), "/alerts/cs_new"} {
 		if !strings.Contains(p.Body, want) {
@@ -639,7 +639,7 @@ func TestClaimPage(t *testing.T) {
 }
 
 func TestOverduePage(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	wf.Overdue = []voucherwatch.OverdueExplanation{
 		{AlertID: "cs_explanation_requested", City: "430100", Title: "长沙逾期", Deadline: workflowNow.AddDate(0, 0, -3), DaysOverdue: 3, RequestedBy: "长沙审核员"},
 		{AlertID: "zz_explanation_requested", City: "430200", Title: "株洲逾期", Deadline: workflowNow.AddDate(0, 0, -5), DaysOverdue: 5, RequestedBy: "株洲审核员"},
@@ -655,7 +655,7 @@ func TestOverduePage(t *testing.T) {
 }
 
 func TestUsersPageForAdminsOnly(t *testing.T) {
-	s, _, users := newUIServer(t, UIDeps{})
+	s, _, users := newUIServer(t, ui.Settings{})
 	if p := signedIn(t, s, "changsha").get("/users"); p.Code != http.StatusForbidden {
 		t.Errorf("city reviewer /users: got %d, want 403", p.Code)
 	}
@@ -665,7 +665,7 @@ func TestUsersPageForAdminsOnly(t *testing.T) {
 		t.Fatalf("create user: got %d, want 201 showing the token once", p.Code)
 	}
 	u, hash, err := users.UserByLogin(context.Background(), "xiangtan")
-	if err != nil || u.City != "430300" || !CheckPassword(hash, "xiangtan-password-1") {
+	if err != nil || u.City != "430300" || !workflow.CheckPassword(hash, "xiangtan-password-1") {
 		t.Errorf("created user: got %+v %v, want 湘潭's reviewer with the password", u, err)
 	}
 	p = admin.post("/users", url.Values{"csrf": {admin.csrf("/users")}, "name": {"重复"}, "login": {"xiangtan"}, "role": {"auditor"}, "password": {"another-password-1"}})
@@ -675,13 +675,13 @@ func TestUsersPageForAdminsOnly(t *testing.T) {
 }
 
 func TestUserAPIWithLoginAndPassword(t *testing.T) {
-	s, _, users := newUIServer(t, UIDeps{})
+	s, _, users := newUIServer(t, ui.Settings{})
 	code, body := do(t, s, "POST", "/api/v1/users", "admin-token", map[string]any{"name": "岳阳审核员", "role": "city_reviewer", "city": "岳阳", "login": "yueyang", "password": "yueyang-password"})
 	if code != http.StatusCreated || body["login"] != "yueyang" {
 		t.Fatalf("create with login: got %d %v, want 201", code, body)
 	}
 	id, _ := body["id"].(string)
-	if _, hash, _ := users.UserByLogin(context.Background(), "yueyang"); !CheckPassword(hash, "yueyang-password") {
+	if _, hash, _ := users.UserByLogin(context.Background(), "yueyang"); !workflow.CheckPassword(hash, "yueyang-password") {
 		t.Error("the password was not set")
 	}
 	for _, tc := range []struct {
@@ -709,7 +709,7 @@ func TestUserAPIWithLoginAndPassword(t *testing.T) {
 	if code, body := do(t, s, "POST", "/api/v1/users/"+id+"/password", "admin-token", map[string]any{"password": "set-by-admin-1"}); code != http.StatusNoContent {
 		t.Errorf("admin sets a password: got %d %v, want 204", code, body)
 	}
-	if _, hash, _ := users.UserByLogin(context.Background(), "changsha"); CheckPassword(hash, "changed-password") {
+	if _, hash, _ := users.UserByLogin(context.Background(), "changsha"); workflow.CheckPassword(hash, "changed-password") {
 		t.Error("own password changed through the API without the current one")
 	}
 }
@@ -718,7 +718,7 @@ func TestUserAPIWithLoginAndPassword(t *testing.T) {
 // form for its own id, with a valid CSRF token but without the current password, changes
 // nothing; an administrator still sets anyone's password there.
 func TestOwnPasswordOnlyOnTheAccountPage(t *testing.T) {
-	s, _, users := newUIServer(t, UIDeps{})
+	s, _, users := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "changsha")
 	id := uiUsers["changsha"].ID
 	before := users.password[id]
@@ -727,13 +727,13 @@ func TestOwnPasswordOnlyOnTheAccountPage(t *testing.T) {
 		t.Errorf("own password through /users/{id}/password: got %d, changed %v; want 403 and nothing changed", p.Code, users.password[id] != before)
 	}
 	admin := signedIn(t, s, "admin")
-	if p := admin.post("/users/"+id+"/password", url.Values{"password": {"管理员设置的密码-1"}, "csrf": {admin.csrf("/users")}}); p.Code != http.StatusSeeOther || !CheckPassword(users.password[id], "管理员设置的密码-1") {
+	if p := admin.post("/users/"+id+"/password", url.Values{"password": {"管理员设置的密码-1"}, "csrf": {admin.csrf("/users")}}); p.Code != http.StatusSeeOther || !workflow.CheckPassword(users.password[id], "管理员设置的密码-1") {
 		t.Errorf("an administrator sets the password: got %d, want 303 and the password set", p.Code)
 	}
 }
 
 func TestUnknownPathsAnswerChinese404(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	for _, b := range []*browser{newBrowser(t, s), signedIn(t, s, "changsha")} {
 		for _, path := range []string{"/nothing-here", "/spotchecks/sc-1/nothing", "/alerts/cs_new/transitions"} {
 			p := b.get(path)
@@ -752,19 +752,19 @@ func TestUnknownPathsAnswerChinese404(t *testing.T) {
 // the user store and the session key, as instances behind a load balancer do; an instance
 // with another key refuses the cookie.
 func TestSessionWorksOnEveryInstance(t *testing.T) {
-	a, wf, users := newUIServer(t, UIDeps{})
+	a, wf, users := newUIServer(t, ui.Settings{})
 	b := newServer()
 	b.setLog(a.Log)
 	b.registerAlertRoutes(a.alerts)
 	b.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, ExplanationDays: 15, Now: func() time.Time { return workflowNow }})
-	if err := b.registerUI(UIDeps{SessionKey: DeriveSessionKey("test-pii-key"), Counts: wf}); err != nil {
+	if err := b.registerUI(ui.Settings{SessionKey: ui.DeriveSessionKey("test-pii-key"), Counts: wf}); err != nil {
 		t.Fatal(err)
 	}
 	c := newServer()
 	c.setLog(a.Log)
 	c.registerAlertRoutes(a.alerts)
 	c.registerWorkflowRoutes(WorkflowDeps{Alerts: wf, Events: wf, Users: users, Now: func() time.Time { return workflowNow }})
-	if err := c.registerUI(UIDeps{SessionKey: DeriveSessionKey("another-pii-key")}); err != nil {
+	if err := c.registerUI(ui.Settings{SessionKey: ui.DeriveSessionKey("another-pii-key")}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -796,8 +796,8 @@ func TestSessionWorksOnEveryInstance(t *testing.T) {
 }
 
 func TestDeriveSessionKey(t *testing.T) {
-	k1, k2 := DeriveSessionKey("pii-key-one"), DeriveSessionKey("pii-key-two")
-	if len(k1) != 32 || string(k1) == string(k2) || string(k1) != string(DeriveSessionKey("pii-key-one")) || strings.Contains(string(k1), "pii-key-one") {
+	k1, k2 := ui.DeriveSessionKey("pii-key-one"), ui.DeriveSessionKey("pii-key-two")
+	if len(k1) != 32 || string(k1) == string(k2) || string(k1) != string(ui.DeriveSessionKey("pii-key-one")) || strings.Contains(string(k1), "pii-key-one") {
 		t.Errorf("got %x and %x: want 32 bytes, the same for the same PII key, different for another", k1, k2)
 	}
 }
@@ -805,7 +805,7 @@ func TestDeriveSessionKey(t *testing.T) {
 // TestNothingSecretIsLogged signs in, fails to sign in (also with the password typed into
 // the login field) and changes a password, and looks for the secrets in the log.
 func TestNothingSecretIsLogged(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	var log strings.Builder
 	var mu sync.Mutex
 	s.setLog(slog.New(slog.NewTextHandler(lockedWriter{&mu, &log}, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -864,7 +864,7 @@ func (p pagedAlerts) Alerts(ctx context.Context, f voucherwatch.AlertFilter) ([]
 }
 
 func TestInboxPages(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	s.ui.Alerts = pagedAlerts{wf}
 	b := signedIn(t, s, "changsha")
 	var seen []string
@@ -890,7 +890,7 @@ func TestInboxPages(t *testing.T) {
 }
 
 func TestAlertPageShowsOverdueExplanation(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	cs := uiUsers["changsha"]
 	wf.events = []voucherwatch.Event{voucherwatch.NewTransitionEvent(cs, "cs_reviewing", voucherwatch.StatusReviewing,
 		voucherwatch.Transition{To: voucherwatch.StatusExplanationRequested, Comment: "请说明", Deadline: voucherwatch.Day(workflowNow).AddDate(0, 0, -4)}, workflowNow.AddDate(0, 0, -20))}
@@ -906,7 +906,7 @@ func TestAlertPageShowsOverdueExplanation(t *testing.T) {
 // TestSignInThrottled: five wrong passwords lock the login, even against the right password,
 // and only that login; a sign-in that succeeds before the limit clears the count.
 func TestSignInThrottled(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	try := func(login, password string) page {
 		b := newBrowser(t, s) // a fresh browser: a signed-in one is sent on from /login
 		return b.post("/login", url.Values{"login": {login}, "password": {password}, "csrf": {b.csrf("/login")}})
@@ -940,7 +940,7 @@ func TestSignInThrottled(t *testing.T) {
 // TestAccountPasswordNeedsTheCurrentOne: a user changes its own password only with the
 // current one; a wrong one changes nothing and counts towards the sign-in throttle.
 func TestAccountPasswordNeedsTheCurrentOne(t *testing.T) {
-	s, _, users := newUIServer(t, UIDeps{})
+	s, _, users := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "changsha")
 	id := uiUsers["changsha"].ID
 	before := users.password[id]
@@ -951,7 +951,7 @@ func TestAccountPasswordNeedsTheCurrentOne(t *testing.T) {
 	if p.Code != http.StatusBadRequest || !strings.Contains(p.Body, locale.T("error.field.current")) || users.password[id] != before {
 		t.Errorf("wrong current password: got %d, password changed %v; want 400 with the message and nothing changed", p.Code, users.password[id] != before)
 	}
-	if p := change(uiPassword); p.Code != http.StatusSeeOther || users.password[id] == before || !CheckPassword(users.password[id], "新的密码-长沙-2026") {
+	if p := change(uiPassword); p.Code != http.StatusSeeOther || users.password[id] == before || !workflow.CheckPassword(users.password[id], "新的密码-长沙-2026") {
 		t.Errorf("right current password: got %d, want 303 and the new password set", p.Code)
 	}
 }
@@ -972,7 +972,7 @@ func (f fakeEnterprises) SearchEnterprises(_ context.Context, q, city string) ([
 }
 
 func TestEnterpriseSearch(t *testing.T) {
-	s, _, _ := newUIServer(t, UIDeps{Search: enterprisesWithPeople})
+	s, _, _ := newUIServer(t, ui.Settings{Search: enterprisesWithPeople})
 	// Both fake enterprises are 科技/数据 companies; "有限公司" matches both.
 	prov := signedIn(t, s, "province")
 	p := prov.get("/enterprises?q=" + url.QueryEscape("有限公司"))
@@ -991,7 +991,7 @@ func TestEnterpriseSearch(t *testing.T) {
 	if p := cs.get("/enterprises?q=" + strings.ToLower(zzApplicant)); p.Code != http.StatusSeeOther || p.Location != "/enterprises/"+zzApplicant {
 		t.Errorf("whole code: got %d to %q, want 303 to the file", p.Code, p.Location)
 	}
-	s2, _, _ := newUIServer(t, UIDeps{})
+	s2, _, _ := newUIServer(t, ui.Settings{})
 	if p := signedIn(t, s2, "province").get("/enterprises?q=x"); p.Code != http.StatusOK || !strings.Contains(p.Body, locale.T("enterprises.unavailable")) {
 		t.Errorf("without a searcher: got %d, want the page saying so", p.Code)
 	}
@@ -1000,7 +1000,7 @@ func TestEnterpriseSearch(t *testing.T) {
 // TestMyQueue: "assigned to me" in the inbox and assignee=me in the API list the alerts whose
 // latest assignment names the user, and nothing else.
 func TestMyQueue(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	cs, prov := uiUsers["changsha"], uiUsers["province"]
 	for _, e := range []struct {
 		alert string
@@ -1025,7 +1025,7 @@ func TestMyQueue(t *testing.T) {
 // checked on its own (another city's, slipped into the form, is not moved), the inbox says
 // how many moved, and without the CSRF token nothing is recorded.
 func TestInboxBulk(t *testing.T) {
-	s, wf, _ := newUIServer(t, UIDeps{})
+	s, wf, _ := newUIServer(t, ui.Settings{})
 	cs := signedIn(t, s, "changsha")
 	p := cs.get("/alerts?status=new")
 	if !strings.Contains(p.Body, `name="id" value="cs_new"`) || !strings.Contains(p.Body, `action="/alerts/bulk"`) {

@@ -2,6 +2,7 @@ package supervision
 
 import (
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,7 +18,7 @@ import (
 // ui.MaxSignInFailuresPerAddress failures, even for a login and password that are right; another
 // address is not.
 func TestSignInSprayThrottledPerAddress(t *testing.T) {
-	s, _, users := newUIServer(t, UIDeps{})
+	s, _, users := newUIServer(t, ui.Settings{})
 	for i := range ui.MaxSignInFailuresPerAddress + 5 {
 		u := voucherwatch.User{ID: fmt.Sprintf("u_spray%d", i), Name: "审核员", Login: fmt.Sprintf("reviewer%d", i), Role: voucherwatch.RoleAuditor}
 		users.users[u.ID] = u
@@ -64,17 +65,17 @@ func mustParse(t *testing.T, s string) *url.URL {
 // look-alikes that are fine.
 func TestCommonPasswordsRefused(t *testing.T) {
 	for _, pw := range []string{"password123", "Password123", "1234567890", "9876543210", "qwertyuiop", "woaini1314", "aaaaaaaaaaaa", "abcdefghijk", " 1qaz2wsx3edc "} {
-		if _, err := HashPassword(pw); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
+		if _, err := workflow.HashPassword(pw); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
 			t.Errorf("%q: got %v, want refused", pw, err)
 		}
 	}
 	for _, pw := range []string{"password123-长沙复核", "1234567890x7q", "长沙-correct-horse-42"} {
-		if _, err := HashPassword(pw); err != nil {
+		if _, err := workflow.HashPassword(pw); err != nil {
 			t.Errorf("%q: got %v, want accepted", pw, err)
 		}
 	}
 	// The account page says why, in Chinese.
-	s, _, _ := newUIServer(t, UIDeps{})
+	s, _, _ := newUIServer(t, ui.Settings{})
 	b := signedIn(t, s, "changsha")
 	p := b.post("/account/password", url.Values{"current": {uiPassword}, "password": {"Password123"}, "csrf": {b.csrf("/account")}})
 	if p.Code != http.StatusBadRequest || !strings.Contains(p.Body, "常见的弱密码") {

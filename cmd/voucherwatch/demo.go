@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"io"
 	"math"
 	"net"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors"
-	"github.com/voucherwatch/voucherwatch/supervision"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
 
@@ -341,7 +341,7 @@ func ensureDemoUsers(ctx context.Context, users voucherwatch.UserStore, at time.
 		switch voucherwatch.ErrorCode(err) {
 		case "":
 			du.User = u
-			du.PasswordKept = !supervision.CheckPassword(hash, du.Password)
+			du.PasswordKept = !workflow.CheckPassword(hash, du.Password)
 			if tu, err := users.UserByTokenHash(ctx, voucherwatch.TokenHash(du.Token)); err != nil || tu.ID != u.ID {
 				du.Token = ""
 			}
@@ -359,7 +359,7 @@ func ensureDemoUsers(ctx context.Context, users voucherwatch.UserStore, at time.
 		if err := users.CreateUser(ctx, nu, voucherwatch.TokenHash(du.Token), at); err != nil {
 			return nil, err
 		}
-		h, err := supervision.HashPassword(du.Password)
+		h, err := workflow.HashPassword(du.Password)
 		if err != nil {
 			return nil, fmt.Errorf("demo: password of %s: %w", acct.Login, err)
 		}

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"sort"
 
 	"github.com/voucherwatch/voucherwatch"
-	"github.com/voucherwatch/voucherwatch/supervision"
 )
 
 // demoInspectorNames name the demo's inspector pool: two per 市州, so that every enterprise
@@ -43,7 +43,7 @@ func ensureDemoSpotCheck(ctx context.Context, m *Main, users []demoUser, seed ui
 		}
 		sort.Strings(codes)
 		for i, name := range demoInspectorNames {
-			q := supervision.InspectorRequest{Name: name + "（演示）", City: codes[i%len(codes)]}
+			q := workflow.InspectorRequest{Name: name + "（演示）", City: codes[i%len(codes)]}
 			if _, err := deps.CreateInspector(ctx, admin, q); err != nil {
 				return voucherwatch.SpotCheck{}, false, fmt.Errorf("demo: register inspector: %w", err)
 			}
@@ -58,7 +58,7 @@ func ensureDemoSpotCheck(ctx context.Context, m *Main, users []demoUser, seed ui
 			return sc, false, nil
 		}
 	}
-	sc, err := deps.Draw(ctx, admin, supervision.DrawRequest{Seed: &seed})
+	sc, err := deps.Draw(ctx, admin, workflow.DrawRequest{Seed: &seed})
 	if err != nil {
 		return sc, false, fmt.Errorf("demo: draw a spot check: %w", err)
 	}

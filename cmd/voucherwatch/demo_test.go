@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
-	"github.com/voucherwatch/voucherwatch/supervision"
 	"github.com/voucherwatch/voucherwatch/synth"
 )
 
@@ -99,9 +99,9 @@ func TestDemo(t *testing.T) {
 			t.Errorf("%s: %v", u.Login, err)
 			continue
 		}
-		if got.Role != u.Role || got.City != u.City || !supervision.CheckPassword(hash, u.Password) {
+		if got.Role != u.Role || got.City != u.City || !workflow.CheckPassword(hash, u.Password) {
 			t.Errorf("%s: got %+v, password checks %v; want role %s city %q and the printed password to check",
-				u.Login, got, supervision.CheckPassword(hash, u.Password), u.Role, u.City)
+				u.Login, got, workflow.CheckPassword(hash, u.Password), u.Role, u.City)
 		}
 		if byToken, err := m.DB.UserByTokenHash(ctx, voucherwatch.TokenHash(u.Token)); err != nil || byToken.ID != got.ID {
 			t.Errorf("%s: the printed token finds %+v, %v; want the user %s", u.Login, byToken, err, got.ID)

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 
-	"github.com/voucherwatch/voucherwatch/supervision"
 )
 
 // TestServeRefusesWithoutKeys runs "voucherwatch serve" (this test binary re-executed as the
@@ -64,7 +64,7 @@ func TestDevelopmentKeys(t *testing.T) {
 	if err1 != nil || err2 != nil {
 		t.Fatalf("with --dev-insecure-keys: got %v, %v; want keys", err1, err2)
 	}
-	public := supervision.DeriveSessionKey(devPIIKey)
+	public := ui.DeriveSessionKey(devPIIKey)
 	if string(k1.PII) != devPIIKey || len(k1.Session) < 16 || bytes.Equal(k1.Session, k2.Session) || bytes.Equal(k1.Session, public) {
 		t.Errorf("got PII %q and session keys %x, %x; want the development PII key and a random session key each time, not %x", k1.PII, k1.Session, k2.Session, public)
 	}

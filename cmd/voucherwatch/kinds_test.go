@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors"
-	"github.com/voucherwatch/voucherwatch/supervision"
 	"github.com/voucherwatch/voucherwatch/supervision/evidence"
 	"github.com/voucherwatch/voucherwatch/supervision/locale"
 )
@@ -46,7 +46,7 @@ func kindProblems(ds []voucherwatch.Detector) []string {
 			problems = append(problems, layoutProblems(what, k.Evidence)...)
 		}
 	}
-	offered := supervision.DetectorNames()
+	offered := ui.DetectorNames()
 	slices.Sort(offered)
 	slices.Sort(names)
 	if !slices.Equal(offered, names) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/spotcheck"
@@ -20,7 +21,7 @@ func (m *Main) wireRegister() error {
 	if h := m.Config.RegisterOnTimeHours; h < 0 || h > 24*31 {
 		return fmt.Errorf("--register-on-time-hours: want 0..744, got %d", h)
 	}
-	m.RegisterDeps = supervision.RegisterDeps{
+	m.RegisterDeps = workflow.Register{
 		Store: m.DB,
 		Params: voucherwatch.RegisterParams{
 			OnTimeHours: m.Config.RegisterOnTimeHours, CardMonthHours: m.Policy.CardMonthHours,

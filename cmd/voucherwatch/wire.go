@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/voucherwatch/voucherwatch/supervision/ui"
+	"github.com/voucherwatch/voucherwatch/supervision/workflow"
 	"io"
 	"log/slog"
 	"net"
@@ -52,11 +54,11 @@ type Main struct {
 	// SpotChecks makes the scheduled spot-check draws; SpotCheckDeps are the spot-check
 	// operations the API (and the web UI) call.
 	SpotChecks    *spotcheck.Scheduler
-	SpotCheckDeps supervision.SpotCheckDeps
+	SpotCheckDeps workflow.SpotChecks
 	// Register makes the supplier register's scheduled editions; RegisterDeps are its
 	// operations.
 	Register     *supervision.RegisterScheduler
-	RegisterDeps supervision.RegisterDeps
+	RegisterDeps workflow.Register
 
 	httpSrv *http.Server
 	cancel  context.CancelFunc
@@ -227,12 +229,12 @@ func (m *Main) Start(ctx context.Context) error {
 		}
 	}
 	m.SpotChecks = &spotcheck.Scheduler{Store: m.DB, Params: spotParams, Secret: keys.PII, Log: m.Log, Draws: spotcheck.NewDrawsMetric(m.Registry)}
-	m.SpotCheckDeps = supervision.SpotCheckDeps{Store: m.APIDB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
+	m.SpotCheckDeps = workflow.SpotChecks{Store: m.APIDB, Defaults: spotParams, Schedule: m.SpotChecks.Status}
 	if err := m.wireRegister(); err != nil {
 		return err
 	}
-	ui := supervision.UIDeps{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
-	ui.Enterprises = m.APIDB
+	uiSettings := ui.Settings{SessionKey: keys.Session, Revocations: m.APIDB, SecureCookies: m.Config.SecureCookies, Counts: m.APIDB, Names: m.APIDB, Search: m.APIDB}
+	uiSettings.Enterprises = m.APIDB
 	box, err := voucherwatch.NewContactBox(keys.Complaint)
 	if err != nil {
 		return err
@@ -250,12 +252,12 @@ func (m *Main) Start(ctx context.Context) error {
 		},
 		SpotChecks: &m.SpotCheckDeps,
 		Register:   &m.RegisterDeps,
-		UI:         &ui,
-		Complaints: &supervision.ComplaintDeps{Store: m.APIDB, Registry: m.APIDB, Box: box},
+		UI:         &uiSettings,
+		Complaints: &workflow.Complaints{Store: m.APIDB, Registry: m.APIDB, Box: box},
 		Rounds:     m.roundDeps(env, box),
 		// Backtests re-run the detectors with a changed policy in memory; they never write
 		// alerts (docs/priorities.md).
-		Backtests: &supervision.BacktestDeps{
+		Backtests: &workflow.Backtests{
 			Run: func(ctx context.Context, changed rules.Policy) (voucherwatch.BacktestDiff, error) {
 				return detectors.Backtest(ctx, env, changed, time.Now())
 			},
