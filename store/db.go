@@ -29,7 +29,7 @@ type DB struct {
 
 	// writing holds one token per record table. StoreRecords takes it around the look-up and
 	// the insert, so that concurrent writers in one process never store a record twice; across
-	// processes the readers' deduplication covers the race (see the package documentation).
+	// processes the server's process list orders them (awaitEarlierInserts).
 	writing map[voucherwatch.RecordType]chan struct{}
 	// unsure holds, per type, the records of the last INSERT that failed: it may have stored
 	// some (a Distributed insert stores the shards that answer). Guarded by writing's token.
@@ -37,6 +37,10 @@ type DB struct {
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
+	// insertWait bounds the wait for earlier INSERTs (awaitEarlierInserts); unordered skips
+	// that wait, for the benchmark that measures its cost.
+	insertWait time.Duration
+	unordered  bool
 	// now stamps ingested_at; tests replace it.
 	now func() time.Time
 
@@ -128,6 +132,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
 		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
 		lookupChunk: defaultLookupChunk,
+		insertWait:  DefaultInsertWait,
 		now:         time.Now,
 	}
 	for typ := range recordTables {

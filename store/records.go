@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -127,34 +128,47 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	defer func() { <-turn }()
 
 	// Almost every batch is all new, so the client fills the INSERT while the server looks
-	// the keys up; a batch with stored records is filled again without them.
+	// the keys up; a batch with stored records is filled again without them, under a new
+	// INSERT that waits its turn again (see awaitEarlierInserts).
 	type lookup struct {
 		stored map[recordKey]bool
 		err    error
 	}
-	looked := make(chan lookup, 1)
-	go func() {
-		stored, err := db.storedKeys(ctx, t.name(), w.ats, w.hashes)
-		looked <- lookup{stored, err}
-	}()
-	b, err := db.prepare(ctx, typ, t, w)
-	l := <-looked
-	switch {
-	case l.err != nil:
-		if b != nil {
-			b.Abort()
+	var b driver.Batch
+	found := map[recordKey]bool{}
+	for {
+		qid := db.insertQueryID(t.name())
+		var err error
+		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid)), insertSQLs[typ]); err != nil {
+			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
-		return voucherwatch.WriteResult{}, l.err
-	case err != nil:
-		return voucherwatch.WriteResult{}, err
-	case len(l.stored) > 0:
+		looked := make(chan lookup, 1)
+		go func() {
+			if err := db.awaitEarlierInserts(ctx, t.name(), qid); err != nil {
+				looked <- lookup{err: err}
+				return
+			}
+			stored, err := db.storedKeys(ctx, t.name(), w.ats, w.hashes)
+			looked <- lookup{stored, err}
+		}()
+		err = db.fill(b, t, w)
+		l := <-looked
+		if l.err != nil || err != nil {
+			b.Abort()
+			return voucherwatch.WriteResult{}, cmp.Or(l.err, err)
+		}
+		if len(l.stored) == 0 {
+			break
+		}
 		b.Abort()
+		for k := range l.stored {
+			found[k] = true
+		}
 		w.pending = slices.DeleteFunc(w.pending, func(p pending) bool { return l.stored[recordKey{p.rec.Source, p.rec.ID}] })
 		w.split(t)
-		if len(w.pending) > 0 {
-			if b, err = db.prepare(ctx, typ, t, w); err != nil {
-				return voucherwatch.WriteResult{}, err
-			}
+		if len(w.pending) == 0 {
+			b = nil
+			break
 		}
 	}
 	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending)}
@@ -162,7 +176,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	// shards that answered; on one node, an INSERT that timed out on the client) are found
 	// now: they are this batch's first storing, not redeliveries.
 	if unsure := db.unsure[typ]; len(unsure) > 0 {
-		for k := range l.stored {
+		for k := range found {
 			if _, ok := unsure[k]; ok {
 				res.Stored++
 				res.Duplicates--
@@ -234,18 +248,13 @@ func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashe
 	return stored, nil
 }
 
-// prepare starts the INSERT of w.recs and appends them, column by column.
-func (db *DB) prepare(ctx context.Context, typ voucherwatch.RecordType, t recordTable, w *writeState) (driver.Batch, error) {
-	b, err := db.conn.PrepareBatch(ctx, insertSQLs[typ])
-	if err != nil {
-		return nil, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
-	}
+// fill appends w.recs to the INSERT b, column by column.
+func (db *DB) fill(b driver.Batch, t recordTable, w *writeState) error {
 	w.s.hashes, w.s.ingestedAt = w.hashes, db.now()
 	if err := t.write(b, w.recs, &w.s); err != nil {
-		b.Abort()
-		return nil, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
+		return fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 	}
-	return b, nil
+	return nil
 }
 
 // StoredCount returns how many distinct records of a type are stored. It is exact also while
