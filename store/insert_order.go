@@ -28,8 +28,10 @@ func (db *DB) insertQueryPrefix(tbl string) string {
 // started before own (an INSERT already registered by PrepareBatch) has ended, by the
 // server's process list. Called between registering an INSERT and looking its batch's keys
 // up, it orders the writers of one table across processes as the writing token orders them
-// within one: a look-up sees every record of an INSERT registered before its own, so two
-// writers never both store a record they both found missing.
+// within one: a look-up sees every record of an INSERT registered before its own, so of two
+// writers of one record the later finds it stored. "Before" is by the server's elapsed time
+// of each query; two INSERTs registered within the few microseconds the server takes to list
+// its queries can each seem the earlier, and then both store.
 //
 // That covers what the token cannot: another engine instance storing the same record at the
 // same moment (a record produced twice to two partitions, a rebalance in the middle of a
@@ -55,7 +57,7 @@ func (db *DB) awaitEarlierInserts(ctx context.Context, tbl, own string) error {
 		id      string
 		elapsed float64
 	}
-	var all []running
+	var others []running
 	ownElapsed := -1.0
 	for rows.Next() {
 		var r running
@@ -67,14 +69,18 @@ func (db *DB) awaitEarlierInserts(ctx context.Context, tbl, own string) error {
 			ownElapsed = r.elapsed
 			continue
 		}
-		all = append(all, r)
+		others = append(others, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: %s: list running inserts: %w", tbl, err)
 	}
+	// Earlier is what has run longer. The server computes each row's elapsed as it lists
+	// it, a few microseconds apart, so two INSERTs registered within those microseconds may
+	// each seem the earlier to its own writer, and both store (docs/ingest-dedup.md). The
+	// list's own order is no help: it is not the order of registration.
 	var earlier []string
-	for _, r := range all {
+	for _, r := range others {
 		// Not listed (another node of a cluster took the INSERT): every INSERT running now
 		// started before this look-up.
 		if ownElapsed < 0 || r.elapsed > ownElapsed || (r.elapsed == ownElapsed && r.id < own) {

@@ -82,9 +82,11 @@ func (w *writeState) split(t recordTable) {
 // usage record is found by its window.
 //
 // Within one DB, concurrent calls for one type take turns, so that none stores a record
-// another just stored. Two processes can still both store a record they both found missing;
-// ReplacingMergeTree merges the copies away later, and readers that need exact answers before
-// that use FINAL or count distinct (source, id), as StoredCount does.
+// another just stored; across processes, each INSERT waits for the INSERTs of its table that
+// the server registered before it (awaitEarlierInserts) before looking its keys up. What can
+// still store a record twice (the package documentation says what) is merged away by
+// ReplacingMergeTree later, and readers that need exact answers before that use FINAL or count
+// distinct (source, id), as StoredCount does.
 func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
 	t, ok := recordTables[typ]
 	if !ok {
