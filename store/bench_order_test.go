@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkStoreUsageInsertOrder is what ordering the INSERTs by the server's process list
-// (awaitEarlierInserts: one query of system.processes per batch, and a wait when another
+// (insertQueryID: the running INSERTs listed by the look-up's query, and a wait when another
 // writer's INSERT of the table runs) costs a single writer: 20,000-record batches through
 // StoreRecords into a database with the ordering and one without, alternately and each first
 // every other batch, so that both see the same load; x_unordered is the time with it over the time without, per shape. The

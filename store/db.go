@@ -29,7 +29,7 @@ type DB struct {
 
 	// writing holds one token per record table. StoreRecords takes it around the look-up and
 	// the insert, so that concurrent writers in one process never store a record twice; across
-	// processes the server's process list orders them (awaitEarlierInserts).
+	// processes the server's process list orders them (insertQueryID).
 	writing map[voucherwatch.RecordType]chan struct{}
 	// unsure holds, per type, the records of the last INSERT that failed: it may have stored
 	// some (a Distributed insert stores the shards that answer). Guarded by writing's token.
@@ -37,7 +37,7 @@ type DB struct {
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
-	// insertWait bounds the wait for earlier INSERTs (awaitEarlierInserts); unordered skips
+	// insertWait bounds the wait for earlier INSERTs (insertQueryID); unordered skips
 	// that wait, for the benchmark that measures its cost.
 	insertWait time.Duration
 	unordered  bool

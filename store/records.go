@@ -83,7 +83,7 @@ func (w *writeState) split(t recordTable) {
 //
 // Within one DB, concurrent calls for one type take turns, so that none stores a record
 // another just stored; across processes, each INSERT waits for the INSERTs of its table that
-// the server registered before it (awaitEarlierInserts) before looking its keys up. What can
+// the server registered before it (insertQueryID) before looking its keys up. What can
 // still store a record twice (the package documentation says what) is merged away by
 // ReplacingMergeTree later, and readers that need exact answers before that use FINAL or count
 // distinct (source, id), as StoredCount does.
@@ -131,7 +131,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 
 	// Almost every batch is all new, so the client fills the INSERT while the server looks
 	// the keys up; a batch with stored records is filled again without them, under a new
-	// INSERT that waits its turn again (see awaitEarlierInserts).
+	// INSERT that waits its turn again (see insertQueryID).
 	type lookup struct {
 		stored map[recordKey]bool
 		err    error
@@ -146,11 +146,14 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		}
 		looked := make(chan lookup, 1)
 		go func() {
-			if err := db.awaitEarlierInserts(ctx, t.name(), qid); err != nil {
-				looked <- lookup{err: err}
-				return
+			stored, earlier, err := db.lookUpKeys(ctx, t.name(), qid, w.ats, w.hashes)
+			if err == nil && len(earlier) > 0 {
+				// INSERTs registered before this one ran while the keys were read: once
+				// they have ended, their records are found.
+				if err = db.awaitInserts(ctx, t.name(), earlier); err == nil {
+					stored, err = db.storedKeys(ctx, t.name(), w.ats, w.hashes)
+				}
 			}
-			stored, err := db.storedKeys(ctx, t.name(), w.ats, w.hashes)
 			looked <- lookup{stored, err}
 		}()
 		err = db.fill(b, t, w)
@@ -212,7 +215,20 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 // of the batch's key times only, whatever else the table holds: the cost follows the batch
 // and the records stored at its times (a province's resources for one hour), not the history.
 func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashes []uint64) (map[recordKey]bool, error) {
+	stored, _, err := db.lookUpKeys(ctx, tbl, "", ats, hashes)
+	return stored, err
+}
+
+// lookUpKeys is storedKeys for the INSERT own, registered on the server: its first query also
+// lists, before it reads a key, the INSERTs of the table running then (a scalar subquery of
+// system.processes, evaluated before the table is read), and it returns those registered
+// before own (insertQueryID says why). None: the keys read are final. Some: the caller
+// waits for them and looks the keys up again. One query, not two: a query of its own cost a
+// loaded server's round trip per batch (BenchmarkStoreUsageInsertOrder).
+func (db *DB) lookUpKeys(ctx context.Context, tbl, own string, ats []time.Time, hashes []uint64) (map[recordKey]bool, []string, error) {
 	var stored map[recordKey]bool
+	var earlier []string
+	running := own != "" && !db.unordered
 	for len(hashes) > 0 {
 		n := min(db.lookupChunk, len(hashes))
 		keys, err := ext.NewTable("batch_keys", ext.Column("at", "DateTime"), ext.Column("rec_hash", "UInt64"))
@@ -223,19 +239,43 @@ func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashe
 			_, err = keys.Block().Columns[1].Append(hashes[:n])
 		}
 		if err != nil {
-			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}
 		ats, hashes = ats[n:], hashes[n:]
-		rows, err := db.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(keys)),
-			"SELECT source, id FROM record_keys WHERE tbl = ? AND at IN (SELECT at FROM batch_keys) AND rec_hash IN (SELECT rec_hash FROM batch_keys)", tbl)
+		kctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(keys))
+		const where = " FROM record_keys WHERE tbl = ? AND at IN (SELECT at FROM batch_keys) AND rec_hash IN (SELECT rec_hash FROM batch_keys)"
+		if running {
+			running = false
+			// running is a constant of the query, so it comes back also when no key is
+			// stored (an aggregate of no rows would give an empty list).
+			prefix := db.insertQueryPrefix(tbl)
+			var ids, sources, recIDs []string
+			var elapsed []float64
+			err := db.conn.QueryRow(kctx, `WITH (SELECT (groupArray(query_id), groupArray(elapsed)) FROM system.processes
+	WHERE substring(query_id, 1, `+fmt.Sprint(len(prefix))+`) = ?) AS running
+SELECT tupleElement(running, 1), tupleElement(running, 2), groupArray(source), groupArray(id)`+where, prefix, tbl).
+				Scan(&ids, &elapsed, &sources, &recIDs)
+			if err != nil {
+				return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			}
+			earlier = earlierInserts(own, ids, elapsed)
+			for i := range sources {
+				if stored == nil {
+					stored = make(map[recordKey]bool)
+				}
+				stored[recordKey{sources[i], recIDs[i]}] = true
+			}
+			continue
+		}
+		rows, err := db.conn.Query(kctx, "SELECT source, id"+where, tbl)
 		if err != nil {
-			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}
 		for rows.Next() {
 			var k recordKey
 			if err := rows.Scan(&k.source, &k.id); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+				return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 			}
 			if stored == nil {
 				stored = make(map[recordKey]bool)
@@ -244,10 +284,10 @@ func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashe
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}
 	}
-	return stored, nil
+	return stored, earlier, nil
 }
 
 // fill appends w.recs to the INSERT b, column by column.
