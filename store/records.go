@@ -244,6 +244,20 @@ func (db *DB) lookUpKeys(ctx context.Context, tbl, own string, ats []time.Time, 
 		ats, hashes = ats[n:], hashes[n:]
 		kctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(keys))
 		const where = " FROM record_keys WHERE tbl = ? AND at IN (SELECT at FROM batch_keys) AND rec_hash IN (SELECT rec_hash FROM batch_keys)"
+		if running && db.cluster != "" {
+			// On a cluster record_keys is a Distributed table, and 18.16 evaluates the
+			// scalar subquery twice for it, failing on the two values ("Different
+			// expressions with the same alias"): the list is a query of its own there.
+			running = false
+			prefix := db.insertQueryPrefix(tbl)
+			var ids []string
+			var elapsed []float64
+			if err := db.conn.QueryRow(ctx, "SELECT groupArray(query_id), groupArray(elapsed) FROM system.processes WHERE substring(query_id, 1, ?) = ?",
+				uint64(len(prefix)), prefix).Scan(&ids, &elapsed); err != nil {
+				return nil, nil, fmt.Errorf("store: %s: list running inserts: %w", tbl, err)
+			}
+			earlier = earlierInserts(own, ids, elapsed)
+		}
 		if running {
 			running = false
 			// running is a constant of the query, so it comes back also when no key is
