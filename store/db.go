@@ -34,6 +34,10 @@ type DB struct {
 	// unsure holds, per type, the records of the last INSERT that failed: it may have stored
 	// some (a Distributed insert stores the shards that answer). Guarded by writing's token.
 	unsure map[voucherwatch.RecordType]map[recordKey]struct{}
+	// ended holds, per type, the query ids of this DB's last INSERTs that ended (sent, or
+	// abandoned before their data), which the server lists for a moment after: a look-up does
+	// not wait for them. Guarded by writing's token.
+	ended map[voucherwatch.RecordType][]string
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
@@ -131,6 +135,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		opt:         opt,
 		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
 		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
+		ended:       make(map[voucherwatch.RecordType][]string, len(recordTables)),
 		lookupChunk: defaultLookupChunk,
 		insertWait:  DefaultInsertWait,
 		now:         time.Now,

@@ -55,9 +55,15 @@ func TestLookupReadsTheBatchTimesOnly(t *testing.T) {
 			ats = append(ats, recs[i].Usage.WindowStart)
 			hashes = append(hashes, RecordHash(recs[i].Source, recs[i].ID))
 		}
-		stored, err := db.storedKeys(ctx, "usage", ats, hashes)
+		// The look-up as StoreRecords makes it, for an INSERT of its own (not registered
+		// here), the running INSERTs listed in the same query: none but the DB's own that
+		// ended, which the server may list for a moment after.
+		stored, earlier, err := db.lookUpKeys(ctx, "usage", db.insertQueryID("usage"), ats, hashes)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if earlier = slices.DeleteFunc(earlier, func(id string) bool { return slices.Contains(db.ended[voucherwatch.TypeUsage], id) }); len(earlier) != 0 {
+			t.Errorf("earlier INSERTs: got %v, want none", earlier)
 		}
 		return stored
 	}

@@ -138,8 +138,9 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	}
 	var b driver.Batch
 	found := map[recordKey]bool{}
+	var qid string
 	for {
-		qid := db.insertQueryID(t.name())
+		qid = db.insertQueryID(t.name())
 		var err error
 		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid)), insertSQLs[typ]); err != nil {
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
@@ -147,6 +148,9 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		looked := make(chan lookup, 1)
 		go func() {
 			stored, earlier, err := db.lookUpKeys(ctx, t.name(), qid, w.ats, w.hashes)
+			// This DB's own INSERTs that ended (sent, or abandoned before their data) are
+			// still listed for a moment after: nothing to wait for.
+			earlier = slices.DeleteFunc(earlier, func(id string) bool { return slices.Contains(db.ended[typ], id) })
 			if err == nil && len(earlier) > 0 {
 				// INSERTs registered before this one ran while the keys were read: once
 				// they have ended, their records are found.
@@ -166,6 +170,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 			break
 		}
 		b.Abort()
+		db.endedInsert(typ, qid)
 		for k := range l.stored {
 			found[k] = true
 		}
@@ -201,8 +206,19 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
 	}
+	db.endedInsert(typ, qid)
 	clear(db.unsure[typ])
 	return res, nil
+}
+
+// endedInsert remembers that this DB's INSERT qid of typ ended, the last few per type. Called
+// holding typ's writing token.
+func (db *DB) endedInsert(typ voucherwatch.RecordType, qid string) {
+	ended := db.ended[typ]
+	if len(ended) == 8 {
+		ended = append(ended[:0], ended[1:]...)
+	}
+	db.ended[typ] = append(ended, qid)
 }
 
 // storedKeys returns the records among those with the given key times and hashes that
