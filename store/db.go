@@ -29,14 +29,22 @@ type DB struct {
 
 	// writing holds one token per record table. StoreRecords takes it around the look-up and
 	// the insert, so that concurrent writers in one process never store a record twice; across
-	// processes the readers' deduplication covers the race (see the package documentation).
+	// processes the server's process list orders them (insertQueryID).
 	writing map[voucherwatch.RecordType]chan struct{}
 	// unsure holds, per type, the records of the last INSERT that failed: it may have stored
 	// some (a Distributed insert stores the shards that answer). Guarded by writing's token.
 	unsure map[voucherwatch.RecordType]map[recordKey]struct{}
+	// ended holds, per type, the query ids of this DB's last INSERTs that ended (sent, or
+	// abandoned before their data), which the server lists for a moment after: a look-up does
+	// not wait for them. Guarded by writing's token.
+	ended map[voucherwatch.RecordType][]string
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
+	// insertWait bounds the wait for earlier INSERTs (insertQueryID); unordered skips
+	// that wait, for the benchmark that measures its cost.
+	insertWait time.Duration
+	unordered  bool
 	// now stamps ingested_at; tests replace it.
 	now func() time.Time
 
@@ -127,7 +135,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		opt:         opt,
 		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
 		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
+		ended:       make(map[voucherwatch.RecordType][]string, len(recordTables)),
 		lookupChunk: defaultLookupChunk,
+		insertWait:  DefaultInsertWait,
 		now:         time.Now,
 	}
 	for typ := range recordTables {

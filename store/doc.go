@@ -41,17 +41,23 @@
 //     StoredCount, still count one record, and the rollups count both.
 //   - Contracts, settlements, claims and registry records re-sent under the same (source, id)
 //     are found whatever else changed, their envelope time included.
-//   - Within one process, concurrent calls for one type take turns. Two processes (engine
-//     instances in one consumer group hold different Kafka partitions, so this takes a
-//     record produced twice to two partitions, or a rebalance in the middle of a batch) can
-//     both find a record missing and both insert it. The record tables are
-//     ReplacingMergeTree(ingested_at) with sorting keys that end with (source, id), so such
-//     copies are equal in the sorting key and a merge keeps one; until then, a query that
-//     must be exact reads with FINAL or counts distinct (source, id), e.g. uniqExact(source,
-//     id) or LIMIT 1 BY source, id. A killed process's INSERT that reaches the server after
-//     the next life looked its keys up makes the same copies.
+//   - Within one process, concurrent calls for one type take turns. Across processes the
+//     server's process list orders them (insert_order.go): each INSERT carries a query id
+//     naming the database and table, and after registering it a writer waits for the INSERTs
+//     of the table registered before its own to end, then looks its keys up. So of two engine
+//     instances storing one record at once (a record produced twice to two partitions, a
+//     rebalance in the middle of a batch), the later finds it stored, and a killed process's
+//     INSERT that the server is still writing is waited for by the next life's look-up.
+//   - What can still store a record twice: two INSERTs registered within the microseconds the
+//     server takes to list its queries (each may seem the earlier to its writer), instances
+//     of a cluster connected to different nodes (each sees its own node's list), and copies
+//     written past StoreRecords. The record tables are ReplacingMergeTree(ingested_at) with
+//     sorting keys that end with (source, id), so such copies are equal in the sorting key and
+//     a merge keeps one; until then, a query that must be exact reads with FINAL or counts
+//     distinct (source, id), e.g. uniqExact(source, id) or LIMIT 1 BY source, id.
 //   - The rollups (usage_spans behind usage_days, settlements_daily) are sums: such copies
-//     stay counted twice there, merges or not, until the rebuild of dashboards/README.md.
+//     stay counted twice there, merges or not, until the rebuild of dashboards/README.md;
+//     voucherwatch check reports them.
 //   - The detectors' usage rollup usage_runs (migration 18) counts a group's records beside
 //     the mask of its window slots: a group holding such a copy has more records than slots
 //     and is read from usage by key, deduplicated there, so the usage sweeps stay exact;

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 )
@@ -212,4 +214,18 @@ func buyerWithoutPeople() voucherwatch.Record {
 	r.Entity = &voucherwatch.Entity{USCC: buyerUSCC, Name: "需方公司", City: "430100"}
 	r.Entity.SetCanonicalKeys() // as the decoder does
 	return r
+}
+
+// prepare starts an INSERT of w.recs as StoreRecords writes them, without its look-up: tests
+// store copies past it.
+func (db *DB) prepare(ctx context.Context, typ voucherwatch.RecordType, t recordTable, w *writeState) (driver.Batch, error) {
+	b, err := db.conn.PrepareBatch(ctx, insertSQLs[typ])
+	if err != nil {
+		return nil, err
+	}
+	if err := db.fill(b, t, w); err != nil {
+		b.Abort()
+		return nil, err
+	}
+	return b, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -81,9 +82,11 @@ func (w *writeState) split(t recordTable) {
 // usage record is found by its window.
 //
 // Within one DB, concurrent calls for one type take turns, so that none stores a record
-// another just stored. Two processes can still both store a record they both found missing;
-// ReplacingMergeTree merges the copies away later, and readers that need exact answers before
-// that use FINAL or count distinct (source, id), as StoredCount does.
+// another just stored; across processes, each INSERT waits for the INSERTs of its table that
+// the server registered before it (insertQueryID) before looking its keys up. What can
+// still store a record twice (the package documentation says what) is merged away by
+// ReplacingMergeTree later, and readers that need exact answers before that use FINAL or count
+// distinct (source, id), as StoredCount does.
 func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
 	t, ok := recordTables[typ]
 	if !ok {
@@ -127,34 +130,55 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	defer func() { <-turn }()
 
 	// Almost every batch is all new, so the client fills the INSERT while the server looks
-	// the keys up; a batch with stored records is filled again without them.
+	// the keys up; a batch with stored records is filled again without them, under a new
+	// INSERT that waits its turn again (see insertQueryID).
 	type lookup struct {
 		stored map[recordKey]bool
 		err    error
 	}
-	looked := make(chan lookup, 1)
-	go func() {
-		stored, err := db.storedKeys(ctx, t.name(), w.ats, w.hashes)
-		looked <- lookup{stored, err}
-	}()
-	b, err := db.prepare(ctx, typ, t, w)
-	l := <-looked
-	switch {
-	case l.err != nil:
-		if b != nil {
-			b.Abort()
+	var b driver.Batch
+	found := map[recordKey]bool{}
+	var qid string
+	for {
+		qid = db.insertQueryID(t.name())
+		var err error
+		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid)), insertSQLs[typ]); err != nil {
+			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
-		return voucherwatch.WriteResult{}, l.err
-	case err != nil:
-		return voucherwatch.WriteResult{}, err
-	case len(l.stored) > 0:
+		looked := make(chan lookup, 1)
+		go func() {
+			stored, earlier, err := db.lookUpKeys(ctx, t.name(), qid, w.ats, w.hashes)
+			// This DB's own INSERTs that ended (sent, or abandoned before their data) are
+			// still listed for a moment after: nothing to wait for.
+			earlier = slices.DeleteFunc(earlier, func(id string) bool { return slices.Contains(db.ended[typ], id) })
+			if err == nil && len(earlier) > 0 {
+				// INSERTs registered before this one ran while the keys were read: once
+				// they have ended, their records are found.
+				if err = db.awaitInserts(ctx, t.name(), earlier); err == nil {
+					stored, err = db.storedKeys(ctx, t.name(), w.ats, w.hashes)
+				}
+			}
+			looked <- lookup{stored, err}
+		}()
+		err = db.fill(b, t, w)
+		l := <-looked
+		if l.err != nil || err != nil {
+			b.Abort()
+			return voucherwatch.WriteResult{}, cmp.Or(l.err, err)
+		}
+		if len(l.stored) == 0 {
+			break
+		}
 		b.Abort()
+		db.endedInsert(typ, qid)
+		for k := range l.stored {
+			found[k] = true
+		}
 		w.pending = slices.DeleteFunc(w.pending, func(p pending) bool { return l.stored[recordKey{p.rec.Source, p.rec.ID}] })
 		w.split(t)
-		if len(w.pending) > 0 {
-			if b, err = db.prepare(ctx, typ, t, w); err != nil {
-				return voucherwatch.WriteResult{}, err
-			}
+		if len(w.pending) == 0 {
+			b = nil
+			break
 		}
 	}
 	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending)}
@@ -162,7 +186,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	// shards that answered; on one node, an INSERT that timed out on the client) are found
 	// now: they are this batch's first storing, not redeliveries.
 	if unsure := db.unsure[typ]; len(unsure) > 0 {
-		for k := range l.stored {
+		for k := range found {
 			if _, ok := unsure[k]; ok {
 				res.Stored++
 				res.Duplicates--
@@ -182,8 +206,19 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
 	}
+	db.endedInsert(typ, qid)
 	clear(db.unsure[typ])
 	return res, nil
+}
+
+// endedInsert remembers that this DB's INSERT qid of typ ended, the last few per type. Called
+// holding typ's writing token.
+func (db *DB) endedInsert(typ voucherwatch.RecordType, qid string) {
+	ended := db.ended[typ]
+	if len(ended) == 8 {
+		ended = append(ended[:0], ended[1:]...)
+	}
+	db.ended[typ] = append(ended, qid)
 }
 
 // storedKeys returns the records among those with the given key times and hashes that
@@ -196,7 +231,20 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 // of the batch's key times only, whatever else the table holds: the cost follows the batch
 // and the records stored at its times (a province's resources for one hour), not the history.
 func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashes []uint64) (map[recordKey]bool, error) {
+	stored, _, err := db.lookUpKeys(ctx, tbl, "", ats, hashes)
+	return stored, err
+}
+
+// lookUpKeys is storedKeys for the INSERT own, registered on the server: its first query also
+// lists, before it reads a key, the INSERTs of the table running then (a scalar subquery of
+// system.processes, evaluated before the table is read), and it returns those registered
+// before own (insertQueryID says why). None: the keys read are final. Some: the caller
+// waits for them and looks the keys up again. One query, not two: a query of its own cost a
+// loaded server's round trip per batch (BenchmarkStoreUsageInsertOrder).
+func (db *DB) lookUpKeys(ctx context.Context, tbl, own string, ats []time.Time, hashes []uint64) (map[recordKey]bool, []string, error) {
 	var stored map[recordKey]bool
+	var earlier []string
+	running := own != "" && !db.unordered
 	for len(hashes) > 0 {
 		n := min(db.lookupChunk, len(hashes))
 		keys, err := ext.NewTable("batch_keys", ext.Column("at", "DateTime"), ext.Column("rec_hash", "UInt64"))
@@ -207,19 +255,57 @@ func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashe
 			_, err = keys.Block().Columns[1].Append(hashes[:n])
 		}
 		if err != nil {
-			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}
 		ats, hashes = ats[n:], hashes[n:]
-		rows, err := db.conn.Query(clickhouse.Context(ctx, clickhouse.WithExternalTable(keys)),
-			"SELECT source, id FROM record_keys WHERE tbl = ? AND at IN (SELECT at FROM batch_keys) AND rec_hash IN (SELECT rec_hash FROM batch_keys)", tbl)
+		kctx := clickhouse.Context(ctx, clickhouse.WithExternalTable(keys))
+		const where = " FROM record_keys WHERE tbl = ? AND at IN (SELECT at FROM batch_keys) AND rec_hash IN (SELECT rec_hash FROM batch_keys)"
+		if running && db.cluster != "" {
+			// On a cluster record_keys is a Distributed table, and 18.16 evaluates the
+			// scalar subquery twice for it, failing on the two values ("Different
+			// expressions with the same alias"): the list is a query of its own there.
+			running = false
+			prefix := db.insertQueryPrefix(tbl)
+			var ids []string
+			var elapsed []float64
+			if err := db.conn.QueryRow(ctx, "SELECT groupArray(query_id), groupArray(elapsed) FROM system.processes WHERE substring(query_id, 1, ?) = ?",
+				uint64(len(prefix)), prefix).Scan(&ids, &elapsed); err != nil {
+				return nil, nil, fmt.Errorf("store: %s: list running inserts: %w", tbl, err)
+			}
+			earlier = earlierInserts(own, ids, elapsed)
+		}
+		if running {
+			running = false
+			// running is a constant of the query, so it comes back also when no key is
+			// stored (an aggregate of no rows would give an empty list).
+			prefix := db.insertQueryPrefix(tbl)
+			var ids, sources, recIDs []string
+			var elapsed []float64
+			err := db.conn.QueryRow(kctx, `WITH (SELECT (groupArray(query_id), groupArray(elapsed)) FROM system.processes
+	WHERE substring(query_id, 1, `+fmt.Sprint(len(prefix))+`) = ?) AS running
+SELECT tupleElement(running, 1), tupleElement(running, 2), groupArray(source), groupArray(id)`+where, prefix, tbl).
+				Scan(&ids, &elapsed, &sources, &recIDs)
+			if err != nil {
+				return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			}
+			earlier = earlierInserts(own, ids, elapsed)
+			for i := range sources {
+				if stored == nil {
+					stored = make(map[recordKey]bool)
+				}
+				stored[recordKey{sources[i], recIDs[i]}] = true
+			}
+			continue
+		}
+		rows, err := db.conn.Query(kctx, "SELECT source, id"+where, tbl)
 		if err != nil {
-			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}
 		for rows.Next() {
 			var k recordKey
 			if err := rows.Scan(&k.source, &k.id); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+				return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 			}
 			if stored == nil {
 				stored = make(map[recordKey]bool)
@@ -228,24 +314,19 @@ func (db *DB) storedKeys(ctx context.Context, tbl string, ats []time.Time, hashe
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
+			return nil, nil, fmt.Errorf("store: look up %s keys: %w", tbl, err)
 		}
 	}
-	return stored, nil
+	return stored, earlier, nil
 }
 
-// prepare starts the INSERT of w.recs and appends them, column by column.
-func (db *DB) prepare(ctx context.Context, typ voucherwatch.RecordType, t recordTable, w *writeState) (driver.Batch, error) {
-	b, err := db.conn.PrepareBatch(ctx, insertSQLs[typ])
-	if err != nil {
-		return nil, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
-	}
+// fill appends w.recs to the INSERT b, column by column.
+func (db *DB) fill(b driver.Batch, t recordTable, w *writeState) error {
 	w.s.hashes, w.s.ingestedAt = w.hashes, db.now()
 	if err := t.write(b, w.recs, &w.s); err != nil {
-		b.Abort()
-		return nil, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
+		return fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 	}
-	return b, nil
+	return nil
 }
 
 // StoredCount returns how many distinct records of a type are stored. It is exact also while
