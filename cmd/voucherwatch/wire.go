@@ -196,9 +196,11 @@ func (m *Main) Start(ctx context.Context) error {
 	// Every alert is stored with the subsidy it puts at stake (docs/priorities.md).
 	m.Runner.Stake = staker.Annotate
 	m.Runner.Register(detectors.All(env)...)
-	m.Consumer.OnStored = func(voucherwatch.RecordType, int) {
+	m.Consumer.OnStored = func(_ voucherwatch.RecordType, stored int) {
 		if !m.holdDetectors.Load() {
-			m.Runner.Trigger()
+			// A batch of half the batch size or more is ingest catching up on a backlog:
+			// triggered full runs wait until it is gone (Runner.TriggerBusy).
+			m.Runner.TriggerBusy(2*stored >= m.Config.BatchSize)
 		}
 	}
 
