@@ -28,10 +28,17 @@ import (
 type NotifyingStore struct {
 	voucherwatch.RecordStore
 	Changed func(recs []voucherwatch.Record)
+	// Storing, when set, is told of every batch before it is stored: the size of a batch
+	// says whether ingest is catching up on a backlog (Runner.TriggerBusy) seconds before the
+	// batch is stored.
+	Storing func(typ voucherwatch.RecordType, n int)
 }
 
 // StoreRecords stores the records, then reports them when some were new.
 func (s NotifyingStore) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
+	if s.Storing != nil {
+		s.Storing(typ, len(recs))
+	}
 	res, err := s.RecordStore.StoreRecords(ctx, typ, recs)
 	if err == nil && res.Stored > 0 && s.Changed != nil {
 		s.Changed(recs)
@@ -160,13 +167,14 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 	alerts, err := r.check(ctx, l.det, at, changed)
 	checked := time.Since(start)
 	var res voucherwatch.UpsertResult
+	var ut upsertTimes
 	if err == nil && len(alerts) > 0 {
 		for i := range alerts {
 			if alerts[i].Detector == "" {
 				alerts[i].Detector = name
 			}
 		}
-		res, err = r.upsert(ctx, alerts, at)
+		res, ut, err = r.upsertTimed(ctx, alerts, at)
 	}
 	took := time.Since(start)
 	r.checks.WithLabelValues(name).Inc()
@@ -186,7 +194,8 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 		r.Log.Debug("detectors: check", "detector", name, "round", round, "subjects", changed.Subjects(),
 			"claims", strings.Join(claims[:min(len(claims), 20)], ","),
 			"pending_for", pendingFor.Round(time.Millisecond), "lock_wait", start.Sub(asked).Round(time.Millisecond),
-			"check", checked.Round(time.Millisecond), "upsert", (took - checked).Round(time.Millisecond))
+			"check", checked.Round(time.Millisecond), "upsert", (took - checked).Round(time.Millisecond),
+			"upsert_wait", ut.wait.Round(time.Millisecond), "stake", ut.stake.Round(time.Millisecond))
 	}
 	return s
 }
@@ -207,14 +216,28 @@ func (r *Runner) check(ctx context.Context, inc voucherwatch.IncrementalDetector
 // upsert stores alerts, one run or check at a time: a check may run beside a full run, and
 // both may store the same finding.
 func (r *Runner) upsert(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, error) {
+	res, _, err := r.upsertTimed(ctx, alerts, at)
+	return res, err
+}
+
+// upsertTimes is where an upsert's time went.
+type upsertTimes struct{ wait, stake time.Duration }
+
+func (r *Runner) upsertTimed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, upsertTimes, error) {
+	var t upsertTimes
+	start := time.Now()
 	r.upsertMu.Lock()
 	defer r.upsertMu.Unlock()
+	t.wait = time.Since(start)
 	if r.Stake != nil {
+		start = time.Now()
 		if err := r.Stake(ctx, alerts, at); err != nil {
 			r.Log.Warn("money at stake not computed", "err", err)
 		}
+		t.stake = time.Since(start)
 	}
-	return r.Alerts.UpsertAlerts(ctx, alerts, at)
+	res, err := r.Alerts.UpsertAlerts(ctx, alerts, at)
+	return res, t, err
 }
 
 // checkWorker runs incremental checks after changes until ctx ends: CheckDelay after a

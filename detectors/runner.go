@@ -275,14 +275,14 @@ func (r *Runner) Trigger() {
 
 // TriggerBusy is Trigger after a batch that says whether ingest has a backlog (a batch near
 // the batch size: the consumer is catching up, not following a trickle). While batches keep
-// coming so, triggered full runs wait until Debounce after the last of them, and a triggered
+// coming so, triggered full runs wait until five Debounce periods after the last of them, and a triggered
 // run under way stops (its detectors not yet done run with the next one), so that they never
 // hold a catching-up ingest back; the incremental checks of new records go on, and scheduled
 // and requested runs are not held.
 func (r *Runner) TriggerBusy(backlog bool) {
 	if backlog {
 		r.mu.Lock()
-		r.busyUntil = time.Now().Add(max(r.Debounce, time.Second))
+		r.busyUntil = time.Now().Add(busyHold(r.Debounce))
 		yield := r.yieldSweep
 		r.mu.Unlock()
 		if yield != nil {
@@ -291,6 +291,11 @@ func (r *Runner) TriggerBusy(backlog bool) {
 	}
 	r.Trigger()
 }
+
+// busyHold is how long after a backlog's batch triggered runs still wait: five debounce
+// periods (10 s by default), so that a batch stored late under load does not let a run start
+// between two batches of the same backlog.
+func busyHold(debounce time.Duration) time.Duration { return 5 * max(debounce, 200*time.Millisecond) }
 
 // Start runs the detectors on the cron schedule spec (robfig/cron, with seconds optional:
 // "@every 10m", "0 */15 * * * *") and after triggers, until ctx ends.

@@ -489,10 +489,11 @@ type probeTrace struct {
 	stored         time.Time
 	// From duplicate_claim's check that named the probe: when it started, when its alerts
 	// were stored, and what it waited for and took.
-	hasCheck                bool
-	started, checked        time.Time
-	lockWait, took, upsert  time.Duration
-	subjects, queued, round string
+	hasCheck               bool
+	started, checked       time.Time
+	lockWait, took, upsert time.Duration
+	upsertWait, stake      time.Duration
+	subjects, round        string
 }
 
 func (t *probeTrace) line(p *probe) string {
@@ -520,8 +521,8 @@ func (t *probeTrace) line(p *probe) string {
 		out += "  not alerted"
 	}
 	if t.hasCheck {
-		out += fmt.Sprintf("  (check %s of %s subjects; waited %.2fs for the check before; took %.2fs, upsert %.2fs)",
-			t.round, t.subjects, t.lockWait.Seconds(), t.took.Seconds(), t.upsert.Seconds())
+		out += fmt.Sprintf("  (check %s of %s subjects: waited %.2fs for the one before, took %.2fs; upsert %.2fs: %.2fs waiting for another, %.2fs money at stake)",
+			t.round, t.subjects, t.lockWait.Seconds(), t.took.Seconds(), t.upsert.Seconds(), t.upsertWait.Seconds(), t.stake.Seconds())
 	}
 	return out
 }
@@ -576,6 +577,7 @@ func readTraces(path string, traces map[string]*probeTrace, from, to time.Time, 
 				if t := traces[id]; t != nil && !t.hasCheck {
 					t.hasCheck, t.checked = true, at
 					t.took, t.upsert, t.lockWait = dur("check"), dur("upsert"), dur("lock_wait")
+					t.upsertWait, t.stake = dur("upsert_wait"), dur("stake")
 					t.started = at.Add(-t.took - t.upsert)
 					t.round, t.subjects = kv["round"], kv["subjects"]
 				}
