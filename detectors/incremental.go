@@ -70,7 +70,8 @@ type checkLane struct {
 // Changed records the subjects of newly stored records for the next incremental check of
 // every detector that has one, which starts CheckDelay later (so that the batches of one burst
 // are checked together). A change of more than CheckMost subjects is left to a full run,
-// triggered here.
+// triggered here, and so is the larger of a change and those pending when together they are
+// more.
 func (r *Runner) Changed(recs []voucherwatch.Record) {
 	var ch voucherwatch.Changes
 	ch.Add(recs)
@@ -84,13 +85,28 @@ func (r *Runner) Changed(recs []voucherwatch.Record) {
 	r.mu.Lock()
 	lanes := r.lanes
 	now := time.Now()
+	left := 0
 	for _, l := range lanes {
+		if n := l.pending.Subjects(); r.CheckMost > 0 && n+ch.Subjects() > r.CheckMost {
+			// Together they would be a bulk: the larger part goes to the full run, so that a
+			// claim arriving behind a bulk load's last batches is still checked at once.
+			if n >= ch.Subjects() {
+				l.pending, l.since = voucherwatch.Changes{}, time.Time{}
+				left = max(left, n)
+			} else {
+				left = max(left, ch.Subjects())
+				continue
+			}
+		}
 		if l.pending.Subjects() == 0 {
 			l.since = now
 		}
 		l.pending.Merge(ch)
 	}
 	r.mu.Unlock()
+	if left > 0 {
+		r.leaveToRun(left)
+	}
 	r.kickWorkers()
 }
 

@@ -86,7 +86,9 @@ func TestNewClaimNotBehindOtherChecks(t *testing.T) {
 }
 
 // TestBulkChangeLeftToFullRun: a change of more subjects than one check takes (a bulk load)
-// is not checked but triggers a full run; a small change after it is checked.
+// is not checked but triggers a full run; so are the changes pending when a new one would
+// make them too many together, while the new one is checked (bench live saw two claims
+// arriving behind a province's last batches wait 170 s for the full run after the stream).
 func TestBulkChangeLeftToFullRun(t *testing.T) {
 	st := &recordingAlerts{stored: map[string]int{}}
 	r := NewRunner(st, nil, nil)
@@ -96,26 +98,37 @@ func TestBulkChangeLeftToFullRun(t *testing.T) {
 		ran <- struct{}{}
 		return nil, nil
 	}}, alertPerClaim("d")})
+	claims := func(prefix string, n int) []voucherwatch.Record {
+		var out []voucherwatch.Record
+		for i := range n {
+			out = append(out, claimRecord(fmt.Sprintf("%s-%d", prefix, i)))
+		}
+		return out
+	}
+	// Before the workers start, so that the changes meet in the pending set: a bulk load's
+	// batches, then a claim.
+	r.Changed(claims("bulk", 4))  // too many alone
+	r.Changed(claims("tail", 2))  // pending
+	r.Changed(claims("tail2", 2)) // together too many: the older part goes to the full run
+	r.Changed(claims("probe", 1)) // fits beside the last batch
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := r.Start(ctx, "@every 24h"); err != nil {
 		t.Fatal(err)
 	}
-	var bulk []voucherwatch.Record
-	for i := range 4 {
-		bulk = append(bulk, claimRecord(fmt.Sprintf("bulk-%d", i)))
-	}
-	r.Changed(bulk)
 	select {
 	case <-ran:
 	case <-time.After(5 * time.Second):
 		t.Fatal("a bulk change triggered no full run")
 	}
-	r.Changed([]voucherwatch.Record{claimRecord("one")})
-	waitFor(t, 5*time.Second, "the small change is checked", func() bool { return st.count("d/one") == 1 })
-	for i := range 4 {
-		if n := st.count(fmt.Sprintf("d/bulk-%d", i)); n != 0 {
-			t.Errorf("bulk-%d checked %d times, want it left to the full run", i, n)
+	waitFor(t, 5*time.Second, "the claim and the batch before it are checked", func() bool {
+		return st.count("d/probe-0") == 1 && st.count("d/tail2-0") == 1 && st.count("d/tail2-1") == 1
+	})
+	r.Changed(claims("one", 1))
+	waitFor(t, 5*time.Second, "a small change after them is checked", func() bool { return st.count("d/one-0") == 1 })
+	for _, id := range []string{"bulk-0", "bulk-3", "tail-0", "tail-1"} {
+		if n := st.count("d/" + id); n != 0 {
+			t.Errorf("%s checked %d times, want it left to the full run", id, n)
 		}
 	}
 }
