@@ -3,7 +3,12 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"maps"
 	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -23,10 +28,17 @@ import (
 type NotifyingStore struct {
 	voucherwatch.RecordStore
 	Changed func(recs []voucherwatch.Record)
+	// Storing, when set, is told of every batch before it is stored: the size of a batch
+	// says whether ingest is catching up on a backlog (Runner.TriggerBusy) seconds before the
+	// batch is stored.
+	Storing func(typ voucherwatch.RecordType, n int)
 }
 
 // StoreRecords stores the records, then reports them when some were new.
 func (s NotifyingStore) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
+	if s.Storing != nil {
+		s.Storing(typ, len(recs))
+	}
 	res, err := s.RecordStore.StoreRecords(ctx, typ, recs)
 	if err == nil && res.Stored > 0 && s.Changed != nil {
 		s.Changed(recs)
@@ -34,72 +46,174 @@ func (s NotifyingStore) StoreRecords(ctx context.Context, typ voucherwatch.Recor
 	return res, err
 }
 
-// Changed records the subjects of newly stored records for the next incremental check, which
-// starts CheckDelay later (so that the batches of one burst are checked together).
+// checkWorkers is how many incremental checks run at once, each of another detector.
+const checkWorkers = 2
+
+// checkLane is one incremental detector's queue: the subjects changed since its last check.
+// Each detector has its own; checkWorkers workers take the first lane, in registration order
+// (duplicate_claim first), that has changes and is not being checked. So a new claim waits at
+// most for one check of another detector, never for every detector's check of an earlier
+// change, and the checks of one detector run one at a time (a detector may keep state
+// between them).
+type checkLane struct {
+	det voucherwatch.IncrementalDetector
+	// run serialises this detector's checks, those of CheckChanged included.
+	run sync.Mutex
+
+	// Guarded by the runner's mu.
+	pending voucherwatch.Changes
+	since   time.Time // when the first pending subject arrived
+	busy    bool      // a worker is checking it
+	rounds  int
+}
+
+// Changed records the subjects of newly stored records for the next incremental check of
+// every detector that has one, which starts CheckDelay later (so that the batches of one burst
+// are checked together). A change of more than CheckMost subjects is left to a full run,
+// triggered here, and so is the larger of a change and those pending when together they are
+// more.
 func (r *Runner) Changed(recs []voucherwatch.Record) {
 	var ch voucherwatch.Changes
 	ch.Add(recs)
 	if ch.Subjects() == 0 {
 		return // usage: full sweeps read it through the rollups
 	}
+	if r.CheckMost > 0 && ch.Subjects() > r.CheckMost {
+		r.leaveToRun(ch.Subjects())
+		return
+	}
 	r.mu.Lock()
-	r.pending.Merge(ch)
+	lanes := r.lanes
+	now := time.Now()
+	left := 0
+	for _, l := range lanes {
+		if n := l.pending.Subjects(); r.CheckMost > 0 && n+ch.Subjects() > r.CheckMost {
+			// Together they would be a bulk: the larger part goes to the full run, so that a
+			// claim arriving behind a bulk load's last batches is still checked at once.
+			if n >= ch.Subjects() {
+				l.pending, l.since = voucherwatch.Changes{}, time.Time{}
+				left = max(left, n)
+			} else {
+				left = max(left, ch.Subjects())
+				continue
+			}
+		}
+		if l.pending.Subjects() == 0 {
+			l.since = now
+		}
+		l.pending.Merge(ch)
+	}
 	r.mu.Unlock()
-	select {
-	case r.changedKick <- struct{}{}:
-	default:
+	if left > 0 {
+		r.leaveToRun(left)
+	}
+	r.kickWorkers()
+}
+
+// kickWorkers wakes every check worker.
+func (r *Runner) kickWorkers() {
+	for range checkWorkers {
+		select {
+		case r.changedKick <- struct{}{}:
+		default:
+		}
 	}
 }
 
-// takePending returns the subjects changed since the last check and forgets them.
-func (r *Runner) takePending() voucherwatch.Changes {
+// leaveToRun counts a change of n subjects left to the next triggered full run, and
+// triggers it.
+func (r *Runner) leaveToRun(n int) {
+	r.bulkChanges.Inc()
+	r.Log.Debug("detectors: changes left to the full run", "subjects", n)
+	r.Trigger()
+}
+
+// next takes the first lane with changes that no worker is checking, marks it busy and
+// returns its changes and since when they have waited; nil when there is none. More than
+// CheckMost subjects pending are left to a full run.
+func (r *Runner) next() (*checkLane, voucherwatch.Changes, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ch := r.pending
-	r.pending = voucherwatch.Changes{}
-	return ch
+	for _, l := range r.lanes {
+		n := l.pending.Subjects()
+		if l.busy || n == 0 {
+			continue
+		}
+		ch, since := l.pending, l.since
+		l.pending, l.since = voucherwatch.Changes{}, time.Time{}
+		if r.CheckMost > 0 && n > r.CheckMost {
+			defer r.leaveToRun(n)
+			continue
+		}
+		l.busy = true
+		return l, ch, since
+	}
+	return nil, voucherwatch.Changes{}, time.Time{}
 }
 
 // CheckChanged runs the incremental check of every detector that has one, for the changed
-// subjects, and stores the alerts. Checks run one at a time, beside a full run if one is going;
-// the alerts of both are stored one run at a time. A failing check is logged and counted; the
-// next full run covers what it missed.
+// subjects, and stores the alerts. Each detector's checks run one at a time, beside a full run
+// if one is going; the alerts of both are stored one run at a time. A failing check is logged
+// and counted; the next full run covers what it missed.
 func (r *Runner) CheckChanged(ctx context.Context, at time.Time, changed voucherwatch.Changes) []Summary {
-	r.checkMu.Lock()
-	defer r.checkMu.Unlock()
 	r.mu.Lock()
-	ds := append([]voucherwatch.Detector(nil), r.detectors...)
+	lanes := slices.Clone(r.lanes)
 	r.mu.Unlock()
-	var out []Summary
-	for _, d := range ds {
-		inc, ok := d.(voucherwatch.IncrementalDetector)
-		if !ok {
-			continue
-		}
-		name := d.Name()
-		start := time.Now()
-		alerts, err := r.check(ctx, inc, at, changed)
-		var res voucherwatch.UpsertResult
-		if err == nil && len(alerts) > 0 {
-			for i := range alerts {
-				if alerts[i].Detector == "" {
-					alerts[i].Detector = name
-				}
-			}
-			res, err = r.upsert(ctx, alerts, at)
-		}
-		took := time.Since(start)
-		r.checks.WithLabelValues(name).Inc()
-		r.checkDuration.WithLabelValues(name).Observe(took.Seconds())
-		s := Summary{Detector: name, Alerts: len(alerts), New: res.New, Updated: res.Updated, Seconds: took.Seconds()}
-		if err != nil {
-			r.checkFailures.WithLabelValues(name).Inc()
-			s.Error = err.Error()
-			r.Log.Error("detector check failed", "detector", name, "err", err)
-		}
-		out = append(out, s)
+	out := make([]Summary, 0, len(lanes))
+	for _, l := range lanes {
+		out = append(out, r.checkLaneOnce(ctx, l, at, changed, time.Time{}))
 	}
 	return out
+}
+
+// checkLaneOnce runs one detector's check of changed, pending since since (zero: unknown), and
+// stores its alerts. Each check is logged at debug level with where its time went, naming up
+// to 20 of its claims: the latency probes of `voucherwatch bench live` follow their claims
+// through it.
+func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, changed voucherwatch.Changes, since time.Time) Summary {
+	asked := time.Now()
+	l.run.Lock()
+	defer l.run.Unlock()
+	r.mu.Lock()
+	l.rounds++
+	round := l.rounds
+	r.mu.Unlock()
+	name := l.det.Name()
+	start := time.Now()
+	alerts, err := r.check(ctx, l.det, at, changed)
+	checked := time.Since(start)
+	var res voucherwatch.UpsertResult
+	var ut upsertTimes
+	if err == nil && len(alerts) > 0 {
+		for i := range alerts {
+			if alerts[i].Detector == "" {
+				alerts[i].Detector = name
+			}
+		}
+		res, ut, err = r.upsertTimed(ctx, alerts, at)
+	}
+	took := time.Since(start)
+	r.checks.WithLabelValues(name).Inc()
+	r.checkDuration.WithLabelValues(name).Observe(took.Seconds())
+	s := Summary{Detector: name, Alerts: len(alerts), New: res.New, Updated: res.Updated, Seconds: took.Seconds()}
+	if err != nil {
+		r.checkFailures.WithLabelValues(name).Inc()
+		s.Error = err.Error()
+		r.Log.Error("detector check failed", "detector", name, "err", err)
+	}
+	if r.Log.Enabled(ctx, slog.LevelDebug) {
+		var pendingFor time.Duration
+		if !since.IsZero() {
+			pendingFor = asked.Sub(since)
+		}
+		claims := slices.Sorted(maps.Keys(changed.Claims))
+		r.Log.Debug("detectors: check", "detector", name, "round", round, "subjects", changed.Subjects(),
+			"claims", strings.Join(claims[:min(len(claims), 20)], ","),
+			"pending_for", pendingFor.Round(time.Millisecond), "lock_wait", start.Sub(asked).Round(time.Millisecond),
+			"check", checked.Round(time.Millisecond), "upsert", (took - checked).Round(time.Millisecond),
+			"upsert_wait", ut.wait.Round(time.Millisecond), "stake", ut.stake.Round(time.Millisecond))
+	}
+	return s
 }
 
 // check runs one detector's incremental check; a panic in it is the check's error (logged with
@@ -118,18 +232,33 @@ func (r *Runner) check(ctx context.Context, inc voucherwatch.IncrementalDetector
 // upsert stores alerts, one run or check at a time: a check may run beside a full run, and
 // both may store the same finding.
 func (r *Runner) upsert(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, error) {
+	res, _, err := r.upsertTimed(ctx, alerts, at)
+	return res, err
+}
+
+// upsertTimes is where an upsert's time went.
+type upsertTimes struct{ wait, stake time.Duration }
+
+func (r *Runner) upsertTimed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, upsertTimes, error) {
+	var t upsertTimes
+	start := time.Now()
 	r.upsertMu.Lock()
 	defer r.upsertMu.Unlock()
+	t.wait = time.Since(start)
 	if r.Stake != nil {
+		start = time.Now()
 		if err := r.Stake(ctx, alerts, at); err != nil {
 			r.Log.Warn("money at stake not computed", "err", err)
 		}
+		t.stake = time.Since(start)
 	}
-	return r.Alerts.UpsertAlerts(ctx, alerts, at)
+	res, err := r.Alerts.UpsertAlerts(ctx, alerts, at)
+	return res, t, err
 }
 
-// checkLoop runs the incremental checks after changes until ctx ends.
-func (r *Runner) checkLoop(ctx context.Context) {
+// checkWorker runs incremental checks after changes until ctx ends: CheckDelay after a
+// change, then the lanes' changes, first lane first, until none is left.
+func (r *Runner) checkWorker(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,20 +274,32 @@ func (r *Runner) checkLoop(ctx context.Context) {
 			case <-t.C:
 			}
 		}
-		if ch := r.takePending(); ch.Subjects() > 0 {
-			r.CheckChanged(ctx, r.Now(), ch)
+		for ctx.Err() == nil {
+			l, ch, since := r.next()
+			if l == nil {
+				break
+			}
+			r.checkLaneOnce(ctx, l, r.Now(), ch, since)
+			r.mu.Lock()
+			l.busy = false
+			more := l.pending.Subjects() > 0
+			r.mu.Unlock()
+			if more {
+				r.kickWorkers() // changes that came for it meanwhile waited for this check
+			}
 		}
 	}
 }
 
 // sweepAfterIngest runs every detector after an ingest trigger, but never sooner after the
-// previous one than keeps full runs to SweepShare of the time: after a run of d, the next waits
-// d × (1/SweepShare − 1). Incremental checks meanwhile keep alerts on new records current.
+// previous one than keeps full runs to SweepShare of the time (after a run of d, the next waits
+// d × (1/SweepShare − 1)), and never while ingest catches up on a backlog (TriggerBusy).
+// Incremental checks meanwhile keep alerts on new records current.
 func (r *Runner) sweepAfterIngest(ctx context.Context) {
 	r.mu.Lock()
-	wait := time.Until(r.lastSweepEnd.Add(sweepGap(r.lastSweepTook, r.SweepShare)))
+	wait := max(time.Until(r.lastSweepEnd.Add(sweepGap(r.lastSweepTook, r.SweepShare))), time.Until(r.busyUntil))
 	r.mu.Unlock()
-	if wait > 0 {
+	for wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -166,12 +307,27 @@ func (r *Runner) sweepAfterIngest(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		// Ingest catching up on a backlog holds the run until the backlog is gone.
+		r.mu.Lock()
+		wait = time.Until(r.busyUntil)
+		r.mu.Unlock()
 	}
 	start := time.Now()
-	r.runAllRecovered(ctx)
+	sctx, yield := context.WithCancelCause(ctx)
+	defer yield(nil)
 	r.mu.Lock()
-	r.lastSweepEnd, r.lastSweepTook = time.Now(), time.Since(start)
+	r.yieldSweep = yield
 	r.mu.Unlock()
+	r.runAllRecovered(sctx)
+	r.mu.Lock()
+	r.yieldSweep = nil
+	if !yielded(sctx) {
+		r.lastSweepEnd, r.lastSweepTook = time.Now(), time.Since(start)
+	}
+	r.mu.Unlock()
+	if yielded(sctx) {
+		r.Trigger() // again, once the backlog is gone
+	}
 }
 
 // sweepGap is the rest after a full run of took that keeps full runs to share of the time.

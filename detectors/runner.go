@@ -46,6 +46,11 @@ type Runner struct {
 	// CheckDelay is the wait after a change before the incremental check, so that the batches
 	// of a burst are checked together (default 200 ms).
 	CheckDelay time.Duration
+	// CheckMost is the most subjects one check takes (default 256). A larger change (a bulk
+	// load), or more changes pending at once, is left to a full run, which it triggers: a
+	// check's cost is mostly fixed (its keyed look-ups), so checking hundreds of subjects costs
+	// more than a run, and would hold up the checks of the claims that follow.
+	CheckMost int
 	// SweepShare is the largest share of the time that full runs after ingest triggers take
 	// (default 0.2; 0 or 1: no limit). Scheduled and requested runs are not limited.
 	SweepShare float64
@@ -61,12 +66,13 @@ type Runner struct {
 	missed int
 	kick   chan struct{}
 
-	pending       voucherwatch.Changes // changed subjects not checked yet
+	lanes         []*checkLane // one per incremental detector, in registration order
 	changedKick   chan struct{}
-	checkMu       sync.Mutex // serialises incremental checks
 	upsertMu      sync.Mutex // serialises storing alerts
 	lastSweepEnd  time.Time
 	lastSweepTook time.Duration
+	busyUntil     time.Time               // ingest has a backlog until then (TriggerBusy)
+	yieldSweep    context.CancelCauseFunc // stops the triggered full run under way
 
 	runs     *prometheus.CounterVec
 	failures *prometheus.CounterVec
@@ -76,6 +82,7 @@ type Runner struct {
 	checks        *prometheus.CounterVec
 	checkFailures *prometheus.CounterVec
 	checkDuration *prometheus.HistogramVec
+	bulkChanges   prometheus.Counter
 }
 
 // NewRunner builds a runner that stores alerts in st and registers its metrics with reg
@@ -86,8 +93,8 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 	}
 	r := &Runner{
 		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
-		CheckDelay: 200 * time.Millisecond, SweepShare: 0.2,
-		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, 1),
+		CheckDelay: 200 * time.Millisecond, CheckMost: 256, SweepShare: 0.2,
+		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, checkWorkers),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",
 		}, []string{"detector"}),
@@ -104,6 +111,9 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_checks_total", Help: "Incremental checks of changed records, per detector.",
 		}, []string{"detector"}),
+		bulkChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vw_detector_bulk_changes_total", Help: "Changes of more subjects than one check takes, left to a full run.",
+		}),
 		checkFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_check_failures_total", Help: "Incremental checks that failed, per detector.",
 		}, []string{"detector"}),
@@ -113,7 +123,7 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 		}, []string{"detector"}),
 	}
 	if reg != nil {
-		reg.MustRegister(r.runs, r.failures, r.duration, r.missedC, r.checks, r.checkFailures, r.checkDuration)
+		reg.MustRegister(r.runs, r.failures, r.duration, r.missedC, r.checks, r.checkFailures, r.checkDuration, r.bulkChanges)
 	}
 	return r
 }
@@ -125,6 +135,9 @@ func (r *Runner) Register(ds ...voucherwatch.Detector) {
 	for _, d := range ds {
 		r.detectors = append(r.detectors, d)
 		r.health[d.Name()] = &Health{Detector: d.Name()}
+		if inc, ok := d.(voucherwatch.IncrementalDetector); ok {
+			r.lanes = append(r.lanes, &checkLane{det: inc})
+		}
 	}
 }
 
@@ -147,18 +160,33 @@ func (r *Runner) RunAll(ctx context.Context, at time.Time) []Summary {
 	r.mu.Lock()
 	ds := append([]voucherwatch.Detector(nil), r.detectors...)
 	r.mu.Unlock()
+	start := time.Now()
 	out := make([]Summary, 0, len(ds))
 	for _, d := range ds {
+		if yielded(ctx) {
+			break
+		}
 		out = append(out, r.runOne(ctx, d, at))
 	}
+	r.Log.Debug("detectors: full run", "took", time.Since(start).Round(time.Millisecond), "yielded", yielded(ctx))
 	return out
 }
+
+// errYielded ends a triggered full run when ingest gets a backlog (TriggerBusy): the run is
+// not finished, not failed; it runs again once the backlog is gone.
+var errYielded = errors.New("detectors: full run yielded to ingest")
+
+func yielded(ctx context.Context) bool { return errors.Is(context.Cause(ctx), errYielded) }
 
 func (r *Runner) runOne(ctx context.Context, d voucherwatch.Detector, at time.Time) Summary {
 	name := d.Name()
 	start := time.Now()
 	alerts, res, err := r.evaluate(ctx, d, at)
 	took := time.Since(start)
+	if err != nil && yielded(ctx) {
+		// Neither a run nor a failure: the detector's health stays as it was.
+		return Summary{Detector: name, Error: errYielded.Error(), Seconds: took.Seconds()}
+	}
 	r.runs.WithLabelValues(name).Inc()
 	r.duration.WithLabelValues(name).Observe(took.Seconds())
 	s := Summary{Detector: name, Alerts: len(alerts), New: res.New, Updated: res.Updated, Seconds: took.Seconds()}
@@ -245,6 +273,30 @@ func (r *Runner) Trigger() {
 	}
 }
 
+// TriggerBusy is Trigger after a batch that says whether ingest has a backlog (a batch near
+// the batch size: the consumer is catching up, not following a trickle). While batches keep
+// coming so, triggered full runs wait until five Debounce periods after the last of them, and a triggered
+// run under way stops (its detectors not yet done run with the next one), so that they never
+// hold a catching-up ingest back; the incremental checks of new records go on, and scheduled
+// and requested runs are not held.
+func (r *Runner) TriggerBusy(backlog bool) {
+	if backlog {
+		r.mu.Lock()
+		r.busyUntil = time.Now().Add(busyHold(r.Debounce))
+		yield := r.yieldSweep
+		r.mu.Unlock()
+		if yield != nil {
+			yield(errYielded)
+		}
+	}
+	r.Trigger()
+}
+
+// busyHold is how long after a backlog's batch triggered runs still wait: five debounce
+// periods (10 s by default), so that a batch stored late under load does not let a run start
+// between two batches of the same backlog.
+func busyHold(debounce time.Duration) time.Duration { return 5 * max(debounce, 200*time.Millisecond) }
+
 // Start runs the detectors on the cron schedule spec (robfig/cron, with seconds optional:
 // "@every 10m", "0 */15 * * * *") and after triggers, until ctx ends.
 func (r *Runner) Start(ctx context.Context, spec string) error {
@@ -272,7 +324,9 @@ func (r *Runner) Start(ctx context.Context, spec string) error {
 		<-c.Stop().Done()
 	}()
 	go r.debounceLoop(ctx)
-	go r.checkLoop(ctx)
+	for range checkWorkers {
+		go r.checkWorker(ctx)
+	}
 	return nil
 }
 

@@ -62,12 +62,23 @@ type stakeFacts struct {
 	uncited     []*ruleSettlement
 }
 
-// Annotate sets AtStake, AtStakePotential and StakeClaims of every alert.
+// keyedStakeMost is the most claims whose facts Annotate reads by keyed look-ups.
+const keyedStakeMost = 64
+
+// Annotate sets AtStake, AtStakePotential and StakeClaims of every alert. When the facts read
+// before no longer serve (records were stored since) and every alert names one of a few
+// claims, as an incremental check's do, only those claims' facts are read, by keyed look-ups
+// (ruleLoadChangedClaimFacts: the claims, their applicants' other claims, the settlements and
+// registry rows they cite), not every claim and settlement: an alert about one claim is staked
+// only by that claim's assessment, which these facts give as the full read does.
 func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) error {
 	if len(alerts) == 0 {
 		return nil
 	}
-	f, err := s.load(ctx, at)
+	f, err := s.keyed(ctx, alerts, at)
+	if err == nil && f == nil {
+		f, err = s.load(ctx, at)
+	}
 	if err != nil {
 		return err
 	}
@@ -75,6 +86,41 @@ func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at t
 		stakeAlert(s.env, f, &alerts[i])
 	}
 	return nil
+}
+
+// keyed returns the facts of the claims the alerts name, read by key, when the facts read
+// before do not serve and every alert names one of at most keyedStakeMost claims; nil
+// otherwise.
+func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (*stakeFacts, error) {
+	ids := map[string]bool{}
+	for i := range alerts {
+		if alerts[i].Subjects.ClaimID == "" {
+			return nil, nil
+		}
+		ids[alerts[i].Subjects.ClaimID] = true
+	}
+	if len(ids) > keyedStakeMost {
+		return nil, nil
+	}
+	s.mu.Lock()
+	serve := s.facts != nil && (at.Equal(s.at) || s.gen == s.stored.Load() && time.Since(s.readAt) < s.MaxAge)
+	s.mu.Unlock()
+	if serve {
+		return nil, nil
+	}
+	_, cf, err := ruleLoadChangedClaimFacts(ctx, s.env, voucherwatch.Changes{Claims: ids})
+	if err != nil {
+		return nil, err
+	}
+	f := &stakeFacts{}
+	if cf != nil {
+		for _, c := range cf.claims {
+			a := assessClaim(s.env.Policy, c, cf)
+			f.assessments = append(f.assessments, a)
+			f.ceilings = append(f.ceilings, StakeCeiling(s.env.Policy, a))
+		}
+	}
+	return f, nil
 }
 
 func (s *Staker) load(ctx context.Context, at time.Time) (*stakeFacts, error) {

@@ -173,3 +173,49 @@ func TestStakeDuplicateInvoice(t *testing.T) {
 	}
 	t.Logf("%d claims with one duplicate invoice checked", checked)
 }
+
+// TestStakeKeyedMatchesFull: the money at stake of alerts naming a claim, read by keyed
+// look-ups of those claims once records were stored since the last read (an incremental
+// check's alerts), is the full read's, claim for claim. The alerts without a claim, and a set
+// naming more claims than the keyed read takes, still take the full read.
+func TestStakeKeyedMatchesFull(t *testing.T) {
+	env, all := provinceAlertsWithStake(t)
+	ctx := context.Background()
+	var named []voucherwatch.Alert
+	for _, a := range all {
+		if a.Subjects.ClaimID != "" && a.AtStake > 0 {
+			named = append(named, a)
+		}
+	}
+	if len(named) < 5 {
+		t.Fatalf("got %d alerts naming a claim with money at stake on the demo province, want at least 5", len(named))
+	}
+	st := NewStaker(env)
+	at := named[0].CreatedAt
+	for i, want := range named {
+		got := []voucherwatch.Alert{want}
+		got[0].AtStake, got[0].StakeClaims = 0, nil
+		st.Invalidate() // a record stored since: the keyed read, as after a check
+		if f, err := st.keyed(ctx, got, at); err != nil || f == nil {
+			t.Fatalf("alert %d (%s %s): keyed facts %v, %v; want them read by key", i, want.Detector, want.Subjects.ClaimID, f, err)
+		}
+		if err := st.Annotate(ctx, got, at); err != nil {
+			t.Fatal(err)
+		}
+		if got[0].AtStake != want.AtStake || len(got[0].StakeClaims) != len(want.StakeClaims) {
+			t.Errorf("%s %s on %s: keyed stake %v (%v), want the full read's %v (%v)", want.Detector, want.Kind, want.Subjects.ClaimID,
+				got[0].AtStake, got[0].StakeClaims, want.AtStake, want.StakeClaims)
+		}
+	}
+	var unnamed voucherwatch.Alert
+	for _, a := range all {
+		if a.Subjects.ClaimID == "" {
+			unnamed = a
+			break
+		}
+	}
+	st.Invalidate()
+	if f, _ := st.keyed(ctx, []voucherwatch.Alert{named[0], unnamed}, at); f != nil {
+		t.Errorf("alerts with one naming no claim: got keyed facts, want the full read")
+	}
+}

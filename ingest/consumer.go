@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,15 +24,20 @@ type Config struct {
 	Topics          map[voucherwatch.RecordType]string // record type → topic
 	DeadLetterTopic string
 
-	BatchSize       int           // flush a batch at this many messages (default 20,000)
-	FlushInterval   time.Duration // or this long after its first message (default 500 ms)
-	ReadersPerTopic int           // group members per topic in this instance (default 1)
-	DecodeWorkers   int           // goroutines decoding one batch (default GOMAXPROCS)
-	MaxFetchBytes   int           // kafka-go fetch size per partition (default 4 MiB)
-	QueueCapacity   int           // messages a reader prefetches (default 2,000)
-	RetryMin        time.Duration // first back-off after a failed dependency (default 200 ms)
-	RetryMax        time.Duration // longest back-off (default 15 s)
-	ShutdownGrace   time.Duration // how long shutdown waits for the batch in hand (default 30 s)
+	BatchSize     int           // flush a batch at this many messages (default 20,000)
+	FlushInterval time.Duration // or this long after its first message (default 500 ms)
+	// KeyedFlushInterval is FlushInterval for the record types other than usage (default
+	// 50 ms, never above FlushInterval): a claim, contract, settlement or registry record is
+	// checked as soon as it is stored, and these topics carry few records, so a batch of them
+	// waits little for more.
+	KeyedFlushInterval time.Duration
+	ReadersPerTopic    int           // group members per topic in this instance (default 1)
+	DecodeWorkers      int           // goroutines decoding one batch (default GOMAXPROCS)
+	MaxFetchBytes      int           // kafka-go fetch size per partition (default 4 MiB)
+	QueueCapacity      int           // messages a reader prefetches (default 2,000)
+	RetryMin           time.Duration // first back-off after a failed dependency (default 200 ms)
+	RetryMax           time.Duration // longest back-off (default 15 s)
+	ShutdownGrace      time.Duration // how long shutdown waits for the batch in hand (default 30 s)
 
 	// SessionTimeout is how long the group coordinator waits for a member's heartbeat before
 	// it drops the member; RebalanceTimeout how long a rebalance waits for members to rejoin
@@ -60,6 +66,10 @@ func (c *Config) setDefaults() {
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 500 * time.Millisecond
 	}
+	if c.KeyedFlushInterval <= 0 {
+		c.KeyedFlushInterval = 50 * time.Millisecond
+	}
+	c.KeyedFlushInterval = min(c.KeyedFlushInterval, c.FlushInterval)
 	if c.ReadersPerTopic <= 0 {
 		c.ReadersPerTopic = 1
 	}
@@ -204,6 +214,10 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 	rs.set(StateRebalancing)
 	msgs := make([]kafka.Message, 0, c.cfg.BatchSize)
 	backoff := c.cfg.RetryMin
+	flushAfter := c.cfg.FlushInterval
+	if typ != voucherwatch.TypeUsage {
+		flushAfter = c.cfg.KeyedFlushInterval
+	}
 	for ctx.Err() == nil {
 		msgs = msgs[:0]
 		m, err := c.fetchWatched(ctx, &r, topic, rs)
@@ -219,8 +233,9 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 			continue
 		}
 		backoff = c.cfg.RetryMin
+		fetched := time.Now()
 		msgs = append(msgs, m)
-		fctx, cancel := context.WithTimeout(ctx, c.cfg.FlushInterval)
+		fctx, cancel := context.WithTimeout(ctx, flushAfter)
 		for len(msgs) < c.cfg.BatchSize {
 			m, err := r.FetchMessage(fctx)
 			if err != nil {
@@ -231,7 +246,7 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 		cancel()
 		// The batch in hand is finished even when shutdown has begun, within a grace period.
 		pctx, pcancel := graceContext(ctx, c.cfg.ShutdownGrace)
-		if err := c.process(pctx, r, typ, topic, msgs); err != nil {
+		if err := c.process(pctx, r, typ, topic, msgs, fetched); err != nil {
 			c.log.Warn("ingest: batch abandoned uncommitted; it will be delivered again", "topic", topic, "messages", len(msgs), "err", err)
 		}
 		pcancel()
@@ -239,8 +254,9 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 }
 
 // process stores one batch and commits it. It returns an error only when ctx ended first;
-// then nothing of the batch is committed and Kafka delivers it again.
-func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatch.RecordType, topic string, msgs []kafka.Message) error {
+// then nothing of the batch is committed and Kafka delivers it again. fetched is when the
+// batch's first message was fetched.
+func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatch.RecordType, topic string, msgs []kafka.Message, fetched time.Time) error {
 	var recs []voucherwatch.Record
 	var dead []voucherwatch.DeadLetter
 	// Only bad input is dead-lettered. Any other decode error is the engine's own
@@ -268,6 +284,7 @@ func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatc
 		}
 	}
 	c.metrics.InsertTime.WithLabelValues(topic).Observe(time.Since(start).Seconds())
+	c.logSmallBatch(typ, topic, msgs, recs, fetched)
 
 	if len(dead) > 0 {
 		if err := c.deadLetter(ctx, topic, dead); err != nil {
@@ -302,6 +319,28 @@ func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatc
 		c.OnStored(typ, res.Stored)
 	}
 	return nil
+}
+
+// logSmallBatch logs, at debug level, where the time of a small batch of a keyed record type
+// went (produce to fetch, fetch to stored), naming its records' ids: the alert-latency probes
+// of `voucherwatch bench live` follow their records through it. Usage is not logged.
+func (c *Consumer) logSmallBatch(typ voucherwatch.RecordType, topic string, msgs []kafka.Message, recs []voucherwatch.Record, fetched time.Time) {
+	const most = 20
+	if typ == voucherwatch.TypeUsage || len(msgs) > most || !c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	produced := msgs[0].Time
+	for _, m := range msgs[1:] {
+		if m.Time.Before(produced) {
+			produced = m.Time
+		}
+	}
+	ids := make([]string, 0, len(recs))
+	for i := range recs {
+		ids = append(ids, recs[i].ID)
+	}
+	c.log.Debug("ingest: small batch stored", "topic", topic, "messages", len(msgs), "ids", strings.Join(ids, ","),
+		"produce_to_fetch", fetched.Sub(produced).Round(time.Millisecond), "fetch_to_stored", time.Since(fetched).Round(time.Millisecond))
 }
 
 // decodeAll decodes a batch on DecodeWorkers goroutines. Records keep the batch's order.

@@ -32,6 +32,9 @@ func runBench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "scale" {
 		return runBenchScale(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "live" {
+		return runBenchLive(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("voucherwatch bench", flag.ContinueOnError)
 	n := fs.Int("n", 1_000_000, "usage records")
 	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
@@ -184,7 +187,6 @@ func produceShape(ctx context.Context, addr, rowsPath string, gen func(fn func(s
 	defer w.Close()
 	dec := &ingest.Decoder{PIIKey: []byte(devPIIKey)}
 	buf := make([]kafka.Message, 0, 20000)
-	ts := func(t time.Time) string { return t.In(voucherwatch.CST).Format(time.DateTime) }
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
@@ -194,22 +196,7 @@ func produceShape(ctx context.Context, addr, rowsPath string, gen func(fn func(s
 		return err
 	}
 	err = gen(func(m synth.Message) error {
-		rec, err := dec.Decode(voucherwatch.TypeUsage, m.Value)
-		if err != nil {
-			return fmt.Errorf("bench: generated record rejected: %w", err)
-		}
-		u := rec.Usage
-		orgs := u.LoginOrgs
-		if orgs == nil {
-			orgs = []string{}
-		}
-		if err := enc.Encode(map[string]any{
-			"source": rec.Source, "id": rec.ID, "event_time": ts(rec.Time),
-			"supplier_uscc": u.SupplierUSCC, "buyer_uscc": u.BuyerUSCC, "contract_no": u.ContractNo, "tenant": u.Tenant,
-			"resource_id": u.ResourceID, "chip_model": u.ChipModel, "chip_origin": u.ChipOrigin, "cards": u.Cards,
-			"window_start": ts(u.WindowStart), "window_end": ts(u.WindowEnd), "card_hours": u.CardHours,
-			"util_avg": u.UtilAvg, "jobs": u.Jobs, "users": u.Users, "login_orgs": orgs, "datacenter": u.Datacenter,
-		}); err != nil {
+		if err := encodeUsageRow(enc, dec, m.Value); err != nil {
 			return err
 		}
 		// UsageStream reuses its buffers once fn returns.
@@ -226,6 +213,28 @@ func produceShape(ctx context.Context, addr, rowsPath string, gen func(fn func(s
 		return err
 	}
 	return bw.Flush()
+}
+
+// encodeUsageRow writes the usage row of one message as a JSONEachRow line, as the engine's
+// decoder reads it: the baseline's rows are the engine's.
+func encodeUsageRow(enc *json.Encoder, dec *ingest.Decoder, value []byte) error {
+	ts := func(t time.Time) string { return t.In(voucherwatch.CST).Format(time.DateTime) }
+	rec, err := dec.Decode(voucherwatch.TypeUsage, value)
+	if err != nil {
+		return fmt.Errorf("bench: generated record rejected: %w", err)
+	}
+	u := rec.Usage
+	orgs := u.LoginOrgs
+	if orgs == nil {
+		orgs = []string{}
+	}
+	return enc.Encode(map[string]any{
+		"source": rec.Source, "id": rec.ID, "event_time": ts(rec.Time),
+		"supplier_uscc": u.SupplierUSCC, "buyer_uscc": u.BuyerUSCC, "contract_no": u.ContractNo, "tenant": u.Tenant,
+		"resource_id": u.ResourceID, "chip_model": u.ChipModel, "chip_origin": u.ChipOrigin, "cards": u.Cards,
+		"window_start": ts(u.WindowStart), "window_end": ts(u.WindowEnd), "card_hours": u.CardHours,
+		"util_avg": u.UtilAvg, "jobs": u.Jobs, "users": u.Users, "login_orgs": orgs, "datacenter": u.Datacenter,
+	})
 }
 
 // peakRSS reads a process's peak resident set (VmHWM) in bytes; 0 when unknown.

@@ -402,6 +402,8 @@ type probe struct {
 	marker string
 	sentAt time.Time
 	done   bool
+	// visibleAt is when the API first showed the probe's alert.
+	visibleAt time.Time
 }
 
 // benchProbes starts the engine on the history with its detectors live, streams hourly usage
@@ -530,7 +532,7 @@ func checkProbes(ctx context.Context, client *http.Client, httpAddr string, prob
 			for _, a := range page.Alerts {
 				for _, p := range ps {
 					if !p.done && bytes.Contains(a, []byte(p.marker)) {
-						p.done = true
+						p.done, p.visibleAt = true, now
 						p.kind.latencies = append(p.kind.latencies, now.Sub(p.sentAt).Seconds())
 					}
 				}

@@ -38,6 +38,7 @@ commands:
   broker    run only the embedded Kafka-protocol broker
   bench     run the ingest benchmark against clickhouse-client
   bench scale  ingest and detection on a province's history of --usage N records
+  bench live  a fresh engine taking --usage N records at full rate: claim alerts' latency, ingest with detectors live
   demo      serve, load a synthetic province through Kafka, run the detectors, create demo users
   deadletters replay  send a supplier's dead letters (--supplier, --since) back once they would pass
   check     compare the derived tables (keys, rollups) with the records and report drift

@@ -177,7 +177,14 @@ func (m *Main) Start(ctx context.Context) error {
 		BatchSize:       m.Config.BatchSize,
 		FlushInterval:   m.Config.FlushInterval,
 		ReadersPerTopic: m.Config.ReadersPerTopic,
-	}, dec, detectors.NotifyingStore{RecordStore: m.DB, Changed: func(recs []voucherwatch.Record) {
+	}, dec, detectors.NotifyingStore{RecordStore: m.DB, Storing: func(_ voucherwatch.RecordType, n int) {
+		// A batch of half the batch size or more is ingest catching up on a backlog:
+		// triggered full runs wait until it is gone, and one under way stops
+		// (Runner.TriggerBusy). Told before the batch is stored, seconds before OnStored.
+		if !m.holdDetectors.Load() && 2*n >= m.Config.BatchSize {
+			m.Runner.TriggerBusy(true)
+		}
+	}, Changed: func(recs []voucherwatch.Record) {
 		// Money at stake reads no usage: a batch of usage alone leaves its facts current, so
 		// that streamed telemetry does not make every check's alerts re-read every claim.
 		var ch voucherwatch.Changes

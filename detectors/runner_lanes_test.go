@@ -1,0 +1,183 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// checkFn is an incremental detector made of functions, for the runner's scheduling tests.
+type checkFn struct {
+	detectorFn
+	check func(ctx context.Context, changed voucherwatch.Changes) ([]voucherwatch.Alert, error)
+}
+
+func (d checkFn) Check(ctx context.Context, _ time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	return d.check(ctx, changed)
+}
+
+func noRun(context.Context, time.Time) ([]voucherwatch.Alert, error) { return nil, nil }
+
+func claimRecord(id string) voucherwatch.Record {
+	return voucherwatch.Record{Claim: &voucherwatch.Claim{ClaimID: id}}
+}
+
+// alertPerClaim is a check that alerts every changed claim, so the recording store shows
+// which claims it checked.
+func alertPerClaim(name string) func(context.Context, voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	return func(_ context.Context, ch voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+		var out []voucherwatch.Alert
+		for id := range ch.Claims {
+			out = append(out, voucherwatch.Alert{ID: name + "-" + id, Detector: name + "/" + id})
+		}
+		return out, nil
+	}
+}
+
+func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !ok(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", within, what)
+		}
+	}
+}
+
+// TestNewClaimNotBehindOtherChecks: a claim stored while another detector's check of an
+// earlier claim is still going (as idle_consumption's took 7 s under load in `bench live`) is
+// checked by the first detector at once, not after that check; the slow detector checks it
+// when its check in hand is done. (Before, each check round ran every detector's check in
+// turn, and a claim waited for the whole round before it.)
+func TestNewClaimNotBehindOtherChecks(t *testing.T) {
+	st := &recordingAlerts{stored: map[string]int{}}
+	r := NewRunner(st, nil, nil)
+	r.CheckDelay = 10 * time.Millisecond
+	release := make(chan struct{})
+	var once sync.Once
+	r.Register(
+		checkFn{detectorFn{name: "first", run: noRun}, alertPerClaim("first")},
+		checkFn{detectorFn{name: "slow", run: noRun}, func(ctx context.Context, ch voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+			if ch.Claims["early"] {
+				<-release
+			}
+			return alertPerClaim("slow")(ctx, ch)
+		}},
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer once.Do(func() { close(release) })
+	if err := r.Start(ctx, "@every 24h"); err != nil {
+		t.Fatal(err)
+	}
+	r.Changed([]voucherwatch.Record{claimRecord("early")})
+	waitFor(t, 5*time.Second, "the first detector checks the early claim", func() bool { return st.count("first/early") == 1 })
+	r.Changed([]voucherwatch.Record{claimRecord("late")})
+	waitFor(t, 5*time.Second, "the first detector checks the late claim while the slow check of the early one goes on",
+		func() bool { return st.count("first/late") == 1 })
+	if st.count("slow/early") != 0 || st.count("slow/late") != 0 {
+		t.Fatalf("the slow detector stored alerts before its check was released")
+	}
+	once.Do(func() { close(release) })
+	waitFor(t, 5*time.Second, "the slow detector checks both claims", func() bool { return st.count("slow/early") == 1 && st.count("slow/late") == 1 })
+}
+
+// TestBulkChangeLeftToFullRun: a change of more subjects than one check takes (a bulk load)
+// is not checked but triggers a full run; so are the changes pending when a new one would
+// make them too many together, while the new one is checked (bench live saw two claims
+// arriving behind a province's last batches wait 170 s for the full run after the stream).
+func TestBulkChangeLeftToFullRun(t *testing.T) {
+	st := &recordingAlerts{stored: map[string]int{}}
+	r := NewRunner(st, nil, nil)
+	r.CheckDelay, r.Debounce, r.CheckMost = 10*time.Millisecond, 10*time.Millisecond, 3
+	ran := make(chan struct{}, 10)
+	r.Register(checkFn{detectorFn{name: "d", run: func(context.Context, time.Time) ([]voucherwatch.Alert, error) {
+		ran <- struct{}{}
+		return nil, nil
+	}}, alertPerClaim("d")})
+	claims := func(prefix string, n int) []voucherwatch.Record {
+		var out []voucherwatch.Record
+		for i := range n {
+			out = append(out, claimRecord(fmt.Sprintf("%s-%d", prefix, i)))
+		}
+		return out
+	}
+	// Before the workers start, so that the changes meet in the pending set: a bulk load's
+	// batches, then a claim.
+	r.Changed(claims("bulk", 4))  // too many alone
+	r.Changed(claims("tail", 2))  // pending
+	r.Changed(claims("tail2", 2)) // together too many: the older part goes to the full run
+	r.Changed(claims("probe", 1)) // fits beside the last batch
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx, "@every 24h"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a bulk change triggered no full run")
+	}
+	waitFor(t, 5*time.Second, "the claim and the batch before it are checked", func() bool {
+		return st.count("d/probe-0") == 1 && st.count("d/tail2-0") == 1 && st.count("d/tail2-1") == 1
+	})
+	r.Changed(claims("one", 1))
+	waitFor(t, 5*time.Second, "a small change after them is checked", func() bool { return st.count("d/one-0") == 1 })
+	for _, id := range []string{"bulk-0", "bulk-3", "tail-0", "tail-1"} {
+		if n := st.count("d/" + id); n != 0 {
+			t.Errorf("%s checked %d times, want it left to the full run", id, n)
+		}
+	}
+}
+
+// TestTriggeredRunYieldsToBacklog: a full run after ingest stops when ingest reports a
+// backlog (a full batch), without marking its detectors failing, and runs again once the
+// backlog is gone (Debounce after the last full batch); while batches keep coming full, no
+// triggered run starts.
+func TestTriggeredRunYieldsToBacklog(t *testing.T) {
+	st := &recordingAlerts{stored: map[string]int{}}
+	r := NewRunner(st, nil, nil)
+	r.Debounce = 50 * time.Millisecond
+	var mu sync.Mutex
+	started, finished := 0, 0
+	r.Register(detectorFn{name: "sweep", run: func(ctx context.Context, _ time.Time) ([]voucherwatch.Alert, error) {
+		mu.Lock()
+		started++
+		n := started
+		mu.Unlock()
+		if n == 1 {
+			<-ctx.Done() // the first run lasts until it is stopped
+			return nil, ctx.Err()
+		}
+		mu.Lock()
+		finished++
+		mu.Unlock()
+		return nil, nil
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx, "@every 24h"); err != nil {
+		t.Fatal(err)
+	}
+	r.Trigger()
+	waitFor(t, 5*time.Second, "the triggered run starts", func() bool { mu.Lock(); defer mu.Unlock(); return started == 1 })
+	// Ingest catches up for a while: full batches every 20 ms for 300 ms.
+	busyEnd := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(busyEnd) {
+		r.TriggerBusy(true)
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		s := started
+		mu.Unlock()
+		if s > 1 {
+			t.Fatalf("a triggered run started while batches kept coming full")
+		}
+	}
+	waitFor(t, 5*time.Second, "the run again after the backlog", func() bool { mu.Lock(); defer mu.Unlock(); return finished == 1 })
+	if h, _ := r.Health(); h[0].State != StateOK {
+		t.Errorf("health after a yielded run and a finished one: %s (%s), want ok", h[0].State, h[0].LastError)
+	}
+}
