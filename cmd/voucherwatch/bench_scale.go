@@ -61,6 +61,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	keep := fs.Bool("keep", false, "keep the bench databases")
 	detectTimeout := fs.Duration("detect-timeout", 15*time.Minute, "bound on the full detector run (reported as not finished beyond it)")
 	fastHistory := fs.Bool("fast-history", false, "generate the hourly filler of the history in ClickHouse (INSERT … SELECT) instead of through the engine's writer")
+	asIs := fs.Bool("history-as-is", false, "with --history-db, take the history as it is also when it holds fewer than --usage records (a build cut short); the province is still --usage's")
 	historyDB := fs.String("history-db", "", "database of the history: reused when it already holds --usage records (a --keep run's), else built there")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -108,7 +109,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	h, err := buildHistory(ctx, st, *usage, historyOptions{reuse: *historyDB != "", fast: *fastHistory}, logf)
+	h, err := buildHistory(ctx, st, *usage, historyOptions{reuse: *historyDB != "", asIs: *historyDB != "" && *asIs, fast: *fastHistory}, logf)
 	if err != nil {
 		return err
 	}
