@@ -79,6 +79,7 @@ func buildHistory(ctx context.Context, st *store.DB, usage int, o historyOptions
 		}
 		if stored >= uint64(usage) || o.asIs && stored > 0 {
 			h.Reused, h.Took = true, time.Since(start)
+			h.Filler = max(0, int(stored)-p.Stats.Topics[synth.TopicUsage].Unique)
 			logf("history: reusing the %d usage records stored", stored)
 			return h, nil
 		}
