@@ -215,16 +215,22 @@ GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, perio
 }
 
 // overlapCandidatesSQL are the resources that two buyers used in overlapping spans (first to
-// last window): the only ones whose windows can overlap.
-func overlapCandidatesSQL(units string) string {
-	return `SELECT supplier_uscc, resource_id
-	FROM (SELECT supplier_uscc, resource_id, buyer_uscc, min(ws) AS first_s, max(we) AS last_e
-		FROM (` + units + `) GROUP BY supplier_uscc, resource_id, buyer_uscc)
+// last window): the only ones whose windows can overlap. A span needs no exact runs: its first
+// window start and last window end are the least run_first and the greatest run_last plus
+// run_span over the rollup's groups, merged or not (an inexact group's windows start within
+// [run_first, run_last] and are run_span long, and a copy stored twice changes neither). So it
+// reads usage_runs without FINAL, in one pass: the units' two FINAL passes over the whole
+// rollup were the dearest part of duplicate_claim's sweep, paid once by each of
+// ResourceTenancies and TenancyOverlaps.
+const overlapCandidatesSQL = `SELECT supplier_uscc, resource_id
+	FROM (SELECT supplier_uscc, resource_id, buyer_uscc,
+			toInt64(toUInt32(min(finalizeAggregation(run_first)))) AS first_s,
+			toInt64(max(toUInt32(finalizeAggregation(run_last)) + run_span)) AS last_e
+		FROM usage_runs GROUP BY supplier_uscc, resource_id, buyer_uscc)
 	GROUP BY supplier_uscc, resource_id
 	HAVING count() > 1 AND arrayExists((s1, e1, i) -> arrayExists((s2, e2, j) -> j != i AND s1 < e2 AND s2 < e1,
 		groupArray(first_s), groupArray(last_e), arrayEnumerate(groupArray(first_s))),
 		groupArray(first_s), groupArray(last_e), arrayEnumerate(groupArray(first_s)))`
-}
 
 // tenanciesSQL is each buyer's use of a candidate resource under one contract.
 func tenanciesSQL(units string) string {
@@ -261,11 +267,7 @@ GROUP BY supplier_uscc, resource_id, buyer_a, contract_a, buyer_b, contract_b`
 // as the external table candidates, and false when there are none.
 func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error) {
 	var sups, res []string
-	uctx, units, args, err := db.usageUnits(ctx, "1")
-	if err != nil {
-		return ctx, false, err
-	}
-	err = db.scanRows(uctx, overlapCandidatesSQL(units), args, func(scan func(...any) error) error {
+	err := db.scanRows(ctx, overlapCandidatesSQL, nil, func(scan func(...any) error) error {
 		var s, r string
 		if err := scan(&s, &r); err != nil {
 			return err

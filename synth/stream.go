@@ -16,6 +16,31 @@ type streamResource struct {
 	tail   []byte // `,"login_orgs":[...],"datacenter":"..."}}`
 	cards  int
 	next   int64 // start of the next window, Unix seconds
+	node   StreamNode
+}
+
+// StreamNode is one metered resource of UsageStream's world, as its messages carry it: every
+// field of its usage records but the window and the figures, and its first window's start.
+// The scale benchmark's fast history path generates the same nodes' windows in ClickHouse.
+type StreamNode struct {
+	SupplierUSCC, BuyerUSCC, ContractNo, Tenant, ResourceID string
+	ChipModel, ChipOrigin, Datacenter                       string
+	Cards                                                   int
+	LoginOrgs                                               []string
+	FirstWindow                                             time.Time
+}
+
+// UsageStreamNodes returns the resources of UsageStream(seed, ...) in the order its messages
+// cycle through them: message k is a window of node k mod len, the (k div len)-th of that node,
+// hourly from its FirstWindow; every message's source is its node's supplier and its id
+// "usage-" and k+1 in ten digits.
+func UsageStreamNodes(seed int64) []StreamNode {
+	s := newUsageStream(seed, 2000)
+	out := make([]StreamNode, len(s.res))
+	for i, r := range s.res {
+		out[i] = r.node
+	}
+	return out
 }
 
 // usageStream is the small world behind UsageStream and BadUsage: a few suppliers letting
@@ -59,8 +84,11 @@ func newUsageStream(seed int64, resources int) *usageStream {
 		head := fmt.Appendf(nil, `,"data":{"supplier_uscc":%q,"buyer_uscc":%q,"contract_no":%q,"tenant":"t-%s","resource_id":%q,"chip_model":%q,"chip_origin":%q,"cards":%d,`,
 			sup, buyer, contract, buyer[12:], rid, ch.Model, ch.Origin, cards)
 		tail := fmt.Appendf(nil, `,"login_orgs":[%q],"datacenter":%q}}`, buyer, dc)
+		first := s.start + int64(r.IntN(24))*streamWindow
 		s.res = append(s.res, streamResource{key: []byte(rid), source: []byte(sup), head: head, tail: tail, cards: cards,
-			next: s.start + int64(r.IntN(24))*streamWindow})
+			next: first, node: StreamNode{SupplierUSCC: sup, BuyerUSCC: buyer, ContractNo: contract, Tenant: "t-" + buyer[12:],
+				ResourceID: rid, ChipModel: ch.Model, ChipOrigin: ch.Origin, Datacenter: dc, Cards: cards,
+				LoginOrgs: []string{buyer}, FirstWindow: time.Unix(first, 0).In(cst)}})
 	}
 	return s
 }

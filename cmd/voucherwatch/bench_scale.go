@@ -60,6 +60,9 @@ func runBenchScale(ctx context.Context, args []string) error {
 	probes := fs.Int("probes", 20, "latency probes per kind")
 	keep := fs.Bool("keep", false, "keep the bench databases")
 	detectTimeout := fs.Duration("detect-timeout", 15*time.Minute, "bound on the full detector run (reported as not finished beyond it)")
+	fastHistory := fs.Bool("fast-history", false, "generate the hourly filler of the history in ClickHouse (INSERT … SELECT) instead of through the engine's writer")
+	asIs := fs.Bool("history-as-is", false, "with --history-db, take the history as it is also when it holds fewer than --usage records (a build cut short); the province is still --usage's")
+	historyDB := fs.String("history-db", "", "database of the history: reused when it already holds --usage records (a --keep run's), else built there")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +77,12 @@ func runBenchScale(ctx context.Context, args []string) error {
 	defer os.RemoveAll(tmp)
 	stamp := time.Now().Unix()
 	histDB := fmt.Sprintf("vwscale_%d", stamp)
+	// salt keeps a run's live records and probes new to a reused history, which holds an
+	// earlier run's under the default seeds and numbers.
+	var salt int64
+	if *historyDB != "" {
+		histDB, salt = *historyDB, stamp%100_000
+	}
 	dsnOf := func(db string) string { return fmt.Sprintf("clickhouse://%s/%s", *chAddr, db) }
 	logf := func(format string, a ...any) {
 		fmt.Printf("[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
@@ -88,8 +97,10 @@ func runBenchScale(ctx context.Context, args []string) error {
 		}
 	}()
 
-	// 1. The history, and a full detector run on it.
-	dbs = append(dbs, histDB)
+	// 1. The history, and a full detector run on it. A reused history is never dropped.
+	if *historyDB == "" {
+		dbs = append(dbs, histDB)
+	}
 	st, err := store.Open(ctx, dsnOf(histDB))
 	if err != nil {
 		return err
@@ -98,7 +109,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	h, err := buildHistory(ctx, st, *usage, logf)
+	h, err := buildHistory(ctx, st, *usage, historyOptions{reuse: *historyDB != "", asIs: *historyDB != "" && *asIs, fast: *fastHistory}, logf)
 	if err != nil {
 		return err
 	}
@@ -115,11 +126,16 @@ func runBenchScale(ctx context.Context, args []string) error {
 		return err
 	}
 	logf("full detector run: %.1fs, %d alerts, recall %.2f, precision %.2f, failed %v", run.Took.Seconds(), run.Alerts, run.Recall(), run.Precision(), run.Failed)
+	logf("full detector run by detector: %s", run.byDetector())
 
 	// 2. Live traffic of each shape: the baseline, the engine into an empty database, the
 	// engine on top of the history. Detectors are held off here; the probes run with them.
 	var shapes []shapeResult
 	for i, shape := range usageShapes {
+		if *live == 0 {
+			break
+		}
+		shape.seed += salt
 		r, err := benchShape(ctx, self, shape, benchShapeConfig{
 			live: *live, chAddr: *chAddr, partitions: *partitions, readers: *readers, batch: *batch,
 			tmp: tmp, histDB: histDB, emptyDB: fmt.Sprintf("vwscale_%d_empty%d", stamp, i), dsnOf: dsnOf, logf: logf,
@@ -131,12 +147,15 @@ func runBenchScale(ctx context.Context, args []string) error {
 	}
 
 	// 3. Alert latency while hourly traffic streams in, detectors live.
-	lat, err := benchProbes(ctx, self, h, probeConfig{
-		n: *probes, live: *live, chAddr: *chAddr, partitions: *partitions, readers: *readers, batch: *batch,
-		histDB: histDB, dsn: dsnOf(histDB), logf: logf, fullRun: run.Took,
-	})
-	if err != nil {
-		return err
+	var lat probeResult
+	if *live > 0 {
+		lat, err = benchProbes(ctx, self, h, probeConfig{
+			n: *probes, live: *live, chAddr: *chAddr, partitions: *partitions, readers: *readers, batch: *batch,
+			histDB: histDB, dsn: dsnOf(histDB), logf: logf, fullRun: run.Took, salt: salt,
+		})
+		if err != nil {
+			return err
+		}
 	}
 
 	var disk uint64
@@ -151,7 +170,11 @@ func runBenchScale(ctx context.Context, args []string) error {
 
 	fmt.Println()
 	fmt.Printf("voucherwatch bench scale: %d usage records of history (%d in usage), %d live per shape and run\n", *usage, histRows, *live)
-	fmt.Printf("history        %v, built in %.0fs\n", h.Stored, h.Took.Seconds())
+	if h.Reused {
+		fmt.Printf("history        %s reused (%d usage records stored before); the province regenerated in %.0fs\n", histDB, histRows, h.Took.Seconds())
+	} else {
+		fmt.Printf("history        %v, built in %.0fs\n", h.Stored, h.Took.Seconds())
+	}
 	for _, s := range shapes {
 		fmt.Printf("ingest         %-40s engine on history / empty = %.2f (%.0f vs %.0f records/s); / clickhouse-client JSONEachRow = %.2f (%.0f rows/s)\n",
 			s.Shape, s.History/s.Empty, s.History, s.Empty, s.History/s.Baseline, s.Baseline)
@@ -165,6 +188,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("detectors      full run %.1fs; %d alerts; planted cases: recall %.2f (%d/%d), precision %.2f (%d look-alikes of %d flagged)\n",
 		run.Took.Seconds(), run.Alerts, run.Recall(), run.Found, run.Planted, run.Precision(), run.Flagged, run.LookAlike)
+	fmt.Printf("detectors      by detector: %s\n", run.byDetector())
 	fmt.Printf("engine         peak RSS %.0f MiB\n", float64(peak)/(1<<20))
 	fmt.Printf("clickhouse     %s on disk: %.2f GiB (system.parts, active)\n", histDB, float64(disk)/(1<<30))
 	return nil
@@ -388,6 +412,8 @@ type probeConfig struct {
 	// fullRun is the full detector run's duration: a probe that arrives after a run has
 	// read its records waits for the next, so the probes are waited for two runs' time.
 	fullRun time.Duration
+	// salt makes the streamed usage and the probes' numbers new to a reused history.
+	salt int64
 }
 
 type probeResult struct {
@@ -417,7 +443,7 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 	rel := &probeKind{kind: "contract, related parties", detector: "related_party"}
 	price := &probeKind{kind: "out-of-band price", detector: "price_out_of_range"}
 	res.kinds = []*probeKind{dup, rel, price}
-	probes, err := makeProbes(h, c.n, dup, rel, price)
+	probes, err := makeProbes(h, c.n, c.salt, dup, rel, price)
 	if err != nil {
 		return res, err
 	}
@@ -428,7 +454,7 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 	}
 	defer stopProcess(broker)
 	c.logf("probes: producing %d hourly usage records to stream during the probes...", c.live)
-	if err := produceShape(ctx, brokerAddr, os.DevNull, func(fn func(synth.Message) error) error { return synth.UsageStream(4004, c.live, fn) }); err != nil {
+	if err := produceShape(ctx, brokerAddr, os.DevNull, func(fn func(synth.Message) error) error { return synth.UsageStream(4004+c.salt, c.live, fn) }); err != nil {
 		return res, err
 	}
 	hist, err := store.Open(ctx, c.dsn)
@@ -548,8 +574,13 @@ func checkProbes(ctx context.Context, client *http.Client, httpAddr string, prob
 
 // makeProbes copies n records of the province per kind, under new ids and numbers: claims
 // (each re-uses the invoices its original claimed), and the contracts of the planted
-// related-party and out-of-band-price cases (taken round-robin when fewer than n).
-func makeProbes(h scaleHistory, n int, dup, rel, price *probeKind) ([]*probe, error) {
+// related-party and out-of-band-price cases (taken round-robin when fewer than n). A non-zero
+// salt goes into the new numbers, so that probes into a reused history are new records.
+func makeProbes(h scaleHistory, n int, salt int64, dup, rel, price *probeKind) ([]*probe, error) {
+	tag := ""
+	if salt != 0 {
+		tag = strings.ToUpper(strconv.FormatInt(salt, 36))
+	}
 	claims := map[string]synth.Message{}
 	contracts := map[string]synth.Message{}
 	var claimOrder []string
@@ -576,7 +607,7 @@ func makeProbes(h scaleHistory, n int, dup, rel, price *probeKind) ([]*probe, er
 	}
 	var out []*probe
 	add := func(kind *probeKind, m synth.Message, field, orig string, i int) error {
-		marker := fmt.Sprintf("%s-P%02d", orig, i)
+		marker := fmt.Sprintf("%s-%sP%02d", orig, tag, i)
 		v, err := rewrite(m.Value, fmt.Sprintf("probe-%s-%s", kind.detector, marker), field, marker)
 		if err != nil {
 			return err

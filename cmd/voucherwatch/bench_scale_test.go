@@ -27,7 +27,7 @@ func TestScaleHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	const usage = 60_000
-	h, err := buildHistory(ctx, st, usage, t.Logf)
+	h, err := buildHistory(ctx, st, usage, historyOptions{}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestScaleHistory(t *testing.T) {
 		}
 	}
 
-	again, err := buildHistory(ctx, st, usage, t.Logf)
+	again, err := buildHistory(ctx, st, usage, historyOptions{}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestScaleProbes(t *testing.T) {
 	dup := &probeKind{detector: "duplicate_claim"}
 	rel := &probeKind{detector: "related_party"}
 	price := &probeKind{detector: "price_out_of_range"}
-	probes, err := makeProbes(h, 20, dup, rel, price)
+	probes, err := makeProbes(h, 20, 0, dup, rel, price)
 	if err != nil {
 		t.Fatal(err)
 	}
