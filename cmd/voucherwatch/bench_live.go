@@ -95,7 +95,7 @@ func runBenchLive(ctx context.Context, args []string) error {
 
 	h := scaleHistory{Messages: p.Messages, Truth: p.Truth}
 	dup := &probeKind{kind: "claim re-using an invoice", detector: "duplicate_claim"}
-	all, err := makeProbes(h, *probes, dup, &probeKind{detector: "related_party"}, &probeKind{detector: "price_out_of_range"})
+	all, err := makeProbes(h, *probes, 0, dup, &probeKind{detector: "related_party"}, &probeKind{detector: "price_out_of_range"})
 	if err != nil {
 		return err
 	}

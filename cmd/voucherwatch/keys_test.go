@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-
 )
 
 // TestServeRefusesWithoutKeys runs "voucherwatch serve" (this test binary re-executed as the

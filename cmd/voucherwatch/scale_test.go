@@ -83,7 +83,7 @@ func TestScaleTwoMillion(t *testing.T) {
 		t.Fatal(err)
 	}
 	started := time.Now()
-	h, err := buildHistory(ctx, st, usage, t.Logf)
+	h, err := buildHistory(ctx, st, usage, historyOptions{}, t.Logf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestScaleTwoMillion(t *testing.T) {
 	}
 	second = append(append(second, msgs...), rest...)
 	dup := &probeKind{kind: "claim re-using an invoice", detector: "duplicate_claim"}
-	probes, err := makeProbes(h, 1, dup, &probeKind{detector: "related_party"}, &probeKind{detector: "price_out_of_range"})
+	probes, err := makeProbes(h, 1, 0, dup, &probeKind{detector: "related_party"}, &probeKind{detector: "price_out_of_range"})
 	if err != nil {
 		t.Fatal(err)
 	}
