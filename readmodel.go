@@ -92,10 +92,13 @@ type ClaimYearPurchase struct {
 type ContractQuery struct {
 	All       bool
 	Contracts [][2]string // (supplier USCC, contract number)
+	// Numbers selects every supplier's contracts of these numbers, as a claim cites them
+	// (without the supplier). Only LatestContracts reads it.
+	Numbers []string
 }
 
 // IsZero reports whether q selects nothing.
-func (q ContractQuery) IsZero() bool { return !q.All && len(q.Contracts) == 0 }
+func (q ContractQuery) IsZero() bool { return !q.All && len(q.Contracts) == 0 && len(q.Numbers) == 0 }
 
 // PricedItem is a priced line (card-hour, card-month or million-token unit, price above zero)
 // of a contract's latest version, or the distinct priced lines of its invoices' latest

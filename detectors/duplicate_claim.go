@@ -113,7 +113,7 @@ func (d *DuplicateClaim) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 	if err != nil {
 		return nil, err
 	}
-	fs = append(fs, d.otherBuyers(ix, settled, other)...)
+	fs = append(fs, d.otherBuyers(ix, ix.claims, nil, settled, other)...)
 	return dupAlerts(fs, cities, at), nil
 }
 
@@ -127,10 +127,15 @@ var _ voucherwatch.IncrementalDetector = (*DuplicateClaim)(nil)
 //     applicant's claim), and those claims' settlements;
 //   - the payment references of the touched invoices' settlements and of the settlements of the
 //     contracts a changed claim cites (their alerts list the claims), with the claims their
-//     alerts list.
+//     alerts list;
+//   - another buyer's purchase (checkOtherBuyers) for the changed claims and the claims citing
+//     a touched invoice: the contracts of their settlements and of the numbers they cite, and,
+//     only when a finding is raised, the registry's control groups for the tie.
 //
 // Resource overlaps come from usage and are left to the full run. So is a settlement corrected
-// to another payment reference: the old reference's alerts change at the next full run.
+// to another payment reference: the old reference's alerts change at the next full run; and a
+// new contract version alone (its buyer changed): the claims citing it are judged again at the
+// next full run.
 func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
 	if len(changed.Claims) == 0 && len(changed.Invoices) == 0 {
 		return nil, nil
@@ -227,6 +232,12 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 			fs = append(fs, d.sharedRefFindings(shared, newClaimIndex(listed))...)
 		}
 	}
+	// Another buyer's purchase, after the others as Run finds it.
+	other, err := d.checkOtherBuyers(ctx, ix, direct, touched, settled)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, other...)
 	if len(fs) == 0 {
 		return nil, nil
 	}

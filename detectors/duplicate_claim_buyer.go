@@ -3,7 +3,9 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"sort"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -52,10 +54,13 @@ func loadOtherBuyerFacts(ctx context.Context, env Env) (*otherBuyerFacts, error)
 // an invoice made out to the applicant under another company's contract, and a contract of
 // another company. A company under the same control as the applicant is the usual other
 // company: the finding is then high and shows the control tie's path; an unrelated company's
-// purchase is medium. The full run finds these; Check leaves them to it.
-func (d *DuplicateClaim) otherBuyers(ix *claimIndex, settled map[dupInvoiceKey]*dupSettlement, f *otherBuyerFacts) []finding {
+// purchase is medium. It judges the claims given (Run: all of them) and, when only is not nil,
+// their invoices in only; ix must hold every claim citing those invoices, settled every
+// settlement of the claims' invoices, f every contract of the claims' settlements and of the
+// numbers they cite that no invoice of theirs is settled under.
+func (d *DuplicateClaim) otherBuyers(ix *claimIndex, claims []*dupClaim, only map[dupInvoiceKey]bool, settled map[dupInvoiceKey]*dupSettlement, f *otherBuyerFacts) []finding {
 	var fs []finding
-	for _, c := range ix.claims {
+	for _, c := range claims {
 		reported := map[string]bool{} // contracts whose invoices the claim cites
 		seen := map[dupInvoiceKey]bool{}
 		for _, inv := range c.Invoices {
@@ -70,6 +75,9 @@ func (d *DuplicateClaim) otherBuyers(ix *claimIndex, settled map[dupInvoiceKey]*
 			}
 			// A contract the claim cites invoices of is judged by its invoices.
 			reported[s.ContractNo] = true
+			if only != nil && !only[k] {
+				continue
+			}
 			if len(ix.byInvoice[k]) > 1 {
 				continue // invoice_in_two_claims
 			}
@@ -172,4 +180,74 @@ func (d *DuplicateClaim) otherContractFinding(c *dupClaim, ct *voucherwatch.Cont
 			c.ClaimID, c.Applicant, dupDate(c.SubmittedOn), ct.ContractNo, f.groups.name(ct.BuyerUSCC), ct.BuyerUSCC, tieText),
 		Evidence: ev,
 	}
+}
+
+// checkOtherBuyers finds the other-buyer findings of the claims Check touched: the changed
+// claims and the claims citing a touched invoice, judged on the touched invoices and on the
+// contract numbers they cite. ix and settled are Check's (every claim citing a touched invoice,
+// every settlement of their invoices). The contracts are looked up by key: by (supplier,
+// contract number) of the settlements made out to the applicant, and by number of the numbers
+// no invoice of the claim is settled under. The control groups need the registry's whole graph
+// (a tie runs through any chain of holdings up to the ultimate controller), so they are read
+// only when a finding is to be raised, for its tie and the buyer's name.
+func (d *DuplicateClaim) checkOtherBuyers(ctx context.Context, ix *claimIndex, direct []*dupClaim, touched map[dupInvoiceKey]bool, settled map[dupInvoiceKey]*dupSettlement) ([]finding, error) {
+	var claims []*dupClaim
+	changed := map[string]bool{}
+	for _, c := range direct {
+		changed[c.ClaimID] = true
+	}
+	for _, c := range ix.claims { // in submission order, as Run judges them
+		if changed[c.ClaimID] || slices.ContainsFunc(c.Invoices, func(inv dupInvoice) bool { return touched[inv.key()] }) {
+			claims = append(claims, c)
+		}
+	}
+	var q voucherwatch.ContractQuery
+	keys, numbers := map[[2]string]bool{}, map[string]bool{}
+	for _, c := range claims {
+		reported := map[string]bool{}
+		for _, inv := range c.Invoices {
+			s := settled[inv.key()]
+			if s == nil {
+				continue
+			}
+			reported[s.ContractNo] = true
+			if s.Buyer == c.Applicant && touched[inv.key()] {
+				keys[[2]string{s.Supplier, s.ContractNo}] = true
+			}
+		}
+		for _, no := range c.Contracts {
+			if !reported[no] {
+				numbers[no] = true
+			}
+		}
+	}
+	for k := range keys {
+		q.Contracts = append(q.Contracts, k)
+	}
+	sort.Slice(q.Contracts, func(i, j int) bool {
+		return q.Contracts[i][0]+"/"+q.Contracts[i][1] < q.Contracts[j][0]+"/"+q.Contracts[j][1]
+	})
+	q.Numbers = slices.Sorted(maps.Keys(numbers))
+	f := &otherBuyerFacts{contracts: map[[2]string]*voucherwatch.Contract{}, byNo: map[string][]*voucherwatch.Contract{}}
+	if !q.IsZero() {
+		cs, err := d.env.reads().LatestContracts(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
+		}
+		for i := range cs {
+			c := &cs[i].Contract
+			f.contracts[[2]string{c.SupplierUSCC, c.ContractNo}] = c
+			if numbers[c.ContractNo] {
+				f.byNo[c.ContractNo] = append(f.byNo[c.ContractNo], c)
+			}
+		}
+	}
+	if fs := d.otherBuyers(ix, claims, touched, settled, f); len(fs) == 0 {
+		return nil, nil
+	}
+	var err error
+	if f.groups, err = loadControlGroups(ctx, d.env); err != nil {
+		return nil, err
+	}
+	return d.otherBuyers(ix, claims, touched, settled, f), nil
 }

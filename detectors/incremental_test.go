@@ -51,12 +51,6 @@ func checkAgainstRun(t *testing.T, d voucherwatch.IncrementalDetector, full []vo
 	}
 }
 
-// dupLeftToRun reports the duplicate_claim kinds Check leaves to the full run: another buyer's
-// purchase needs the contracts and the control groups.
-func dupLeftToRun(kind string) bool {
-	return kind == KindInvoiceOfAnotherBuyer || kind == KindSettlementNotToContractBuyer || kind == KindContractOfAnotherBuyer
-}
-
 func claimChange(ids ...string) voucherwatch.Changes {
 	var c voucherwatch.Changes
 	for _, id := range ids {
@@ -98,9 +92,6 @@ func TestDuplicateClaimCheckMatchesRun(t *testing.T) {
 		}
 	}
 	checkAgainstRun(t, d, full, changes, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
-		if dupLeftToRun(a.Kind) {
-			return false
-		}
 		if a.Kind == KindPaymentRefShared {
 			return ch.Invoices[voucherwatch.InvoiceKey{Code: a.Subjects.InvoiceCode, No: a.Subjects.InvoiceNo}]
 		}
@@ -124,7 +115,7 @@ func TestDuplicateClaimCheckMatchesRun(t *testing.T) {
 		all.Merge(invoiceChange(s.InvoiceCode, s.InvoiceNo))
 	}
 	checkAgainstRun(t, d, full, []voucherwatch.Changes{all}, func(_ voucherwatch.Changes, a voucherwatch.Alert) bool {
-		return a.Kind != KindResourceTwoTenantsOverlap && !dupLeftToRun(a.Kind)
+		return a.Kind != KindResourceTwoTenantsOverlap
 	})
 
 	// A change that touches no duplicate raises nothing.
@@ -300,4 +291,92 @@ func TestPriceCheckMatchesRun(t *testing.T) {
 	checkAgainstRun(t, ran, full, claimChanges, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
 		return ch.Claims[citing[[2]string{a.Subjects.ApplicantUSCC, a.Subjects.ContractNo}]]
 	})
+}
+
+// TestDuplicateClaimCheckOtherBuyers: Check finds a changed claim's (or a changed settlement's
+// claims') use of another buyer's purchase from keyed look-ups, alert for alert as Run has it,
+// high when the applicant and the buyer are under one control (A and B, both held by G) and
+// medium otherwise; the look-alikes raise no such alert.
+func TestDuplicateClaimCheckOtherBuyers(t *testing.T) {
+	f := newDupFixture()
+	g := voucherwatch.CompleteUSCC("91430100MA4L00009")
+	f.add(voucherwatch.Record{Envelope: voucherwatch.Envelope{Source: "platform:hunan-registry", Type: voucherwatch.TypeRegistry},
+		Entity: &voucherwatch.Entity{USCC: g, Name: "集团公司", City: "430100"}})
+	for _, u := range []string{dupBuyerA, dupBuyerB} {
+		f.add(voucherwatch.Record{Envelope: voucherwatch.Envelope{Source: "platform:hunan-registry", Type: voucherwatch.TypeRegistry},
+			Entity: &voucherwatch.Entity{USCC: u, Name: "企业" + u[14:], City: dupCities[u],
+				Shareholders: []voucherwatch.Holder{{Kind: "enterprise", USCC: g, Name: "集团公司", SharePct: 100}}}})
+	}
+	S, T, A, B, C := dupSupplierS, dupSupplierT, dupBuyerA, dupBuyerB, dupBuyerC
+	f.contract(S, B, "HT-B1", "A800", "12")
+	f.contract(S, B, "HT-B2", "A800", "12")
+	f.contract(T, C, "HT-C1", "A800", "12")
+	f.contract(S, A, "HT-A3", "A800", "12")
+	f.contract(S, C, "HT-SHARED", "A800", "12") // the number another supplier also uses
+	f.contract(T, A, "HT-SHARED", "A800", "12")
+	f.settlement(dupSettle{supplier: S, buyer: B, contract: "HT-B1", code: "4300261130", no: "10001001", amount: "10000", paid: "2026-03-20"})
+	f.settlement(dupSettle{supplier: T, buyer: A, contract: "HT-C1", code: "4300261130", no: "10002001", amount: "10000", paid: "2026-03-21"})
+	f.settlement(dupSettle{supplier: S, buyer: A, contract: "HT-A3", code: "4300261130", no: "10003001", amount: "10000", paid: "2026-03-22"})
+	f.settlement(dupSettle{supplier: S, buyer: A, contract: "HT-A3", code: "4300261130", no: "10004001", amount: "10000", paid: "2026-03-23"})
+	f.settlement(dupSettle{supplier: S, buyer: B, contract: "HT-B1", code: "4300261130", no: "10005001", amount: "10000", paid: "2026-03-24"})
+	f.settlement(dupSettle{supplier: S, buyer: B, contract: "HT-B2", code: "4300261130", no: "10006001", amount: "10000", paid: "2026-03-25"})
+	f.claim("CL-1", A, "2026-04-01", []string{"HT-B1"}, "4300261130/10001001=10000")
+	f.claim("CL-2", A, "2026-04-02", []string{"HT-C1"}, "4300261130/10002001=10000")
+	f.claim("CL-3", A, "2026-04-03", []string{"HT-B2"}, "4300261130/10003001=10000")
+	f.claim("CL-4", A, "2026-04-04", []string{"HT-SHARED"}, "4300261130/10004001=10000")
+	f.claim("CL-5B", B, "2026-04-05", []string{"HT-B1"}, "4300261130/10005001=10000")
+	f.claim("CL-5", A, "2026-04-06", []string{"HT-B1"}, "4300261130/10005001=10000")
+	f.claim("CL-6", B, "2026-04-07", []string{"HT-B2"}, "4300261130/10006001=10000")
+
+	db := detectortest.NewDB(t)
+	detectortest.Store(t, db, f.recs...)
+	d := NewDuplicateClaim(Env{DB: db, Policy: rules.Default()})
+	full, err := d.Run(context.Background(), dupAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := func(a voucherwatch.Alert) bool {
+		return a.Kind == KindInvoiceOfAnotherBuyer || a.Kind == KindSettlementNotToContractBuyer || a.Kind == KindContractOfAnotherBuyer
+	}
+	cases := []struct {
+		name   string
+		change voucherwatch.Changes
+		want   []string // the other-buyer alerts Check raises: kind/severity/claim
+	}{
+		{"anotherBuyersInvoice", claimChange("CL-1"), []string{"invoice_of_another_buyer/high/CL-1"}},
+		{"anotherBuyersInvoiceSettled", invoiceChange("4300261130", "10001001"), []string{"invoice_of_another_buyer/high/CL-1"}},
+		{"invoiceUnderAnotherBuyersContract", claimChange("CL-2"), []string{"settlement_not_to_contract_buyer/medium/CL-2"}},
+		{"anotherBuyersContract", claimChange("CL-3"), []string{"contract_of_another_buyer/high/CL-3"}},
+		{"ownContractUnderSharedNumber", claimChange("CL-4"), nil},
+		{"invoiceTheBuyersClaimCites", claimChange("CL-5"), nil},
+		{"groupCompanysOwnContract", claimChange("CL-6"), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := d.Check(context.Background(), dupAt, tc.change)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, a := range got {
+				if other(a) {
+					kinds = append(kinds, fmt.Sprintf("%s/%s/%s", a.Kind, a.Severity, a.Subjects.ClaimID))
+				}
+			}
+			if fmt.Sprint(kinds) != fmt.Sprint(tc.want) {
+				t.Errorf("Check: got other-buyer alerts %v, want %v", kinds, tc.want)
+			}
+			checkAgainstRun(t, d, full, []voucherwatch.Changes{tc.change}, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+				return other(a) && ch.Claims[a.Subjects.ClaimID]
+			})
+		})
+	}
+	// The look-alike a claim of the real buyer makes is invoice_in_two_claims, which Run raises.
+	var twoClaims bool
+	for _, a := range full {
+		twoClaims = twoClaims || a.Kind == KindInvoiceInTwoClaims && a.Subjects.ClaimID == "CL-5"
+	}
+	if !twoClaims {
+		t.Errorf("Run: got no invoice_in_two_claims for CL-5 (%v), want it", dupGot(full))
+	}
 }

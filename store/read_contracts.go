@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -16,14 +17,22 @@ const contractColumns = `contract_no, name, supplier_uscc, buyer_uscc, signed_on
 
 // LatestContracts returns the latest version of each contract q selects, sorted by supplier
 // and contract number. The contract's key is its versions' key, so narrowing before the latest
-// version is taken is exact.
+// version is taken is exact. Numbers without a supplier read the contract_no column (the table
+// is sorted by supplier first), not the whole records.
 func (db *DB) LatestContracts(ctx context.Context, q voucherwatch.ContractQuery) ([]voucherwatch.StoredContract, error) {
 	if q.IsZero() {
 		return nil, nil
 	}
 	where, args := "", []any(nil)
 	if !q.All {
-		where, args = "WHERE has(?, "+contractKeySQL+")", []any{contractKeys(q)}
+		var conds []string
+		if len(q.Contracts) > 0 {
+			conds, args = append(conds, "has(?, "+contractKeySQL+")"), append(args, contractKeys(q))
+		}
+		if len(q.Numbers) > 0 {
+			conds, args = append(conds, "has(?, contract_no)"), append(args, q.Numbers)
+		}
+		where = "WHERE " + strings.Join(conds, " OR ")
 	}
 	var out []voucherwatch.StoredContract
 	err := db.scanRows(ctx, `SELECT `+contractColumns+` FROM contracts `+where+`
