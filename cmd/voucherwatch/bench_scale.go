@@ -646,8 +646,9 @@ func makeProbes(h scaleHistory, n int, salt int64, dup, rel, price *probeKind) (
 	return out, nil
 }
 
-// rewrite returns a CloudEvents message with a new id and one data field replaced.
-func rewrite(value []byte, id, field, to string) ([]byte, error) {
+// rewrite returns a CloudEvents message with a new id, the time of now and one data field
+// replaced.
+func rewrite(value []byte, id, field string, to any) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(value))
 	dec.UseNumber()
 	var env map[string]any

@@ -75,14 +75,7 @@ func TestScaleHistory(t *testing.T) {
 	if len(run.Failed) > 0 {
 		t.Errorf("detectors failed: %v", run.Failed)
 	}
-	for _, f := range run.Findings {
-		if f.Found != f.Planted || f.Flagged != 0 {
-			t.Errorf("%s: found %d of %d planted cases and flagged %d of %d look-alikes, want all and none", f.Detector, f.Found, f.Planted, f.Flagged, f.LookAlikes)
-		}
-	}
-	if run.Planted == 0 {
-		t.Error("no planted cases")
-	}
+	wantEveryPlantedCase(t, run)
 }
 
 // TestScaleProbes: each latency probe decodes as a new record (new id, new claim or contract
@@ -126,5 +119,19 @@ func TestScaleProbes(t *testing.T) {
 				t.Errorf("contract probe: got %s, want %s", rec.Contract.ContractNo, pr.marker)
 			}
 		}
+	}
+}
+
+// wantEveryPlantedCase fails t unless a detector run found every planted case and flagged no
+// look-alike.
+func wantEveryPlantedCase(t *testing.T, run detectorRun) {
+	t.Helper()
+	for _, f := range run.Findings {
+		if f.Found != f.Planted || f.Flagged != 0 {
+			t.Errorf("%s: found %d of %d planted cases and flagged %d of %d look-alikes, want all and none", f.Detector, f.Found, f.Planted, f.Flagged, f.LookAlikes)
+		}
+	}
+	if run.Planted == 0 {
+		t.Error("no planted cases")
 	}
 }

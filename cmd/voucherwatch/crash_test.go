@@ -145,17 +145,24 @@ func (e *engineProc) healthz() (int, string, error) {
 // crashSequences is how many kill sequences each broker mode runs: VW_CRASH_SEQUENCES, or 10
 // (2 with -short).
 func crashSequences(t *testing.T) int {
-	if v := os.Getenv("VW_CRASH_SEQUENCES"); v != "" {
+	return envCount(t, "VW_CRASH_SEQUENCES", 1, 10, 2)
+}
+
+// envCount is a count a test takes from the environment variable name (at least least), or
+// def, or short with -short.
+func envCount(t *testing.T, name string, least, def, short int) int {
+	t.Helper()
+	if v := os.Getenv(name); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("VW_CRASH_SEQUENCES=%q: want a positive number", v)
+		if err != nil || n < least {
+			t.Fatalf("%s=%q: want a number of at least %d", name, v, least)
 		}
 		return n
 	}
 	if testing.Short() {
-		return 2
+		return short
 	}
-	return 10
+	return def
 }
 
 // TestKilledTwiceMidIngest is the operator's crash drill (issue 18): a province is produced,

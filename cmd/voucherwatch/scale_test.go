@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,17 +24,7 @@ import (
 // scaleTestUsage is the history's size in usage records: VW_SCALE_USAGE, or 2,000,000
 // (200,000 with -short).
 func scaleTestUsage(t *testing.T) int {
-	if v := os.Getenv("VW_SCALE_USAGE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 100_000 {
-			t.Fatalf("VW_SCALE_USAGE=%q: want a number of at least 100000", v)
-		}
-		return n
-	}
-	if testing.Short() {
-		return 200_000
-	}
-	return 2_000_000
+	return envCount(t, "VW_SCALE_USAGE", 100_000, 2_000_000, 200_000)
 }
 
 // TestScaleTwoMillion is issue 10's scaled-down run: a province's history of about 2 M usage
@@ -106,14 +95,7 @@ func TestScaleTwoMillion(t *testing.T) {
 	if len(run.Failed) > 0 {
 		t.Errorf("detectors failed: %v", run.Failed)
 	}
-	for _, f := range run.Findings {
-		if f.Found != f.Planted || f.Flagged != 0 {
-			t.Errorf("%s: found %d of %d planted cases and flagged %d of %d look-alikes, want all and none", f.Detector, f.Found, f.Planted, f.Flagged, f.LookAlikes)
-		}
-	}
-	if run.Planted == 0 {
-		t.Error("no planted cases")
-	}
+	wantEveryPlantedCase(t, run)
 
 	// The live traffic, in two halves: the second is produced after the first kill, so that
 	// the second life has records to ingest when it is killed too.
@@ -127,7 +109,7 @@ func TestScaleTwoMillion(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := msgs[live/4]
-	bad.Value, err = setData(bad.Value, "usage-bad-card-hours", "card_hours", 1e9)
+	bad.Value, err = rewrite(bad.Value, "usage-bad-card-hours", "card_hours", 1e9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,21 +293,4 @@ func TestScaleTwoMillion(t *testing.T) {
 	if !strings.Contains(reason, "card_hours") {
 		t.Errorf("dead letter reason %q, want it to name data.card_hours", reason)
 	}
-}
-
-// setData returns a CloudEvents message under a new id with one data field set to v.
-func setData(value []byte, id, field string, v any) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(value))
-	dec.UseNumber()
-	var env map[string]any
-	if err := dec.Decode(&env); err != nil {
-		return nil, err
-	}
-	data, ok := env["data"].(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("message without data")
-	}
-	env["id"] = id
-	data[field] = v
-	return json.Marshal(env)
 }
