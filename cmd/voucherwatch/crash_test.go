@@ -213,23 +213,6 @@ func crashSequence(t *testing.T, bin, mode string, seed int64, p *synth.Province
 			t.Fatalf("produce: %v", err)
 		}
 	}
-	var lives []*engineProc
-	defer func() {
-		for _, e := range lives {
-			e.kill()
-		}
-		if t.Failed() {
-			for i, e := range lives {
-				t.Logf("life %d log (tail):\n%s", i+1, tail(e.logs(), 40))
-			}
-		}
-	}()
-	start := func() *engineProc {
-		e := startCrashEngine(t, bin, args...)
-		lives = append(lives, e)
-		return e
-	}
-
 	switch mode {
 	case "external":
 		var topics []string
@@ -247,6 +230,9 @@ func crashSequence(t *testing.T, bin, mode string, seed int64, p *synth.Province
 	case "embedded":
 		args = append(args, "--embedded-kafka", "127.0.0.1:0", "--data-dir", t.TempDir())
 	}
+	// The lives start with the broker's arguments, and are killed before the broker closes.
+	start, stop := engineLives(t, bin, 40, args...)
+	defer stop()
 
 	db, err := store.Open(context.Background(), dsn)
 	if err != nil {
@@ -345,4 +331,27 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// engineLives returns start, which starts a life of the engine bin with args, and stop, which
+// kills every life still running and, when the test has failed, logs the last tailLines lines
+// of each life's log.
+func engineLives(t *testing.T, bin string, tailLines int, args ...string) (start func() *engineProc, stop func()) {
+	var lives []*engineProc
+	start = func() *engineProc {
+		e := startCrashEngine(t, bin, args...)
+		lives = append(lives, e)
+		return e
+	}
+	stop = func() {
+		for _, e := range lives {
+			e.kill()
+		}
+		if t.Failed() {
+			for i, e := range lives {
+				t.Logf("life %d log (tail):\n%s", i+1, tail(e.logs(), tailLines))
+			}
+		}
+	}
+	return start, stop
 }

@@ -164,22 +164,8 @@ func TestScaleTwoMillion(t *testing.T) {
 		// history above was scored on, are held off, so that an alert here is the check's.
 		"--detect-schedule", "@every 8760h", "--detect-debounce", "1h", "--spotcheck-schedule", "",
 	}
-	var lives []*engineProc
-	defer func() {
-		for _, e := range lives {
-			e.kill()
-		}
-		if t.Failed() {
-			for i, e := range lives {
-				t.Logf("life %d log (tail):\n%s", i+1, tail(e.logs(), 30))
-			}
-		}
-	}()
-	start := func() *engineProc {
-		e := startCrashEngine(t, bin, args...)
-		lives = append(lives, e)
-		return e
-	}
+	start, stop := engineLives(t, bin, 30, args...)
+	defer stop()
 	q := func(sql string) uint64 {
 		t.Helper()
 		var n uint64
