@@ -27,46 +27,12 @@ const rawUsageDedup = `SELECT supplier_uscc, buyer_uscc, contract_no, chip_model
 	WHERE window_end > window_start
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
 
-// rawPeakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
-// above the registered capacity, and that capacity.
-const rawPeakCardsSQL = `SELECT supplier_uscc, chip, chip_model, capacity,
-	arrayReduce('max', cum) AS peak,
-	times[indexOf(cum, peak)] AS peak_at,
-	times[arrayFirstIndex(c -> c > capacity, cum)] AS first_over,
-	arraySum(arrayMap((c, span) -> if(c > capacity, span, 0), cum,
-		arrayMap((a, b) -> b - a, times, arrayPushBack(arrayPopFront(times), arrayReduce('max', times))))) AS over_secs
-FROM (
-	SELECT supplier_uscc, chip, any(chip_model) AS chip_model,
-		arraySort(groupArray((t, dl))) AS evs,
-		arrayCumSum(arrayMap(x -> x.2, evs)) AS cum,
-		arrayMap(x -> x.1, evs) AS times
-	FROM (
-		SELECT supplier_uscc, chip, chip_model, t, dl
-		FROM (
-			SELECT supplier_uscc, chip, any(chip_model) AS chip_model, resource_id,
-				arraySort(groupArray(ev)) AS evs,
-				arrayReduce('max', arrayMap(x -> x.2, evs)) AS resource_cards,
-				arrayMap(c -> least(c, resource_cards), arrayCumSum(arrayMap(x -> x.2, evs))) AS clipped,
-				arrayMap(x -> x.1, evs) AS ts,
-				arrayPushFront(arrayPopFront(arrayDifference(clipped)), clipped[1]) AS dls
-			FROM (
-				SELECT supplier_uscc, replaceAll(lower(chip_model), ' ', '') AS chip, chip_model, resource_id,
-					arrayJoin([(toInt64(window_start), toInt64(cards)), (toInt64(window_end), -toInt64(cards))]) AS ev
-				FROM (` + rawUsageDedup + `)
-			)
-			GROUP BY supplier_uscc, chip, resource_id
-		)
-		ARRAY JOIN ts AS t, dls AS dl
-		WHERE dl != 0
-	)
-	GROUP BY supplier_uscc, chip
-) ALL LEFT JOIN (
-	SELECT uscc AS supplier_uscc, replaceAll(lower(capacity_chip_model), ' ', '') AS chip, toInt64(sum(capacity_cards)) AS capacity
-	FROM registry_latest
-	ARRAY JOIN capacity_chip_model, capacity_cards
-	GROUP BY supplier_uscc, chip
-) USING supplier_uscc, chip
-WHERE peak > capacity`
+// rawPeakCardsSQL is peakCardsSQL on raw usage's windows instead of usage_runs' units: the
+// peak arithmetic is the one under test's, the units it adds up are not.
+var rawPeakCardsSQL = peakCardsSQL(`SELECT supplier_uscc, resource_id, buyer_uscc, chip_model, cards,
+		window_start AS ws, window_end AS we
+	FROM usage
+	WHERE window_end > window_start`)
 
 // rawPeakTenantsSQL lists who was metered on a supplier's chip at an instant.
 const rawPeakTenantsSQL = `SELECT buyer_uscc, contract_no, sum(cards), uniqExact(resource_id)
