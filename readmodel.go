@@ -100,6 +100,37 @@ type ContractQuery struct {
 // IsZero reports whether q selects nothing.
 func (q ContractQuery) IsZero() bool { return !q.All && len(q.Contracts) == 0 && len(q.Numbers) == 0 }
 
+// DealQuery selects deals, each (supplier, buyer, contract number) that a contract's latest
+// version or an invoice's latest settlement names. The fields combine with OR and apply to
+// the latest versions; a zero query selects none.
+type DealQuery struct {
+	Suppliers      []string    // the deals these enterprises sell
+	Buyers         []string    // the deals these enterprises buy
+	Contracts      [][2]string // (supplier USCC, contract number): the deals of these contracts, any buyer
+	BuyerContracts [][2]string // (buyer USCC, contract number), as a claim cites a contract
+}
+
+// IsZero reports whether q selects nothing.
+func (q DealQuery) IsZero() bool {
+	return len(q.Suppliers) == 0 && len(q.Buyers) == 0 && len(q.Contracts) == 0 && len(q.BuyerContracts) == 0
+}
+
+// Matches reports whether q selects the deal (supplier, buyer, contract number).
+func (q DealQuery) Matches(supplier, buyer, contractNo string) bool {
+	return slices.Contains(q.Suppliers, supplier) || slices.Contains(q.Buyers, buyer) ||
+		slices.Contains(q.Contracts, [2]string{supplier, contractNo}) || slices.Contains(q.BuyerContracts, [2]string{buyer, contractNo})
+}
+
+// Deal is one (supplier, buyer, contract number) as the latest contracts and settlements show
+// it: the contract's latest version when it names this buyer, and what the latest settlements
+// of the deal add up to.
+type Deal struct {
+	SupplierUSCC, BuyerUSCC, ContractNo string
+	Contract                            *StoredContract // nil: only settlements name the deal
+	Invoices                            int
+	Settled                             Money
+}
+
 // PricedItem is a priced line (card-hour, card-month or million-token unit, price above zero)
 // of a contract's latest version, or the distinct priced lines of its invoices' latest
 // settlements: one per chip model, unit and price, with the invoices carrying it.
@@ -212,6 +243,9 @@ type ReadModel interface {
 	// SettledPricedItems returns, per contract q selects, the distinct priced items of the
 	// latest settlements naming it, in no given order.
 	SettledPricedItems(ctx context.Context, q ContractQuery) ([]PricedItem, error)
+	// LatestDeals returns the deals q selects, by keyed look-ups of the contracts and
+	// settlements, sorted by supplier, buyer and contract number.
+	LatestDeals(ctx context.Context, q DealQuery) ([]Deal, error)
 }
 
 // Changes names the subjects of records stored since the last check, so that detectors can

@@ -261,26 +261,8 @@ func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatc
 		return nil, nil, fmt.Errorf("detectors: %w", err)
 	}
 	f := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
-	f.claims = make([]ruleClaim, len(stored))
-	var sq voucherwatch.SettlementQuery
-	for i, c := range stored {
-		f.claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
-		for _, inv := range c.Invoices {
-			sq.InvoiceNos = append(sq.InvoiceNos, inv.InvoiceNo)
-			sq.Invoices = append(sq.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
-		}
-	}
-	sort.Slice(f.claims, func(i, j int) bool { return f.claims[i].ClaimID < f.claims[j].ClaimID })
-	if len(sq.InvoiceNos) > 0 {
-		ss, err := rm.LatestSettlements(ctx, sq)
-		if err != nil {
-			return nil, nil, fmt.Errorf("detectors: %w", err)
-		}
-		for i := range ss {
-			s := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
-			f.settlements[s.CanonicalKey()] = s
-			f.byNumber[s.InvoiceNo] = append(f.byNumber[s.InvoiceNo], s)
-		}
+	if err := ruleAddClaims(ctx, rm, f, stored); err != nil {
+		return nil, nil, err
 	}
 	// The registry rows of the enterprises the alerts may name: applicants, and the suppliers
 	// and buyers of the settlements.
@@ -303,6 +285,35 @@ func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatc
 		cities[uscc] = e.City
 	}
 	return cities, f, nil
+}
+
+// ruleAddClaims sets f's claims to the stored ones, in claim_id order, and reads the latest
+// settlements of the invoices they cite, by canonical key and by number under any code, as
+// the full load reads them.
+func ruleAddClaims(ctx context.Context, rm voucherwatch.ReadModel, f *ruleClaimFacts, stored []voucherwatch.StoredClaim) error {
+	f.claims = make([]ruleClaim, len(stored))
+	var sq voucherwatch.SettlementQuery
+	for i, c := range stored {
+		f.claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
+		for _, inv := range c.Invoices {
+			sq.InvoiceNos = append(sq.InvoiceNos, inv.InvoiceNo)
+			sq.Invoices = append(sq.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
+		}
+	}
+	sort.Slice(f.claims, func(i, j int) bool { return f.claims[i].ClaimID < f.claims[j].ClaimID })
+	if len(sq.InvoiceNos) == 0 {
+		return nil
+	}
+	ss, err := rm.LatestSettlements(ctx, sq)
+	if err != nil {
+		return fmt.Errorf("detectors: %w", err)
+	}
+	for i := range ss {
+		s := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
+		f.settlements[s.CanonicalKey()] = s
+		f.byNumber[s.InvoiceNo] = append(f.byNumber[s.InvoiceNo], s)
+	}
+	return nil
 }
 
 // ruleDate turns a ClickHouse Date into a date in CST; the zero date 1970-01-01, which the

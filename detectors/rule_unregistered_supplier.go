@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -24,7 +25,7 @@ import (
 // A contract signed before its supplier's registration date is a low hint.
 type UnregisteredSupplier struct{ env Env }
 
-var _ voucherwatch.Detector = (*UnregisteredSupplier)(nil)
+var _ voucherwatch.IncrementalDetector = (*UnregisteredSupplier)(nil)
 
 // NewUnregisteredSupplier builds the unregistered_supplier rule.
 func NewUnregisteredSupplier(env Env) *UnregisteredSupplier { return &UnregisteredSupplier{env: env} }
@@ -77,6 +78,18 @@ func ruleLoadDeals(ctx context.Context, env Env) (map[[3]string]*ruleDeal, error
 	return out, nil
 }
 
+// unregFacts are what the rule judges: the registry rows, the deals it knows (with the
+// contract numbers each seller bought, for a reseller's evidence), the claims and the
+// settlements of their invoices.
+type unregFacts struct {
+	reg    map[string]ruleEntity
+	cities map[string]string
+	deals  map[[3]string]*ruleDeal
+	judged map[[3]string]bool // the deals judged for themselves; nil: every deal
+	claims *ruleClaimFacts
+	bought map[string][]string // buyer → contract numbers of its deals
+}
+
 // Run checks every deal and every claim.
 func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
 	cities, err := Cities(ctx, d.env.reads())
@@ -102,6 +115,154 @@ func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucher
 	for _, dl := range deals {
 		bought[dl.Buyer] = append(bought[dl.Buyer], dl.ContractNo)
 	}
+	return d.judge(unregFacts{reg: reg, cities: cities, deals: deals, claims: f, bought: bought}, at), nil
+}
+
+// ruleDealOf is a deal as the rule reads it.
+func ruleDealOf(d voucherwatch.Deal) *ruleDeal {
+	dl := &ruleDeal{Supplier: d.SupplierUSCC, Buyer: d.BuyerUSCC, ContractNo: d.ContractNo,
+		Invoices: uint64(d.Invoices), Settled: d.Settled}
+	if c := d.Contract; c != nil {
+		dl.Contract = &ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}
+		dl.SignedOn, dl.Amount = c.SignedOn, c.Amount
+	}
+	return dl
+}
+
+// Check judges what changed records touch, by keyed look-ups (LatestDeals, LatestClaims,
+// LatestEntitiesOf), as Run judges everything:
+//   - the deals of changed contracts and settlements (any buyer: a contract whose buyer
+//     changed leaves the old buyer's invoices a deal without a contract);
+//   - the deals sold by an enterprise whose registry row changed, and by the buyer of a changed
+//     contract or settlement (its purchases are a reseller's evidence), and those bought by
+//     an enterprise whose registry row changed (its name and city);
+//   - the changed claims, the claims citing a changed invoice, and every claim of the buyers of
+//     those deals and of the changed enterprises, with the deals they cite.
+func (d *UnregisteredSupplier) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	rm := d.env.reads()
+	ents := changed.EnterpriseList()
+	sellers := map[string]bool{}
+	for _, e := range ents {
+		sellers[e] = true
+	}
+	for _, p := range changed.PairList() {
+		sellers[p[0]] = true
+	}
+	q := voucherwatch.DealQuery{Suppliers: ruleSortedKeys(sellers), Buyers: ents, Contracts: changed.ContractList()}
+	fx := unregFacts{deals: map[[3]string]*ruleDeal{}, judged: map[[3]string]bool{}, bought: map[string][]string{}}
+	applicants := map[string]bool{}
+	for _, e := range ents {
+		applicants[e] = true
+	}
+	if !q.IsZero() {
+		deals, err := rm.LatestDeals(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: %w", err)
+		}
+		for _, dl := range deals {
+			k := [3]string{dl.SupplierUSCC, dl.BuyerUSCC, dl.ContractNo}
+			fx.deals[k], fx.judged[k] = ruleDealOf(dl), true
+			applicants[dl.BuyerUSCC] = true
+		}
+	}
+	cq := voucherwatch.ClaimQuery{IDs: changed.ClaimIDs(), Invoices: changed.InvoiceKeys(), Applicants: ruleSortedKeys(applicants)}
+	fx.claims = &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	if !cq.IsZero() {
+		stored, err := rm.LatestClaims(ctx, cq)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: %w", err)
+		}
+		if err := ruleAddClaims(ctx, rm, fx.claims, stored); err != nil {
+			return nil, err
+		}
+	}
+	// The claims touched: changed, citing a changed invoice, of a changed applicant, or citing
+	// a deal judged (their invoices' and contract numbers' under their applicant); with the
+	// deals they cite.
+	judgedDeals := map[[2]string]bool{}
+	for k := range fx.judged {
+		judgedDeals[[2]string{k[1], k[2]}] = true
+	}
+	invoices := map[string]bool{}
+	for _, k := range changed.InvoiceKeys() {
+		invoices[k.Canonical()] = true
+	}
+	var cited [][2]string
+	touched := fx.claims.claims[:0]
+	for _, c := range fx.claims.claims {
+		var deals [][2]string
+		hit := changed.Claims[c.ClaimID] || changed.Enterprises[c.ApplicantUSCC]
+		for _, inv := range c.Invoices {
+			hit = hit || invoices[inv.CanonicalKey()]
+			if s := fx.claims.settlements[inv.CanonicalKey()]; s != nil && s.BuyerUSCC == c.ApplicantUSCC {
+				deals = append(deals, [2]string{c.ApplicantUSCC, s.ContractNo})
+			}
+		}
+		for _, no := range c.Contracts {
+			deals = append(deals, [2]string{c.ApplicantUSCC, no})
+		}
+		for _, k := range deals {
+			hit = hit || judgedDeals[k]
+		}
+		if hit {
+			touched = append(touched, c)
+			cited = append(cited, deals...)
+		}
+	}
+	fx.claims.claims = touched
+	if len(cited) > 0 {
+		deals, err := rm.LatestDeals(ctx, voucherwatch.DealQuery{BuyerContracts: cited})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: %w", err)
+		}
+		for _, dl := range deals {
+			if k := [3]string{dl.SupplierUSCC, dl.BuyerUSCC, dl.ContractNo}; fx.deals[k] == nil {
+				fx.deals[k] = ruleDealOf(dl)
+			}
+		}
+	}
+	// The registry rows of every party, and the purchases of the sellers that are no
+	// registered suppliers.
+	usccs := maps.Clone(applicants)
+	for _, dl := range fx.deals {
+		usccs[dl.Supplier], usccs[dl.Buyer] = true, true
+	}
+	for _, c := range fx.claims.claims {
+		usccs[c.ApplicantUSCC] = true
+	}
+	if len(usccs) == 0 {
+		return nil, nil
+	}
+	rows, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(usccs))
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	fx.reg = ruleRegistryOf(rows)
+	fx.cities = make(map[string]string, len(fx.reg))
+	for uscc, e := range fx.reg {
+		fx.cities[uscc] = e.City
+	}
+	resellers := map[string]bool{}
+	for _, dl := range fx.deals {
+		if ruleRegistrationOf(fx.reg, dl.Supplier) == regNotASupplier {
+			resellers[dl.Supplier] = true
+		}
+	}
+	if len(resellers) > 0 {
+		deals, err := rm.LatestDeals(ctx, voucherwatch.DealQuery{Buyers: ruleSortedKeys(resellers)})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: %w", err)
+		}
+		for _, dl := range deals {
+			fx.bought[dl.BuyerUSCC] = append(fx.bought[dl.BuyerUSCC], dl.ContractNo)
+		}
+	}
+	return d.judge(fx, at), nil
+}
+
+// judge returns the alerts about the deals and claims of fx.
+func (d *UnregisteredSupplier) judge(fx unregFacts, at time.Time) []voucherwatch.Alert {
+	reg, deals, f, bought, cities := fx.reg, fx.deals, fx.claims, fx.bought, fx.cities
 	byBuyerContract := map[ruleDealKey][]*ruleDeal{}
 	for _, dl := range deals {
 		k := ruleDealKey{dl.Buyer, dl.ContractNo}
@@ -141,6 +302,9 @@ func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucher
 
 	var fs []finding
 	for _, k := range ruleSortedDeals(deals) {
+		if fx.judged != nil && !fx.judged[k] {
+			continue
+		}
 		dl := deals[k]
 		status := ruleRegistrationOf(reg, dl.Supplier)
 		subj := voucherwatch.Subjects{ApplicantUSCC: dl.Buyer, SupplierUSCC: dl.Supplier, ContractNo: dl.ContractNo}
@@ -208,7 +372,7 @@ func (d *UnregisteredSupplier) Run(ctx context.Context, at time.Time) ([]voucher
 			})
 		}
 	}
-	return ruleAlerts(fs, cities, at), nil
+	return ruleAlerts(fs, cities, at)
 }
 
 func ruleSortedDeals(m map[[3]string]*ruleDeal) [][3]string {

@@ -19,7 +19,8 @@ import (
 // migration "lookup keys of claims and settlements" (its back-fill must find them) and a few
 // look-alikes after it (its views must); every look-up answers exactly and reads far fewer
 // rows than a scan of either table (which the look-ups through has(…) on claims and
-// settlements did).
+// settlements did). LatestDeals reads settlements by buyer, (buyer, contract) and supplier the
+// same way.
 func TestKeyedLookupsReadTheirKeysOnly(t *testing.T) {
 	db := openTestDB(t, storetest.Database(t))
 	ctx := testContext(t)
@@ -112,4 +113,17 @@ FROM system.numbers LIMIT 100000`,
 		refs = append(refs, s.PaymentRef+" "+s.InvoiceNo)
 	}
 	f("settlements sharing PAY-79 or PAY-80", refs, []string{"PAY-79 100079", "PAY-79 79"}, err)
+	deals := func(q voucherwatch.DealQuery) ([]string, error) {
+		read.Store(0)
+		ds, err := db.LatestDeals(ctx, q)
+		var out []string
+		for _, d := range ds {
+			out = append(out, fmt.Sprintf("%s/%s/%s %d %d", d.SupplierUSCC, d.BuyerUSCC, d.ContractNo, d.Invoices, d.Settled))
+		}
+		return out, err
+	}
+	got, err = deals(voucherwatch.DealQuery{Buyers: []string{"A-OTHER"}, BuyerContracts: [][2]string{{"A-3", "HT-3-0"}},
+		Contracts: [][2]string{{"S-5", "HT-5-0"}}})
+	f("deals of a buyer, a (buyer, contract) and a (supplier, contract)", got,
+		[]string{supplierUSCC + "/A-OTHER/HT-X 1 6000", "S-3/A-3/HT-3-0 1 5000", "S-5/A-5/HT-5-0 1 5000"}, err)
 }

@@ -34,6 +34,16 @@ func (db *DB) LatestContracts(ctx context.Context, q voucherwatch.ContractQuery)
 		}
 		where = "WHERE " + strings.Join(conds, " OR ")
 	}
+	out, err := db.latestContracts(ctx, where, args)
+	if err != nil {
+		return nil, fmt.Errorf("store: latest contracts: %w", err)
+	}
+	return out, nil
+}
+
+// latestContracts returns the latest version of each contract among the rows where selects
+// (a WHERE clause, or ""), sorted by supplier and contract number.
+func (db *DB) latestContracts(ctx context.Context, where string, args []any) ([]voucherwatch.StoredContract, error) {
 	var out []voucherwatch.StoredContract
 	err := db.scanRows(ctx, `SELECT `+contractColumns+` FROM contracts `+where+`
 ORDER BY supplier_uscc, contract_no, event_time DESC, source DESC, id DESC
@@ -61,10 +71,7 @@ LIMIT 1 BY supplier_uscc, contract_no`, args, func(scan func(...any) error) erro
 		out = append(out, c)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: latest contracts: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // SettledByContract adds up the latest settlement of every invoice by (supplier, buyer,
