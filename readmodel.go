@@ -219,6 +219,9 @@ type ReadModel interface {
 	// ClaimsCitingContracts returns, per (buyer, contract number), the latest claims citing
 	// the contract, in no given order.
 	ClaimsCitingContracts(ctx context.Context) ([]ContractClaims, error)
+	// ClaimsCitingContractsOf returns what ClaimsCitingContracts returns of these buyers'
+	// contracts, by keyed look-ups.
+	ClaimsCitingContractsOf(ctx context.Context, buyers []string) ([]ContractClaims, error)
 	// Cities maps every enterprise's USCC to the 市州 code of its latest registry version.
 	Cities(ctx context.Context) (map[string]string, error)
 	UsageReader

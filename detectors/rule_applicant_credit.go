@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -15,7 +16,7 @@ import (
 // cannot be checked: that is reported low.
 type ApplicantCredit struct{ env Env }
 
-var _ voucherwatch.Detector = (*ApplicantCredit)(nil)
+var _ voucherwatch.IncrementalDetector = (*ApplicantCredit)(nil)
 
 // NewApplicantCredit builds the applicant_credit rule.
 func NewApplicantCredit(env Env) *ApplicantCredit { return &ApplicantCredit{env: env} }
@@ -42,6 +43,42 @@ func (d *ApplicantCredit) Run(ctx context.Context, at time.Time) ([]voucherwatch
 	if err != nil {
 		return nil, err
 	}
+	return d.judge(claims, reg, cities, at), nil
+}
+
+// Check judges the changed claims and every claim of an enterprise whose registry row
+// changed, against their applicants' registry rows (LatestClaims and LatestEntitiesOf, by
+// key), as Run judges every claim.
+func (d *ApplicantCredit) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	q := voucherwatch.ClaimQuery{IDs: changed.ClaimIDs(), Applicants: changed.EnterpriseList()}
+	if q.IsZero() {
+		return nil, nil
+	}
+	rm := d.env.reads()
+	stored, err := rm.LatestClaims(ctx, q)
+	if err != nil || len(stored) == 0 {
+		return nil, err
+	}
+	claims := make([]ruleClaim, len(stored))
+	applicants := map[string]bool{}
+	for i, c := range stored {
+		claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
+		applicants[c.ApplicantUSCC] = true
+	}
+	rows, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(applicants))
+	if err != nil {
+		return nil, fmt.Errorf("detectors: %w", err)
+	}
+	reg := ruleRegistryOf(rows)
+	cities := make(map[string]string, len(reg))
+	for uscc, e := range reg {
+		cities[uscc] = e.City
+	}
+	return d.judge(claims, reg, cities, at), nil
+}
+
+// judge returns the alerts about the applicants of claims.
+func (d *ApplicantCredit) judge(claims []ruleClaim, reg map[string]ruleEntity, cities map[string]string, at time.Time) []voucherwatch.Alert {
 	var fs []finding
 	for _, c := range claims {
 		subj := voucherwatch.Subjects{ApplicantUSCC: c.ApplicantUSCC, ClaimID: c.ClaimID}
@@ -90,5 +127,5 @@ func (d *ApplicantCredit) Run(ctx context.Context, at time.Time) ([]voucherwatch
 			})
 		}
 	}
-	return ruleAlerts(fs, cities, at), nil
+	return ruleAlerts(fs, cities, at)
 }

@@ -20,7 +20,7 @@ import (
 // evidence.
 type LateFiling struct{ env Env }
 
-var _ voucherwatch.Detector = (*LateFiling)(nil)
+var _ voucherwatch.IncrementalDetector = (*LateFiling)(nil)
 
 // NewLateFiling builds the late_filing rule.
 func NewLateFiling(env Env) *LateFiling { return &LateFiling{env: env} }
@@ -39,12 +39,77 @@ func (d *LateFiling) Run(ctx context.Context, at time.Time) ([]voucherwatch.Aler
 	if err != nil {
 		return nil, err
 	}
-	limit := d.env.Policy.FilingDays
-	today := ruleDate(at.In(voucherwatch.CST))
 	contracts, err := d.env.reads().LatestContracts(ctx, voucherwatch.ContractQuery{All: true})
 	if err != nil {
 		return nil, fmt.Errorf("detectors: late_filing: %w", err)
 	}
+	return d.judge(contracts, cities, at, func() (map[ruleDealKey][]string, error) { return ruleClaimsCiting(ctx, d.env) })
+}
+
+// Check judges, by keyed look-ups (LatestDeals, ClaimsCitingContractsOf, LatestEntitiesOf),
+// the contracts that changed records touch, as Run judges every contract: the changed
+// contracts (and those of changed settlements, whose invoices the evidence's claims may
+// cite), the contracts of a buyer whose registry row changed (its city), and the contracts of
+// the changed claims' applicants (a claim cites them by number or by invoice).
+func (d *LateFiling) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	rm := d.env.reads()
+	q := voucherwatch.DealQuery{Contracts: changed.ContractList(), Buyers: changed.EnterpriseList()}
+	if ids := changed.ClaimIDs(); len(ids) > 0 {
+		claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{IDs: ids})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: late_filing: %w", err)
+		}
+		// A claim cites contracts of its applicant, by number or by an invoice the applicant
+		// was invoiced under (any version of it): every contract the applicant bought.
+		for _, c := range claims {
+			q.Buyers = append(q.Buyers, c.ApplicantUSCC)
+		}
+	}
+	if q.IsZero() {
+		return nil, nil
+	}
+	deals, err := rm.LatestDeals(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: late_filing: %w", err)
+	}
+	var contracts []voucherwatch.StoredContract
+	buyers := map[string]bool{}
+	for _, dl := range deals {
+		if dl.Contract != nil {
+			contracts = append(contracts, *dl.Contract)
+			buyers[dl.BuyerUSCC] = true
+		}
+	}
+	if len(contracts) == 0 {
+		return nil, nil
+	}
+	rows, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(buyers))
+	if err != nil {
+		return nil, fmt.Errorf("detectors: late_filing: %w", err)
+	}
+	cities := map[string]string{}
+	for _, e := range rows {
+		cities[e.USCC] = e.City
+	}
+	return d.judge(contracts, cities, at, func() (map[ruleDealKey][]string, error) {
+		cs, err := rm.ClaimsCitingContractsOf(ctx, ruleSortedKeys(buyers))
+		if err != nil {
+			return nil, fmt.Errorf("detectors: late_filing: %w", err)
+		}
+		out := make(map[ruleDealKey][]string, len(cs))
+		for _, c := range cs {
+			out[ruleDealKey{c.BuyerUSCC, c.ContractNo}] = c.ClaimIDs
+		}
+		return out, nil
+	})
+}
+
+// judge returns the alerts about contracts, as of at; citing reads the claims citing them,
+// when one is late.
+func (d *LateFiling) judge(contracts []voucherwatch.StoredContract, cities map[string]string, at time.Time,
+	citing func() (map[ruleDealKey][]string, error)) ([]voucherwatch.Alert, error) {
+	limit := d.env.Policy.FilingDays
+	today := ruleDate(at.In(voucherwatch.CST))
 	type contract struct {
 		no, supplier, buyer string
 		signed              time.Time
@@ -73,7 +138,7 @@ func (d *LateFiling) Run(ctx context.Context, at time.Time) ([]voucherwatch.Aler
 	if len(late) == 0 {
 		return nil, nil
 	}
-	citing, err := ruleClaimsCiting(ctx, d.env)
+	cited, err := citing()
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +149,7 @@ func (d *LateFiling) Run(ctx context.Context, at time.Time) ([]voucherwatch.Aler
 			"contract": c.ref, "contract_no": c.no, "via_platform": false, "amount": yuan(voucherwatch.Money(c.amount)),
 			"signed_on": ruleDay(c.signed), "filing_due": ruleDay(due), "filing_days": limit,
 		}
-		if claims := citing[ruleDealKey{c.buyer, c.no}]; len(claims) > 0 {
+		if claims := cited[ruleDealKey{c.buyer, c.no}]; len(claims) > 0 {
 			ev["claims"] = claims
 		}
 		fd := finding{

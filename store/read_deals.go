@@ -70,9 +70,9 @@ func (db *DB) LatestDeals(ctx context.Context, q voucherwatch.DealQuery) ([]vouc
 	for _, p := range q.BuyerContracts {
 		keys = append(keys, p[0]+"/"+p[1])
 	}
-	for _, b := range q.Buyers {
-		likes = append(likes, "k LIKE ?")
-		args = append(args, strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(b)+"/%")
+	if len(q.Buyers) > 0 {
+		l, p := buyerKeyPrefixes(q.Buyers)
+		likes, args = append(likes, l...), append(args, p...)
 	}
 	if len(keys) > 0 {
 		likes = append(likes, "k IN (SELECT arrayJoin(?))")
@@ -130,4 +130,68 @@ func dealNumbers(pairs [][2]string) []string {
 		out = append(out, p[1])
 	}
 	return out
+}
+
+// ClaimsCitingContractsOf returns, per (buyer, contract number) of these buyers, the latest
+// claims citing the contract, as ClaimsCitingContracts does for every buyer: the claims of
+// the buyers by the claims' applicant prefix, the settlements they were invoiced under
+// through lookup_keys' (buyer/contract) prefix.
+func (db *DB) ClaimsCitingContractsOf(ctx context.Context, buyers []string) ([]voucherwatch.ContractClaims, error) {
+	if len(buyers) == 0 {
+		return nil, nil
+	}
+	likes, prefixes := buyerKeyPrefixes(buyers)
+	claims := `SELECT claim_id, applicant_uscc, contract_no, invoice_code, invoice_no
+FROM claims
+WHERE claim_id IN (SELECT claim_id FROM claims WHERE applicant_uscc IN (SELECT arrayJoin(?)))
+ORDER BY claim_id, event_time DESC, source DESC, id DESC
+LIMIT 1 BY claim_id`
+	q := `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
+FROM (
+	SELECT claim_id, applicant_uscc, arrayJoin(contract_no) AS contract
+	FROM (` + claims + `)
+	UNION ALL
+	SELECT claim_id, applicant_uscc, contract
+	FROM (
+		SELECT claim_id, applicant_uscc, invoice_code, invoice_no
+		FROM (` + claims + `)
+		ARRAY JOIN invoice_code, invoice_no
+	) ALL INNER JOIN (
+		SELECT invoice_code, invoice_no, buyer_uscc AS applicant_uscc, contract_no AS contract
+		FROM settlements
+		WHERE (supplier_uscc, invoice_code, invoice_no) IN (
+			SELECT owner, invoice_code, invoice_no FROM lookup_keys
+			WHERE kind = 'settlement_contract' AND (` + strings.Join(likes, " OR ") + `))
+		LIMIT 1 BY invoice_code, invoice_no, buyer_uscc, contract_no
+	) USING invoice_code, invoice_no, applicant_uscc
+)
+WHERE has(?, applicant_uscc)
+GROUP BY applicant_uscc, contract`
+	// The arguments in the order of the placeholders: the two claims' sub-queries, the
+	// settlements' prefixes, the outer filter.
+	args := append(append([]any{buyers, buyers}, prefixes...), buyers)
+	var out []voucherwatch.ContractClaims
+	err := db.scanRows(ctx, q, args, func(scan func(...any) error) error {
+		var c voucherwatch.ContractClaims
+		if err := scan(&c.BuyerUSCC, &c.ContractNo, &c.ClaimIDs); err != nil {
+			return err
+		}
+		slices.Sort(c.ClaimIDs)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claims citing contracts of buyers: %w", err)
+	}
+	return out, nil
+}
+
+// buyerKeyPrefixes are the conditions and arguments that select the settlement_contract keys
+// (buyer/contract) of buyers in lookup_keys: a range of its primary key each.
+func buyerKeyPrefixes(buyers []string) (likes []string, args []any) {
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	for _, b := range buyers {
+		likes, args = append(likes, "k LIKE ?"), append(args, esc.Replace(b)+"/%")
+	}
+	return likes, args
 }
