@@ -159,11 +159,15 @@ type ClaimQuery struct {
 	IDs        []string     // these claim_ids
 	Applicants []string     // every claim of these applicants
 	Invoices   []InvoiceKey // claims citing any of these invoices
+	// ContractNumbers selects the claims citing any of these contract numbers (as claims
+	// cite them, without the supplier). No key holds them: the claims' contract_no column
+	// is read.
+	ContractNumbers []string
 }
 
 // IsZero reports whether q selects nothing.
 func (q ClaimQuery) IsZero() bool {
-	return !q.All && len(q.IDs) == 0 && len(q.Applicants) == 0 && len(q.Invoices) == 0
+	return !q.All && len(q.IDs) == 0 && len(q.Applicants) == 0 && len(q.Invoices) == 0 && len(q.ContractNumbers) == 0
 }
 
 // SettlementQuery selects settlements by their latest version (one per invoice). The fields
@@ -182,12 +186,15 @@ type SettlementQuery struct {
 	// NumbersCitedByClaims selects the invoices whose numbers some stored claim cites, under
 	// any code.
 	NumbersCitedByClaims bool
+	// Contracts are (supplier USCC, contract number) pairs: the settlements of these
+	// contracts, whatever their buyer, through the supplier prefix of the settlements' key.
+	Contracts [][2]string
 }
 
 // IsZero reports whether q selects nothing.
 func (q SettlementQuery) IsZero() bool {
 	return !q.All && len(q.Invoices) == 0 && len(q.BuyerContracts) == 0 && !q.CitedByClaims &&
-		len(q.InvoiceNos) == 0 && !q.NumbersCitedByClaims
+		len(q.InvoiceNos) == 0 && !q.NumbersCitedByClaims && len(q.Contracts) == 0
 }
 
 // ContractClaims names the claims that cite one contract from its buyer's side: the contract

@@ -132,15 +132,23 @@ var _ voucherwatch.IncrementalDetector = (*DuplicateClaim)(nil)
 //     a touched invoice: the contracts of their settlements and of the numbers they cite, and,
 //     only when a finding is raised, the registry's control groups for the tie.
 //
+// A changed contract (a new version, perhaps with another buyer) is checked as if the claims
+// citing its number and its invoices' settlements had changed (contractChanges): the other-buyer
+// findings read the contract's buyer.
+//
 // Resource overlaps come from usage and are left to the full run. So is a settlement corrected
-// to another payment reference: the old reference's alerts change at the next full run; and a
-// new contract version alone (its buyer changed): the claims citing it are judged again at the
-// next full run.
+// to another payment reference: the old reference's alerts change at the next full run.
 func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	rm := d.env.reads()
+	if len(changed.Contracts) > 0 {
+		var err error
+		if changed, err = contractChanges(ctx, rm, changed); err != nil {
+			return nil, err
+		}
+	}
 	if len(changed.Claims) == 0 && len(changed.Invoices) == 0 {
 		return nil, nil
 	}
-	rm := d.env.reads()
 	ids := changed.ClaimIDs()
 	direct, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids})
 	if err != nil {
@@ -246,6 +254,36 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 		return nil, err
 	}
 	return dupAlerts(fs, cities, at), nil
+}
+
+// contractChanges adds to changed (a copy) what its changed contracts touch: the claims citing
+// their numbers (a claim cites a number without the supplier: contract_of_another_buyer, and
+// the contract its evidence names) and the invoices settled under them, any buyer
+// (settlement_not_to_contract_buyer). A contract whose buyer changed then yields the alerts of
+// the claims of its old buyer, its new buyer and anyone else citing it, as the full run does.
+func contractChanges(ctx context.Context, rm voucherwatch.ReadModel, changed voucherwatch.Changes) (voucherwatch.Changes, error) {
+	contracts := changed.ContractList()
+	var numbers []string
+	for _, c := range contracts {
+		numbers = append(numbers, c[1])
+	}
+	claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{ContractNumbers: slices.Compact(slices.Sorted(slices.Values(numbers)))})
+	if err != nil {
+		return changed, fmt.Errorf("detectors: duplicate_claim: %w", err)
+	}
+	ss, err := rm.LatestSettlements(ctx, voucherwatch.SettlementQuery{Contracts: contracts})
+	if err != nil {
+		return changed, fmt.Errorf("detectors: duplicate_claim: %w", err)
+	}
+	var out voucherwatch.Changes
+	out.Merge(changed)
+	for _, c := range claims {
+		out.Merge(voucherwatch.Changes{Claims: map[string]bool{c.ClaimID: true}})
+	}
+	for i := range ss {
+		out.Merge(voucherwatch.Changes{Invoices: map[voucherwatch.InvoiceKey]bool{ss[i].Key(): true}})
+	}
+	return out, nil
 }
 
 // dupInvoiceKeys returns the invoices to look up by their canonical keys: a canonical key cited

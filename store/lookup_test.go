@@ -106,6 +106,8 @@ FROM system.numbers LIMIT 100000`,
 	f("settlements by invoice", got, []string{"100079@new-3", "77@s77"}, err)
 	got, err = settlements(voucherwatch.SettlementQuery{BuyerContracts: [][2]string{{"A-3", "HT-3-0"}, {"A-OTHER", "HT-X"}}})
 	f("settlements by (buyer, contract)", got, []string{"100079@new-3", "3@s3"}, err)
+	got, err = settlements(voucherwatch.SettlementQuery{Contracts: [][2]string{{"S-5", "HT-5-0"}, {supplierUSCC, "HT-X"}}})
+	f("settlements by (supplier, contract)", got, []string{"100079@new-3", "5@s5"}, err)
 	read.Store(0)
 	shared, err := db.SettlementsSharingPaymentRef(ctx, []string{"PAY-79", "PAY-80"})
 	var refs []string

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ func (db *DB) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]vo
 			ids = append(ids, "SELECT claim_id FROM lookup_keys WHERE kind = 'claim_invoice_key' AND k IN (SELECT arrayJoin(?))")
 			args = append(args, invoiceKeyStrings(q.Invoices))
 		}
+		if len(q.ContractNumbers) > 0 {
+			ids, args = append(ids, "SELECT claim_id FROM claims WHERE hasAny(contract_no, ?)"), append(args, q.ContractNumbers)
+		}
 		where = "WHERE (applicant_uscc, claim_id) IN (SELECT owner, claim_id FROM lookup_keys WHERE kind = 'claim' AND k IN (" +
 			strings.Join(ids, " UNION ALL ") + "))"
 	}
@@ -105,6 +109,11 @@ func claimMatches(c *voucherwatch.StoredClaim, q voucherwatch.ClaimQuery) bool {
 			if inv.CanonicalKey() == key {
 				return true
 			}
+		}
+	}
+	for _, no := range c.Contracts {
+		if slices.Contains(q.ContractNumbers, no) {
+			return true
 		}
 	}
 	return false
@@ -177,6 +186,11 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 		if len(q.InvoiceNos) > 0 {
 			conds, args = append(conds, "has(?, invoice_no)"), append(args, q.InvoiceNos)
 		}
+		if len(q.Contracts) > 0 {
+			conds = append(conds, `(supplier_uscc, invoice_code, invoice_no) IN (SELECT supplier_uscc, invoice_code, invoice_no FROM settlements
+	WHERE supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, `+contractKeySQL+`))`)
+			args = append(args, dealSuppliers(q.Contracts), contractKeys(voucherwatch.ContractQuery{Contracts: q.Contracts}))
+		}
 		if q.NumbersCitedByClaims {
 			conds = append(conds, "invoice_no IN (SELECT invoice_no FROM claims ARRAY JOIN invoice_no)")
 		}
@@ -224,7 +238,7 @@ func settlementMatches(s *voucherwatch.StoredSettlement, q voucherwatch.Settleme
 			return true
 		}
 	}
-	return false
+	return slices.Contains(q.Contracts, [2]string{s.SupplierUSCC, s.ContractNo})
 }
 
 func containsInvoice(keys []voucherwatch.InvoiceKey, k string) bool {
