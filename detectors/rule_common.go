@@ -261,7 +261,7 @@ func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatc
 		return nil, nil, fmt.Errorf("detectors: %w", err)
 	}
 	f := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
-	if err := ruleAddClaims(ctx, rm, f, stored); err != nil {
+	if err := ruleAddClaims(ctx, rm, f, stored, true); err != nil {
 		return nil, nil, err
 	}
 	// The registry rows of the enterprises the alerts may name: applicants, and the suppliers
@@ -288,20 +288,23 @@ func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatc
 }
 
 // ruleAddClaims sets f's claims to the stored ones, in claim_id order, and reads the latest
-// settlements of the invoices they cite, by canonical key and by number under any code, as
-// the full load reads them.
-func ruleAddClaims(ctx context.Context, rm voucherwatch.ReadModel, f *ruleClaimFacts, stored []voucherwatch.StoredClaim) error {
+// settlements of the invoices they cite by canonical key (through lookup_keys), and, when
+// byNumber, by number under any code (a read of the settlements' invoice_no column) as the
+// full load reads them for the hints of the rules that give them.
+func ruleAddClaims(ctx context.Context, rm voucherwatch.ReadModel, f *ruleClaimFacts, stored []voucherwatch.StoredClaim, byNumber bool) error {
 	f.claims = make([]ruleClaim, len(stored))
 	var sq voucherwatch.SettlementQuery
 	for i, c := range stored {
 		f.claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
 		for _, inv := range c.Invoices {
-			sq.InvoiceNos = append(sq.InvoiceNos, inv.InvoiceNo)
+			if byNumber {
+				sq.InvoiceNos = append(sq.InvoiceNos, inv.InvoiceNo)
+			}
 			sq.Invoices = append(sq.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
 		}
 	}
 	sort.Slice(f.claims, func(i, j int) bool { return f.claims[i].ClaimID < f.claims[j].ClaimID })
-	if len(sq.InvoiceNos) == 0 {
+	if len(sq.Invoices) == 0 {
 		return nil
 	}
 	ss, err := rm.LatestSettlements(ctx, sq)

@@ -172,7 +172,10 @@ func (d *UnregisteredSupplier) Check(ctx context.Context, at time.Time, changed 
 		if err != nil {
 			return nil, fmt.Errorf("detectors: %w", err)
 		}
-		if err := ruleAddClaims(ctx, rm, fx.claims, stored); err != nil {
+		// The settlements by canonical key: the claims' invoices are looked up by it alone
+		// (the numbers under another code, which the full load also reads, give hints this
+		// rule does not).
+		if err := ruleAddClaims(ctx, rm, fx.claims, stored, false); err != nil {
 			return nil, err
 		}
 	}
