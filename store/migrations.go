@@ -1131,6 +1131,57 @@ FROM (
 )`),
 		},
 	},
+	{
+		version: 25,
+		name:    "usage units kept per run group",
+		steps: []step{
+			// The usage sweeps (capacity peaks, metering against invoices) read every group of
+			// usage_runs as units; the FINAL merge of usage_runs' aggregate states, twice per
+			// sweep, was most of a full run and grew with the history. usage_units keeps each
+			// group's units finalized, one row per group (its units in arrays, so a group that
+			// turns inexact replaces its one run by its windows), and the sweeps refresh only
+			// the groups of the (resource, day) pairs written since their last pass:
+			// usage_touched, which a view writes with the insert's time, says which. The
+			// passes are recorded in sweep_passes. See docs/detection.md.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_touched (
+	touched_at DateTime('Asia/Shanghai'),
+	supplier_uscc String,
+	resource_id String,
+	run_day DateTime('Asia/Shanghai')
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(touched_at)
+ORDER BY (touched_at, supplier_uscc, resource_id, run_day)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_touched_mv TO usage_touched AS
+SELECT now() AS touched_at, supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day
+FROM usage
+WHERE window_end > window_start
+GROUP BY supplier_uscc, resource_id, run_day`),
+			createStep(`CREATE TABLE IF NOT EXISTS usage_units (
+	supplier_uscc String,
+	resource_id String,
+	run_day DateTime('Asia/Shanghai'),
+	buyer_uscc String,
+	contract_no String,
+	chip_model String,
+	cards UInt32,
+	run_span UInt32,
+	run_phase UInt32,
+	unit_ws Array(Int64),
+	unit_we Array(Int64),
+	unit_windows Array(UInt64),
+	unit_ch Array(Float64),
+	unit_slots Array(UInt64),
+	unit_version DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(unit_version)
+PARTITION BY toYear(run_day)
+ORDER BY (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase)`),
+			createStep(`CREATE TABLE IF NOT EXISTS sweep_passes (
+	sweep String,
+	pass_at DateTime('Asia/Shanghai')
+) ENGINE = MergeTree()
+ORDER BY (sweep, pass_at)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

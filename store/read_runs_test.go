@@ -200,10 +200,32 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		add("EDGE-GAP", other, 8, day.Add(time.Duration(h)*time.Hour), time.Hour) // a second tenant
 	}
 	add("EDGE-WEEK", "", 8, day.Add(3*time.Hour), 7*24*time.Hour)
+	// The kept units (usage_units) are built by a first pass on the first half of the usage
+	// and refreshed by a second pass after the rest: the second pass must find what the rest
+	// touched, including groups the first pass kept as one run that turn inexact.
+	usage := byType[voucherwatch.TypeUsage]
+	half := len(usage) / 2
+	byType[voucherwatch.TypeUsage] = usage[:half]
 	for typ, recs := range byType {
 		if _, err := db.StoreRecords(ctx, typ, recs); err != nil {
 			t.Fatalf("store %s: %v", typ, err)
 		}
+	}
+	// No slack: every pair written before the first pass's second is left to it.
+	db.unitsSlack = 0
+	first, err := db.refreshUnits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Full {
+		t.Fatalf("first pass on a new database: %+v, want a full build", first)
+	}
+	var keptFirst uint64
+	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &keptFirst)
+	// Passes are stamped in seconds: the second's rows must be told apart from the first's.
+	time.Sleep(time.Second)
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, usage[half:]); err != nil {
+		t.Fatalf("store usage: %v", err)
 	}
 	// A day of EDGE-COPY stored a second time past the look-up: the INSERT of a killed
 	// process that reached the server after the next life had stored the batch.
@@ -211,6 +233,25 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		FROM usage WHERE resource_id = 'EDGE-COPY' AND toDate(window_start) = toDate(toDateTime(?, 'Asia/Shanghai'))`, day.Unix()); err != nil {
 		t.Fatal(err)
 	}
+
+	second, err := db.refreshUnits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Full || second.Since.IsZero() {
+		t.Fatalf("second pass: %+v, want a refresh of the pairs written since the first", second)
+	}
+	var keptAll, groups, refreshed uint64
+	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &keptAll)
+	queryRow(t, db, `SELECT count() FROM usage_runs FINAL`, &groups)
+	queryRow(t, db, fmt.Sprintf(`SELECT count() FROM usage_units WHERE unit_version = toDateTime(%d, 'Asia/Shanghai')`, second.At.Unix()), &refreshed)
+	if keptAll != groups || keptFirst == 0 || keptFirst >= groups {
+		t.Errorf("usage_units holds %d groups after the first pass and %d after the second; usage_runs %d: want a share, then all", keptFirst, keptAll, groups)
+	}
+	if refreshed == 0 || refreshed >= groups {
+		t.Errorf("the second pass wrote %d of %d groups: want those the second half touched only", refreshed, groups)
+	}
+	t.Logf("kept units: first pass %d groups (%s), second pass wrote %d of %d (%s)", keptFirst, first.Took, refreshed, groups, second.Took)
 
 	// Both paths are taken: groups read as runs and groups read from usage.
 	var exact, inexact uint64
@@ -285,6 +326,26 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	}
 	compare("invoice metering", invoiceMeteringSQL, rawInvoiceMeteringSQL, 720.0)
 	compare("capacity peaks", peakCardsSQL, rawPeakCardsSQL)
+	// The kept units are the units, and the sweeps on them what raw usage gives.
+	{
+		uctx, q, uargs := units("1")
+		g, _ := table(uctx, q, uargs...)
+		k, _ := table(readCtx, usageUnitsKept)
+		same("kept units", k, g)
+		for _, c := range []struct {
+			name string
+			sql  func(string) string
+			raw  string
+			args []any
+		}{
+			{"invoice metering on kept units", invoiceMeteringSQL, rawInvoiceMeteringSQL, []any{720.0}},
+			{"capacity peaks on kept units", peakCardsSQL, rawPeakCardsSQL, nil},
+		} {
+			g, _ := table(readCtx, c.sql(usageUnitsKept), c.args...)
+			w, _ := table(readCtx, c.raw, c.args...)
+			same(c.name, g, w)
+		}
+	}
 	{
 		g, gr := table(readCtx, overlapCandidatesSQL)
 		w, wr := table(readCtx, rawOverlapCandidatesSQL)

@@ -46,6 +46,14 @@ const usageRunKey = `supplier_uscc, resource_id, run_day, buyer_uscc, contract_n
 // filters on supplier_uscc and resource_id; args are its arguments, returned with the
 // query's.
 func (db *DB) usageUnits(ctx context.Context, where string, args ...any) (context.Context, string, []any, error) {
+	return db.usageUnitsOf(ctx, where, args, where, args)
+}
+
+// usageUnitsOf is usageUnits with separate filters for usage_runs (runsWhere, which may also
+// name run_day) and for usage (usageWhere, on supplier_uscc and resource_id; the inexact
+// groups' keys narrow it further).
+func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any, usageWhere string, usageArgs []any) (context.Context, string, []any, error) {
+	where, args := runsWhere, runsArgs
 	cols := [][]any{{}, {}, {}, {}, {}, {}, {}, {}, {}}
 	var (
 		sup, res, buyer, contract, chip string
@@ -92,14 +100,14 @@ func (db *DB) usageUnits(ctx context.Context, where string, args ...any) (contex
 		toInt64(window_start) AS ws, toInt64(window_end) AS we, toUInt64(1) AS windows, card_hours AS ch,
 		if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(ws - toUInt32(run_day), run_span))), toUInt64(0)) AS slots
 	FROM usage
-	WHERE window_end > window_start AND ` + where + `
+	WHERE window_end > window_start AND ` + usageWhere + `
 		AND (supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM inexact_runs)
 		AND (supplier_uscc, resource_id, toStartOfDay(window_start), buyer_uscc, contract_no, chip_model, cards,
 			toUInt32(toUInt32(window_end) - toUInt32(window_start)),
 			toUInt32((toUInt32(window_start) - toUInt32(toStartOfDay(window_start))) % (toUInt32(window_end) - toUInt32(window_start))))
 			IN (SELECT ` + usageRunKey + ` FROM inexact_runs)
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
-	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), q, append(slices.Clone(args), args...), nil
+	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), q, append(slices.Clone(args), usageArgs...), nil
 }
 
 // peakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
@@ -295,11 +303,11 @@ func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error)
 // card-hours with the metering of its contract.
 func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]voucherwatch.InvoiceMetering, error) {
 	var out []voucherwatch.InvoiceMetering
-	ctx, units, args, err := db.usageUnits(ctx, "1")
+	units, err := db.keptUnits(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: invoice metering: %w", err)
 	}
-	err = db.scanRows(ctx, invoiceMeteringSQL(units), append([]any{cardMonthHours}, args...), func(scan func(...any) error) error {
+	err = db.scanRows(ctx, invoiceMeteringSQL(units), []any{cardMonthHours}, func(scan func(...any) error) error {
 		var (
 			m                                voucherwatch.InvoiceMetering
 			from, to                         time.Time
@@ -327,11 +335,11 @@ func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]v
 // registered capacity.
 func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, error) {
 	var out []voucherwatch.CapacityPeak
-	ctx, units, args, err := db.usageUnits(ctx, "1")
+	units, err := db.keptUnits(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: capacity peaks: %w", err)
 	}
-	err = db.scanRows(ctx, peakCardsSQL(units), args, func(scan func(...any) error) error {
+	err = db.scanRows(ctx, peakCardsSQL(units), nil, func(scan func(...any) error) error {
 		var (
 			p                           voucherwatch.CapacityPeak
 			capacity, peak              int64

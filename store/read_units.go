@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The usage sweeps' units, kept (migration 25). A full run of capacity peaks and of metering
+// against invoices used to build every unit of the history from usage_runs with FINAL, twice per
+// sweep: the merge of the aggregate states was most of the run and grew with the history.
+// usage_units holds the units of every usage_runs group, finalized; a sweep first refreshes
+// the groups of the (resource, day) pairs that usage_touched says were written since the last
+// pass, then reads usage_units. The refresh costs what was written since the last pass; the
+// read is a plain scan of one row per group.
+//
+// Exactness. usage_touched is written by a view in the same INSERT as usage, stamped with the
+// server's time at the insert. A pass at time T records T once its units are stored; the next
+// pass refreshes every pair touched at or after T - unitsSlack. An INSERT that was under way at
+// T (its stamp before T, its rows visible after the pass read them) is refreshed again by the
+// next pass as long as it took less than the slack (defaultUnitsSlack), which also covers clocks of a cluster's
+// nodes that disagree. Two instances refreshing at once write the same groups with their own
+// times; ReplacingMergeTree keeps the later pass's, and a group either read stale is refreshed
+// again by the next pass, since its pair's stamp is within the slack of both passes. Nothing
+// ever deletes from usage_runs, so a group never has to be removed.
+
+// defaultUnitsSlack is how far before the last pass a refresh looks for written pairs
+// (DB.unitsSlack; tests shorten it).
+const defaultUnitsSlack = 10 * time.Minute
+
+// unitsSweep names the units' passes in sweep_passes.
+const unitsSweep = "usage_units"
+
+// usageUnitsKept is the query of the kept units, in the columns of usageUnits.
+const usageUnitsKept = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
+		ws, we, windows, ch, slots
+	FROM usage_units FINAL
+	ARRAY JOIN unit_ws AS ws, unit_we AS we, unit_windows AS windows, unit_ch AS ch, unit_slots AS slots`
+
+// keptUnits refreshes usage_units and returns the query of its units: what usageUnits(ctx,
+// "1") returns, read from the kept units.
+func (db *DB) keptUnits(ctx context.Context) (string, error) {
+	if err := db.RefreshUsageUnits(ctx); err != nil {
+		return "", err
+	}
+	return usageUnitsKept, nil
+}
+
+// UnitsPass is what one refresh of the kept units did.
+type UnitsPass struct {
+	// Full says that no pass was recorded before, so every group was built.
+	Full bool
+	// Since is the time from which written pairs were refreshed (the last pass less the slack).
+	Since time.Time
+	// At is the pass's time, recorded for the next one.
+	At   time.Time
+	Took time.Duration
+}
+
+// RefreshUsageUnits brings usage_units up to what usage_runs holds: the groups of the pairs
+// written since the last pass, or every group on the first pass. Concurrent refreshes in one
+// process run one after the other (the second finds little to do); across processes they are
+// safe (see above).
+func (db *DB) RefreshUsageUnits(ctx context.Context) error {
+	_, err := db.refreshUnits(ctx)
+	return err
+}
+
+func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
+	db.unitsMu.Lock()
+	defer db.unitsMu.Unlock()
+	start := time.Now()
+	var p UnitsPass
+	var last time.Time
+	if err := db.conn.QueryRow(ctx, `SELECT now(), max(pass_at) FROM sweep_passes WHERE sweep = ?`, unitsSweep).Scan(&p.At, &last); err != nil {
+		return p, fmt.Errorf("store: usage units: last pass: %w", err)
+	}
+	runsWhere, args := "1", []any(nil)
+	usageWhere := "1"
+	if last.Unix() <= 0 {
+		p.Full = true
+	} else {
+		p.Since = last.Add(-db.unitsSlack)
+		// The pairs are few; the IN set is built once per query and narrows usage_runs by
+		// its key's prefix (supplier_uscc, resource_id, run_day).
+		touched := `SELECT supplier_uscc, resource_id, run_day FROM usage_touched WHERE touched_at >= toDateTime(?, 'Asia/Shanghai')`
+		runsWhere = `(supplier_uscc, resource_id, run_day) IN (` + touched + `)`
+		args = []any{p.Since.Unix()}
+		usageWhere = `(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM usage_touched WHERE touched_at >= toDateTime(?, 'Asia/Shanghai'))`
+	}
+	uctx, units, uargs, err := db.usageUnitsOf(ctx, runsWhere, args, usageWhere, args)
+	if err != nil {
+		return p, fmt.Errorf("store: usage units: %w", err)
+	}
+	insert := `INSERT INTO usage_units (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
+	unit_ws, unit_we, unit_windows, unit_ch, unit_slots, unit_version)
+SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
+	groupArray(ws), groupArray(we), groupArray(windows), groupArray(ch), groupArray(slots), toDateTime(?, 'Asia/Shanghai')
+FROM (` + units + `)
+GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`
+	if err := db.conn.Exec(uctx, insert, append([]any{p.At.Unix()}, uargs...)...); err != nil {
+		return p, fmt.Errorf("store: usage units: refresh: %w", err)
+	}
+	if err := db.conn.Exec(ctx, `INSERT INTO sweep_passes (sweep, pass_at) SELECT ?, toDateTime(?, 'Asia/Shanghai')`, unitsSweep, p.At.Unix()); err != nil {
+		return p, fmt.Errorf("store: usage units: record the pass: %w", err)
+	}
+	p.Took = time.Since(start)
+	return p, nil
+}
