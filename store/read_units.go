@@ -88,18 +88,30 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 		args = []any{p.Since.Unix()}
 		usageWhere = `(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM usage_touched WHERE touched_at >= toDateTime(?, 'Asia/Shanghai'))`
 	}
-	uctx, units, uargs, err := db.usageUnitsOf(ctx, runsWhere, args, usageWhere, args)
+	u, err := db.usageUnitsOf(ctx, runsWhere, args, usageWhere, args)
 	if err != nil {
 		return p, fmt.Errorf("store: usage units: %w", err)
 	}
-	insert := `INSERT INTO usage_units (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
+	// An exact group is one unit: its row streams in as it is read, no GROUP BY holding every
+	// group in memory (a first pass on a 100 M history has millions). The inexact groups'
+	// windows (few) are gathered per group.
+	const insert = `INSERT INTO usage_units (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
 	unit_ws, unit_we, unit_windows, unit_ch, unit_slots, unit_version)
-SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
+`
+	exact := insert + `SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
+	[ws], [we], [windows], [ch], [slots], toDateTime(?, 'Asia/Shanghai')
+FROM (` + u.runs + `)`
+	if err := db.conn.Exec(ctx, exact, append([]any{p.At.Unix()}, u.runsArgs...)...); err != nil {
+		return p, fmt.Errorf("store: usage units: refresh the runs: %w", err)
+	}
+	if u.windows != "" {
+		inexact := insert + `SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
 	groupArray(ws), groupArray(we), groupArray(windows), groupArray(ch), groupArray(slots), toDateTime(?, 'Asia/Shanghai')
-FROM (` + units + `)
+FROM (` + u.windows + `)
 GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`
-	if err := db.conn.Exec(uctx, insert, append([]any{p.At.Unix()}, uargs...)...); err != nil {
-		return p, fmt.Errorf("store: usage units: refresh: %w", err)
+		if err := db.conn.Exec(u.ctx, inexact, append([]any{p.At.Unix()}, u.windowsArgs...)...); err != nil {
+			return p, fmt.Errorf("store: usage units: refresh the windows: %w", err)
+		}
 	}
 	if err := db.conn.Exec(ctx, `INSERT INTO sweep_passes (sweep, pass_at) SELECT ?, toDateTime(?, 'Asia/Shanghai')`, unitsSweep, p.At.Unix()); err != nil {
 		return p, fmt.Errorf("store: usage units: record the pass: %w", err)

@@ -46,13 +46,30 @@ const usageRunKey = `supplier_uscc, resource_id, run_day, buyer_uscc, contract_n
 // filters on supplier_uscc and resource_id; args are its arguments, returned with the
 // query's.
 func (db *DB) usageUnits(ctx context.Context, where string, args ...any) (context.Context, string, []any, error) {
-	return db.usageUnitsOf(ctx, where, args, where, args)
+	u, err := db.usageUnitsOf(ctx, where, args, where, args)
+	if err != nil {
+		return ctx, "", nil, err
+	}
+	if u.windows == "" {
+		return ctx, u.runs, u.runsArgs, nil
+	}
+	return u.ctx, u.runs + `
+	UNION ALL
+	` + u.windows, append(slices.Clone(u.runsArgs), u.windowsArgs...), nil
 }
 
-// usageUnitsOf is usageUnits with separate filters for usage_runs (runsWhere, which may also
-// name run_day) and for usage (usageWhere, on supplier_uscc and resource_id; the inexact
-// groups' keys narrow it further).
-func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any, usageWhere string, usageArgs []any) (context.Context, string, []any, error) {
+// unitsQuery is the units in two queries: the exact groups as runs, and the windows of the
+// inexact ones (empty when there are none), which needs ctx (it carries their keys).
+type unitsQuery struct {
+	ctx                   context.Context
+	runs, windows         string
+	runsArgs, windowsArgs []any
+}
+
+// usageUnitsOf is usageUnits in its two parts, with separate filters for usage_runs
+// (runsWhere, which may also name run_day) and for usage (usageWhere, on supplier_uscc and
+// resource_id; the inexact groups' keys narrow it further).
+func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any, usageWhere string, usageArgs []any) (unitsQuery, error) {
 	where, args := runsWhere, runsArgs
 	cols := [][]any{{}, {}, {}, {}, {}, {}, {}, {}, {}}
 	var (
@@ -70,14 +87,15 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 		return nil
 	})
 	if err != nil {
-		return ctx, "", nil, fmt.Errorf("runs read from usage: %w", err)
+		return unitsQuery{}, fmt.Errorf("runs read from usage: %w", err)
 	}
 	q := `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
 		toInt64(first_start) AS ws, toInt64(last_start + run_span) AS we, toUInt64(n) AS windows, ch, slots
 	FROM (` + usageRunsSQL(where) + `)
 	WHERE exact`
+	u := unitsQuery{ctx: ctx, runs: q, runsArgs: args}
 	if len(cols[0]) == 0 {
-		return ctx, q, args, nil
+		return u, nil
 	}
 	t, err := ext.NewTable("inexact_runs", ext.Column("supplier_uscc", "String"), ext.Column("resource_id", "String"),
 		ext.Column("run_day", "DateTime('Asia/Shanghai')"), ext.Column("buyer_uscc", "String"), ext.Column("contract_no", "String"),
@@ -90,11 +108,9 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 		}
 	}
 	if err != nil {
-		return ctx, "", nil, fmt.Errorf("runs read from usage: %w", err)
+		return unitsQuery{}, fmt.Errorf("runs read from usage: %w", err)
 	}
-	q += `
-	UNION ALL
-	SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
+	u.windows = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
 		toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
 		toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
 		toInt64(window_start) AS ws, toInt64(window_end) AS we, toUInt64(1) AS windows, card_hours AS ch,
@@ -107,7 +123,8 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 			toUInt32((toUInt32(window_start) - toUInt32(toStartOfDay(window_start))) % (toUInt32(window_end) - toUInt32(window_start))))
 			IN (SELECT ` + usageRunKey + ` FROM inexact_runs)
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
-	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), q, append(slices.Clone(args), usageArgs...), nil
+	u.ctx, u.windowsArgs = clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), usageArgs
+	return u, nil
 }
 
 // peakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
