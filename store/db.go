@@ -52,6 +52,9 @@ type DB struct {
 	// before the last pass they look (read_units.go).
 	unitsMu    sync.Mutex
 	unitsSlack time.Duration
+	// meteringsMu makes this process's refreshes of invoice_meterings take turns
+	// (read_meterings.go).
+	meteringsMu sync.Mutex
 
 	// purgeMu guards lastPurge, when this instance last deleted expired session revocations.
 	purgeMu   sync.Mutex

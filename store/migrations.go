@@ -1182,6 +1182,40 @@ ORDER BY (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_mod
 ORDER BY (sweep, pass_at)`),
 		},
 	},
+	{
+		version: 26,
+		name:    "invoice meterings kept",
+		steps: []step{
+			// Metering against invoices compared every settlement with its contract's whole
+			// metering on every full run. invoice_meterings keeps each invoice's comparison (the
+			// sums of migration 18's units within its period), rebuilt for the invoices whose
+			// settlement was stored, or whose contract's units within its period were
+			// rebuilt, since the last pass: the sweep reads one row per invoice. Versions are
+			// twice the pass's Unix time for the tombstone of an invoice that no longer
+			// compares (present = 0) and one more for its comparison, so that the comparison
+			// wins within a pass. See docs/detection.md.
+			createStep(`CREATE TABLE IF NOT EXISTS invoice_meterings (
+	card_month_hours Float64,
+	invoice_code String,
+	invoice_no String,
+	supplier_uscc String,
+	contract_no String,
+	buyer_uscc String,
+	period_start Date,
+	period_end Date,
+	billed Float64,
+	metered Float64,
+	windows UInt64,
+	first_ws Int64,
+	last_we Int64,
+	ps Int64,
+	pe Int64,
+	present UInt8,
+	metering_version UInt64
+) ENGINE = ReplacingMergeTree(metering_version)
+ORDER BY (card_month_hours, invoice_code, invoice_no)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

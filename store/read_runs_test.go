@@ -213,12 +213,13 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	}
 	// No slack: every pair written before the first pass's second is left to it.
 	db.unitsSlack = 0
-	first, err := db.refreshUnits(ctx)
+	firstMeterings, err := db.refreshMeterings(ctx, 720)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !first.Full {
-		t.Fatalf("first pass on a new database: %+v, want a full build", first)
+	first := firstMeterings.Units
+	if !first.Full || !firstMeterings.Full {
+		t.Fatalf("first pass on a new database: %+v, want a full build", firstMeterings)
 	}
 	var keptFirst uint64
 	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &keptFirst)
@@ -227,6 +228,41 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, usage[half:]); err != nil {
 		t.Fatalf("store usage: %v", err)
 	}
+	// Two settlements change after the first pass: a new version bills twice the
+	// card-hours, another's new version bills none (its invoice no longer compares).
+	var rebilled, unbilled voucherwatch.Record
+	for _, r := range byType[voucherwatch.TypeSettlement] {
+		st := r.Settlement
+		if st.PeriodStart.IsZero() || len(st.Items) == 0 || st.Items[0].Unit != "card_hour" {
+			continue
+		}
+		switch {
+		case rebilled.Settlement == nil:
+			rebilled = r
+		case unbilled.Settlement == nil && st.InvoiceNo != rebilled.Settlement.InvoiceNo:
+			unbilled = r
+		}
+	}
+	if unbilled.Settlement == nil {
+		t.Fatal("the province has no two settlements billing card-hours")
+	}
+	var changed []voucherwatch.Record
+	for i, r := range []voucherwatch.Record{rebilled, unbilled} {
+		st := *r.Settlement
+		st.Items = slices.Clone(st.Items)
+		for j := range st.Items {
+			if i == 0 {
+				st.Items[j].Quantity *= 2
+			} else {
+				st.Items[j].Unit = "set"
+			}
+		}
+		r.Settlement, r.ID, r.Time = &st, r.ID+"-v2", r.Time.Add(time.Hour)
+		changed = append(changed, r)
+	}
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeSettlement, changed); err != nil {
+		t.Fatalf("store settlements: %v", err)
+	}
 	// A day of EDGE-COPY stored a second time past the look-up: the INSERT of a killed
 	// process that reached the server after the next life had stored the batch.
 	if err := db.conn.Exec(ctx, `INSERT INTO usage (`+usageCopyColumns+`) SELECT `+usageCopyColumns+`
@@ -234,10 +270,17 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second, err := db.refreshUnits(ctx)
+	secondMeterings, err := db.refreshMeterings(ctx, 720)
 	if err != nil {
 		t.Fatal(err)
 	}
+	second := secondMeterings.Units
+	var invoices uint64
+	queryRow(t, db, `SELECT uniqExact(invoice_code, invoice_no) FROM settlements`, &invoices)
+	if secondMeterings.Full || secondMeterings.Invoices < 2 || uint64(secondMeterings.Invoices) >= invoices {
+		t.Errorf("second meterings pass: %+v of %d invoices, want the two changed settlements' and those the second half's usage reaches", secondMeterings, invoices)
+	}
+	t.Logf("kept meterings: first pass %s, second pass rebuilt %d of %d invoices (%s)", firstMeterings.Took, secondMeterings.Invoices, invoices, secondMeterings.Took)
 	if second.Full || second.Since.IsZero() {
 		t.Fatalf("second pass: %+v, want a refresh of the pairs written since the first", second)
 	}
@@ -344,6 +387,22 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			g, _ := table(readCtx, c.sql(usageUnitsKept), c.args...)
 			w, _ := table(readCtx, c.raw, c.args...)
 			same(c.name, g, w)
+		}
+		// The kept comparisons, two passes later, are what one comparison of everything gives,
+		// the changed settlements included.
+		k, _ = table(readCtx, keptMeteringsSQL, 720.0)
+		w, _ := table(readCtx, rawInvoiceMeteringSQL, 720.0)
+		same("kept invoice meterings", k, w)
+		for _, c := range []struct {
+			r    voucherwatch.Record
+			want bool
+		}{{changed[0], true}, {changed[1], false}} {
+			found := slices.ContainsFunc(k, func(line string) bool {
+				return strings.Contains(line, "|"+c.r.Settlement.InvoiceCode+"|"+c.r.Settlement.InvoiceNo+"|")
+			})
+			if found != c.want {
+				t.Errorf("invoice %s %s in the kept meterings: %v, want %v", c.r.Settlement.InvoiceCode, c.r.Settlement.InvoiceNo, found, c.want)
+			}
 		}
 	}
 	{

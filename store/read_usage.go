@@ -214,7 +214,11 @@ func meteredSlotsSQL(units string) string {
 	)`
 }
 
-func invoiceMeteringSQL(units string) string {
+func invoiceMeteringSQL(units string) string { return invoiceMeteringOf(units, "1") }
+
+// invoiceMeteringOf is invoiceMeteringSQL for the settlements that settlements (a filter on
+// the settlements table) selects.
+func invoiceMeteringOf(units, settlements string) string {
 	return `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
 	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
 	sumIf(windows, ws < pe AND we > ps) AS windows,
@@ -228,7 +232,7 @@ FROM (
 		toInt64(toDateTime(period_start, 'Asia/Shanghai')) AS ps,
 		toInt64(toDateTime(period_end, 'Asia/Shanghai')) + 86400 AS pe
 	FROM settlements
-	WHERE period_start > toDate(0) AND period_end >= period_start
+	WHERE period_start > toDate(0) AND period_end >= period_start AND ` + settlements + `
 	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
 	LIMIT 1 BY invoice_code, invoice_no
 ) ALL LEFT JOIN (
@@ -314,38 +318,6 @@ func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error)
 		return ctx, false, err
 	}
 	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), true, nil
-}
-
-// InvoiceMeterings compares every latest settlement with a service period and billed
-// card-hours with the metering of its contract.
-func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]voucherwatch.InvoiceMetering, error) {
-	var out []voucherwatch.InvoiceMetering
-	units, err := db.keptUnits(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store: invoice metering: %w", err)
-	}
-	err = db.scanRows(ctx, invoiceMeteringSQL(units), []any{cardMonthHours}, func(scan func(...any) error) error {
-		var (
-			m                                voucherwatch.InvoiceMetering
-			from, to                         time.Time
-			windows                          uint64
-			firstWS, lastWE, longest, ps, pe int64
-		)
-		if err := scan(&m.SupplierUSCC, &m.ContractNo, &m.BuyerUSCC, &m.Invoice.Code, &m.Invoice.No, &from, &to,
-			&m.Billed, &m.Metered, &windows, &firstWS, &lastWE, &longest, &ps, &pe); err != nil {
-			return err
-		}
-		m.PeriodStart, m.PeriodEnd, m.Windows = dateOf(from), dateOf(to), int(windows)
-		m.FirstWindowStart, m.LastWindowEnd = time.Unix(firstWS, 0), time.Unix(lastWE, 0)
-		m.LongestWindow = time.Duration(longest) * time.Second
-		m.From, m.To = time.Unix(ps, 0), time.Unix(pe, 0)
-		out = append(out, m)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: invoice metering: %w", err)
-	}
-	return out, nil
 }
 
 // CapacityPeaks returns, per supplier and chip, the peak of metered cards where it exceeds the
