@@ -55,6 +55,8 @@ type DB struct {
 	// meteringsMu makes this process's refreshes of invoice_meterings take turns
 	// (read_meterings.go).
 	meteringsMu sync.Mutex
+	// paidUsagesMu does the same for paid_period_usages (read_paid_usages.go).
+	paidUsagesMu sync.Mutex
 
 	// purgeMu guards lastPurge, when this instance last deleted expired session revocations.
 	purgeMu   sync.Mutex

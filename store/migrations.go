@@ -1216,6 +1216,32 @@ ORDER BY (sweep, pass_at)`),
 ORDER BY (card_month_hours, invoice_code, invoice_no)`),
 		},
 	},
+	{
+		version: 27,
+		name:    "paid period usages kept",
+		steps: []step{
+			// idle_consumption compared every contract's daily metering over the whole
+			// history with its paid period on every full run. paid_period_usages keeps each
+			// contract's days within its paid period for one idle utilisation, rebuilt for the
+			// contracts whose settlements were stored, or whose usage within the paid period
+			// was written, since the last pass; versions and tombstones as invoice_meterings'.
+			createStep(`CREATE TABLE IF NOT EXISTS paid_period_usages (
+	idle_util Float64,
+	supplier_uscc String,
+	buyer_uscc String,
+	contract_no String,
+	paid_from Date,
+	paid_to Date,
+	metered_days UInt64,
+	idle_days UInt64,
+	total_ch Float64,
+	total_uch Float64,
+	present UInt8,
+	usage_version UInt64
+) ENGINE = ReplacingMergeTree(usage_version)
+ORDER BY (idle_util, supplier_uscc, buyer_uscc, contract_no)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

@@ -218,6 +218,9 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := firstMeterings.Units
+	if _, err := db.refreshPaidUsages(ctx, 0.3); err != nil {
+		t.Fatal(err)
+	}
 	if !first.Full || !firstMeterings.Full {
 		t.Fatalf("first pass on a new database: %+v, want a full build", firstMeterings)
 	}
@@ -230,7 +233,8 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	}
 	// Two settlements change after the first pass: a new version bills twice the
 	// card-hours, another's new version bills none (its invoice no longer compares).
-	var rebilled, unbilled voucherwatch.Record
+	// A third's new version names another buyer: the paid periods of both contracts change.
+	var rebilled, unbilled, moved voucherwatch.Record
 	for _, r := range byType[voucherwatch.TypeSettlement] {
 		st := r.Settlement
 		if st.PeriodStart.IsZero() || len(st.Items) == 0 || st.Items[0].Unit != "card_hour" {
@@ -241,21 +245,28 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			rebilled = r
 		case unbilled.Settlement == nil && st.InvoiceNo != rebilled.Settlement.InvoiceNo:
 			unbilled = r
+		case moved.Settlement == nil && unbilled.Settlement != nil && st.InvoiceNo != unbilled.Settlement.InvoiceNo &&
+			st.InvoiceNo != rebilled.Settlement.InvoiceNo:
+			moved = r
 		}
 	}
-	if unbilled.Settlement == nil {
-		t.Fatal("the province has no two settlements billing card-hours")
+	if moved.Settlement == nil {
+		t.Fatal("the province has no three settlements billing card-hours")
 	}
 	var changed []voucherwatch.Record
-	for i, r := range []voucherwatch.Record{rebilled, unbilled} {
+	for i, r := range []voucherwatch.Record{rebilled, unbilled, moved} {
 		st := *r.Settlement
 		st.Items = slices.Clone(st.Items)
 		for j := range st.Items {
-			if i == 0 {
+			switch i {
+			case 0:
 				st.Items[j].Quantity *= 2
-			} else {
+			case 1:
 				st.Items[j].Unit = "set"
 			}
+		}
+		if i == 2 {
+			st.BuyerUSCC = other
 		}
 		r.Settlement, r.ID, r.Time = &st, r.ID+"-v2", r.Time.Add(time.Hour)
 		changed = append(changed, r)
@@ -275,6 +286,13 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := secondMeterings.Units
+	paid, err := db.refreshPaidUsages(ctx, 0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paid.Full || paid.Contracts == 0 {
+		t.Errorf("second paid-period pass: %+v, want the contracts the changes reach", paid)
+	}
 	var invoices uint64
 	queryRow(t, db, `SELECT uniqExact(invoice_code, invoice_no) FROM settlements`, &invoices)
 	if secondMeterings.Full || secondMeterings.Invoices < 2 || uint64(secondMeterings.Invoices) >= invoices {
@@ -388,6 +406,10 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			w, _ := table(readCtx, c.raw, c.args...)
 			same(c.name, g, w)
 		}
+		// The kept paid-period usages are what one pass over everything gives.
+		kp, _ := table(readCtx, keptPaidUsagesSQL, 0.3, uint64(0))
+		wp, _ := table(readCtx, fmt.Sprintf(paidPeriodDaysSQL, "1"), 0.3)
+		same("kept paid period usages", kp, wp)
 		// The kept comparisons, two passes later, are what one comparison of everything gives,
 		// the changed settlements included.
 		k, _ = table(readCtx, keptMeteringsSQL, 720.0)
