@@ -1156,16 +1156,23 @@ SELECT now() AS touched_at, supplier_uscc, resource_id, toStartOfDay(window_star
 FROM usage
 WHERE window_end > window_start
 GROUP BY supplier_uscc, resource_id, run_day`),
+			// usage_units is sorted by day and a 64-bit hash of the group's other key columns
+			// (unit_key): FINAL over nine key columns, seven of them strings, took 12 s on a
+			// 100 M history where this key takes under 1 s. shared says that another group has
+			// the same resource, day and buyer: only such groups can hold copies of a window,
+			// so only they need the capacity sweep's deduplication.
 			createStep(`CREATE TABLE IF NOT EXISTS usage_units (
+	run_day DateTime('Asia/Shanghai'),
+	unit_key UInt64,
 	supplier_uscc String,
 	resource_id String,
-	run_day DateTime('Asia/Shanghai'),
 	buyer_uscc String,
 	contract_no String,
 	chip_model String,
 	cards UInt32,
 	run_span UInt32,
 	run_phase UInt32,
+	shared UInt8,
 	unit_ws Array(Int64),
 	unit_we Array(Int64),
 	unit_windows Array(UInt64),
@@ -1174,7 +1181,7 @@ GROUP BY supplier_uscc, resource_id, run_day`),
 	unit_version DateTime('Asia/Shanghai')
 ) ENGINE = ReplacingMergeTree(unit_version)
 PARTITION BY toYear(run_day)
-ORDER BY (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase)`),
+ORDER BY (run_day, unit_key)`),
 			createStep(`CREATE TABLE IF NOT EXISTS sweep_passes (
 	sweep String,
 	pass_at DateTime('Asia/Shanghai')

@@ -200,6 +200,18 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		add("EDGE-GAP", other, 8, day.Add(time.Duration(h)*time.Hour), time.Hour) // a second tenant
 	}
 	add("EDGE-WEEK", "", 8, day.Add(3*time.Hour), 7*24*time.Hour)
+	// A day re-sent under another contract number (new ids, the same windows): two groups
+	// of one resource, day and buyer holding the same windows, which the capacity sweep must
+	// count once.
+	for h := 0; h < 24; h++ {
+		add("EDGE-RECONTRACT", "", 8, day.Add(time.Duration(h)*time.Hour), time.Hour)
+	}
+	for _, r := range slices.Clone(byType[voucherwatch.TypeUsage][len(byType[voucherwatch.TypeUsage])-24:]) {
+		u := *r.Usage
+		u.ContractNo += "-B"
+		r.Usage, r.ID = &u, r.ID+"-B"
+		byType[voucherwatch.TypeUsage] = append(byType[voucherwatch.TypeUsage], r)
+	}
 	// The kept units (usage_units) are built by a first pass on the first half of the usage
 	// and refreshed by a second pass after the rest: the second pass must find what the rest
 	// touched, including groups the first pass kept as one run that turn inexact.
@@ -406,6 +418,22 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			w, _ := table(readCtx, c.raw, c.args...)
 			same(c.name, g, w)
 		}
+		// The capacity sweep's windows: only the shared groups deduplicated.
+		var shared uint64
+		queryRow(t, db, `SELECT countIf(shared) FROM usage_units FINAL WHERE resource_id = 'EDGE-RECONTRACT'`, &shared)
+		if shared != 2 {
+			t.Errorf("EDGE-RECONTRACT: %d groups marked shared, want its 2", shared)
+		}
+		noPrewhere := clickhouse.Context(readCtx, clickhouse.WithSettings(clickhouse.Settings{"optimize_move_to_prewhere": 0}))
+		g, _ = table(noPrewhere, peakCardsOf(keptWindowsSQL))
+		w, _ := table(readCtx, rawPeakCardsSQL)
+		same("capacity peaks on the kept windows", g, w)
+		var windows, distinct uint64
+		queryRow(t, db, `SELECT count() FROM (`+keptWindowsSQL+`)`, &windows)
+		queryRow(t, db, `SELECT count() FROM (`+rawUsageDedup+`)`, &distinct)
+		if windows >= distinct+24 {
+			t.Errorf("the kept windows hold %d, distinct windows %d: EDGE-RECONTRACT's day counted twice?", windows, distinct)
+		}
 		// The kept paid-period usages are what one pass over everything gives.
 		kp, _ := table(readCtx, keptPaidUsagesSQL, 0.3, uint64(0))
 		wp, _ := table(readCtx, fmt.Sprintf(paidPeriodDaysSQL, "1"), 0.3)
@@ -413,7 +441,7 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		// The kept comparisons, two passes later, are what one comparison of everything gives,
 		// the changed settlements included.
 		k, _ = table(readCtx, keptMeteringsSQL, 720.0)
-		w, _ := table(readCtx, rawInvoiceMeteringSQL, 720.0)
+		w, _ = table(readCtx, rawInvoiceMeteringSQL, 720.0)
 		same("kept invoice meterings", k, w)
 		for _, c := range []struct {
 			r    voucherwatch.Record

@@ -131,6 +131,14 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 // above the registered capacity, and that capacity. A run of windows adds its cards at its
 // start and takes them off at its end, as its windows would one after another.
 func peakCardsSQL(units string) string {
+	return peakCardsOf(`SELECT supplier_uscc, resource_id, chip_model, cards, ws, we
+					FROM (` + units + `)
+					LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we`)
+}
+
+// peakCardsOf is peakCardsSQL on windows: supplier_uscc, resource_id, chip_model, cards, ws
+// and we of the units, each window once.
+func peakCardsOf(windows string) string {
 	return `SELECT supplier_uscc, chip, chip_model, capacity,
 	arrayReduce('max', cum) AS peak,
 	times[indexOf(cum, peak)] AS peak_at,
@@ -154,11 +162,7 @@ FROM (
 			FROM (
 				SELECT supplier_uscc, replaceAll(lower(chip_model), ' ', '') AS chip, chip_model, resource_id,
 					arrayJoin([(toInt64(ws), toInt64(cards)), (toInt64(we), -toInt64(cards))]) AS ev
-				FROM (
-					SELECT supplier_uscc, resource_id, chip_model, cards, ws, we
-					FROM (` + units + `)
-					LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we
-				)
+				FROM (` + windows + `)
 			)
 			GROUP BY supplier_uscc, chip, resource_id
 		)
@@ -324,11 +328,12 @@ func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error)
 // registered capacity.
 func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, error) {
 	var out []voucherwatch.CapacityPeak
-	units, err := db.keptUnits(ctx)
-	if err != nil {
+	if err := db.RefreshUsageUnits(ctx); err != nil {
 		return nil, fmt.Errorf("store: capacity peaks: %w", err)
 	}
-	err = db.scanRows(ctx, peakCardsSQL(units), nil, func(scan func(...any) error) error {
+	// The filters on shared stay after FINAL's merge (see keptWindowsSQL).
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"optimize_move_to_prewhere": 0}))
+	err := db.scanRows(ctx, peakCardsOf(keptWindowsSQL), nil, func(scan func(...any) error) error {
 		var (
 			p                           voucherwatch.CapacityPeak
 			capacity, peak              int64
