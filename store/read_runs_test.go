@@ -428,6 +428,37 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		g, _ = table(noPrewhere, peakCardsOf(keptWindowsSQL))
 		w, _ := table(readCtx, rawPeakCardsSQL)
 		same("capacity peaks on the kept windows", g, w)
+		// Who was metered at a peak: one read for many instants gives what TenantsAt gives
+		// at each (the province's peaks, and instants of the edge cases: a gap, cards
+		// changing, a second tenant, midnight, the re-sent day, the week-long window).
+		peaks, err := db.CapacityPeaks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chip := strings.ReplaceAll(strings.ToLower(tmpl.Usage.ChipModel), " ", "")
+		for _, h := range []int{3, 5, 11, 13, 24, 30, 47, 72} {
+			peaks = append(peaks, voucherwatch.CapacityPeak{SupplierUSCC: tmpl.Usage.SupplierUSCC, ChipKey: chip, PeakAt: day.Add(time.Duration(h)*time.Hour + 30*time.Minute)})
+		}
+		batch, err := db.TenantsAtPeaks(ctx, peaks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonEmpty := 0
+		for i, p := range peaks {
+			one, err := db.TenantsAt(ctx, p.SupplierUSCC, p.ChipKey, p.PeakAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(one) > 0 {
+				nonEmpty++
+			}
+			if !reflect.DeepEqual(batch[i], one) {
+				t.Errorf("tenants at %s %s %v: one read for all gives %+v, TenantsAt %+v", p.SupplierUSCC, p.ChipKey, p.PeakAt, batch[i], one)
+			}
+		}
+		if nonEmpty < len(peaks)/2 {
+			t.Errorf("tenants found at %d of %d instants: the comparison proves little", nonEmpty, len(peaks))
+		}
 		var windows, distinct uint64
 		queryRow(t, db, `SELECT count() FROM (`+keptWindowsSQL+`)`, &windows)
 		queryRow(t, db, `SELECT count() FROM (`+rawUsageDedup+`)`, &distinct)
