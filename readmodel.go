@@ -501,6 +501,9 @@ type UsageReader interface {
 	CapacityPeaks(ctx context.Context) ([]CapacityPeak, error)
 	// TenantsAt returns who was metered on a supplier's chip at an instant, sorted.
 	TenantsAt(ctx context.Context, supplier, chipKey string, at time.Time) ([]TenantCards, error)
+	// TenantsAtPeaks is TenantsAt at every peak's instant (PeakAt) in one read: the i-th
+	// list is the i-th peak's.
+	TenantsAtPeaks(ctx context.Context, peaks []CapacityPeak) ([][]TenantCards, error)
 	// ResourceTenancies returns the tenancies of every resource that two buyers used in
 	// overlapping spans.
 	ResourceTenancies(ctx context.Context) ([]Tenancy, error)

@@ -61,18 +61,22 @@ func (d *UsageAboveCapacity) Run(ctx context.Context, at time.Time) ([]voucherwa
 		}
 		return found[i].ChipKey < found[j].ChipKey
 	})
-	var fs []finding
+	var registered []voucherwatch.CapacityPeak
 	for _, o := range found {
-		if ruleRegistrationOf(reg, o.SupplierUSCC) != regRegistered {
-			continue
+		if ruleRegistrationOf(reg, o.SupplierUSCC) == regRegistered {
+			registered = append(registered, o)
 		}
+	}
+	// Who was metered at each peak, in one read for all of them.
+	atPeaks, err := rm.TenantsAtPeaks(ctx, registered)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: usage_above_capacity tenants: %w", err)
+	}
+	var fs []finding
+	for i, o := range registered {
 		peakAt := o.PeakAt
 		var tenants []map[string]any
-		ts, err := rm.TenantsAt(ctx, o.SupplierUSCC, o.ChipKey, o.PeakAt)
-		if err != nil {
-			return nil, fmt.Errorf("detectors: usage_above_capacity tenants: %w", err)
-		}
-		for _, t := range ts {
+		for _, t := range atPeaks[i] {
 			tenants = append(tenants, map[string]any{"buyer_uscc": t.BuyerUSCC, "contract_no": t.ContractNo,
 				"cards": uint64(t.Cards), "resources": uint64(t.Resources)})
 		}

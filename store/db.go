@@ -48,6 +48,16 @@ type DB struct {
 	// now stamps ingested_at; tests replace it.
 	now func() time.Time
 
+	// unitsMu makes this process's refreshes of usage_units take turns; unitsSlack is how far
+	// before the last pass they look (read_units.go).
+	unitsMu    sync.Mutex
+	unitsSlack time.Duration
+	// meteringsMu makes this process's refreshes of invoice_meterings take turns
+	// (read_meterings.go).
+	meteringsMu sync.Mutex
+	// paidUsagesMu does the same for paid_period_usages (read_paid_usages.go).
+	paidUsagesMu sync.Mutex
+
 	// purgeMu guards lastPurge, when this instance last deleted expired session revocations.
 	purgeMu   sync.Mutex
 	lastPurge time.Time
@@ -138,6 +148,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		ended:       make(map[voucherwatch.RecordType][]string, len(recordTables)),
 		lookupChunk: defaultLookupChunk,
 		insertWait:  DefaultInsertWait,
+		unitsSlack:  defaultUnitsSlack,
 		now:         time.Now,
 	}
 	for typ := range recordTables {

@@ -1131,6 +1131,124 @@ FROM (
 )`),
 		},
 	},
+	{
+		version: 25,
+		name:    "usage units kept per run group",
+		steps: []step{
+			// The usage sweeps (capacity peaks, metering against invoices) read every group of
+			// usage_runs as units; the FINAL merge of usage_runs' aggregate states, twice per
+			// sweep, was most of a full run and grew with the history. usage_units keeps each
+			// group's units finalized, one row per group (its units in arrays, so a group that
+			// turns inexact replaces its one run by its windows), and the sweeps refresh only
+			// the groups of the (resource, day) pairs written since their last pass:
+			// usage_touched, which a view writes with the insert's time, says which. The
+			// passes are recorded in sweep_passes. See docs/detection.md.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_touched (
+	touched_at DateTime('Asia/Shanghai'),
+	supplier_uscc String,
+	resource_id String,
+	run_day DateTime('Asia/Shanghai')
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(touched_at)
+ORDER BY (touched_at, supplier_uscc, resource_id, run_day)`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_touched_mv TO usage_touched AS
+SELECT now() AS touched_at, supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day
+FROM usage
+WHERE window_end > window_start
+GROUP BY supplier_uscc, resource_id, run_day`),
+			// usage_units is sorted by day and a 64-bit hash of the group's other key columns
+			// (unit_key): FINAL over nine key columns, seven of them strings, took 12 s on a
+			// 100 M history where this key takes under 1 s. shared says that another group has
+			// the same resource, day and buyer: only such groups can hold copies of a window,
+			// so only they need the capacity sweep's deduplication.
+			createStep(`CREATE TABLE IF NOT EXISTS usage_units (
+	run_day DateTime('Asia/Shanghai'),
+	unit_key UInt64,
+	supplier_uscc String,
+	resource_id String,
+	buyer_uscc String,
+	contract_no String,
+	chip_model String,
+	cards UInt32,
+	run_span UInt32,
+	run_phase UInt32,
+	shared UInt8,
+	unit_ws Array(Int64),
+	unit_we Array(Int64),
+	unit_windows Array(UInt64),
+	unit_ch Array(Float64),
+	unit_slots Array(UInt64),
+	unit_version DateTime('Asia/Shanghai')
+) ENGINE = ReplacingMergeTree(unit_version)
+PARTITION BY toYear(run_day)
+ORDER BY (run_day, unit_key)`),
+			createStep(`CREATE TABLE IF NOT EXISTS sweep_passes (
+	sweep String,
+	pass_at DateTime('Asia/Shanghai')
+) ENGINE = MergeTree()
+ORDER BY (sweep, pass_at)`),
+		},
+	},
+	{
+		version: 26,
+		name:    "invoice meterings kept",
+		steps: []step{
+			// Metering against invoices compared every settlement with its contract's whole
+			// metering on every full run. invoice_meterings keeps each invoice's comparison (the
+			// sums of migration 18's units within its period), rebuilt for the invoices whose
+			// settlement was stored, or whose contract's units within its period were
+			// rebuilt, since the last pass: the sweep reads one row per invoice. Versions are
+			// twice the pass's Unix time for the tombstone of an invoice that no longer
+			// compares (present = 0) and one more for its comparison, so that the comparison
+			// wins within a pass. See docs/detection.md.
+			createStep(`CREATE TABLE IF NOT EXISTS invoice_meterings (
+	card_month_hours Float64,
+	invoice_code String,
+	invoice_no String,
+	supplier_uscc String,
+	contract_no String,
+	buyer_uscc String,
+	period_start Date,
+	period_end Date,
+	billed Float64,
+	metered Float64,
+	windows UInt64,
+	first_ws Int64,
+	last_we Int64,
+	ps Int64,
+	pe Int64,
+	present UInt8,
+	metering_version UInt64
+) ENGINE = ReplacingMergeTree(metering_version)
+ORDER BY (card_month_hours, invoice_code, invoice_no)`),
+		},
+	},
+	{
+		version: 27,
+		name:    "paid period usages kept",
+		steps: []step{
+			// idle_consumption compared every contract's daily metering over the whole
+			// history with its paid period on every full run. paid_period_usages keeps each
+			// contract's days within its paid period for one idle utilisation, rebuilt for the
+			// contracts whose settlements were stored, or whose usage within the paid period
+			// was written, since the last pass; versions and tombstones as invoice_meterings'.
+			createStep(`CREATE TABLE IF NOT EXISTS paid_period_usages (
+	idle_util Float64,
+	supplier_uscc String,
+	buyer_uscc String,
+	contract_no String,
+	paid_from Date,
+	paid_to Date,
+	metered_days UInt64,
+	idle_days UInt64,
+	total_ch Float64,
+	total_uch Float64,
+	present UInt8,
+	usage_version UInt64
+) ENGINE = ReplacingMergeTree(usage_version)
+ORDER BY (idle_util, supplier_uscc, buyer_uscc, contract_no)`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for

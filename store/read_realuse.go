@@ -21,48 +21,28 @@ FROM settlements %s
 ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
 LIMIT 1 BY invoice_code, invoice_no`
 
-// paidPeriodUsagesSQL joins each contract's daily metering with its paid period. Arguments:
-// the idle utilisation, the least idle days.
-const paidPeriodUsagesSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to,
+// paidPeriodDaysSQL joins each contract's daily metering with its paid period (the first to
+// the last period of its latest settlements): the days metered, and idle, within it.
+// It reads the contracts that %[1]s (a filter on supplier_uscc, buyer_uscc and contract_no, or 1) selects in the
+// rollups and among the latest settlements (of every invoice that has a version under one of
+// those contracts, so that the latest version is found among all of an invoice's).
+// Argument: the idle utilisation.
+var paidPeriodDaysSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to,
 	countIf(ch > 0) AS metered_days, countIf(ch > 0 AND uch < ? * ch) AS idle_days,
 	sum(ch) AS total_ch, sum(uch) AS total_uch
 FROM (
 	SELECT supplier_uscc, buyer_uscc, contract_no, day, sum(day_card_hours) AS ch, sum(util_card_hours) AS uch
-	FROM usage_days
+	FROM (` + usageDaysSQL("%[1]s", "%[1]s") + `)
 	GROUP BY supplier_uscc, buyer_uscc, contract_no, day
 ) ALL INNER JOIN (
 	SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS paid_from, max(period_end) AS paid_to
-	FROM (` + latestSettlementDatesSQL + `)
-	WHERE period_start > toDate('1971-01-01') AND period_end >= period_start
+	FROM (` + strings.Replace(latestSettlementDatesSQL, "%s",
+	"WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM settlements WHERE %[1]s)", 1) + `)
+	WHERE period_start > toDate('1971-01-01') AND period_end >= period_start AND %[1]s
 	GROUP BY supplier_uscc, buyer_uscc, contract_no
 ) USING supplier_uscc, buyer_uscc, contract_no
 WHERE day >= paid_from AND day <= paid_to
-GROUP BY supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to
-HAVING idle_days >= ?`
-
-// PaidPeriodUsages returns each contract's metering within its paid period, for the contracts
-// with at least minIdleDays days below idleUtil.
-func (db *DB) PaidPeriodUsages(ctx context.Context, idleUtil float64, minIdleDays int) ([]voucherwatch.PaidPeriodUsage, error) {
-	var out []voucherwatch.PaidPeriodUsage
-	err := db.scanRows(ctx, fmt.Sprintf(paidPeriodUsagesSQL, ""), []any{idleUtil, uint64(max(0, minIdleDays))}, func(scan func(...any) error) error {
-		var (
-			u              voucherwatch.PaidPeriodUsage
-			from, to       time.Time
-			metered, idled uint64
-		)
-		if err := scan(&u.SupplierUSCC, &u.BuyerUSCC, &u.ContractNo, &from, &to, &metered, &idled, &u.CardHours, &u.UtilCardHours); err != nil {
-			return err
-		}
-		u.PaidFrom, u.PaidTo = dateOf(from), dateOf(to)
-		u.MeteredDays, u.IdleDays = int(metered), int(idled)
-		out = append(out, u)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: paid period usages: %w", err)
-	}
-	return out, nil
-}
+GROUP BY supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to`
 
 // ContractUsageDays returns the daily metering of the contracts q selects.
 func (db *DB) ContractUsageDays(ctx context.Context, q voucherwatch.ContractQuery) ([]voucherwatch.ContractUsageDay, error) {

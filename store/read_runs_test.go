@@ -200,10 +200,91 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		add("EDGE-GAP", other, 8, day.Add(time.Duration(h)*time.Hour), time.Hour) // a second tenant
 	}
 	add("EDGE-WEEK", "", 8, day.Add(3*time.Hour), 7*24*time.Hour)
+	// A day re-sent under another contract number (new ids, the same windows): two groups
+	// of one resource, day and buyer holding the same windows, which the capacity sweep must
+	// count once.
+	for h := 0; h < 24; h++ {
+		add("EDGE-RECONTRACT", "", 8, day.Add(time.Duration(h)*time.Hour), time.Hour)
+	}
+	for _, r := range slices.Clone(byType[voucherwatch.TypeUsage][len(byType[voucherwatch.TypeUsage])-24:]) {
+		u := *r.Usage
+		u.ContractNo += "-B"
+		r.Usage, r.ID = &u, r.ID+"-B"
+		byType[voucherwatch.TypeUsage] = append(byType[voucherwatch.TypeUsage], r)
+	}
+	// The kept units (usage_units) are built by a first pass on the first half of the usage
+	// and refreshed by a second pass after the rest: the second pass must find what the rest
+	// touched, including groups the first pass kept as one run that turn inexact.
+	usage := byType[voucherwatch.TypeUsage]
+	half := len(usage) / 2
+	byType[voucherwatch.TypeUsage] = usage[:half]
 	for typ, recs := range byType {
 		if _, err := db.StoreRecords(ctx, typ, recs); err != nil {
 			t.Fatalf("store %s: %v", typ, err)
 		}
+	}
+	// No slack: every pair written before the first pass's second is left to it.
+	db.unitsSlack = 0
+	firstMeterings, err := db.refreshMeterings(ctx, 720)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := firstMeterings.Units
+	if _, err := db.refreshPaidUsages(ctx, 0.3); err != nil {
+		t.Fatal(err)
+	}
+	if !first.Full || !firstMeterings.Full {
+		t.Fatalf("first pass on a new database: %+v, want a full build", firstMeterings)
+	}
+	var keptFirst uint64
+	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &keptFirst)
+	// Passes are stamped in seconds: the second's rows must be told apart from the first's.
+	time.Sleep(time.Second)
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, usage[half:]); err != nil {
+		t.Fatalf("store usage: %v", err)
+	}
+	// Two settlements change after the first pass: a new version bills twice the
+	// card-hours, another's new version bills none (its invoice no longer compares).
+	// A third's new version names another buyer: the paid periods of both contracts change.
+	var rebilled, unbilled, moved voucherwatch.Record
+	for _, r := range byType[voucherwatch.TypeSettlement] {
+		st := r.Settlement
+		if st.PeriodStart.IsZero() || len(st.Items) == 0 || st.Items[0].Unit != "card_hour" {
+			continue
+		}
+		switch {
+		case rebilled.Settlement == nil:
+			rebilled = r
+		case unbilled.Settlement == nil && st.InvoiceNo != rebilled.Settlement.InvoiceNo:
+			unbilled = r
+		case moved.Settlement == nil && unbilled.Settlement != nil && st.InvoiceNo != unbilled.Settlement.InvoiceNo &&
+			st.InvoiceNo != rebilled.Settlement.InvoiceNo:
+			moved = r
+		}
+	}
+	if moved.Settlement == nil {
+		t.Fatal("the province has no three settlements billing card-hours")
+	}
+	var changed []voucherwatch.Record
+	for i, r := range []voucherwatch.Record{rebilled, unbilled, moved} {
+		st := *r.Settlement
+		st.Items = slices.Clone(st.Items)
+		for j := range st.Items {
+			switch i {
+			case 0:
+				st.Items[j].Quantity *= 2
+			case 1:
+				st.Items[j].Unit = "set"
+			}
+		}
+		if i == 2 {
+			st.BuyerUSCC = other
+		}
+		r.Settlement, r.ID, r.Time = &st, r.ID+"-v2", r.Time.Add(time.Hour)
+		changed = append(changed, r)
+	}
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeSettlement, changed); err != nil {
+		t.Fatalf("store settlements: %v", err)
 	}
 	// A day of EDGE-COPY stored a second time past the look-up: the INSERT of a killed
 	// process that reached the server after the next life had stored the batch.
@@ -211,6 +292,39 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		FROM usage WHERE resource_id = 'EDGE-COPY' AND toDate(window_start) = toDate(toDateTime(?, 'Asia/Shanghai'))`, day.Unix()); err != nil {
 		t.Fatal(err)
 	}
+
+	secondMeterings, err := db.refreshMeterings(ctx, 720)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := secondMeterings.Units
+	paid, err := db.refreshPaidUsages(ctx, 0.3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paid.Full || paid.Contracts == 0 {
+		t.Errorf("second paid-period pass: %+v, want the contracts the changes reach", paid)
+	}
+	var invoices uint64
+	queryRow(t, db, `SELECT uniqExact(invoice_code, invoice_no) FROM settlements`, &invoices)
+	if secondMeterings.Full || secondMeterings.Invoices < 2 || uint64(secondMeterings.Invoices) >= invoices {
+		t.Errorf("second meterings pass: %+v of %d invoices, want the two changed settlements' and those the second half's usage reaches", secondMeterings, invoices)
+	}
+	t.Logf("kept meterings: first pass %s, second pass rebuilt %d of %d invoices (%s)", firstMeterings.Took, secondMeterings.Invoices, invoices, secondMeterings.Took)
+	if second.Full || second.Since.IsZero() {
+		t.Fatalf("second pass: %+v, want a refresh of the pairs written since the first", second)
+	}
+	var keptAll, groups, refreshed uint64
+	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &keptAll)
+	queryRow(t, db, `SELECT count() FROM usage_runs FINAL`, &groups)
+	queryRow(t, db, fmt.Sprintf(`SELECT count() FROM usage_units WHERE unit_version = toDateTime(%d, 'Asia/Shanghai')`, second.At.Unix()), &refreshed)
+	if keptAll != groups || keptFirst == 0 || keptFirst >= groups {
+		t.Errorf("usage_units holds %d groups after the first pass and %d after the second; usage_runs %d: want a share, then all", keptFirst, keptAll, groups)
+	}
+	if refreshed == 0 || refreshed >= groups {
+		t.Errorf("the second pass wrote %d of %d groups: want those the second half touched only", refreshed, groups)
+	}
+	t.Logf("kept units: first pass %d groups (%s), second pass wrote %d of %d (%s)", keptFirst, first.Took, refreshed, groups, second.Took)
 
 	// Both paths are taken: groups read as runs and groups read from usage.
 	var exact, inexact uint64
@@ -285,6 +399,93 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	}
 	compare("invoice metering", invoiceMeteringSQL, rawInvoiceMeteringSQL, 720.0)
 	compare("capacity peaks", peakCardsSQL, rawPeakCardsSQL)
+	// The kept units are the units, and the sweeps on them what raw usage gives.
+	{
+		uctx, q, uargs := units("1")
+		g, _ := table(uctx, q, uargs...)
+		k, _ := table(readCtx, usageUnitsKept)
+		same("kept units", k, g)
+		for _, c := range []struct {
+			name string
+			sql  func(string) string
+			raw  string
+			args []any
+		}{
+			{"invoice metering on kept units", invoiceMeteringSQL, rawInvoiceMeteringSQL, []any{720.0}},
+			{"capacity peaks on kept units", peakCardsSQL, rawPeakCardsSQL, nil},
+		} {
+			g, _ := table(readCtx, c.sql(usageUnitsKept), c.args...)
+			w, _ := table(readCtx, c.raw, c.args...)
+			same(c.name, g, w)
+		}
+		// The capacity sweep's windows: only the shared groups deduplicated.
+		var shared uint64
+		queryRow(t, db, `SELECT countIf(shared) FROM usage_units FINAL WHERE resource_id = 'EDGE-RECONTRACT'`, &shared)
+		if shared != 2 {
+			t.Errorf("EDGE-RECONTRACT: %d groups marked shared, want its 2", shared)
+		}
+		noPrewhere := clickhouse.Context(readCtx, clickhouse.WithSettings(clickhouse.Settings{"optimize_move_to_prewhere": 0}))
+		g, _ = table(noPrewhere, peakCardsOf(keptWindowsSQL))
+		w, _ := table(readCtx, rawPeakCardsSQL)
+		same("capacity peaks on the kept windows", g, w)
+		// Who was metered at a peak: one read for many instants gives what TenantsAt gives
+		// at each (the province's peaks, and instants of the edge cases: a gap, cards
+		// changing, a second tenant, midnight, the re-sent day, the week-long window).
+		peaks, err := db.CapacityPeaks(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chip := strings.ReplaceAll(strings.ToLower(tmpl.Usage.ChipModel), " ", "")
+		for _, h := range []int{3, 5, 11, 13, 24, 30, 47, 72} {
+			peaks = append(peaks, voucherwatch.CapacityPeak{SupplierUSCC: tmpl.Usage.SupplierUSCC, ChipKey: chip, PeakAt: day.Add(time.Duration(h)*time.Hour + 30*time.Minute)})
+		}
+		batch, err := db.TenantsAtPeaks(ctx, peaks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonEmpty := 0
+		for i, p := range peaks {
+			one, err := db.TenantsAt(ctx, p.SupplierUSCC, p.ChipKey, p.PeakAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(one) > 0 {
+				nonEmpty++
+			}
+			if !reflect.DeepEqual(batch[i], one) {
+				t.Errorf("tenants at %s %s %v: one read for all gives %+v, TenantsAt %+v", p.SupplierUSCC, p.ChipKey, p.PeakAt, batch[i], one)
+			}
+		}
+		if nonEmpty < len(peaks)/2 {
+			t.Errorf("tenants found at %d of %d instants: the comparison proves little", nonEmpty, len(peaks))
+		}
+		var windows, distinct uint64
+		queryRow(t, db, `SELECT count() FROM (`+keptWindowsSQL+`)`, &windows)
+		queryRow(t, db, `SELECT count() FROM (`+rawUsageDedup+`)`, &distinct)
+		if windows >= distinct+24 {
+			t.Errorf("the kept windows hold %d, distinct windows %d: EDGE-RECONTRACT's day counted twice?", windows, distinct)
+		}
+		// The kept paid-period usages are what one pass over everything gives.
+		kp, _ := table(readCtx, keptPaidUsagesSQL, 0.3, uint64(0))
+		wp, _ := table(readCtx, fmt.Sprintf(paidPeriodDaysSQL, "1"), 0.3)
+		same("kept paid period usages", kp, wp)
+		// The kept comparisons, two passes later, are what one comparison of everything gives,
+		// the changed settlements included.
+		k, _ = table(readCtx, keptMeteringsSQL, 720.0)
+		w, _ = table(readCtx, rawInvoiceMeteringSQL, 720.0)
+		same("kept invoice meterings", k, w)
+		for _, c := range []struct {
+			r    voucherwatch.Record
+			want bool
+		}{{changed[0], true}, {changed[1], false}} {
+			found := slices.ContainsFunc(k, func(line string) bool {
+				return strings.Contains(line, "|"+c.r.Settlement.InvoiceCode+"|"+c.r.Settlement.InvoiceNo+"|")
+			})
+			if found != c.want {
+				t.Errorf("invoice %s %s in the kept meterings: %v, want %v", c.r.Settlement.InvoiceCode, c.r.Settlement.InvoiceNo, found, c.want)
+			}
+		}
+	}
 	{
 		g, gr := table(readCtx, overlapCandidatesSQL)
 		w, wr := table(readCtx, rawOverlapCandidatesSQL)

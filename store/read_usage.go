@@ -46,6 +46,31 @@ const usageRunKey = `supplier_uscc, resource_id, run_day, buyer_uscc, contract_n
 // filters on supplier_uscc and resource_id; args are its arguments, returned with the
 // query's.
 func (db *DB) usageUnits(ctx context.Context, where string, args ...any) (context.Context, string, []any, error) {
+	u, err := db.usageUnitsOf(ctx, where, args, where, args)
+	if err != nil {
+		return ctx, "", nil, err
+	}
+	if u.windows == "" {
+		return ctx, u.runs, u.runsArgs, nil
+	}
+	return u.ctx, u.runs + `
+	UNION ALL
+	` + u.windows, append(slices.Clone(u.runsArgs), u.windowsArgs...), nil
+}
+
+// unitsQuery is the units in two queries: the exact groups as runs, and the windows of the
+// inexact ones (empty when there are none), which needs ctx (it carries their keys).
+type unitsQuery struct {
+	ctx                   context.Context
+	runs, windows         string
+	runsArgs, windowsArgs []any
+}
+
+// usageUnitsOf is usageUnits in its two parts, with separate filters for usage_runs
+// (runsWhere, which may also name run_day) and for usage (usageWhere, on supplier_uscc and
+// resource_id; the inexact groups' keys narrow it further).
+func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any, usageWhere string, usageArgs []any) (unitsQuery, error) {
+	where, args := runsWhere, runsArgs
 	cols := [][]any{{}, {}, {}, {}, {}, {}, {}, {}, {}}
 	var (
 		sup, res, buyer, contract, chip string
@@ -62,14 +87,15 @@ func (db *DB) usageUnits(ctx context.Context, where string, args ...any) (contex
 		return nil
 	})
 	if err != nil {
-		return ctx, "", nil, fmt.Errorf("runs read from usage: %w", err)
+		return unitsQuery{}, fmt.Errorf("runs read from usage: %w", err)
 	}
 	q := `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
 		toInt64(first_start) AS ws, toInt64(last_start + run_span) AS we, toUInt64(n) AS windows, ch, slots
 	FROM (` + usageRunsSQL(where) + `)
 	WHERE exact`
+	u := unitsQuery{ctx: ctx, runs: q, runsArgs: args}
 	if len(cols[0]) == 0 {
-		return ctx, q, args, nil
+		return u, nil
 	}
 	t, err := ext.NewTable("inexact_runs", ext.Column("supplier_uscc", "String"), ext.Column("resource_id", "String"),
 		ext.Column("run_day", "DateTime('Asia/Shanghai')"), ext.Column("buyer_uscc", "String"), ext.Column("contract_no", "String"),
@@ -82,30 +108,37 @@ func (db *DB) usageUnits(ctx context.Context, where string, args ...any) (contex
 		}
 	}
 	if err != nil {
-		return ctx, "", nil, fmt.Errorf("runs read from usage: %w", err)
+		return unitsQuery{}, fmt.Errorf("runs read from usage: %w", err)
 	}
-	q += `
-	UNION ALL
-	SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
+	u.windows = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
 		toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
 		toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
 		toInt64(window_start) AS ws, toInt64(window_end) AS we, toUInt64(1) AS windows, card_hours AS ch,
 		if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(ws - toUInt32(run_day), run_span))), toUInt64(0)) AS slots
 	FROM usage
-	WHERE window_end > window_start AND ` + where + `
+	WHERE window_end > window_start AND ` + usageWhere + `
 		AND (supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM inexact_runs)
 		AND (supplier_uscc, resource_id, toStartOfDay(window_start), buyer_uscc, contract_no, chip_model, cards,
 			toUInt32(toUInt32(window_end) - toUInt32(window_start)),
 			toUInt32((toUInt32(window_start) - toUInt32(toStartOfDay(window_start))) % (toUInt32(window_end) - toUInt32(window_start))))
 			IN (SELECT ` + usageRunKey + ` FROM inexact_runs)
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
-	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), q, append(slices.Clone(args), args...), nil
+	u.ctx, u.windowsArgs = clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), usageArgs
+	return u, nil
 }
 
 // peakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
 // above the registered capacity, and that capacity. A run of windows adds its cards at its
 // start and takes them off at its end, as its windows would one after another.
 func peakCardsSQL(units string) string {
+	return peakCardsOf(`SELECT supplier_uscc, resource_id, chip_model, cards, ws, we
+					FROM (` + units + `)
+					LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we`)
+}
+
+// peakCardsOf is peakCardsSQL on windows: supplier_uscc, resource_id, chip_model, cards, ws
+// and we of the units, each window once.
+func peakCardsOf(windows string) string {
 	return `SELECT supplier_uscc, chip, chip_model, capacity,
 	arrayReduce('max', cum) AS peak,
 	times[indexOf(cum, peak)] AS peak_at,
@@ -129,11 +162,7 @@ FROM (
 			FROM (
 				SELECT supplier_uscc, replaceAll(lower(chip_model), ' ', '') AS chip, chip_model, resource_id,
 					arrayJoin([(toInt64(ws), toInt64(cards)), (toInt64(we), -toInt64(cards))]) AS ev
-				FROM (
-					SELECT supplier_uscc, resource_id, chip_model, cards, ws, we
-					FROM (` + units + `)
-					LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we
-				)
+				FROM (` + windows + `)
 			)
 			GROUP BY supplier_uscc, chip, resource_id
 		)
@@ -189,7 +218,11 @@ func meteredSlotsSQL(units string) string {
 	)`
 }
 
-func invoiceMeteringSQL(units string) string {
+func invoiceMeteringSQL(units string) string { return invoiceMeteringOf(units, "1") }
+
+// invoiceMeteringOf is invoiceMeteringSQL for the settlements that settlements (a filter on
+// the settlements table) selects.
+func invoiceMeteringOf(units, settlements string) string {
 	return `SELECT supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, period_start, period_end, billed,
 	sumIf(card_hours * (least(we, pe) - greatest(ws, ps)) / (we - ws), ws < pe AND we > ps) AS metered,
 	sumIf(windows, ws < pe AND we > ps) AS windows,
@@ -203,7 +236,7 @@ FROM (
 		toInt64(toDateTime(period_start, 'Asia/Shanghai')) AS ps,
 		toInt64(toDateTime(period_end, 'Asia/Shanghai')) + 86400 AS pe
 	FROM settlements
-	WHERE period_start > toDate(0) AND period_end >= period_start
+	WHERE period_start > toDate(0) AND period_end >= period_start AND ` + settlements + `
 	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
 	LIMIT 1 BY invoice_code, invoice_no
 ) ALL LEFT JOIN (
@@ -291,47 +324,16 @@ func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error)
 	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), true, nil
 }
 
-// InvoiceMeterings compares every latest settlement with a service period and billed
-// card-hours with the metering of its contract.
-func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]voucherwatch.InvoiceMetering, error) {
-	var out []voucherwatch.InvoiceMetering
-	ctx, units, args, err := db.usageUnits(ctx, "1")
-	if err != nil {
-		return nil, fmt.Errorf("store: invoice metering: %w", err)
-	}
-	err = db.scanRows(ctx, invoiceMeteringSQL(units), append([]any{cardMonthHours}, args...), func(scan func(...any) error) error {
-		var (
-			m                                voucherwatch.InvoiceMetering
-			from, to                         time.Time
-			windows                          uint64
-			firstWS, lastWE, longest, ps, pe int64
-		)
-		if err := scan(&m.SupplierUSCC, &m.ContractNo, &m.BuyerUSCC, &m.Invoice.Code, &m.Invoice.No, &from, &to,
-			&m.Billed, &m.Metered, &windows, &firstWS, &lastWE, &longest, &ps, &pe); err != nil {
-			return err
-		}
-		m.PeriodStart, m.PeriodEnd, m.Windows = dateOf(from), dateOf(to), int(windows)
-		m.FirstWindowStart, m.LastWindowEnd = time.Unix(firstWS, 0), time.Unix(lastWE, 0)
-		m.LongestWindow = time.Duration(longest) * time.Second
-		m.From, m.To = time.Unix(ps, 0), time.Unix(pe, 0)
-		out = append(out, m)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: invoice metering: %w", err)
-	}
-	return out, nil
-}
-
 // CapacityPeaks returns, per supplier and chip, the peak of metered cards where it exceeds the
 // registered capacity.
 func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, error) {
 	var out []voucherwatch.CapacityPeak
-	ctx, units, args, err := db.usageUnits(ctx, "1")
-	if err != nil {
+	if err := db.RefreshUsageUnits(ctx); err != nil {
 		return nil, fmt.Errorf("store: capacity peaks: %w", err)
 	}
-	err = db.scanRows(ctx, peakCardsSQL(units), args, func(scan func(...any) error) error {
+	// The filters on shared stay after FINAL's merge (see keptWindowsSQL).
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"optimize_move_to_prewhere": 0}))
+	err := db.scanRows(ctx, peakCardsOf(keptWindowsSQL), nil, func(scan func(...any) error) error {
 		var (
 			p                           voucherwatch.CapacityPeak
 			capacity, peak              int64

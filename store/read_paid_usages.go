@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// The paid-period usages, kept (migration 27), the way read_meterings.go keeps the invoice
+// meterings: each contract's metering within its paid period for one idle utilisation,
+// rebuilt for the contracts (supplier, buyer, contract) that have a settlement stored since the
+// last pass less the slack (every contract any version of its invoices names), or whose kept
+// units were rebuilt since then on a day within the paid period; a contract that no longer
+// has metered days in a paid period is tombstoned. The first pass for a utilisation builds
+// every contract. The least idle days is applied when read.
+
+func paidUsagesSweep(idleUtil float64) string {
+	return "paid_period_usages:" + strconv.FormatFloat(idleUtil, 'g', -1, 64)
+}
+
+const paidUsageColumns = `idle_util, supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to, metered_days, idle_days, total_ch, total_uch, present, usage_version`
+
+// keptPaidUsagesSQL reads the kept rows of one utilisation (argMax, not FINAL: see
+// keptMeteringsSQL). Arguments: the utilisation, the least idle days.
+const keptPaidUsagesSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to, metered_days, idle_days, total_ch, total_uch
+FROM (
+	SELECT supplier_uscc, buyer_uscc, contract_no,
+		argMax(present, usage_version) AS p,
+		argMax(paid_from, usage_version) AS paid_from,
+		argMax(paid_to, usage_version) AS paid_to,
+		argMax(metered_days, usage_version) AS metered_days,
+		argMax(idle_days, usage_version) AS idle_days,
+		argMax(total_ch, usage_version) AS total_ch,
+		argMax(total_uch, usage_version) AS total_uch
+	FROM paid_period_usages
+	WHERE idle_util = ?
+	GROUP BY supplier_uscc, buyer_uscc, contract_no
+	HAVING p = 1
+)
+WHERE idle_days >= ?`
+
+// PaidUsagesPass is what one refresh of the kept paid-period usages did.
+type PaidUsagesPass struct {
+	Units     UnitsPass
+	Full      bool
+	Contracts int // contracts rebuilt (0 on a full pass: all of them)
+	At        time.Time
+	Took      time.Duration
+}
+
+func (db *DB) refreshPaidUsages(ctx context.Context, idleUtil float64) (PaidUsagesPass, error) {
+	db.paidUsagesMu.Lock()
+	defer db.paidUsagesMu.Unlock()
+	start := time.Now()
+	var p PaidUsagesPass
+	var err error
+	if p.Units, err = db.refreshUnits(ctx); err != nil {
+		return p, err
+	}
+	sweep := paidUsagesSweep(idleUtil)
+	var last time.Time
+	if err := db.conn.QueryRow(ctx, `SELECT now(), max(pass_at) FROM sweep_passes WHERE sweep = ?`, sweep).Scan(&p.At, &last); err != nil {
+		return p, fmt.Errorf("store: paid period usages: last pass: %w", err)
+	}
+	p.Full = last.Unix() <= 0
+	dirty, contracts := ctx, "1"
+	if !p.Full {
+		since := last.Add(-db.unitsSlack).Unix()
+		cols := [3][]string{}
+		err := db.scanRows(ctx, dirtyContractsSQL, []any{since, since}, func(scan func(...any) error) error {
+			var s, b, c string
+			if err := scan(&s, &b, &c); err != nil {
+				return err
+			}
+			cols[0], cols[1], cols[2] = append(cols[0], s), append(cols[1], b), append(cols[2], c)
+			return nil
+		})
+		if err != nil {
+			return p, fmt.Errorf("store: paid period usages: contracts to rebuild: %w", err)
+		}
+		p.Contracts = len(cols[0])
+		if p.Contracts > 0 {
+			t, err := ext.NewTable("dirty_contracts", ext.Column("supplier_uscc", "String"), ext.Column("buyer_uscc", "String"), ext.Column("contract_no", "String"))
+			for i := 0; err == nil && i < 3; i++ {
+				_, err = t.Block().Columns[i].Append(cols[i])
+			}
+			if err != nil {
+				return p, fmt.Errorf("store: paid period usages: %w", err)
+			}
+			dirty = clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
+			contracts = `(supplier_uscc, buyer_uscc, contract_no) IN (SELECT supplier_uscc, buyer_uscc, contract_no FROM dirty_contracts)`
+		}
+	}
+	if p.Full || p.Contracts > 0 {
+		v := uint64(p.At.Unix()) * 2
+		// Tombstones for every contract a settlement names (the contracts with metering but
+		// no paid period have no row to replace).
+		tomb := `INSERT INTO paid_period_usages (` + paidUsageColumns + `)
+SELECT ?, supplier_uscc, buyer_uscc, contract_no, toDate(0), toDate(0), 0, 0, 0, 0, 0, ?
+FROM settlements WHERE ` + contracts + `
+GROUP BY supplier_uscc, buyer_uscc, contract_no`
+		if err := db.conn.Exec(dirty, tomb, idleUtil, v); err != nil {
+			return p, fmt.Errorf("store: paid period usages: tombstones: %w", err)
+		}
+		rows := `INSERT INTO paid_period_usages (` + paidUsageColumns + `)
+SELECT ?, supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to, metered_days, idle_days, total_ch, total_uch, 1, ?
+FROM (` + fmt.Sprintf(paidPeriodDaysSQL, contracts) + `)`
+		if err := db.conn.Exec(dirty, rows, idleUtil, v+1, idleUtil); err != nil {
+			return p, fmt.Errorf("store: paid period usages: rebuild: %w", err)
+		}
+	}
+	if err := db.conn.Exec(ctx, `INSERT INTO sweep_passes (sweep, pass_at) SELECT ?, toDateTime(?, 'Asia/Shanghai')`, sweep, p.At.Unix()); err != nil {
+		return p, fmt.Errorf("store: paid period usages: record the pass: %w", err)
+	}
+	p.Took = time.Since(start)
+	return p, nil
+}
+
+// dirtyContractsSQL are the contracts to rebuild since a Unix time (both arguments): every
+// contract named by any version of an invoice with a settlement stored since, and every
+// contract whose kept units were rebuilt since on a day of its paid period (the first to the
+// last period of its settlements, any version: a superset).
+const dirtyContractsSQL = `SELECT DISTINCT supplier_uscc, buyer_uscc, contract_no FROM (
+	SELECT supplier_uscc, buyer_uscc, contract_no
+	FROM settlements
+	WHERE (invoice_code, invoice_no) IN (
+		SELECT invoice_code, invoice_no FROM settlements WHERE ingested_at >= toDateTime(?, 'Asia/Shanghai'))
+	UNION ALL
+	SELECT supplier_uscc, buyer_uscc, contract_no
+	FROM (
+		SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS paid_from, max(period_end) AS paid_to
+		FROM settlements
+		GROUP BY supplier_uscc, buyer_uscc, contract_no
+	) ALL INNER JOIN (
+		SELECT supplier_uscc, buyer_uscc, contract_no, toInt64(min(run_day)) AS first_day, max(we) AS last_we
+		FROM usage_units ARRAY JOIN unit_we AS we
+		WHERE unit_version >= toDateTime(?, 'Asia/Shanghai')
+		GROUP BY supplier_uscc, buyer_uscc, contract_no
+	) USING supplier_uscc, buyer_uscc, contract_no
+	WHERE toInt64(toDateTime(paid_from, 'Asia/Shanghai')) < last_we
+		AND toInt64(toDateTime(paid_to, 'Asia/Shanghai')) + 86400 > first_day
+)`
+
+// PaidPeriodUsages returns each contract's metering within its paid period, for the contracts
+// with at least minIdleDays days below idleUtil, read from the kept rows after a refresh.
+func (db *DB) PaidPeriodUsages(ctx context.Context, idleUtil float64, minIdleDays int) ([]voucherwatch.PaidPeriodUsage, error) {
+	if _, err := db.refreshPaidUsages(ctx, idleUtil); err != nil {
+		return nil, err
+	}
+	var out []voucherwatch.PaidPeriodUsage
+	err := db.scanRows(ctx, keptPaidUsagesSQL, []any{idleUtil, uint64(max(0, minIdleDays))}, func(scan func(...any) error) error {
+		var (
+			u              voucherwatch.PaidPeriodUsage
+			from, to       time.Time
+			metered, idled uint64
+		)
+		if err := scan(&u.SupplierUSCC, &u.BuyerUSCC, &u.ContractNo, &from, &to, &metered, &idled, &u.CardHours, &u.UtilCardHours); err != nil {
+			return err
+		}
+		u.PaidFrom, u.PaidTo = dateOf(from), dateOf(to)
+		u.MeteredDays, u.IdleDays = int(metered), int(idled)
+		out = append(out, u)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: paid period usages: %w", err)
+	}
+	return out, nil
+}
