@@ -59,6 +59,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	readers := fs.Int("readers", 2, "consumer-group members per topic in the engine")
 	batch := fs.Int("batch-size", 20000, "engine batch size")
 	probes := fs.Int("probes", 20, "latency probes per kind")
+	withShapes := fs.Bool("shapes", true, "measure the ingest of both live shapes; false: the history, the full run and the probes only")
 	keep := fs.Bool("keep", false, "keep the bench databases")
 	detectTimeout := fs.Duration("detect-timeout", 15*time.Minute, "bound on the full detector run (reported as not finished beyond it)")
 	fastHistory := fs.Bool("fast-history", false, "generate the hourly filler of the history in ClickHouse (INSERT … SELECT) instead of through the engine's writer")
@@ -133,7 +134,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	// engine on top of the history. Detectors are held off here; the probes run with them.
 	var shapes []shapeResult
 	for i, shape := range usageShapes {
-		if *live == 0 {
+		if *live == 0 || !*withShapes {
 			break
 		}
 		shape.seed += salt
