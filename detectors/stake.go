@@ -93,12 +93,15 @@ func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at t
 // before do not serve and every alert names one of at most keyedStakeMost claims; nil
 // otherwise.
 func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (*stakeFacts, error) {
-	ids := map[string]bool{}
+	ids, applicants := map[string]bool{}, map[string]bool{}
 	for i := range alerts {
 		if alerts[i].Subjects.ClaimID == "" {
 			return nil, nil
 		}
 		ids[alerts[i].Subjects.ClaimID] = true
+		if a := alerts[i].Subjects.ApplicantUSCC; a != "" {
+			applicants[a] = true
+		}
 	}
 	if len(ids) > keyedStakeMost {
 		return nil, nil
@@ -106,7 +109,9 @@ func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time
 	if s.serving(at) != nil {
 		return nil, nil
 	}
-	_, cf, err := ruleLoadChangedClaimFacts(ctx, s.env, voucherwatch.Changes{Claims: ids})
+	// The claims' applicants, which the alerts name, are asked for with the claims: their
+	// other claims come in the same look-up.
+	_, cf, err := ruleLoadChangedClaimFacts(ctx, s.env, voucherwatch.Changes{Claims: ids, Enterprises: applicants})
 	if err != nil {
 		return nil, err
 	}
