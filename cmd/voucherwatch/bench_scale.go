@@ -355,7 +355,11 @@ func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, 
 
 func startBroker(ctx context.Context, self string, partitions int) (*exec.Cmd, string, error) {
 	addr := freeAddr()
-	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", addr, "--partitions", strconv.Itoa(partitions), "--log-level", "warn")
+	// The broker's log in memory: on disk (the default, <working directory>/data/kafka) the
+	// next bench's broker read every earlier run's topics from it, and its engines ingested
+	// them again from the start, probes and streamed usage included.
+	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", addr, "--embedded-kafka-dir", "memory",
+		"--partitions", strconv.Itoa(partitions), "--log-level", "warn")
 	broker.Stderr = os.Stderr
 	if err := broker.Start(); err != nil {
 		return nil, "", err
