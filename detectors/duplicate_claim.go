@@ -149,6 +149,17 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 	if len(changed.Claims) == 0 && len(changed.Invoices) == 0 {
 		return nil, nil
 	}
+	// The cities, which every alert carries, depend on nothing the look-ups find: they are
+	// read beside them.
+	type citiesRead struct {
+		cities map[string]string
+		err    error
+	}
+	citiesC := make(chan citiesRead, 1)
+	go func() {
+		c, err := Cities(ctx, rm)
+		citiesC <- citiesRead{c, err}
+	}()
 	ids := changed.ClaimIDs()
 	direct, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{IDs: ids})
 	if err != nil {
@@ -215,45 +226,69 @@ func (d *DuplicateClaim) Check(ctx context.Context, at time.Time, changed vouche
 	resubmitted, fs := d.resubmissions(ix, settled)
 	fs = append(fs, d.invoiceReuse(ix, settled, resubmitted, touched)...)
 
-	if len(refSet) > 0 {
-		refs := make([]string, 0, len(refSet))
-		for r := range refSet {
-			refs = append(refs, r)
-		}
-		sort.Strings(refs)
-		shared, err := rm.SettlementsSharingPaymentRef(ctx, refs)
-		if err != nil {
-			return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
-		}
-		if len(shared) > 0 {
-			// The claims the alerts list: those citing the invoices, and those of the buyers.
-			var keys []voucherwatch.InvoiceKey
-			var buyers []string
-			for _, s := range shared {
-				keys = append(keys, s.Key())
-				buyers = append(buyers, s.BuyerUSCC)
-			}
-			listed, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Invoices: keys, Applicants: buyers})
-			if err != nil {
-				return nil, err
-			}
-			fs = append(fs, d.sharedRefFindings(shared, newClaimIndex(listed))...)
-		}
+	// The settlements sharing a payment reference, and another buyer's purchase, depend on
+	// the look-ups above alone: both are read at once.
+	type sharedRead struct {
+		fs  []finding
+		err error
 	}
-	// Another buyer's purchase, after the others as Run finds it.
+	sharedC := make(chan sharedRead, 1)
+	go func() {
+		f, err := d.checkSharedRefs(ctx, rm, refSet)
+		sharedC <- sharedRead{f, err}
+	}()
 	other, err := d.checkOtherBuyers(ctx, ix, direct, touched, settled)
+	shared := <-sharedC
+	if shared.err != nil {
+		return nil, shared.err
+	}
 	if err != nil {
 		return nil, err
 	}
+	fs = append(fs, shared.fs...)
+	// Another buyer's purchase, after the others as Run finds it.
 	fs = append(fs, other...)
 	if len(fs) == 0 {
 		return nil, nil
 	}
-	cities, err := Cities(ctx, rm)
+	cr := <-citiesC
+	if cr.err != nil {
+		return nil, cr.err
+	}
+	cities := cr.cities
+	return dupAlerts(fs, cities, at), nil
+}
+
+// checkSharedRefs returns the findings of settlements that share one of refs, the payment
+// references of a check's touched invoices and claimed contracts.
+func (d *DuplicateClaim) checkSharedRefs(ctx context.Context, rm voucherwatch.ReadModel, refSet map[string]bool) ([]finding, error) {
+	if len(refSet) == 0 {
+		return nil, nil
+	}
+	refs := make([]string, 0, len(refSet))
+	for r := range refSet {
+		refs = append(refs, r)
+	}
+	sort.Strings(refs)
+	shared, err := rm.SettlementsSharingPaymentRef(ctx, refs)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: duplicate_claim: %w", err)
+	}
+	if len(shared) == 0 {
+		return nil, nil
+	}
+	// The claims the alerts list: those citing the invoices, and those of the buyers.
+	var keys []voucherwatch.InvoiceKey
+	var buyers []string
+	for _, s := range shared {
+		keys = append(keys, s.Key())
+		buyers = append(buyers, s.BuyerUSCC)
+	}
+	listed, err := latestClaimsInOrder(ctx, rm, voucherwatch.ClaimQuery{Invoices: keys, Applicants: buyers})
 	if err != nil {
 		return nil, err
 	}
-	return dupAlerts(fs, cities, at), nil
+	return d.sharedRefFindings(shared, newClaimIndex(listed)), nil
 }
 
 // contractChanges adds to changed (a copy) what its changed contracts touch: the claims citing

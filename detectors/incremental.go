@@ -167,11 +167,13 @@ func (r *Runner) CheckChanged(ctx context.Context, at time.Time, changed voucher
 }
 
 // checkLaneOnce runs one detector's check of changed, pending since since (zero: unknown), and
-// stores its alerts. Each check is logged at debug level with where its time went, naming up
-// to 20 of its claims: the latency probes of `voucherwatch bench live` follow their claims
-// through it.
+// stores its alerts. Each check is logged at debug level with where its time went and whether a
+// full run was under way, naming up to 20 of its claims and contracts: the latency probes of
+// `voucherwatch bench live` and `bench scale` follow their records through it.
 func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, changed voucherwatch.Changes, since time.Time) Summary {
 	asked := time.Now()
+	duringRun := r.running.Load()
+	ctx = r.prioritise(ctx, true)
 	l.run.Lock()
 	defer l.run.Unlock()
 	r.mu.Lock()
@@ -190,7 +192,7 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 				alerts[i].Detector = name
 			}
 		}
-		res, ut, err = r.upsertTimed(ctx, alerts, at)
+		res, ut, err = r.upsertCheck(ctx, alerts, at)
 	}
 	took := time.Since(start)
 	r.checks.WithLabelValues(name).Inc()
@@ -207,8 +209,13 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 			pendingFor = asked.Sub(since)
 		}
 		claims := slices.Sorted(maps.Keys(changed.Claims))
+		var contracts []string
+		for _, c := range changed.ContractList()[:min(len(changed.Contracts), 20)] {
+			contracts = append(contracts, c[1])
+		}
 		r.Log.Debug("detectors: check", "detector", name, "round", round, "subjects", changed.Subjects(),
-			"claims", strings.Join(claims[:min(len(claims), 20)], ","),
+			"claims", strings.Join(claims[:min(len(claims), 20)], ","), "contracts", strings.Join(contracts, ","),
+			"during_full_run", duringRun || r.running.Load(),
 			"pending_for", pendingFor.Round(time.Millisecond), "lock_wait", start.Sub(asked).Round(time.Millisecond),
 			"check", checked.Round(time.Millisecond), "upsert", (took - checked).Round(time.Millisecond),
 			"upsert_wait", ut.wait.Round(time.Millisecond), "stake", ut.stake.Round(time.Millisecond))
@@ -229,31 +236,90 @@ func (r *Runner) check(ctx context.Context, inc voucherwatch.IncrementalDetector
 	return inc.Check(ctx, at, changed)
 }
 
-// upsert stores alerts, one run or check at a time: a check may run beside a full run, and
-// both may store the same finding.
+// upsert stores a full run's alerts: money at stake first, outside the alert lock, then the
+// alerts in chunks of UpsertChunk, each under the lock taken only when no check waits for it.
+// A check's alerts so wait for one chunk of a full run's at most, never for its money at stake
+// (which reads every claim and settlement) or for the rest of its alerts.
 func (r *Runner) upsert(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, error) {
-	res, _, err := r.upsertTimed(ctx, alerts, at)
-	return res, err
+	r.stake(ctx, alerts, at)
+	chunk := r.UpsertChunk
+	if chunk <= 0 {
+		chunk = len(alerts)
+	}
+	var res voucherwatch.UpsertResult
+	for lo := 0; lo < len(alerts); lo += chunk {
+		part := alerts[lo:min(lo+chunk, len(alerts))]
+		r.alertLock.lock(false)
+		got, err := r.Alerts.UpsertAlerts(ctx, part, at)
+		r.alertLock.unlock()
+		res.New, res.Updated, res.Unchanged = res.New+got.New, res.Updated+got.Updated, res.Unchanged+got.Unchanged
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
 
-// upsertTimes is where an upsert's time went.
+// stake sets the money at stake of alerts (Runner.Stake); a failure is logged.
+func (r *Runner) stake(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) {
+	if r.Stake == nil || len(alerts) == 0 {
+		return
+	}
+	if err := r.Stake(ctx, alerts, at); err != nil {
+		r.Log.Warn("money at stake not computed", "err", err)
+	}
+}
+
+// upsertTimes is where a check's upsert time went.
 type upsertTimes struct{ wait, stake time.Duration }
 
-func (r *Runner) upsertTimed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, upsertTimes, error) {
+// upsertCheck stores a check's alerts: money at stake (keyed, for a check's few claims), then
+// the alerts, before any full run's chunk that waits. A check and a full run may store the same
+// finding; the lock keeps one process from writing it twice at once (several instances write
+// equal rows, which collapse on merge).
+func (r *Runner) upsertCheck(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (voucherwatch.UpsertResult, upsertTimes, error) {
 	var t upsertTimes
 	start := time.Now()
-	r.upsertMu.Lock()
-	defer r.upsertMu.Unlock()
+	r.stake(ctx, alerts, at)
+	t.stake = time.Since(start)
+	start = time.Now()
+	r.alertLock.lock(true)
+	defer r.alertLock.unlock()
 	t.wait = time.Since(start)
-	if r.Stake != nil {
-		start = time.Now()
-		if err := r.Stake(ctx, alerts, at); err != nil {
-			r.Log.Warn("money at stake not computed", "err", err)
-		}
-		t.stake = time.Since(start)
-	}
 	res, err := r.Alerts.UpsertAlerts(ctx, alerts, at)
 	return res, t, err
+}
+
+// alertLock serialises the stores of alerts in one process, checks first: a full run's chunk
+// takes it only when no check is waiting for it.
+type alertLock struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	held   bool
+	checks int // checks waiting
+}
+
+func (l *alertLock) lock(check bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cond == nil {
+		l.cond = sync.NewCond(&l.mu)
+	}
+	if check {
+		l.checks++
+		defer func() { l.checks-- }()
+	}
+	for l.held || !check && l.checks > 0 {
+		l.cond.Wait()
+	}
+	l.held = true
+}
+
+func (l *alertLock) unlock() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.held = false
+	l.cond.Broadcast()
 }
 
 // checkWorker runs incremental checks after changes until ctx ends: CheckDelay after a

@@ -253,12 +253,16 @@ func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatc
 		return nil, nil, nil
 	}
 	applicants := map[string]bool{}
+	asked := true // every applicant of the touched claims was asked for: touched holds their claims
 	for _, c := range touched {
 		applicants[c.ApplicantUSCC] = true
+		asked = asked && changed.Enterprises[c.ApplicantUSCC]
 	}
-	stored, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Applicants: ruleSortedKeys(applicants)})
-	if err != nil {
-		return nil, nil, fmt.Errorf("detectors: %w", err)
+	stored := touched
+	if !asked {
+		if stored, err = rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Applicants: ruleSortedKeys(applicants)}); err != nil {
+			return nil, nil, fmt.Errorf("detectors: %w", err)
+		}
 	}
 	f := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
 	if err := ruleAddClaims(ctx, rm, f, stored, true); err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,9 +58,17 @@ type Runner struct {
 	// Stake sets the money at stake of a run's alerts before they are stored (Staker.Annotate);
 	// nil leaves it zero. A failure is logged and the alerts are stored without it.
 	Stake func(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) error
+	// UpsertChunk is the most alerts of a full run stored under the alert lock at once
+	// (default 500): a check's alerts wait for one chunk at most.
+	UpsertChunk int
+	// Prioritise, when set, marks the context of a full run's queries (check false) and of a
+	// check's (check true), so that the database runs a check's queries first: the wiring
+	// sets ClickHouse's per-query priority (store.WithQueryPriority).
+	Prioritise func(ctx context.Context, check bool) context.Context
 
 	detectors []voucherwatch.Detector
-	runMu     sync.Mutex // serialises runs
+	runMu     sync.Mutex  // serialises runs
+	running   atomic.Bool // a full run is under way (the checks' log says so)
 
 	mu     sync.Mutex
 	health map[string]*Health
@@ -68,7 +77,7 @@ type Runner struct {
 
 	lanes         []*checkLane // one per incremental detector, in registration order
 	changedKick   chan struct{}
-	upsertMu      sync.Mutex // serialises storing alerts
+	alertLock     alertLock // serialises storing alerts, checks first
 	lastSweepEnd  time.Time
 	lastSweepTook time.Duration
 	busyUntil     time.Time               // ingest has a backlog until then (TriggerBusy)
@@ -93,7 +102,7 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 	}
 	r := &Runner{
 		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
-		CheckDelay: 200 * time.Millisecond, CheckMost: 256, SweepShare: 0.2,
+		CheckDelay: 200 * time.Millisecond, CheckMost: 256, SweepShare: 0.2, UpsertChunk: 500,
 		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, checkWorkers),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",
@@ -157,6 +166,9 @@ func (r *Runner) Detectors() []string {
 func (r *Runner) RunAll(ctx context.Context, at time.Time) []Summary {
 	r.runMu.Lock()
 	defer r.runMu.Unlock()
+	r.running.Store(true)
+	defer r.running.Store(false)
+	ctx = r.prioritise(ctx, false)
 	r.mu.Lock()
 	ds := append([]voucherwatch.Detector(nil), r.detectors...)
 	r.mu.Unlock()
@@ -170,6 +182,14 @@ func (r *Runner) RunAll(ctx context.Context, at time.Time) []Summary {
 	}
 	r.Log.Debug("detectors: full run", "took", time.Since(start).Round(time.Millisecond), "yielded", yielded(ctx))
 	return out
+}
+
+// prioritise marks ctx for a full run's or a check's queries (Prioritise).
+func (r *Runner) prioritise(ctx context.Context, check bool) context.Context {
+	if r.Prioritise == nil {
+		return ctx
+	}
+	return r.Prioritise(ctx, check)
 }
 
 // errYielded ends a triggered full run when ingest gets a backlog (TriggerBusy): the run is

@@ -41,12 +41,13 @@ type Staker struct {
 	// checks) while no record is stored: 30 s by default.
 	MaxAge time.Duration
 
-	mu     sync.Mutex
-	facts  *stakeFacts
-	at     time.Time
-	readAt time.Time
-	gen    uint64 // Invalidate's count when facts were read
-	stored atomic.Uint64
+	loading sync.Mutex // held by the read of every claim and settlement under way
+	mu      sync.Mutex // guards the fields below, never held during a read
+	facts   *stakeFacts
+	at      time.Time
+	readAt  time.Time
+	gen     uint64 // Invalidate's count when facts were read
+	stored  atomic.Uint64
 }
 
 // Invalidate says records were stored: facts read before serve no other evaluation time.
@@ -92,23 +93,25 @@ func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at t
 // before do not serve and every alert names one of at most keyedStakeMost claims; nil
 // otherwise.
 func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (*stakeFacts, error) {
-	ids := map[string]bool{}
+	ids, applicants := map[string]bool{}, map[string]bool{}
 	for i := range alerts {
 		if alerts[i].Subjects.ClaimID == "" {
 			return nil, nil
 		}
 		ids[alerts[i].Subjects.ClaimID] = true
+		if a := alerts[i].Subjects.ApplicantUSCC; a != "" {
+			applicants[a] = true
+		}
 	}
 	if len(ids) > keyedStakeMost {
 		return nil, nil
 	}
-	s.mu.Lock()
-	serve := s.facts != nil && (at.Equal(s.at) || s.gen == s.stored.Load() && time.Since(s.readAt) < s.MaxAge)
-	s.mu.Unlock()
-	if serve {
+	if s.serving(at) != nil {
 		return nil, nil
 	}
-	_, cf, err := ruleLoadChangedClaimFacts(ctx, s.env, voucherwatch.Changes{Claims: ids})
+	// The claims' applicants, which the alerts name, are asked for with the claims: their
+	// other claims come in the same look-up.
+	_, cf, err := ruleLoadChangedClaimFacts(ctx, s.env, voucherwatch.Changes{Claims: ids, Enterprises: applicants})
 	if err != nil {
 		return nil, err
 	}
@@ -123,19 +126,42 @@ func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time
 	return f, nil
 }
 
+// load returns the facts of every claim and settlement: those read before while they serve,
+// else a new read. A caller that finds another's read under way reads on its own rather than
+// wait for it: a check's alerts never wait for a full run's read (minutes on a large
+// province under load); the facts kept are the read that began last.
 func (s *Staker) load(ctx context.Context, at time.Time) (*stakeFacts, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	gen := s.stored.Load()
-	if s.facts != nil && (at.Equal(s.at) || gen == s.gen && time.Since(s.readAt) < s.MaxAge) {
-		return s.facts, nil
+	if f := s.serving(at); f != nil {
+		return f, nil
 	}
+	if s.loading.TryLock() {
+		defer s.loading.Unlock()
+		if f := s.serving(at); f != nil {
+			return f, nil // read by another caller meanwhile
+		}
+	}
+	gen, readAt := s.stored.Load(), time.Now()
 	f, err := loadStakeFacts(ctx, s.env)
 	if err != nil {
 		return nil, err
 	}
-	s.facts, s.at, s.readAt, s.gen = f, at, time.Now(), gen
+	s.mu.Lock()
+	if s.facts == nil || !readAt.Before(s.readAt) {
+		s.facts, s.at, s.readAt, s.gen = f, at, readAt, gen
+	}
+	s.mu.Unlock()
 	return f, nil
+}
+
+// serving returns the facts read before when they serve an evaluation at at: read for at, or
+// less than MaxAge ago with no record stored since; nil otherwise.
+func (s *Staker) serving(at time.Time) *stakeFacts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.facts != nil && (at.Equal(s.at) || s.gen == s.stored.Load() && time.Since(s.readAt) < s.MaxAge) {
+		return s.facts
+	}
+	return nil
 }
 
 func loadStakeFacts(ctx context.Context, env Env) (*stakeFacts, error) {

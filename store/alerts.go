@@ -97,11 +97,30 @@ func (db *DB) upsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 		}
 		ids = append(ids, alerts[i].ID)
 	}
+	// A few alerts (an incremental check's) look up the legacy ids of their subjects beside
+	// their own ids, in one round trip rather than two: the look-up reads the alerts' subject
+	// columns whole, which for a check's new alerts it did anyway. A full run's thousands of
+	// alerts, mostly known, look up the unknown ones' after.
+	var early chan legacyRead
+	if adoptLegacy && len(alerts) <= concurrentLegacyMost {
+		early = make(chan legacyRead, 1)
+		keys := make([]string, 0, len(alerts))
+		for _, a := range alerts {
+			keys = append(keys, subjectsKey(a))
+		}
+		go func() {
+			found, err := db.lookupLegacyIDs(ctx, keys)
+			early <- legacyRead{found, err}
+		}()
+	}
 	for lo := 0; lo < len(ids); lo += 5000 {
 		chunk := ids[lo:min(lo+5000, len(ids))]
 		rows, err := db.conn.Query(ctx, `SELECT id, argMax(evidence_hash, version), min(created_at)
 			FROM alerts WHERE has(?, id) GROUP BY id`, chunk)
 		if err != nil {
+			if early != nil {
+				<-early
+			}
 			return res, fmt.Errorf("store: look up alerts: %w", err)
 		}
 		for rows.Next() {
@@ -109,18 +128,32 @@ func (db *DB) upsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 			var k known
 			if err := rows.Scan(&id, &k.hash, &k.created); err != nil {
 				rows.Close()
+				if early != nil {
+					<-early
+				}
 				return res, fmt.Errorf("store: look up alerts: %w", err)
 			}
 			existing[id] = k
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			if early != nil {
+				<-early
+			}
 			return res, fmt.Errorf("store: look up alerts: %w", err)
 		}
 	}
 
 	if adoptLegacy {
-		if err := db.adoptLegacyIDs(ctx, alerts, func(id string) bool { _, ok := existing[id]; return ok },
+		var found map[string]legacyAlert
+		if early != nil {
+			r := <-early
+			if r.err != nil {
+				return res, r.err
+			}
+			found = r.found
+		}
+		if err := db.adoptLegacyIDs(ctx, alerts, found, func(id string) bool { _, ok := existing[id]; return ok },
 			func(id string, hash uint64, created time.Time) { existing[id] = known{hash, created} }); err != nil {
 			return res, err
 		}
@@ -460,13 +493,32 @@ func subjectsKey(a voucherwatch.Alert) string {
 const legacyAlertKeySQL = `concat(detector, '\x1f', applicant_uscc, '\x1f', supplier_uscc, '\x1f', claim_id, '\x1f',
 	contract_no, '\x1f', invoice_code, '\x1f', invoice_no, '\x1f', resource_id)`
 
+// concurrentLegacyMost is the most alerts an upsert looks up legacy ids for beside their own
+// ids, whether or not their ids are stored.
+const concurrentLegacyMost = 64
+
+// legacyAlert is a stored alert whose detector and subjects match a finding's.
+type legacyAlert struct {
+	id      string
+	hash    uint64
+	created time.Time
+	version uint64
+}
+
+type legacyRead struct {
+	found map[string]legacyAlert
+	err   error
+}
+
 // adoptLegacyIDs gives the findings whose id is not stored (known reports it) the id of a stored
 // alert of the same detector and subjects, if there is one: an alert stored before ids left out
 // the kind. When several match (a weaker and a stronger tie were both stored under their
 // kinds' ids), the one updated last is the finding's; the others stay as they are. adopt
 // records the adopted alert's hash and creation. It costs one query, and only when a run has
 // findings with unknown ids; an id adopted once is remembered for the life of the process.
-func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, known func(string) bool,
+// found, when not nil, is the look-up made already for every finding's subjects
+// (lookupLegacyIDs).
+func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, found map[string]legacyAlert, known func(string) bool,
 	adopt func(id string, hash uint64, created time.Time)) error {
 	byKey := map[string][]int{}
 	var keys []string
@@ -483,39 +535,17 @@ func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, k
 	if len(keys) == 0 {
 		return nil
 	}
-	type legacy struct {
-		id      string
-		hash    uint64
-		created time.Time
-		version uint64
-	}
-	found := map[string]legacy{}
-	// A key is up to a few hundred bytes, sent in the query's text: 1,000 of them stay well
-	// under the server's max_query_size (256 KiB).
-	for lo := 0; lo < len(keys); lo += 1000 {
-		chunk := keys[lo:min(lo+1000, len(keys))]
-		rows, err := db.conn.Query(ctx, `SELECT id, any(`+legacyAlertKeySQL+`) AS k, argMax(evidence_hash, version), min(created_at), max(version)
-			FROM alerts WHERE has(?, `+legacyAlertKeySQL+`) GROUP BY id`, chunk)
-		if err != nil {
-			return fmt.Errorf("store: look up legacy alert ids: %w", err)
-		}
-		for rows.Next() {
-			var k string
-			var l legacy
-			if err := rows.Scan(&l.id, &k, &l.hash, &l.created, &l.version); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: look up legacy alert ids: %w", err)
-			}
-			if prev, ok := found[k]; !ok || l.version > prev.version || l.version == prev.version && l.id < prev.id {
-				found[k] = l
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: look up legacy alert ids: %w", err)
+	if found == nil {
+		var err error
+		if found, err = db.lookupLegacyIDs(ctx, keys); err != nil {
+			return err
 		}
 	}
-	for k, l := range found {
+	for _, k := range keys {
+		l, ok := found[k]
+		if !ok {
+			continue
+		}
 		for _, i := range byKey[k] {
 			db.legacyIDs.Store(alerts[i].ID, l.id)
 			alerts[i].ID = l.id
@@ -523,4 +553,36 @@ func (db *DB) adoptLegacyIDs(ctx context.Context, alerts []voucherwatch.Alert, k
 		adopt(l.id, l.hash, l.created)
 	}
 	return nil
+}
+
+// lookupLegacyIDs returns, per subjects key (subjectsKey), the stored alert of those subjects
+// updated last.
+func (db *DB) lookupLegacyIDs(ctx context.Context, keys []string) (map[string]legacyAlert, error) {
+	found := map[string]legacyAlert{}
+	// A key is up to a few hundred bytes, sent in the query's text: 1,000 of them stay well
+	// under the server's max_query_size (256 KiB).
+	for lo := 0; lo < len(keys); lo += 1000 {
+		chunk := keys[lo:min(lo+1000, len(keys))]
+		rows, err := db.conn.Query(ctx, `SELECT id, any(`+legacyAlertKeySQL+`) AS k, argMax(evidence_hash, version), min(created_at), max(version)
+			FROM alerts WHERE has(?, `+legacyAlertKeySQL+`) GROUP BY id`, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("store: look up legacy alert ids: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			var l legacyAlert
+			if err := rows.Scan(&l.id, &k, &l.hash, &l.created, &l.version); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: look up legacy alert ids: %w", err)
+			}
+			if prev, ok := found[k]; !ok || l.version > prev.version || l.version == prev.version && l.id < prev.id {
+				found[k] = l
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: look up legacy alert ids: %w", err)
+		}
+	}
+	return found, nil
 }

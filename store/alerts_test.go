@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -300,8 +301,16 @@ func TestAlertKindChangeKeepsIDAndHistory(t *testing.T) {
 
 // TestUpsertAlertsAdoptsLegacyIDs: alerts stored before ids left out the kind keep their ids
 // and histories after an upgrade instead of getting twins. Where a weaker and a stronger tie
-// were both stored, the finding goes to the one updated last. Another pair is a new alert.
+// were both stored, the finding goes to the one updated last. Another pair is a new alert. So
+// in an upsert of a few alerts (a check's, whose legacy look-up goes beside the id look-up)
+// and of many (a full run's, which looks up the unknown ids' legacy ids after).
 func TestUpsertAlertsAdoptsLegacyIDs(t *testing.T) {
+	for _, pad := range []int{0, concurrentLegacyMost + 6} {
+		t.Run(fmt.Sprintf("%d more new alerts", pad), func(t *testing.T) { testUpsertAdoptsLegacyIDs(t, pad) })
+	}
+}
+
+func testUpsertAdoptsLegacyIDs(t *testing.T, pad int) {
 	db := newTestDB(t)
 	ctx := testContext(t)
 	legacy := func(a voucherwatch.Alert) voucherwatch.Alert {
@@ -327,17 +336,23 @@ func TestUpsertAlertsAdoptsLegacyIDs(t *testing.T) {
 		relatedTie("shared_contact", voucherwatch.SeverityLow, otherSupplier, map[string]any{"ties": []any{"同一联系电话"}}),
 	}
 	newID := now[1].ID
+	var padIDs []string
+	for i := range pad {
+		a := relatedTie("shared_contact", voucherwatch.SeverityLow, fmt.Sprintf("91430100MA4P%05dX", i), map[string]any{"ties": []any{"同一联系电话"}})
+		now = append(now, a)
+		padIDs = append(padIDs, a.ID)
+	}
 	res, err := db.UpsertAlerts(ctx, now, workflowT0.Add(3*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (voucherwatch.UpsertResult{New: 1, Unchanged: 1}) {
+	if res != (voucherwatch.UpsertResult{New: 1 + pad, Unchanged: 1}) {
 		t.Errorf("got %+v, want the legacy alert unchanged and the other pair new", res)
 	}
 	if now[0].ID != oldStrong.ID || now[1].ID != newID {
 		t.Errorf("got ids %s, %s, want the legacy %s and the new %s", now[0].ID, now[1].ID, oldStrong.ID, newID)
 	}
-	all, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Detector: voucherwatch.DetectorRelatedParty})
+	all, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{Detector: voucherwatch.DetectorRelatedParty, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +361,7 @@ func TestUpsertAlertsAdoptsLegacyIDs(t *testing.T) {
 		ids = append(ids, a.ID)
 	}
 	slices.Sort(ids)
-	want := []string{oldWeak.ID, oldStrong.ID, newID}
+	want := append([]string{oldWeak.ID, oldStrong.ID, newID}, padIDs...)
 	slices.Sort(want)
 	if !slices.Equal(ids, want) {
 		t.Errorf("got alerts %v, want the two legacy ones and the new one, no twin", ids)

@@ -435,7 +435,7 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 			}
 			pr.sentAt, lastProbe = sent, time.Now()
 			pr.kind.sent++
-			res.trace[pr.marker] = &probeTrace{sentAfter: sent.Sub(streamStart)}
+			res.trace[pr.marker] = &probeTrace{sentAfter: sent.Sub(streamStart), detector: pr.kind.detector}
 			next++
 		}
 		if doneAt.IsZero() {
@@ -483,13 +483,14 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 // probeTrace is where one probe's time went, from the engine's debug log.
 type probeTrace struct {
 	sentAfter time.Duration // produce, after the stream's start
+	detector  string        // whose check raises the probe's alert
 	// From the small batch that stored the probe: produce to fetch, and when it was stored.
 	hasBatch       bool
 	produceToFetch time.Duration
 	stored         time.Time
-	// From duplicate_claim's check that named the probe: when it started, when its alerts
-	// were stored, and what it waited for and took.
-	hasCheck               bool
+	// From the detector's check that named the probe: when it started, when its alerts
+	// were stored, what it waited for and took, and whether a full run was under way.
+	hasCheck, duringRun    bool
 	started, checked       time.Time
 	lockWait, took, upsert time.Duration
 	upsertWait, stake      time.Duration
@@ -521,8 +522,11 @@ func (t *probeTrace) line(p *probe) string {
 		out += "  not alerted"
 	}
 	if t.hasCheck {
-		out += fmt.Sprintf("  (check %s of %s subjects: waited %.2fs for the one before, took %.2fs; upsert %.2fs: %.2fs waiting for another, %.2fs money at stake)",
-			t.round, t.subjects, t.lockWait.Seconds(), t.took.Seconds(), t.upsert.Seconds(), t.upsertWait.Seconds(), t.stake.Seconds())
+		out += fmt.Sprintf("  (check %s of %s subjects: waited %.2fs for the one before, took %.2fs; upsert %.2fs: %.2fs money at stake, %.2fs waiting for another)",
+			t.round, t.subjects, t.lockWait.Seconds(), t.took.Seconds(), t.upsert.Seconds(), t.stake.Seconds(), t.upsertWait.Seconds())
+		if t.duringRun {
+			out += " beside a full run"
+		}
 	}
 	return out
 }
@@ -570,12 +574,9 @@ func readTraces(path string, traces map[string]*probeTrace, from, to time.Time, 
 				}
 			}
 		case "detectors: check":
-			if kv["detector"] != "duplicate_claim" {
-				continue
-			}
-			for _, id := range strings.Split(kv["claims"], ",") {
-				if t := traces[id]; t != nil && !t.hasCheck {
-					t.hasCheck, t.checked = true, at
+			for _, id := range append(strings.Split(kv["claims"], ","), strings.Split(kv["contracts"], ",")...) {
+				if t := traces[id]; t != nil && t.detector == kv["detector"] && !t.hasCheck {
+					t.hasCheck, t.checked, t.duringRun = true, at, kv["during_full_run"] == "true"
 					t.took, t.upsert, t.lockWait = dur("check"), dur("upsert"), dur("lock_wait")
 					t.upsertWait, t.stake = dur("upsert_wait"), dur("stake")
 					t.started = at.Add(-t.took - t.upsert)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -58,6 +60,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	readers := fs.Int("readers", 2, "consumer-group members per topic in the engine")
 	batch := fs.Int("batch-size", 20000, "engine batch size")
 	probes := fs.Int("probes", 20, "latency probes per kind")
+	withShapes := fs.Bool("shapes", true, "measure the ingest of both live shapes; false: the history, the full run and the probes only")
 	keep := fs.Bool("keep", false, "keep the bench databases")
 	detectTimeout := fs.Duration("detect-timeout", 15*time.Minute, "bound on the full detector run (reported as not finished beyond it)")
 	fastHistory := fs.Bool("fast-history", false, "generate the hourly filler of the history in ClickHouse (INSERT … SELECT) instead of through the engine's writer")
@@ -132,7 +135,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	// engine on top of the history. Detectors are held off here; the probes run with them.
 	var shapes []shapeResult
 	for i, shape := range usageShapes {
-		if *live == 0 {
+		if *live == 0 || !*withShapes {
 			break
 		}
 		shape.seed += salt
@@ -151,7 +154,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	if *live > 0 {
 		lat, err = benchProbes(ctx, self, h, probeConfig{
 			n: *probes, live: *live, chAddr: *chAddr, partitions: *partitions, readers: *readers, batch: *batch,
-			histDB: histDB, dsn: dsnOf(histDB), logf: logf, fullRun: run.Took, salt: salt,
+			histDB: histDB, dsn: dsnOf(histDB), logf: logf, fullRun: run.Took, salt: salt, tmp: tmp,
 		})
 		if err != nil {
 			return err
@@ -182,6 +185,13 @@ func runBenchScale(ctx context.Context, args []string) error {
 	for _, k := range lat.kinds {
 		fmt.Printf("alert latency  %-28s %d/%d probes alerted; p50 %.1fs, p99 %.1fs (produce → visible in GET /api/v1/alerts)\n",
 			k.kind, len(k.latencies), k.sent, percentile(k.latencies, 0.50), percentile(k.latencies, 0.99))
+		fmt.Printf("               %-28s checked beside a full run: %d, p50 %.1fs, p99 %.1fs; without: %d, p50 %.1fs, p99 %.1fs; beside / without: p50 %.2f, p99 %.2f\n",
+			"", len(k.beside), percentile(k.beside, 0.50), percentile(k.beside, 0.99), len(k.alone), percentile(k.alone, 0.50), percentile(k.alone, 0.99),
+			percentile(k.beside, 0.50)/percentile(k.alone, 0.50), percentile(k.beside, 0.99)/percentile(k.alone, 0.99))
+	}
+	if *live > 0 {
+		fmt.Printf("probes         load average %s at the first probe, %s at the end; the requested full run took %.1fs; %d full runs ended meanwhile (%.1fs)\n",
+			lat.load[0], lat.load[1], lat.run.Seconds(), lat.sweeps, lat.sweepSecs)
 	}
 	if len(run.Failed) > 0 {
 		fmt.Printf("detectors      %d failed or did not finish within --detect-timeout %v: %v\n", len(run.Failed), *detectTimeout, run.Failed)
@@ -272,6 +282,7 @@ type engineRun struct {
 	count                  *store.DB
 	extra                  []string
 	http                   string
+	stderr                 io.Writer // the engine's log; nil: this process's stderr
 }
 
 type engineResult struct {
@@ -301,6 +312,9 @@ func startEngine(ctx context.Context, self string, e engineRun) (*exec.Cmd, erro
 		"--dev-insecure-keys"}, e.extra...) // synthetic records only
 	eng := exec.CommandContext(ctx, self, args...)
 	eng.Stderr = os.Stderr
+	if e.stderr != nil {
+		eng.Stderr = e.stderr
+	}
 	if err := eng.Start(); err != nil {
 		return nil, err
 	}
@@ -341,7 +355,11 @@ func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, 
 
 func startBroker(ctx context.Context, self string, partitions int) (*exec.Cmd, string, error) {
 	addr := freeAddr()
-	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", addr, "--partitions", strconv.Itoa(partitions), "--log-level", "warn")
+	// The broker's log in memory: on disk (the default, <working directory>/data/kafka) the
+	// next bench's broker read every earlier run's topics from it, and its engines ingested
+	// them again from the start, probes and streamed usage included.
+	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", addr, "--embedded-kafka-dir", "memory",
+		"--partitions", strconv.Itoa(partitions), "--log-level", "warn")
 	broker.Stderr = os.Stderr
 	if err := broker.Start(); err != nil {
 		return nil, "", err
@@ -401,13 +419,15 @@ type probeKind struct {
 	kind     string
 	detector string
 	sent     int
-	// latencies are the seconds from produce to the alert being visible, per alerted probe.
-	latencies []float64
+	// latencies are the seconds from produce to the alert being visible, per alerted probe;
+	// beside and alone split them by whether the probe's check ran while a full run was under
+	// way (the engine's debug log says so).
+	latencies, beside, alone []float64
 }
 
 type probeConfig struct {
 	n, live, partitions, readers, batch int
-	chAddr, histDB, dsn                 string
+	chAddr, histDB, dsn, tmp            string
 	logf                                func(string, ...any)
 	// fullRun is the full detector run's duration: a probe that arrives after a run has
 	// read its records waits for the next, so the probes are waited for two runs' time.
@@ -419,6 +439,12 @@ type probeConfig struct {
 type probeResult struct {
 	kinds []*probeKind
 	peak  uint64
+	// run is the requested full run's time, and load the load average when the probes began
+	// and ended.
+	run       time.Duration
+	load      [2]string
+	sweeps    int
+	sweepSecs float64
 }
 
 // probe is one message that must raise an alert naming marker.
@@ -467,8 +493,16 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 		return res, err
 	}
 	httpAddr := freeAddr()
+	// The engine logs at debug level, which traces each probe: its batch, its check (what it
+	// waited for, whether a full run was under way) and the full runs.
+	logPath := filepath.Join(c.tmp, "probes.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return res, err
+	}
+	defer logFile.Close()
 	eng, err := startEngine(ctx, self, engineRun{brokerAddr: brokerAddr, dsn: c.dsn, group: "scale-probes-" + strconv.Itoa(int(time.Now().UnixNano())),
-		readers: c.readers, batch: c.batch, http: httpAddr})
+		readers: c.readers, batch: c.batch, http: httpAddr, extra: []string{"--log-level", "debug"}, stderr: logFile})
 	if err != nil {
 		return res, err
 	}
@@ -483,44 +517,114 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 			w.Close()
 		}
 	}()
-	c.logf("probes: sending %d probes, one every 250 ms, while the usage streams in; waiting up to %v after the last...",
-		len(probes), max(3*time.Minute, 2*c.fullRun+30*time.Second))
-	next, deadline := 0, time.Time{}
 	client := &http.Client{Timeout: 10 * time.Second}
-	for {
-		res.peak = max(res.peak, peakRSS(eng.Process.Pid))
-		if next < len(probes) {
-			p := probes[next]
-			w := writers[p.msg.Topic]
-			if w == nil {
-				w = ingest.NewProducer(&kafka.Writer{Addr: kafka.TCP(brokerAddr), Topic: p.msg.Topic, Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireOne})
-				writers[p.msg.Topic] = w
-			}
-			m := p.msg
-			m.Topic = ""
-			// Latency counts from the first attempt, retries included.
-			sent := time.Now()
-			if err := w.Write(ctx, m); err != nil {
-				return res, fmt.Errorf("bench scale: probe: %w", err)
-			}
-			p.sentAt = sent
-			p.kind.sent++
-			next++
-			if next == len(probes) {
-				deadline = time.Now().Add(max(3*time.Minute, 2*c.fullRun+30*time.Second))
-			}
+	traces := map[string]*probeTrace{}
+	start := time.Now()
+	sent := 0
+	send := func(p *probe) error {
+		w := writers[p.msg.Topic]
+		if w == nil {
+			w = ingest.NewProducer(&kafka.Writer{Addr: kafka.TCP(brokerAddr), Topic: p.msg.Topic, Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireOne})
+			writers[p.msg.Topic] = w
 		}
-		if err := checkProbes(ctx, client, httpAddr, probes[:next]); err != nil {
-			return res, err
+		m := p.msg
+		m.Topic = ""
+		// Latency counts from the first attempt, retries included.
+		at := time.Now()
+		if err := w.Write(ctx, m); err != nil {
+			return fmt.Errorf("bench scale: probe: %w", err)
 		}
-		if next == len(probes) && (!slices.ContainsFunc(probes, func(p *probe) bool { return !p.done }) || time.Now().After(deadline)) {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
+		p.sentAt = at
+		p.kind.sent++
+		traces[p.marker] = &probeTrace{sentAfter: at.Sub(start), detector: p.kind.detector}
+		sent++
+		return nil
 	}
+	// sendAndWait sends ps, one every 250 ms, then waits until every probe sent is alerted or
+	// until wait has passed after the last.
+	sendAndWait := func(ps []*probe, wait time.Duration) error {
+		deadline := time.Time{}
+		for next := 0; ; {
+			res.peak = max(res.peak, peakRSS(eng.Process.Pid))
+			if next < len(ps) {
+				if err := send(ps[next]); err != nil {
+					return err
+				}
+				if next++; next == len(ps) {
+					deadline = time.Now().Add(wait)
+				}
+			}
+			if err := checkProbes(ctx, client, httpAddr, probes[:sent]); err != nil {
+				return err
+			}
+			if next == len(ps) && (!slices.ContainsFunc(probes[:sent], func(p *probe) bool { return !p.done }) || time.Now().After(deadline)) {
+				return nil
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
+	// Half the probes with no full run asked for, half while one runs (POST
+	// /api/v1/detectors/run, which runs at once and is not stopped by ingest's backlog): the
+	// checks' log says which probes' checks ran beside a full run.
+	wait := max(3*time.Minute, 2*c.fullRun+30*time.Second)
+	half := len(probes) / 2
+	res.load[0] = loadAverage()
+	c.logf("probes: sending %d probes, one every 250 ms, while the usage streams in (load average %s); waiting up to %v after the last...",
+		half, res.load[0], wait)
+	if err := sendAndWait(probes[:half], wait); err != nil {
+		return res, err
+	}
+	c.logf("probes: asking for a full run, and sending %d probes while it runs...", len(probes)-half)
+	ran := make(chan time.Duration, 1)
+	go func() {
+		began := time.Now()
+		req, err := http.NewRequestWithContext(ctx, "POST", "http://"+httpAddr+"/api/v1/detectors/run", nil)
+		if err == nil {
+			req.Header.Set("Authorization", "Bearer bench")
+			var resp *http.Response
+			if resp, err = http.DefaultClient.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+		if err != nil {
+			c.logf("probes: full run: %v", err)
+		}
+		ran <- time.Since(began)
+	}()
+	time.Sleep(time.Second)
+	if err := sendAndWait(probes[half:], wait); err != nil {
+		return res, err
+	}
+	select {
+	case res.run = <-ran:
+	case <-time.After(wait):
+	}
+	res.load[1] = loadAverage()
 	var after uint64
 	_ = hist.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&after)
-	c.logf("probes: done; %d of %d streamed usage records stored meanwhile", after-before, c.live)
+	c.logf("probes: done (load average %s); %d of %d streamed usage records stored meanwhile; the requested full run took %.1fs",
+		res.load[1], after-before, c.live, res.run.Seconds())
+	stopProcess(eng)
+	logFile.Close()
+	var lr liveResult
+	if err := readTraces(logPath, traces, start, time.Now(), &lr); err != nil {
+		return res, err
+	}
+	res.sweeps, res.sweepSecs = lr.sweeps, lr.sweepSecs
+	for _, p := range probes {
+		t := traces[p.marker]
+		c.logf("probe %-9s %s", p.kind.detector[:min(9, len(p.kind.detector))], t.line(p))
+		if !p.done {
+			continue
+		}
+		l := p.visibleAt.Sub(p.sentAt).Seconds()
+		if t != nil && t.hasCheck && t.duringRun {
+			p.kind.beside = append(p.kind.beside, l)
+		} else {
+			p.kind.alone = append(p.kind.alone, l)
+		}
+	}
 	return res, nil
 }
 
@@ -533,43 +637,56 @@ func checkProbes(ctx context.Context, client *http.Client, httpAddr string, prob
 			byDetector[p.kind.detector] = append(byDetector[p.kind.detector], p)
 		}
 	}
+	// One request per detector at once: a poll takes the slowest request's time, not the sum,
+	// so that the latency measured is the engine's more than the poll's.
+	var wg sync.WaitGroup
 	for detector, ps := range byDetector {
-		cursor := ""
-		for {
-			req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/api/v1/alerts?detector=%s&limit=1000&cursor=%s", httpAddr, detector, cursor), nil)
-			if err != nil {
-				return err
-			}
-			req.Header.Set("Authorization", "Bearer bench")
-			resp, err := client.Do(req)
-			if err != nil {
-				return nil // the engine is busy; ask again
-			}
-			var page struct {
-				Alerts []json.RawMessage `json:"alerts"`
-				Next   string            `json:"next_cursor"`
-			}
-			err = json.NewDecoder(resp.Body).Decode(&page)
-			resp.Body.Close()
-			if err != nil {
-				return nil
-			}
-			now := time.Now()
-			for _, a := range page.Alerts {
-				for _, p := range ps {
-					if !p.done && bytes.Contains(a, []byte(p.marker)) {
-						p.done, p.visibleAt = true, now
-						p.kind.latencies = append(p.kind.latencies, now.Sub(p.sentAt).Seconds())
-					}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pollDetector(ctx, client, httpAddr, detector, ps)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// pollDetector marks the probes of one detector whose alert the API shows.
+func pollDetector(ctx context.Context, client *http.Client, httpAddr, detector string, ps []*probe) {
+	cursor := ""
+	for {
+		req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/api/v1/alerts?detector=%s&limit=1000&cursor=%s", httpAddr, detector, cursor), nil)
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer bench")
+		resp, err := client.Do(req)
+		if err != nil {
+			return // the engine is busy; ask again
+		}
+		var page struct {
+			Alerts []json.RawMessage `json:"alerts"`
+			Next   string            `json:"next_cursor"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		for _, a := range page.Alerts {
+			for _, p := range ps {
+				if !p.done && bytes.Contains(a, []byte(p.marker)) {
+					p.done, p.visibleAt = true, now
+					p.kind.latencies = append(p.kind.latencies, now.Sub(p.sentAt).Seconds())
 				}
 			}
-			if page.Next == "" {
-				break
-			}
-			cursor = page.Next
 		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
 	}
-	return nil
 }
 
 // makeProbes copies n records of the province per kind, under new ids and numbers: claims

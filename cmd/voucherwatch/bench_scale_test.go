@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -133,5 +135,37 @@ func wantEveryPlantedCase(t *testing.T, run detectorRun) {
 	}
 	if run.Planted == 0 {
 		t.Error("no planted cases")
+	}
+}
+
+// TestReadTracesSplitsChecksBesideFullRun: the probes' traces come from the engine's debug log:
+// a contract probe is traced by its own detector's check (not by another detector's check that
+// names the same contract), and a check logged during a full run marks its probe as checked
+// beside one, which is how `bench scale` splits the latencies.
+func TestReadTracesSplitsChecksBesideFullRun(t *testing.T) {
+	log := `time=2026-12-06T17:00:00.100Z level=DEBUG msg="ingest: small batch stored" topic=contracts messages=1 ids=probe-related_party-HT-7-P01 produce_to_fetch=20ms
+time=2026-12-06T17:00:00.900Z level=DEBUG msg="detectors: check" detector=price_out_of_range round=4 subjects=2 claims="" contracts=HT-7-P01 during_full_run=false pending_for=1ms lock_wait=0s check=300ms upsert=0s upsert_wait=0s stake=0s
+time=2026-12-06T17:00:01.000Z level=DEBUG msg="detectors: check" detector=related_party round=3 subjects=2 claims="" contracts=HT-3,HT-7-P01 during_full_run=true pending_for=1ms lock_wait=0s check=400ms upsert=100ms upsert_wait=0s stake=50ms
+time=2026-12-06T17:00:01.200Z level=DEBUG msg="detectors: check" detector=duplicate_claim round=9 subjects=1 claims=SB-9-P02 contracts="" during_full_run=false pending_for=1ms lock_wait=0s check=200ms upsert=100ms upsert_wait=0s stake=20ms
+`
+	path := filepath.Join(t.TempDir(), "engine.log")
+	if err := os.WriteFile(path, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	traces := map[string]*probeTrace{
+		"HT-7-P01": {detector: "related_party"},
+		"SB-9-P02": {detector: "duplicate_claim"},
+	}
+	var res liveResult
+	if err := readTraces(path, traces, time.Time{}, time.Now(), &res); err != nil {
+		t.Fatal(err)
+	}
+	rel, dup := traces["HT-7-P01"], traces["SB-9-P02"]
+	if !rel.hasBatch || !rel.hasCheck || !rel.duringRun || rel.took != 400*time.Millisecond || rel.stake != 50*time.Millisecond {
+		t.Errorf("contract probe: got batch %v, check %v, beside a full run %v, took %v, stake %v; want its related_party check (400ms, stake 50ms) beside a full run",
+			rel.hasBatch, rel.hasCheck, rel.duringRun, rel.took, rel.stake)
+	}
+	if !dup.hasCheck || dup.duringRun || dup.took != 200*time.Millisecond {
+		t.Errorf("claim probe: got check %v, beside a full run %v, took %v; want its check (200ms) with no full run", dup.hasCheck, dup.duringRun, dup.took)
 	}
 }

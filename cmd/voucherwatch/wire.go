@@ -204,6 +204,13 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Runner.Debounce = m.Config.DetectDebounce
 	// Every alert is stored with the subsidy it puts at stake (docs/priorities.md).
 	m.Runner.Stake = staker.Annotate
+	// ClickHouse runs a check's queries before a full run's (store.PriorityCheck).
+	m.Runner.Prioritise = func(ctx context.Context, check bool) context.Context {
+		if check {
+			return store.WithQueryPriority(ctx, store.PriorityCheck)
+		}
+		return store.WithQueryPriority(ctx, store.PrioritySweep)
+	}
 	m.Runner.Register(detectors.All(env)...)
 	m.Consumer.OnStored = func(voucherwatch.RecordType, int) {
 		if !m.holdDetectors.Load() {
