@@ -147,3 +147,68 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 	check(t, "usage rows", rows, uint64(400))
 	checkNoDrift(t, first)
 }
+
+// TestOwnInsertsWaitOnlyWhenSharingRecords: the writers of one process prepare, look up and
+// fill while an earlier INSERT of theirs is written, and wait for it only when it holds one
+// of their records. An INSERT of this DB held open: a batch of other records is stored
+// meanwhile, without waiting; a batch sharing its records waits for it and finds them stored.
+func TestOwnInsertsWaitOnlyWhenSharingRecords(t *testing.T) {
+	db := openTestDB(t, storetest.Database(t))
+	ctx := testContext(t)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	held := meteredCardHours(0, 100)
+	w := writeStates.Get().(*writeState)
+	defer w.release()
+	for i := range held {
+		w.pending = append(w.pending, pending{rec: &held[i], hash: RecordHash(held[i].Source, held[i].ID)})
+	}
+	w.split(usageTable)
+	qid := db.insertQueryID("usage")
+	db.startInsert(voucherwatch.TypeUsage, qid, w.hashes)
+	b, err := db.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid)), insertSQLs[voucherwatch.TypeUsage])
+	if err == nil {
+		err = db.fill(b, usageTable, w)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Other records: stored while the held INSERT is open.
+	other, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, meteredCardHours(100, 200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.Stored != 100 || other.Stages.Wait != 0 {
+		t.Errorf("other records: got %d stored after waiting %v, want 100 without waiting", other.Stored, other.Stages.Wait)
+	}
+
+	// The held records, and some new: waits for the held INSERT.
+	done := make(chan struct{})
+	var shared voucherwatch.WriteResult
+	var sharedErr error
+	go func() {
+		defer close(done)
+		shared, sharedErr = db.StoreRecords(ctx, voucherwatch.TypeUsage, meteredCardHours(50, 250))
+	}()
+	select {
+	case <-done:
+		t.Fatalf("a batch sharing records with the held INSERT stored %+v while it was open, want it to wait", shared)
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	db.endedInsert(voucherwatch.TypeUsage, qid)
+	<-done
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	if shared.Stored != 50 || shared.Duplicates != 150 {
+		t.Errorf("shared records: got %d stored and %d duplicates, want 50 and 150", shared.Stored, shared.Duplicates)
+	}
+	var rows, distinct uint64
+	queryRow(t, db, "SELECT count(), uniqExact(source, id) FROM usage", &rows, &distinct)
+	check(t, "usage rows and distinct records", []uint64{rows, distinct}, []uint64{250, 250})
+}
