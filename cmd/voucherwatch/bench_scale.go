@@ -286,6 +286,9 @@ func engineIngest(ctx context.Context, self string, e engineRun) (engineResult, 
 	if e.http == "" {
 		e.http = freeAddr()
 	}
+	// The engine's queries go to system.query_log (queryCosts).
+	e.dsn += "?log_queries=1"
+	started := time.Now()
 	eng, err := startEngine(ctx, self, e)
 	if err != nil {
 		return engineResult{}, err
@@ -293,9 +296,38 @@ func engineIngest(ctx context.Context, self string, e engineRun) (engineResult, 
 	defer stopProcess(eng)
 	r, err := waitIngest(ctx, eng, e)
 	if err == nil {
-		r.stages = usageStages(ctx, e.http)
+		r.stages = usageStages(ctx, e.http) + "; " + queryCosts(ctx, e.count, started)
 	}
 	return r, err
+}
+
+// queryCosts sums, from system.query_log, the server's side of the engine's usage batches
+// since start: the INSERTs (their materialized views included, and the time a prepared
+// INSERT waits for its turn) and the key look-ups, each with its count, time and rows read.
+// Only the engine logs its queries (log_queries in its DSN), and one engine runs at a time.
+func queryCosts(ctx context.Context, st *store.DB, start time.Time) string {
+	if err := st.Conn().Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+		return "query log not read: " + err.Error()
+	}
+	rows, err := st.Conn().Query(ctx, `SELECT multiIf(query LIKE 'INSERT INTO usage%', 'insert', 'lookup') AS kind,
+	count(), sum(query_duration_ms), sum(read_rows), max(read_rows), sum(written_rows)
+FROM system.query_log
+WHERE type = 2 AND query_start_time >= ? AND (query LIKE 'INSERT INTO usage%' OR query LIKE '%FROM record_keys WHERE tbl%')
+GROUP BY kind ORDER BY kind`, start.Add(-time.Second))
+	if err != nil {
+		return "query log not read: " + err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var kind string
+		var n, ms, read, maxRead, written uint64
+		if err := rows.Scan(&kind, &n, &ms, &read, &maxRead, &written); err != nil {
+			return "query log not read: " + err.Error()
+		}
+		out = append(out, fmt.Sprintf("server: %d %ss %.2fs, rows read %d (at most %d), written %d", n, kind, float64(ms)/1000, read, maxRead, written))
+	}
+	return strings.Join(out, "; ")
 }
 
 // usageStages reads the engine's vw_ingest_stage_seconds for the usage topic from its
