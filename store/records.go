@@ -81,9 +81,10 @@ func (w *writeState) split(t recordTable) {
 // with them. The package documentation ("Each record once") says what "once" guarantees: a
 // usage record is found by its window.
 //
-// Within one DB, concurrent calls for one type take turns, so that none stores a record
-// another just stored; across processes, each INSERT waits for the INSERTs of its table that
-// the server registered before it (insertQueryID) before looking its keys up. What can
+// Each INSERT waits for the INSERTs of its table that the server registered before it
+// (insertQueryID) before it trusts its look-up: another process's always, this DB's when they
+// share a record; within one DB the INSERTs are sent one at a time, while the next batch
+// is looked up and filled. What can
 // still store a record twice (the package documentation says what) is merged away by
 // ReplacingMergeTree later, and readers that need exact answers before that use FINAL or count
 // distinct (source, id), as StoredCount does.
@@ -137,6 +138,22 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		stored       map[recordKey]bool
 		err          error
 		lookUp, wait time.Duration
+	}
+	turn := db.writing[typ]
+	takeTurn := func() error {
+		select {
+		case turn <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("store: store %s records: %w", t.name(), context.Cause(ctx))
+		}
+	}
+	if db.lookUpInTurn {
+		if err := takeTurn(); err != nil {
+			return voucherwatch.WriteResult{}, err
+		}
+		defer func() { <-turn }()
+		lap(&st.Turn)
 	}
 	var b driver.Batch
 	found := map[recordKey]bool{}
@@ -197,17 +214,16 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		}
 	}
 
-	turn := db.writing[typ]
-	select {
-	case turn <- struct{}{}:
-	case <-ctx.Done():
-		if b != nil {
-			b.Abort()
+	if !db.lookUpInTurn {
+		if err := takeTurn(); err != nil {
+			if b != nil {
+				b.Abort()
+			}
+			return voucherwatch.WriteResult{}, err
 		}
-		return voucherwatch.WriteResult{}, fmt.Errorf("store: store %s records: %w", t.name(), context.Cause(ctx))
+		defer func() { <-turn }()
+		lap(&st.Turn)
 	}
-	defer func() { <-turn }()
-	lap(&st.Turn)
 
 	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending)}
 	// Records that this DB's failed INSERT may have stored after all (on a cluster, the
