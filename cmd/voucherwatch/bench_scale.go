@@ -425,7 +425,9 @@ func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, 
 
 func startBroker(ctx context.Context, self string, partitions int) (*exec.Cmd, string, error) {
 	addr := freeAddr()
-	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", addr, "--partitions", strconv.Itoa(partitions), "--log-level", "warn")
+	// In memory: a broker keeping its log in the working directory's data/kafka (the default)
+	// hands every later run all earlier runs' messages, which a new consumer group reads first.
+	broker := exec.CommandContext(ctx, self, "broker", "--embedded-kafka", addr, "--embedded-kafka-dir", "memory", "--partitions", strconv.Itoa(partitions), "--log-level", "warn")
 	broker.Stderr = os.Stderr
 	if err := broker.Start(); err != nil {
 		return nil, "", err
