@@ -1,8 +1,6 @@
 package store
 
 import (
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,63 +50,6 @@ func BenchmarkStoreUsageInsertOrder(b *testing.B) {
 			}
 			b.ReportMetric(float64(next)/tOrdered.Seconds(), "rows/s")
 			b.ReportMetric(tOrdered.Seconds()/tUnordered.Seconds(), "x_unordered")
-		})
-	}
-}
-
-// BenchmarkStoreUsageTwoWriters is what looking a batch's keys up beside the previous
-// INSERT's send gains two writers of one process (the consumer's two readers of a topic):
-// each op, two goroutines store a 20,000-record batch each at once, into a database whose
-// writers prepare and look up outside the writing token and one whose writers hold it from
-// before the look-up (lookUpInTurn, the rule before 8a7d9e8), alternately and each first
-// every other op. x_lookup_in_turn is the time of the first over the second, per shape.
-func BenchmarkStoreUsageTwoWriters(b *testing.B) {
-	for _, shape := range []struct {
-		name string
-		gen  func(from, to int) []voucherwatch.Record
-	}{{"hourly", hourlyStream}, {"weekly_backfill", weeklyBackfill}} {
-		b.Run(shape.name, func(b *testing.B) {
-			const size = 20_000
-			beside, inTurn := newTestDB(b), newTestDB(b)
-			inTurn.lookUpInTurn = true
-			ctx := testContext(b)
-			var tBeside, tInTurn time.Duration
-			next := 0
-			for b.Loop() {
-				batches := [][]voucherwatch.Record{shape.gen(next, next+size), shape.gen(next+size, next+2*size)}
-				next += 2 * size
-				pair := []*DB{beside, inTurn}
-				if next/(2*size)%2 == 0 {
-					pair[0], pair[1] = inTurn, beside
-				}
-				for _, db := range pair {
-					start := time.Now()
-					var wg sync.WaitGroup
-					errs := make([]error, 2)
-					for i, recs := range batches {
-						wg.Go(func() {
-							res, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, recs)
-							if err == nil && res.Stored != size {
-								err = fmt.Errorf("stored %d, want %d", res.Stored, size)
-							}
-							errs[i] = err
-						})
-					}
-					wg.Wait()
-					if db == beside {
-						tBeside += time.Since(start)
-					} else {
-						tInTurn += time.Since(start)
-					}
-					for _, err := range errs {
-						if err != nil {
-							b.Fatal(err)
-						}
-					}
-				}
-			}
-			b.ReportMetric(float64(next)/tBeside.Seconds(), "rows/s")
-			b.ReportMetric(tInTurn.Seconds()/tBeside.Seconds(), "x_lookup_in_turn")
 		})
 	}
 }

@@ -27,24 +27,17 @@ type DB struct {
 	ddlTimeout time.Duration
 	nodes      nodeConns
 
-	// writing holds one token per record table. StoreRecords takes it around sending the
-	// INSERT, so that one process's INSERTs of a table are written one at a time; which
-	// records to send is settled before, by the server's process list (insertQueryID) and
-	// inFlight, for the writers of one process as for those of several.
+	// writing holds one token per record table. StoreRecords takes it around the look-up and
+	// the insert, so that concurrent writers in one process never store a record twice; across
+	// processes the server's process list orders them (insertQueryID).
 	writing map[voucherwatch.RecordType]chan struct{}
 	// unsure holds, per type, the records of the last INSERT that failed: it may have stored
 	// some (a Distributed insert stores the shards that answer). Guarded by writing's token.
 	unsure map[voucherwatch.RecordType]map[recordKey]struct{}
-
-	flightMu sync.Mutex
 	// ended holds, per type, the query ids of this DB's last INSERTs that ended (sent, or
 	// abandoned before their data), which the server lists for a moment after: a look-up does
-	// not wait for them. Guarded by flightMu.
+	// not wait for them. Guarded by writing's token.
 	ended map[voucherwatch.RecordType][]string
-	// inFlight holds, per type, this DB's INSERTs registered and not ended, with the sorted
-	// hashes of their records: a look-up waits for an earlier one of them only when it shares
-	// a record (mayHoldRecords). Guarded by flightMu.
-	inFlight map[voucherwatch.RecordType]map[string][]uint64
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
@@ -52,9 +45,6 @@ type DB struct {
 	// that wait, for the benchmark that measures its cost.
 	insertWait time.Duration
 	unordered  bool
-	// lookUpInTurn takes the writing token before the INSERT is prepared and holds it
-	// through the look-up, as before 8a7d9e8, for the benchmark that compares the two.
-	lookUpInTurn bool
 	// now stamps ingested_at; tests replace it.
 	now func() time.Time
 
@@ -146,7 +136,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
 		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
 		ended:       make(map[voucherwatch.RecordType][]string, len(recordTables)),
-		inFlight:    make(map[voucherwatch.RecordType]map[string][]uint64, len(recordTables)),
 		lookupChunk: defaultLookupChunk,
 		insertWait:  DefaultInsertWait,
 		now:         time.Now,

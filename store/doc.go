@@ -41,9 +41,7 @@
 //     StoredCount, still count one record, and the rollups count both.
 //   - Contracts, settlements, claims and registry records re-sent under the same (source, id)
 //     are found whatever else changed, their envelope time included.
-//   - Within one process, concurrent calls for one type send their INSERTs one at a time,
-//     and wait for an earlier one of the process only when it shares a record with theirs
-//     (they know its records). Across processes the
+//   - Within one process, concurrent calls for one type take turns. Across processes the
 //     server's process list orders them (insert_order.go): each INSERT carries a query id
 //     naming the database and table, and after registering it a writer waits for the INSERTs
 //     of the table registered before its own to end, then looks its keys up. So of two engine

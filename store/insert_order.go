@@ -15,8 +15,8 @@ const DefaultInsertWait = 2 * time.Minute
 // insertQueryID names one INSERT of StoreRecords on the server: the prefix of the database and
 // table, then random, unique among the server's running queries.
 //
-// The names order the writers of one table, across processes and within one (where a writer
-// skips an earlier INSERT of its own process that shares no record with it). StoreRecords registers its INSERT (PrepareBatch) before it looks the batch's keys
+// The names order the writers of one table across processes, as the writing token orders them
+// within one. StoreRecords registers its INSERT (PrepareBatch) before it looks the batch's keys
 // up, and the look-up's query lists, before it reads a key, the INSERTs of the table running
 // then (lookUpKeys); when some registered before its own, it waits for them to end
 // (awaitInserts) and looks the keys up again. So a look-up sees every record of an INSERT

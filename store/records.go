@@ -81,10 +81,9 @@ func (w *writeState) split(t recordTable) {
 // with them. The package documentation ("Each record once") says what "once" guarantees: a
 // usage record is found by its window.
 //
-// Each INSERT waits for the INSERTs of its table that the server registered before it
-// (insertQueryID) before it trusts its look-up: another process's always, this DB's when they
-// share a record; within one DB the INSERTs are sent one at a time, while the next batch
-// is looked up and filled. What can
+// Within one DB, concurrent calls for one type take turns, so that none stores a record
+// another just stored; across processes, each INSERT waits for the INSERTs of its table that
+// the server registered before it (insertQueryID) before looking its keys up. What can
 // still store a record twice (the package documentation says what) is merged away by
 // ReplacingMergeTree later, and readers that need exact answers before that use FINAL or count
 // distinct (source, id), as StoredCount does.
@@ -129,41 +128,28 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		*d += now.Sub(mark)
 		mark = now
 	}
+	turn := db.writing[typ]
+	select {
+	case turn <- struct{}{}:
+	case <-ctx.Done():
+		return voucherwatch.WriteResult{}, fmt.Errorf("store: store %s records: %w", t.name(), context.Cause(ctx))
+	}
+	defer func() { <-turn }()
+	lap(&st.Turn)
 
-	// The INSERT is registered, its keys looked up and its columns filled while this
-	// process's previous INSERT of the type is still being written: only the sends take
-	// turns. An earlier INSERT of this process that the look-up saw running is waited for
-	// only when it holds one of this batch's records (inFlight); another process's always.
+	// Almost every batch is all new, so the client fills the INSERT while the server looks
+	// the keys up; a batch with stored records is filled again without them, under a new
+	// INSERT that waits its turn again (see insertQueryID).
 	type lookup struct {
 		stored       map[recordKey]bool
 		err          error
 		lookUp, wait time.Duration
 	}
-	turn := db.writing[typ]
-	takeTurn := func() error {
-		select {
-		case turn <- struct{}{}:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("store: store %s records: %w", t.name(), context.Cause(ctx))
-		}
-	}
-	if db.lookUpInTurn {
-		if err := takeTurn(); err != nil {
-			return voucherwatch.WriteResult{}, err
-		}
-		defer func() { <-turn }()
-		lap(&st.Turn)
-	}
 	var b driver.Batch
 	found := map[recordKey]bool{}
 	var qid string
-	// An INSERT that failed is no longer this DB's under way, but not ended either: the server
-	// may still be writing it, and a look-up that sees it running waits for it.
-	defer func() { db.leaveFlight(typ, qid) }()
 	for {
 		qid = db.insertQueryID(t.name())
-		db.startInsert(typ, qid, w.hashes)
 		var err error
 		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid)), insertSQLs[typ]); err != nil {
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
@@ -175,9 +161,8 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 			stored, earlier, err := db.lookUpKeys(ctx, t.name(), qid, w.ats, w.hashes)
 			looked, waited := time.Since(begin), time.Duration(0)
 			// This DB's own INSERTs that ended (sent, or abandoned before their data) are
-			// still listed for a moment after, and those under way that share no record
-			// with this batch cannot make a copy of one: nothing to wait for.
-			earlier = db.mayHoldRecords(typ, earlier, w.hashes)
+			// still listed for a moment after: nothing to wait for.
+			earlier = slices.DeleteFunc(earlier, func(id string) bool { return slices.Contains(db.ended[typ], id) })
 			if err == nil && len(earlier) > 0 {
 				// INSERTs registered before this one ran while the keys were read: once
 				// they have ended, their records are found.
@@ -209,23 +194,11 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		w.pending = slices.DeleteFunc(w.pending, func(p pending) bool { return l.stored[recordKey{p.rec.Source, p.rec.ID}] })
 		w.split(t)
 		if len(w.pending) == 0 {
-			b, qid = nil, ""
+			b = nil
 			break
 		}
 	}
-
-	if !db.lookUpInTurn {
-		if err := takeTurn(); err != nil {
-			if b != nil {
-				b.Abort()
-			}
-			return voucherwatch.WriteResult{}, err
-		}
-		defer func() { <-turn }()
-		lap(&st.Turn)
-	}
-
-	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending)}
+	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending), Stages: st}
 	// Records that this DB's failed INSERT may have stored after all (on a cluster, the
 	// shards that answered; on one node, an INSERT that timed out on the client) are found
 	// now: they are this batch's first storing, not redeliveries.
@@ -249,67 +222,16 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 			}
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
-		lap(&st.Send)
+		lap(&res.Stages.Send)
 	}
-	if qid != "" {
-		db.endedInsert(typ, qid)
-	}
+	db.endedInsert(typ, qid)
 	clear(db.unsure[typ])
-	res.Stages = st
 	return res, nil
 }
 
-// leaveFlight removes this DB's INSERT qid of typ from those under way.
-func (db *DB) leaveFlight(typ voucherwatch.RecordType, qid string) {
-	db.flightMu.Lock()
-	defer db.flightMu.Unlock()
-	delete(db.inFlight[typ], qid)
-}
-
-// startInsert registers this DB's INSERT qid of typ, about to be prepared, with the hashes of
-// its records, until endedInsert.
-func (db *DB) startInsert(typ voucherwatch.RecordType, qid string, hashes []uint64) {
-	sorted := slices.Clone(hashes)
-	slices.Sort(sorted)
-	db.flightMu.Lock()
-	defer db.flightMu.Unlock()
-	if db.inFlight[typ] == nil {
-		db.inFlight[typ] = map[string][]uint64{}
-	}
-	db.inFlight[typ][qid] = sorted
-}
-
-// mayHoldRecords returns the INSERTs among earlier (registered on the server before this
-// one's) that may hold one of the records hashed: every other process's, and this DB's
-// under way that share a hash with them. This DB's that ended are left out.
-func (db *DB) mayHoldRecords(typ voucherwatch.RecordType, earlier []string, hashes []uint64) []string {
-	db.flightMu.Lock()
-	defer db.flightMu.Unlock()
-	return slices.DeleteFunc(earlier, func(id string) bool {
-		if slices.Contains(db.ended[typ], id) {
-			return true
-		}
-		theirs, ours := db.inFlight[typ][id]
-		return ours && !sharesHash(theirs, hashes)
-	})
-}
-
-// sharesHash reports whether one of hashes is in sorted.
-func sharesHash(sorted, hashes []uint64) bool {
-	for _, h := range hashes {
-		if _, ok := slices.BinarySearch(sorted, h); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// endedInsert remembers that this DB's INSERT qid of typ ended (sent, failed or abandoned),
-// the last few per type, and that it is no longer under way.
+// endedInsert remembers that this DB's INSERT qid of typ ended, the last few per type. Called
+// holding typ's writing token.
 func (db *DB) endedInsert(typ voucherwatch.RecordType, qid string) {
-	db.flightMu.Lock()
-	defer db.flightMu.Unlock()
-	delete(db.inFlight[typ], qid)
 	ended := db.ended[typ]
 	if len(ended) == 8 {
 		ended = append(ended[:0], ended[1:]...)
