@@ -1,11 +1,29 @@
 package voucherwatch
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // WriteResult says what a write did with the records it was given.
 type WriteResult struct {
 	Stored     int // records that were new and are now stored
 	Duplicates int // records recognised as already stored (same source and id)
+	// Stages says where the write's time went, for the operators' metrics and the batch log;
+	// a store that does not measure leaves it zero.
+	Stages WriteStages
+}
+
+// WriteStages is the time a write spent in each of its stages. LookUp and Fill overlap (the
+// keys are looked up while the INSERT is filled), so the stages need not add up to the whole.
+type WriteStages struct {
+	Turn    time.Duration // waiting for this process's earlier write of the same type
+	Prepare time.Duration // opening the INSERT on the server
+	LookUp  time.Duration // asking which records are stored, the first time
+	Wait    time.Duration // waiting for other writers' earlier INSERTs, and looking up again
+	Fill    time.Duration // encoding the records into the INSERT's columns
+	Send    time.Duration // sending the INSERT and the server writing it, its views included
+	Retries int           // INSERTs filled again without records found stored
 }
 
 // RecordStore keeps each record once. Implementations must make a repeated write of the same

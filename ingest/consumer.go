@@ -259,6 +259,7 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatch.RecordType, topic string, msgs []kafka.Message, fetched time.Time) error {
 	var recs []voucherwatch.Record
 	var dead []voucherwatch.DeadLetter
+	decodeStart := time.Now()
 	// Only bad input is dead-lettered. Any other decode error is the engine's own
 	// misconfiguration (no PII key, say): the batch waits, uncommitted, rather than sending
 	// good records to the dead-letter topic.
@@ -272,6 +273,7 @@ func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatc
 	}
 
 	start := time.Now()
+	decoded := start.Sub(decodeStart)
 	var res voucherwatch.WriteResult
 	if len(recs) > 0 {
 		err = c.retry(ctx, topic, "store", func() error {
@@ -296,6 +298,7 @@ func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatc
 	// partition receives the batch again and recognises it as stored. So a commit is retried a
 	// bounded number of times, never forever.
 	attempt := 0
+	commitStart := time.Now()
 	err = c.retry(ctx, topic, "commit", func() error {
 		attempt++
 		err := r.CommitMessages(ctx, msgs...)
@@ -311,6 +314,7 @@ func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatc
 	} else {
 		c.metrics.Consumed.WithLabelValues(topic).Add(float64(len(msgs)))
 	}
+	c.observeStages(typ, topic, len(msgs), res, decoded, time.Since(commitStart), time.Since(fetched))
 	c.metrics.BatchSize.WithLabelValues(topic).Observe(float64(len(msgs)))
 	c.metrics.Stored.WithLabelValues(topic).Add(float64(res.Stored))
 	c.metrics.Duplicates.WithLabelValues(topic).Add(float64(res.Duplicates))
@@ -319,6 +323,27 @@ func (c *Consumer) process(ctx context.Context, r *kafka.Reader, typ voucherwatc
 		c.OnStored(typ, res.Stored)
 	}
 	return nil
+}
+
+// observeStages records where a batch's time went (Metrics.Stages) and, at debug level, logs
+// it for usage batches: the operator's view of what a batch costs as the history grows
+// (docs/ingest-dedup.md, "Where a batch's time goes").
+func (c *Consumer) observeStages(typ voucherwatch.RecordType, topic string, msgs int, res voucherwatch.WriteResult, decode, commit, total time.Duration) {
+	s := res.Stages
+	for _, st := range []struct {
+		name string
+		d    time.Duration
+	}{{"decode", decode}, {"turn", s.Turn}, {"prepare", s.Prepare}, {"lookup", s.LookUp}, {"wait", s.Wait}, {"fill", s.Fill}, {"send", s.Send}, {"commit", commit}} {
+		c.metrics.Stages.WithLabelValues(topic, st.name).Observe(st.d.Seconds())
+	}
+	if typ != voucherwatch.TypeUsage || !c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	c.log.Debug("ingest: batch stored", "topic", topic, "messages", msgs, "stored", res.Stored,
+		"decode_ms", ms(decode), "turn_ms", ms(s.Turn), "prepare_ms", ms(s.Prepare), "lookup_ms", ms(s.LookUp),
+		"wait_ms", ms(s.Wait), "fill_ms", ms(s.Fill), "send_ms", ms(s.Send), "refills", s.Retries,
+		"commit_ms", ms(commit), "fetch_to_committed_ms", ms(total))
 }
 
 // logSmallBatch logs, at debug level, where the time of a small batch of a keyed record type

@@ -12,7 +12,10 @@ type Metrics struct {
 	Lag        *prometheus.GaugeVec
 	BatchSize  *prometheus.HistogramVec
 	InsertTime *prometheus.HistogramVec
-	Retries    *prometheus.CounterVec
+	// Stages is where a batch's time went, per topic and stage: decode, then the store's
+	// stages (voucherwatch.WriteStages: turn, prepare, lookup, wait, fill, send), then commit.
+	Stages  *prometheus.HistogramVec
+	Retries *prometheus.CounterVec
 
 	// WatchdogRebuilds counts readers closed and reopened because they waited while their
 	// topic's lag did not fall; Stalled is how long such a wait has lasted (0: progressing).
@@ -46,6 +49,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "vw_ingest_insert_seconds", Help: "Time to store one batch in ClickHouse, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 3, 10),
 		}, []string{"topic"}),
+		Stages: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vw_ingest_stage_seconds", Help: "Time one batch spent in each stage of ingest (decode, turn, prepare, lookup, wait, fill, send, commit), per topic and stage.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 3, 10),
+		}, []string{"topic", "stage"}),
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_ingest_retries_total", Help: "Retried operations after a dependency failed, per topic and operation.",
 		}, []string{"topic", "op"}),
@@ -57,7 +64,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"topic"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Consumed, m.Stored, m.Duplicates, m.Rejected, m.Lag, m.BatchSize, m.InsertTime, m.Retries, m.WatchdogRebuilds, m.Stalled)
+		reg.MustRegister(m.Consumed, m.Stored, m.Duplicates, m.Rejected, m.Lag, m.BatchSize, m.InsertTime, m.Stages, m.Retries, m.WatchdogRebuilds, m.Stalled)
 	}
 	return m
 }

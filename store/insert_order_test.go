@@ -128,6 +128,11 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The writer's time went into waiting for the earlier INSERT (held open 500 ms).
+		if res.Stages.Wait < 400*time.Millisecond {
+			t.Errorf("%s: got %v in the wait stage, want the earlier INSERT's 500 ms or more", name, res.Stages.Wait)
+		}
+		res.Stages = voucherwatch.WriteStages{}
 		check(t, name, res, want)
 	}
 	f("an earlier INSERT that completes", meteredCardHours(0, 100), true, voucherwatch.WriteResult{Duplicates: 100})

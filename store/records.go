@@ -121,6 +121,13 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 	})
 	w.split(t)
 
+	var st voucherwatch.WriteStages
+	mark := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d += now.Sub(mark)
+		mark = now
+	}
 	turn := db.writing[typ]
 	select {
 	case turn <- struct{}{}:
@@ -128,13 +135,15 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		return voucherwatch.WriteResult{}, fmt.Errorf("store: store %s records: %w", t.name(), context.Cause(ctx))
 	}
 	defer func() { <-turn }()
+	lap(&st.Turn)
 
 	// Almost every batch is all new, so the client fills the INSERT while the server looks
 	// the keys up; a batch with stored records is filled again without them, under a new
 	// INSERT that waits its turn again (see insertQueryID).
 	type lookup struct {
-		stored map[recordKey]bool
-		err    error
+		stored       map[recordKey]bool
+		err          error
+		lookUp, wait time.Duration
 	}
 	var b driver.Batch
 	found := map[recordKey]bool{}
@@ -145,9 +154,12 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid)), insertSQLs[typ]); err != nil {
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
-		looked := make(chan lookup, 1)
+		lap(&st.Prepare)
+		lookedCh := make(chan lookup, 1)
 		go func() {
+			begin := time.Now()
 			stored, earlier, err := db.lookUpKeys(ctx, t.name(), qid, w.ats, w.hashes)
+			looked, waited := time.Since(begin), time.Duration(0)
 			// This DB's own INSERTs that ended (sent, or abandoned before their data) are
 			// still listed for a moment after: nothing to wait for.
 			earlier = slices.DeleteFunc(earlier, func(id string) bool { return slices.Contains(db.ended[typ], id) })
@@ -157,11 +169,15 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 				if err = db.awaitInserts(ctx, t.name(), earlier); err == nil {
 					stored, err = db.storedKeys(ctx, t.name(), w.ats, w.hashes)
 				}
+				waited = time.Since(begin) - looked
 			}
-			looked <- lookup{stored, err}
+			lookedCh <- lookup{stored, err, looked, waited}
 		}()
 		err = db.fill(b, t, w)
-		l := <-looked
+		st.Fill += time.Since(mark)
+		l := <-lookedCh
+		st.LookUp, st.Wait = st.LookUp+l.lookUp, st.Wait+l.wait
+		mark = time.Now()
 		if l.err != nil || err != nil {
 			b.Abort()
 			return voucherwatch.WriteResult{}, cmp.Or(l.err, err)
@@ -171,6 +187,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		}
 		b.Abort()
 		db.endedInsert(typ, qid)
+		st.Retries++
 		for k := range l.stored {
 			found[k] = true
 		}
@@ -181,7 +198,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 			break
 		}
 	}
-	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending)}
+	res := voucherwatch.WriteResult{Stored: len(w.pending), Duplicates: len(recs) - len(w.pending), Stages: st}
 	// Records that this DB's failed INSERT may have stored after all (on a cluster, the
 	// shards that answered; on one node, an INSERT that timed out on the client) are found
 	// now: they are this batch's first storing, not redeliveries.
@@ -205,6 +222,7 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 			}
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
+		lap(&res.Stages.Send)
 	}
 	db.endedInsert(typ, qid)
 	clear(db.unsure[typ])

@@ -23,6 +23,7 @@ func store(t *testing.T, db *DB, typ voucherwatch.RecordType, recs ...voucherwat
 	if err != nil {
 		t.Fatalf("StoreRecords(%s): %v", typ, err)
 	}
+	res.Stages = voucherwatch.WriteStages{} // times, which the tests compare no result by
 	return res
 }
 

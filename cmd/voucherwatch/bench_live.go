@@ -348,9 +348,7 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 	}
 	defer st.Close()
 	count := func(table string) (uint64, error) {
-		var n uint64
-		err := st.Conn().QueryRow(ctx, "SELECT count() FROM "+table).Scan(&n)
-		return n, err
+		return tableRows(ctx, st, "", table)
 	}
 
 	// The other record types first, each topic in order, and stored before the usage.

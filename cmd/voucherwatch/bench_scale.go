@@ -117,7 +117,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 		return err
 	}
 	var histRows uint64
-	if err := st.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&histRows); err != nil {
+	if histRows, err = tableRows(ctx, st, "", "usage"); err != nil {
 		return err
 	}
 	logf("history: %d usage records (%d of the hourly filler), %v in all, built in %.0fs", histRows, h.Filler, h.Stored, h.Took.Seconds())
@@ -255,14 +255,14 @@ func benchShape(ctx context.Context, self string, shape usageShape, c benchShape
 		return r, err
 	}
 	r.Empty, r.PeakEmpty, r.EmptySecs = emptyRun.rate, emptyRun.peak, emptyRun.secs
-	c.logf("%s: engine into an empty database %.0f records/s", shape.name, r.Empty)
+	c.logf("%s: engine into an empty database %.0f records/s; %s", shape.name, r.Empty, emptyRun.stages)
 
 	hist, err := store.Open(ctx, c.dsnOf(c.histDB))
 	if err != nil {
 		return r, err
 	}
 	defer hist.Close()
-	if err := hist.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&r.HistoryRows); err != nil {
+	if r.HistoryRows, err = tableRows(ctx, hist, "", "usage"); err != nil {
 		return r, err
 	}
 	histRun, err := engineIngest(ctx, self, engineRun{brokerAddr: brokerAddr, dsn: c.dsnOf(c.histDB), group: "scale-hist-" + strconv.Itoa(int(time.Now().UnixNano())),
@@ -271,7 +271,7 @@ func benchShape(ctx context.Context, self string, shape usageShape, c benchShape
 		return r, err
 	}
 	r.History, r.PeakHistory, r.HistorySecs = histRun.rate, histRun.peak, histRun.secs
-	c.logf("%s: engine on the history %.0f records/s", shape.name, r.History)
+	c.logf("%s: engine on the history %.0f records/s; %s", shape.name, r.History, histRun.stages)
 	return r, nil
 }
 
@@ -288,17 +288,104 @@ type engineRun struct {
 type engineResult struct {
 	rate, secs float64
 	peak       uint64
+	stages     string // where the usage batches' time went (usageStages)
 }
 
 // engineIngest starts `voucherwatch serve` on the broker and waits until usage holds want
 // rows: the steady rate counts from the first batch landing, as in `voucherwatch bench`.
 func engineIngest(ctx context.Context, self string, e engineRun) (engineResult, error) {
+	if e.http == "" {
+		e.http = freeAddr()
+	}
+	// The engine's queries go to system.query_log (queryCosts).
+	e.dsn += "?log_queries=1"
+	started := time.Now()
 	eng, err := startEngine(ctx, self, e)
 	if err != nil {
 		return engineResult{}, err
 	}
 	defer stopProcess(eng)
-	return waitIngest(ctx, eng, e)
+	r, err := waitIngest(ctx, eng, e)
+	if err == nil {
+		r.stages = usageStages(ctx, e.http) + "; " + queryCosts(ctx, e.count, started)
+	}
+	return r, err
+}
+
+// queryCosts sums, from system.query_log, the server's side of the engine's usage batches
+// since start: the INSERTs (their materialized views included, and the time a prepared
+// INSERT waits for its turn) and the key look-ups, each with its count, time and rows read.
+// Only the engine logs its queries (log_queries in its DSN), and one engine runs at a time.
+func queryCosts(ctx context.Context, st *store.DB, start time.Time) string {
+	if err := st.Conn().Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+		return "query log not read: " + err.Error()
+	}
+	// The INSERTs by their query ids, which name the database; the look-ups by their text
+	// (another engine logging its queries at the same time would be counted too).
+	rows, err := st.Conn().Query(ctx, `SELECT multiIf(query LIKE 'INSERT INTO usage%', 'insert', 'lookup') AS kind,
+	count(), sum(query_duration_ms), sum(read_rows), max(read_rows), sum(written_rows)
+FROM system.query_log
+WHERE type = 2 AND query_start_time >= ?
+	AND (query LIKE 'INSERT INTO usage%' AND startsWith(query_id, ?) OR query LIKE '%FROM record_keys WHERE tbl%')
+GROUP BY kind ORDER BY kind`, start.Add(-time.Second), "voucherwatch-insert:"+st.Database()+".usage:")
+	if err != nil {
+		return "query log not read: " + err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var kind string
+		var n, ms, read, maxRead, written uint64
+		if err := rows.Scan(&kind, &n, &ms, &read, &maxRead, &written); err != nil {
+			return "query log not read: " + err.Error()
+		}
+		out = append(out, fmt.Sprintf("server: %d %ss %.2fs, rows read %d (at most %d), written %d", n, kind, float64(ms)/1000, read, maxRead, written))
+	}
+	return strings.Join(out, "; ")
+}
+
+// usageStages reads the engine's vw_ingest_stage_seconds for the usage topic from its
+// /metrics and says where the batches' time went: per stage, the seconds summed over the
+// batches and their share of all batches' time from fetch to commit (stages that overlap,
+// lookup and fill, count both).
+func usageStages(ctx context.Context, httpAddr string) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+httpAddr+"/metrics", nil)
+	if err != nil {
+		return err.Error()
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "stages not read: " + err.Error()
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	topic := `topic="` + voucherwatch.DefaultTopics[voucherwatch.TypeUsage] + `"`
+	sums := map[string]float64{}
+	var batches float64
+	for _, line := range strings.Split(body.String(), "\n") {
+		if !strings.HasPrefix(line, "vw_ingest_stage_seconds_") || !strings.Contains(line, topic) {
+			continue
+		}
+		name, value, ok := strings.Cut(line, " ")
+		f, err := strconv.ParseFloat(value, 64)
+		if !ok || err != nil {
+			continue
+		}
+		_, stage, _ := strings.Cut(name, `stage="`)
+		stage, _, _ = strings.Cut(stage, `"`)
+		switch {
+		case strings.HasPrefix(name, "vw_ingest_stage_seconds_sum"):
+			sums[stage] = f
+		case strings.HasPrefix(name, "vw_ingest_stage_seconds_count") && stage == "decode":
+			batches = f
+		}
+	}
+	var out []string
+	for _, stage := range []string{"decode", "turn", "prepare", "lookup", "wait", "fill", "send", "commit"} {
+		out = append(out, fmt.Sprintf("%s %.2fs", stage, sums[stage]))
+	}
+	return fmt.Sprintf("%.0f batches: %s", batches, strings.Join(out, ", "))
 }
 
 func startEngine(ctx context.Context, self string, e engineRun) (*exec.Cmd, error) {
@@ -326,9 +413,9 @@ func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, 
 	var firstCount, peak uint64
 	start := time.Now()
 	for {
-		var c uint64
-		if err := e.count.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&c); err != nil {
-			return engineResult{}, fmt.Errorf("bench scale: count: %w", err)
+		c, err := tableRows(ctx, e.count, "", "usage")
+		if err != nil {
+			return engineResult{}, fmt.Errorf("bench scale: %w", err)
 		}
 		peak = max(peak, peakRSS(eng.Process.Pid))
 		if c > e.from && firstAt.IsZero() {
@@ -488,8 +575,8 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 		return res, err
 	}
 	defer hist.Close()
-	var before uint64
-	if err := hist.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&before); err != nil {
+	before, err := tableRows(ctx, hist, "", "usage")
+	if err != nil {
 		return res, err
 	}
 	httpAddr := freeAddr()
@@ -601,8 +688,7 @@ func benchProbes(ctx context.Context, self string, h scaleHistory, c probeConfig
 	case <-time.After(wait):
 	}
 	res.load[1] = loadAverage()
-	var after uint64
-	_ = hist.Conn().QueryRow(ctx, "SELECT count() FROM usage").Scan(&after)
+	after, _ := tableRows(ctx, hist, "", "usage")
 	c.logf("probes: done (load average %s); %d of %d streamed usage records stored meanwhile; the requested full run took %.1fs",
 		res.load[1], after-before, c.live, res.run.Seconds())
 	stopProcess(eng)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/store"
@@ -167,5 +169,50 @@ time=2026-12-06T17:00:01.200Z level=DEBUG msg="detectors: check" detector=duplic
 	}
 	if !dup.hasCheck || dup.duringRun || dup.took != 200*time.Millisecond {
 		t.Errorf("claim probe: got check %v, beside a full run %v, took %v; want its check (200ms) with no full run", dup.hasCheck, dup.duringRun, dup.took)
+	}
+}
+
+// Every broker of bench scale starts empty: one that loaded the log an earlier broker left in
+// the working directory handed the engine's new consumer group every earlier run's messages
+// first (millions after a few runs, found stored or stored as if they were the live shape's).
+func TestBenchBrokerStartsEmpty(t *testing.T) {
+	bin := buildEngine(t, t.TempDir())
+	t.Chdir(t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	topic := voucherwatch.DefaultTopics[voucherwatch.TypeUsage]
+	lastOffset := func(addr string) int64 {
+		t.Helper()
+		conn, err := kafka.DialLeader(ctx, "tcp", addr, topic, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		last, err := conn.ReadLastOffset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return last
+	}
+	first, addr, err := startBroker(ctx, bin, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := ingest.NewProducer(&kafka.Writer{Addr: kafka.TCP(addr), Topic: topic, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireOne})
+	if err := w.Write(ctx, kafka.Message{Value: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if got := lastOffset(addr); got != 1 {
+		t.Fatalf("first broker: got last offset %d, want 1", got)
+	}
+	stopProcess(first)
+	second, addr, err := startBroker(ctx, bin, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopProcess(second)
+	if got := lastOffset(addr); got != 0 {
+		t.Errorf("second broker: got last offset %d, want 0 (the first broker's message is not its)", got)
 	}
 }

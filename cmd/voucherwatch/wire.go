@@ -412,8 +412,9 @@ func (m *Main) health(ctx context.Context) error {
 	return m.Consumer.CheckStalls(m.Config.HealthStallBound, time.Now())
 }
 
-// refreshLag keeps the vw_ingest_lag gauge current for scrapers: the status computes it from
-// the group's committed offsets, which no request may ask for between scrapes.
+// refreshLag keeps the vw_ingest_lag gauge current for scrapers: it is computed from the
+// group's committed offsets, which no request may ask for between scrapes. Only the lag: the
+// status's stored counts read every record of a type (ingest.Consumer.RefreshLag).
 func (m *Main) refreshLag(ctx context.Context) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
@@ -423,7 +424,7 @@ func (m *Main) refreshLag(ctx context.Context) {
 			return
 		case <-t.C:
 			qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			if _, err := m.Consumer.Status(qctx, m.DB); err != nil {
+			if err := m.Consumer.RefreshLag(qctx); err != nil {
 				m.Log.Debug("lag refresh failed", "err", err)
 			}
 			cancel()

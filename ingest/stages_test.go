@@ -1,0 +1,128 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/ingest"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
+	"github.com/voucherwatch/voucherwatch/synth"
+)
+
+// stageRig is a broker holding n hourly usage messages and a migrated database.
+func stageRig(t *testing.T, n int) (*store.DB, *ingest.Embedded) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	broker, err := ingest.StartEmbedded(ingest.EmbeddedConfig{Addr: "127.0.0.1:0", Topics: []string{"vw.usage", "vw.deadletter"}, Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { broker.Close() })
+	var msgs []kafka.Message
+	if err := synth.UsageStream(5, n, func(m synth.Message) error {
+		msgs = append(msgs, kafka.Message{Key: bytes.Clone(m.Key), Value: bytes.Clone(m.Value)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(broker.Addr()), Topic: "vw.usage", Balancer: &kafka.Hash{}, BatchTimeout: time.Millisecond}
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return db, broker
+}
+
+// The lag gauge comes from Kafka alone: RefreshLag gives the messages not yet consumed
+// without asking the store anything (the status's stored counts read every record).
+func TestRefreshLagReadsKafkaOnly(t *testing.T) {
+	_, broker := stageRig(t, 300)
+	metrics := ingest.NewMetrics(prometheus.NewRegistry())
+	c := ingest.NewConsumer(ingest.Config{
+		Brokers: []string{broker.Addr()}, Group: "lag-test",
+		Topics: map[voucherwatch.RecordType]string{voucherwatch.TypeUsage: "vw.usage"},
+	}, &ingest.Decoder{PIIKey: []byte("k")}, nil, metrics, nil)
+	if err := c.RefreshLag(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(metrics.Lag.WithLabelValues("vw.usage")); got != 300 {
+		t.Errorf("got lag %v, want 300 (nothing consumed)", got)
+	}
+}
+
+// Every batch's time is recorded by stage: decode, the store's stages and the commit.
+func TestBatchStagesAreObserved(t *testing.T) {
+	db, broker := stageRig(t, 600)
+	reg := prometheus.NewRegistry()
+	metrics := ingest.NewMetrics(reg)
+	c := ingest.NewConsumer(ingest.Config{
+		Brokers: []string{broker.Addr()}, Group: "stages-test",
+		Topics:    map[voucherwatch.RecordType]string{voucherwatch.TypeUsage: "vw.usage"},
+		BatchSize: 200, FlushInterval: 200 * time.Millisecond,
+	}, &ingest.Decoder{PIIKey: []byte("k")}, db, metrics, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for testutil.ToFloat64(metrics.Consumed.WithLabelValues("vw.usage")) < 600 {
+		if time.Now().After(deadline) {
+			t.Fatal("600 messages not consumed in 60 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, counts := map[string]float64{}, map[string]uint64{}
+	for _, f := range families {
+		if f.GetName() != "vw_ingest_stage_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "stage" {
+					sums[l.GetValue()] += m.GetHistogram().GetSampleSum()
+					counts[l.GetValue()] += m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	batches := counts["decode"]
+	if batches < 3 {
+		t.Fatalf("got %d batches observed, want at least 3 (600 messages in batches of at most 200)", batches)
+	}
+	for _, stage := range []string{"decode", "turn", "prepare", "lookup", "wait", "fill", "send", "commit"} {
+		if counts[stage] != batches {
+			t.Errorf("stage %s: got %d observations, want one per batch (%d)", stage, counts[stage], batches)
+		}
+	}
+	// Work that every batch does takes time; a single writer never waits for another.
+	for _, stage := range []string{"decode", "prepare", "lookup", "fill", "send", "commit"} {
+		if sums[stage] <= 0 {
+			t.Errorf("stage %s: got %v s in all, want more than 0", stage, sums[stage])
+		}
+	}
+	if sums["wait"] != 0 {
+		t.Errorf("stage wait: got %v s, want 0 with one writer", sums["wait"])
+	}
+}
