@@ -93,6 +93,7 @@ func engineMetrics(t *testing.T) map[string]string {
 	m.Lag.WithLabelValues("vw.usage").Set(1)
 	m.BatchSize.WithLabelValues("vw.usage").Observe(1)
 	m.InsertTime.WithLabelValues("vw.usage").Observe(0.1)
+	m.Stages.WithLabelValues("vw.usage", "lookup").Observe(0.1)
 	m.Retries.WithLabelValues("vw.usage", "store").Inc()
 	m.WatchdogRebuilds.WithLabelValues("vw.usage").Inc()
 	m.Stalled.WithLabelValues("vw.usage").Set(1)
