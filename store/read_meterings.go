@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -85,26 +84,20 @@ func (db *DB) refreshMeterings(ctx context.Context, cardMonthHours float64) (Met
 	}
 	sweep := meteringsSweep(cardMonthHours)
 	var last time.Time
-	if err := db.conn.QueryRow(ctx, `SELECT now(), max(pass_at) FROM sweep_passes WHERE sweep = ?`, sweep).Scan(&p.At, &last); err != nil {
-		return p, fmt.Errorf("store: invoice meterings: last pass: %w", err)
+	if p.At, last, err = db.lastPass(ctx, sweep); err != nil {
+		return p, fmt.Errorf("store: invoice meterings: %w", err)
 	}
 	p.Full = last.Unix() <= 0
 	dirty, settlements := ctx, "1"
 	if !p.Full {
 		since := last.Add(-db.unitsSlack).Unix()
-		codes, nos, err := db.dirtyInvoices(ctx, since)
+		keys, err := db.scanKeys(ctx, dirtyInvoicesSQL, []any{since, since}, 2)
 		if err != nil {
-			return p, err
+			return p, fmt.Errorf("store: invoice meterings: invoices to rebuild: %w", err)
 		}
-		p.Invoices = len(codes)
-		if len(codes) > 0 {
-			t, err := ext.NewTable("dirty_invoices", ext.Column("invoice_code", "String"), ext.Column("invoice_no", "String"))
-			if err == nil {
-				_, err = t.Block().Columns[0].Append(codes)
-			}
-			if err == nil {
-				_, err = t.Block().Columns[1].Append(nos)
-			}
+		p.Invoices = len(keys[0])
+		if p.Invoices > 0 {
+			t, err := keysTable("dirty_invoices", []string{"invoice_code", "invoice_no"}, keys)
 			if err != nil {
 				return p, fmt.Errorf("store: invoice meterings: %w", err)
 			}
@@ -138,18 +131,18 @@ FROM (` + invoiceMeteringOf(units, settlements) + `)`
 			return p, fmt.Errorf("store: invoice meterings: rebuild: %w", err)
 		}
 	}
-	if err := db.conn.Exec(ctx, `INSERT INTO sweep_passes (sweep, pass_at) SELECT ?, toDateTime(?, 'Asia/Shanghai')`, sweep, p.At.Unix()); err != nil {
-		return p, fmt.Errorf("store: invoice meterings: record the pass: %w", err)
+	if err := db.recordPass(ctx, sweep, p.At); err != nil {
+		return p, fmt.Errorf("store: invoice meterings: %w", err)
 	}
 	p.Took = time.Since(start)
 	return p, nil
 }
 
-// dirtyInvoices are the invoices to rebuild since a Unix time: those with a settlement stored
-// since, and those whose contract has a unit rebuilt since that reaches into their period (a
-// kept unit's version is its pass's time; the scan reads that column of usage_units).
-func (db *DB) dirtyInvoices(ctx context.Context, since int64) (codes, nos []string, err error) {
-	q := `SELECT DISTINCT invoice_code, invoice_no FROM (
+// dirtyInvoicesSQL are the invoices to rebuild since a Unix time (both arguments): those
+// with a settlement stored since, and those whose contract has a unit rebuilt since that
+// reaches into their period (a kept unit's version is its pass's time; the scan reads that
+// column of usage_units).
+const dirtyInvoicesSQL = `SELECT DISTINCT invoice_code, invoice_no FROM (
 	SELECT invoice_code, invoice_no FROM settlements WHERE ingested_at >= toDateTime(?, 'Asia/Shanghai')
 	UNION ALL
 	SELECT invoice_code, invoice_no
@@ -163,19 +156,6 @@ func (db *DB) dirtyInvoices(ctx context.Context, since int64) (codes, nos []stri
 	WHERE toInt64(toDateTime(period_start, 'Asia/Shanghai')) < last_we
 		AND toInt64(toDateTime(period_end, 'Asia/Shanghai')) + 86400 > first_day
 )`
-	err = db.scanRows(ctx, q, []any{since, since}, func(scan func(...any) error) error {
-		var c, n string
-		if err := scan(&c, &n); err != nil {
-			return err
-		}
-		codes, nos = append(codes, c), append(nos, n)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("store: invoice meterings: invoices to rebuild: %w", err)
-	}
-	return codes, nos, nil
-}
 
 // InvoiceMeterings compares every latest settlement with a service period and billed
 // card-hours with the metering of its contract, read from the kept comparisons after a

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/ext"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -65,31 +64,20 @@ func (db *DB) refreshPaidUsages(ctx context.Context, idleUtil float64) (PaidUsag
 	}
 	sweep := paidUsagesSweep(idleUtil)
 	var last time.Time
-	if err := db.conn.QueryRow(ctx, `SELECT now(), max(pass_at) FROM sweep_passes WHERE sweep = ?`, sweep).Scan(&p.At, &last); err != nil {
-		return p, fmt.Errorf("store: paid period usages: last pass: %w", err)
+	if p.At, last, err = db.lastPass(ctx, sweep); err != nil {
+		return p, fmt.Errorf("store: paid period usages: %w", err)
 	}
 	p.Full = last.Unix() <= 0
 	dirty, contracts := ctx, "1"
 	if !p.Full {
 		since := last.Add(-db.unitsSlack).Unix()
-		cols := [3][]string{}
-		err := db.scanRows(ctx, dirtyContractsSQL, []any{since, since}, func(scan func(...any) error) error {
-			var s, b, c string
-			if err := scan(&s, &b, &c); err != nil {
-				return err
-			}
-			cols[0], cols[1], cols[2] = append(cols[0], s), append(cols[1], b), append(cols[2], c)
-			return nil
-		})
+		keys, err := db.scanKeys(ctx, dirtyContractsSQL, []any{since, since}, 3)
 		if err != nil {
 			return p, fmt.Errorf("store: paid period usages: contracts to rebuild: %w", err)
 		}
-		p.Contracts = len(cols[0])
+		p.Contracts = len(keys[0])
 		if p.Contracts > 0 {
-			t, err := ext.NewTable("dirty_contracts", ext.Column("supplier_uscc", "String"), ext.Column("buyer_uscc", "String"), ext.Column("contract_no", "String"))
-			for i := 0; err == nil && i < 3; i++ {
-				_, err = t.Block().Columns[i].Append(cols[i])
-			}
+			t, err := keysTable("dirty_contracts", []string{"supplier_uscc", "buyer_uscc", "contract_no"}, keys)
 			if err != nil {
 				return p, fmt.Errorf("store: paid period usages: %w", err)
 			}
@@ -115,8 +103,8 @@ FROM (` + fmt.Sprintf(paidPeriodDaysSQL, contracts) + `)`
 			return p, fmt.Errorf("store: paid period usages: rebuild: %w", err)
 		}
 	}
-	if err := db.conn.Exec(ctx, `INSERT INTO sweep_passes (sweep, pass_at) SELECT ?, toDateTime(?, 'Asia/Shanghai')`, sweep, p.At.Unix()); err != nil {
-		return p, fmt.Errorf("store: paid period usages: record the pass: %w", err)
+	if err := db.recordPass(ctx, sweep, p.At); err != nil {
+		return p, fmt.Errorf("store: paid period usages: %w", err)
 	}
 	p.Took = time.Since(start)
 	return p, nil

@@ -223,8 +223,11 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 			t.Fatalf("store %s: %v", typ, err)
 		}
 	}
-	// No slack: every pair written before the first pass's second is left to it.
+	// No slack: every pair written before the first pass's second is left to it. Stamps are
+	// in seconds: the first pass starts a second after the last write, so that nothing the
+	// first half wrote is stamped at its time and taken for new by the second.
 	db.unitsSlack = 0
+	time.Sleep(time.Second)
 	firstMeterings, err := db.refreshMeterings(ctx, 720)
 	if err != nil {
 		t.Fatal(err)

@@ -83,10 +83,13 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 	db.unitsMu.Lock()
 	defer db.unitsMu.Unlock()
 	start := time.Now()
-	var p UnitsPass
-	var last time.Time
-	if err := db.conn.QueryRow(ctx, `SELECT now(), max(pass_at) FROM sweep_passes WHERE sweep = ?`, unitsSweep).Scan(&p.At, &last); err != nil {
-		return p, fmt.Errorf("store: usage units: last pass: %w", err)
+	var (
+		p    UnitsPass
+		last time.Time
+		err  error
+	)
+	if p.At, last, err = db.lastPass(ctx, unitsSweep); err != nil {
+		return p, fmt.Errorf("store: usage units: %w", err)
 	}
 	runsWhere, args := "1", []any(nil)
 	usageWhere := "1"
@@ -134,8 +137,8 @@ GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_mode
 			return p, fmt.Errorf("store: usage units: refresh the windows: %w", err)
 		}
 	}
-	if err := db.conn.Exec(ctx, `INSERT INTO sweep_passes (sweep, pass_at) SELECT ?, toDateTime(?, 'Asia/Shanghai')`, unitsSweep, p.At.Unix()); err != nil {
-		return p, fmt.Errorf("store: usage units: record the pass: %w", err)
+	if err := db.recordPass(ctx, unitsSweep, p.At); err != nil {
+		return p, fmt.Errorf("store: usage units: %w", err)
 	}
 	p.Took = time.Since(start)
 	return p, nil
@@ -195,4 +198,55 @@ func (db *DB) TenantsAtPeaks(ctx context.Context, peaks []voucherwatch.CapacityP
 		return nil, fmt.Errorf("store: tenants at peaks: %w", err)
 	}
 	return out, nil
+}
+
+// lastPass returns the server's time and the time of a sweep's last recorded pass (the Unix
+// epoch when there was none).
+func (db *DB) lastPass(ctx context.Context, sweep string) (now, last time.Time, err error) {
+	if err := db.conn.QueryRow(ctx, `SELECT now(), max(pass_at) FROM sweep_passes WHERE sweep = ?`, sweep).Scan(&now, &last); err != nil {
+		return now, last, fmt.Errorf("last pass: %w", err)
+	}
+	return now, last, nil
+}
+
+// recordPass records a sweep's pass at a time (its lastPass's now), once what it kept is
+// stored.
+func (db *DB) recordPass(ctx context.Context, sweep string, at time.Time) error {
+	if err := db.conn.Exec(ctx, `INSERT INTO sweep_passes (sweep, pass_at) SELECT ?, toDateTime(?, 'Asia/Shanghai')`, sweep, at.Unix()); err != nil {
+		return fmt.Errorf("record the pass: %w", err)
+	}
+	return nil
+}
+
+// scanKeys reads the string columns of q's rows, column by column.
+func (db *DB) scanKeys(ctx context.Context, q string, args []any, columns int) ([][]string, error) {
+	cols := make([][]string, columns)
+	row := make([]string, columns)
+	dest := make([]any, columns)
+	for i := range row {
+		dest[i] = &row[i]
+	}
+	err := db.scanRows(ctx, q, args, func(scan func(...any) error) error {
+		if err := scan(dest...); err != nil {
+			return err
+		}
+		for i, v := range row {
+			cols[i] = append(cols[i], v)
+		}
+		return nil
+	})
+	return cols, err
+}
+
+// keysTable is an external table of string columns named names, holding cols.
+func keysTable(name string, names []string, cols [][]string) (*ext.Table, error) {
+	spec := make([]func(*ext.Table) error, len(names))
+	for i, n := range names {
+		spec[i] = ext.Column(n, "String")
+	}
+	t, err := ext.NewTable(name, spec...)
+	for i := 0; err == nil && i < len(cols); i++ {
+		_, err = t.Block().Columns[i].Append(cols[i])
+	}
+	return t, err
 }
