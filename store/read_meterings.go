@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/voucherwatch/voucherwatch"
 )
 
@@ -63,78 +61,43 @@ FROM (
 	GROUP BY supplier_uscc, contract_no
 ) USING supplier_uscc, contract_no`
 
-// MeteringsPass is what one refresh of the kept invoice meterings did.
-type MeteringsPass struct {
-	Units    UnitsPass
-	Full     bool
-	Invoices int // invoices rebuilt (0 on a full pass: all of them)
-	At       time.Time
-	Took     time.Duration
-}
-
 // refreshMeterings brings invoice_meterings up to date for one card-month rate.
-func (db *DB) refreshMeterings(ctx context.Context, cardMonthHours float64) (MeteringsPass, error) {
+func (db *DB) refreshMeterings(ctx context.Context, cardMonthHours float64) (keptPlan, error) {
 	db.meteringsMu.Lock()
 	defer db.meteringsMu.Unlock()
-	start := time.Now()
-	var p MeteringsPass
-	var err error
-	if p.Units, err = db.refreshUnits(ctx); err != nil {
-		return p, err
-	}
 	sweep := meteringsSweep(cardMonthHours)
-	var last time.Time
-	if p.At, last, err = db.lastPass(ctx, sweep); err != nil {
+	p, err := db.planKept(ctx, keptKeys{sweep: sweep, dirty: dirtyInvoicesSQL, table: "dirty_invoices", columns: []string{"invoice_code", "invoice_no"}})
+	if err != nil {
 		return p, fmt.Errorf("store: invoice meterings: %w", err)
 	}
-	p.Full = last.Unix() <= 0
-	dirty, settlements := ctx, "1"
-	if !p.Full {
-		since := last.Add(-db.unitsSlack).Unix()
-		keys, err := db.scanKeys(ctx, dirtyInvoicesSQL, []any{since, since}, 2)
-		if err != nil {
-			return p, fmt.Errorf("store: invoice meterings: invoices to rebuild: %w", err)
-		}
-		p.Invoices = len(keys[0])
-		if p.Invoices > 0 {
-			t, err := keysTable("dirty_invoices", []string{"invoice_code", "invoice_no"}, keys)
-			if err != nil {
-				return p, fmt.Errorf("store: invoice meterings: %w", err)
-			}
-			dirty = clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
-			settlements = `(invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM dirty_invoices)`
-		}
-	}
-	if p.Full || p.Invoices > 0 {
-		v := uint64(p.At.Unix()) * 2
+	if p.rebuilds() {
 		// Tombstones first, one version below the comparisons: an invoice that still
 		// compares is written again just after.
 		tomb := `INSERT INTO invoice_meterings (` + invoiceMeteringColumns + `)
 SELECT ?, invoice_code, invoice_no, '', '', '', toDate(0), toDate(0), 0, 0, 0, 0, 0, 0, 0, 0, ?
-FROM settlements WHERE ` + settlements + `
+FROM settlements WHERE ` + p.filter + `
 GROUP BY invoice_code, invoice_no`
-		if err := db.conn.Exec(dirty, tomb, cardMonthHours, v); err != nil {
+		if err := db.conn.Exec(p.ctx, tomb, cardMonthHours, p.version()); err != nil {
 			return p, fmt.Errorf("store: invoice meterings: tombstones: %w", err)
 		}
 		units := usageUnitsKept
 		if !p.Full {
-			// The units of the dirty invoices' contracts, by the supplier prefix of the key.
+			// The units of the invoices' contracts.
 			units += `
-	WHERE supplier_uscc IN (SELECT supplier_uscc FROM settlements WHERE ` + settlements + `)
-		AND (supplier_uscc, contract_no) IN (SELECT supplier_uscc, contract_no FROM settlements WHERE ` + settlements + `)`
+	WHERE supplier_uscc IN (SELECT supplier_uscc FROM settlements WHERE ` + p.filter + `)
+		AND (supplier_uscc, contract_no) IN (SELECT supplier_uscc, contract_no FROM settlements WHERE ` + p.filter + `)`
 		}
 		rows := `INSERT INTO invoice_meterings (` + invoiceMeteringColumns + `)
 SELECT ?, invoice_code, invoice_no, supplier_uscc, contract_no, buyer_uscc, period_start, period_end,
 	billed, metered, windows, first_ws, last_we, ps, pe, 1, ?
-FROM (` + invoiceMeteringOf(units, settlements) + `)`
-		if err := db.conn.Exec(dirty, rows, cardMonthHours, v+1, cardMonthHours); err != nil {
+FROM (` + invoiceMeteringOf(units, p.filter) + `)`
+		if err := db.conn.Exec(p.ctx, rows, cardMonthHours, p.version()+1, cardMonthHours); err != nil {
 			return p, fmt.Errorf("store: invoice meterings: rebuild: %w", err)
 		}
 	}
 	if err := db.recordPass(ctx, sweep, p.At); err != nil {
 		return p, fmt.Errorf("store: invoice meterings: %w", err)
 	}
-	p.Took = time.Since(start)
 	return p, nil
 }
 

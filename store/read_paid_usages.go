@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/voucherwatch/voucherwatch"
 )
 
@@ -44,69 +42,35 @@ FROM (
 )
 WHERE idle_days >= ?`
 
-// PaidUsagesPass is what one refresh of the kept paid-period usages did.
-type PaidUsagesPass struct {
-	Units     UnitsPass
-	Full      bool
-	Contracts int // contracts rebuilt (0 on a full pass: all of them)
-	At        time.Time
-	Took      time.Duration
-}
-
-func (db *DB) refreshPaidUsages(ctx context.Context, idleUtil float64) (PaidUsagesPass, error) {
+func (db *DB) refreshPaidUsages(ctx context.Context, idleUtil float64) (keptPlan, error) {
 	db.paidUsagesMu.Lock()
 	defer db.paidUsagesMu.Unlock()
-	start := time.Now()
-	var p PaidUsagesPass
-	var err error
-	if p.Units, err = db.refreshUnits(ctx); err != nil {
-		return p, err
-	}
 	sweep := paidUsagesSweep(idleUtil)
-	var last time.Time
-	if p.At, last, err = db.lastPass(ctx, sweep); err != nil {
+	p, err := db.planKept(ctx, keptKeys{sweep: sweep, dirty: dirtyContractsSQL, table: "dirty_contracts",
+		columns: []string{"supplier_uscc", "buyer_uscc", "contract_no"}})
+	if err != nil {
 		return p, fmt.Errorf("store: paid period usages: %w", err)
 	}
-	p.Full = last.Unix() <= 0
-	dirty, contracts := ctx, "1"
-	if !p.Full {
-		since := last.Add(-db.unitsSlack).Unix()
-		keys, err := db.scanKeys(ctx, dirtyContractsSQL, []any{since, since}, 3)
-		if err != nil {
-			return p, fmt.Errorf("store: paid period usages: contracts to rebuild: %w", err)
-		}
-		p.Contracts = len(keys[0])
-		if p.Contracts > 0 {
-			t, err := keysTable("dirty_contracts", []string{"supplier_uscc", "buyer_uscc", "contract_no"}, keys)
-			if err != nil {
-				return p, fmt.Errorf("store: paid period usages: %w", err)
-			}
-			dirty = clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
-			contracts = `(supplier_uscc, buyer_uscc, contract_no) IN (SELECT supplier_uscc, buyer_uscc, contract_no FROM dirty_contracts)`
-		}
-	}
-	if p.Full || p.Contracts > 0 {
-		v := uint64(p.At.Unix()) * 2
+	if p.rebuilds() {
 		// Tombstones for every contract a settlement names (the contracts with metering but
 		// no paid period have no row to replace).
 		tomb := `INSERT INTO paid_period_usages (` + paidUsageColumns + `)
 SELECT ?, supplier_uscc, buyer_uscc, contract_no, toDate(0), toDate(0), 0, 0, 0, 0, 0, ?
-FROM settlements WHERE ` + contracts + `
+FROM settlements WHERE ` + p.filter + `
 GROUP BY supplier_uscc, buyer_uscc, contract_no`
-		if err := db.conn.Exec(dirty, tomb, idleUtil, v); err != nil {
+		if err := db.conn.Exec(p.ctx, tomb, idleUtil, p.version()); err != nil {
 			return p, fmt.Errorf("store: paid period usages: tombstones: %w", err)
 		}
 		rows := `INSERT INTO paid_period_usages (` + paidUsageColumns + `)
 SELECT ?, supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to, metered_days, idle_days, total_ch, total_uch, 1, ?
-FROM (` + fmt.Sprintf(paidPeriodDaysSQL, contracts) + `)`
-		if err := db.conn.Exec(dirty, rows, idleUtil, v+1, idleUtil); err != nil {
+FROM (` + fmt.Sprintf(paidPeriodDaysSQL, p.filter) + `)`
+		if err := db.conn.Exec(p.ctx, rows, idleUtil, p.version()+1, idleUtil); err != nil {
 			return p, fmt.Errorf("store: paid period usages: rebuild: %w", err)
 		}
 	}
 	if err := db.recordPass(ctx, sweep, p.At); err != nil {
 		return p, fmt.Errorf("store: paid period usages: %w", err)
 	}
-	p.Took = time.Since(start)
 	return p, nil
 }
 

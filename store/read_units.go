@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -249,4 +250,66 @@ func keysTable(name string, names []string, cols [][]string) (*ext.Table, error)
 		_, err = t.Block().Columns[i].Append(cols[i])
 	}
 	return t, err
+}
+
+// keptKeys says how a kept comparison (read_meterings.go, read_paid_usages.go) finds what a
+// pass rebuilds.
+type keptKeys struct {
+	sweep   string   // its passes' name in sweep_passes
+	dirty   string   // the keys to rebuild since a Unix time (both arguments), string columns
+	table   string   // the external table the keys travel in
+	columns []string // the keys' columns
+}
+
+// keptPlan is what a pass of a kept comparison rebuilds.
+type keptPlan struct {
+	Units UnitsPass
+	At    time.Time // the pass's time, recorded by recordPass once its rows are stored
+	Full  bool      // no pass before: everything
+	Keys  int       // keys rebuilt (0 on a full pass)
+	// ctx carries the keys' external table; filter selects them ("1" on a full pass).
+	ctx    context.Context
+	filter string
+}
+
+// rebuilds says that the pass has something to write.
+func (k keptPlan) rebuilds() bool { return k.Full || k.Keys > 0 }
+
+// version is the pass's tombstones' version; its rows take one more, so that a key that
+// still compares wins over its tombstone within the pass.
+func (k keptPlan) version() uint64 { return uint64(k.At.Unix()) * 2 }
+
+// planKept refreshes the kept units, then finds what a pass of a kept comparison rebuilds:
+// everything on its first pass, else the keys written since its last pass less the slack.
+func (db *DB) planKept(ctx context.Context, k keptKeys) (keptPlan, error) {
+	var (
+		p    = keptPlan{ctx: ctx, filter: "1"}
+		last time.Time
+		err  error
+	)
+	if p.Units, err = db.refreshUnits(ctx); err != nil {
+		return p, err
+	}
+	if p.At, last, err = db.lastPass(ctx, k.sweep); err != nil {
+		return p, err
+	}
+	if p.Full = last.Unix() <= 0; p.Full {
+		return p, nil
+	}
+	since := last.Add(-db.unitsSlack).Unix()
+	keys, err := db.scanKeys(ctx, k.dirty, []any{since, since}, len(k.columns))
+	if err != nil {
+		return p, fmt.Errorf("keys to rebuild: %w", err)
+	}
+	if p.Keys = len(keys[0]); p.Keys == 0 {
+		return p, nil
+	}
+	t, err := keysTable(k.table, k.columns, keys)
+	if err != nil {
+		return p, err
+	}
+	cols := strings.Join(k.columns, ", ")
+	p.ctx = clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
+	p.filter = "(" + cols + ") IN (SELECT " + cols + " FROM " + k.table + ")"
+	return p, nil
 }
