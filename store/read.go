@@ -347,8 +347,17 @@ LIMIT 1 BY claim_id`
 
 // ClaimsCitingContracts returns, per (buyer, contract number), the latest claims citing it.
 func (db *DB) ClaimsCitingContracts(ctx context.Context) ([]voucherwatch.ContractClaims, error) {
+	out, err := db.scanContractClaims(ctx, claimsCitingSQL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: claims citing contracts: %w", err)
+	}
+	return out, nil
+}
+
+// scanContractClaims reads rows of (buyer, contract number, claim ids), the ids sorted.
+func (db *DB) scanContractClaims(ctx context.Context, q string, args []any) ([]voucherwatch.ContractClaims, error) {
 	var out []voucherwatch.ContractClaims
-	err := db.scanRows(ctx, claimsCitingSQL, nil, func(scan func(...any) error) error {
+	err := db.scanRows(ctx, q, args, func(scan func(...any) error) error {
 		var c voucherwatch.ContractClaims
 		if err := scan(&c.BuyerUSCC, &c.ContractNo, &c.ClaimIDs); err != nil {
 			return err
@@ -357,10 +366,7 @@ func (db *DB) ClaimsCitingContracts(ctx context.Context) ([]voucherwatch.Contrac
 		out = append(out, c)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: claims citing contracts: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // Cities maps every enterprise's USCC to the 市州 code of its latest registry version.

@@ -170,16 +170,7 @@ GROUP BY applicant_uscc, contract`
 	// The arguments in the order of the placeholders: the two claims' sub-queries, the
 	// settlements' prefixes, the outer filter.
 	args := append(append([]any{buyers, buyers}, prefixes...), buyers)
-	var out []voucherwatch.ContractClaims
-	err := db.scanRows(ctx, q, args, func(scan func(...any) error) error {
-		var c voucherwatch.ContractClaims
-		if err := scan(&c.BuyerUSCC, &c.ContractNo, &c.ClaimIDs); err != nil {
-			return err
-		}
-		slices.Sort(c.ClaimIDs)
-		out = append(out, c)
-		return nil
-	})
+	out, err := db.scanContractClaims(ctx, q, args)
 	if err != nil {
 		return nil, fmt.Errorf("store: claims citing contracts of buyers: %w", err)
 	}
