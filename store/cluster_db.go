@@ -309,12 +309,7 @@ func (db *DB) addColumnCluster(ctx context.Context, s step) error {
 // recreateCluster carries out a repartition on a cluster (see repartitionTwin), resuming
 // wherever an earlier run stopped: new table made, old dropped, new renamed.
 func (db *DB) recreateCluster(ctx context.Context, r *clusterRecreate) error {
-	key := func(table string) (string, error) {
-		var k string
-		err := db.conn.QueryRow(ctx, "SELECT any(partition_key) FROM system.tables WHERE database = ? AND name = ?", db.database, table).Scan(&k)
-		return k, err
-	}
-	cur, err := key(r.local)
+	cur, err := db.partitionKey(ctx, r.local)
 	if err != nil {
 		return err
 	}

@@ -258,26 +258,59 @@ func (db *DB) addColumn(ctx context.Context, s step) error {
 	return err
 }
 
+// catalog runs a read of system.tables, system.columns or system.parts. On 18.16 such a read
+// fails with UNKNOWN_TABLE when any table of the database is renamed or dropped while it runs
+// (seen in TestMigrateConcurrently: "Table …usage_repartitioned doesn't exist" from a query
+// naming another table), which concurrent migrators do on purpose: read again.
+func (db *DB) catalog(ctx context.Context, read func() error) error {
+	err := read()
+	for try := 0; err != nil && isUnknownTable(err) && try < 40; try++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		err = read()
+	}
+	return err
+}
+
 func (db *DB) exists(ctx context.Context, object string) (bool, error) {
 	var n uint64
-	err := db.conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", db.database, object).Scan(&n)
+	err := db.catalog(ctx, func() error {
+		return db.conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", db.database, object).Scan(&n)
+	})
 	return n > 0, err
+}
+
+// partitionKey returns a table's partition key as system.tables spells it, "" when there is no
+// such table.
+func (db *DB) partitionKey(ctx context.Context, table string) (string, error) {
+	var key string
+	err := db.catalog(ctx, func() error {
+		return db.conn.QueryRow(ctx, "SELECT any(partition_key) FROM system.tables WHERE database = ? AND name = ?", db.database, table).Scan(&key)
+	})
+	return key, err
 }
 
 // columnType returns the type of a column, "" when the table has no such column.
 func (db *DB) columnType(ctx context.Context, table, column string) (string, error) {
-	rows, err := db.conn.Query(ctx, "SELECT type FROM system.columns WHERE database = ? AND table = ? AND name = ?", db.database, table, column)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
 	var typ string
-	for rows.Next() {
-		if err := rows.Scan(&typ); err != nil {
-			return "", err
+	err := db.catalog(ctx, func() error {
+		typ = ""
+		rows, err := db.conn.Query(ctx, "SELECT type FROM system.columns WHERE database = ? AND table = ? AND name = ?", db.database, table, column)
+		if err != nil {
+			return err
 		}
-	}
-	return typ, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			if err := rows.Scan(&typ); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	return typ, err
 }
 
 // repartitionQuiet is how long a migrator waits on another's rebuild that shows no progress
@@ -293,8 +326,7 @@ var repartitionQuiet = time.Minute
 func (db *DB) repartition(ctx context.Context, r *repartition) error {
 	old, staged := r.table+"_repartitioning", r.table+"_repartitioned"
 	done := func() (bool, error) {
-		var key string
-		err := db.conn.QueryRow(ctx, "SELECT any(partition_key) FROM system.tables WHERE database = ? AND name = ?", db.database, r.table).Scan(&key)
+		key, err := db.partitionKey(ctx, r.table)
 		return key == r.partitionBy, err
 	}
 	if ok, err := done(); ok || err != nil {
@@ -306,8 +338,8 @@ func (db *DB) repartition(ctx context.Context, r *repartition) error {
 		// the table just taken is the rebuilt one. Put it back at once rather than rebuild it
 		// again, which would take it away from the migrators already past this step for the
 		// whole copy (seen as "usage doesn't exist" in TestMigrateConcurrently).
-		var key string
-		if err := db.conn.QueryRow(ctx, "SELECT any(partition_key) FROM system.tables WHERE database = ? AND name = ?", db.database, old).Scan(&key); err != nil {
+		key, err := db.partitionKey(ctx, old)
+		if err != nil {
 			return err
 		}
 		if key == r.partitionBy {
@@ -324,8 +356,10 @@ func (db *DB) repartition(ctx context.Context, r *repartition) error {
 			}
 			var rows uint64
 			var parts uint64
-			if err := db.conn.QueryRow(ctx, "SELECT count(), sum(rows) FROM system.parts WHERE database = ? AND table = ? AND active",
-				db.database, staged).Scan(&parts, &rows); err != nil {
+			if err := db.catalog(ctx, func() error {
+				return db.conn.QueryRow(ctx, "SELECT count(), sum(rows) FROM system.parts WHERE database = ? AND table = ? AND active",
+					db.database, staged).Scan(&parts, &rows)
+			}); err != nil {
 				return err
 			}
 			if p := fmt.Sprint(parts, rows); p != progress {
