@@ -2,6 +2,8 @@ package detectors
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +213,63 @@ func TestResale(t *testing.T) {
 				sold := evList(evFacts(a.Evidence)["sold"])
 				if len(sold) != 1 || sold[0]["invoices"] != 6.0 {
 					t.Errorf("got sold %+v, want the six invoices of the sale", sold)
+				}
+			},
+		},
+		{
+			// The reseller's claim was amended: its latest version cites another contract.
+			// The older version's citation is no claim on this purchase.
+			name: "claimAmendedAwayFromThePurchase",
+			build: func(f *rpFixture) world {
+				s, r := f.supplier("上游算力", "A800"), f.firm("转售癸")
+				c := f.firm("客户一")
+				no := f.purchase(s, r, "A800", c.USCC)
+				f.sale(r, c, resaleBuyStart.AddDate(0, 0, 2), resaleBuyEnd, rpItem("A800", voucherwatch.UnitCardHour, 32, resaleBuyHours*0.6, 1300), true)
+				other := f.trade(s, f.firm("另一买方"))
+				for _, rec := range slices.Clone(f.recs) {
+					if rec.Claim != nil && rec.Claim.ApplicantUSCC == r.USCC {
+						amended := *rec.Claim
+						amended.Contracts = []string{other}
+						rec.Claim, rec.Time = &amended, rec.Time.Add(24*time.Hour)
+						f.add(rec)
+					}
+				}
+				return world{r, s, no}
+			},
+			want: &want{KindResaleToOtherOrgs, voucherwatch.SeverityHigh},
+			evidence: func(t *testing.T, a voucherwatch.Alert, w world) {
+				if b := evFacts(a.Evidence)["bought"].(map[string]any); b["claims"] != nil && len(b["claims"].([]any)) != 0 {
+					t.Errorf("got bought %+v, want no claim: the claim's latest version cites another contract", b)
+				}
+			},
+		},
+		{
+			// One invoice was re-sent with the same event time and a corrected quantity
+			// (twice the card-hours and the amount). Of two versions stamped alike, the one
+			// with the later source and id counts, on every read.
+			name: "invoiceResentAtTheSameTime",
+			build: func(f *rpFixture) world {
+				s, r := f.supplier("上游算力", "A800"), f.firm("转售子")
+				c := f.firm("客户一")
+				no := f.purchase(s, r, "A800", c.USCC)
+				f.sale(r, c, resaleBuyStart, resaleBuyEnd, rpItem("A800", voucherwatch.UnitCardHour, 48, resaleBuyHours*0.6, 1300), false)
+				last := f.recs[len(f.recs)-1]
+				st := *last.Settlement
+				st.Items = slices.Clone(st.Items)
+				st.Items[0].Quantity *= 2
+				st.Items[0].Amount *= 2
+				st.Amount *= 2
+				last.Settlement = &st
+				f.add(last)
+				f.recs[len(f.recs)-1].ID = "zz-correction" // after every "settlement-N" id
+				return world{r, s, no}
+			},
+			want: &want{KindResaleToOtherOrgs, voucherwatch.SeverityHigh},
+			evidence: func(t *testing.T, a voucherwatch.Alert, w world) {
+				sold := evList(evFacts(a.Evidence)["sold"])
+				want := resaleBuyHours * 0.6 * 7 / 6
+				if len(sold) != 1 || sold[0]["invoices"] != 6.0 || math.Abs(sold[0]["settled_card_hours"].(float64)-want) > 1 {
+					t.Errorf("got sold %+v, want six invoices of %.0f card-hours, the corrected one counted", sold, want)
 				}
 			},
 		},

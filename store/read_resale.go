@@ -54,28 +54,40 @@ FROM contracts_latest
 	AND ` + resaleSellersSQL + `
 GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
 
-// resaleSettledSQL sums the invoices of the same sellers, each invoice once.
+// resaleSettledSQL sums the invoices of the same sellers, each invoice once, in its latest
+// version (the same order as latestSettlementsSQL: a later event, then source and id, so that
+// two versions stamped alike pick the same one on every read).
 const resaleSettledSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS ps, max(period_end) AS pe, chip, svc,
 	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
 	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount, uniqExact(invoice_code, invoice_no) AS invoices
 FROM (
 	SELECT * FROM settlements
 	WHERE ` + resaleSellersSQL + `
-	ORDER BY supplier_uscc, invoice_code, invoice_no, event_time DESC
-	LIMIT 1 BY supplier_uscc, invoice_code, invoice_no
+	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
+	LIMIT 1 BY invoice_code, invoice_no
 )
 ` + resaleItemColumns + `
 GROUP BY supplier_uscc, buyer_uscc, contract_no, chip, svc`
 
-// resaleUsageSQL sums the candidates' metered use per bought contract, each resource window
-// once, and the windows in which another organisation logged in.
-const resaleUsageSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, count() AS windows, sum(card_hours) AS ch,
-	countIf(other) AS other_windows, sumIf(card_hours, other) AS other_ch
+// resaleUsageSQL sums the candidates' metered use per bought contract from the kept units
+// (usage_units, refreshed first): each window once per usage_runs group, that is per
+// (resource, buyer, contract, chip, cards) and window. Raw usage, which this read scanned
+// whole on every full run before (100 M rows at 100 M), is not read. A window re-sent under
+// another contract number counts for both contracts (each contract's own metering), where the
+// scan of raw usage kept whichever copy it met first. buyer_uscc is part of a group's key, so
+// every version of a group has it and the filter may run before FINAL's merge.
+const resaleUsageSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, sum(arraySum(unit_windows)) AS windows, sum(arraySum(unit_ch)) AS ch
+FROM usage_units FINAL
+WHERE buyer_uscc IN (` + resaleCandidatesSQL + `)
+GROUP BY buyer_uscc, supplier_uscc, contract_no`
+
+// resaleOtherUseSQL sums, per bought contract, the windows in which another organisation
+// logged in and their card-hours, each window once (usage_foreign_logins holds a row per
+// window and organisation, and only those windows: every buyer in it is a candidate).
+const resaleOtherUseSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, count() AS windows, sum(card_hours) AS ch
 FROM (
-	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, card_hours,
-		arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs) AS other
-	FROM usage
-	WHERE buyer_uscc IN (` + resaleCandidatesSQL + `)
+	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, card_hours
+	FROM usage_foreign_logins
 	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
 )
 GROUP BY buyer_uscc, supplier_uscc, contract_no`
@@ -90,9 +102,9 @@ FROM (
 )
 GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
 
-// resaleClaimsSQL lists the claims that cite each candidate's contracts.
+// resaleClaimsSQL lists the claims whose latest version cites each candidate's contracts.
 const resaleClaimsSQL = `SELECT applicant_uscc, cno, groupUniqArray(claim_id)
-FROM claims ARRAY JOIN contract_no AS cno
+FROM (` + latestClaimsOnlySQL + `) ARRAY JOIN contract_no AS cno
 WHERE applicant_uscc IN (` + resaleCandidatesSQL + `)
 GROUP BY applicant_uscc, cno`
 
@@ -147,20 +159,51 @@ func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error)
 		return fail("settled", err)
 	}
 
+	if err := db.RefreshUsageUnits(ctx); err != nil {
+		return fail("usage", err)
+	}
 	usage := map[[3]string]int{}
+	contractUsage := func(buyer, supplier, contract string) *voucherwatch.ContractUsage {
+		k := [3]string{buyer, supplier, contract}
+		i, ok := usage[k]
+		if !ok {
+			i = len(f.Usage)
+			usage[k] = i
+			f.Usage = append(f.Usage, voucherwatch.ContractUsage{BuyerUSCC: buyer, SupplierUSCC: supplier, ContractNo: contract, Logins: map[string]int{}})
+		}
+		return &f.Usage[i]
+	}
 	err = db.scanRows(ctx, resaleUsageSQL, nil, func(scan func(...any) error) error {
-		u := voucherwatch.ContractUsage{Logins: map[string]int{}}
-		var windows, other uint64
-		if err := scan(&u.BuyerUSCC, &u.SupplierUSCC, &u.ContractNo, &windows, &u.CardHours, &other, &u.OtherCardHours); err != nil {
+		var (
+			buyer, supplier, contract string
+			windows                   uint64
+			ch                        float64
+		)
+		if err := scan(&buyer, &supplier, &contract, &windows, &ch); err != nil {
 			return err
 		}
-		u.Windows, u.OtherWindows = int(windows), int(other)
-		usage[[3]string{u.BuyerUSCC, u.SupplierUSCC, u.ContractNo}] = len(f.Usage)
-		f.Usage = append(f.Usage, u)
+		u := contractUsage(buyer, supplier, contract)
+		u.Windows, u.CardHours = int(windows), ch
 		return nil
 	})
 	if err != nil {
 		return fail("usage", err)
+	}
+	err = db.scanRows(ctx, resaleOtherUseSQL, nil, func(scan func(...any) error) error {
+		var (
+			buyer, supplier, contract string
+			windows                   uint64
+			ch                        float64
+		)
+		if err := scan(&buyer, &supplier, &contract, &windows, &ch); err != nil {
+			return err
+		}
+		u := contractUsage(buyer, supplier, contract)
+		u.OtherWindows, u.OtherCardHours = int(windows), ch
+		return nil
+	})
+	if err != nil {
+		return fail("other organisations' use", err)
 	}
 	err = db.scanRows(ctx, resaleLoginsSQL, nil, func(scan func(...any) error) error {
 		var buyer, supplier, contract, org string

@@ -125,6 +125,28 @@ FROM (
 ARRAY JOIN login_orgs AS org
 WHERE org != '' AND org != buyer_uscc
 GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
+	// rawResaleUsageSQL is the resale read's metered use per bought contract from raw
+	// usage: each window once per group of usage_runs (resource, buyer, contract, chip,
+	// cards), so that a window re-sent under another contract counts for both.
+	rawResaleUsageSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, count() AS windows, sum(card_hours) AS ch
+FROM (
+	SELECT buyer_uscc, supplier_uscc, contract_no, card_hours
+	FROM usage
+	WHERE window_end > window_start AND buyer_uscc IN (` + resaleCandidatesSQL + `)
+	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, window_start, window_end
+)
+GROUP BY buyer_uscc, supplier_uscc, contract_no`
+	// rawResaleOtherUseSQL is the windows with other organisations' logins as the resale
+	// read counted them from raw usage before it read usage_foreign_logins.
+	rawResaleOtherUseSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, countIf(other) AS windows, sumIf(card_hours, other) AS ch
+FROM (
+	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, card_hours,
+		arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs) AS other
+	FROM usage
+	WHERE arrayExists(o -> o != '' AND o != buyer_uscc, login_orgs)
+	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
+)
+GROUP BY buyer_uscc, supplier_uscc, contract_no`
 	rawResalePartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
 FROM registry_latest
 WHERE uscc IN (` + rawResaleCandidatesSQL + `)
@@ -495,11 +517,21 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		same("overlap candidates", g, w)
 		t.Logf("overlap candidates: %d rows; %d rows read through usage_runs without FINAL, %d from raw usage", len(g), gr, wr)
 	}
-	for _, q := range [][2]string{{resaleLoginsSQL, rawResaleLoginsSQL}, {resaleCandidatesSQL, rawResaleCandidatesSQL}, {resalePartiesSQL, rawResalePartiesSQL}} {
+	for _, q := range [][2]string{{resaleLoginsSQL, rawResaleLoginsSQL}, {resaleCandidatesSQL, rawResaleCandidatesSQL}, {resalePartiesSQL, rawResalePartiesSQL},
+		{resaleUsageSQL, rawResaleUsageSQL}, {resaleOtherUseSQL, rawResaleOtherUseSQL}} {
 		g, gr := table(readCtx, q[0])
 		w, wr := table(readCtx, q[1])
 		same("resale", g, w)
-		t.Logf("resale: %d rows; %d rows read through usage_foreign_logins, %d from raw usage", len(g), gr, wr)
+		t.Logf("resale: %d rows; %d rows read through usage_foreign_logins or usage_units, %d from raw usage", len(g), gr, wr)
+	}
+	// EDGE-RECONTRACT's day, re-sent under the contract number -B, counts for both contracts.
+	{
+		g, _ := table(readCtx, resaleUsageSQL)
+		key := tmpl.Usage.BuyerUSCC + "|" + tmpl.Usage.SupplierUSCC + "|" + tmpl.Usage.ContractNo
+		if !slices.ContainsFunc(g, func(line string) bool { return strings.HasPrefix(line, key+"|") }) ||
+			!slices.ContainsFunc(g, func(line string) bool { return strings.HasPrefix(line, key+"-B|24|") }) {
+			t.Errorf("resale usage: want %s and its re-sent day (%s-B, 24 windows) both: %q", key, key, g)
+		}
 	}
 	// usage_days with the filter inside its parts gives what the view filtered outside gives.
 	from, to := day.Format(time.DateOnly), day.AddDate(0, 0, 10).Format(time.DateOnly)
