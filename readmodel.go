@@ -511,4 +511,7 @@ type UsageReader interface {
 	TenancyOverlaps(ctx context.Context) ([]TenancyOverlap, error)
 	// ResaleFacts reads what the resale detector weighs.
 	ResaleFacts(ctx context.Context) (ResaleFacts, error)
+	// ResaleFactsOf is ResaleFacts of the purchases of the enterprises given (as buyers),
+	// with their sales and invoices as sellers, read by the enterprise.
+	ResaleFactsOf(ctx context.Context, enterprises []string) (ResaleFacts, error)
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -23,12 +24,18 @@ import (
 // contract it bought under.
 type Resale struct {
 	env Env
+
+	// groups are the control groups of the registry as last read, for checks: read by full
+	// runs and by checks of registry changes.
+	mu       sync.Mutex
+	groups   *controlGroups
+	groupsAt time.Time
 }
 
 // NewResale builds the resale detector.
 func NewResale(env Env) *Resale { return &Resale{env: env} }
 
-var _ voucherwatch.Detector = (*Resale)(nil)
+var _ voucherwatch.IncrementalDetector = (*Resale)(nil)
 
 // Name is "resale".
 func (d *Resale) Name() string { return voucherwatch.DetectorResale }
@@ -108,23 +115,104 @@ type resaleInput struct {
 // only stamps the alerts: a purchase and a sale are compared with each other, not with the
 // clock.
 func (d *Resale) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, error) {
-	in, err := loadResale(ctx, d.env.reads(), d.cardMonthHours())
+	readAt := time.Now()
+	groups, err := loadControlGroups(ctx, d.env)
 	if err != nil {
 		return nil, err
 	}
-	if in.Groups, err = loadControlGroups(ctx, d.env); err != nil {
-		return nil, err
+	f, err := d.env.reads().ResaleFacts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: resale: %w", err)
+	}
+	alerts, err := d.alerts(ctx, f, groups, nil, at)
+	if err == nil {
+		d.keepGroups(groups, readAt)
+	}
+	return alerts, err
+}
+
+// Check returns the alerts of the purchases of the enterprises that changed records name:
+// both sides of a new contract or settlement (the seller may resell what it bought, the
+// buyer what it buys), a new claim's applicant, an enterprise of a new registry record, and
+// the companies under one control with each (whose sales count as theirs). Each alert is as
+// Run returns it: the facts are read for those enterprises only (ResaleFactsOf), and the
+// control groups are the registry's as last read, read again when a registry record
+// changed. Logins of other organisations arrive with usage, which no check follows: an alert
+// on logins alone comes with the next full run.
+func (d *Resale) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	seeds := map[string]bool{}
+	for _, p := range changed.PairList() {
+		seeds[p[0]], seeds[p[1]] = true, true
+	}
+	for e := range changed.Enterprises {
+		seeds[e] = true
+	}
+	if ids := changed.ClaimIDs(); len(ids) > 0 {
+		claims, err := d.env.reads().LatestClaims(ctx, voucherwatch.ClaimQuery{IDs: ids})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: resale: %w", err)
+		}
+		for _, c := range claims {
+			seeds[c.ApplicantUSCC] = true
+		}
+	}
+	delete(seeds, "")
+	if len(seeds) == 0 {
+		return nil, nil
+	}
+	d.mu.Lock()
+	groups := d.groups
+	d.mu.Unlock()
+	if groups == nil || len(changed.Enterprises) > 0 {
+		readAt := time.Now()
+		var err error
+		if groups, err = loadControlGroups(ctx, d.env); err != nil {
+			return nil, err
+		}
+		defer d.keepGroups(groups, readAt)
+	}
+	scope := map[string]bool{}
+	for e := range seeds {
+		scope[e] = true
+		for _, m := range groups.members(e) {
+			scope[m] = true
+		}
+	}
+	f, err := d.env.reads().ResaleFactsOf(ctx, ruleSortedKeys(scope))
+	if err != nil {
+		return nil, fmt.Errorf("detectors: resale: %w", err)
+	}
+	return d.alerts(ctx, f, groups, scope, at)
+}
+
+// alerts weighs the facts; scope, when set, keeps the alerts of its enterprises' purchases.
+func (d *Resale) alerts(ctx context.Context, f voucherwatch.ResaleFacts, groups *controlGroups, scope map[string]bool, at time.Time) ([]voucherwatch.Alert, error) {
+	in := resaleInputOf(f, d.cardMonthHours())
+	in.Groups = groups
+	fs := detectResale(in)
+	alerts := []voucherwatch.Alert{}
+	if len(fs) == 0 {
+		return alerts, nil
 	}
 	cities, err := Cities(ctx, d.env.reads())
 	if err != nil {
 		return nil, err
 	}
-	fs := detectResale(in)
-	alerts := make([]voucherwatch.Alert, len(fs))
-	for i, f := range fs {
-		alerts[i] = f.alert(cities, at)
+	for _, f := range fs {
+		if scope == nil || scope[f.Subjects.ApplicantUSCC] {
+			alerts = append(alerts, f.alert(cities, at))
+		}
 	}
 	return alerts, nil
+}
+
+// keepGroups keeps g for checks unless groups of a later read are kept already.
+func (d *Resale) keepGroups(g *controlGroups, readAt time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.groups == nil || !readAt.Before(d.groupsAt) {
+		d.groups, d.groupsAt = g, readAt
+	}
 }
 
 func (d *Resale) cardMonthHours() float64 {
@@ -163,13 +251,9 @@ func resaleKind(chip, service string, cardHours, tokens float64) (kind, label st
 	return "", ""
 }
 
-// loadResale reads the facts through the read model and sorts the trade lines into kinds of
-// compute; lines priced otherwise (fixed fees) are dropped.
-func loadResale(ctx context.Context, rm voucherwatch.ReadModel, cardMonthHours float64) (resaleInput, error) {
-	f, err := rm.ResaleFacts(ctx)
-	if err != nil {
-		return resaleInput{}, fmt.Errorf("detectors: resale: %w", err)
-	}
+// resaleInputOf sorts the facts' trade lines into kinds of compute; lines priced otherwise
+// (fixed fees) are dropped.
+func resaleInputOf(f voucherwatch.ResaleFacts, cardMonthHours float64) resaleInput {
 	in := resaleInput{Claims: f.Claims, Parties: map[string]resaleParty{}}
 	lines := func(ts []voucherwatch.TradeLine, settled bool) []resaleLine {
 		var out []resaleLine
@@ -198,6 +282,23 @@ func loadResale(ctx context.Context, rm voucherwatch.ReadModel, cardMonthHours f
 	}
 	in.Bought = lines(f.Bought, false)
 	in.Sold = resaleMergeSold(lines(f.Sold, false), lines(f.Settled, true))
+	// In one order whatever order the store returned them in, so that the evidence's lists
+	// and sums are the same on every read, a full run's and a check's alike.
+	for _, ls := range [][]resaleLine{in.Bought, in.Sold} {
+		sort.SliceStable(ls, func(i, j int) bool {
+			a, b := &ls[i], &ls[j]
+			if a.Seller != b.Seller {
+				return a.Seller < b.Seller
+			}
+			if a.Buyer != b.Buyer {
+				return a.Buyer < b.Buyer
+			}
+			if a.ContractNo != b.ContractNo {
+				return a.ContractNo < b.ContractNo
+			}
+			return a.Kind < b.Kind
+		})
+	}
 	for _, u := range f.Usage {
 		in.Usage = append(in.Usage, resaleUsage{Buyer: u.BuyerUSCC, Supplier: u.SupplierUSCC, ContractNo: u.ContractNo,
 			Windows: u.Windows, CardHours: u.CardHours, OtherWindows: u.OtherWindows, OtherCardHours: u.OtherCardHours, Orgs: u.Logins})
@@ -211,7 +312,7 @@ func loadResale(ctx context.Context, rm voucherwatch.ReadModel, cardMonthHours f
 		}
 		in.Parties[uscc] = p
 	}
-	return in, nil
+	return in
 }
 
 // resaleDate drops ClickHouse's zero date (1970-01-01) to Go's zero time and keeps dates as

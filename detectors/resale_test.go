@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -11,6 +12,8 @@ import (
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
 	"github.com/voucherwatch/voucherwatch/rules"
+	"github.com/voucherwatch/voucherwatch/store"
+	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 // usage records weekly metered windows of the buyer's tenant on one 64-card cluster of the
@@ -330,6 +333,111 @@ func TestResaleProvince(t *testing.T) {
 			db, p := detectortest.Province(t, seed)
 			alerts := rpRun(t, NewResale(Env{DB: db, Policy: rules.Default()}))
 			detectortest.Require(t, detectortest.Evaluate("resale", alerts, p.Truth), 0.9)
+		})
+	}
+}
+
+// TestResaleCheckMatchesRun checks resale's incremental path against its full run on the
+// synthetic province and on an evasive one (resale through a company under the same
+// control): a change of an alert's purchase (its buyer and upstream supplier), or of one of
+// the sales in its evidence (customer and seller, the seller possibly a sister company),
+// yields that alert exactly as the full run has it, and nothing the full run does not raise;
+// every pair changed at once yields every alert; a change of pairs no reseller is party to
+// raises nothing.
+func TestResaleCheckMatchesRun(t *testing.T) {
+	for _, evasive := range []bool{false, true} {
+		t.Run(map[bool]string{false: "province", true: "evasive"}[evasive], func(t *testing.T) {
+			var (
+				db *store.DB
+				p  *synth.Province
+			)
+			if evasive {
+				p = synth.Generate(synth.EvasiveConfig(23))
+				db = detectortest.NewDB(t)
+				detectortest.Load(t, db, p.Messages)
+			} else {
+				db, p = detectortest.Province(t, 1)
+			}
+			d := NewResale(Env{DB: db, Policy: rules.Default()})
+			ctx := context.Background()
+			start := time.Now()
+			full, err := d.Run(ctx, p.Config.End)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runTook := time.Since(start)
+			if len(full) < 3 {
+				t.Fatalf("the full run raises %d resale alerts, want several to compare", len(full))
+			}
+			pair := func(buyer, supplier string) voucherwatch.Changes {
+				return voucherwatch.Changes{Pairs: map[[2]string]bool{{buyer, supplier}: true}}
+			}
+			var changes []voucherwatch.Changes
+			parties := map[string]bool{}
+			sales := 0
+			for _, a := range full {
+				changes = append(changes, pair(a.Subjects.ApplicantUSCC, a.Subjects.SupplierUSCC))
+				parties[a.Subjects.ApplicantUSCC] = true
+				for _, s := range evList(evFacts(a.Evidence)["sold"]) {
+					seller, _ := s["seller_uscc"].(string)
+					customer, _ := s["customer_uscc"].(string)
+					if seller == "" || customer == "" {
+						t.Fatalf("alert %s: sold line %v names no seller or customer", a.ID, s)
+					}
+					changes = append(changes, pair(customer, seller))
+					parties[seller], parties[customer] = true, true
+					sales++
+					break
+				}
+			}
+			if sales == 0 {
+				t.Fatal("no alert's evidence lists a sale: the sale-side change is not compared")
+			}
+			// A change reaches an alert when it names the alert's purchase, or a sale listed in
+			// its evidence.
+			reaches := func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+				if ch.Pairs[[2]string{a.Subjects.ApplicantUSCC, a.Subjects.SupplierUSCC}] {
+					return true
+				}
+				for _, s := range evList(evFacts(a.Evidence)["sold"]) {
+					c, _ := s["customer_uscc"].(string)
+					sl, _ := s["seller_uscc"].(string)
+					if ch.Pairs[[2]string{c, sl}] {
+						return true
+					}
+				}
+				return false
+			}
+			start = time.Now()
+			checkAgainstRun(t, d, full, changes, reaches)
+			t.Logf("%d checks of one pair each: %v a check; the full run %v", len(changes), time.Since(start)/time.Duration(len(changes)), runTook)
+			var all voucherwatch.Changes
+			for _, ch := range changes {
+				all.Merge(ch)
+			}
+			checkAgainstRun(t, d, full, []voucherwatch.Changes{all}, func(voucherwatch.Changes, voucherwatch.Alert) bool { return true })
+
+			// Pairs of the province's contracts no party of any alert is in.
+			contracts, err := db.LatestContracts(ctx, voucherwatch.ContractQuery{All: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var honest voucherwatch.Changes
+			for _, c := range contracts {
+				if !parties[c.BuyerUSCC] && !parties[c.SupplierUSCC] && len(honest.Pairs) < 20 {
+					honest.Merge(pair(c.BuyerUSCC, c.SupplierUSCC))
+				}
+			}
+			if len(honest.Pairs) == 0 {
+				t.Fatal("no contract between enterprises no alert names")
+			}
+			got, err := d.Check(ctx, p.Config.End, honest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range got {
+				t.Errorf("Check(%d honest pairs): got %s %+v, want nothing", len(honest.Pairs), a.Kind, a.Subjects)
+			}
 		})
 	}
 }

@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 	"github.com/shopspring/decimal"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -37,75 +41,113 @@ WHERE unit IN ('card_hour', 'card_month', 'token_million')`
 
 // resaleBoughtSQL sums what every buyer bought, per contract and kind: any buyer may be the
 // applicant whose control group resells.
-const resaleBoughtSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
+var resaleBoughtSQL = resaleBoughtOf("")
+
+// resaleBoughtOf is resaleBoughtSQL with and, a condition that begins with AND, added.
+func resaleBoughtOf(and string) string {
+	return `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
 	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
 	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
 FROM contracts_latest
-` + resaleItemColumns + `
+` + resaleItemColumns + and + `
 GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
+}
 
 // resaleSoldSQL sums what every seller that also buys sold under contract, per contract and
 // kind.
-const resaleSoldSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
+var resaleSoldSQL = resaleSoldOf("")
+
+// resaleSoldOf is resaleSoldSQL with and added.
+func resaleSoldOf(and string) string {
+	return `SELECT supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc,
 	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
 	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount
 FROM contracts_latest
 ` + resaleItemColumns + `
-	AND ` + resaleSellersSQL + `
+	AND ` + resaleSellersSQL + and + `
 GROUP BY supplier_uscc, buyer_uscc, contract_no, signed_on, service_start, service_end, chip, svc`
+}
 
 // resaleSettledSQL sums the invoices of the same sellers, each invoice once, in its latest
 // version (the same order as latestSettlementsSQL: a later event, then source and id, so that
 // two versions stamped alike pick the same one on every read).
-const resaleSettledSQL = `SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS ps, max(period_end) AS pe, chip, svc,
+var resaleSettledSQL = resaleSettledOf("")
+
+// resaleSettledOf is resaleSettledSQL with and added to the choice of settlements.
+func resaleSettledOf(and string) string {
+	return `SELECT supplier_uscc, buyer_uscc, contract_no, min(period_start) AS ps, max(period_end) AS pe, chip, svc,
 	sumIf(qty, unit = 'card_hour') AS ch, sumIf(qty, unit = 'card_month') AS cm,
 	sumIf(qty, unit = 'token_million') AS tok, sum(amt) AS amount, uniqExact(invoice_code, invoice_no) AS invoices
 FROM (
 	SELECT * FROM settlements
-	WHERE ` + resaleSellersSQL + `
+	WHERE ` + resaleSellersSQL + and + `
 	ORDER BY invoice_code, invoice_no, event_time DESC, source DESC, id DESC
 	LIMIT 1 BY invoice_code, invoice_no
 )
 ` + resaleItemColumns + `
 GROUP BY supplier_uscc, buyer_uscc, contract_no, chip, svc`
+}
 
-// resaleUsageSQL sums the candidates' metered use per bought contract from the kept units
+// resaleUsageSQL sums every buyer's metered use per bought contract from the kept units
 // (usage_units, refreshed first): each window once per usage_runs group, that is per
 // (resource, buyer, contract, chip, cards) and window. Raw usage, which this read scanned
 // whole on every full run before (100 M rows at 100 M), is not read. A window re-sent under
 // another contract number counts for both contracts (each contract's own metering), where the
-// scan of raw usage kept whichever copy it met first. buyer_uscc is part of a group's key, so
-// every version of a group has it and the filter may run before FINAL's merge.
+// scan of raw usage kept whichever copy it met first. Every buyer's, not only the sellers': a
+// buyer whose sister company sells is no seller itself (see resaleClaimsSQL).
 const resaleUsageSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, sum(arraySum(unit_windows)) AS windows, sum(arraySum(unit_ch)) AS ch
 FROM usage_units FINAL
-WHERE buyer_uscc IN (` + resaleCandidatesSQL + `)
 GROUP BY buyer_uscc, supplier_uscc, contract_no`
 
 // resaleOtherUseSQL sums, per bought contract, the windows in which another organisation
 // logged in and their card-hours, each window once (usage_foreign_logins holds a row per
 // window and organisation, and only those windows: every buyer in it is a candidate).
-const resaleOtherUseSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, count() AS windows, sum(card_hours) AS ch
+var resaleOtherUseSQL = resaleOtherUseOf("1")
+
+// resaleOtherUseOf is resaleOtherUseSQL of the buyers where selects.
+func resaleOtherUseOf(where string) string {
+	return `SELECT buyer_uscc, supplier_uscc, contract_no, count() AS windows, sum(card_hours) AS ch
 FROM (
 	SELECT buyer_uscc, supplier_uscc, contract_no, resource_id, tenant, window_start, card_hours
 	FROM usage_foreign_logins
+	WHERE ` + where + `
 	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start
 )
 GROUP BY buyer_uscc, supplier_uscc, contract_no`
+}
 
 // resaleLoginsSQL counts, per bought contract, the windows each other organisation logged in
 // (usage_foreign_logins, migration 19: the usage records with such logins only).
-const resaleLoginsSQL = `SELECT buyer_uscc, supplier_uscc, contract_no, org, count() AS windows
+var resaleLoginsSQL = resaleLoginsOf("1")
+
+// resaleLoginsOf is resaleLoginsSQL of the buyers where selects.
+func resaleLoginsOf(where string) string {
+	return `SELECT buyer_uscc, supplier_uscc, contract_no, org, count() AS windows
 FROM (
 	SELECT buyer_uscc, supplier_uscc, contract_no, org
 	FROM usage_foreign_logins
+	WHERE ` + where + `
 	LIMIT 1 BY supplier_uscc, resource_id, tenant, window_start, org
 )
 GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
+}
 
-// resaleClaimsSQL lists the claims whose latest version cites each candidate's contracts.
+// resaleClaimsSQL lists the claims whose latest version cites each contract. Every
+// applicant's: one that resells through a company under the same control sells nothing
+// itself, so a list of sellers (resaleCandidatesSQL) left its claim and its metered use out of
+// the alert (found by TestResaleCheckMatchesRun, whose keyed reads had them).
 const resaleClaimsSQL = `SELECT applicant_uscc, cno, groupUniqArray(claim_id)
 FROM (` + latestClaimsOnlySQL + `) ARRAY JOIN contract_no AS cno
-WHERE applicant_uscc IN (` + resaleCandidatesSQL + `)
+GROUP BY applicant_uscc, cno`
+
+// resaleScopedClaimsSQL is resaleClaimsSQL of the applicants in resale_scope: their claims
+// through the applicant prefix of the claims' sorting key.
+const resaleScopedClaimsSQL = `SELECT applicant_uscc, cno, groupUniqArray(claim_id)
+FROM (SELECT claim_id, applicant_uscc, contract_no
+	FROM claims
+	WHERE applicant_uscc IN (SELECT uscc FROM resale_scope)
+	ORDER BY claim_id, event_time DESC, source DESC, id DESC
+	LIMIT 1 BY claim_id) ARRAY JOIN contract_no AS cno
 GROUP BY applicant_uscc, cno`
 
 // resalePartiesSQL reads the registry facts of the candidates, their customers and the
@@ -117,8 +159,65 @@ WHERE uscc IN (` + resaleCandidatesSQL + `)
 	OR uscc IN (SELECT supplier_uscc FROM contracts)
 	OR uscc IN (SELECT org FROM usage_foreign_logins)`
 
+// resaleScopedPartiesSQL reads the registry facts of the enterprises in resale_scope, their
+// counterparties and the organisations that logged in to them.
+const resaleScopedPartiesSQL = `SELECT uscc, name, supplier_registered, capacity_chip_model, capacity_cards
+FROM registry_latest
+WHERE uscc IN (SELECT uscc FROM resale_scope)
+	OR uscc IN (SELECT buyer_uscc FROM contracts WHERE supplier_uscc IN (SELECT uscc FROM resale_scope))
+	OR uscc IN (SELECT supplier_uscc FROM contracts WHERE buyer_uscc IN (SELECT uscc FROM resale_scope))
+	OR uscc IN (SELECT buyer_uscc FROM settlements WHERE supplier_uscc IN (SELECT uscc FROM resale_scope))
+	OR uscc IN (SELECT org FROM usage_foreign_logins WHERE buyer_uscc IN (SELECT uscc FROM resale_scope))`
+
+// resaleScopeUsageSQL sums the metered use per contract of units (usageUnits of the scope's
+// purchases), as resaleUsageSQL sums the kept units.
+func resaleScopeUsageSQL(units string) string {
+	return `SELECT buyer_uscc, supplier_uscc, contract_no, sum(windows), sum(ch)
+FROM (` + units + `)
+GROUP BY buyer_uscc, supplier_uscc, contract_no`
+}
+
 // ResaleFacts reads what the resale detector weighs.
 func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error) {
+	return db.resaleFacts(ctx, nil)
+}
+
+// ResaleFactsOf is ResaleFacts of the purchases of the enterprises given: their contracts as
+// buyers, their sales and invoices as sellers, the use and logins of what they bought, their
+// claims and the registry facts of them and their counterparties, each read by the
+// enterprise (the settlements' and claims' sorting keys, lookup tables, usage_runs by
+// supplier), not the whole history. The detector passes a control group's members together,
+// since their sales count as each other's.
+func (db *DB) ResaleFactsOf(ctx context.Context, enterprises []string) (voucherwatch.ResaleFacts, error) {
+	if len(enterprises) == 0 {
+		return voucherwatch.ResaleFacts{Claims: map[[2]string][]string{}, Parties: map[string]voucherwatch.PartyCapacity{}}, nil
+	}
+	return db.resaleFacts(ctx, enterprises)
+}
+
+// resaleFacts reads the facts of every enterprise (scope nil) or of those in scope.
+func (db *DB) resaleFacts(ctx context.Context, scope []string) (voucherwatch.ResaleFacts, error) {
+	scoped := scope != nil
+	boughtSQL, soldSQL, settledSQL := resaleBoughtSQL, resaleSoldSQL, resaleSettledSQL
+	otherSQL, loginsSQL, claimsSQL, partiesSQL := resaleOtherUseSQL, resaleLoginsSQL, resaleClaimsSQL, resalePartiesSQL
+	if scoped {
+		t, err := ext.NewTable("resale_scope", ext.Column("uscc", "String"))
+		if err == nil {
+			for _, e := range scope {
+				if err = t.Block().Columns[0].AppendRow(e); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			return voucherwatch.ResaleFacts{}, fmt.Errorf("store: resale facts: %w", err)
+		}
+		ctx = clickhouse.Context(ctx, clickhouse.WithExternalTable(t))
+		const buyerIn, supplierIn = " AND buyer_uscc IN (SELECT uscc FROM resale_scope)", " AND supplier_uscc IN (SELECT uscc FROM resale_scope)"
+		boughtSQL, soldSQL, settledSQL = resaleBoughtOf(buyerIn), resaleSoldOf(supplierIn), resaleSettledOf(supplierIn)
+		otherSQL, loginsSQL = resaleOtherUseOf(buyerIn[5:]), resaleLoginsOf(buyerIn[5:])
+		claimsSQL, partiesSQL = resaleScopedClaimsSQL, resaleScopedPartiesSQL
+	}
 	f := voucherwatch.ResaleFacts{Claims: map[[2]string][]string{}, Parties: map[string]voucherwatch.PartyCapacity{}}
 	fail := func(what string, err error) (voucherwatch.ResaleFacts, error) {
 		return voucherwatch.ResaleFacts{}, fmt.Errorf("store: resale facts: %s: %w", what, err)
@@ -149,17 +248,48 @@ func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error)
 		return out, err
 	}
 	var err error
-	if f.Bought, err = lines(resaleBoughtSQL, false); err != nil {
+	if f.Bought, err = lines(boughtSQL, false); err != nil {
 		return fail("bought", err)
 	}
-	if f.Sold, err = lines(resaleSoldSQL, false); err != nil {
+	if f.Sold, err = lines(soldSQL, false); err != nil {
 		return fail("sold", err)
 	}
-	if f.Settled, err = lines(resaleSettledSQL, true); err != nil {
+	if f.Settled, err = lines(settledSQL, true); err != nil {
 		return fail("settled", err)
 	}
 
-	if err := db.RefreshUsageUnits(ctx); err != nil {
+	usageCtx, usageSQL, usageArgs := ctx, resaleUsageSQL, []any(nil)
+	if scoped {
+		// The use of the scope's purchases: usage_runs by its suppliers, which lead its
+		// sorting key, and the buyers of the scope (the groups read whole are exact).
+		suppliers := map[string]bool{}
+		for _, l := range f.Bought {
+			suppliers[l.Seller] = true
+		}
+		err = db.scanRows(ctx, `SELECT DISTINCT supplier_uscc FROM usage_foreign_logins WHERE buyer_uscc IN (SELECT uscc FROM resale_scope)`, nil,
+			func(scan func(...any) error) error {
+				var s string
+				if err := scan(&s); err != nil {
+					return err
+				}
+				suppliers[s] = true
+				return nil
+			})
+		if err != nil {
+			return fail("usage", err)
+		}
+		if len(suppliers) == 0 {
+			usageSQL = ""
+		} else {
+			var units string
+			usageCtx, units, usageArgs, err = db.usageUnits(ctx, "supplier_uscc IN (SELECT arrayJoin(?)) AND buyer_uscc IN (SELECT arrayJoin(?))",
+				slices.Sorted(maps.Keys(suppliers)), scope)
+			if err != nil {
+				return fail("usage", err)
+			}
+			usageSQL = resaleScopeUsageSQL(units)
+		}
+	} else if err := db.RefreshUsageUnits(ctx); err != nil {
 		return fail("usage", err)
 	}
 	usage := map[[3]string]int{}
@@ -173,23 +303,25 @@ func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error)
 		}
 		return &f.Usage[i]
 	}
-	err = db.scanRows(ctx, resaleUsageSQL, nil, func(scan func(...any) error) error {
-		var (
-			buyer, supplier, contract string
-			windows                   uint64
-			ch                        float64
-		)
-		if err := scan(&buyer, &supplier, &contract, &windows, &ch); err != nil {
-			return err
-		}
-		u := contractUsage(buyer, supplier, contract)
-		u.Windows, u.CardHours = int(windows), ch
-		return nil
-	})
+	if usageSQL != "" {
+		err = db.scanRows(usageCtx, usageSQL, usageArgs, func(scan func(...any) error) error {
+			var (
+				buyer, supplier, contract string
+				windows                   uint64
+				ch                        float64
+			)
+			if err := scan(&buyer, &supplier, &contract, &windows, &ch); err != nil {
+				return err
+			}
+			u := contractUsage(buyer, supplier, contract)
+			u.Windows, u.CardHours = int(windows), ch
+			return nil
+		})
+	}
 	if err != nil {
 		return fail("usage", err)
 	}
-	err = db.scanRows(ctx, resaleOtherUseSQL, nil, func(scan func(...any) error) error {
+	err = db.scanRows(ctx, otherSQL, nil, func(scan func(...any) error) error {
 		var (
 			buyer, supplier, contract string
 			windows                   uint64
@@ -205,7 +337,7 @@ func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error)
 	if err != nil {
 		return fail("other organisations' use", err)
 	}
-	err = db.scanRows(ctx, resaleLoginsSQL, nil, func(scan func(...any) error) error {
+	err = db.scanRows(ctx, loginsSQL, nil, func(scan func(...any) error) error {
 		var buyer, supplier, contract, org string
 		var windows uint64
 		if err := scan(&buyer, &supplier, &contract, &org, &windows); err != nil {
@@ -219,7 +351,7 @@ func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error)
 	if err != nil {
 		return fail("logins", err)
 	}
-	err = db.scanRows(ctx, resaleClaimsSQL, nil, func(scan func(...any) error) error {
+	err = db.scanRows(ctx, claimsSQL, nil, func(scan func(...any) error) error {
 		var applicant, contract string
 		var ids []string
 		if err := scan(&applicant, &contract, &ids); err != nil {
@@ -232,7 +364,7 @@ func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error)
 	if err != nil {
 		return fail("claims", err)
 	}
-	err = db.scanRows(ctx, resalePartiesSQL, nil, func(scan func(...any) error) error {
+	err = db.scanRows(ctx, partiesSQL, nil, func(scan func(...any) error) error {
 		var (
 			uscc, name string
 			registered uint8

@@ -132,7 +132,7 @@ GROUP BY buyer_uscc, supplier_uscc, contract_no, org`
 FROM (
 	SELECT buyer_uscc, supplier_uscc, contract_no, card_hours
 	FROM usage
-	WHERE window_end > window_start AND buyer_uscc IN (` + resaleCandidatesSQL + `)
+	WHERE window_end > window_start
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, window_start, window_end
 )
 GROUP BY buyer_uscc, supplier_uscc, contract_no`
