@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch/rules"
 	"github.com/voucherwatch/voucherwatch/store"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 	"github.com/voucherwatch/voucherwatch/synth"
@@ -180,6 +182,31 @@ func TestClusterProvince(t *testing.T) {
 	}
 	if runs[1].Recall() != runs[0].Recall() || runs[1].Precision() != runs[0].Precision() || runs[0].Recall() == 0 {
 		t.Errorf("cluster recall %.3f precision %.3f, single node %.3f and %.3f: want equal, and some recall", runs[1].Recall(), runs[1].Precision(), runs[0].Recall(), runs[0].Precision())
+	}
+	// The keyed reads of the checks work across shards too (external tables in IN on
+	// Distributed tables): resale's check of every trading pair returns on the cluster what it
+	// returns on one node, and something.
+	var checked [2][]string
+	for i, m := range []*Main{single, a} {
+		contracts, err := m.DB.LatestContracts(t.Context(), voucherwatch.ContractQuery{All: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ch voucherwatch.Changes
+		for _, c := range contracts {
+			ch.Merge(voucherwatch.Changes{Pairs: map[[2]string]bool{{c.BuyerUSCC, c.SupplierUSCC}: true}})
+		}
+		alerts, err := detectors.NewResale(detectors.Env{DB: m.DB, Policy: rules.Default()}).Check(t.Context(), at, ch)
+		if err != nil {
+			t.Fatalf("resale check (%d of 2: single node, cluster): %v", i+1, err)
+		}
+		for _, al := range alerts {
+			checked[i] = append(checked[i], al.ID+" "+al.Kind+" "+string(al.Severity))
+		}
+		slices.Sort(checked[i])
+	}
+	if len(checked[0]) == 0 || !slices.Equal(checked[0], checked[1]) {
+		t.Errorf("resale's check of every pair: single node %v, cluster %v; want the same, not nothing", checked[0], checked[1])
 	}
 	want, got := alertsOf(t, single), alertsOf(t, a)
 	if len(want) == 0 {
