@@ -512,6 +512,9 @@ type UsageReader interface {
 	// ResaleFacts reads what the resale detector weighs.
 	ResaleFacts(ctx context.Context) (ResaleFacts, error)
 	// ResaleFactsOf is ResaleFacts of the purchases of the enterprises given (as buyers),
-	// with their sales and invoices as sellers, read by the enterprise.
+	// with their sales and invoices as sellers, read by the enterprise, without the metered
+	// use of the purchases (PurchaseUse).
 	ResaleFactsOf(ctx context.Context, enterprises []string) (ResaleFacts, error)
+	// PurchaseUse returns the metered use of purchases, each (buyer, supplier, contract_no).
+	PurchaseUse(ctx context.Context, purchases [][3]string) ([]ContractUsage, error)
 }

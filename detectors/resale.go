@@ -178,9 +178,39 @@ func (d *Resale) Check(ctx context.Context, at time.Time, changed voucherwatch.C
 			scope[m] = true
 		}
 	}
-	f, err := d.env.reads().ResaleFactsOf(ctx, ruleSortedKeys(scope))
+	rm := d.env.reads()
+	f, err := rm.ResaleFactsOf(ctx, ruleSortedKeys(scope))
 	if err != nil {
 		return nil, fmt.Errorf("detectors: resale: %w", err)
+	}
+	// The metered use of a purchase is evidence, not a signal: read it for the purchases
+	// found, then weigh them again with it (the findings are the same, their evidence
+	// complete). Most checks find nothing and read no usage.
+	in := resaleInputOf(f, d.cardMonthHours())
+	in.Groups = groups
+	var found [][3]string
+	for _, fd := range detectResale(in) {
+		if s := fd.Subjects; scope[s.ApplicantUSCC] {
+			found = append(found, [3]string{s.ApplicantUSCC, s.SupplierUSCC, s.ContractNo})
+		}
+	}
+	if len(found) == 0 {
+		return []voucherwatch.Alert{}, nil
+	}
+	use, err := rm.PurchaseUse(ctx, found)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: resale: %w", err)
+	}
+	have := map[[3]string]int{}
+	for i, u := range f.Usage {
+		have[[3]string{u.BuyerUSCC, u.SupplierUSCC, u.ContractNo}] = i
+	}
+	for _, u := range use {
+		if i, ok := have[[3]string{u.BuyerUSCC, u.SupplierUSCC, u.ContractNo}]; ok {
+			f.Usage[i].Windows, f.Usage[i].CardHours = u.Windows, u.CardHours
+		} else {
+			f.Usage = append(f.Usage, u)
+		}
 	}
 	return d.alerts(ctx, f, groups, scope, at)
 }

@@ -431,10 +431,12 @@ func TestResaleCheckMatchesRun(t *testing.T) {
 			if len(honest.Pairs) == 0 {
 				t.Fatal("no contract between enterprises no alert names")
 			}
+			start = time.Now()
 			got, err := d.Check(ctx, p.Config.End, honest)
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("a check of %d pairs that raise nothing: %v", len(honest.Pairs), time.Since(start))
 			for _, a := range got {
 				t.Errorf("Check(%d honest pairs): got %s %+v, want nothing", len(honest.Pairs), a.Kind, a.Subjects)
 			}

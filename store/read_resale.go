@@ -169,12 +169,49 @@ WHERE uscc IN (SELECT uscc FROM resale_scope)
 	OR uscc IN (SELECT buyer_uscc FROM settlements WHERE supplier_uscc IN (SELECT uscc FROM resale_scope))
 	OR uscc IN (SELECT org FROM usage_foreign_logins WHERE buyer_uscc IN (SELECT uscc FROM resale_scope))`
 
-// resaleScopeUsageSQL sums the metered use per contract of units (usageUnits of the scope's
-// purchases), as resaleUsageSQL sums the kept units.
-func resaleScopeUsageSQL(units string) string {
+// purchaseUseSQL sums the metered use per contract of units (usageUnits of some purchases),
+// as resaleUsageSQL sums the kept units.
+func purchaseUseSQL(units string) string {
 	return `SELECT buyer_uscc, supplier_uscc, contract_no, sum(windows), sum(ch)
 FROM (` + units + `)
+WHERE (buyer_uscc, supplier_uscc, contract_no) IN (SELECT k[1], k[2], k[3] FROM (SELECT arrayJoin(?) AS k))
 GROUP BY buyer_uscc, supplier_uscc, contract_no`
+}
+
+// PurchaseUse returns the metered use of purchases, each a (buyer, supplier, contract_no), as
+// ResaleFacts has it: the windows (each once per usage_runs group) and card-hours. It reads
+// usage_runs by the purchases' suppliers, which lead its sorting key, exact without the kept
+// units' refresh. Purchases with no use are left out.
+func (db *DB) PurchaseUse(ctx context.Context, purchases [][3]string) ([]voucherwatch.ContractUsage, error) {
+	if len(purchases) == 0 {
+		return nil, nil
+	}
+	suppliers, buyers := map[string]bool{}, map[string]bool{}
+	keys := make([][]string, len(purchases))
+	for i, p := range purchases {
+		buyers[p[0]], suppliers[p[1]] = true, true
+		keys[i] = []string{p[0], p[1], p[2]}
+	}
+	ctx, units, args, err := db.usageUnits(ctx, "supplier_uscc IN (SELECT arrayJoin(?)) AND buyer_uscc IN (SELECT arrayJoin(?))",
+		slices.Sorted(maps.Keys(suppliers)), slices.Sorted(maps.Keys(buyers)))
+	if err != nil {
+		return nil, fmt.Errorf("store: purchase use: %w", err)
+	}
+	var out []voucherwatch.ContractUsage
+	err = db.scanRows(ctx, purchaseUseSQL(units), append(args, keys), func(scan func(...any) error) error {
+		u := voucherwatch.ContractUsage{Logins: map[string]int{}}
+		var windows uint64
+		if err := scan(&u.BuyerUSCC, &u.SupplierUSCC, &u.ContractNo, &windows, &u.CardHours); err != nil {
+			return err
+		}
+		u.Windows = int(windows)
+		out = append(out, u)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: purchase use: %w", err)
+	}
+	return out, nil
 }
 
 // ResaleFacts reads what the resale detector weighs.
@@ -183,10 +220,11 @@ func (db *DB) ResaleFacts(ctx context.Context) (voucherwatch.ResaleFacts, error)
 }
 
 // ResaleFactsOf is ResaleFacts of the purchases of the enterprises given: their contracts as
-// buyers, their sales and invoices as sellers, the use and logins of what they bought, their
-// claims and the registry facts of them and their counterparties, each read by the
-// enterprise (the settlements' and claims' sorting keys, lookup tables, usage_runs by
-// supplier), not the whole history. The detector passes a control group's members together,
+// buyers, their sales and invoices as sellers, the other organisations' logins on what they
+// bought, their claims and the registry facts of them and their counterparties, each read by
+// the enterprise (the sorting keys of settlements, claims and usage_foreign_logins), not the
+// whole history. The metered use of the purchases (Windows, CardHours) is not read: it is
+// evidence only, read for the purchases alerted with PurchaseUse. The detector passes a control group's members together,
 // since their sales count as each other's.
 func (db *DB) ResaleFactsOf(ctx context.Context, enterprises []string) (voucherwatch.ResaleFacts, error) {
 	if len(enterprises) == 0 {
@@ -258,37 +296,11 @@ func (db *DB) resaleFacts(ctx context.Context, scope []string) (voucherwatch.Res
 		return fail("settled", err)
 	}
 
-	usageCtx, usageSQL, usageArgs := ctx, resaleUsageSQL, []any(nil)
+	// The metered use of the purchases, every buyer's, from the kept units; a scoped read
+	// leaves it to PurchaseUse, for the purchases that raise an alert (it is evidence only).
+	usageSQL := resaleUsageSQL
 	if scoped {
-		// The use of the scope's purchases: usage_runs by its suppliers, which lead its
-		// sorting key, and the buyers of the scope (the groups read whole are exact).
-		suppliers := map[string]bool{}
-		for _, l := range f.Bought {
-			suppliers[l.Seller] = true
-		}
-		err = db.scanRows(ctx, `SELECT DISTINCT supplier_uscc FROM usage_foreign_logins WHERE buyer_uscc IN (SELECT uscc FROM resale_scope)`, nil,
-			func(scan func(...any) error) error {
-				var s string
-				if err := scan(&s); err != nil {
-					return err
-				}
-				suppliers[s] = true
-				return nil
-			})
-		if err != nil {
-			return fail("usage", err)
-		}
-		if len(suppliers) == 0 {
-			usageSQL = ""
-		} else {
-			var units string
-			usageCtx, units, usageArgs, err = db.usageUnits(ctx, "supplier_uscc IN (SELECT arrayJoin(?)) AND buyer_uscc IN (SELECT arrayJoin(?))",
-				slices.Sorted(maps.Keys(suppliers)), scope)
-			if err != nil {
-				return fail("usage", err)
-			}
-			usageSQL = resaleScopeUsageSQL(units)
-		}
+		usageSQL = ""
 	} else if err := db.RefreshUsageUnits(ctx); err != nil {
 		return fail("usage", err)
 	}
@@ -304,7 +316,7 @@ func (db *DB) resaleFacts(ctx context.Context, scope []string) (voucherwatch.Res
 		return &f.Usage[i]
 	}
 	if usageSQL != "" {
-		err = db.scanRows(usageCtx, usageSQL, usageArgs, func(scan func(...any) error) error {
+		err = db.scanRows(ctx, usageSQL, nil, func(scan func(...any) error) error {
 			var (
 				buyer, supplier, contract string
 				windows                   uint64
