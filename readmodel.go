@@ -95,6 +95,9 @@ type ContractQuery struct {
 	// Numbers selects every supplier's contracts of these numbers, as a claim cites them
 	// (without the supplier). Only LatestContracts reads it.
 	Numbers []string
+	// From and To, when set, are the first and last days wanted (dates). Only
+	// ContractUsageDays reads them.
+	From, To time.Time
 }
 
 // IsZero reports whether q selects nothing.

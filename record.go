@@ -328,6 +328,11 @@ type Settlement struct {
 	Items        []Item
 }
 
+// MaxUsageWindow is the longest usage window accepted. Suppliers meter hourly to monthly; a
+// longer window hides when the compute was used and is taken to be a broken sender. Ingest
+// rejects longer windows, and the store's reads of daily metering rely on none being stored.
+const MaxUsageWindow = 31 * 24 * time.Hour
+
 // Usage is a usage.v1 record: metered use of one resource by one tenant in one time window.
 type Usage struct {
 	SupplierUSCC string

@@ -150,13 +150,38 @@ func (d *IdleConsumption) judge(ctx context.Context, at time.Time, keys [][2]str
 	if len(deals) == 0 {
 		return nil, nil
 	}
-	var cq voucherwatch.ContractQuery
-	for k := range deals {
-		cq.Contracts = append(cq.Contracts, [2]string{k[0], k[2]})
+	// The reads of a deal's metering grow with the contract's supplier and period, so they
+	// come last, for the deals that can still be reported: a deal no claim cites is never
+	// reported, and jobs and users can only make a day busy, so a deal not idle without them
+	// is not idle with them. What is reported is what judging every deal with every read
+	// reports.
+	claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Applicants: ruleSortedKeys(buyers)})
+	if err != nil {
+		return nil, fmt.Errorf("detectors: idle_consumption: %w", err)
 	}
-	sort.Slice(cq.Contracts, func(i, j int) bool {
-		return cq.Contracts[i][0]+"/"+cq.Contracts[i][1] < cq.Contracts[j][0]+"/"+cq.Contracts[j][1]
-	})
+	var from, to time.Time
+	for k, dl := range deals {
+		dl.claims = claimsCitingDeal(claims, dl.buyer, dl.no, dl.settlements)
+		f, t, ok := idlePaidPeriod(dl.settlements)
+		if len(dl.claims) == 0 || !ok {
+			delete(deals, k)
+			continue
+		}
+		if from.IsZero() || f.Before(from) {
+			from = f
+		}
+		if t.After(to) {
+			to = t
+		}
+	}
+	if len(deals) == 0 {
+		return nil, nil
+	}
+	cq := idleContracts(deals)
+	// Only the days of the paid periods are judged: the rollup is read for those (a window
+	// is at most 31 days long, so the spans that reach into them start at most that much
+	// earlier), not for the contracts' whole history.
+	cq.From, cq.To = from, to
 	days, err := rm.ContractUsageDays(ctx, cq)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: idle_consumption: %w", err)
@@ -166,7 +191,15 @@ func (d *IdleConsumption) judge(ctx context.Context, at time.Time, keys [][2]str
 			dl.days = append(dl.days, u)
 		}
 	}
-	acts, err := rm.UsageActivities(ctx, cq)
+	for k, dl := range deals {
+		if _, ok := d.judgeDeal(dl); !ok {
+			delete(deals, k)
+		}
+	}
+	if len(deals) == 0 {
+		return nil, nil
+	}
+	acts, err := rm.UsageActivities(ctx, idleContracts(deals))
 	if err != nil {
 		return nil, fmt.Errorf("detectors: idle_consumption: %w", err)
 	}
@@ -187,13 +220,6 @@ func (d *IdleConsumption) judge(ctx context.Context, at time.Time, keys [][2]str
 			}
 		}
 	}
-	claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Applicants: ruleSortedKeys(buyers)})
-	if err != nil {
-		return nil, fmt.Errorf("detectors: idle_consumption: %w", err)
-	}
-	for _, dl := range deals {
-		dl.claims = claimsCitingDeal(claims, dl.buyer, dl.no, dl.settlements)
-	}
 	cities, err := Cities(ctx, rm)
 	if err != nil {
 		return nil, err
@@ -205,6 +231,35 @@ func (d *IdleConsumption) judge(ctx context.Context, at time.Time, keys [][2]str
 		}
 	}
 	return ruleAlerts(fs, cities, at), nil
+}
+
+// idleContracts is the contracts of deals, sorted.
+func idleContracts(deals map[[3]string]*idleDeal) voucherwatch.ContractQuery {
+	var cq voucherwatch.ContractQuery
+	for k := range deals {
+		cq.Contracts = append(cq.Contracts, [2]string{k[0], k[2]})
+	}
+	sort.Slice(cq.Contracts, func(i, j int) bool {
+		return cq.Contracts[i][0]+"/"+cq.Contracts[i][1] < cq.Contracts[j][0]+"/"+cq.Contracts[j][1]
+	})
+	return cq
+}
+
+// idlePaidPeriod is the paid period of a deal's settlements: the first period's start to the
+// last one's end, of the settlements with a period; false when none has one.
+func idlePaidPeriod(ss []voucherwatch.StoredSettlement) (from, to time.Time, ok bool) {
+	for _, s := range ss {
+		if s.PeriodStart.IsZero() || s.PeriodEnd.Before(s.PeriodStart) {
+			continue
+		}
+		if from.IsZero() || s.PeriodStart.Before(from) {
+			from = s.PeriodStart
+		}
+		if s.PeriodEnd.After(to) {
+			to = s.PeriodEnd
+		}
+	}
+	return from, to, !from.IsZero()
 }
 
 // claimsCitingDeal returns the latest claims of buyer citing the contract or one of its
@@ -244,19 +299,16 @@ func (d *IdleConsumption) judgeDeal(dl *idleDeal) (finding, bool) {
 	if len(dl.claims) == 0 {
 		return finding{}, false
 	}
-	var from, to time.Time
+	from, to, ok := idlePaidPeriod(dl.settlements)
+	if !ok {
+		return finding{}, false
+	}
 	var settled voucherwatch.Money
 	var settledCardHours float64
 	var invoices []string
 	for _, s := range dl.settlements {
 		if s.PeriodStart.IsZero() || s.PeriodEnd.Before(s.PeriodStart) {
 			continue
-		}
-		if from.IsZero() || s.PeriodStart.Before(from) {
-			from = s.PeriodStart
-		}
-		if s.PeriodEnd.After(to) {
-			to = s.PeriodEnd
 		}
 		settled += s.Amount
 		for _, it := range s.Items {
@@ -268,9 +320,6 @@ func (d *IdleConsumption) judgeDeal(dl *idleDeal) (finding, bool) {
 			}
 		}
 		invoices = append(invoices, ruleInvoiceKey{s.InvoiceCode, s.InvoiceNo}.String())
-	}
-	if from.IsZero() {
-		return finding{}, false
 	}
 	sort.Strings(invoices)
 	var timeline []voucherwatch.IdleDay

@@ -18,9 +18,8 @@ const DefaultMaxMessageBytes = 256 << 10
 // supplier claims more card time than the cards had.
 const CardHoursTolerance = 0.01
 
-// MaxUsageWindow is the longest usage window accepted. Suppliers meter hourly to monthly; a
-// longer window hides when the compute was used and is taken to be a broken sender.
-const MaxUsageWindow = 31 * 24 * time.Hour
+// MaxUsageWindow is the longest usage window accepted (voucherwatch.MaxUsageWindow).
+const MaxUsageWindow = voucherwatch.MaxUsageWindow
 
 // MaxFutureSkew is how far past Decoder.Now a timestamp may lie: senders' clocks drift, but a
 // record sent from, or metering, the future is wrong.

@@ -1,6 +1,9 @@
 package store
 
 import (
+	"fmt"
+	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -92,5 +95,56 @@ func TestRealUseReadsLatestVersions(t *testing.T) {
 	}
 	if len(days) != 31 || days[0].Windows != 2 {
 		t.Errorf("ContractUsageDays: got %d days (first %+v), want 31 with both copies' windows (the rollup sums)", len(days), days)
+	}
+}
+
+// TestContractUsageDaysOfAPeriod: the daily metering of a period is the whole history's,
+// those days only, a window that started before the period included (its share of each day);
+// a contract of another supplier with the same number is not taken.
+func TestContractUsageDaysOfAPeriod(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	var usage []voucherwatch.Record
+	add := func(id, supplier string, start time.Time, d time.Duration, cardHours float64) {
+		r := envelope(voucherwatch.TypeUsage, supplier, id)
+		r.Usage = &voucherwatch.Usage{SupplierUSCC: supplier, BuyerUSCC: buyerUSCC, ContractNo: "HT-2026-002", ResourceID: "R1",
+			ChipModel: "Ascend 910B", Cards: 8, WindowStart: start, WindowEnd: start.Add(d), CardHours: cardHours, UtilAvg: 0.5}
+		usage = append(usage, r)
+	}
+	for d := 1; d <= 31; d++ {
+		add(fmt.Sprintf("hourly-%02d", d), supplierUSCC, date(2026, 1, d).Add(9*time.Hour), time.Hour, 8)
+	}
+	// A ten-day window from 2 January 12:00, and one of 31 days ending in the period.
+	add("ten-days", supplierUSCC, date(2026, 1, 2).Add(12*time.Hour), 10*24*time.Hour, 1920)
+	add("month", supplierUSCC, date(2025, 12, 12), voucherwatch.MaxUsageWindow, 5952)
+	add("look-alike", buyerUSCC, date(2026, 1, 12), time.Hour, 8) // same number, another supplier
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, usage); err != nil {
+		t.Fatal(err)
+	}
+	contract := [][2]string{{supplierUSCC, "HT-2026-002"}}
+	all, err := db.ContractUsageDays(ctx, voucherwatch.ContractQuery{Contracts: contract})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := date(2026, 1, 10), date(2026, 1, 20)
+	var want []voucherwatch.ContractUsageDay
+	for _, d := range all {
+		if d.SupplierUSCC != supplierUSCC {
+			t.Errorf("ContractUsageDays: got %+v, want only %s's contract", d, supplierUSCC)
+		}
+		if !d.Day.Before(from) && !d.Day.After(to) {
+			want = append(want, d)
+		}
+	}
+	got, err := db.ContractUsageDays(ctx, voucherwatch.ContractQuery{Contracts: contract, From: from, To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 11 || !reflect.DeepEqual(got, want) {
+		t.Errorf("ContractUsageDays from %v to %v:\n got %+v\nwant %+v (11 days)", from, to, got, want)
+	}
+	// 10 January: the hourly window, 24 of the ten-day window's card-hours and 192 of the month's.
+	if len(got) > 0 && math.Abs(got[0].CardHours-(8+192+192)) > 1e-6 {
+		t.Errorf("10 January: got %.3f card-hours, want 392 (hourly 8, ten-day 192, month 192)", got[0].CardHours)
 	}
 }
