@@ -16,7 +16,7 @@ import (
 // time / full-run time: a registry row of a supplier that sells to several buyers
 // (unregistered_supplier, late_filing), a registry row of a claiming applicant
 // (applicant_credit), and a contract re-sent (duplicate_claim, unregistered_supplier,
-// late_filing). The check reads the keys a change touches, so the ratio should fall as the
+// late_filing, resale and idle_consumption). The check reads the keys a change touches, so the ratio should fall as the
 // province grows.
 func BenchmarkKeyedChecks(b *testing.B) {
 	for _, k := range benchSizes(b) {
@@ -41,7 +41,7 @@ func BenchmarkKeyedChecks(b *testing.B) {
 			{"an applicant's registry row", enterpriseChange(claims[len(claims)/2].ApplicantUSCC)},
 			{"a contract", contractChange(ct.SupplierUSCC, ct.BuyerUSCC, ct.ContractNo)},
 		}
-		for _, d := range []voucherwatch.IncrementalDetector{NewUnregisteredSupplier(env), NewApplicantCredit(env), NewLateFiling(env), NewDuplicateClaim(env)} {
+		for _, d := range []voucherwatch.IncrementalDetector{NewUnregisteredSupplier(env), NewApplicantCredit(env), NewLateFiling(env), NewDuplicateClaim(env), NewResale(env), NewIdleConsumption(env)} {
 			if _, err := d.Run(ctx, bp.at); err != nil { // warm the caches once
 				b.Fatal(err)
 			}
