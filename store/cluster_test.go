@@ -34,7 +34,7 @@ func TestClusterTwins(t *testing.T) {
 			onCluster := strings.Contains(s.sql, " ON CLUSTER vw")
 			switch {
 			case s.recreate != nil:
-				for _, q := range []string{s.recreate.create, s.recreate.drop, s.recreate.rename} {
+				for _, q := range append([]string{s.recreate.create, s.recreate.drop, s.recreate.rename}, s.recreate.dropViews...) {
 					if !strings.Contains(q, " ON CLUSTER vw") {
 						t.Errorf("migration %d: %q has no ON CLUSTER", cm.version, q)
 					}
@@ -68,10 +68,33 @@ func TestClusterTwins(t *testing.T) {
 		"ALTER TABLE vwdb.alert_events ON CLUSTER vw ADD COLUMN kind String AFTER event_id",
 		"ALTER TABLE vwdb.dead_letters ON CLUSTER vw UPDATE",
 		"RECREATE usage_local PARTITION BY toYear(window_start)",
+		// Migration 28 rebuilds record_keys' local table with its rows, in finer granules.
+		"RECREATE record_keys_local PARTITION BY toYear(at) SETTINGS index_granularity = 1024",
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("cluster DDL lacks %q", want)
 		}
+	}
+	rebuilt := false
+	for _, cm := range cms {
+		for _, s := range cm.steps {
+			if s.recreate == nil || s.recreate.table != "record_keys" {
+				continue
+			}
+			rebuilt = true
+			for _, want := range []string{
+				"CREATE TABLE IF NOT EXISTS vwdb.record_keys_local_new ON CLUSTER vw AS vwdb.record_keys_local ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/vwdb/record_keys_v28', '{replica}', ingested_at) PARTITION BY toYear(at) PRIMARY KEY (tbl, at, rec_hash) ORDER BY (tbl, at, rec_hash, source, id) SETTINGS index_granularity = 1024, replicated_deduplication_window = 0",
+				"INSERT INTO vwdb.record_keys_local_new SELECT * FROM vwdb.record_keys_local",
+				"DROP TABLE IF EXISTS vwdb.usage_record_keys ON CLUSTER vw",
+			} {
+				if got := strings.Join(append([]string{s.recreate.create, s.recreate.copy}, s.recreate.dropViews...), "\n"); !strings.Contains(got, want) {
+					t.Errorf("record_keys' rebuild on a cluster: got %s, want %s among it", got, want)
+				}
+			}
+		}
+	}
+	if !rebuilt {
+		t.Error("cluster DDL: got no rebuild of record_keys, want migration 28's")
 	}
 	// Record tables are not view targets: they keep block deduplication, which makes a
 	// retried insert exactly-once.
