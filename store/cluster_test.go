@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 )
 
@@ -210,4 +211,47 @@ func TestClusterMigrate(t *testing.T) {
 	if !slices.Equal(names, c.Addrs) {
 		t.Errorf("nodes: got %v, want %v", names, c.Addrs)
 	}
+}
+
+// TestClusterMigrateRecordKeysGranules: migration 28's twin rebuilds record_keys_local on
+// every node in granules of 1,024 rows with the keys it held, and the views write the keys
+// again afterwards: a redelivered record is found, a new one stored.
+func TestClusterMigrateRecordKeysGranules(t *testing.T) {
+	c := storetest.RequireCluster(t)
+	db := openClusterDB(t, c, c.Database(t))
+	ctx := testContext(t)
+	i := slices.IndexFunc(migrations, func(m migration) bool { return m.name == "record keys in finer granules" })
+	if err := db.migrateCluster(ctx, migrations[:i]); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "usage before the upgrade", store(t, db, voucherwatch.TypeUsage, meteredCardHours(0, 100)...), voucherwatch.WriteResult{Stored: 100})
+	for round := range 2 {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("round %d: Migrate: %v", round, err)
+		}
+	}
+	nodes, err := db.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		conn, err := db.nodeConn(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var engine string
+		var views uint64
+		if err := conn.QueryRow(ctx, "SELECT engine_full, (SELECT count() FROM system.tables WHERE database = ? AND name LIKE '%_record_keys') FROM system.tables WHERE database = ? AND name = 'record_keys_local'",
+			db.database, db.database).Scan(&engine, &views); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(engine, "index_granularity = 1024") {
+			t.Errorf("node %s: record_keys_local is %s, want granules of 1024 rows", n, engine)
+		}
+		check(t, "views writing record_keys on node "+n.String(), views, uint64(5))
+	}
+	var keys uint64
+	queryRow(t, db, "SELECT uniqExact(source, id) FROM record_keys WHERE tbl = 'usage'", &keys)
+	check(t, "usage keys after the upgrade", keys, uint64(100))
+	check(t, "usage after the upgrade", store(t, db, voucherwatch.TypeUsage, meteredCardHours(50, 150)...), voucherwatch.WriteResult{Stored: 50, Duplicates: 50})
 }
