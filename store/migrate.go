@@ -260,17 +260,7 @@ func (db *DB) apply(ctx context.Context, s step) error {
 	if s.column != "" {
 		return db.addColumn(ctx, s)
 	}
-	err := db.conn.Exec(ctx, s.sql)
-	for try := 0; err != nil && isUnknownTable(err) && try < 20; try++ {
-		// A table this step reads can be away for a moment while a concurrent migrator
-		// checks a rebuild (repartition): wait for it rather than fail the deployment.
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-		err = db.conn.Exec(ctx, s.sql)
-	}
+	err := db.execAgain(ctx, s.sql)
 	if err == nil {
 		return nil
 	}
@@ -278,6 +268,45 @@ func (db *DB) apply(ctx context.Context, s step) error {
 		return nil
 	}
 	return err
+}
+
+// execAgain runs a statement of a migration step, again for a few seconds while it fails with
+// UNKNOWN_TABLE, FILE_DOESNT_EXIST or TABLE_IS_DROPPED. A table this step reads can be away for a moment while a
+// concurrent migrator checks a rebuild (repartition); and 18.16 fails a DROP of a view that
+// another migrator, behind this one, is creating at that moment (seen in
+// TestMigrateConcurrently: "Cannot open file …/usage_record_keys.sql", code 107, when migration
+// 28 dropped the view migration 13 was creating). Wait rather than fail the deployment.
+func (db *DB) execAgain(ctx context.Context, q string) error {
+	err := db.conn.Exec(ctx, q)
+	for try := 0; err != nil && (isUnknownTable(err) || isFileMissing(err) || isTableDropped(err)) && try < 20; try++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		err = db.conn.Exec(ctx, q)
+	}
+	return err
+}
+
+// isTableExists reports ClickHouse's TABLE_ALREADY_EXISTS (code 57).
+func isTableExists(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 57
+}
+
+// isTableDropped reports ClickHouse's TABLE_IS_DROPPED (code 218): the statement resolved a
+// table that a concurrent migrator's rebuild dropped (an INSERT … SELECT backfill of migration
+// 13 into the record_keys that migration 28 replaced); run again, it finds the new table.
+func isTableDropped(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 218
+}
+
+// isFileMissing reports ClickHouse's FILE_DOESNT_EXIST (code 107).
+func isFileMissing(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 107
 }
 
 // isUnknownTable reports ClickHouse's UNKNOWN_TABLE (code 60).
@@ -449,21 +478,41 @@ func (db *DB) repartition(ctx context.Context, r *repartition) error {
 	// Only the migrator that holds the table drops its views: one that waits for another's
 	// rebuild could otherwise drop them after the rebuilder created them again and began to
 	// ingest.
-	var steps []string
 	for _, v := range r.views {
-		steps = append(steps, "DROP TABLE IF EXISTS "+v)
+		if err := db.execAgain(ctx, "DROP TABLE IF EXISTS "+v); err != nil {
+			return fmt.Errorf("repartition %s: drop view %s: %w", r.table, v, err)
+		}
 	}
-	steps = append(steps,
-		"DROP TABLE IF EXISTS "+staged,
-		"CREATE TABLE "+staged+" AS "+old+" ENGINE = "+r.clause(),
-		"INSERT INTO "+staged+" SELECT * FROM "+old,
-		"RENAME TABLE "+staged+" TO "+r.table,
-		"DROP TABLE "+old,
-	)
-	for _, q := range steps {
+	for _, q := range []string{
+		"DROP TABLE IF EXISTS " + staged,
+		"CREATE TABLE " + staged + " AS " + old + " ENGINE = " + r.clause(),
+		"INSERT INTO " + staged + " SELECT * FROM " + old,
+	} {
 		if err := db.conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("repartition %s: %s: %w", r.table, q, err)
 		}
+	}
+	// A migrator still at the migration that created the table (a fresh database, several
+	// instances starting at once) creates it again, empty, while it is away (seen in
+	// TestMigrateConcurrently: "record_keys already exists" at this rename). Such a table
+	// holds at most the rows that migration copied, which the copy already has: take its
+	// rows too, drop it and rename again.
+	for try := 0; ; try++ {
+		err := db.conn.Exec(ctx, "RENAME TABLE "+staged+" TO "+r.table)
+		if err == nil || !isTableExists(err) || try == 20 {
+			if err != nil {
+				return fmt.Errorf("repartition %s: rename %s: %w", r.table, staged, err)
+			}
+			break
+		}
+		for _, q := range []string{"INSERT INTO " + staged + " SELECT * FROM " + r.table, "DROP TABLE " + r.table} {
+			if err := db.execAgain(ctx, q); err != nil && !isUnknownTable(err) {
+				return fmt.Errorf("repartition %s: %s: %w", r.table, q, err)
+			}
+		}
+	}
+	if err := db.execAgain(ctx, "DROP TABLE IF EXISTS "+old); err != nil {
+		return fmt.Errorf("repartition %s: drop %s: %w", r.table, old, err)
 	}
 	return nil
 }
