@@ -230,11 +230,14 @@ func (c clusterDDL) tableTwin(version uint32, sql string) ([]step, error) {
 	return out, nil
 }
 
-// repartitionTwin rebuilds a sharded table's local table with a new partition key: a new
+// repartitionTwin rebuilds a sharded table's local table with a new engine clause: a new
 // Replicated table under its own ZooKeeper path (the version makes it new), the old one
 // dropped, the new one renamed into place. The Distributed table names the local one, so it
-// follows. Rows are not copied: cluster mode is newer than every repartition, so a cluster's
-// tables are empty when it runs; clusterRecreate refuses a table that holds rows.
+// follows. A repartition (migration 13) copies no rows: cluster mode is newer than it, so a
+// cluster's tables are empty when it runs, and clusterRecreate refuses a table that holds
+// rows. A rebuild with new settings (migration 28's index granularity) copies them, shard by
+// shard on one replica each, after dropping the views that write the table ON CLUSTER (the
+// migration creates them again).
 func (c clusterDDL) repartitionTwin(version uint32, r *repartition) ([]step, error) {
 	if localName(r.table) == r.table {
 		return nil, fmt.Errorf("store: cluster twin of migration %d: repartition of %s, which is not sharded", version, r.table)
@@ -244,27 +247,45 @@ func (c clusterDDL) repartitionTwin(version uint32, r *repartition) ([]step, err
 		return nil, fmt.Errorf("store: cluster twin of migration %d: repartition engine %s", version, r.engine)
 	}
 	local, fresh := localName(r.table), localName(r.table)+"_new"
-	create := "CREATE TABLE IF NOT EXISTS " + c.qualified(fresh) + c.onCluster() + " AS " + c.qualified(local) +
-		" ENGINE = " + c.replicated(r.table, fmt.Sprintf("%s_v%d", r.table, version), r.engine[:i], r.engine[i+1:len(r.engine)-1]) +
-		" PARTITION BY " + r.partitionBy + " ORDER BY " + r.orderBy
+	twin := *r
+	twin.table = local
+	twin.engine = c.replicated(r.table, fmt.Sprintf("%s_v%d", r.table, version), r.engine[:i], r.engine[i+1:len(r.engine)-1])
 	if c.viewTargets[r.table] {
-		create += " SETTINGS replicated_deduplication_window = 0"
+		if twin.settings != "" {
+			twin.settings += ", "
+		}
+		twin.settings += "replicated_deduplication_window = 0"
 	}
-	return []step{{
-		sql: "RECREATE " + local + " PARTITION BY " + r.partitionBy,
-		recreate: &clusterRecreate{
-			table: r.table, local: local, fresh: fresh, partitionBy: r.partitionBy,
-			create: create,
-			drop:   "DROP TABLE IF EXISTS " + c.qualified(local) + c.onCluster(),
-			rename: "RENAME TABLE " + c.qualified(fresh) + " TO " + c.qualified(local) + c.onCluster(),
-		},
-	}}, nil
+	rc := &clusterRecreate{
+		table: r.table, local: local, fresh: fresh, built: r,
+		create: "CREATE TABLE IF NOT EXISTS " + c.qualified(fresh) + c.onCluster() + " AS " + c.qualified(local) + " ENGINE = " + twin.clause(),
+		drop:   "DROP TABLE IF EXISTS " + c.qualified(local) + c.onCluster(),
+		rename: "RENAME TABLE " + c.qualified(fresh) + " TO " + c.qualified(local) + c.onCluster(),
+	}
+	if r.settings != "" {
+		rc.copy = "INSERT INTO " + c.qualified(fresh) + " SELECT * FROM " + c.qualified(local)
+		for _, v := range r.views {
+			rc.dropViews = append(rc.dropViews, "DROP TABLE IF EXISTS "+c.qualified(v)+c.onCluster())
+		}
+	}
+	sql := "RECREATE " + local + " PARTITION BY " + r.partitionBy
+	if r.settings != "" {
+		sql += " SETTINGS " + r.settings
+	}
+	return []step{{sql: sql, recreate: rc}}, nil
 }
 
 // clusterRecreate is a repartition on a cluster (see repartitionTwin).
 type clusterRecreate struct {
-	table, local, fresh, partitionBy string
-	create, drop, rename             string
+	table, local, fresh string
+	// built is the rebuilt local table's engine clause: the rebuild is done when the local
+	// table has it.
+	built                *repartition
+	create, drop, rename string
+	// copy, when set, copies the rows into the new table (run on one replica of each shard);
+	// without it a table holding rows is refused. dropViews drop the views writing the table.
+	copy      string
+	dropViews []string
 }
 
 // clusterMigrations returns the cluster twins of ms, migration by migration.

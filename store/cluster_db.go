@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -307,9 +308,15 @@ func (db *DB) addColumnCluster(ctx context.Context, s step) error {
 }
 
 // recreateCluster carries out a repartition on a cluster (see repartitionTwin), resuming
-// wherever an earlier run stopped: new table made, old dropped, new renamed.
+// wherever an earlier run stopped: new table made (and filled), old dropped, new renamed. A
+// copy cut short is run again whole into the new table: its rows are a set, and the
+// ReplacingMergeTree collapses the copies.
 func (db *DB) recreateCluster(ctx context.Context, r *clusterRecreate) error {
 	cur, err := db.partitionKey(ctx, r.local)
+	if err != nil {
+		return err
+	}
+	built, err := db.builtAs(ctx, r.local, r.built)
 	if err != nil {
 		return err
 	}
@@ -317,25 +324,59 @@ func (db *DB) recreateCluster(ctx context.Context, r *clusterRecreate) error {
 	if err != nil {
 		return err
 	}
-	if cur == r.partitionBy && !fresh {
+	if built && !fresh {
 		return nil
 	}
-	if cur != "" && cur != r.partitionBy {
-		var n uint64
-		if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+r.table).Scan(&n); err != nil {
-			return err
+	if cur != "" && !built {
+		if r.copy == "" {
+			var n uint64
+			if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+r.table).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("repartition %s on a cluster: it holds %d rows; cluster mode creates its tables at the newest schema, so a cluster's %s is empty here (was it filled by hand?)", r.table, n, r.table)
+			}
 		}
-		if n > 0 {
-			return fmt.Errorf("repartition %s on a cluster: it holds %d rows; cluster mode creates its tables at the newest schema, so a cluster's %s is empty here (was it filled by hand?)", r.table, n, r.table)
-		}
-		for _, q := range []string{r.create, r.drop} {
+		for _, q := range append(slices.Clone(r.dropViews), r.create) {
 			if err := db.conn.Exec(ctx, q); err != nil {
 				return fmt.Errorf("repartition %s: %s: %w", r.table, q, db.ddlError(err))
 			}
 		}
+		if r.copy != "" {
+			if err := db.copyPerShard(ctx, r.copy); err != nil {
+				return fmt.Errorf("repartition %s: %w", r.table, err)
+			}
+		}
+		if err := db.conn.Exec(ctx, r.drop); err != nil {
+			return fmt.Errorf("repartition %s: %s: %w", r.table, r.drop, db.ddlError(err))
+		}
 	}
 	if err := db.conn.Exec(ctx, r.rename); err != nil {
 		return fmt.Errorf("repartition %s: %s: %w", r.table, r.rename, db.ddlError(err))
+	}
+	return nil
+}
+
+// copyPerShard runs an INSERT … SELECT between two local tables on the first replica of each
+// shard: the replicated target carries the rows to the shard's other replicas.
+func (db *DB) copyPerShard(ctx context.Context, q string) error {
+	nodes, err := db.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	done := map[uint32]bool{}
+	for _, n := range nodes {
+		if done[n.Shard] {
+			continue
+		}
+		c, err := db.nodeConn(n)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n, err)
+		}
+		if err := c.Exec(ctx, q); err != nil {
+			return fmt.Errorf("node %s: %s: %w", n, q, err)
+		}
+		done[n.Shard] = true
 	}
 	return nil
 }

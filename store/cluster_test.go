@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
 )
 
@@ -34,7 +35,7 @@ func TestClusterTwins(t *testing.T) {
 			onCluster := strings.Contains(s.sql, " ON CLUSTER vw")
 			switch {
 			case s.recreate != nil:
-				for _, q := range []string{s.recreate.create, s.recreate.drop, s.recreate.rename} {
+				for _, q := range append([]string{s.recreate.create, s.recreate.drop, s.recreate.rename}, s.recreate.dropViews...) {
 					if !strings.Contains(q, " ON CLUSTER vw") {
 						t.Errorf("migration %d: %q has no ON CLUSTER", cm.version, q)
 					}
@@ -68,10 +69,33 @@ func TestClusterTwins(t *testing.T) {
 		"ALTER TABLE vwdb.alert_events ON CLUSTER vw ADD COLUMN kind String AFTER event_id",
 		"ALTER TABLE vwdb.dead_letters ON CLUSTER vw UPDATE",
 		"RECREATE usage_local PARTITION BY toYear(window_start)",
+		// Migration 28 rebuilds record_keys' local table with its rows, in finer granules.
+		"RECREATE record_keys_local PARTITION BY toYear(at) SETTINGS index_granularity = 1024",
 	} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("cluster DDL lacks %q", want)
 		}
+	}
+	rebuilt := false
+	for _, cm := range cms {
+		for _, s := range cm.steps {
+			if s.recreate == nil || s.recreate.table != "record_keys" {
+				continue
+			}
+			rebuilt = true
+			for _, want := range []string{
+				"CREATE TABLE IF NOT EXISTS vwdb.record_keys_local_new ON CLUSTER vw AS vwdb.record_keys_local ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/vwdb/record_keys_v28', '{replica}', ingested_at) PARTITION BY toYear(at) PRIMARY KEY (tbl, at, rec_hash) ORDER BY (tbl, at, rec_hash, source, id) SETTINGS index_granularity = 1024, replicated_deduplication_window = 0",
+				"INSERT INTO vwdb.record_keys_local_new SELECT * FROM vwdb.record_keys_local",
+				"DROP TABLE IF EXISTS vwdb.usage_record_keys ON CLUSTER vw",
+			} {
+				if got := strings.Join(append([]string{s.recreate.create, s.recreate.copy}, s.recreate.dropViews...), "\n"); !strings.Contains(got, want) {
+					t.Errorf("record_keys' rebuild on a cluster: got %s, want %s among it", got, want)
+				}
+			}
+		}
+	}
+	if !rebuilt {
+		t.Error("cluster DDL: got no rebuild of record_keys, want migration 28's")
 	}
 	// Record tables are not view targets: they keep block deduplication, which makes a
 	// retried insert exactly-once.
@@ -187,4 +211,47 @@ func TestClusterMigrate(t *testing.T) {
 	if !slices.Equal(names, c.Addrs) {
 		t.Errorf("nodes: got %v, want %v", names, c.Addrs)
 	}
+}
+
+// TestClusterMigrateRecordKeysGranules: migration 28's twin rebuilds record_keys_local on
+// every node in granules of 1,024 rows with the keys it held, and the views write the keys
+// again afterwards: a redelivered record is found, a new one stored.
+func TestClusterMigrateRecordKeysGranules(t *testing.T) {
+	c := storetest.RequireCluster(t)
+	db := openClusterDB(t, c, c.Database(t))
+	ctx := testContext(t)
+	i := slices.IndexFunc(migrations, func(m migration) bool { return m.name == "record keys in finer granules" })
+	if err := db.migrateCluster(ctx, migrations[:i]); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "usage before the upgrade", store(t, db, voucherwatch.TypeUsage, meteredCardHours(0, 100)...), voucherwatch.WriteResult{Stored: 100})
+	for round := range 2 {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("round %d: Migrate: %v", round, err)
+		}
+	}
+	nodes, err := db.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		conn, err := db.nodeConn(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var engine string
+		var views uint64
+		if err := conn.QueryRow(ctx, "SELECT engine_full, (SELECT count() FROM system.tables WHERE database = ? AND name LIKE '%_record_keys') FROM system.tables WHERE database = ? AND name = 'record_keys_local'",
+			db.database, db.database).Scan(&engine, &views); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(engine, "index_granularity = 1024") {
+			t.Errorf("node %s: record_keys_local is %s, want granules of 1024 rows", n, engine)
+		}
+		check(t, "views writing record_keys on node "+n.String(), views, uint64(5))
+	}
+	var keys uint64
+	queryRow(t, db, "SELECT uniqExact(source, id) FROM record_keys WHERE tbl = 'usage'", &keys)
+	check(t, "usage keys after the upgrade", keys, uint64(100))
+	check(t, "usage after the upgrade", store(t, db, voucherwatch.TypeUsage, meteredCardHours(50, 150)...), voucherwatch.WriteResult{Stored: 50, Duplicates: 50})
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -58,7 +60,52 @@ type repartition struct {
 	table       string
 	engine      string // ReplacingMergeTree(ingested_at)
 	partitionBy string // as system.tables spells partition_key: toYear(window_start)
+	primaryKey  string // the primary key, parenthesised, when it is shorter than the sorting key
 	orderBy     string // the sorting key, parenthesised
+	// settings, when set, is the rebuilt table's SETTINGS clause as system.tables' engine_full
+	// spells it (index_granularity = 1024): the rebuild is then done when engine_full has
+	// the partition key and these settings, not the partition key alone.
+	settings string
+	// views are the materialized views that write TO the table. The migrator that takes the
+	// table for its rebuild drops them, and the steps after the rebuild create them again: a
+	// view resolves its target by name on 18.16 but by the table's identity in current
+	// ClickHouse's Atomic databases, where it would go on writing to the old, dropped table.
+	views []string
+}
+
+// clause is the engine clause of the rebuilt table, after ENGINE = .
+func (r *repartition) clause() string {
+	c := r.engine + " PARTITION BY " + r.partitionBy
+	if r.primaryKey != "" {
+		c += " PRIMARY KEY " + r.primaryKey
+	}
+	c += " ORDER BY " + r.orderBy
+	if r.settings != "" {
+		c += " SETTINGS " + r.settings
+	}
+	return c
+}
+
+// builtBy reports whether a table whose engine_full and partition key system.tables gives is
+// the rebuilt one.
+func (r *repartition) builtBy(engineFull, partitionKey string) bool {
+	if partitionKey != r.partitionBy {
+		return false
+	}
+	if r.settings == "" {
+		return true
+	}
+	_, set, ok := strings.Cut(engineFull, " SETTINGS ")
+	if !ok {
+		return false
+	}
+	have := strings.Split(set, ", ")
+	for _, want := range strings.Split(r.settings, ", ") {
+		if !slices.Contains(have, want) {
+			return false
+		}
+	}
+	return true
 }
 
 // repartitionStep rebuilds table with a new partition key (ClickHouse cannot change one in
@@ -66,6 +113,14 @@ type repartition struct {
 func repartitionStep(table, engine, partitionBy, orderBy string) step {
 	r := &repartition{table: table, engine: engine, partitionBy: partitionBy, orderBy: orderBy}
 	return step{sql: "REPARTITION " + table + " ENGINE = " + engine + " PARTITION BY " + partitionBy + " ORDER BY " + orderBy, repartition: r}
+}
+
+// regranulateStep rebuilds table with the engine clause of r, whose settings (an
+// index_granularity) ClickHouse cannot change in place either; r.views are dropped by the
+// migrator that rebuilds, and the migration creates them again in later steps. See
+// (*DB).repartition.
+func regranulateStep(r repartition) step {
+	return step{sql: "REBUILD " + r.table + " ENGINE = " + r.clause(), repartition: &r}
 }
 
 var createObject = regexp.MustCompile(`^CREATE (?:TABLE|VIEW|MATERIALIZED VIEW) IF NOT EXISTS (\w+)`)
@@ -205,17 +260,7 @@ func (db *DB) apply(ctx context.Context, s step) error {
 	if s.column != "" {
 		return db.addColumn(ctx, s)
 	}
-	err := db.conn.Exec(ctx, s.sql)
-	for try := 0; err != nil && isUnknownTable(err) && try < 20; try++ {
-		// A table this step reads can be away for a moment while a concurrent migrator
-		// checks a rebuild (repartition): wait for it rather than fail the deployment.
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-		err = db.conn.Exec(ctx, s.sql)
-	}
+	err := db.execAgain(ctx, s.sql)
 	if err == nil {
 		return nil
 	}
@@ -223,6 +268,45 @@ func (db *DB) apply(ctx context.Context, s step) error {
 		return nil
 	}
 	return err
+}
+
+// execAgain runs a statement of a migration step, again for a few seconds while it fails with
+// UNKNOWN_TABLE, FILE_DOESNT_EXIST or TABLE_IS_DROPPED. A table this step reads can be away for a moment while a
+// concurrent migrator checks a rebuild (repartition); and 18.16 fails a DROP of a view that
+// another migrator, behind this one, is creating at that moment (seen in
+// TestMigrateConcurrently: "Cannot open file …/usage_record_keys.sql", code 107, when migration
+// 28 dropped the view migration 13 was creating). Wait rather than fail the deployment.
+func (db *DB) execAgain(ctx context.Context, q string) error {
+	err := db.conn.Exec(ctx, q)
+	for try := 0; err != nil && (isUnknownTable(err) || isFileMissing(err) || isTableDropped(err)) && try < 20; try++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		err = db.conn.Exec(ctx, q)
+	}
+	return err
+}
+
+// isTableExists reports ClickHouse's TABLE_ALREADY_EXISTS (code 57).
+func isTableExists(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 57
+}
+
+// isTableDropped reports ClickHouse's TABLE_IS_DROPPED (code 218): the statement resolved a
+// table that a concurrent migrator's rebuild dropped (an INSERT … SELECT backfill of migration
+// 13 into the record_keys that migration 28 replaced); run again, it finds the new table.
+func isTableDropped(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 218
+}
+
+// isFileMissing reports ClickHouse's FILE_DOESNT_EXIST (code 107).
+func isFileMissing(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 107
 }
 
 // isUnknownTable reports ClickHouse's UNKNOWN_TABLE (code 60).
@@ -293,6 +377,15 @@ func (db *DB) partitionKey(ctx context.Context, table string) (string, error) {
 	return key, err
 }
 
+// builtAs reports whether table exists and is the table r rebuilds it into.
+func (db *DB) builtAs(ctx context.Context, table string, r *repartition) (bool, error) {
+	var engine, key string
+	err := db.catalog(ctx, func() error {
+		return db.conn.QueryRow(ctx, "SELECT any(engine_full), any(partition_key) FROM system.tables WHERE database = ? AND name = ?", db.database, table).Scan(&engine, &key)
+	})
+	return err == nil && r.builtBy(engine, key), err
+}
+
 // columnType returns the type of a column, "" when the table has no such column.
 func (db *DB) columnType(ctx context.Context, table, column string) (string, error) {
 	var typ string
@@ -325,10 +418,7 @@ var repartitionQuiet = time.Minute
 // table meanwhile; the copy of a large table takes minutes.
 func (db *DB) repartition(ctx context.Context, r *repartition) error {
 	old, staged := r.table+"_repartitioning", r.table+"_repartitioned"
-	done := func() (bool, error) {
-		key, err := db.partitionKey(ctx, r.table)
-		return key == r.partitionBy, err
-	}
+	done := func() (bool, error) { return db.builtAs(ctx, r.table, r) }
 	if ok, err := done(); ok || err != nil {
 		return err
 	}
@@ -338,35 +428,45 @@ func (db *DB) repartition(ctx context.Context, r *repartition) error {
 		// the table just taken is the rebuilt one. Put it back at once rather than rebuild it
 		// again, which would take it away from the migrators already past this step for the
 		// whole copy (seen as "usage doesn't exist" in TestMigrateConcurrently).
-		key, err := db.partitionKey(ctx, old)
+		built, err := db.builtAs(ctx, old, r)
 		if err != nil {
 			return err
 		}
-		if key == r.partitionBy {
+		if built {
 			return db.conn.Exec(ctx, "RENAME TABLE "+old+" TO "+r.table)
 		}
 	}
 	if err != nil {
 		// Another migrator holds the table, or one died holding it: wait for the new table
-		// while the copy makes progress, and take over after a quiet minute.
+		// while the copy makes progress, and take over after a quiet minute. Taking over
+		// renames the table held to a name of its own, so that of several migrators done
+		// waiting at once only one takes it; the others see the new name as progress.
 		progress, quiet := "", time.Now()
 		for {
 			if ok, err := done(); ok || err != nil {
 				return err
 			}
-			var rows uint64
-			var parts uint64
+			var rows, parts uint64
+			var held string
 			if err := db.catalog(ctx, func() error {
-				return db.conn.QueryRow(ctx, "SELECT count(), sum(rows) FROM system.parts WHERE database = ? AND table = ? AND active",
-					db.database, staged).Scan(&parts, &rows)
+				return db.conn.QueryRow(ctx, "SELECT count(), sum(rows), (SELECT min(name) FROM system.tables WHERE database = ? AND startsWith(name, ?)) FROM system.parts WHERE database = ? AND table = ? AND active",
+					db.database, old, db.database, staged).Scan(&parts, &rows, &held)
 			}); err != nil {
 				return err
 			}
-			if p := fmt.Sprint(parts, rows); p != progress {
+			if p := fmt.Sprint(parts, rows, held); p != progress {
 				progress, quiet = p, time.Now()
 			}
 			if time.Since(quiet) > repartitionQuiet {
-				break
+				if held == "" {
+					return fmt.Errorf("repartition %s: neither the table nor %s is done or in progress", r.table, old)
+				}
+				taken := fmt.Sprintf("%s_%d", old, time.Now().UnixNano())
+				if err := db.conn.Exec(ctx, "RENAME TABLE "+held+" TO "+taken); err == nil {
+					old = taken
+					break
+				}
+				progress = "" // another migrator took it first
 			}
 			select {
 			case <-ctx.Done():
@@ -374,21 +474,45 @@ func (db *DB) repartition(ctx context.Context, r *repartition) error {
 			case <-time.After(time.Second):
 			}
 		}
-		if ok, err := db.exists(ctx, old); err != nil || !ok {
-			return fmt.Errorf("repartition %s: neither the table nor %s is done or in progress", r.table, old)
+	}
+	// Only the migrator that holds the table drops its views: one that waits for another's
+	// rebuild could otherwise drop them after the rebuilder created them again and began to
+	// ingest.
+	for _, v := range r.views {
+		if err := db.execAgain(ctx, "DROP TABLE IF EXISTS "+v); err != nil {
+			return fmt.Errorf("repartition %s: drop view %s: %w", r.table, v, err)
 		}
 	}
-	steps := []string{
+	for _, q := range []string{
 		"DROP TABLE IF EXISTS " + staged,
-		"CREATE TABLE " + staged + " AS " + old + " ENGINE = " + r.engine + " PARTITION BY " + r.partitionBy + " ORDER BY " + r.orderBy,
+		"CREATE TABLE " + staged + " AS " + old + " ENGINE = " + r.clause(),
 		"INSERT INTO " + staged + " SELECT * FROM " + old,
-		"RENAME TABLE " + staged + " TO " + r.table,
-		"DROP TABLE " + old,
-	}
-	for _, q := range steps {
+	} {
 		if err := db.conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("repartition %s: %s: %w", r.table, q, err)
 		}
+	}
+	// A migrator still at the migration that created the table (a fresh database, several
+	// instances starting at once) creates it again, empty, while it is away (seen in
+	// TestMigrateConcurrently: "record_keys already exists" at this rename). Such a table
+	// holds at most the rows that migration copied, which the copy already has: take its
+	// rows too, drop it and rename again.
+	for try := 0; ; try++ {
+		err := db.conn.Exec(ctx, "RENAME TABLE "+staged+" TO "+r.table)
+		if err == nil || !isTableExists(err) || try == 20 {
+			if err != nil {
+				return fmt.Errorf("repartition %s: rename %s: %w", r.table, staged, err)
+			}
+			break
+		}
+		for _, q := range []string{"INSERT INTO " + staged + " SELECT * FROM " + r.table, "DROP TABLE " + r.table} {
+			if err := db.execAgain(ctx, q); err != nil && !isUnknownTable(err) {
+				return fmt.Errorf("repartition %s: %s: %w", r.table, q, err)
+			}
+		}
+	}
+	if err := db.execAgain(ctx, "DROP TABLE IF EXISTS "+old); err != nil {
+		return fmt.Errorf("repartition %s: drop %s: %w", r.table, old, err)
 	}
 	return nil
 }

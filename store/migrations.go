@@ -1249,6 +1249,40 @@ ORDER BY (card_month_hours, invoice_code, invoice_no)`),
 ORDER BY (idle_util, supplier_uscc, buyer_uscc, contract_no)`),
 		},
 	},
+	{
+		version: 28,
+		name:    "record keys in finer granules",
+		steps: []step{
+			// A batch's look-up (store/records.go) reads at least one granule of record_keys
+			// in every part whose range covers one of its key times, and a time's keys fill
+			// a fraction of a granule of 8,192 rows in each part: the rows read grew with the
+			// parts a history holds, not with the batch (docs/ingest-dedup.md). Granules of
+			// 1,024 rows read an eighth of that; the primary index of 100 M keys is then
+			// about 100,000 marks. The rebuild copies every key (exact rows kept) and is
+			// resumable and safe under concurrent migrators (see (*DB).repartition); the
+			// views writing the keys are dropped by the migrator that rebuilds and created
+			// again below, as migration 13 made them.
+			regranulateStep(repartition{
+				table:       "record_keys",
+				engine:      "ReplacingMergeTree(ingested_at)",
+				partitionBy: "toYear(at)",
+				primaryKey:  "(tbl, at, rec_hash)",
+				orderBy:     "(tbl, at, rec_hash, source, id)",
+				settings:    "index_granularity = 1024",
+				views:       []string{"usage_record_keys", "registry_record_keys", "contracts_record_keys", "settlements_record_keys", "claims_record_keys"},
+			}),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_record_keys TO record_keys AS
+SELECT 'usage' AS tbl, window_start AS at, rec_hash, source, id, ingested_at FROM usage`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS registry_record_keys TO record_keys AS
+SELECT 'registry' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM registry`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS contracts_record_keys TO record_keys AS
+SELECT 'contracts' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM contracts`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_record_keys TO record_keys AS
+SELECT 'settlements' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM settlements`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_record_keys TO record_keys AS
+SELECT 'claims' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM claims`),
+		},
+	},
 }
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for
