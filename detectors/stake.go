@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -63,15 +64,14 @@ type stakeFacts struct {
 	uncited     []*ruleSettlement
 }
 
-// keyedStakeMost is the most claims whose facts Annotate reads by keyed look-ups.
+// keyedStakeMost is the most claims and deals whose facts Annotate reads by keyed look-ups.
 const keyedStakeMost = 64
 
 // Annotate sets AtStake, AtStakePotential and StakeClaims of every alert. When the facts read
-// before no longer serve (records were stored since) and every alert names one of a few
-// claims, as an incremental check's do, only those claims' facts are read, by keyed look-ups
-// (ruleLoadChangedClaimFacts: the claims, their applicants' other claims, the settlements and
-// registry rows they cite), not every claim and settlement: an alert about one claim is staked
-// only by that claim's assessment, which these facts give as the full read does.
+// before no longer serve (records were stored since) and the alerts name a few claims or
+// deals, as an incremental check's do, only the facts they touch are read, by keyed look-ups
+// (keyed), not every claim and settlement: an alert is staked only by the claims and
+// settlements its subjects select, which these facts give as the full read does.
 func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) error {
 	if len(alerts) == 0 {
 		return nil
@@ -89,25 +89,70 @@ func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at t
 	return nil
 }
 
-// keyed returns the facts of the claims the alerts name, read by key, when the facts read
-// before do not serve and every alert names one of at most keyedStakeMost claims; nil
-// otherwise.
+// keyed returns the facts the alerts touch, read by key, when the facts read before do not
+// serve and every alert names a claim or a deal a key reaches (a contract with its supplier
+// or buyer, or a supplier), at most keyedStakeMost of them together; nil otherwise.
+//
+// An alert naming a claim is staked by that claim's assessment. One naming a deal is staked
+// by the claims citing the deal's invoices (or the invoice it names) and, when none does, by
+// the deal's settlements no claim cites: the deal's settlements are read through the
+// supplier prefix of the settlements' key or the contract look-up, then the latest version of
+// each of their invoices under any supplier (as the full read keeps it), and the claims citing
+// them through the claims' invoice look-up, every claim citing one, so that what no claim
+// cites is known without reading every claim.
 func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (*stakeFacts, error) {
 	ids, applicants := map[string]bool{}, map[string]bool{}
+	var (
+		sq       voucherwatch.SettlementQuery
+		invoices []voucherwatch.InvoiceKey
+		deals    = map[voucherwatch.Subjects]bool{}
+	)
 	for i := range alerts {
-		if alerts[i].Subjects.ClaimID == "" {
-			return nil, nil
+		sub := alerts[i].Subjects
+		if sub.ClaimID != "" {
+			ids[sub.ClaimID] = true
+			if sub.ApplicantUSCC != "" {
+				applicants[sub.ApplicantUSCC] = true
+			}
+			continue
 		}
-		ids[alerts[i].Subjects.ClaimID] = true
-		if a := alerts[i].Subjects.ApplicantUSCC; a != "" {
-			applicants[a] = true
+		if !(stakeSelector{s: sub}).deal(sub.ApplicantUSCC, sub.SupplierUSCC, sub.ContractNo) {
+			continue // stakeAlert leaves it at zero
+		}
+		deal := voucherwatch.Subjects{ApplicantUSCC: sub.ApplicantUSCC, SupplierUSCC: sub.SupplierUSCC, ContractNo: sub.ContractNo}
+		if !deals[deal] {
+			deals[deal] = true
+			switch {
+			case sub.ContractNo != "" && sub.SupplierUSCC != "":
+				sq.Contracts = append(sq.Contracts, [2]string{sub.SupplierUSCC, sub.ContractNo})
+			case sub.ContractNo != "" && sub.ApplicantUSCC != "":
+				sq.BuyerContracts = append(sq.BuyerContracts, [2]string{sub.ApplicantUSCC, sub.ContractNo})
+			case sub.SupplierUSCC != "":
+				sq.Suppliers = append(sq.Suppliers, sub.SupplierUSCC)
+			default:
+				return nil, nil // a buyer alone, or a contract number alone: no key reaches its deals
+			}
+		}
+		if sub.InvoiceNo != "" {
+			invoices = append(invoices, voucherwatch.InvoiceKey{Code: sub.InvoiceCode, No: sub.InvoiceNo})
 		}
 	}
-	if len(ids) > keyedStakeMost {
+	if len(ids)+len(deals) > keyedStakeMost {
 		return nil, nil
 	}
 	if s.serving(at) != nil {
 		return nil, nil
+	}
+	f := &stakeFacts{}
+	if len(deals) > 0 {
+		uncited, err := s.keyedDeals(ctx, sq, invoices, ids, applicants)
+		if err != nil {
+			return nil, err
+		}
+		f.uncited = uncited
+	}
+	if len(ids) == 0 {
+		return f, nil
 	}
 	// The claims' applicants, which the alerts name, are asked for with the claims: their
 	// other claims come in the same look-up.
@@ -115,7 +160,6 @@ func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time
 	if err != nil {
 		return nil, err
 	}
-	f := &stakeFacts{}
 	if cf != nil {
 		for _, c := range cf.claims {
 			a := assessClaim(s.env.Policy, c, cf)
@@ -124,6 +168,56 @@ func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time
 		}
 	}
 	return f, nil
+}
+
+// keyedDeals reads the settlements of the deals sq selects, adds the claims citing them (or
+// invoices) to ids and their applicants to applicants, and returns the settlements no claim
+// cites, as loadStakeFacts keeps them.
+func (s *Staker) keyedDeals(ctx context.Context, sq voucherwatch.SettlementQuery, invoices []voucherwatch.InvoiceKey, ids, applicants map[string]bool) ([]*ruleSettlement, error) {
+	rm := s.env.reads()
+	found, err := rm.LatestSettlements(ctx, sq)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: money at stake: %w", err)
+	}
+	keys := make([]voucherwatch.InvoiceKey, 0, len(found))
+	for i := range found {
+		keys = append(keys, voucherwatch.InvoiceKey{Code: found[i].InvoiceCode, No: found[i].InvoiceNo})
+	}
+	// The latest version of each invoice under any supplier, one per canonical key, the last
+	// in the order of the full read: a later settlement of the same invoice by another
+	// supplier or contract is what the full read keeps.
+	settlements := map[string]*ruleSettlement{}
+	if len(keys) > 0 {
+		ss, err := rm.LatestSettlements(ctx, voucherwatch.SettlementQuery{Invoices: keys})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
+		for i := range ss {
+			st := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
+			settlements[st.CanonicalKey()] = st
+		}
+	}
+	cited := map[string]bool{}
+	if ask := append(keys, invoices...); len(ask) > 0 {
+		claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Invoices: ask})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
+		for _, c := range claims {
+			ids[c.ClaimID], applicants[c.ApplicantUSCC] = true, true
+			for _, inv := range c.Invoices {
+				cited[inv.CanonicalKey()] = true
+			}
+		}
+	}
+	var uncited []*ruleSettlement
+	for k, st := range settlements {
+		if !cited[k] {
+			uncited = append(uncited, st)
+		}
+	}
+	sort.Slice(uncited, func(i, j int) bool { return uncited[i].SettlementID < uncited[j].SettlementID })
+	return uncited, nil
 }
 
 // load returns the facts of every claim and settlement: those read before while they serve,
