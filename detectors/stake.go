@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -101,7 +102,7 @@ func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at t
 // them through the claims' invoice look-up, every claim citing one, so that what no claim
 // cites is known without reading every claim.
 func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (*stakeFacts, error) {
-	ids, applicants := map[string]bool{}, map[string]bool{}
+	ids := map[string]bool{}
 	var (
 		sq       voucherwatch.SettlementQuery
 		invoices []voucherwatch.InvoiceKey
@@ -111,9 +112,6 @@ func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time
 		sub := alerts[i].Subjects
 		if sub.ClaimID != "" {
 			ids[sub.ClaimID] = true
-			if sub.ApplicantUSCC != "" {
-				applicants[sub.ApplicantUSCC] = true
-			}
 			continue
 		}
 		if !(stakeSelector{s: sub}).deal(sub.ApplicantUSCC, sub.SupplierUSCC, sub.ContractNo) {
@@ -143,81 +141,84 @@ func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time
 	if s.serving(at) != nil {
 		return nil, nil
 	}
-	f := &stakeFacts{}
-	if len(deals) > 0 {
-		uncited, err := s.keyedDeals(ctx, sq, invoices, ids, applicants)
-		if err != nil {
-			return nil, err
-		}
-		f.uncited = uncited
-	}
-	if len(ids) == 0 {
-		return f, nil
-	}
-	// The claims' applicants, which the alerts name, are asked for with the claims: their
-	// other claims come in the same look-up.
-	_, cf, err := ruleLoadChangedClaimFacts(ctx, s.env, voucherwatch.Changes{Claims: ids, Enterprises: applicants})
-	if err != nil {
-		return nil, err
-	}
-	if cf != nil {
-		for _, c := range cf.claims {
-			a := assessClaim(s.env.Policy, c, cf)
-			f.assessments = append(f.assessments, a)
-			f.ceilings = append(f.ceilings, StakeCeiling(s.env.Policy, a))
-		}
-	}
-	return f, nil
+	return keyedStakeFacts(ctx, s.env, ids, sq, invoices)
 }
 
-// keyedDeals reads the settlements of the deals sq selects, adds the claims citing them (or
-// invoices) to ids and their applicants to applicants, and returns the settlements no claim
-// cites, as loadStakeFacts keeps them.
-func (s *Staker) keyedDeals(ctx context.Context, sq voucherwatch.SettlementQuery, invoices []voucherwatch.InvoiceKey, ids, applicants map[string]bool) ([]*ruleSettlement, error) {
-	rm := s.env.reads()
-	found, err := rm.LatestSettlements(ctx, sq)
-	if err != nil {
-		return nil, fmt.Errorf("detectors: money at stake: %w", err)
+// keyedStakeFacts reads, by key, the facts of the claims ids, of the deals sq selects and of
+// the claims citing the deals' invoices or invoices: four look-ups, whatever the size of the
+// province. The claims' invoices and the deals' settlements are read together, every version
+// of each invoice under any supplier through lookup_keys, so that each invoice's settlement
+// is the one the full read keeps (the last of its canonical key in invoice order); the
+// numbers a claim cites under another code, which only explain an assessment, are not read.
+func keyedStakeFacts(ctx context.Context, env Env, ids map[string]bool, sq voucherwatch.SettlementQuery, invoices []voucherwatch.InvoiceKey) (*stakeFacts, error) {
+	rm := env.reads()
+	var keys []voucherwatch.InvoiceKey // the deals' invoices
+	if !sq.IsZero() {
+		found, err := rm.LatestSettlements(ctx, sq)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
+		for i := range found {
+			keys = append(keys, voucherwatch.InvoiceKey{Code: found[i].InvoiceCode, No: found[i].InvoiceNo})
+		}
 	}
-	keys := make([]voucherwatch.InvoiceKey, 0, len(found))
-	for i := range found {
-		keys = append(keys, voucherwatch.InvoiceKey{Code: found[i].InvoiceCode, No: found[i].InvoiceNo})
+	// The claims named, and every claim citing one of the deals' invoices (or the invoices
+	// the alerts name), so that what no claim cites is known.
+	cq := voucherwatch.ClaimQuery{IDs: ruleSortedKeys(ids), Invoices: append(slices.Clone(keys), invoices...)}
+	var stored []voucherwatch.StoredClaim
+	if !cq.IsZero() {
+		var err error
+		if stored, err = rm.LatestClaims(ctx, cq); err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
 	}
-	// The latest version of each invoice under any supplier, one per canonical key, the last
-	// in the order of the full read: a later settlement of the same invoice by another
-	// supplier or contract is what the full read keeps.
-	settlements := map[string]*ruleSettlement{}
-	if len(keys) > 0 {
-		ss, err := rm.LatestSettlements(ctx, voucherwatch.SettlementQuery{Invoices: keys})
+	cf := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	cf.claims = make([]ruleClaim, len(stored))
+	ssq := voucherwatch.SettlementQuery{Invoices: keys}
+	cited := map[string]bool{}
+	usccs := map[string]bool{}
+	for i, c := range stored {
+		cf.claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
+		usccs[c.ApplicantUSCC] = true
+		for _, inv := range c.Invoices {
+			ssq.Invoices = append(ssq.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
+			cited[inv.CanonicalKey()] = true
+		}
+	}
+	sort.Slice(cf.claims, func(i, j int) bool { return cf.claims[i].ClaimID < cf.claims[j].ClaimID })
+	if !ssq.IsZero() {
+		ss, err := rm.LatestSettlements(ctx, ssq)
 		if err != nil {
 			return nil, fmt.Errorf("detectors: money at stake: %w", err)
 		}
 		for i := range ss {
 			st := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
-			settlements[st.CanonicalKey()] = st
+			cf.settlements[st.CanonicalKey()] = st
+			usccs[st.SupplierUSCC], usccs[st.BuyerUSCC] = true, true
 		}
 	}
-	cited := map[string]bool{}
-	if ask := append(keys, invoices...); len(ask) > 0 {
-		claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{Invoices: ask})
+	// The registry rows the assessments read: the applicants' (city, name) and the
+	// suppliers' (registration).
+	if len(usccs) > 0 {
+		ents, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(usccs))
 		if err != nil {
 			return nil, fmt.Errorf("detectors: money at stake: %w", err)
 		}
-		for _, c := range claims {
-			ids[c.ClaimID], applicants[c.ApplicantUSCC] = true, true
-			for _, inv := range c.Invoices {
-				cited[inv.CanonicalKey()] = true
-			}
-		}
+		cf.registry = ruleRegistryOf(ents)
 	}
-	var uncited []*ruleSettlement
-	for k, st := range settlements {
+	f := &stakeFacts{}
+	for _, c := range cf.claims {
+		a := assessClaim(env.Policy, c, cf)
+		f.assessments = append(f.assessments, a)
+		f.ceilings = append(f.ceilings, StakeCeiling(env.Policy, a))
+	}
+	for k, st := range cf.settlements {
 		if !cited[k] {
-			uncited = append(uncited, st)
+			f.uncited = append(f.uncited, st)
 		}
 	}
-	sort.Slice(uncited, func(i, j int) bool { return uncited[i].SettlementID < uncited[j].SettlementID })
-	return uncited, nil
+	sort.Slice(f.uncited, func(i, j int) bool { return f.uncited[i].SettlementID < f.uncited[j].SettlementID })
+	return f, nil
 }
 
 // load returns the facts of every claim and settlement: those read before while they serve,
