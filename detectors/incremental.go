@@ -50,14 +50,14 @@ func (s NotifyingStore) StoreRecords(ctx context.Context, typ voucherwatch.Recor
 const checkWorkers = 2
 
 // checkLane is one incremental detector's queue: the subjects changed since its last check.
-// Each detector has its own; checkWorkers workers take the lane, among those that have changes
-// and are not being checked, whose changes have waited longest, in registration order
-// (duplicate_claim first) among changes of the same moment. So a new subject waits at most for
-// the checks of the changes stored before it, never for every detector's check of an earlier
-// change nor for the lanes before it in the order while changes keep coming for them (a
-// stream of contracts kept the first lanes busy, and related_party's check of 20 contracts
-// waited for the stream's end, 14 s at 100 M), and the checks of one detector run one at a
-// time (a detector may keep state between them).
+// Each detector has its own; checkWorkers workers take the first lane, in registration order
+// (duplicate_claim first), that has changes and is not being checked, unless a lane's changes
+// have waited longer than Runner.LaneWait: then the lane whose changes have waited longest.
+// So a new claim waits at most for one check of another detector while the checks keep up,
+// and no lane waits long for the lanes before it while changes keep coming for them (a stream
+// of contracts kept the first two lanes busy, and related_party's check of 20 contracts waited
+// for the stream's end, 14 s at 100 M); the checks of one detector run one at a time (a
+// detector may keep state between them).
 type checkLane struct {
 	det voucherwatch.IncrementalDetector
 	// run serialises this detector's checks, those of CheckChanged included.
@@ -131,22 +131,32 @@ func (r *Runner) leaveToRun(n int) {
 	r.Trigger()
 }
 
-// next takes the lane whose changes have waited longest (the first in registration order
-// among equals) that no worker is checking, marks it busy and returns its changes and since
-// when they have waited; nil when there is none. More than CheckMost subjects pending are
-// left to a full run.
+// next takes the lane to check (checkLane: the first in registration order, or the one
+// waiting longest once one has waited more than LaneWait) among those with changes that no
+// worker is checking, marks it busy and returns its changes and since when they have waited;
+// nil when there is none. More than CheckMost subjects pending are left to a full run.
 func (r *Runner) next() (*checkLane, voucherwatch.Changes, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for {
-		var l *checkLane
+		var first, oldest *checkLane
 		for _, c := range r.lanes {
-			if !c.busy && c.pending.Subjects() > 0 && (l == nil || c.since.Before(l.since)) {
-				l = c
+			if c.busy || c.pending.Subjects() == 0 {
+				continue
+			}
+			if first == nil {
+				first = c
+			}
+			if oldest == nil || c.since.Before(oldest.since) {
+				oldest = c
 			}
 		}
-		if l == nil {
+		if first == nil {
 			return nil, voucherwatch.Changes{}, time.Time{}
+		}
+		l := first
+		if time.Since(oldest.since) > r.LaneWait {
+			l = oldest
 		}
 		n := l.pending.Subjects()
 		ch, since := l.pending, l.since
