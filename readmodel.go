@@ -192,12 +192,15 @@ type SettlementQuery struct {
 	// Contracts are (supplier USCC, contract number) pairs: the settlements of these
 	// contracts, whatever their buyer, through the supplier prefix of the settlements' key.
 	Contracts [][2]string
+	// Suppliers selects every settlement of these suppliers (the supplier prefix of the
+	// settlements' key); the latest version is the latest among the supplier's own.
+	Suppliers []string
 }
 
 // IsZero reports whether q selects nothing.
 func (q SettlementQuery) IsZero() bool {
 	return !q.All && len(q.Invoices) == 0 && len(q.BuyerContracts) == 0 && !q.CitedByClaims &&
-		len(q.InvoiceNos) == 0 && !q.NumbersCitedByClaims && len(q.Contracts) == 0
+		len(q.InvoiceNos) == 0 && !q.NumbersCitedByClaims && len(q.Contracts) == 0 && len(q.Suppliers) == 0
 }
 
 // ContractClaims names the claims that cite one contract from its buyer's side: the contract

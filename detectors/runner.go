@@ -52,6 +52,9 @@ type Runner struct {
 	// check's cost is mostly fixed (its keyed look-ups), so checking hundreds of subjects costs
 	// more than a run, and would hold up the checks of the claims that follow.
 	CheckMost int
+	// LaneWait is how long a detector's changes may wait for the lanes before it in
+	// registration order (default 1 s): past it, the workers take the lane waiting longest.
+	LaneWait time.Duration
 	// SweepShare is the largest share of the time that full runs after ingest triggers take
 	// (default 0.2; 0 or 1: no limit). Scheduled and requested runs are not limited.
 	SweepShare float64
@@ -102,7 +105,7 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 	}
 	r := &Runner{
 		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
-		CheckDelay: 200 * time.Millisecond, CheckMost: 256, SweepShare: 0.2, UpsertChunk: 500,
+		CheckDelay: 200 * time.Millisecond, CheckMost: 256, LaneWait: time.Second, SweepShare: 0.2, UpsertChunk: 500,
 		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, checkWorkers),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",

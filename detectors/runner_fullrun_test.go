@@ -57,13 +57,19 @@ func TestCheckNotHeldByFullRun(t *testing.T) {
 	r := NewRunner(db, nil, nil)
 	r.Debounce, r.CheckDelay, r.UpsertChunk = time.Hour, 10*time.Millisecond, 2
 	r.Stake = staker.Annotate
-	// The full run's alert is about a deal, not a claim: its money at stake needs every claim
-	// and settlement (the full read, held).
+	// The full run's alerts are about more deals than the keyed read takes: their money at
+	// stake needs every claim and settlement (the full read, held).
 	sweepAlert := voucherwatch.Alert{ID: "sweep-deal", Kind: "deal", Severity: voucherwatch.SeverityLow, Title: "t", Reason: "r",
 		Subjects: voucherwatch.Subjects{ApplicantUSCC: dupBuyerA, SupplierUSCC: dupSupplierS, ContractNo: "HT-A"}}
+	sweepAlerts := []voucherwatch.Alert{sweepAlert}
+	for i := range keyedStakeMost {
+		a := sweepAlert
+		a.ID, a.Subjects.ContractNo = fmt.Sprintf("sweep-deal-%d", i), fmt.Sprintf("HT-X%d", i)
+		sweepAlerts = append(sweepAlerts, a)
+	}
 	r.Register(
 		detectorFn{name: "sweep", run: func(context.Context, time.Time) ([]voucherwatch.Alert, error) {
-			return []voucherwatch.Alert{sweepAlert}, nil
+			return sweepAlerts, nil
 		}},
 		NewDuplicateClaim(Env{DB: db, Policy: rules.Default()}),
 	)

@@ -181,3 +181,90 @@ func TestTriggeredRunYieldsToBacklog(t *testing.T) {
 		t.Errorf("health after a yielded run and a finished one: %s (%s), want ok", h[0].State, h[0].LastError)
 	}
 }
+
+// TestLaneNotStarvedByEarlierLanes: while changes keep coming (contracts and settlements
+// streamed beside the probes), the lanes before a detector's in the registration order always
+// have changes again by the time their check ends; a later lane's change is still checked
+// once it has waited LaneWait, not when the stream stops. (Before, the workers always took the
+// first lane with changes: at 100 M related_party's check of 20 contracts started 14 s after
+// the first was stored, when the stream ended.)
+func TestLaneNotStarvedByEarlierLanes(t *testing.T) {
+	st := &recordingAlerts{stored: map[string]int{}}
+	r := NewRunner(st, nil, nil)
+	r.CheckDelay, r.LaneWait = 5*time.Millisecond, 100*time.Millisecond
+	slow := func(name string) func(context.Context, voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+		return func(ctx context.Context, ch voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+			time.Sleep(40 * time.Millisecond) // a check's keyed look-ups under load
+			return alertPerClaim(name)(ctx, ch)
+		}
+	}
+	r.Register(
+		checkFn{detectorFn{name: "first", run: noRun}, slow("first")},
+		checkFn{detectorFn{name: "second", run: noRun}, slow("second")},
+		checkFn{detectorFn{name: "third", run: noRun}, alertPerClaim("third")},
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx, "@every 24h"); err != nil {
+		t.Fatal(err)
+	}
+	// A stream of changes every 10 ms for 2 s: each lane's check of 40 ms finds its lane
+	// changed again.
+	start := time.Now()
+	var checkedAt time.Duration
+	for i := 0; time.Since(start) < 2*time.Second; i++ {
+		r.Changed([]voucherwatch.Record{claimRecord(fmt.Sprintf("c%d", i))})
+		if checkedAt == 0 && st.count("third/c0") > 0 {
+			checkedAt = time.Since(start)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if checkedAt == 0 {
+		t.Fatalf("the third lane's first change was not checked while the stream of 2 s went on")
+	}
+	if checkedAt > 500*time.Millisecond {
+		t.Errorf("the third lane's first change checked after %v, want within 500 ms (LaneWait 100 ms and a check of 40 ms)", checkedAt)
+	}
+	waitFor(t, 5*time.Second, "every lane checks the stream's first change", func() bool {
+		return st.count("first/c0") == 1 && st.count("second/c0") == 1 && st.count("third/c0") == 1
+	})
+}
+
+// TestLaneOrder: the workers take the first lane in registration order with changes while
+// no lane's changes have waited LaneWait (a new claim goes first), and the lane waiting
+// longest once one has.
+func TestLaneOrder(t *testing.T) {
+	r := NewRunner(&recordingAlerts{stored: map[string]int{}}, nil, nil)
+	r.LaneWait = time.Second
+	r.Register(
+		checkFn{detectorFn{name: "first", run: noRun}, alertPerClaim("first")},
+		checkFn{detectorFn{name: "second", run: noRun}, alertPerClaim("second")},
+		checkFn{detectorFn{name: "third", run: noRun}, alertPerClaim("third")},
+	)
+	now := time.Now()
+	set := func(i int, claim string, waited time.Duration) {
+		r.lanes[i].pending = voucherwatch.Changes{}
+		r.lanes[i].pending.Add([]voucherwatch.Record{claimRecord(claim)})
+		r.lanes[i].since = now.Add(-waited)
+	}
+	f := func(want string) {
+		t.Helper()
+		l, _, _ := r.next()
+		if l == nil || l.det.Name() != want {
+			t.Fatalf("got lane %v, want %s", l, want)
+		}
+		l.busy = false
+	}
+	set(1, "a", 500*time.Millisecond)
+	set(2, "b", 800*time.Millisecond)
+	set(0, "c", 0)
+	f("first") // the others waited less than LaneWait
+	f("second")
+	f("third")
+	set(0, "d", 0)
+	set(2, "e", 3*time.Second)
+	set(1, "f", 2*time.Second)
+	f("third") // waited longest, past LaneWait
+	f("second")
+	f("first")
+}

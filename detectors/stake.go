@@ -2,7 +2,9 @@ package detectors
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -63,15 +65,14 @@ type stakeFacts struct {
 	uncited     []*ruleSettlement
 }
 
-// keyedStakeMost is the most claims whose facts Annotate reads by keyed look-ups.
+// keyedStakeMost is the most claims and deals whose facts Annotate reads by keyed look-ups.
 const keyedStakeMost = 64
 
 // Annotate sets AtStake, AtStakePotential and StakeClaims of every alert. When the facts read
-// before no longer serve (records were stored since) and every alert names one of a few
-// claims, as an incremental check's do, only those claims' facts are read, by keyed look-ups
-// (ruleLoadChangedClaimFacts: the claims, their applicants' other claims, the settlements and
-// registry rows they cite), not every claim and settlement: an alert about one claim is staked
-// only by that claim's assessment, which these facts give as the full read does.
+// before no longer serve (records were stored since) and the alerts name a few claims or
+// deals, as an incremental check's do, only the facts they touch are read, by keyed look-ups
+// (keyed), not every claim and settlement: an alert is staked only by the claims and
+// settlements its subjects select, which these facts give as the full read does.
 func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) error {
 	if len(alerts) == 0 {
 		return nil
@@ -89,40 +90,134 @@ func (s *Staker) Annotate(ctx context.Context, alerts []voucherwatch.Alert, at t
 	return nil
 }
 
-// keyed returns the facts of the claims the alerts name, read by key, when the facts read
-// before do not serve and every alert names one of at most keyedStakeMost claims; nil
-// otherwise.
+// keyed returns the facts the alerts touch, read by key, when the facts read before do not
+// serve and every alert names a claim or a deal a key reaches (a contract with its supplier
+// or buyer, or a supplier), at most keyedStakeMost of them together; nil otherwise.
+//
+// An alert naming a claim is staked by that claim's assessment. One naming a deal is staked
+// by the claims citing the deal's invoices (or the invoice it names) and, when none does, by
+// the deal's settlements no claim cites: the deal's settlements are read through the
+// supplier prefix of the settlements' key or the contract look-up, then the latest version of
+// each of their invoices under any supplier (as the full read keeps it), and the claims citing
+// them through the claims' invoice look-up, every claim citing one, so that what no claim
+// cites is known without reading every claim.
 func (s *Staker) keyed(ctx context.Context, alerts []voucherwatch.Alert, at time.Time) (*stakeFacts, error) {
-	ids, applicants := map[string]bool{}, map[string]bool{}
+	ids := map[string]bool{}
+	var (
+		sq       voucherwatch.SettlementQuery
+		invoices []voucherwatch.InvoiceKey
+		deals    = map[voucherwatch.Subjects]bool{}
+	)
 	for i := range alerts {
-		if alerts[i].Subjects.ClaimID == "" {
-			return nil, nil
+		sub := alerts[i].Subjects
+		if sub.ClaimID != "" {
+			ids[sub.ClaimID] = true
+			continue
 		}
-		ids[alerts[i].Subjects.ClaimID] = true
-		if a := alerts[i].Subjects.ApplicantUSCC; a != "" {
-			applicants[a] = true
+		if !(stakeSelector{s: sub}).deal(sub.ApplicantUSCC, sub.SupplierUSCC, sub.ContractNo) {
+			continue // stakeAlert leaves it at zero
+		}
+		deal := voucherwatch.Subjects{ApplicantUSCC: sub.ApplicantUSCC, SupplierUSCC: sub.SupplierUSCC, ContractNo: sub.ContractNo}
+		if !deals[deal] {
+			deals[deal] = true
+			switch {
+			case sub.ContractNo != "" && sub.SupplierUSCC != "":
+				sq.Contracts = append(sq.Contracts, [2]string{sub.SupplierUSCC, sub.ContractNo})
+			case sub.ContractNo != "" && sub.ApplicantUSCC != "":
+				sq.BuyerContracts = append(sq.BuyerContracts, [2]string{sub.ApplicantUSCC, sub.ContractNo})
+			case sub.SupplierUSCC != "":
+				sq.Suppliers = append(sq.Suppliers, sub.SupplierUSCC)
+			default:
+				return nil, nil // a buyer alone, or a contract number alone: no key reaches its deals
+			}
+		}
+		if sub.InvoiceNo != "" {
+			invoices = append(invoices, voucherwatch.InvoiceKey{Code: sub.InvoiceCode, No: sub.InvoiceNo})
 		}
 	}
-	if len(ids) > keyedStakeMost {
+	if len(ids)+len(deals) > keyedStakeMost {
 		return nil, nil
 	}
 	if s.serving(at) != nil {
 		return nil, nil
 	}
-	// The claims' applicants, which the alerts name, are asked for with the claims: their
-	// other claims come in the same look-up.
-	_, cf, err := ruleLoadChangedClaimFacts(ctx, s.env, voucherwatch.Changes{Claims: ids, Enterprises: applicants})
-	if err != nil {
-		return nil, err
-	}
-	f := &stakeFacts{}
-	if cf != nil {
-		for _, c := range cf.claims {
-			a := assessClaim(s.env.Policy, c, cf)
-			f.assessments = append(f.assessments, a)
-			f.ceilings = append(f.ceilings, StakeCeiling(s.env.Policy, a))
+	return keyedStakeFacts(ctx, s.env, ids, sq, invoices)
+}
+
+// keyedStakeFacts reads, by key, the facts of the claims ids, of the deals sq selects and of
+// the claims citing the deals' invoices or invoices: four look-ups, whatever the size of the
+// province. The claims' invoices and the deals' settlements are read together, every version
+// of each invoice under any supplier through lookup_keys, so that each invoice's settlement
+// is the one the full read keeps (the last of its canonical key in invoice order); the
+// numbers a claim cites under another code, which only explain an assessment, are not read.
+func keyedStakeFacts(ctx context.Context, env Env, ids map[string]bool, sq voucherwatch.SettlementQuery, invoices []voucherwatch.InvoiceKey) (*stakeFacts, error) {
+	rm := env.reads()
+	var keys []voucherwatch.InvoiceKey // the deals' invoices
+	if !sq.IsZero() {
+		found, err := rm.LatestSettlements(ctx, sq)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
+		for i := range found {
+			keys = append(keys, voucherwatch.InvoiceKey{Code: found[i].InvoiceCode, No: found[i].InvoiceNo})
 		}
 	}
+	// The claims named, and every claim citing one of the deals' invoices (or the invoices
+	// the alerts name), so that what no claim cites is known.
+	cq := voucherwatch.ClaimQuery{IDs: ruleSortedKeys(ids), Invoices: append(slices.Clone(keys), invoices...)}
+	var stored []voucherwatch.StoredClaim
+	if !cq.IsZero() {
+		var err error
+		if stored, err = rm.LatestClaims(ctx, cq); err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
+	}
+	cf := &ruleClaimFacts{settlements: map[string]*ruleSettlement{}, byNumber: map[string][]*ruleSettlement{}}
+	cf.claims = make([]ruleClaim, len(stored))
+	ssq := voucherwatch.SettlementQuery{Invoices: keys}
+	cited := map[string]bool{}
+	usccs := map[string]bool{}
+	for i, c := range stored {
+		cf.claims[i] = ruleClaim{Claim: c.Claim, Ref: ruleRef{Source: c.Source, ID: c.ID, EventTime: c.Time}}
+		usccs[c.ApplicantUSCC] = true
+		for _, inv := range c.Invoices {
+			ssq.Invoices = append(ssq.Invoices, voucherwatch.InvoiceKey{Code: inv.InvoiceCode, No: inv.InvoiceNo})
+			cited[inv.CanonicalKey()] = true
+		}
+	}
+	sort.Slice(cf.claims, func(i, j int) bool { return cf.claims[i].ClaimID < cf.claims[j].ClaimID })
+	if !ssq.IsZero() {
+		ss, err := rm.LatestSettlements(ctx, ssq)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
+		for i := range ss {
+			st := &ruleSettlement{Settlement: ss[i].Settlement, Ref: ruleRef{Source: ss[i].Source, ID: ss[i].ID, EventTime: ss[i].Time}}
+			cf.settlements[st.CanonicalKey()] = st
+			usccs[st.SupplierUSCC], usccs[st.BuyerUSCC] = true, true
+		}
+	}
+	// The registry rows the assessments read: the applicants' (city, name) and the
+	// suppliers' (registration).
+	if len(usccs) > 0 {
+		ents, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(usccs))
+		if err != nil {
+			return nil, fmt.Errorf("detectors: money at stake: %w", err)
+		}
+		cf.registry = ruleRegistryOf(ents)
+	}
+	f := &stakeFacts{}
+	for _, c := range cf.claims {
+		a := assessClaim(env.Policy, c, cf)
+		f.assessments = append(f.assessments, a)
+		f.ceilings = append(f.ceilings, StakeCeiling(env.Policy, a))
+	}
+	for k, st := range cf.settlements {
+		if !cited[k] {
+			f.uncited = append(f.uncited, st)
+		}
+	}
+	sort.Slice(f.uncited, func(i, j int) bool { return f.uncited[i].SettlementID < f.uncited[j].SettlementID })
 	return f, nil
 }
 

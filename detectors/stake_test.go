@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -176,7 +177,7 @@ func TestStakeDuplicateInvoice(t *testing.T) {
 
 // TestStakeKeyedMatchesFull: the money at stake of alerts naming a claim, read by keyed
 // look-ups of those claims once records were stored since the last read (an incremental
-// check's alerts), is the full read's, claim for claim. The alerts without a claim, and a set
+// check's alerts), is the full read's, claim for claim. Alerts naming a buyer alone, and a set
 // naming more claims than the keyed read takes, still take the full read.
 func TestStakeKeyedMatchesFull(t *testing.T) {
 	env, all := provinceAlertsWithStake(t)
@@ -207,15 +208,18 @@ func TestStakeKeyedMatchesFull(t *testing.T) {
 				got[0].AtStake, got[0].StakeClaims, want.AtStake, want.StakeClaims)
 		}
 	}
-	var unnamed voucherwatch.Alert
-	for _, a := range all {
-		if a.Subjects.ClaimID == "" {
-			unnamed = a
-			break
-		}
-	}
+	// A buyer alone reaches its deals by no key; more claims and deals than the keyed read
+	// takes go to the full read.
 	st.Invalidate()
-	if f, _ := st.keyed(ctx, []voucherwatch.Alert{named[0], unnamed}, at); f != nil {
-		t.Errorf("alerts with one naming no claim: got keyed facts, want the full read")
+	buyerOnly := voucherwatch.Alert{Subjects: voucherwatch.Subjects{ApplicantUSCC: named[0].Subjects.ApplicantUSCC}}
+	if f, _ := st.keyed(ctx, []voucherwatch.Alert{named[0], buyerOnly}, at); f != nil {
+		t.Errorf("alerts with one naming a buyer alone: got keyed facts, want the full read")
+	}
+	many := make([]voucherwatch.Alert, keyedStakeMost+1)
+	for i := range many {
+		many[i].Subjects.ClaimID = fmt.Sprintf("C%d", i)
+	}
+	if f, _ := st.keyed(ctx, many, at); f != nil {
+		t.Errorf("alerts naming %d claims: got keyed facts, want the full read", len(many))
 	}
 }

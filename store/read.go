@@ -194,6 +194,9 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 		if q.NumbersCitedByClaims {
 			conds = append(conds, "invoice_no IN (SELECT invoice_no FROM claims ARRAY JOIN invoice_no)")
 		}
+		if len(q.Suppliers) > 0 {
+			conds, args = append(conds, "supplier_uscc IN (SELECT arrayJoin(?))"), append(args, q.Suppliers)
+		}
 		where = "WHERE " + strings.Join(conds, " OR ")
 	}
 	rows, err := db.conn.Query(ctx, fmt.Sprintf(latestSettlementsSQL, where), args...)
@@ -238,7 +241,7 @@ func settlementMatches(s *voucherwatch.StoredSettlement, q voucherwatch.Settleme
 			return true
 		}
 	}
-	return slices.Contains(q.Contracts, [2]string{s.SupplierUSCC, s.ContractNo})
+	return slices.Contains(q.Contracts, [2]string{s.SupplierUSCC, s.ContractNo}) || slices.Contains(q.Suppliers, s.SupplierUSCC)
 }
 
 func containsInvoice(keys []voucherwatch.InvoiceKey, k string) bool {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -89,7 +90,12 @@ func (db *DB) TradingPairs(ctx context.Context, q voucherwatch.PairQuery) ([]vou
 			buyers = append(buyers, p[0])
 		}
 		var conds []string
-		if len(buyers) > 0 {
+		switch {
+		case len(q.Buyers) == 0 && len(q.Parties) == 0:
+			// Pairs alone (a check of new contracts): through the supplier prefix of both
+			// tables' keys, not a scan of every row's buyer.
+			conds, args = append(conds, "supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, buyer_uscc)"), append(args, pairSuppliers(q.Pairs), buyers)
+		case len(buyers) > 0:
 			conds, args = append(conds, "has(?, buyer_uscc)"), append(args, buyers)
 		}
 		if len(q.Parties) > 0 {
@@ -124,11 +130,17 @@ func (db *DB) TradingPairs(ctx context.Context, q voucherwatch.PairQuery) ([]vou
 	var cargs []any
 	if !q.All {
 		var buyers []string
+		pairs := make([][2]string, 0, len(out))
 		for _, p := range out {
 			buyers = append(buyers, p.Buyer)
+			pairs = append(pairs, [2]string{p.Buyer, p.Supplier})
 		}
-		claimWhere, contractWhere = "WHERE has(?, applicant_uscc)", "WHERE has(?, buyer_uscc)"
-		cargs = []any{buyers, buyers, buyers}
+		// The claims through the applicant prefix of their key; the contracts and settlements
+		// of the pairs' buyers with the pairs' suppliers through the supplier prefix, which
+		// keeps every row of every pair returned.
+		claimWhere, contractWhere = "WHERE applicant_uscc IN (SELECT arrayJoin(?))", "WHERE supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, buyer_uscc)"
+		suppliers := pairSuppliers(pairs)
+		cargs = []any{buyers, suppliers, buyers, suppliers, buyers}
 	}
 	err = db.scanRows(ctx, fmt.Sprintf(pairClaimsSQL, contractWhere, claimWhere), cargs, func(scan func(...any) error) error {
 		var buyer, supplier string
@@ -152,6 +164,16 @@ func (db *DB) TradingPairs(ctx context.Context, q voucherwatch.PairQuery) ([]vou
 		return out[i].Supplier < out[j].Supplier
 	})
 	return out, nil
+}
+
+// pairSuppliers lists the distinct suppliers of (buyer, supplier) pairs.
+func pairSuppliers(pairs [][2]string) []string {
+	out := make([]string, 0, len(pairs))
+	for _, p := range pairs {
+		out = append(out, p[1])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func pairMatches(buyer, supplier string, q voucherwatch.PairQuery) bool {
