@@ -1,5 +1,7 @@
 package store
 
+import "slices"
+
 // migrations is the schema's history, oldest first. A released migration never changes: its
 // checksum is recorded in schema_migrations and Migrate refuses a database where a version was
 // applied with different text. Change the schema by appending a migration.
@@ -577,7 +579,7 @@ ORDER BY (uscc, edition_id, draw)`),
 	{
 		version: 13,
 		name:    "record keys by time, usage by year, daily usage rolled up per insert",
-		steps: []step{
+		steps: slices.Concat([]step{
 			// The views of migrations 2 and 7 go first, so that none is bound to a table
 			// that the steps below rebuild.
 			sqlStep(`DROP TABLE IF EXISTS registry_keys`),
@@ -614,16 +616,7 @@ ORDER BY (uscc, edition_id, draw)`),
 PARTITION BY toYear(at)
 PRIMARY KEY (tbl, at, rec_hash)
 ORDER BY (tbl, at, rec_hash, source, id)`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_record_keys TO record_keys AS
-SELECT 'usage' AS tbl, window_start AS at, rec_hash, source, id, ingested_at FROM usage`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS registry_record_keys TO record_keys AS
-SELECT 'registry' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM registry`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS contracts_record_keys TO record_keys AS
-SELECT 'contracts' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM contracts`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_record_keys TO record_keys AS
-SELECT 'settlements' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM settlements`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_record_keys TO record_keys AS
-SELECT 'claims' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM claims`),
+		}, recordKeyViews(), []step{
 			// Keys of the records stored before this migration. Running this again, or from
 			// two instances at once, writes equal rows that the look-up reads as one and
 			// merges collapse.
@@ -663,7 +656,7 @@ SELECT
 	toUInt64(countIf(day = toDate(window_start))) AS windows
 FROM usage
 GROUP BY day, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
-		},
+		}),
 	},
 	{
 		version: 14,
@@ -1252,7 +1245,7 @@ ORDER BY (idle_util, supplier_uscc, buyer_uscc, contract_no)`),
 	{
 		version: 28,
 		name:    "record keys in finer granules",
-		steps: []step{
+		steps: append([]step{
 			// A batch's look-up (store/records.go) reads at least one granule of record_keys
 			// in every part whose range covers one of its key times, and a time's keys fill
 			// a fraction of a granule of 8,192 rows in each part: the rows read grew with the
@@ -1271,17 +1264,7 @@ ORDER BY (idle_util, supplier_uscc, buyer_uscc, contract_no)`),
 				settings:    "index_granularity = 1024",
 				views:       []string{"usage_record_keys", "registry_record_keys", "contracts_record_keys", "settlements_record_keys", "claims_record_keys"},
 			}),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_record_keys TO record_keys AS
-SELECT 'usage' AS tbl, window_start AS at, rec_hash, source, id, ingested_at FROM usage`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS registry_record_keys TO record_keys AS
-SELECT 'registry' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM registry`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS contracts_record_keys TO record_keys AS
-SELECT 'contracts' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM contracts`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_record_keys TO record_keys AS
-SELECT 'settlements' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM settlements`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_record_keys TO record_keys AS
-SELECT 'claims' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM claims`),
-		},
+		}, recordKeyViews()...),
 	},
 }
 
@@ -1294,4 +1277,21 @@ func maskSQL(col string) string {
 		'([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+[.])', '\\1***@\\2'),
 		'(^|[^0-9])([1-9][0-9]{2})[0-9]{11}([0-9]{3}[0-9Xx])', '\\1\\2***********\\3'),
 		'(^|[^0-9])((?:86)?1[3-9][0-9])[0-9]{4}([0-9]{4})([^0-9]|$)', '\\1\\2****\\3\\4')`
+}
+
+// recordKeyViews are the views that write every record table's keys into record_keys
+// (migration 13), made again by migration 28 after its rebuild of the table.
+func recordKeyViews() []step {
+	return []step{
+		createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_record_keys TO record_keys AS
+SELECT 'usage' AS tbl, window_start AS at, rec_hash, source, id, ingested_at FROM usage`),
+		createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS registry_record_keys TO record_keys AS
+SELECT 'registry' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM registry`),
+		createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS contracts_record_keys TO record_keys AS
+SELECT 'contracts' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM contracts`),
+		createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_record_keys TO record_keys AS
+SELECT 'settlements' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM settlements`),
+		createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_record_keys TO record_keys AS
+SELECT 'claims' AS tbl, toDateTime(0, 'Asia/Shanghai') AS at, rec_hash, source, id, ingested_at FROM claims`),
+	}
 }

@@ -315,8 +315,9 @@ func (db *DB) resaleFacts(ctx context.Context, scope []string) (voucherwatch.Res
 		}
 		return &f.Usage[i]
 	}
-	if usageSQL != "" {
-		err = db.scanRows(ctx, usageSQL, nil, func(scan func(...any) error) error {
+	// use reads a query of (buyer, supplier, contract, windows, card-hours) into f.Usage.
+	use := func(q string, set func(u *voucherwatch.ContractUsage, windows int, ch float64)) error {
+		return db.scanRows(ctx, q, nil, func(scan func(...any) error) error {
 			var (
 				buyer, supplier, contract string
 				windows                   uint64
@@ -325,28 +326,18 @@ func (db *DB) resaleFacts(ctx context.Context, scope []string) (voucherwatch.Res
 			if err := scan(&buyer, &supplier, &contract, &windows, &ch); err != nil {
 				return err
 			}
-			u := contractUsage(buyer, supplier, contract)
-			u.Windows, u.CardHours = int(windows), ch
+			set(contractUsage(buyer, supplier, contract), int(windows), ch)
 			return nil
 		})
 	}
-	if err != nil {
-		return fail("usage", err)
-	}
-	err = db.scanRows(ctx, otherSQL, nil, func(scan func(...any) error) error {
-		var (
-			buyer, supplier, contract string
-			windows                   uint64
-			ch                        float64
-		)
-		if err := scan(&buyer, &supplier, &contract, &windows, &ch); err != nil {
-			return err
+	if usageSQL != "" {
+		if err := use(usageSQL, func(u *voucherwatch.ContractUsage, windows int, ch float64) { u.Windows, u.CardHours = windows, ch }); err != nil {
+			return fail("usage", err)
 		}
-		u := contractUsage(buyer, supplier, contract)
-		u.OtherWindows, u.OtherCardHours = int(windows), ch
-		return nil
-	})
-	if err != nil {
+	}
+	if err := use(otherSQL, func(u *voucherwatch.ContractUsage, windows int, ch float64) {
+		u.OtherWindows, u.OtherCardHours = windows, ch
+	}); err != nil {
 		return fail("other organisations' use", err)
 	}
 	err = db.scanRows(ctx, loginsSQL, nil, func(scan func(...any) error) error {
