@@ -324,23 +324,32 @@ func (db *DB) SettlementsSharingPaymentRef(ctx context.Context, refs []string) (
 
 // claimsCitingSQL maps each (applicant, contract number) to the latest claims citing the
 // contract or an invoice the applicant was invoiced under it (any settlement version).
-const claimsCitingSQL = `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
+var claimsCitingSQL = claimsCitingOf(latestClaimsOnlySQL, "", "")
+
+// claimsCitingOf is claimsCitingSQL on the claims of the query claims (the latest versions,
+// the columns of latestClaimsOnlySQL), the settlements settlementsWhere selects (a WHERE
+// clause, or "") and the results outerWhere keeps (a WHERE clause, or "").
+func claimsCitingOf(claims, settlementsWhere, outerWhere string) string {
+	return `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
 FROM (
 	SELECT claim_id, applicant_uscc, arrayJoin(contract_no) AS contract
-	FROM (` + latestClaimsOnlySQL + `)
+	FROM (` + claims + `)
 	UNION ALL
 	SELECT claim_id, applicant_uscc, contract
 	FROM (
 		SELECT claim_id, applicant_uscc, invoice_code, invoice_no
-		FROM (` + latestClaimsOnlySQL + `)
+		FROM (` + claims + `)
 		ARRAY JOIN invoice_code, invoice_no
 	) ALL INNER JOIN (
 		SELECT invoice_code, invoice_no, buyer_uscc AS applicant_uscc, contract_no AS contract
 		FROM settlements
+		` + settlementsWhere + `
 		LIMIT 1 BY invoice_code, invoice_no, buyer_uscc, contract_no
 	) USING invoice_code, invoice_no, applicant_uscc
 )
+` + outerWhere + `
 GROUP BY applicant_uscc, contract`
+}
 
 // latestClaimsOnlySQL is the latest version of every claim, the columns claimsCitingSQL needs.
 const latestClaimsOnlySQL = `SELECT claim_id, applicant_uscc, contract_no, invoice_code, invoice_no

@@ -146,27 +146,10 @@ FROM claims
 WHERE claim_id IN (SELECT claim_id FROM claims WHERE applicant_uscc IN (SELECT arrayJoin(?)))
 ORDER BY claim_id, event_time DESC, source DESC, id DESC
 LIMIT 1 BY claim_id`
-	q := `SELECT applicant_uscc, contract, groupUniqArray(claim_id)
-FROM (
-	SELECT claim_id, applicant_uscc, arrayJoin(contract_no) AS contract
-	FROM (` + claims + `)
-	UNION ALL
-	SELECT claim_id, applicant_uscc, contract
-	FROM (
-		SELECT claim_id, applicant_uscc, invoice_code, invoice_no
-		FROM (` + claims + `)
-		ARRAY JOIN invoice_code, invoice_no
-	) ALL INNER JOIN (
-		SELECT invoice_code, invoice_no, buyer_uscc AS applicant_uscc, contract_no AS contract
-		FROM settlements
-		WHERE (supplier_uscc, invoice_code, invoice_no) IN (
+	q := claimsCitingOf(claims, `WHERE (supplier_uscc, invoice_code, invoice_no) IN (
 			SELECT owner, invoice_code, invoice_no FROM lookup_keys
-			WHERE kind = 'settlement_contract' AND (` + strings.Join(likes, " OR ") + `))
-		LIMIT 1 BY invoice_code, invoice_no, buyer_uscc, contract_no
-	) USING invoice_code, invoice_no, applicant_uscc
-)
-WHERE has(?, applicant_uscc)
-GROUP BY applicant_uscc, contract`
+			WHERE kind = 'settlement_contract' AND (`+strings.Join(likes, " OR ")+`))`,
+		"WHERE has(?, applicant_uscc)")
 	// The arguments in the order of the placeholders: the two claims' sub-queries, the
 	// settlements' prefixes, the outer filter.
 	args := append(append([]any{buyers, buyers}, prefixes...), buyers)
