@@ -61,7 +61,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	batch := fs.Int("batch-size", 20000, "engine batch size")
 	probes := fs.Int("probes", 20, "latency probes per kind")
 	withShapes := fs.Bool("shapes", true, "measure the ingest of both live shapes; false: the history, the full run and the probes only")
-	keep := fs.Bool("keep", false, "keep the bench databases")
+	keep := fs.Bool("keep", false, "keep the bench databases and the run's directory with the engines' logs")
 	detectTimeout := fs.Duration("detect-timeout", 15*time.Minute, "bound on the full detector run (reported as not finished beyond it)")
 	fastHistory := fs.Bool("fast-history", false, "generate the hourly filler of the history in ClickHouse (INSERT … SELECT) instead of through the engine's writer")
 	asIs := fs.Bool("history-as-is", false, "with --history-db, take the history as it is also when it holds fewer than --usage records (a build cut short); the province is still --usage's")
@@ -77,7 +77,14 @@ func runBenchScale(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if *keep {
+			// The engines' logs (probes.log: every check's trace) are what explains a slow probe.
+			fmt.Printf("kept the run's directory %s (engine logs)\n", tmp)
+			return
+		}
+		os.RemoveAll(tmp)
+	}()
 	stamp := time.Now().Unix()
 	histDB := fmt.Sprintf("vwscale_%d", stamp)
 	// salt keeps a run's live records and probes new to a reused history, which holds an
