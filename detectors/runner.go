@@ -52,6 +52,9 @@ type Runner struct {
 	// check's cost is mostly fixed (its keyed look-ups), so checking hundreds of subjects costs
 	// more than a run, and would hold up the checks of the claims that follow.
 	CheckMost int
+	// CheckWorkers is how many incremental checks run at once, each of another detector
+	// (default DefaultCheckWorkers). Set before Start.
+	CheckWorkers int
 	// LaneWait is how long a detector's changes may wait for the lanes before it in
 	// registration order (default 1 s): past it, the workers take the lane waiting longest.
 	LaneWait time.Duration
@@ -106,7 +109,7 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 	r := &Runner{
 		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
 		CheckDelay: 200 * time.Millisecond, CheckMost: 256, LaneWait: time.Second, SweepShare: 0.2, UpsertChunk: 500,
-		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, checkWorkers),
+		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, 64),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",
 		}, []string{"detector"}),
@@ -151,6 +154,14 @@ func (r *Runner) Register(ds ...voucherwatch.Detector) {
 			r.lanes = append(r.lanes, &checkLane{det: inc})
 		}
 	}
+}
+
+// workers is CheckWorkers, or its default.
+func (r *Runner) workers() int {
+	if r.CheckWorkers > 0 {
+		return min(r.CheckWorkers, cap(r.changedKick))
+	}
+	return DefaultCheckWorkers
 }
 
 // Detectors returns the registered detectors' names, in order.
@@ -347,7 +358,7 @@ func (r *Runner) Start(ctx context.Context, spec string) error {
 		<-c.Stop().Done()
 	}()
 	go r.debounceLoop(ctx)
-	for range checkWorkers {
+	for range r.workers() {
 		go r.checkWorker(ctx)
 	}
 	return nil

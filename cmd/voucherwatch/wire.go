@@ -202,6 +202,7 @@ func (m *Main) Start(ctx context.Context) error {
 	// A dismissed alert whose evidence changes reopens after the run that changed it.
 	m.Runner = detectors.NewRunner(store.ReopeningAlerts{DB: m.DB}, m.Registry, m.Log)
 	m.Runner.Debounce = m.Config.DetectDebounce
+	m.Runner.CheckWorkers = m.Config.CheckWorkers
 	// Every alert is stored with the subsidy it puts at stake (docs/priorities.md).
 	m.Runner.Stake = staker.Annotate
 	// ClickHouse runs a check's queries before a full run's (store.PriorityCheck).
