@@ -65,7 +65,10 @@ const DefaultCheckWorkers = 4
 // for the stream's end, 14 s at 100 M); the checks of one detector run one at a time (a
 // detector may keep state between them).
 type checkLane struct {
-	det voucherwatch.IncrementalDetector
+	// dets is the lane's detector, or the detectors that share it (LaneSharer), checked one
+	// after another on the same changes.
+	dets   []voucherwatch.IncrementalDetector
+	shared string // the LaneSharer lane's name; empty: the detector's own lane
 	// run serialises this detector's checks, those of CheckChanged included.
 	run sync.Mutex
 
@@ -184,68 +187,76 @@ func (r *Runner) CheckChanged(ctx context.Context, at time.Time, changed voucher
 	r.mu.Lock()
 	lanes := slices.Clone(r.lanes)
 	r.mu.Unlock()
-	out := make([]Summary, 0, len(lanes))
+	var out []Summary
 	for _, l := range lanes {
-		out = append(out, r.checkLaneOnce(ctx, l, at, changed, time.Time{}))
+		out = append(out, r.checkLaneOnce(ctx, l, at, changed, time.Time{})...)
 	}
 	return out
 }
 
-// checkLaneOnce runs one detector's check of changed, pending since since (zero: unknown), and
-// stores its alerts. Each check is logged at debug level with where its time went and whether a
-// full run was under way, naming up to 20 of its claims and contracts: the latency probes of
-// `voucherwatch bench live` and `bench scale` follow their records through it.
-func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, changed voucherwatch.Changes, since time.Time) Summary {
+// checkLaneOnce runs the check of changed by the lane's detectors (one, or those sharing the
+// lane), pending since since (zero: unknown), and stores their alerts. The detectors of a
+// shared lane are checked one after another under one memo (memoized), so the facts they all
+// judge are read once. Each check is logged at debug level with where its time went and
+// whether a full run was under way, naming up to 20 of its claims and contracts: the latency
+// probes of `voucherwatch bench live` and `bench scale` follow their records through it.
+func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, changed voucherwatch.Changes, since time.Time) []Summary {
 	asked := time.Now()
 	duringRun := r.running.Load()
-	ctx = r.prioritise(ctx, true)
+	ctx = withCheckMemo(r.prioritise(ctx, true))
 	l.run.Lock()
 	defer l.run.Unlock()
+	locked := time.Now()
 	r.mu.Lock()
 	l.rounds++
 	round := l.rounds
 	r.mu.Unlock()
-	name := l.det.Name()
-	start := time.Now()
-	alerts, err := r.check(ctx, l.det, at, changed)
-	checked := time.Since(start)
-	var res voucherwatch.UpsertResult
-	var ut upsertTimes
-	if err == nil && len(alerts) > 0 {
-		for i := range alerts {
-			if alerts[i].Detector == "" {
-				alerts[i].Detector = name
+	out := make([]Summary, 0, len(l.dets))
+	for _, det := range l.dets {
+		name := det.Name()
+		start := time.Now()
+		alerts, err := r.check(ctx, det, at, changed)
+		checked := time.Since(start)
+		var res voucherwatch.UpsertResult
+		var ut upsertTimes
+		if err == nil && len(alerts) > 0 {
+			for i := range alerts {
+				if alerts[i].Detector == "" {
+					alerts[i].Detector = name
+				}
 			}
+			res, ut, err = r.upsertCheck(ctx, alerts, at)
 		}
-		res, ut, err = r.upsertCheck(ctx, alerts, at)
-	}
-	took := time.Since(start)
-	r.checks.WithLabelValues(name).Inc()
-	r.checkDuration.WithLabelValues(name).Observe(took.Seconds())
-	s := Summary{Detector: name, Alerts: len(alerts), New: res.New, Updated: res.Updated, Seconds: took.Seconds()}
-	if err != nil {
-		r.checkFailures.WithLabelValues(name).Inc()
-		s.Error = err.Error()
-		r.Log.Error("detector check failed", "detector", name, "err", err)
-	}
-	if r.Log.Enabled(ctx, slog.LevelDebug) {
-		var pendingFor time.Duration
-		if !since.IsZero() {
-			pendingFor = asked.Sub(since)
+		took := time.Since(start)
+		r.checks.WithLabelValues(name).Inc()
+		r.checkDuration.WithLabelValues(name).Observe(took.Seconds())
+		s := Summary{Detector: name, Alerts: len(alerts), New: res.New, Updated: res.Updated, Seconds: took.Seconds()}
+		if err != nil {
+			r.checkFailures.WithLabelValues(name).Inc()
+			s.Error = err.Error()
+			r.Log.Error("detector check failed", "detector", name, "err", err)
 		}
-		claims := slices.Sorted(maps.Keys(changed.Claims))
-		var contracts []string
-		for _, c := range changed.ContractList()[:min(len(changed.Contracts), 20)] {
-			contracts = append(contracts, c[1])
+		out = append(out, s)
+		if r.Log.Enabled(ctx, slog.LevelDebug) {
+			var pendingFor time.Duration
+			if !since.IsZero() {
+				pendingFor = asked.Sub(since)
+			}
+			claims := slices.Sorted(maps.Keys(changed.Claims))
+			var contracts []string
+			for _, c := range changed.ContractList()[:min(len(changed.Contracts), 20)] {
+				contracts = append(contracts, c[1])
+			}
+			r.Log.Debug("detectors: check", "detector", name, "round", round, "subjects", changed.Subjects(),
+				"claims", strings.Join(claims[:min(len(claims), 20)], ","), "contracts", strings.Join(contracts, ","),
+				"during_full_run", duringRun || r.running.Load(),
+				"pending_for", pendingFor.Round(time.Millisecond), "lock_wait", start.Sub(asked).Round(time.Millisecond),
+				"lane_lock_wait", locked.Sub(asked).Round(time.Millisecond),
+				"check", checked.Round(time.Millisecond), "upsert", (took - checked).Round(time.Millisecond),
+				"upsert_wait", ut.wait.Round(time.Millisecond), "stake", ut.stake.Round(time.Millisecond))
 		}
-		r.Log.Debug("detectors: check", "detector", name, "round", round, "subjects", changed.Subjects(),
-			"claims", strings.Join(claims[:min(len(claims), 20)], ","), "contracts", strings.Join(contracts, ","),
-			"during_full_run", duringRun || r.running.Load(),
-			"pending_for", pendingFor.Round(time.Millisecond), "lock_wait", start.Sub(asked).Round(time.Millisecond),
-			"check", checked.Round(time.Millisecond), "upsert", (took - checked).Round(time.Millisecond),
-			"upsert_wait", ut.wait.Round(time.Millisecond), "stake", ut.stake.Round(time.Millisecond))
 	}
-	return s
+	return out
 }
 
 // check runs one detector's incremental check; a panic in it is the check's error (logged with
@@ -427,4 +438,47 @@ func sweepGap(took time.Duration, share float64) time.Duration {
 		return 0
 	}
 	return time.Duration(float64(took) * (1/share - 1))
+}
+
+// LaneSharer is an incremental detector that shares a check lane with the others naming the
+// same lane: they judge the same facts of the same changes (the claim rules judge the claims a
+// change touches, with their settlements and registry rows), so the runner checks them one
+// after another on the same changes, and the facts, read through memoized, are read once. A
+// lane fewer is a check fewer in the pass every change waits for.
+type LaneSharer interface {
+	CheckLane() string
+}
+
+type checkMemoKey struct{}
+
+// checkMemo holds what the checks of one lane's changes read once for all of them.
+type checkMemo struct {
+	mu sync.Mutex
+	v  map[string]any
+}
+
+func withCheckMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, checkMemoKey{}, &checkMemo{v: map[string]any{}})
+}
+
+// memoized returns what load returns, read once per check of a lane (checkLaneOnce) under
+// key: the detectors of a shared lane judge the same changes. Outside a check (a full run,
+// a test calling Check) it calls load. Errors are not kept: the next caller reads again.
+func memoized[T any](ctx context.Context, key string, load func() (T, error)) (T, error) {
+	m, _ := ctx.Value(checkMemoKey{}).(*checkMemo)
+	if m == nil {
+		return load()
+	}
+	// Held through the load: the lane's detectors run one after another, so nobody waits
+	// on it but a second reader of the same facts, which is the point.
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.v[key]; ok {
+		return v.(T), nil
+	}
+	v, err := load()
+	if err == nil {
+		m.v[key] = v
+	}
+	return v, err
 }

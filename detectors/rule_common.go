@@ -239,7 +239,31 @@ func ruleLoadCitiesAndClaimFacts(ctx context.Context, env Env) (map[string]strin
 // enterprises these name. The claim rules judge each claim on these alone, so their alerts
 // about these claims are the full run's. nil facts: no claim is touched. A supplier's changed registry row reaches the claims citing its invoices
 // only at the next full run.
+//
+// The claim rules that judge these facts share a check lane (claimRulesLane), and the facts
+// are read once per check of the lane (memoized): the judges only read them.
 func ruleLoadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatch.Changes) (map[string]string, *ruleClaimFacts, error) {
+	type facts struct {
+		cities map[string]string
+		f      *ruleClaimFacts
+	}
+	got, err := memoized(ctx, "rule changed claim facts", func() (facts, error) {
+		cities, f, err := ruleReadChangedClaimFacts(ctx, env, changed)
+		return facts{cities, f}, err
+	})
+	return got.cities, got.f, err
+}
+
+// claimRulesLane is the check lane of the claim rules that judge ruleLoadChangedClaimFacts.
+const claimRulesLane = "claim_rules"
+
+func (d *RequestedOverLimit) CheckLane() string  { return claimRulesLane }
+func (d *PolicyWindow) CheckLane() string        { return claimRulesLane }
+func (d *NonSubsidisableItem) CheckLane() string { return claimRulesLane }
+func (d *InvoiceMismatch) CheckLane() string     { return claimRulesLane }
+
+// ruleReadChangedClaimFacts is ruleLoadChangedClaimFacts' read.
+func ruleReadChangedClaimFacts(ctx context.Context, env Env, changed voucherwatch.Changes) (map[string]string, *ruleClaimFacts, error) {
 	q := voucherwatch.ClaimQuery{IDs: changed.ClaimIDs(), Invoices: changed.InvoiceKeys(), Applicants: changed.EnterpriseList()}
 	if q.IsZero() {
 		return nil, nil, nil

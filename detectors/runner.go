@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -151,7 +152,15 @@ func (r *Runner) Register(ds ...voucherwatch.Detector) {
 		r.detectors = append(r.detectors, d)
 		r.health[d.Name()] = &Health{Detector: d.Name()}
 		if inc, ok := d.(voucherwatch.IncrementalDetector); ok {
-			r.lanes = append(r.lanes, &checkLane{det: inc})
+			if sh, ok := d.(LaneSharer); ok {
+				if i := slices.IndexFunc(r.lanes, func(l *checkLane) bool { return l.shared != "" && l.shared == sh.CheckLane() }); i >= 0 {
+					r.lanes[i].dets = append(r.lanes[i].dets, inc)
+					continue
+				}
+				r.lanes = append(r.lanes, &checkLane{dets: []voucherwatch.IncrementalDetector{inc}, shared: sh.CheckLane()})
+				continue
+			}
+			r.lanes = append(r.lanes, &checkLane{dets: []voucherwatch.IncrementalDetector{inc}})
 		}
 	}
 }

@@ -3,6 +3,8 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -250,7 +252,7 @@ func TestLaneOrder(t *testing.T) {
 	f := func(want string) {
 		t.Helper()
 		l, _, _ := r.next()
-		if l == nil || l.det.Name() != want {
+		if l == nil || l.dets[0].Name() != want {
 			t.Fatalf("got lane %v, want %s", l, want)
 		}
 		l.busy = false
@@ -267,4 +269,71 @@ func TestLaneOrder(t *testing.T) {
 	f("third") // waited longest, past LaneWait
 	f("second")
 	f("first")
+}
+
+// sharingCheck is a checkFn that shares the lane named lane.
+type sharingCheck struct {
+	checkFn
+	lane string
+}
+
+func (d sharingCheck) CheckLane() string { return d.lane }
+
+// TestSharedLaneReadsOnce: detectors naming the same lane are one lane, checked one after
+// another on the same changes, each storing its own alerts, and what they read through
+// memoized is read once per check of the lane; a detector naming another lane, and one
+// naming none, keep lanes of their own and read on their own.
+func TestSharedLaneReadsOnce(t *testing.T) {
+	st := &recordingAlerts{stored: map[string]int{}}
+	r := NewRunner(st, nil, nil)
+	var mu sync.Mutex
+	reads := map[string]int{} // per memo key
+	readingCheck := func(name, key string) func(context.Context, voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+		return func(ctx context.Context, ch voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+			if _, err := memoized(ctx, key, func() (int, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				reads[key]++
+				return len(ch.Claims), nil
+			}); err != nil {
+				return nil, err
+			}
+			return alertPerClaim(name)(ctx, ch)
+		}
+	}
+	r.Register(
+		sharingCheck{checkFn{detectorFn{name: "rule_a", run: noRun}, readingCheck("rule_a", "facts")}, "rules"},
+		checkFn{detectorFn{name: "own", run: noRun}, readingCheck("own", "own facts")},
+		sharingCheck{checkFn{detectorFn{name: "rule_b", run: noRun}, readingCheck("rule_b", "facts")}, "rules"},
+		sharingCheck{checkFn{detectorFn{name: "other", run: noRun}, readingCheck("other", "other facts")}, "others"},
+	)
+	if got := len(r.lanes); got != 3 {
+		t.Fatalf("%d lanes, want 3 (rules, own, others)", got)
+	}
+	if got := r.lanes[0].dets; len(got) != 2 || got[0].Name() != "rule_a" || got[1].Name() != "rule_b" {
+		t.Fatalf("first lane %v, want rule_a and rule_b in registration order", got)
+	}
+	var ch voucherwatch.Changes
+	ch.Add([]voucherwatch.Record{claimRecord("c1"), claimRecord("c2")})
+	sums := r.CheckChanged(context.Background(), time.Now(), ch)
+	var names []string
+	for _, s := range sums {
+		names = append(names, fmt.Sprintf("%s:%d", s.Detector, s.Alerts))
+	}
+	if want := "rule_a:2 rule_b:2 own:2 other:2"; strings.Join(names, " ") != want {
+		t.Errorf("summaries %q, want %q", strings.Join(names, " "), want)
+	}
+	if want := map[string]int{"facts": 1, "own facts": 1, "other facts": 1}; !maps.Equal(reads, want) {
+		t.Errorf("reads %v, want %v", reads, want)
+	}
+	for _, id := range []string{"rule_a/c1", "rule_b/c2", "own/c1", "other/c2"} {
+		if st.stored[id] != 1 {
+			t.Errorf("alert %s stored %d times, want once", id, st.stored[id])
+		}
+	}
+	// A second check of the lane reads again: the memo lives for one check.
+	r.CheckChanged(context.Background(), time.Now(), ch)
+	if reads["facts"] != 2 {
+		t.Errorf("facts read %d times after two checks, want 2", reads["facts"])
+	}
 }
