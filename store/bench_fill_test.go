@@ -14,7 +14,7 @@ import (
 // BenchmarkFillUsage is the client's side of an INSERT: filling a prepared batch with 20,000
 // usage records as ingest decodes them (each record's strings in its own message), sorted as
 // StoreRecords sorts them, column by column over the whole batch (chunk=20000, as before) and
-// in chunks of fillChunk records, in one run. The batch is aborted, never sent.
+// in chunks of defaultFillChunk records, in one run. The batch is aborted, never sent.
 func BenchmarkFillUsage(b *testing.B) {
 	const size = 20_000
 	db := newTestDB(b)
@@ -36,11 +36,9 @@ func BenchmarkFillUsage(b *testing.B) {
 		return bytes.Compare(usageTable.appendSortKey(nil, x.rec), usageTable.appendSortKey(nil, y.rec))
 	})
 	w.split(usageTable)
-	chunk := fillChunk
-	defer func() { fillChunk = chunk }()
-	for _, n := range []int{size, chunk} {
+	for _, n := range []int{size, defaultFillChunk} {
 		b.Run("chunk="+strconv.Itoa(n), func(b *testing.B) {
-			fillChunk = n
+			db.fillChunk = n
 			b.ReportAllocs()
 			for b.Loop() {
 				batch, err := db.conn.PrepareBatch(ctx, insertSQLs[voucherwatch.TypeUsage])

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"strings"
@@ -100,18 +101,20 @@ func (t *table[T]) columns() []column {
 	return cols
 }
 
-// fillChunk is how many records write appends to every column before it goes on to the next
-// records. Column by column over a whole batch, each column's pass read every record (and the
-// message its strings point into) again from memory: about 20 MB for 20,000 usage records, more
-// than the caches hold. A chunk's records stay in the core's cache for all its columns.
-var fillChunk = 256
+// defaultFillChunk is how many records write appends to every column before it goes on to the
+// next records. Column by column over a whole batch, each column's pass read every record (and
+// the message its strings point into) again from memory: about 20 MB for 20,000 usage records,
+// more than the caches hold. A chunk's records stay in the core's cache for all its columns
+// (BenchmarkFillUsage).
+const defaultFillChunk = 256
 
 func (t *table[T]) write(b driver.Batch, recs []*voucherwatch.Record, s *scratch) error {
 	hashes := s.hashes
 	defer func() { s.hashes = hashes }()
-	bodies := make([]*T, 0, min(len(recs), fillChunk))
-	for lo := 0; lo < len(recs); lo += fillChunk {
-		chunk := recs[lo:min(lo+fillChunk, len(recs))]
+	n := cmp.Or(s.chunk, defaultFillChunk)
+	bodies := make([]*T, 0, min(len(recs), n))
+	for lo := 0; lo < len(recs); lo += n {
+		chunk := recs[lo:min(lo+n, len(recs))]
 		s.hashes = hashes[lo : lo+len(chunk)]
 		if err := writeFields(b, 0, envelopeFields, chunk, s); err != nil {
 			return err
