@@ -28,6 +28,9 @@ type scratch struct {
 	// The batch's values that are not read from the records.
 	hashes     []uint64 // rec_hash of each record
 	ingestedAt time.Time
+	// chunk is how many records are appended to every column before the next ones; 0:
+	// defaultFillChunk.
+	chunk int
 
 	strs  []string
 	u8    []uint8

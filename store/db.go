@@ -41,6 +41,9 @@ type DB struct {
 
 	// lookupChunk is how many keys one look-up query carries.
 	lookupChunk int
+	// fillChunk is how many records an INSERT's fill appends to every column before the next
+	// ones; 0: defaultFillChunk. Tests make it small.
+	fillChunk int
 	// insertWait bounds the wait for earlier INSERTs (insertQueryID); unordered skips
 	// that wait, for the benchmark that measures its cost.
 	insertWait time.Duration

@@ -340,7 +340,7 @@ SELECT tupleElement(running, 1), tupleElement(running, 2), groupArray(source), g
 
 // fill appends w.recs to the INSERT b, column by column.
 func (db *DB) fill(b driver.Batch, t recordTable, w *writeState) error {
-	w.s.hashes, w.s.ingestedAt = w.hashes, db.now()
+	w.s.hashes, w.s.ingestedAt, w.s.chunk = w.hashes, db.now(), db.fillChunk
 	if err := t.write(b, w.recs, &w.s); err != nil {
 		return fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 	}

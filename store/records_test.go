@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -307,6 +308,59 @@ func TestStoreRecordsChunkedLookup(t *testing.T) {
 	db.lookupChunk = 7
 	store(t, db, voucherwatch.TypeUsage, meteredCardHours(0, 50)...)
 	check(t, "result", store(t, db, voucherwatch.TypeUsage, meteredCardHours(25, 100)...), voucherwatch.WriteResult{Stored: 50, Duplicates: 25})
+}
+
+// TestStoreRecordsFillsInChunks fills the INSERTs 7 records at a time (defaultFillChunk in a
+// batch of 20,000), the last chunk short: every row must carry its own record's values, its
+// hash and array columns included, and storing the batches again must find every record.
+func TestStoreRecordsFillsInChunks(t *testing.T) {
+	db := newTestDB(t)
+	db.fillChunk = 7
+	usage := meteredCardHours(0, 50)
+	var claims []voucherwatch.Record
+	for n := range 20 {
+		c := claimWithTwoInvoices()
+		c.ID = fmt.Sprintf("claim-%02d", n)
+		c.Claim.ClaimID = fmt.Sprintf("SB-2026-%02d", n)
+		c.Claim.Invoices = c.Claim.Invoices[:1+n%2]
+		claims = append(claims, c)
+	}
+	check(t, "usage", store(t, db, voucherwatch.TypeUsage, usage...), voucherwatch.WriteResult{Stored: 50})
+	check(t, "claims", store(t, db, voucherwatch.TypeClaim, claims...), voucherwatch.WriteResult{Stored: 20})
+
+	stored := func(q string) map[string]string {
+		rows, err := db.conn.Query(testContext(t), q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		got := map[string]string{}
+		for rows.Next() {
+			var id, row string
+			if err := rows.Scan(&id, &row); err != nil {
+				t.Fatal(err)
+			}
+			got[id] = row
+		}
+		return got
+	}
+	got := stored(`SELECT id, concat(toString(rec_hash), ' ', toString(kafka_offset), ' ', resource_id, ' ', toString(toUInt32(window_start))) FROM usage`)
+	check(t, "usage rows", len(got), len(usage))
+	for _, r := range usage {
+		check(t, "usage row "+r.ID, got[r.ID], fmt.Sprintf("%d %d %s %d", RecordHash(r.Source, r.ID), r.Origin.Offset, r.Usage.ResourceID, r.Usage.WindowStart.Unix()))
+	}
+	got = stored(`SELECT id, concat(toString(rec_hash), ' ', claim_id, ' ', arrayStringConcat(invoice_no, ',')) FROM claims`)
+	check(t, "claim rows", len(got), len(claims))
+	for _, r := range claims {
+		var nos []string
+		for _, inv := range r.Claim.Invoices {
+			nos = append(nos, inv.InvoiceNo)
+		}
+		check(t, "claim row "+r.ID, got[r.ID], fmt.Sprintf("%d %s %s", RecordHash(r.Source, r.ID), r.Claim.ClaimID, strings.Join(nos, ",")))
+	}
+
+	check(t, "usage again", store(t, db, voucherwatch.TypeUsage, usage...), voucherwatch.WriteResult{Duplicates: 50})
+	check(t, "claims again", store(t, db, voucherwatch.TypeClaim, claims...), voucherwatch.WriteResult{Duplicates: 20})
 }
 
 // TestStoreRecordsConcurrently stores overlapping batches from two goroutines sharing a DB,
