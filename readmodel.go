@@ -511,6 +511,8 @@ type UsageReader interface {
 	// CapacityPeaks returns, per supplier and chip, the peak of metered cards where it
 	// exceeds the registered capacity.
 	CapacityPeaks(ctx context.Context) ([]CapacityPeak, error)
+	// CapacityPeaksOf is CapacityPeaks of these suppliers, by keyed look-ups.
+	CapacityPeaksOf(ctx context.Context, suppliers []string) ([]CapacityPeak, error)
 	// TenantsAt returns who was metered on a supplier's chip at an instant, sorted.
 	TenantsAt(ctx context.Context, supplier, chipKey string, at time.Time) ([]TenantCards, error)
 	// TenantsAtPeaks is TenantsAt at every peak's instant (PeakAt) in one read: the i-th

@@ -41,7 +41,10 @@ func TestDetectionDoc(t *testing.T) {
 	}
 	words := map[int]string{2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 13: "thirteen"}
 	want := "the other " + words[others] + " detectors have no check"
-	if others == 1 {
+	switch others {
+	case 0:
+		want = "every detector has a check"
+	case 1:
 		want = "the one other detector has no check"
 	}
 	if !strings.Contains(doc, want) {
