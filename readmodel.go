@@ -83,9 +83,9 @@ type ClaimYearPurchase struct {
 	SubmittedOn, YearStart time.Time
 	Compute, Total         Money    // settled: compute items, and everything
 	Invoices               int      // settled invoices
-	Contracts, Suppliers   []string // of the settled invoices
+	Contracts, Suppliers   []string // of the settled invoices, sorted
 	Contracted             Money    // compute items of the contracts signed by the claim and serving in the year
-	ContractsInYear        []string
+	ContractsInYear        []string // sorted
 }
 
 // ContractQuery selects contracts by (supplier, contract_no); a zero query selects none.
@@ -229,6 +229,8 @@ type ReadModel interface {
 	// ClaimYearPurchases returns the purchases in the year before each latest claim whose
 	// applicant's settled compute is below, in no given order.
 	ClaimYearPurchases(ctx context.Context, computeServices []string, below Money) ([]ClaimYearPurchase, error)
+	// ClaimYearPurchasesOf is ClaimYearPurchases of the claims q selects, by keyed look-ups.
+	ClaimYearPurchasesOf(ctx context.Context, computeServices []string, below Money, q ClaimQuery) ([]ClaimYearPurchase, error)
 	// ClaimsCitingContracts returns, per (buyer, contract number), the latest claims citing
 	// the contract, in no given order.
 	ClaimsCitingContracts(ctx context.Context) ([]ContractClaims, error)
@@ -502,9 +504,15 @@ type UsageReader interface {
 	// InvoiceMeterings compares every latest settlement with a service period and billed
 	// card-hours with the metering of its contract.
 	InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]InvoiceMetering, error)
+	// InvoiceMeteringsOf is InvoiceMeterings of the invoices of these contracts (supplier,
+	// contract number) and of the contracts any version of these invoices named, by keyed
+	// look-ups.
+	InvoiceMeteringsOf(ctx context.Context, cardMonthHours float64, contracts [][2]string, invoices []InvoiceKey) ([]InvoiceMetering, error)
 	// CapacityPeaks returns, per supplier and chip, the peak of metered cards where it
 	// exceeds the registered capacity.
 	CapacityPeaks(ctx context.Context) ([]CapacityPeak, error)
+	// CapacityPeaksOf is CapacityPeaks of these suppliers, by keyed look-ups.
+	CapacityPeaksOf(ctx context.Context, suppliers []string) ([]CapacityPeak, error)
 	// TenantsAt returns who was metered on a supplier's chip at an instant, sorted.
 	TenantsAt(ctx context.Context, supplier, chipKey string, at time.Time) ([]TenantCards, error)
 	// TenantsAtPeaks is TenantsAt at every peak's instant (PeakAt) in one read: the i-th

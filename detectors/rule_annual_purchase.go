@@ -23,7 +23,7 @@ import (
 // amount to 50,000 yuan or more: the purchase may be real and not yet settled in full.
 type AnnualPurchase struct{ env Env }
 
-var _ voucherwatch.Detector = (*AnnualPurchase)(nil)
+var _ voucherwatch.IncrementalDetector = (*AnnualPurchase)(nil)
 
 // NewAnnualPurchase builds the annual_purchase rule.
 func NewAnnualPurchase(env Env) *AnnualPurchase { return &AnnualPurchase{env: env} }
@@ -43,15 +43,58 @@ func (d *AnnualPurchase) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 		return nil, err
 	}
 	p := d.env.Policy
-	threshold := p.MinAnnualPurchase.Money
-	found, err := d.env.reads().ClaimYearPurchases(ctx, p.SubsidisableServices, threshold)
+	found, err := d.env.reads().ClaimYearPurchases(ctx, p.SubsidisableServices, p.MinAnnualPurchase.Money)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: annual_purchase: %w", err)
+	}
+	return d.judge(found, cities, at), nil
+}
+
+// Check judges, by keyed look-ups (ClaimYearPurchasesOf, LatestEntitiesOf), the claims the
+// changed records touch, as Run judges every claim: the changed claims, and every claim of
+// the buyers of changed contracts and settlements (Changes.Pairs: their year's purchases are
+// what the rule sums) and of enterprises whose registry row changed (the alert's city). A
+// claim's purchases are its applicant's alone, so these are the full run's alerts about them.
+// A contract or settlement re-sent under another buyer reaches the former buyer's claims only
+// at the next full run: the change names the new buyer.
+func (d *AnnualPurchase) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	q := voucherwatch.ClaimQuery{IDs: changed.ClaimIDs(), Applicants: changed.EnterpriseList()}
+	for _, pr := range changed.PairList() {
+		q.Applicants = append(q.Applicants, pr[0])
+	}
+	if q.IsZero() {
+		return nil, nil // usage alone: no claim's purchases changed
+	}
+	p, rm := d.env.Policy, d.env.reads()
+	found, err := rm.ClaimYearPurchasesOf(ctx, p.SubsidisableServices, p.MinAnnualPurchase.Money, q)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: annual_purchase: %w", err)
 	}
 	if len(found) == 0 {
 		return nil, nil
 	}
+	applicants := map[string]bool{}
+	for _, s := range found {
+		applicants[s.ApplicantUSCC] = true
+	}
+	ents, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(applicants))
+	if err != nil {
+		return nil, fmt.Errorf("detectors: annual_purchase: %w", err)
+	}
+	cities := make(map[string]string, len(ents))
+	for _, e := range ents {
+		cities[e.USCC] = e.City
+	}
+	return d.judge(found, cities, at), nil
+}
 
+// judge returns the alerts about the claims whose year's purchases are found (each below the
+// threshold).
+func (d *AnnualPurchase) judge(found []voucherwatch.ClaimYearPurchase, cities map[string]string, at time.Time) []voucherwatch.Alert {
+	if len(found) == 0 {
+		return nil
+	}
+	threshold := d.env.Policy.MinAnnualPurchase.Money
 	var fs []finding
 	for _, s := range found {
 		subj := voucherwatch.Subjects{ApplicantUSCC: s.ApplicantUSCC, ClaimID: s.ClaimID}
@@ -80,5 +123,5 @@ func (d *AnnualPurchase) Run(ctx context.Context, at time.Time) ([]voucherwatch.
 			Reason: reason, Evidence: ev,
 		})
 	}
-	return ruleAlerts(fs, cities, at), nil
+	return ruleAlerts(fs, cities, at)
 }

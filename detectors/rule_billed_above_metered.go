@@ -28,7 +28,7 @@ import (
 // metering at all for the contract is a low hint: registered suppliers report to the platform.
 type BilledAboveMetered struct{ env Env }
 
-var _ voucherwatch.Detector = (*BilledAboveMetered)(nil)
+var _ voucherwatch.IncrementalDetector = (*BilledAboveMetered)(nil)
 
 // NewBilledAboveMetered builds the billed_above_metered rule.
 func NewBilledAboveMetered(env Env) *BilledAboveMetered { return &BilledAboveMetered{env: env} }
@@ -47,6 +47,92 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 	if err != nil {
 		return nil, err
 	}
+	meterings, err := d.env.reads().InvoiceMeterings(ctx, d.env.Policy.CardMonthHours)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+	}
+	return d.judge(meterings, cities, at, func() (map[string]ruleEntity, error) { return ruleLoadRegistry(ctx, d.env) },
+		func(map[ruleDealKey]bool) (map[ruleDealKey][]string, error) { return ruleClaimsCiting(ctx, d.env) })
+}
+
+// Check compares, by keyed look-ups (LatestClaims, LatestDeals, InvoiceMeteringsOf,
+// LatestEntitiesOf, ClaimsCitingContractsOf), the contracts the changed records touch, as Run
+// compares every contract: the changed contracts, the contracts of changed settlements (any
+// version's: an invoice re-sent under another contract changes both), the deals of an
+// enterprise whose registry row changed (as the supplier its registration decides
+// billed_without_metering; as the buyer, the city), and the deals of the applicants of changed
+// claims (the claims citing a contract are in its evidence). Usage carries no keys: a contract
+// whose metering alone changed is compared at the next full run. The kept comparisons are
+// refreshed first, as the full run refreshes them, so a check reads what Run would read.
+func (d *BilledAboveMetered) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	rm := d.env.reads()
+	contracts := changed.ContractList()
+	q := voucherwatch.DealQuery{Buyers: changed.EnterpriseList(), Suppliers: changed.EnterpriseList()}
+	if ids := changed.ClaimIDs(); len(ids) > 0 {
+		claims, err := rm.LatestClaims(ctx, voucherwatch.ClaimQuery{IDs: ids})
+		if err != nil {
+			return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+		}
+		// A claim cites contracts of its applicant, by number or by an invoice it was
+		// invoiced under (any version): every deal the applicant bought.
+		for _, c := range claims {
+			q.Buyers = append(q.Buyers, c.ApplicantUSCC)
+		}
+	}
+	if !q.IsZero() {
+		deals, err := rm.LatestDeals(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+		}
+		for _, dl := range deals {
+			contracts = append(contracts, [2]string{dl.SupplierUSCC, dl.ContractNo})
+		}
+	}
+	invoices := changed.InvoiceKeys()
+	if len(contracts) == 0 && len(invoices) == 0 {
+		return nil, nil
+	}
+	meterings, err := rm.InvoiceMeteringsOf(ctx, d.env.Policy.CardMonthHours, contracts, invoices)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+	}
+	if len(meterings) == 0 {
+		return nil, nil
+	}
+	parties := map[string]bool{}
+	for _, m := range meterings {
+		parties[m.SupplierUSCC], parties[m.BuyerUSCC] = true, true
+	}
+	ents, err := rm.LatestEntitiesOf(ctx, ruleSortedKeys(parties))
+	if err != nil {
+		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+	}
+	cities := make(map[string]string, len(ents))
+	for _, e := range ents {
+		cities[e.USCC] = e.City
+	}
+	return d.judge(meterings, cities, at, func() (map[string]ruleEntity, error) { return ruleRegistryOf(ents), nil },
+		func(deals map[ruleDealKey]bool) (map[ruleDealKey][]string, error) {
+			buyers := map[string]bool{}
+			for k := range deals {
+				buyers[k.Buyer] = true
+			}
+			cs, err := rm.ClaimsCitingContractsOf(ctx, ruleSortedKeys(buyers))
+			if err != nil {
+				return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
+			}
+			out := make(map[ruleDealKey][]string, len(cs))
+			for _, c := range cs {
+				out[ruleDealKey{c.BuyerUSCC, c.ContractNo}] = c.ClaimIDs
+			}
+			return out, nil
+		})
+}
+
+// judge returns the alerts about the contracts of meterings, as of at; registry reads the
+// registry rows of their suppliers at least, citing the claims citing these deals.
+func (d *BilledAboveMetered) judge(meterings []voucherwatch.InvoiceMetering, cities map[string]string, at time.Time,
+	registry func() (map[string]ruleEntity, error), citing func(map[ruleDealKey]bool) (map[ruleDealKey][]string, error)) ([]voucherwatch.Alert, error) {
 	p := d.env.Policy
 	type period struct {
 		invoice          ruleInvoiceKey
@@ -62,10 +148,6 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 		supplier, buyer, no string
 		periods             []period
 		anyMetering         bool
-	}
-	meterings, err := d.env.reads().InvoiceMeterings(ctx, p.CardMonthHours)
-	if err != nil {
-		return nil, fmt.Errorf("detectors: billed_above_metered: %w", err)
 	}
 	contracts := map[[3]string]*contract{}
 	for _, m := range meterings {
@@ -90,11 +172,15 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 	if len(contracts) == 0 {
 		return nil, nil
 	}
-	reg, err := ruleLoadRegistry(ctx, d.env)
+	reg, err := registry()
 	if err != nil {
 		return nil, err
 	}
-	citing, err := ruleClaimsCiting(ctx, d.env)
+	deals := make(map[ruleDealKey]bool, len(contracts))
+	for k := range contracts {
+		deals[ruleDealKey{k[2], k[1]}] = true
+	}
+	cited, err := citing(deals)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +196,7 @@ func (d *BilledAboveMetered) Run(ctx context.Context, at time.Time) ([]voucherwa
 		subj := voucherwatch.Subjects{ApplicantUSCC: c.buyer, SupplierUSCC: c.supplier, ContractNo: c.no}
 		ev := map[string]any{"contract_no": c.no, "supplier_uscc": c.supplier, "buyer_uscc": c.buyer,
 			"ratio_limit": ratio, "min_gap_card_hours": gap, "card_month_hours": p.CardMonthHours}
-		if claims := citing[ruleDealKey{c.buyer, c.no}]; len(claims) > 0 {
+		if claims := cited[ruleDealKey{c.buyer, c.no}]; len(claims) > 0 {
 			ev["claims"] = claims
 		}
 		if !c.anyMetering {

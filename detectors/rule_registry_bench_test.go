@@ -14,9 +14,10 @@ import (
 // changes against the full run of their detector on the same province in the same run, on
 // provinces of the sizes benchSizes gives (1x and 10x, or VW_BENCH_SIZES), and prints check
 // time / full-run time: a registry row of a supplier that sells to several buyers
-// (unregistered_supplier, late_filing), a registry row of a claiming applicant
-// (applicant_credit), and a contract re-sent (duplicate_claim, unregistered_supplier,
-// late_filing, resale and idle_consumption). The check reads the keys a change touches, so the ratio should fall as the
+// (unregistered_supplier, late_filing, usage_above_capacity), a registry row of a claiming applicant
+// (applicant_credit, annual_purchase), a contract re-sent (duplicate_claim, unregistered_supplier,
+// late_filing, resale, idle_consumption, annual_purchase, billed_above_metered) and a claim
+// re-sent (annual_purchase, billed_above_metered and the others). The check reads the keys a change touches, so the ratio should fall as the
 // province grows.
 func BenchmarkKeyedChecks(b *testing.B) {
 	for _, k := range benchSizes(b) {
@@ -40,8 +41,10 @@ func BenchmarkKeyedChecks(b *testing.B) {
 			{"a supplier's registry row", enterpriseChange(ct.SupplierUSCC)},
 			{"an applicant's registry row", enterpriseChange(claims[len(claims)/2].ApplicantUSCC)},
 			{"a contract", contractChange(ct.SupplierUSCC, ct.BuyerUSCC, ct.ContractNo)},
+			{"a claim", claimChange(claims[len(claims)/2].ClaimID)},
 		}
-		for _, d := range []voucherwatch.IncrementalDetector{NewUnregisteredSupplier(env), NewApplicantCredit(env), NewLateFiling(env), NewDuplicateClaim(env), NewResale(env), NewIdleConsumption(env)} {
+		for _, d := range []voucherwatch.IncrementalDetector{NewUnregisteredSupplier(env), NewApplicantCredit(env), NewLateFiling(env), NewDuplicateClaim(env), NewResale(env), NewIdleConsumption(env),
+			NewAnnualPurchase(env), NewBilledAboveMetered(env), NewUsageAboveCapacity(env)} {
 			if _, err := d.Run(ctx, bp.at); err != nil { // warm the caches once
 				b.Fatal(err)
 			}

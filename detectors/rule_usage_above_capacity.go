@@ -24,7 +24,7 @@ import (
 // difference). Suppliers that are not registered are unregistered_supplier's finding.
 type UsageAboveCapacity struct{ env Env }
 
-var _ voucherwatch.Detector = (*UsageAboveCapacity)(nil)
+var _ voucherwatch.IncrementalDetector = (*UsageAboveCapacity)(nil)
 
 // NewUsageAboveCapacity builds the usage_above_capacity rule.
 func NewUsageAboveCapacity(env Env) *UsageAboveCapacity { return &UsageAboveCapacity{env: env} }
@@ -55,6 +55,64 @@ func (d *UsageAboveCapacity) Run(ctx context.Context, at time.Time) ([]voucherwa
 	if err != nil {
 		return nil, err
 	}
+	return d.judge(found, reg, cities, at, func(registered []voucherwatch.CapacityPeak) ([][]voucherwatch.TenantCards, error) {
+		// Who was metered at each peak, in one read for all of them.
+		return rm.TenantsAtPeaks(ctx, registered)
+	})
+}
+
+// Check sweeps, by keyed look-ups, the suppliers whose registry row changed (their registered
+// capacity and registration): their latest rows (LatestEntitiesOf), their peaks
+// (CapacityPeaksOf: usage_runs by supplier, without the kept units' refresh) and who was metered
+// at each (TenantsAt). Usage carries no keys: a peak that new metering makes comes with the
+// next full run, and so does a supplier's alert that a registry row makes false.
+func (d *UsageAboveCapacity) Check(ctx context.Context, at time.Time, changed voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+	usccs := changed.EnterpriseList()
+	if len(usccs) == 0 {
+		return nil, nil
+	}
+	rm := d.env.reads()
+	ents, err := rm.LatestEntitiesOf(ctx, usccs)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: usage_above_capacity: %w", err)
+	}
+	reg := ruleRegistryOf(ents)
+	var suppliers []string
+	for _, e := range ents {
+		if ruleRegistrationOf(reg, e.USCC) == regRegistered {
+			suppliers = append(suppliers, e.USCC)
+		}
+	}
+	if len(suppliers) == 0 {
+		return nil, nil
+	}
+	found, err := rm.CapacityPeaksOf(ctx, suppliers)
+	if err != nil {
+		return nil, fmt.Errorf("detectors: usage_above_capacity: %w", err)
+	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	cities := make(map[string]string, len(ents))
+	for _, e := range ents {
+		cities[e.USCC] = e.City
+	}
+	return d.judge(found, reg, cities, at, func(registered []voucherwatch.CapacityPeak) ([][]voucherwatch.TenantCards, error) {
+		out := make([][]voucherwatch.TenantCards, len(registered))
+		for i, o := range registered {
+			var err error
+			if out[i], err = rm.TenantsAt(ctx, o.SupplierUSCC, o.ChipKey, o.PeakAt); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+}
+
+// judge returns the alerts about the peaks found of registered suppliers (reg holds their
+// rows at least); tenants reads who was metered at each of them.
+func (d *UsageAboveCapacity) judge(found []voucherwatch.CapacityPeak, reg map[string]ruleEntity, cities map[string]string, at time.Time,
+	tenants func([]voucherwatch.CapacityPeak) ([][]voucherwatch.TenantCards, error)) ([]voucherwatch.Alert, error) {
 	sort.Slice(found, func(i, j int) bool {
 		if found[i].SupplierUSCC != found[j].SupplierUSCC {
 			return found[i].SupplierUSCC < found[j].SupplierUSCC
@@ -67,8 +125,7 @@ func (d *UsageAboveCapacity) Run(ctx context.Context, at time.Time) ([]voucherwa
 			registered = append(registered, o)
 		}
 	}
-	// Who was metered at each peak, in one read for all of them.
-	atPeaks, err := rm.TenantsAtPeaks(ctx, registered)
+	atPeaks, err := tenants(registered)
 	if err != nil {
 		return nil, fmt.Errorf("detectors: usage_above_capacity tenants: %w", err)
 	}

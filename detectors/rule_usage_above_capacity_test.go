@@ -1,10 +1,14 @@
 package detectors
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/detectors/detectortest"
+	"github.com/voucherwatch/voucherwatch/rules"
 )
 
 func TestUsageAboveCapacity(t *testing.T) {
@@ -73,7 +77,8 @@ func TestUsageAboveCapacity(t *testing.T) {
 			}
 		}
 	}
-	alerts := f.run(NewUsageAboveCapacity(f.env()))
+	d := NewUsageAboveCapacity(f.env())
+	alerts := f.run(d)
 	for i, c := range cases {
 		for _, a := range fxWant(t, c.name, alerts, fxUSCC("S", i), c.want...) {
 			if a.Subjects != (voucherwatch.Subjects{SupplierUSCC: fxUSCC("S", i)}) || a.PolicyClause != "五.1 / M1d" || a.City != "430300" {
@@ -90,4 +95,69 @@ func TestUsageAboveCapacity(t *testing.T) {
 			t.Errorf("threeTenantsOn64: got first above capacity %v, want %v", got, want)
 		}
 	}
+
+	// A supplier's registry row: its check is the full run's alerts about it, byte for byte
+	// (the keyed sweep reads usage_runs by supplier, the full one the kept units); a buyer's
+	// registry row and usage alone return nothing.
+	ctx := context.Background()
+	start := time.Now()
+	defer func() { t.Logf("checks took %v", time.Since(start)) }()
+	for i, c := range cases {
+		got, err := d.Check(ctx, fxAt, enterpriseChange(fxUSCC("S", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fxAlertsOn(alerts, fxUSCC("S", i)); len(got) != len(want) {
+			t.Errorf("%s: Check(the supplier's registry row): got %d alerts, want the full run's %d", c.name, len(got), len(want))
+		}
+		sameAsRun(t, alerts, got)
+	}
+	for _, ch := range []voucherwatch.Changes{enterpriseChange(fxUSCC("B", 0), fxUSCC("B", 1)), {Usage: 10}} {
+		if got, err := d.Check(ctx, fxAt, ch); err != nil || len(got) != 0 {
+			t.Errorf("Check(%v): got %d alerts, %v; want none", ch, len(got), err)
+		}
+	}
+}
+
+// TestUsageAboveCapacityCheckMatchesRun checks usage_above_capacity's keyed path against its
+// full run on the synthetic province: the registry row of a flagged supplier yields the full
+// run's alerts about it byte for byte (its peaks from usage_runs by supplier, the full run's
+// from the kept units); registered suppliers the full run does not flag raise nothing.
+func TestUsageAboveCapacityCheckMatchesRun(t *testing.T) {
+	db, p := detectortest.Province(t, 1)
+	ctx := context.Background()
+	d := NewUsageAboveCapacity(Env{DB: db, Policy: rules.Default()})
+	full, err := d.Run(ctx, p.Config.End)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) == 0 {
+		t.Fatal("got no usage_above_capacity alert in the province's full run, want some to compare")
+	}
+	flagged := map[string]bool{}
+	var changes []voucherwatch.Changes
+	for _, a := range full {
+		if !flagged[a.Subjects.SupplierUSCC] {
+			flagged[a.Subjects.SupplierUSCC] = true
+			changes = append(changes, enterpriseChange(a.Subjects.SupplierUSCC))
+		}
+	}
+	ents, err := db.LatestEntities(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean := enterpriseChange()
+	for _, e := range ents {
+		if e.Supplier != nil && e.Supplier.Registered && !flagged[e.USCC] && len(clean.Enterprises) < 5 {
+			clean.Enterprises[e.USCC] = true
+		}
+	}
+	if len(clean.Enterprises) == 0 {
+		t.Fatal("every registered supplier of the province is flagged; want clean ones to compare")
+	}
+	changes = append(changes, clean)
+	checkAgainstRun(t, d, full, changes, func(ch voucherwatch.Changes, a voucherwatch.Alert) bool {
+		return ch.Enterprises[a.Subjects.SupplierUSCC]
+	})
+	t.Logf("%d alerts of %d suppliers, %d checks", len(full), len(flagged), len(changes))
 }

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -127,8 +129,66 @@ func (db *DB) InvoiceMeterings(ctx context.Context, cardMonthHours float64) ([]v
 	if _, err := db.refreshMeterings(ctx, cardMonthHours); err != nil {
 		return nil, err
 	}
+	return db.keptMeterings(ctx, keptMeteringsSQL, []any{cardMonthHours})
+}
+
+// InvoiceMeteringsOf is InvoiceMeterings of the invoices whose latest settlement names one of
+// these contracts (supplier, contract number) or one that any version of these invoices
+// named: an invoice re-sent under another contract changes both contracts' comparisons. It
+// compares them as the kept comparisons' passes do (invoiceMeteringOf), over the contracts'
+// units read from usage_runs by their suppliers, which lead its sorting key, as PurchaseUse
+// reads them: exact without the refresh of the kept units and comparisons, which costs what
+// was written since the last pass (ten minutes of usage at least) and belongs to the full
+// sweeps.
+func (db *DB) InvoiceMeteringsOf(ctx context.Context, cardMonthHours float64, contracts [][2]string, invoices []voucherwatch.InvoiceKey) ([]voucherwatch.InvoiceMetering, error) {
+	keys := map[[2]string]bool{}
+	for _, c := range contracts {
+		keys[c] = true
+	}
+	if len(invoices) > 0 {
+		err := db.scanRows(ctx, `SELECT DISTINCT supplier_uscc, contract_no FROM settlements WHERE `+settlementsKeyedSQL+` IN (SELECT arrayJoin(?)))`,
+			[]any{invoiceKeyStrings(invoices)}, func(scan func(...any) error) error {
+				var c [2]string
+				if err := scan(&c[0], &c[1]); err != nil {
+					return err
+				}
+				keys[c] = true
+				return nil
+			})
+		if err != nil {
+			return nil, fmt.Errorf("store: invoice metering of contracts: %w", err)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	pairs := make([][2]string, 0, len(keys))
+	for c := range keys {
+		pairs = append(pairs, c)
+	}
+	slices.SortFunc(pairs, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+	suppliers, ckeys := slices.Compact(dealSuppliers(pairs)), contractKeys(voucherwatch.ContractQuery{Contracts: pairs})
+	const ofContracts = `supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, ` + contractKeySQL + `)`
+	ctx, units, unitsArgs, err := db.usageUnits(ctx, ofContracts, suppliers, ckeys)
+	if err != nil {
+		return nil, fmt.Errorf("store: invoice metering of contracts: %w", err)
+	}
+	// Every version of the contracts' invoices, under their supplier (the settlements' sorting
+	// key), of which the comparison takes the latest; one whose latest version names another
+	// contract is left out below.
+	q := invoiceMeteringOf(units, `(supplier_uscc, invoice_code, invoice_no) IN (SELECT supplier_uscc, invoice_code, invoice_no FROM settlements WHERE `+ofContracts+`)`)
+	out, err := db.keptMeterings(ctx, q, append([]any{cardMonthHours, suppliers, ckeys}, unitsArgs...))
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(m voucherwatch.InvoiceMetering) bool { return !keys[[2]string{m.SupplierUSCC, m.ContractNo}] }), nil
+}
+
+// keptMeterings reads the rows of keptMeteringsSQL, or of invoiceMeteringOf's query, whose
+// columns are the same.
+func (db *DB) keptMeterings(ctx context.Context, q string, args []any) ([]voucherwatch.InvoiceMetering, error) {
 	var out []voucherwatch.InvoiceMetering
-	err := db.scanRows(ctx, keptMeteringsSQL, []any{cardMonthHours}, func(scan func(...any) error) error {
+	err := db.scanRows(ctx, q, args, func(scan func(...any) error) error {
 		var (
 			m                                voucherwatch.InvoiceMetering
 			from, to                         time.Time

@@ -334,24 +334,53 @@ func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, e
 	// The filters on shared stay after FINAL's merge (see keptWindowsSQL).
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"optimize_move_to_prewhere": 0}))
 	err := db.scanRows(ctx, peakCardsOf(keptWindowsSQL), nil, func(scan func(...any) error) error {
-		var (
-			p                           voucherwatch.CapacityPeak
-			capacity, peak              int64
-			peakAt, firstOver, overSecs int64
-		)
-		if err := scan(&p.SupplierUSCC, &p.ChipKey, &p.ChipModel, &capacity, &peak, &peakAt, &firstOver, &overSecs); err != nil {
-			return err
-		}
-		p.Capacity, p.Peak = int(capacity), int(peak)
-		p.PeakAt, p.FirstOver = time.Unix(peakAt, 0).In(voucherwatch.CST), time.Unix(firstOver, 0).In(voucherwatch.CST)
-		p.Over = time.Duration(overSecs) * time.Second
+		p, err := scanCapacityPeak(scan)
 		out = append(out, p)
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: capacity peaks: %w", err)
 	}
 	return out, nil
+}
+
+// CapacityPeaksOf is CapacityPeaks of these suppliers, over their units read from usage_runs
+// by supplier (its sorting key's lead), as PurchaseUse reads them: exact without the refresh of
+// the kept units, which costs what was written since the last pass and belongs to the sweep.
+func (db *DB) CapacityPeaksOf(ctx context.Context, suppliers []string) ([]voucherwatch.CapacityPeak, error) {
+	if len(suppliers) == 0 {
+		return nil, nil
+	}
+	ctx, units, args, err := db.usageUnits(ctx, "supplier_uscc IN (SELECT arrayJoin(?))", suppliers)
+	if err != nil {
+		return nil, fmt.Errorf("store: capacity peaks of suppliers: %w", err)
+	}
+	var out []voucherwatch.CapacityPeak
+	err = db.scanRows(ctx, peakCardsSQL(units), args, func(scan func(...any) error) error {
+		p, err := scanCapacityPeak(scan)
+		out = append(out, p)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: capacity peaks of suppliers: %w", err)
+	}
+	return out, nil
+}
+
+// scanCapacityPeak reads a row of peakCardsOf.
+func scanCapacityPeak(scan func(...any) error) (voucherwatch.CapacityPeak, error) {
+	var (
+		p                           voucherwatch.CapacityPeak
+		capacity, peak              int64
+		peakAt, firstOver, overSecs int64
+	)
+	if err := scan(&p.SupplierUSCC, &p.ChipKey, &p.ChipModel, &capacity, &peak, &peakAt, &firstOver, &overSecs); err != nil {
+		return p, err
+	}
+	p.Capacity, p.Peak = int(capacity), int(peak)
+	p.PeakAt, p.FirstOver = time.Unix(peakAt, 0).In(voucherwatch.CST), time.Unix(firstOver, 0).In(voucherwatch.CST)
+	p.Over = time.Duration(overSecs) * time.Second
+	return p, nil
 }
 
 // TenantsAt returns who was metered on a supplier's chip at an instant, by buyer and contract.
