@@ -482,3 +482,38 @@ func memoized[T any](ctx context.Context, key string, load func() (T, error)) (T
 	}
 	return v, err
 }
+
+// Warmer is an incremental detector that keeps state between checks (the registry graph, the
+// market's observations) and reads it on its first check. Start warms every such lane at once,
+// holding the lane, so the first changes after the engine starts do not wait for that read
+// behind a pass of the other lanes (at 100 M: related_party's graph 2.5 s, price's
+// observations 2.6 s; the first related-party probe's check began 3.5 s after it was stored).
+type Warmer interface {
+	Warm(ctx context.Context) error
+}
+
+// warm reads the kept state of every lane whose detectors are Warmers, one lane at a time,
+// each under its lane's lock (a check of the lane waits for it, as it would have waited for
+// its own read); a failure is logged and the first check reads it instead.
+func (r *Runner) warm(ctx context.Context) {
+	r.mu.Lock()
+	lanes := slices.Clone(r.lanes)
+	r.mu.Unlock()
+	for _, l := range lanes {
+		for _, det := range l.dets {
+			w, ok := det.(Warmer)
+			if !ok || ctx.Err() != nil {
+				continue
+			}
+			start := time.Now()
+			l.run.Lock()
+			err := w.Warm(r.prioritise(ctx, true))
+			l.run.Unlock()
+			if err != nil {
+				r.Log.Warn("detectors: warming a check failed; its first check reads its state", "detector", det.Name(), "err", err)
+				continue
+			}
+			r.Log.Debug("detectors: check warmed", "detector", det.Name(), "took", time.Since(start).Round(time.Millisecond))
+		}
+	}
+}

@@ -117,6 +117,21 @@ func (p *Price) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, er
 	return p.alerts(obs, nil, newClaimIndex(claims), cities, at), nil
 }
 
+// Warm reads the market's observations for the checks, unless a run or check has kept them.
+func (p *Price) Warm(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.obs != nil {
+		return nil
+	}
+	obs, err := p.observations(ctx, voucherwatch.ContractQuery{All: true})
+	if err != nil {
+		return err
+	}
+	p.obs = obs
+	return nil
+}
+
 // Check judges the priced items of the contracts that new contracts and settlements touch, and
 // of the contracts new claims cite (their alerts list the claims), each alert as Run returns
 // it. The market bands are estimated from every observation, as in Run: the detector keeps the

@@ -128,6 +128,22 @@ func (d *RelatedParty) Check(ctx context.Context, at time.Time, changed voucherw
 	return relatedAlerts(g, pairs, d.env.Policy.RelatedParty, cities, at), nil
 }
 
+// Warm reads the registry's graph for the checks, unless a run or check has kept one.
+func (d *RelatedParty) Warm(ctx context.Context) error {
+	d.mu.Lock()
+	kept := d.graph != nil
+	d.mu.Unlock()
+	if kept {
+		return nil
+	}
+	g, cities, readAt, err := d.readGraph(ctx)
+	if err != nil {
+		return err
+	}
+	d.keepGraph(g, cities, readAt)
+	return nil
+}
+
 // readGraph reads the registry and builds its graph; readAt is when the read began.
 func (d *RelatedParty) readGraph(ctx context.Context) (g *entityGraph, cities map[string]string, readAt time.Time, err error) {
 	readAt = time.Now()

@@ -131,6 +131,23 @@ func (d *Resale) Run(ctx context.Context, at time.Time) ([]voucherwatch.Alert, e
 	return alerts, err
 }
 
+// Warm reads the control groups for the checks, unless a run or check has kept them.
+func (d *Resale) Warm(ctx context.Context) error {
+	d.mu.Lock()
+	kept := d.groups != nil
+	d.mu.Unlock()
+	if kept {
+		return nil
+	}
+	readAt := time.Now()
+	groups, err := loadControlGroups(ctx, d.env)
+	if err != nil {
+		return err
+	}
+	d.keepGroups(groups, readAt)
+	return nil
+}
+
 // Check returns the alerts of the purchases of the enterprises that changed records name:
 // both sides of a new contract or settlement (the seller may resell what it bought, the
 // buyer what it buys), a new claim's applicant, an enterprise of a new registry record, and

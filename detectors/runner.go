@@ -367,6 +367,7 @@ func (r *Runner) Start(ctx context.Context, spec string) error {
 		<-c.Stop().Done()
 	}()
 	go r.debounceLoop(ctx)
+	go r.warm(ctx)
 	for range r.workers() {
 		go r.checkWorker(ctx)
 	}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -335,5 +336,61 @@ func TestSharedLaneReadsOnce(t *testing.T) {
 	r.CheckChanged(context.Background(), time.Now(), ch)
 	if reads["facts"] != 2 {
 		t.Errorf("facts read %d times after two checks, want 2", reads["facts"])
+	}
+}
+
+// warmingCheck is a checkFn that keeps state its Warm reads.
+type warmingCheck struct {
+	checkFn
+	warm func(context.Context) error
+}
+
+func (d warmingCheck) Warm(ctx context.Context) error { return d.warm(ctx) }
+
+// TestStartWarmsKeptState: Start reads every Warmer's state once, under its lane, so that a
+// change arriving while it reads is checked after it, on the warmed state; detectors without
+// state are not held up by it.
+func TestStartWarmsKeptState(t *testing.T) {
+	st := &recordingAlerts{stored: map[string]int{}}
+	r := NewRunner(st, nil, nil)
+	r.CheckDelay = time.Millisecond
+	var warmed, warms, coldChecks atomic.Int32
+	var statelessWaited atomic.Bool
+	r.Register(
+		warmingCheck{checkFn{detectorFn{name: "graph", run: noRun}, func(ctx context.Context, ch voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+			if warmed.Load() == 0 {
+				coldChecks.Add(1)
+			}
+			return alertPerClaim("graph")(ctx, ch)
+		}}, func(context.Context) error {
+			// The registry's read: it lasts until the other lane's check is stored (5 s at
+			// most), which must not wait for it.
+			for deadline := time.Now().Add(5 * time.Second); st.count("stateless/c1") == 0 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if st.count("stateless/c1") == 0 {
+				statelessWaited.Store(true)
+			}
+			warms.Add(1)
+			warmed.Store(1)
+			return nil
+		}},
+		checkFn{detectorFn{name: "stateless", run: noRun}, alertPerClaim("stateless")},
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx, "@every 1h"); err != nil {
+		t.Fatal(err)
+	}
+	r.Changed([]voucherwatch.Record{claimRecord("c1")})
+	waitFor(t, 5*time.Second, "the warmed lane's check", func() bool { return st.count("graph/c1") == 1 })
+	if n := coldChecks.Load(); n != 0 {
+		t.Errorf("%d checks ran before the state was warmed, want none", n)
+	}
+	if n := warms.Load(); n != 1 {
+		t.Errorf("warmed %d times, want once", n)
+	}
+	if statelessWaited.Load() {
+		t.Error("the stateless lane's check waited for another lane's warming")
 	}
 }
