@@ -151,17 +151,19 @@ func (r *Runner) Register(ds ...voucherwatch.Detector) {
 	for _, d := range ds {
 		r.detectors = append(r.detectors, d)
 		r.health[d.Name()] = &Health{Detector: d.Name()}
-		if inc, ok := d.(voucherwatch.IncrementalDetector); ok {
-			if sh, ok := d.(LaneSharer); ok {
-				if i := slices.IndexFunc(r.lanes, func(l *checkLane) bool { return l.shared != "" && l.shared == sh.CheckLane() }); i >= 0 {
-					r.lanes[i].dets = append(r.lanes[i].dets, inc)
-					continue
-				}
-				r.lanes = append(r.lanes, &checkLane{dets: []voucherwatch.IncrementalDetector{inc}, shared: sh.CheckLane()})
-				continue
-			}
-			r.lanes = append(r.lanes, &checkLane{dets: []voucherwatch.IncrementalDetector{inc}})
+		inc, ok := d.(voucherwatch.IncrementalDetector)
+		if !ok {
+			continue
 		}
+		var shared string
+		if sh, ok := d.(LaneSharer); ok {
+			shared = sh.CheckLane()
+		}
+		if i := slices.IndexFunc(r.lanes, func(l *checkLane) bool { return shared != "" && l.shared == shared }); i >= 0 {
+			r.lanes[i].dets = append(r.lanes[i].dets, inc)
+			continue
+		}
+		r.lanes = append(r.lanes, &checkLane{dets: []voucherwatch.IncrementalDetector{inc}, shared: shared})
 	}
 }
 
