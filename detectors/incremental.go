@@ -211,6 +211,19 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 	l.rounds++
 	round := l.rounds
 	r.mu.Unlock()
+	debug := r.Log.Enabled(ctx, slog.LevelDebug)
+	var pendingFor time.Duration
+	var claims, contracts []string // the subjects the log names, the same for every detector of the lane
+	if debug {
+		if !since.IsZero() {
+			pendingFor = asked.Sub(since)
+		}
+		claims = slices.Sorted(maps.Keys(changed.Claims))
+		claims = claims[:min(len(claims), 20)]
+		for _, c := range changed.ContractList()[:min(len(changed.Contracts), 20)] {
+			contracts = append(contracts, c[1])
+		}
+	}
 	out := make([]Summary, 0, len(l.dets))
 	for _, det := range l.dets {
 		name := det.Name()
@@ -237,18 +250,9 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 			r.Log.Error("detector check failed", "detector", name, "err", err)
 		}
 		out = append(out, s)
-		if r.Log.Enabled(ctx, slog.LevelDebug) {
-			var pendingFor time.Duration
-			if !since.IsZero() {
-				pendingFor = asked.Sub(since)
-			}
-			claims := slices.Sorted(maps.Keys(changed.Claims))
-			var contracts []string
-			for _, c := range changed.ContractList()[:min(len(changed.Contracts), 20)] {
-				contracts = append(contracts, c[1])
-			}
+		if debug {
 			r.Log.Debug("detectors: check", "detector", name, "round", round, "subjects", changed.Subjects(),
-				"claims", strings.Join(claims[:min(len(claims), 20)], ","), "contracts", strings.Join(contracts, ","),
+				"claims", strings.Join(claims, ","), "contracts", strings.Join(contracts, ","),
 				"during_full_run", duringRun || r.running.Load(),
 				"pending_for", pendingFor.Round(time.Millisecond), "lock_wait", start.Sub(asked).Round(time.Millisecond),
 				"lane_lock_wait", locked.Sub(asked).Round(time.Millisecond),
