@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,5 +125,61 @@ func TestBatchStagesAreObserved(t *testing.T) {
 	}
 	if sums["wait"] != 0 {
 		t.Errorf("stage wait: got %v s, want 0 with one writer", sums["wait"])
+	}
+}
+
+// heldStore holds the first StoreRecords call until the consumer has decoded the batch after
+// it, or until a minute passes.
+type heldStore struct {
+	voucherwatch.RecordStore
+	decoded    *atomic.Int64 // messages decoded so far
+	next       int64         // messages decoded once the second batch is
+	overlapped atomic.Bool
+	calls      atomic.Int32
+}
+
+func (h *heldStore) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
+	if h.calls.Add(1) == 1 {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if h.decoded.Load() >= h.next {
+				h.overlapped.Store(true)
+				break
+			}
+		}
+	}
+	return h.RecordStore.StoreRecords(ctx, typ, recs)
+}
+
+// A reader decodes its next batch while the one before is stored: the engine's decoding and
+// the server's INSERT overlap instead of waiting for each other. The batches are still all
+// stored, once, and committed.
+func TestNextBatchIsDecodedWhileOneIsStored(t *testing.T) {
+	db, broker := stageRig(t, 600)
+	metrics := ingest.NewMetrics(prometheus.NewRegistry())
+	var decoded atomic.Int64
+	dec := &ingest.Decoder{PIIKey: []byte("k"), Now: func() time.Time { decoded.Add(1); return time.Now() }}
+	held := &heldStore{RecordStore: db, decoded: &decoded, next: 400}
+	c := ingest.NewConsumer(ingest.Config{
+		Brokers: []string{broker.Addr()}, Group: "pipeline-test",
+		Topics:    map[voucherwatch.RecordType]string{voucherwatch.TypeUsage: "vw.usage"},
+		BatchSize: 200, FlushInterval: 2 * time.Second,
+	}, dec, held, metrics, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	deadline := time.Now().Add(90 * time.Second)
+	for testutil.ToFloat64(metrics.Consumed.WithLabelValues("vw.usage")) < 600 {
+		if time.Now().After(deadline) {
+			t.Fatal("600 messages not consumed in 90 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !held.overlapped.Load() {
+		t.Errorf("the second batch was not decoded while the first was stored (decoded %d messages, want %d)", decoded.Load(), held.next)
+	}
+	if n, err := db.StoredCount(context.Background(), voucherwatch.TypeUsage); err != nil || n != 600 {
+		t.Errorf("got %d usage records stored (%v), want 600", n, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -51,6 +52,10 @@ type readerState struct {
 	since    time.Time // stalled since; zero when progressing
 	inARow   int       // watchdog rebuilds since the last progress
 	rebuilds int       // watchdog rebuilds in all
+
+	// storing is set while the reader's store stage holds a batch: its messages are fetched
+	// but not committed, so the group's lag does not fall meanwhile, and the watchdog waits.
+	storing atomic.Bool
 }
 
 func (rs *readerState) set(s ReaderState) {
