@@ -39,8 +39,8 @@ func runBench(ctx context.Context, args []string) error {
 	n := fs.Int("n", 1_000_000, "usage records")
 	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
 	partitions := fs.Int("partitions", 4, "partitions of the usage topic")
-	readers := fs.Int("readers", 2, "consumer-group members for the usage topic in the engine")
-	batch := fs.Int("batch-size", 20000, "engine batch size")
+	readers := fs.Int("readers", 1, "consumer-group members for the usage topic in the engine")
+	batch := fs.Int("batch-size", ingest.DefaultBatchSize, "engine batch size")
 	keep := fs.Bool("keep", false, "keep the bench database")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/detectors"
+	"github.com/voucherwatch/voucherwatch/ingest"
 	"github.com/voucherwatch/voucherwatch/store"
 )
 
@@ -106,7 +107,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	}
 	fs.StringVar(&c.DeadLetterTopic, "topic-deadletter", voucherwatch.DefaultDeadLetterTopic, "topic receiving rejected messages")
 	fs.DurationVar(&c.DeadLetterRetention, "deadletter-retention", store.DefaultDeadLetterRetention, "how long rejected messages (redacted) stay in the dead letters' table; 0 keeps them")
-	fs.IntVar(&c.BatchSize, "batch-size", 20000, "flush an ingest batch at this many messages")
+	fs.IntVar(&c.BatchSize, "batch-size", ingest.DefaultBatchSize, "flush an ingest batch at this many messages")
 	fs.DurationVar(&c.FlushInterval, "flush-interval", 500*time.Millisecond, "or this long after its first message")
 	fs.IntVar(&c.ReadersPerTopic, "readers-per-topic", 1, "consumer-group members per topic in this instance")
 	fs.IntVar(&c.MaxMessageBytes, "max-message-bytes", 256<<10, "larger messages are dead-lettered")
@@ -117,7 +118,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the web UI's cookies Secure: set when the UI is served over HTTPS")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "", "API token of a province administrator (set VW_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	fs.IntVar(&c.MemoryLimitMiB, "memory-limit", 384, "soft memory limit of the Go heap in MiB (0: none); the GC works harder near it")
+	fs.IntVar(&c.MemoryLimitMiB, "memory-limit", 768, "soft memory limit of the Go heap in MiB (0: none); the GC works harder near it")
 	fs.StringVar(&c.Rules, "rules", "", "policy configuration file (JSON, like rules/policy.json); empty: the built-in defaults")
 	fs.StringVar(&c.DetectSchedule, "detect-schedule", "@every 15m", "when the detectors run (robfig/cron spec, seconds optional)")
 	fs.DurationVar(&c.DetectDebounce, "detect-debounce", 2*time.Second, "quiet time after an ingest batch before the detectors run")

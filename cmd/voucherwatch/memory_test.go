@@ -113,8 +113,8 @@ func brokerRSS(t testing.TB, bin string, n int, args ...string) (int64, int64) {
 }
 
 // TestEmbeddedBrokerMemory: the embedded broker with its log on disk (the default) holds a
-// million usage records, produced and read back, within the engine's default memory limit
-// (--memory-limit, 384 MiB), though the records alone are larger. The in-memory log (the
+// million usage records, produced and read back, within 384 MiB (half the engine's default
+// --memory-limit), though the records alone are larger. The in-memory log (the
 // look-alike, --embedded-kafka-dir memory) holds them all in RAM; run with VW_MEMORY_BASELINE=1
 // to measure it beside (it takes as long again).
 func TestEmbeddedBrokerMemory(t *testing.T) {
