@@ -321,9 +321,9 @@ func (c *Consumer) decode(ctx context.Context, typ voucherwatch.RecordType, topi
 	if err != nil {
 		return err
 	}
-	// The records hold their own copy of what they need (Decode), the dead letters theirs of
-	// their messages, and committing needs only the offsets: the messages' bytes, about half
-	// of a usage batch's memory, can go while the batch waits and is stored.
+	// The records now own their messages' bytes (DecodeOwned), the dead letters theirs, and
+	// committing needs only the offsets: the messages can let go of them (a registry record,
+	// decoded into copies so as not to pin identity numbers, frees its message here).
 	for i := range b.msgs {
 		b.msgs[i].Key, b.msgs[i].Value, b.msgs[i].Headers = nil, nil, nil
 	}
@@ -445,7 +445,7 @@ func (c *Consumer) decodeAll(typ voucherwatch.RecordType, msgs []kafka.Message) 
 			defer wg.Done()
 			for i := lo; i < hi; i++ {
 				m := &msgs[i]
-				recs[i], errs[i] = c.dec.Decode(typ, m.Value)
+				recs[i], errs[i] = c.dec.DecodeOwned(typ, m.Value)
 				recs[i].Origin = voucherwatch.Origin{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
 			}
 		}()

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/voucherwatch/voucherwatch"
 )
@@ -48,6 +49,18 @@ type Decoder struct {
 // number. Decode returns EINTERNAL when the decoder is misconfigured: want is not a record
 // type, or a record carries identity numbers and PIIKey is empty.
 func (d *Decoder) Decode(want voucherwatch.RecordType, value []byte) (voucherwatch.Record, error) {
+	return d.decodeValue(want, value, false)
+}
+
+// DecodeOwned is Decode for a value handed over to the record: its strings point into value
+// itself, not into a copy, so value must never change afterwards. The consumer's messages are
+// allocated one by one by kafka-go and not touched after decoding; the copy was a tenth of the
+// engine's CPU on a usage batch (memmove), and as much memory as the message again.
+func (d *Decoder) DecodeOwned(want voucherwatch.RecordType, value []byte) (voucherwatch.Record, error) {
+	return d.decodeValue(want, value, true)
+}
+
+func (d *Decoder) decodeValue(want voucherwatch.RecordType, value []byte, owned bool) (voucherwatch.Record, error) {
 	limit := d.MaxBytes
 	if limit <= 0 {
 		limit = DefaultMaxMessageBytes
@@ -62,9 +75,14 @@ func (d *Decoder) Decode(want voucherwatch.RecordType, value []byte) (voucherwat
 	if !utf8.Valid(value) {
 		return voucherwatch.Record{}, messageError("message is not valid UTF-8 (first bad byte at %d)", firstInvalidUTF8(value))
 	}
-	// One copy of the message: the decoded record's strings are substrings of it (see scanner),
-	// so the caller may reuse value.
-	msg := string(value)
+	// The decoded record's strings are substrings of msg (see scanner): one copy of the
+	// message, so that the caller may reuse value, unless value is handed over.
+	var msg string
+	if owned && len(value) > 0 {
+		msg = unsafe.String(&value[0], len(value))
+	} else {
+		msg = string(value)
+	}
 	var now time.Time
 	if d.Now != nil {
 		now = d.Now()

@@ -459,6 +459,36 @@ func TestDecodeCopiesValue(t *testing.T) {
 	}
 }
 
+// DecodeOwned gives the record Decode gives, without copying the message: the record's strings
+// point into the value handed over (so that changing it shows), except a registry record's,
+// which are copied so that the message, with its identity numbers, is not kept alive.
+func TestDecodeOwned(t *testing.T) {
+	for typ, msg := range contractExamples(t) {
+		want, err := testDecoder().Decode(typ, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := bytes.Clone(msg)
+		rec, err := testDecoder().DecodeOwned(typ, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fmt.Sprintf("%+v", deref(reflect.ValueOf(rec)))
+		if w := fmt.Sprintf("%+v", deref(reflect.ValueOf(want))); before != w {
+			t.Errorf("%s: DecodeOwned gave\n%s\nDecode\n%s", typ, before, w)
+		}
+		for i := range buf {
+			buf[i] = 'X'
+		}
+		changed := fmt.Sprintf("%+v", deref(reflect.ValueOf(rec))) != before
+		if typ == voucherwatch.TypeRegistry && changed {
+			t.Errorf("%s: the record points into the message, which would keep its identity numbers in memory", typ)
+		} else if typ != voucherwatch.TypeRegistry && !changed {
+			t.Errorf("%s: the record did not point into the value handed over: it was copied", typ)
+		}
+	}
+}
+
 // deref collects every string reachable from v, following pointers, slices and structs:
 // fmt's %+v prints nested pointers as addresses, so this is what "anywhere in the record"
 // means.
