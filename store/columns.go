@@ -31,6 +31,10 @@ type scratch struct {
 	// chunk is how many records are appended to every column before the next ones; 0:
 	// defaultFillChunk.
 	chunk int
+	// peer, when set, is the scratch of a second goroutine that fills half of a large
+	// batch's columns (see parallelFillMin).
+	peer     *scratch
+	parallel int // the batch from which peer is used; 0: parallelFillMin
 
 	strs  []string
 	u8    []uint8
@@ -52,6 +56,9 @@ type scratch struct {
 // release drops the references the slices hold into the batch's records, so that a pooled
 // scratch does not keep a batch alive.
 func (s *scratch) release() {
+	if s.peer != nil {
+		s.peer.release()
+	}
 	s.hashes = nil
 	clear(s.strs[:cap(s.strs)])
 	clear(s.dates[:cap(s.dates)])

@@ -44,6 +44,9 @@ type DB struct {
 	// fillChunk is how many records an INSERT's fill appends to every column before the next
 	// ones; 0: defaultFillChunk. Tests make it small.
 	fillChunk int
+	// parallelFill is the batch from which the fill runs on two goroutines; 0:
+	// parallelFillMin. Tests lower it.
+	parallelFill int
 	// insertWait bounds the wait for earlier INSERTs (insertQueryID); unordered skips
 	// that wait, for the benchmark that measures its cost.
 	insertWait time.Duration

@@ -48,7 +48,7 @@ type writeState struct {
 	recs    []*voucherwatch.Record
 	hashes  []uint64
 	ats     []time.Time
-	s       scratch
+	s, peer scratch // the fill's, and its second goroutine's
 }
 
 var writeStates = sync.Pool{New: func() any {
@@ -341,6 +341,7 @@ SELECT tupleElement(running, 1), tupleElement(running, 2), groupArray(source), g
 // fill appends w.recs to the INSERT b, column by column.
 func (db *DB) fill(b driver.Batch, t recordTable, w *writeState) error {
 	w.s.hashes, w.s.ingestedAt, w.s.chunk = w.hashes, db.now(), db.fillChunk
+	w.s.peer, w.s.parallel = &w.peer, db.parallelFill
 	if err := t.write(b, w.recs, &w.s); err != nil {
 		return fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 	}

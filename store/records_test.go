@@ -316,6 +316,7 @@ func TestStoreRecordsChunkedLookup(t *testing.T) {
 func TestStoreRecordsFillsInChunks(t *testing.T) {
 	db := newTestDB(t)
 	db.fillChunk = 7
+	db.parallelFill = 10 // and half the columns filled by a second goroutine
 	usage := meteredCardHours(0, 50)
 	var claims []voucherwatch.Record
 	for n := range 20 {

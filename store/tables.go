@@ -108,23 +108,51 @@ func (t *table[T]) columns() []column {
 // (BenchmarkFillUsage).
 const defaultFillChunk = 256
 
+// parallelFillMin is the batch from which write fills its columns on two goroutines: the
+// fill is the largest part of the engine's share of a batch's store stage, which the next
+// batch waits for, and the columns are independent of one another.
+const parallelFillMin = 8192
+
 func (t *table[T]) write(b driver.Batch, recs []*voucherwatch.Record, s *scratch) error {
+	cols := len(envelopeFields) + len(t.fields)
+	if s.peer == nil || len(recs) < cmp.Or(s.parallel, parallelFillMin) {
+		return t.writeColumns(b, recs, s, 0, cols)
+	}
+	// Each goroutine has a scratch of its own; half the columns each.
+	p := s.peer
+	p.hashes, p.ingestedAt, p.chunk = s.hashes, s.ingestedAt, s.chunk
+	half := cols / 2
+	done := make(chan error, 1)
+	go func() { done <- t.writeColumns(b, recs, p, half, cols) }()
+	err := t.writeColumns(b, recs, s, 0, half)
+	return cmp.Or(err, <-done)
+}
+
+// writeColumns appends the records to the batch's columns lo to hi-1 (the envelope's, then
+// the body's), all of them for a chunk of records before the next chunk.
+func (t *table[T]) writeColumns(b driver.Batch, recs []*voucherwatch.Record, s *scratch, lo, hi int) error {
 	hashes := s.hashes
 	defer func() { s.hashes = hashes }()
 	n := cmp.Or(s.chunk, defaultFillChunk)
+	ne := len(envelopeFields)
 	bodies := make([]*T, 0, min(len(recs), n))
-	for lo := 0; lo < len(recs); lo += n {
-		chunk := recs[lo:min(lo+n, len(recs))]
-		s.hashes = hashes[lo : lo+len(chunk)]
-		if err := writeFields(b, 0, envelopeFields, chunk, s); err != nil {
-			return err
+	for start := 0; start < len(recs); start += n {
+		chunk := recs[start:min(start+n, len(recs))]
+		s.hashes = hashes[start : start+len(chunk)]
+		if lo < ne {
+			if err := writeFields(b, lo, envelopeFields[lo:min(hi, ne)], chunk, s); err != nil {
+				return err
+			}
 		}
-		bodies = bodies[:0]
-		for _, r := range chunk {
-			bodies = append(bodies, t.body(r))
-		}
-		if err := writeFields(b, len(envelopeFields), t.fields, bodies, s); err != nil {
-			return err
+		if hi > ne {
+			bodies = bodies[:0]
+			for _, r := range chunk {
+				bodies = append(bodies, t.body(r))
+			}
+			from := max(lo, ne)
+			if err := writeFields(b, from, t.fields[from-ne:hi-ne], bodies, s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
