@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +34,7 @@ func BenchmarkUsageViewsServerCPU(b *testing.B) {
 		b.Run(shape.name, func(b *testing.B) {
 			ctx := testContext(b)
 			src := newTestDB(b)
-			if _, err := src.StoreRecords(ctx, voucherwatch.TypeUsage, shape.gen(0, 20_000)); err != nil {
+			if _, err := src.StoreRecords(ctx, voucherwatch.TypeUsage, shape.gen(0, viewsBlock())); err != nil {
 				b.Fatal(err)
 			}
 			if err := src.conn.Exec(ctx, "CREATE TABLE usage_block ENGINE = Memory AS SELECT * FROM usage"); err != nil {
@@ -94,4 +96,13 @@ func columnNames(cols []column) []string {
 		names[i] = c.name
 	}
 	return names
+}
+
+// viewsBlock is the block BenchmarkUsageViewsServerCPU inserts: 20,000 records, or
+// VW_BENCH_BLOCK (the engine's batch is 100,000 since the seventh session).
+func viewsBlock() int {
+	if n, err := strconv.Atoi(os.Getenv("VW_BENCH_BLOCK")); err == nil && n > 0 {
+		return n
+	}
+	return 20_000
 }

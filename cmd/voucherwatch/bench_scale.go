@@ -54,7 +54,7 @@ type shapeResult struct {
 func runBenchScale(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("voucherwatch bench scale", flag.ContinueOnError)
 	usage := fs.Int("usage", 1_000_000, "usage records of history")
-	live := fs.Int("live", 200_000, "usage records streamed through Kafka per shape and run")
+	live := fs.Int("live", 1_000_000, "usage records streamed through Kafka per shape and run (ten batches of the default size)")
 	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
 	partitions := fs.Int("partitions", 4, "partitions of the usage topic")
 	readers := fs.Int("readers", 1, "consumer-group members per topic in the engine")
