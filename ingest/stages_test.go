@@ -50,6 +50,23 @@ func stageRig(t *testing.T, n int) (*store.DB, *ingest.Embedded) {
 	return db, broker
 }
 
+// consumeAll runs c until it has consumed (stored and committed) n usage messages, within the
+// given time, and stops it.
+func consumeAll(t *testing.T, c *ingest.Consumer, metrics *ingest.Metrics, n int, within time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(within)
+	for testutil.ToFloat64(metrics.Consumed.WithLabelValues("vw.usage")) < float64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages not consumed in %v", n, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // The lag gauge comes from Kafka alone: RefreshLag gives the messages not yet consumed
 // without asking the store anything (the status's stored counts read every record).
 func TestRefreshLagReadsKafkaOnly(t *testing.T) {
@@ -77,18 +94,7 @@ func TestBatchStagesAreObserved(t *testing.T) {
 		Topics:    map[voucherwatch.RecordType]string{voucherwatch.TypeUsage: "vw.usage"},
 		BatchSize: 200, FlushInterval: 200 * time.Millisecond,
 	}, &ingest.Decoder{PIIKey: []byte("k")}, db, metrics, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for testutil.ToFloat64(metrics.Consumed.WithLabelValues("vw.usage")) < 600 {
-		if time.Now().After(deadline) {
-			t.Fatal("600 messages not consumed in 60 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	<-done
+	consumeAll(t, c, metrics, 600, time.Minute)
 
 	families, err := reg.Gather()
 	if err != nil {
@@ -164,18 +170,7 @@ func TestNextBatchIsDecodedWhileOneIsStored(t *testing.T) {
 		Topics:    map[voucherwatch.RecordType]string{voucherwatch.TypeUsage: "vw.usage"},
 		BatchSize: 200, FlushInterval: 2 * time.Second,
 	}, dec, held, metrics, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	deadline := time.Now().Add(90 * time.Second)
-	for testutil.ToFloat64(metrics.Consumed.WithLabelValues("vw.usage")) < 600 {
-		if time.Now().After(deadline) {
-			t.Fatal("600 messages not consumed in 90 s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	<-done
+	consumeAll(t, c, metrics, 600, 90*time.Second)
 	if !held.overlapped.Load() {
 		t.Errorf("the second batch was not decoded while the first was stored (decoded %d messages, want %d)", decoded.Load(), held.next)
 	}
