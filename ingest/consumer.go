@@ -242,11 +242,18 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 	stored := make(chan struct{})
 	go func() {
 		defer close(stored)
+		abandoned := false
 		for b := range toStore {
+			if abandoned {
+				// Committing a later batch would commit the abandoned one's offsets with it
+				// (a partition's offset covers everything before it): nothing more is stored.
+				continue
+			}
 			rs.storing.Store(true)
 			// The batch in hand is finished even when shutdown has begun, within a grace period.
 			pctx, pcancel := graceContext(ctx, c.cfg.ShutdownGrace)
 			if err := c.process(pctx, typ, topic, b); err != nil {
+				abandoned = true
 				c.log.Warn("ingest: batch abandoned uncommitted; it will be delivered again", "topic", topic, "messages", len(b.msgs), "err", err)
 			}
 			pcancel()
@@ -294,7 +301,7 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 		}
 		cancel()
 		*b = batch{r: r, msgs: msgs, fetched: fetched}
-		if err := c.decode(ctx, typ, topic, b); err != nil {
+		if err := c.decode(ctx, typ, topic, b); err != nil || ctx.Err() != nil {
 			return // shutdown: the batch was not stored, so it is delivered again
 		}
 		select {
