@@ -58,7 +58,7 @@ type Config struct {
 // 20,000-record batches and 1.1 s in 100,000-record ones, most of the difference the kernel
 // allocating inodes; the engine's rate went from 64,000 to 134,000 records/s
 // (docs/ingest-dedup.md, "Batches of 100,000"). A usage batch in hand takes about 2 KB per
-// record (the message copy its strings point into, the record, the INSERT's columns).
+// record (the message bytes its strings point into, the record, the INSERT's columns).
 const DefaultBatchSize = 100_000
 
 func (c *Config) setDefaults() {
