@@ -327,17 +327,12 @@ func (db *DB) withCandidates(ctx context.Context) (context.Context, bool, error)
 // CapacityPeaks returns, per supplier and chip, the peak of metered cards where it exceeds the
 // registered capacity.
 func (db *DB) CapacityPeaks(ctx context.Context) ([]voucherwatch.CapacityPeak, error) {
-	var out []voucherwatch.CapacityPeak
 	if err := db.RefreshUsageUnits(ctx); err != nil {
 		return nil, fmt.Errorf("store: capacity peaks: %w", err)
 	}
 	// The filters on shared stay after FINAL's merge (see keptWindowsSQL).
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"optimize_move_to_prewhere": 0}))
-	err := db.scanRows(ctx, peakCardsOf(keptWindowsSQL), nil, func(scan func(...any) error) error {
-		p, err := scanCapacityPeak(scan)
-		out = append(out, p)
-		return err
-	})
+	out, err := db.capacityPeaks(ctx, peakCardsOf(keptWindowsSQL), nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: capacity peaks: %w", err)
 	}
@@ -355,16 +350,22 @@ func (db *DB) CapacityPeaksOf(ctx context.Context, suppliers []string) ([]vouche
 	if err != nil {
 		return nil, fmt.Errorf("store: capacity peaks of suppliers: %w", err)
 	}
-	var out []voucherwatch.CapacityPeak
-	err = db.scanRows(ctx, peakCardsSQL(units), args, func(scan func(...any) error) error {
-		p, err := scanCapacityPeak(scan)
-		out = append(out, p)
-		return err
-	})
+	out, err := db.capacityPeaks(ctx, peakCardsSQL(units), args)
 	if err != nil {
 		return nil, fmt.Errorf("store: capacity peaks of suppliers: %w", err)
 	}
 	return out, nil
+}
+
+// capacityPeaks reads the rows of a peakCardsOf query.
+func (db *DB) capacityPeaks(ctx context.Context, query string, args []any) ([]voucherwatch.CapacityPeak, error) {
+	var out []voucherwatch.CapacityPeak
+	err := db.scanRows(ctx, query, args, func(scan func(...any) error) error {
+		p, err := scanCapacityPeak(scan)
+		out = append(out, p)
+		return err
+	})
+	return out, err
 }
 
 // scanCapacityPeak reads a row of peakCardsOf.
