@@ -293,7 +293,38 @@ func (db *DB) addColumnCluster(ctx context.Context, s step) error {
 		}
 		return nil
 	}
-	err = db.conn.Exec(ctx, s.sql)
+	// A replicated table: its first replica in each shard alters it, without ON CLUSTER, and
+	// replication carries the change to the other replicas. Under ON CLUSTER the replicas of a
+	// shard race for the task, and on 18.16 the loser's DDL worker can end for good ("Node
+	// exists"), after which no ON CLUSTER statement finishes on that node (docs/cluster.md).
+	// A table replicated to every node gets the column from the first shard's ALTER, so the
+	// later shards' may find it there ("already exists").
+	local := strings.Replace(s.sql, " ON CLUSTER "+db.cluster+" ", " ", 1)
+	for _, n := range nodes {
+		if n.Replica != 1 || err != nil {
+			continue
+		}
+		var c driver.Conn
+		if c, err = db.nodeConn(n); err != nil {
+			err = fmt.Errorf("node %s: %w", n, err)
+			continue
+		}
+		var has uint64
+		if err = c.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", db.database, s.table, s.column).Scan(&has); err != nil {
+			err = fmt.Errorf("node %s: %w", n, err)
+			continue
+		}
+		if has > 0 {
+			continue
+		}
+		if err = c.Exec(ctx, local); err != nil {
+			if isColumnExists(err) {
+				err = nil
+				continue
+			}
+			err = fmt.Errorf("node %s: %w", n, err)
+		}
+	}
 	// Replicas apply a replicated ALTER from ZooKeeper a moment later.
 	for try := 0; try < 20; try++ {
 		if ok, cerr := done(); ok || cerr != nil {
