@@ -162,7 +162,7 @@ const usageCopyColumns = `source, id, rec_hash, event_time, kafka_topic, kafka_p
 
 // TestUsageSweepsOnRunsMatchRawUsage stores the synthetic province and, on one of its
 // contracts, usage of every shape the rollup must handle (an hourly run with a gap, hourly
-// windows across midnight, quarter-hour windows, a week-long window, a second tenant on a
+// windows across midnight, quarter-hour windows, a week-long window, half-day windows, a second tenant on a
 // resource, cards changing within a day, a day stored twice past the look-up as a killed
 // process's INSERT would), and requires every usage sweep to return what the same sweep on
 // raw usage returns, row for row.
@@ -222,6 +222,12 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 		add("EDGE-GAP", other, 8, day.Add(time.Duration(h)*time.Hour), time.Hour) // a second tenant
 	}
 	add("EDGE-WEEK", "", 8, day.Add(3*time.Hour), 7*24*time.Hour)
+	// Windows of twelve hours, two a day in one group, get their states per record
+	// (usage_runs_long_mv, migration 29); the one just short of it goes through the GROUP BY.
+	for k := 0; k < 4; k++ {
+		add("EDGE-HALFDAY", "", 8, day.Add(time.Duration(k)*12*time.Hour), 12*time.Hour)
+	}
+	add("EDGE-HALFDAY", "", 8, day.Add(48*time.Hour), 12*time.Hour-time.Second)
 	// A day re-sent under another contract number (new ids, the same windows): two groups
 	// of one resource, day and buyer holding the same windows, which the capacity sweep must
 	// count once.

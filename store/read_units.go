@@ -38,6 +38,13 @@ const defaultUnitsSlack = 10 * time.Minute
 // unitsSweep names the units' passes in sweep_passes.
 const unitsSweep = "usage_units"
 
+// touchedPairsSQL is the (supplier, resource, day) pairs written since a time (its argument,
+// twice): usage_touched_days' rows since migration 29, usage_touched's before.
+const touchedPairsSQL = `SELECT supplier_uscc, resource_id, run_day FROM usage_touched_days ARRAY JOIN run_days AS run_day
+		WHERE touched_at >= toDateTime(?, 'Asia/Shanghai')
+		UNION ALL
+		SELECT supplier_uscc, resource_id, run_day FROM usage_touched WHERE touched_at >= toDateTime(?, 'Asia/Shanghai')`
+
 // usageUnitsKept is the query of the kept units, in the columns of usageUnits.
 const usageUnitsKept = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
 		ws, we, windows, ch, slots
@@ -100,10 +107,9 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 		p.Since = last.Add(-db.unitsSlack)
 		// The pairs are few; the IN set is built once per query and narrows usage_runs by
 		// its key's prefix (supplier_uscc, resource_id, run_day).
-		touched := `SELECT supplier_uscc, resource_id, run_day FROM usage_touched WHERE touched_at >= toDateTime(?, 'Asia/Shanghai')`
-		runsWhere = `(supplier_uscc, resource_id, run_day) IN (` + touched + `)`
-		args = []any{p.Since.Unix()}
-		usageWhere = `(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM usage_touched WHERE touched_at >= toDateTime(?, 'Asia/Shanghai'))`
+		runsWhere = `(supplier_uscc, resource_id, run_day) IN (` + touchedPairsSQL + `)`
+		usageWhere = `(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM (` + touchedPairsSQL + `))`
+		args = []any{p.Since.Unix(), p.Since.Unix()}
 	}
 	u, err := db.usageUnitsOf(ctx, runsWhere, args, usageWhere, args)
 	if err != nil {
