@@ -251,9 +251,11 @@ func benchShape(ctx context.Context, self string, shape usageShape, c benchShape
 	r.BaselineSecs = time.Since(start).Seconds()
 	r.Baseline = float64(c.live) / r.BaselineSecs
 	c.logf("%s: clickhouse-client JSONEachRow %.0f rows/s", shape.name, r.Baseline)
-	if err := empty.Conn().Exec(ctx, "DROP TABLE usage_plain"); err != nil {
-		return r, err
-	}
+	// usage_plain stays until its database is dropped with the others at the end. Dropping it
+	// here freed its files' inodes just before the engine's runs: on ext4 without a journal
+	// (this machine's root) every file created in the next minutes skips the recently freed
+	// inodes one by one, and the engine's INSERTs, which create a part per view, paid for the
+	// baseline's cleanup (docs/benchmarks.md, eighth session).
 
 	// Detection is held off, and so are the monthly register edition and spot-check draw: an
 	// engine started on a history catches up the month's missed slot, and on the 100 M history
