@@ -125,14 +125,14 @@ func runBenchLive(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		logf("detectors off: %.0f records/s", off.rate)
+		logf("detectors off: %.0f records/s; %s", off.rate, off.cpu)
 		estimate = time.Duration(off.secs * float64(time.Second))
 	}
 	on, err := benchLiveRun(ctx, c, "live", claimProbes, estimate, &dbs)
 	if err != nil {
 		return err
 	}
-	logf("detectors live: %.0f records/s", on.rate)
+	logf("detectors live: %.0f records/s; %s", on.rate, on.cpu)
 	loadEnd := loadAverage()
 
 	fmt.Println()
@@ -147,6 +147,10 @@ func runBenchLive(ctx context.Context, args []string) error {
 		fmt.Printf(", %.2f × detectors off", on.rate/off.rate)
 	}
 	fmt.Printf(" (producer %.0f messages/s)\n", on.produceRate)
+	if *offRun {
+		fmt.Printf("cpu      detectors off: %s\n", off.cpu)
+	}
+	fmt.Printf("cpu      detectors live: %s\n", on.cpu)
 	fmt.Printf("sweeps   full runs during the live stream: %d, %.1f s in all\n", on.sweeps, on.sweepSecs)
 	var lat []float64
 	within := 0
@@ -307,6 +311,7 @@ type liveResult struct {
 	sweeps      int     // full detector runs that ended during the usage stream
 	sweepSecs   float64 // and their time
 	trace       map[string]*probeTrace
+	cpu         cpuUse // from the first usage batch stored to the last (the engine holds the broker)
 }
 
 // benchLiveRun starts a fresh engine on a new database, sends the other record types, waits
@@ -420,6 +425,7 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 	client := &http.Client{Timeout: 10 * time.Second}
 	var firstAt, doneAt, lastProbe time.Time
 	var firstCount uint64
+	var firstCPU cpuSample
 	next, lastCheck := 0, time.Time{}
 	for {
 		res.peak = max(res.peak, peakRSS(eng.Process.Pid))
@@ -443,9 +449,11 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 			}
 			if n > before && firstAt.IsZero() {
 				firstAt, firstCount = time.Now(), n
+				firstCPU = sampleCPU(eng.Process.Pid, 0)
 			}
 			if n >= want {
 				doneAt = time.Now()
+				res.cpu = cpuBetween(firstCPU, sampleCPU(eng.Process.Pid, 0), n-firstCount, doneAt.Sub(firstAt).Seconds())
 				c.logf("%s: usage stored, %.0f s after the stream's start", name, doneAt.Sub(streamStart).Seconds())
 			}
 		}

@@ -47,6 +47,7 @@ type shapeResult struct {
 	EmptySecs, HistorySecs  float64
 	BaselineSecs            float64
 	HistoryRows, EmptyCount uint64
+	CPUEmpty, CPUHistory    cpuUse
 }
 
 // runBenchScale builds a history of the chosen size, streams live traffic through Kafka on top
@@ -188,6 +189,7 @@ func runBenchScale(ctx context.Context, args []string) error {
 	for _, s := range shapes {
 		fmt.Printf("ingest         %-40s engine on history / empty = %.2f (%.0f vs %.0f records/s); / clickhouse-client JSONEachRow = %.2f (%.0f rows/s)\n",
 			s.Shape, s.History/s.Empty, s.History, s.Empty, s.History/s.Baseline, s.Baseline)
+		fmt.Printf("               %-40s on history: %s\n", "", s.CPUHistory)
 	}
 	for _, k := range lat.kinds {
 		fmt.Printf("alert latency  %-28s %d/%d probes alerted; p50 %.1fs, p99 %.1fs (produce → visible in GET /api/v1/alerts)\n",
@@ -264,12 +266,12 @@ func benchShape(ctx context.Context, self string, shape usageShape, c benchShape
 	// history 0.61 and 0.44 of the empty database's rate, hourly and weekly).
 	held := []string{"--detect-debounce", "24h", "--detect-schedule", "@every 24h", "--register-schedule", "", "--spotcheck-schedule", ""}
 	emptyRun, err := engineIngest(ctx, self, engineRun{brokerAddr: brokerAddr, dsn: c.dsnOf(c.emptyDB), group: "scale-empty-" + c.emptyDB,
-		readers: c.readers, batch: c.batch, want: uint64(c.live), count: empty, extra: held})
+		readers: c.readers, batch: c.batch, want: uint64(c.live), count: empty, extra: held, brokerPID: broker.Process.Pid})
 	if err != nil {
 		return r, err
 	}
 	r.Empty, r.PeakEmpty, r.EmptySecs = emptyRun.rate, emptyRun.peak, emptyRun.secs
-	c.logf("%s: engine into an empty database %.0f records/s; %s", shape.name, r.Empty, emptyRun.stages)
+	c.logf("%s: engine into an empty database %.0f records/s; %s; %s", shape.name, r.Empty, emptyRun.cpu, emptyRun.stages)
 
 	hist, err := store.Open(ctx, c.dsnOf(c.histDB))
 	if err != nil {
@@ -280,12 +282,13 @@ func benchShape(ctx context.Context, self string, shape usageShape, c benchShape
 		return r, err
 	}
 	histRun, err := engineIngest(ctx, self, engineRun{brokerAddr: brokerAddr, dsn: c.dsnOf(c.histDB), group: "scale-hist-" + strconv.Itoa(int(time.Now().UnixNano())),
-		readers: c.readers, batch: c.batch, want: r.HistoryRows + uint64(c.live), from: r.HistoryRows, count: hist, extra: held})
+		readers: c.readers, batch: c.batch, want: r.HistoryRows + uint64(c.live), from: r.HistoryRows, count: hist, extra: held, brokerPID: broker.Process.Pid})
 	if err != nil {
 		return r, err
 	}
 	r.History, r.PeakHistory, r.HistorySecs = histRun.rate, histRun.peak, histRun.secs
-	c.logf("%s: engine on the history %.0f records/s; %s", shape.name, r.History, histRun.stages)
+	c.logf("%s: engine on the history %.0f records/s; %s; %s", shape.name, r.History, histRun.cpu, histRun.stages)
+	r.CPUEmpty, r.CPUHistory = emptyRun.cpu, histRun.cpu
 	return r, nil
 }
 
@@ -297,12 +300,14 @@ type engineRun struct {
 	extra                  []string
 	http                   string
 	stderr                 io.Writer // the engine's log; nil: this process's stderr
+	brokerPID              int       // the broker's process, for its CPU (0: not accounted)
 }
 
 type engineResult struct {
 	rate, secs float64
 	peak       uint64
 	stages     string // where the usage batches' time went (usageStages)
+	cpu        cpuUse // the CPU spent over the steady part of the run
 }
 
 // engineIngest starts `voucherwatch serve` on the broker and waits until usage holds want
@@ -426,6 +431,8 @@ func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, 
 	var firstAt time.Time
 	var firstCount, peak uint64
 	start := time.Now()
+	startCPU := sampleCPU(eng.Process.Pid, e.brokerPID)
+	var firstCPU cpuSample
 	for {
 		c, err := tableRows(ctx, e.count, "", "usage")
 		if err != nil {
@@ -434,6 +441,7 @@ func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, 
 		peak = max(peak, peakRSS(eng.Process.Pid))
 		if c > e.from && firstAt.IsZero() {
 			firstAt, firstCount = time.Now(), c
+			firstCPU = sampleCPU(eng.Process.Pid, e.brokerPID)
 		}
 		if c >= e.want {
 			break
@@ -445,13 +453,16 @@ func waitIngest(ctx context.Context, eng *exec.Cmd, e engineRun) (engineResult, 
 	}
 	// The steady rate needs most of the run after the first batch; a run too short for that
 	// counts from the process start, start-up and group join included.
+	endCPU := sampleCPU(eng.Process.Pid, e.brokerPID)
 	secs := time.Since(firstAt).Seconds()
 	rate := float64(e.want-firstCount) / secs
+	cpu := cpuBetween(firstCPU, endCPU, e.want-firstCount, secs)
 	if 2*(e.want-firstCount) < e.want-e.from {
 		secs = time.Since(start).Seconds()
 		rate = float64(e.want-e.from) / secs
+		cpu = cpuBetween(startCPU, endCPU, e.want-e.from, secs)
 	}
-	return engineResult{rate: rate, secs: secs, peak: max(peak, peakRSS(eng.Process.Pid))}, nil
+	return engineResult{rate: rate, secs: secs, peak: max(peak, peakRSS(eng.Process.Pid)), cpu: cpu}, nil
 }
 
 func startBroker(ctx context.Context, self string, partitions int) (*exec.Cmd, string, error) {
