@@ -37,3 +37,22 @@ type RecordStore interface {
 	// message (topic, partition, offset) twice keeps one.
 	StoreDeadLetters(ctx context.Context, dls []DeadLetter) error
 }
+
+// RecordPreparer is a RecordStore that can do a batch's own work (checking its records,
+// dropping the ones it repeats, ordering them for storage) before the batch's turn to be
+// stored: a consumer prepares its next batch while the one before is being stored.
+type RecordPreparer interface {
+	// PrepareRecords prepares records of one type; its errors are StoreRecords'.
+	PrepareRecords(typ RecordType, recs []Record) (PreparedRecords, error)
+	// StorePrepared stores a prepared batch as StoreRecords stores it, once: after an error
+	// the caller retries with StoreRecords.
+	StorePrepared(ctx context.Context, p PreparedRecords) (WriteResult, error)
+}
+
+// PreparedRecords is a batch prepared by a RecordPreparer.
+type PreparedRecords interface {
+	// Records returns the batch's records as given.
+	Records() []Record
+	// Release gives the batch's working memory back, once it is stored or given up.
+	Release()
+}

@@ -2,6 +2,7 @@ package detectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -40,6 +41,37 @@ func (s NotifyingStore) StoreRecords(ctx context.Context, typ voucherwatch.Recor
 		s.Storing(typ, len(recs))
 	}
 	res, err := s.RecordStore.StoreRecords(ctx, typ, recs)
+	if err == nil && res.Stored > 0 && s.Changed != nil {
+		s.Changed(recs)
+	}
+	return res, err
+}
+
+// errNotPreparer says that the wrapped store prepares no batches: the consumer stores them
+// with StoreRecords.
+var errNotPreparer = errors.New("detectors: the record store prepares no batches")
+
+// PrepareRecords prepares a batch when the wrapped store can (voucherwatch.RecordPreparer).
+func (s NotifyingStore) PrepareRecords(typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.PreparedRecords, error) {
+	p, ok := s.RecordStore.(voucherwatch.RecordPreparer)
+	if !ok {
+		return nil, errNotPreparer
+	}
+	return p.PrepareRecords(typ, recs)
+}
+
+// StorePrepared stores a prepared batch, then reports its records when some were new, as
+// StoreRecords does.
+func (s NotifyingStore) StorePrepared(ctx context.Context, prepared voucherwatch.PreparedRecords) (voucherwatch.WriteResult, error) {
+	p, ok := s.RecordStore.(voucherwatch.RecordPreparer)
+	if !ok {
+		return voucherwatch.WriteResult{}, errNotPreparer
+	}
+	recs := prepared.Records()
+	if s.Storing != nil && len(recs) > 0 {
+		s.Storing(recs[0].Type, len(recs))
+	}
+	res, err := p.StorePrepared(ctx, prepared)
 	if err == nil && res.Stored > 0 && s.Changed != nil {
 		s.Changed(recs)
 	}

@@ -228,6 +228,9 @@ type batch struct {
 	dead    []voucherwatch.DeadLetter
 	fetched time.Time     // when its first message was fetched
 	decode  time.Duration // how long decoding took
+	// prepared is recs prepared for storage (voucherwatch.RecordPreparer) while the batch
+	// before was stored; nil: the store stage stores recs with StoreRecords.
+	prepared voucherwatch.PreparedRecords
 }
 
 // runReader consumes one reader's share of topic in two stages: this goroutine fetches and
@@ -247,6 +250,7 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 			if abandoned {
 				// Committing a later batch would commit the abandoned one's offsets with it
 				// (a partition's offset covers everything before it): nothing more is stored.
+				b.release()
 				continue
 			}
 			rs.storing.Store(true)
@@ -304,10 +308,12 @@ func (c *Consumer) runReader(ctx context.Context, typ voucherwatch.RecordType, t
 		if err := c.decode(ctx, typ, topic, b); err != nil || ctx.Err() != nil {
 			return // shutdown: the batch was not stored, so it is delivered again
 		}
+		c.prepare(typ, b)
 		select {
 		case toStore <- b:
 			turn ^= 1
 		case <-ctx.Done():
+			b.release()
 			return
 		}
 	}
@@ -338,16 +344,47 @@ func (c *Consumer) decode(ctx context.Context, typ voucherwatch.RecordType, topi
 	return nil
 }
 
+// prepare does the batch's own storage work (voucherwatch.RecordPreparer) in the fetch stage,
+// while the batch before is stored: checking, the batch's repeats, the table's order were 13 %
+// of the engine's CPU on the store stage's path. A store that cannot prepare, or an error
+// (StoreRecords reports it again in the store stage), leaves the batch to StoreRecords.
+func (c *Consumer) prepare(typ voucherwatch.RecordType, b *batch) {
+	p, ok := c.store.(voucherwatch.RecordPreparer)
+	if !ok || len(b.recs) == 0 {
+		return
+	}
+	if prepared, err := p.PrepareRecords(typ, b.recs); err == nil {
+		b.prepared = prepared
+	}
+}
+
+// release gives the batch's prepared storage back, once it is stored or given up.
+func (b *batch) release() {
+	if b.prepared != nil {
+		b.prepared.Release()
+		b.prepared = nil
+	}
+}
+
 // process stores one decoded batch and commits it. It returns an error only when ctx ended
 // first; then nothing of the batch is committed and Kafka delivers it again.
 func (c *Consumer) process(ctx context.Context, typ voucherwatch.RecordType, topic string, b *batch) error {
 	msgs, recs, dead := b.msgs, b.recs, b.dead
 	defer func() { b.recs, b.dead = nil, nil }() // the batch's buffer is reused; its records are not
+	defer b.release()
 	start := time.Now()
 	var res voucherwatch.WriteResult
 	if len(recs) > 0 {
+		prepared := b.prepared
 		err := c.retry(ctx, topic, "store", func() error {
 			var err error
+			if prepared != nil {
+				// A prepared batch is stored once; a retry stores the records afresh.
+				p := prepared
+				prepared = nil
+				res, err = c.store.(voucherwatch.RecordPreparer).StorePrepared(ctx, p)
+				return err
+			}
 			res, err = c.store.StoreRecords(ctx, typ, recs)
 			return err
 		})

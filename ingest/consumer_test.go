@@ -34,6 +34,17 @@ func (c *crashAfterStore) StoreRecords(ctx context.Context, typ voucherwatch.Rec
 	return voucherwatch.WriteResult{}, errors.New("crashed before the commit")
 }
 
+// StorePrepared crashes as StoreRecords does: the consumer stores a batch through it when
+// the store prepares batches (store.DB does).
+func (c *crashAfterStore) StorePrepared(ctx context.Context, p voucherwatch.PreparedRecords) (voucherwatch.WriteResult, error) {
+	res, err := c.DB.StorePrepared(ctx, p)
+	if err != nil {
+		return res, err
+	}
+	c.once.Do(c.crash)
+	return voucherwatch.WriteResult{}, errors.New("crashed before the commit")
+}
+
 func TestBatchReconsumedAfterCrashIsStoredOnce(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, storetest.Database(t))
@@ -139,6 +150,14 @@ type countingStore struct {
 
 func (c *countingStore) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
 	res, err := c.DB.StoreRecords(ctx, typ, recs)
+	if err == nil {
+		c.add(res)
+	}
+	return res, err
+}
+
+func (c *countingStore) StorePrepared(ctx context.Context, p voucherwatch.PreparedRecords) (voucherwatch.WriteResult, error) {
+	res, err := c.DB.StorePrepared(ctx, p)
 	if err == nil {
 		c.add(res)
 	}

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -176,5 +177,80 @@ func TestNextBatchIsDecodedWhileOneIsStored(t *testing.T) {
 	}
 	if n, err := db.StoredCount(context.Background(), voucherwatch.TypeUsage); err != nil || n != 600 {
 		t.Errorf("got %d usage records stored (%v), want 600", n, err)
+	}
+}
+
+// preparingStore is a store.DB that counts how the consumer stores its batches, holds the
+// first prepared batch until the next is prepared, and fails the first StorePrepared when
+// failFirst is set.
+type preparingStore struct {
+	*store.DB
+	failFirst                bool
+	prepares, prepared, recs atomic.Int32 // PrepareRecords, StorePrepared and StoreRecords calls
+	overlapped               atomic.Bool
+}
+
+func (p *preparingStore) PrepareRecords(typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.PreparedRecords, error) {
+	p.prepares.Add(1)
+	return p.DB.PrepareRecords(typ, recs)
+}
+
+func (p *preparingStore) StorePrepared(ctx context.Context, b voucherwatch.PreparedRecords) (voucherwatch.WriteResult, error) {
+	if p.prepared.Add(1) == 1 {
+		if p.failFirst {
+			return voucherwatch.WriteResult{}, errors.New("the server went away")
+		}
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if p.prepares.Load() >= 2 {
+				p.overlapped.Store(true)
+				break
+			}
+		}
+	}
+	return p.DB.StorePrepared(ctx, b)
+}
+
+func (p *preparingStore) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
+	p.recs.Add(1)
+	return p.DB.StoreRecords(ctx, typ, recs)
+}
+
+// A store that prepares batches (voucherwatch.RecordPreparer) gets the next batch prepared
+// while the one before is stored, and every batch stored through its preparation, once; a
+// prepared batch whose store failed is stored afresh by the retry.
+func TestNextBatchIsPreparedWhileOneIsStored(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		failFirst bool
+	}{{"prepared in the fetch stage", false}, {"retried after a failed store", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, broker := stageRig(t, 600)
+			metrics := ingest.NewMetrics(prometheus.NewRegistry())
+			ps := &preparingStore{DB: db, failFirst: tc.failFirst}
+			c := ingest.NewConsumer(ingest.Config{
+				Brokers: []string{broker.Addr()}, Group: "prepare-test",
+				Topics:    map[voucherwatch.RecordType]string{voucherwatch.TypeUsage: "vw.usage"},
+				BatchSize: 200, FlushInterval: 2 * time.Second, RetryMin: 10 * time.Millisecond,
+			}, &ingest.Decoder{PIIKey: []byte("k")}, ps, metrics, nil)
+			consumeAll(t, c, metrics, 600, 90*time.Second)
+			if n, err := db.StoredCount(context.Background(), voucherwatch.TypeUsage); err != nil || n != 600 {
+				t.Errorf("got %d usage records stored (%v), want 600", n, err)
+			}
+			if got := testutil.ToFloat64(metrics.Stored.WithLabelValues("vw.usage")); got != 600 {
+				t.Errorf("the consumer counted %v records stored, want 600", got)
+			}
+			prepares, prepared, recs := ps.prepares.Load(), ps.prepared.Load(), ps.recs.Load()
+			if prepares < 3 || prepared != prepares {
+				t.Errorf("%d batches prepared, %d stored prepared: want every batch (at least 3) prepared and stored so", prepares, prepared)
+			}
+			switch {
+			case tc.failFirst && recs != 1:
+				t.Errorf("%d StoreRecords calls after a failed prepared store, want 1 (the retry)", recs)
+			case !tc.failFirst && recs != 0:
+				t.Errorf("%d StoreRecords calls, want none: every batch was prepared", recs)
+			case !tc.failFirst && !ps.overlapped.Load():
+				t.Errorf("the second batch was not prepared while the first was stored")
+			}
+		})
 	}
 }

@@ -254,6 +254,13 @@ func (f *failingStore) StoreRecords(ctx context.Context, typ voucherwatch.Record
 	return f.DB.StoreRecords(ctx, typ, recs)
 }
 
+func (f *failingStore) StorePrepared(ctx context.Context, p voucherwatch.PreparedRecords) (voucherwatch.WriteResult, error) {
+	if f.failing.Load() {
+		return voucherwatch.WriteResult{}, errors.New("clickhouse: connection refused")
+	}
+	return f.DB.StorePrepared(ctx, p)
+}
+
 // TestWatchdogQuietWhileHoldingBack is the look-alike: ClickHouse refuses inserts for three
 // times the watchdog's patience, so nothing is committed and the lag does not fall. The
 // instance is holding back on purpose (retrying the batch in hand): the watchdog must not

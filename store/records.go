@@ -88,22 +88,86 @@ func (w *writeState) split(t recordTable) {
 // ReplacingMergeTree later, and readers that need exact answers before that use FINAL or count
 // distinct (source, id), as StoredCount does.
 func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.WriteResult, error) {
+	p, err := db.prepareBatch(typ, recs)
+	if err != nil || p == nil {
+		return voucherwatch.WriteResult{}, err
+	}
+	defer p.Release()
+	return db.storePrepared(ctx, p)
+}
+
+// Prepared is a batch of one record type checked, rid of the records it repeats and put in
+// its table's order (PrepareRecords), waiting for its turn to be stored (StorePrepared). That
+// work is the batch's own, independent of the server and of other writers, so a consumer does
+// it while the batch before is being stored.
+type Prepared struct {
+	typ  voucherwatch.RecordType
+	t    recordTable
+	recs []voucherwatch.Record
+	w    *writeState
+	used bool
+}
+
+// Records returns the batch's records as given.
+func (p *Prepared) Records() []voucherwatch.Record { return p.recs }
+
+// Release gives the batch's working memory back; the batch cannot be stored after.
+func (p *Prepared) Release() {
+	if p.w != nil {
+		p.w.release()
+		p.w = nil
+	}
+}
+
+// PrepareRecords does a batch's own work before its turn to be stored: it checks the records'
+// type (an EINVALID error, as StoreRecords), drops the records that repeat an earlier one of
+// the batch and sorts the rest into the table's order. StorePrepared stores the result once;
+// StoreRecords is PrepareRecords and StorePrepared in one.
+func (db *DB) PrepareRecords(typ voucherwatch.RecordType, recs []voucherwatch.Record) (voucherwatch.PreparedRecords, error) {
+	p, err := db.prepareBatch(typ, recs)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return &Prepared{typ: typ}, nil
+	}
+	return p, nil
+}
+
+// StorePrepared stores a batch prepared by PrepareRecords, as StoreRecords stores it. A batch
+// is stored once: after an error, store its records with StoreRecords.
+func (db *DB) StorePrepared(ctx context.Context, prepared voucherwatch.PreparedRecords) (voucherwatch.WriteResult, error) {
+	p, ok := prepared.(*Prepared)
+	if !ok {
+		return voucherwatch.WriteResult{}, voucherwatch.Errorf(voucherwatch.EINVALID, "store: store prepared records: a batch of type %T", prepared)
+	}
+	if p.used || (p.w == nil && len(p.recs) > 0) {
+		return voucherwatch.WriteResult{}, voucherwatch.Errorf(voucherwatch.EINVALID, "store: store prepared records: the batch was stored or released before")
+	}
+	p.used = true
+	if len(p.recs) == 0 {
+		return voucherwatch.WriteResult{}, nil
+	}
+	return db.storePrepared(ctx, p)
+}
+
+// prepareBatch is PrepareRecords; nil for no records.
+func (db *DB) prepareBatch(typ voucherwatch.RecordType, recs []voucherwatch.Record) (*Prepared, error) {
 	t, ok := recordTables[typ]
 	if !ok {
-		return voucherwatch.WriteResult{}, voucherwatch.Errorf(voucherwatch.EINVALID, "store: store records: unknown record type %q", typ)
+		return nil, voucherwatch.Errorf(voucherwatch.EINVALID, "store: store records: unknown record type %q", typ)
 	}
 	for i := range recs {
 		if r := &recs[i]; r.Type != typ || !t.hasBody(r) {
-			return voucherwatch.WriteResult{}, voucherwatch.Errorf(voucherwatch.EINVALID,
+			return nil, voucherwatch.Errorf(voucherwatch.EINVALID,
 				"store: store %s records: record %d (source %q, id %q) has type %q or lacks its body", t.name(), i, r.Source, r.ID, r.Type)
 		}
 	}
 	if len(recs) == 0 {
-		return voucherwatch.WriteResult{}, nil
+		return nil, nil
 	}
 
 	w := writeStates.Get().(*writeState)
-	defer w.release()
 	for i := range recs {
 		r := &recs[i]
 		k := recordKey{r.Source, r.ID}
@@ -120,7 +184,13 @@ func (db *DB) StoreRecords(ctx context.Context, typ voucherwatch.RecordType, rec
 		return bytes.Compare(w.keys[a.key[0]:a.key[1]], w.keys[b.key[0]:b.key[1]])
 	})
 	w.split(t)
+	return &Prepared{typ: typ, t: t, recs: recs, w: w}, nil
+}
 
+// storePrepared stores p, which it may do once (its pending records shrink to those not found
+// stored).
+func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.WriteResult, error) {
+	typ, t, recs, w := p.typ, p.t, p.recs, p.w
 	var st voucherwatch.WriteStages
 	mark := time.Now()
 	lap := func(d *time.Duration) {

@@ -527,3 +527,50 @@ func TestSortKeyIsTableOrder(t *testing.T) {
 	}
 	check(t, "order", got, want)
 }
+
+// A prepared batch stores what StoreRecords stores (its repeats dropped, records stored
+// before found), once: a second StorePrepared, or one after Release, is refused and stores
+// nothing. A batch with a record of another type is refused when prepared.
+func TestStorePreparedStoresOnce(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, meteredCardHours(0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	// Records 5–29, record 20 twice.
+	recs := append(meteredCardHours(5, 30), meteredCardHour(20))
+	p, err := db.PrepareRecords(voucherwatch.TypeUsage, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.Records()); got != len(recs) {
+		t.Fatalf("prepared batch holds %d records, want the %d given", got, len(recs))
+	}
+	res, err := db.StorePrepared(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != 20 || res.Duplicates != 6 {
+		t.Errorf("stored %d, duplicates %d; want 20 new (10–29) and 6 duplicates (5–9 stored before, 20 twice)", res.Stored, res.Duplicates)
+	}
+	if _, err := db.StorePrepared(ctx, p); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
+		t.Errorf("a second StorePrepared: %v, want EINVALID", err)
+	}
+	p.Release()
+	q, err := db.PrepareRecords(voucherwatch.TypeUsage, meteredCardHours(30, 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Release()
+	if _, err := db.StorePrepared(ctx, q); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
+		t.Errorf("StorePrepared after Release: %v, want EINVALID", err)
+	}
+	if n, err := db.StoredCount(ctx, voucherwatch.TypeUsage); err != nil || n != 30 {
+		t.Errorf("%d usage records stored (%v), want 30 (0–29)", n, err)
+	}
+	claim := meteredCardHour(50)
+	claim.Type = voucherwatch.TypeClaim
+	if _, err := db.PrepareRecords(voucherwatch.TypeUsage, []voucherwatch.Record{meteredCardHour(51), claim}); voucherwatch.ErrorCode(err) != voucherwatch.EINVALID {
+		t.Errorf("a batch with a claim among usage: %v, want EINVALID", err)
+	}
+}
