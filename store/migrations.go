@@ -925,16 +925,7 @@ ORDER BY (round_id, id)`),
 PARTITION BY toYear(run_day)
 ORDER BY (supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase)`),
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_mv TO usage_runs AS
-SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
-	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
-	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
-	minState(window_start) AS run_first,
-	maxState(window_start) AS run_last,
-	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))) AS run_slots,
-	sumState(toUInt64(1)) AS run_records,
-	sumState(card_hours) AS run_card_hours
-FROM usage
-WHERE window_end > window_start
+` + usageRunsStates + `
 GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
 			// The records stored before: a record stored between the view and this copy is
 			// counted twice, which makes its group read from usage, not wrong.
@@ -1281,16 +1272,7 @@ ORDER BY (idle_util, supplier_uscc, buyer_uscc, contract_no)`),
 			// between is counted twice, which makes its group read from usage, not wrong
 			// (migration 18).
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_short_mv TO usage_runs AS
-SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
-	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
-	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
-	minState(window_start) AS run_first,
-	maxState(window_start) AS run_last,
-	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))) AS run_slots,
-	sumState(toUInt64(1)) AS run_records,
-	sumState(card_hours) AS run_card_hours
-FROM usage
-WHERE window_end > window_start AND toUInt32(window_end) - toUInt32(window_start) < 43200
+` + usageRunsStates + ` AND toUInt32(window_end) - toUInt32(window_start) < 43200
 GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_long_mv TO usage_runs AS
 SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
@@ -1327,6 +1309,20 @@ GROUP BY supplier_uscc, resource_id`),
 		},
 	},
 }
+
+// usageRunsStates is usage_runs_mv's query up to its GROUP BY (migration 18), which
+// usage_runs_short_mv narrows (migration 29). Migrations embed its text: never change it,
+// write another.
+const usageRunsStates = `SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
+	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+	minState(window_start) AS run_first,
+	maxState(window_start) AS run_last,
+	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))) AS run_slots,
+	sumState(toUInt64(1)) AS run_records,
+	sumState(card_hours) AS run_card_hours
+FROM usage
+WHERE window_end > window_start`
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for
 // rows written before masking: e-mail addresses keep their first character and domain,
