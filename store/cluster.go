@@ -136,9 +136,11 @@ func (c clusterDDL) twins(version uint32, s step) ([]step, error) {
 		}
 		return out, nil
 	case alterTable.MatchString(sql):
-		// A mutation runs on the replicated table; one replica per shard queues it.
+		// A mutation runs on the replicated table; one replica per shard queues it, and the
+		// migrator does so itself (applyCluster): under ON CLUSTER the replicas of a shard
+		// race for the task, as for ADD COLUMN (addColumnCluster).
 		a := alterTable.FindStringSubmatch(sql)
-		return []step{{sql: "ALTER TABLE " + c.qualified(localName(a[1])) + c.onCluster() + " " + a[2]}}, nil
+		return []step{{sql: "ALTER TABLE " + c.qualified(localName(a[1])) + c.onCluster() + " " + a[2], perShard: true}}, nil
 	case insertSelect.MatchString(sql):
 		// Backfills read and write through the Distributed tables from one node; replicated
 		// tables drop a repeated identical block, and the targets are sets or empty then.

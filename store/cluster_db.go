@@ -182,6 +182,8 @@ func (db *DB) applyCluster(ctx context.Context, s step) error {
 		return db.recreateCluster(ctx, s.recreate)
 	case s.column != "":
 		return db.addColumnCluster(ctx, s)
+	case s.perShard:
+		return db.perShardCluster(ctx, s)
 	case s.perNode:
 		nodes, err := db.Nodes(ctx)
 		if err != nil {
@@ -336,6 +338,34 @@ func (db *DB) addColumnCluster(ctx context.Context, s step) error {
 		return db.ddlError(err)
 	}
 	return fmt.Errorf("column %s.%s missing on a node after ALTER", s.table, s.column)
+}
+
+// perShardCluster runs a mutation of a replicated table on the first replica of each shard,
+// without ON CLUSTER: replication carries it to the other replicas. Under ON CLUSTER the
+// replicas of a shard race for the task, and on 18.16 the loser's DDL worker can end for good
+// ("Node exists"; the cluster tests met it in migration 11's UPDATE of dead_letters), after
+// which no ON CLUSTER statement finishes on that node (docs/cluster.md). A table replicated to
+// every node receives the mutation once per shard; mutations are written to give the same
+// result however often they run (mutationStep).
+func (db *DB) perShardCluster(ctx context.Context, s step) error {
+	nodes, err := db.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	local := strings.Replace(s.sql, " ON CLUSTER "+db.cluster+" ", " ", 1)
+	for _, n := range nodes {
+		if n.Replica != 1 {
+			continue
+		}
+		c, err := db.nodeConn(n)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n, err)
+		}
+		if err := c.Exec(ctx, local); err != nil {
+			return fmt.Errorf("node %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // recreateCluster carries out a repartition on a cluster (see repartitionTwin), resuming

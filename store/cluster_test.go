@@ -47,6 +47,9 @@ func TestClusterTwins(t *testing.T) {
 			case !onCluster:
 				t.Errorf("migration %d: %q has no ON CLUSTER", cm.version, s.sql)
 			}
+			if mutation := regexp.MustCompile(`^ALTER TABLE \S+ ON CLUSTER vw (UPDATE|DELETE)`); mutation.MatchString(s.sql) != s.perShard {
+				t.Errorf("migration %d: %q: perShard %v, want it exactly for mutations (the replicas of a shard race for them ON CLUSTER)", cm.version, s.sql, s.perShard)
+			}
 			if strings.Contains(s.sql, "ENGINE = ") && !strings.Contains(s.sql, "ENGINE = Replicated") && !strings.Contains(s.sql, "ENGINE = Distributed(") {
 				t.Errorf("migration %d: %q keeps a non-replicated engine", cm.version, s.sql)
 			}

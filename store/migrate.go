@@ -50,6 +50,9 @@ type step struct {
 	repartition *repartition
 	// perNode runs the statement on each node of the cluster in turn (cluster mode only).
 	perNode bool
+	// perShard runs the statement, its ON CLUSTER clause taken out, on the first replica of
+	// each shard, and replication carries it to the others (cluster mode only; mutations).
+	perShard bool
 	// recreate rebuilds a sharded table's local table (cluster mode only).
 	recreate *clusterRecreate
 }
