@@ -301,32 +301,20 @@ func (db *DB) addColumnCluster(ctx context.Context, s step) error {
 	// exists"), after which no ON CLUSTER statement finishes on that node (docs/cluster.md).
 	// A table replicated to every node gets the column from the first shard's ALTER, so the
 	// later shards' may find it there ("already exists").
-	local := strings.Replace(s.sql, " ON CLUSTER "+db.cluster+" ", " ", 1)
-	for _, n := range nodes {
-		if n.Replica != 1 || err != nil {
-			continue
-		}
-		var c driver.Conn
-		if c, err = db.nodeConn(n); err != nil {
-			err = fmt.Errorf("node %s: %w", n, err)
-			continue
-		}
+	local := db.withoutOnCluster(s.sql)
+	err = db.onFirstReplicas(nodes, func(c driver.Conn) error {
 		var has uint64
-		if err = c.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", db.database, s.table, s.column).Scan(&has); err != nil {
-			err = fmt.Errorf("node %s: %w", n, err)
-			continue
+		if err := c.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", db.database, s.table, s.column).Scan(&has); err != nil {
+			return err
 		}
 		if has > 0 {
-			continue
+			return nil
 		}
-		if err = c.Exec(ctx, local); err != nil {
-			if isColumnExists(err) {
-				err = nil
-				continue
-			}
-			err = fmt.Errorf("node %s: %w", n, err)
+		if err := c.Exec(ctx, local); err != nil && !isColumnExists(err) {
+			return err
 		}
-	}
+		return nil
+	})
 	// Replicas apply a replicated ALTER from ZooKeeper a moment later.
 	for try := 0; try < 20; try++ {
 		if ok, cerr := done(); ok || cerr != nil {
@@ -352,20 +340,32 @@ func (db *DB) perShardCluster(ctx context.Context, s step) error {
 	if err != nil {
 		return err
 	}
-	local := strings.Replace(s.sql, " ON CLUSTER "+db.cluster+" ", " ", 1)
+	local := db.withoutOnCluster(s.sql)
+	return db.onFirstReplicas(nodes, func(c driver.Conn) error { return c.Exec(ctx, local) })
+}
+
+// onFirstReplicas runs fn on the first replica of each shard in turn, stopping at the first
+// error, which names the node: the statements that replication carries to the other
+// replicas (addColumnCluster, perShardCluster).
+func (db *DB) onFirstReplicas(nodes []Node, fn func(c driver.Conn) error) error {
 	for _, n := range nodes {
 		if n.Replica != 1 {
 			continue
 		}
 		c, err := db.nodeConn(n)
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n, err)
+		if err == nil {
+			err = fn(c)
 		}
-		if err := c.Exec(ctx, local); err != nil {
+		if err != nil {
 			return fmt.Errorf("node %s: %w", n, err)
 		}
 	}
 	return nil
+}
+
+// withoutOnCluster is a cluster twin's statement as one node runs it on its own.
+func (db *DB) withoutOnCluster(sql string) string {
+	return strings.Replace(sql, " ON CLUSTER "+db.cluster+" ", " ", 1)
 }
 
 // recreateCluster carries out a repartition on a cluster (see repartitionTwin), resuming

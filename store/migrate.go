@@ -312,13 +312,13 @@ func isFileMissing(err error) bool {
 	return errors.As(err, &ex) && ex.Code == 107
 }
 
-// isUnknownTable reports ClickHouse's UNKNOWN_TABLE (code 60).
 // isColumnExists reports an ADD COLUMN of a column the table has (ILLEGAL_COLUMN).
 func isColumnExists(err error) bool {
 	var ex *clickhouse.Exception
 	return errors.As(err, &ex) && ex.Code == 44
 }
 
+// isUnknownTable reports ClickHouse's UNKNOWN_TABLE (code 60).
 func isUnknownTable(err error) bool {
 	var ex *clickhouse.Exception
 	return errors.As(err, &ex) && ex.Code == 60
