@@ -42,26 +42,54 @@ type pending struct {
 
 // writeState is the working memory of one StoreRecords call, pooled across calls.
 type writeState struct {
-	seen    map[recordKey]struct{}
-	pending []pending
-	keys    []byte
-	recs    []*voucherwatch.Record
-	hashes  []uint64
-	ats     []time.Time
-	s, peer scratch // the fill's, and its second goroutine's
+	// seen is the batch's records so far by their hash (RecordHash), as the index of the first
+	// in pending; collided holds the (rare) records whose hash an earlier, different record
+	// already has. A uint64 key costs the map a fraction of the two strings' hashing.
+	seen     map[uint64]int32
+	collided map[recordKey]struct{}
+	pending  []pending
+	keys     []byte
+	recs     []*voucherwatch.Record
+	hashes   []uint64
+	ats      []time.Time
+	s, peer  scratch // the fill's, and its second goroutine's
 }
 
 var writeStates = sync.Pool{New: func() any {
-	return &writeState{seen: make(map[recordKey]struct{})}
+	return &writeState{seen: make(map[uint64]int32)}
 }}
 
 func (w *writeState) release() {
 	clear(w.seen)
+	w.collided = nil
 	clear(w.pending[:cap(w.pending)])
 	clear(w.recs[:cap(w.recs)])
 	w.pending, w.keys, w.recs, w.hashes, w.ats = w.pending[:0], w.keys[:0], w.recs[:0], w.hashes[:0], w.ats[:0]
 	w.s.release()
 	writeStates.Put(w)
+}
+
+// add appends r, whose RecordHash is h, to the pending records unless an earlier record of
+// the batch has its (source, id).
+func (w *writeState) add(t recordTable, r *voucherwatch.Record, h uint64) {
+	if j, ok := w.seen[h]; ok {
+		if first := w.pending[j].rec; first.Source == r.Source && first.ID == r.ID {
+			return
+		}
+		k := recordKey{r.Source, r.ID}
+		if _, dup := w.collided[k]; dup {
+			return
+		}
+		if w.collided == nil {
+			w.collided = map[recordKey]struct{}{}
+		}
+		w.collided[k] = struct{}{}
+	} else {
+		w.seen[h] = int32(len(w.pending))
+	}
+	start := len(w.keys)
+	w.keys = t.appendSortKey(w.keys, r)
+	w.pending = append(w.pending, pending{r, h, [2]uint32{uint32(start), uint32(len(w.keys))}})
 }
 
 // split fills w.recs, w.hashes and w.ats from w.pending, the form the column writers and the
@@ -170,14 +198,7 @@ func (db *DB) prepareBatch(typ voucherwatch.RecordType, recs []voucherwatch.Reco
 	w := writeStates.Get().(*writeState)
 	for i := range recs {
 		r := &recs[i]
-		k := recordKey{r.Source, r.ID}
-		if _, dup := w.seen[k]; dup {
-			continue
-		}
-		w.seen[k] = struct{}{}
-		start := len(w.keys)
-		w.keys = t.appendSortKey(w.keys, r)
-		w.pending = append(w.pending, pending{r, RecordHash(r.Source, r.ID), [2]uint32{uint32(start), uint32(len(w.keys))}})
+		w.add(t, r, RecordHash(r.Source, r.ID))
 	}
 	// A block in the table's order takes the server half the work of an unordered one.
 	slices.SortFunc(w.pending, func(a, b pending) int {
