@@ -105,10 +105,11 @@ type checkLane struct {
 	run sync.Mutex
 
 	// Guarded by the runner's mu.
-	pending voucherwatch.Changes
-	since   time.Time // when the first pending subject arrived
-	busy    bool      // a worker is checking it
-	rounds  int
+	pending   voucherwatch.Changes
+	since     time.Time // when the first pending subject arrived
+	busy      bool      // a worker is checking it
+	rounds    int
+	lastStart time.Time // when its last check by a worker started (LanePace)
 }
 
 // Changed records the subjects of newly stored records for the next incremental check of
@@ -174,16 +175,27 @@ func (r *Runner) leaveToRun(n int) {
 
 // next takes the lane to check (checkLane: the first in registration order, or the one
 // waiting longest once one has waited more than LaneWait) among those with changes that no
-// worker is checking, marks it busy and returns its changes and since when they have waited;
-// nil when there is none. More than CheckMost subjects pending are left to a full run.
-func (r *Runner) next() (*checkLane, voucherwatch.Changes, time.Time) {
+// worker is checking and whose last check started at least LanePace ago, marks it busy and
+// returns its changes and since when they have waited. When there is none it returns nil and
+// how soon a lane held by its pace may be checked (0: none is).
+func (r *Runner) next() (*checkLane, voucherwatch.Changes, time.Time, time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	now := time.Now()
 	for {
 		var first, oldest *checkLane
+		var wake time.Duration
 		for _, c := range r.lanes {
 			if c.busy || c.pending.Subjects() == 0 {
 				continue
+			}
+			if r.LanePace > 0 && !c.lastStart.IsZero() {
+				if d := c.lastStart.Add(r.LanePace).Sub(now); d > 0 {
+					if wake == 0 || d < wake {
+						wake = d
+					}
+					continue
+				}
 			}
 			if first == nil {
 				first = c
@@ -193,7 +205,7 @@ func (r *Runner) next() (*checkLane, voucherwatch.Changes, time.Time) {
 			}
 		}
 		if first == nil {
-			return nil, voucherwatch.Changes{}, time.Time{}
+			return nil, voucherwatch.Changes{}, time.Time{}, wake
 		}
 		l := first
 		if time.Since(oldest.since) > r.LaneWait {
@@ -206,8 +218,8 @@ func (r *Runner) next() (*checkLane, voucherwatch.Changes, time.Time) {
 			defer r.leaveToRun(n)
 			continue
 		}
-		l.busy = true
-		return l, ch, since
+		l.busy, l.lastStart = true, now
+		return l, ch, since, 0
 	}
 }
 
@@ -397,24 +409,33 @@ func (l *alertLock) unlock() {
 // checkWorker runs incremental checks after changes until ctx ends: CheckDelay after a
 // change, then the lanes' changes, first lane first, until none is left.
 func (r *Runner) checkWorker(ctx context.Context) {
+	// paced fires when a lane held by its pace (LanePace) may be checked: its changes have
+	// waited already, so no CheckDelay then.
+	paced := time.NewTimer(time.Hour)
+	paced.Stop()
+	defer paced.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-paced.C:
 		case <-r.changedKick:
-		}
-		if r.CheckDelay > 0 {
-			t := time.NewTimer(r.CheckDelay)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
+			if r.CheckDelay > 0 {
+				t := time.NewTimer(r.CheckDelay)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
 			}
 		}
 		for ctx.Err() == nil {
-			l, ch, since := r.next()
+			l, ch, since, wake := r.next()
 			if l == nil {
+				if wake > 0 {
+					paced.Reset(wake)
+				}
 				break
 			}
 			r.checkLaneOnce(ctx, l, r.Now(), ch, since)

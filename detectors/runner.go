@@ -59,6 +59,13 @@ type Runner struct {
 	// LaneWait is how long a detector's changes may wait for the lanes before it in
 	// registration order (default 1 s): past it, the workers take the lane waiting longest.
 	LaneWait time.Duration
+	// LanePace is the least time between the starts of one lane's checks (default 1 s; 0: no
+	// pacing). A check's cost is mostly its keyed look-ups, whatever the number of subjects, so
+	// claims arriving every half second (bench live's probes, a round's last day) are checked
+	// two at a time instead of one by one, at about half the database's work; a claim after a
+	// quiet spell is checked at once, and a lane whose checks take longer than the pace is
+	// never held.
+	LanePace time.Duration
 	// SweepShare is the largest share of the time that full runs after ingest triggers take
 	// (default 0.2; 0 or 1: no limit). Scheduled and requested runs are not limited.
 	SweepShare float64
@@ -109,7 +116,7 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 	}
 	r := &Runner{
 		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
-		CheckDelay: 200 * time.Millisecond, CheckMost: 256, LaneWait: time.Second, SweepShare: 0.2, UpsertChunk: 500,
+		CheckDelay: 200 * time.Millisecond, CheckMost: 256, LaneWait: time.Second, LanePace: time.Second, SweepShare: 0.2, UpsertChunk: 500,
 		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, 64),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",

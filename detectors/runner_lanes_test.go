@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,6 +240,7 @@ func TestLaneNotStarvedByEarlierLanes(t *testing.T) {
 func TestLaneOrder(t *testing.T) {
 	r := NewRunner(&recordingAlerts{stored: map[string]int{}}, nil, nil)
 	r.LaneWait = time.Second
+	r.LanePace = 0 // the order, not the pace: every lane is taken again at once
 	r.Register(
 		checkFn{detectorFn{name: "first", run: noRun}, alertPerClaim("first")},
 		checkFn{detectorFn{name: "second", run: noRun}, alertPerClaim("second")},
@@ -252,7 +254,7 @@ func TestLaneOrder(t *testing.T) {
 	}
 	f := func(want string) {
 		t.Helper()
-		l, _, _ := r.next()
+		l, _, _, _ := r.next()
 		if l == nil || l.dets[0].Name() != want {
 			t.Fatalf("got lane %v, want %s", l, want)
 		}
@@ -392,5 +394,49 @@ func TestStartWarmsKeptState(t *testing.T) {
 	}
 	if statelessWaited.Load() {
 		t.Error("the stateless lane's check waited for another lane's warming")
+	}
+}
+
+// TestLanePacesItsChecks: claims arriving right after a lane's check are checked together, one
+// pace after that check started, and a claim after a quiet spell at once (checks of claims
+// arriving every half second, bench live's probes, each cost the database a check).
+func TestLanePacesItsChecks(t *testing.T) {
+	st := &recordingAlerts{stored: map[string]int{}}
+	r := NewRunner(st, nil, nil)
+	r.CheckDelay = 10 * time.Millisecond
+	r.LanePace = time.Second
+	var mu sync.Mutex
+	var starts []time.Time
+	var rounds [][]string
+	r.Register(checkFn{detectorFn{name: "paced", run: noRun}, func(ctx context.Context, ch voucherwatch.Changes) ([]voucherwatch.Alert, error) {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		rounds = append(rounds, slices.Sorted(maps.Keys(ch.Claims)))
+		mu.Unlock()
+		return alertPerClaim("paced")(ctx, ch)
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := r.Start(ctx, "@every 24h"); err != nil {
+		t.Fatal(err)
+	}
+	checked := func(id string) func() bool { return func() bool { return st.count("paced/"+id) == 1 } }
+	sent := time.Now()
+	r.Changed([]voucherwatch.Record{claimRecord("a")})
+	waitFor(t, 5*time.Second, "claim a checked", checked("a"))
+	if took := time.Since(sent); took > 900*time.Millisecond {
+		t.Fatalf("the first claim waited %v: a lane with no check before is not paced", took)
+	}
+	r.Changed([]voucherwatch.Record{claimRecord("b")})
+	time.Sleep(20 * time.Millisecond)
+	r.Changed([]voucherwatch.Record{claimRecord("c")})
+	waitFor(t, 5*time.Second, "claims b and c checked", func() bool { return checked("b")() && checked("c")() })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(rounds) != 2 || strings.Join(rounds[1], " ") != "b c" {
+		t.Fatalf("checks %v, want [a] then [b c] together", rounds)
+	}
+	if gap := starts[1].Sub(starts[0]); gap < r.LanePace {
+		t.Fatalf("the second check started %v after the first, within the pace %v", gap, r.LanePace)
 	}
 }
