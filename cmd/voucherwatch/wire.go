@@ -163,7 +163,10 @@ func (m *Main) Start(ctx context.Context) error {
 	if err := m.openAPIStore(ctx); err != nil {
 		return err
 	}
-	env := detectors.Env{DB: m.DB, Policy: m.Policy, Log: m.Log}
+	// The checks of one change read its records once for all their lanes, until records
+	// are stored (detectors.CheckReads).
+	reads := detectors.NewCheckReads(m.DB)
+	env := detectors.Env{DB: m.DB, Read: reads, Policy: m.Policy, Log: m.Log}
 	// Money at stake reads the claims and settlements; what it read serves until records
 	// are stored (docs/priorities.md).
 	staker := detectors.NewStaker(env)
@@ -191,6 +194,7 @@ func (m *Main) Start(ctx context.Context) error {
 		ch.Add(recs)
 		if ch.Subjects() > 0 {
 			staker.Invalidate()
+			reads.Invalidate(recs)
 		}
 		// New claims, contracts, settlements and registry records are checked at once by
 		// keyed look-ups of what they touch; the debounced full run below follows.

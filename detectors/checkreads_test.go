@@ -1,0 +1,200 @@
+package detectors
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/voucherwatch/voucherwatch"
+)
+
+// countingClaims is a read model whose LatestClaims counts its reads and answers the claim
+// ids asked for, with the read's number as the applicant.
+type countingClaims struct {
+	voucherwatch.ReadModel
+	reads int
+	asked []string // the claim ids of the last read
+}
+
+func (m *countingClaims) LatestClaims(_ context.Context, q voucherwatch.ClaimQuery) ([]voucherwatch.StoredClaim, error) {
+	m.reads++
+	m.asked = q.IDs
+	var out []voucherwatch.StoredClaim
+	for _, id := range q.IDs {
+		var c voucherwatch.StoredClaim
+		c.ClaimID, c.ApplicantUSCC = id, string(rune('0'+m.reads))
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func TestCheckReadsAnswerRepeatsUntilTheirRecordsAreStored(t *testing.T) {
+	m := &countingClaims{}
+	c := NewCheckReads(m)
+	c.MaxAge = 200 * time.Millisecond
+	check := withCheckMemo(context.Background())
+	other := withCheckMemo(context.Background()) // another lane's check
+	ab := voucherwatch.ClaimQuery{IDs: []string{"a", "b"}}
+	read := func(ctx context.Context, q voucherwatch.ClaimQuery) []voucherwatch.StoredClaim {
+		t.Helper()
+		got, err := c.LatestClaims(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	steps := []struct {
+		what  string
+		do    func()
+		reads int
+	}{
+		{"a full run reads through", func() { read(context.Background(), ab); read(context.Background(), ab) }, 2},
+		{"a check reads once", func() { read(check, ab) }, 3},
+		{"the same look-up in another lane's check is answered", func() { read(other, ab) }, 3},
+		{"a claim among them is answered", func() { read(other, voucherwatch.ClaimQuery{IDs: []string{"a"}}) }, 3},
+		{"another claim with them: only it is read", func() {
+			if got := read(other, voucherwatch.ClaimQuery{IDs: []string{"c", "a", "b", "a"}}); len(got) != 3 {
+				t.Fatalf("got %d claims for a, b and c", len(got))
+			}
+			if fmt.Sprint(m.asked) != "[c]" {
+				t.Fatalf("read %v, want [c]", m.asked)
+			}
+		}, 4},
+		{"a caller sorting and changing its answer changes nothing kept", func() {
+			got := read(check, ab)
+			got[0], got[1] = got[1], got[0]
+			got[0].ClaimID = "x"
+			if again := read(check, ab); again[0].ClaimID != "a" || again[1].ClaimID != "b" {
+				t.Fatalf("kept answer changed by a caller: %+v", again)
+			}
+		}, 4},
+		{"usage and another claim stored: still answered", func() {
+			c.Invalidate([]voucherwatch.Record{{Usage: &voucherwatch.Usage{}}, claimRecord("z")})
+			read(check, ab)
+		}, 4},
+		{"a new version of a claim looked up: it is read again", func() {
+			c.Invalidate([]voucherwatch.Record{claimRecord("b")})
+			read(check, ab)
+			read(other, ab)
+			if fmt.Sprint(m.asked) != "[b]" {
+				t.Fatalf("read %v, want [b]", m.asked)
+			}
+		}, 5},
+		{"past MaxAge: read again", func() { time.Sleep(c.MaxAge + 50*time.Millisecond); read(check, ab) }, 6},
+		{"an applicant's claims: any claim stored changes them", func() {
+			byApplicant := voucherwatch.ClaimQuery{Applicants: []string{"p"}}
+			read(check, byApplicant)
+			read(other, byApplicant)
+			c.Invalidate([]voucherwatch.Record{claimRecord("z")})
+			read(check, byApplicant)
+		}, 8},
+	}
+	for _, s := range steps {
+		s.do()
+		if m.reads != s.reads {
+			t.Fatalf("%s: %d reads, want %d", s.what, m.reads, s.reads)
+		}
+	}
+}
+
+// slowClaims is a read model whose LatestClaims, while it reads, lets the test store a
+// record.
+type slowClaims struct {
+	countingClaims
+	during func()
+}
+
+func (m *slowClaims) LatestClaims(ctx context.Context, q voucherwatch.ClaimQuery) ([]voucherwatch.StoredClaim, error) {
+	if m.during != nil {
+		m.during()
+		m.during = nil
+	}
+	return m.countingClaims.LatestClaims(ctx, q)
+}
+
+// An answer read while records were stored may lack them: it is not kept, or the check of
+// those records, queued after they were stored, could be answered without them.
+func TestCheckReadsKeepNoAnswerReadWhileStoring(t *testing.T) {
+	m := &slowClaims{}
+	c := NewCheckReads(m)
+	check := withCheckMemo(context.Background())
+	q := voucherwatch.ClaimQuery{IDs: []string{"a"}}
+	m.during = func() { c.Invalidate([]voucherwatch.Record{claimRecord("a")}) }
+	for range 2 {
+		if _, err := c.LatestClaims(check, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m.reads != 2 {
+		t.Fatalf("%d reads, want 2: the answer read while claim a was stored was kept", m.reads)
+	}
+}
+
+// countingSettlements answers each invoice asked with one settlement of it.
+type countingSettlements struct {
+	voucherwatch.ReadModel
+	reads int
+	asked []voucherwatch.InvoiceKey
+}
+
+func (m *countingSettlements) LatestSettlements(_ context.Context, q voucherwatch.SettlementQuery) ([]voucherwatch.StoredSettlement, error) {
+	m.reads++
+	m.asked = q.Invoices
+	var out []voucherwatch.StoredSettlement
+	for _, k := range q.Invoices {
+		var s voucherwatch.StoredSettlement
+		s.InvoiceCode, s.InvoiceNo = k.Code, k.No
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func TestCheckReadsKeepSettlementsPerInvoice(t *testing.T) {
+	m := &countingSettlements{}
+	c := NewCheckReads(m)
+	check := withCheckMemo(context.Background())
+	k1 := voucherwatch.InvoiceKey{Code: "4300251130", No: "00000001"}
+	k2 := voucherwatch.InvoiceKey{Code: "4300251130", No: "00000002"}
+	k3 := voucherwatch.InvoiceKey{Code: "4300251130", No: "00000003"}
+	settlement := func(k voucherwatch.InvoiceKey) voucherwatch.Record {
+		return voucherwatch.Record{Settlement: &voucherwatch.Settlement{InvoiceCode: k.Code, InvoiceNo: k.No}}
+	}
+	read := func(keys ...voucherwatch.InvoiceKey) {
+		t.Helper()
+		got, err := c.LatestSettlements(check, voucherwatch.SettlementQuery{Invoices: keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(keys) {
+			t.Fatalf("%d settlements for %d invoices", len(got), len(keys))
+		}
+	}
+	steps := []struct {
+		what  string
+		do    func()
+		reads int
+	}{
+		{"two invoices read", func() { read(k1, k2) }, 1},
+		{"one of them answered", func() { read(k2) }, 1},
+		{"another invoice's settlement stored: still answered", func() { c.Invalidate([]voucherwatch.Record{settlement(k3)}); read(k1, k2) }, 1},
+		{"a settlement of one of them stored: that one read again", func() {
+			c.Invalidate([]voucherwatch.Record{settlement(k1)})
+			read(k1, k2)
+			if len(m.asked) != 1 || m.asked[0] != k1 {
+				t.Fatalf("read %v, want %v", m.asked, k1)
+			}
+		}, 2},
+		{"a look-up by pair reads through the kept invoices", func() {
+			if _, err := c.LatestSettlements(check, voucherwatch.SettlementQuery{Invoices: []voucherwatch.InvoiceKey{k1}, BuyerContracts: [][2]string{{"b", "c"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}, 3},
+	}
+	for _, s := range steps {
+		s.do()
+		if m.reads != s.reads {
+			t.Fatalf("%s: %d reads, want %d", s.what, m.reads, s.reads)
+		}
+	}
+}
