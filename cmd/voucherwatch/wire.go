@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -148,6 +149,14 @@ func (m *Main) Start(ctx context.Context) error {
 	}
 	if m.Config.MemoryLimitMiB > 0 {
 		debug.SetMemoryLimit(int64(m.Config.MemoryLimitMiB) << 20)
+		// Under a limit the heap may grow to three times what the last collection kept before
+		// the next: the GC marked the fetched batches about once a second at the default
+		// (100), 11 % of the engine's CPU on hourly telemetry. 1 M records, four runs each:
+		// engine CPU 461-490 -> 427-461 ticks (-7 %), peak RSS 703-738 -> 784-785 MiB, the
+		// limit bounding it. GOGC set by the operator wins.
+		if os.Getenv("GOGC") == "" {
+			debug.SetGCPercent(300)
+		}
 	}
 	policy, err := rules.Load(m.Config.Rules)
 	if err != nil {
