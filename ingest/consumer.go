@@ -195,12 +195,18 @@ func (c *Consumer) GroupID(topic string) string { return c.cfg.Group + "." + top
 
 func (c *Consumer) newReader(topic string) *kafka.Reader {
 	return kafka.NewReader(kafka.ReaderConfig{
-		Brokers:     c.cfg.Brokers,
-		GroupID:     c.GroupID(topic),
-		Topic:       topic,
-		MinBytes:    1,
-		MaxBytes:    c.cfg.MaxFetchBytes,
-		MaxWait:     250 * time.Millisecond,
+		Brokers:  c.cfg.Brokers,
+		GroupID:  c.GroupID(topic),
+		Topic:    topic,
+		MinBytes: 1,
+		MaxBytes: c.cfg.MaxFetchBytes,
+		// kafka-go asks the broker to wait a quarter of MaxWait less than its own read
+		// deadline (MaxWait under its 1 s RTT allowance): at 250 ms that left 62 ms, and an
+		// idle partition's long poll answered later than that (the broker's loop busy with a
+		// stream's produce requests) timed out and redialled, 248 times in bench live's 15 s
+		// with detectors live; at 500 ms, 27. New records end a long poll at once, so the
+		// wait adds no latency; it bounds how long a stopping reader waits for its fetch.
+		MaxWait:     500 * time.Millisecond,
 		StartOffset: kafka.FirstOffset,
 		// Commits are synchronous and explicit: only after the batch is stored.
 		CommitInterval: 0,
