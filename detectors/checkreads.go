@@ -36,20 +36,25 @@ type CheckReads struct {
 	stored atomic.Uint64 // Invalidate's count
 	mu     sync.Mutex
 	kept   map[string]keptRead
+	rows   int       // of all answers kept
+	swept  time.Time // when answers past MaxAge were last dropped
 }
 
 type keptRead struct {
 	rows any // a slice, given out as a copy
+	n    int // its length
 	at   time.Time
 	// touchedBy reports whether a stored record may change the answer.
 	touchedBy func(r *voucherwatch.Record) bool
 }
 
-// keptReadsMost bounds the answers kept; past it they are all dropped. So is every answer
-// when a batch of more than invalidateMost records is stored (a bulk load: its changes go
-// to a full run anyway).
+// keptRowsMost and keptMost bound the rows of all answers kept (a few MiB) and their
+// number: adding past either drops them all, and so does storing a batch of more than
+// invalidateMost records (a bulk load: its changes go to a full run anyway). Answers past
+// MaxAge are dropped as others are added (every MaxAge/2 at most).
 const (
-	keptReadsMost  = 512
+	keptRowsMost   = 20_000
+	keptMost       = 4096 // answers, empty ones included
 	invalidateMost = 64
 )
 
@@ -75,13 +80,38 @@ func (c *CheckReads) Invalidate(recs []voucherwatch.Record) {
 	defer c.mu.Unlock()
 	if len(others) > invalidateMost {
 		clear(c.kept)
+		c.rows = 0
 		return
 	}
 	for key, k := range c.kept {
 		if slices.ContainsFunc(others, k.touchedBy) {
 			delete(c.kept, key)
+			c.rows -= k.n
 		}
 	}
+}
+
+// keep adds an answer of n rows under key; c.mu is held.
+func (c *CheckReads) keep(key string, k keptRead, now time.Time) {
+	if now.Sub(c.swept) >= c.MaxAge/2 {
+		c.swept = now
+		for kk, old := range c.kept {
+			if now.Sub(old.at) >= c.MaxAge {
+				delete(c.kept, kk)
+				c.rows -= old.n
+			}
+		}
+	}
+	if old, ok := c.kept[key]; ok {
+		delete(c.kept, key)
+		c.rows -= old.n
+	}
+	if c.rows+k.n > keptRowsMost || len(c.kept) >= keptMost {
+		clear(c.kept)
+		c.rows = 0
+	}
+	c.kept[key] = k
+	c.rows += k.n
 }
 
 // LatestClaims is the read model's, kept within checks. A look-up by claim ids is kept per
@@ -175,10 +205,7 @@ func keptLookUp[Q any, T any](ctx context.Context, c *CheckReads, kind string, q
 	if c.stored.Load() != gen {
 		return rows, nil
 	}
-	if len(c.kept) >= keptReadsMost {
-		clear(c.kept)
-	}
-	c.kept[key] = keptRead{rows: slices.Clone(rows), at: now, touchedBy: touchedBy}
+	c.keep(key, keptRead{rows: slices.Clone(rows), n: len(rows), at: now, touchedBy: touchedBy}, now)
 	return rows, nil
 }
 
@@ -231,11 +258,8 @@ func keptByKey[T any](ctx context.Context, c *CheckReads, kind string, keys []st
 	if c.stored.Load() != gen {
 		return out, nil
 	}
-	if len(c.kept)+len(byKey) > keptReadsMost {
-		clear(c.kept)
-	}
 	for key, rs := range byKey {
-		c.kept[kind+"\x00"+key] = keptRead{rows: rs, at: now, touchedBy: touchedBy(key)}
+		c.keep(kind+"\x00"+key, keptRead{rows: rs, n: len(rs), at: now, touchedBy: touchedBy(key)}, now)
 	}
 	return out, nil
 }

@@ -198,3 +198,41 @@ func TestCheckReadsKeepSettlementsPerInvoice(t *testing.T) {
 		}
 	}
 }
+
+// What CheckReads keeps is bounded: answers past MaxAge go as others come, and rows past
+// keptRowsMost drop the lot.
+func TestCheckReadsKeepBoundedRows(t *testing.T) {
+	m := &countingClaims{}
+	c := NewCheckReads(m)
+	c.MaxAge = 100 * time.Millisecond
+	check := withCheckMemo(context.Background())
+	ids := func(from, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("c%06d", from+i)
+		}
+		return out
+	}
+	if _, err := c.LatestClaims(check, voucherwatch.ClaimQuery{IDs: ids(0, 1000)}); err != nil {
+		t.Fatal(err)
+	}
+	if c.rows != 1000 || len(c.kept) != 1000 {
+		t.Fatalf("kept %d rows in %d answers, want 1000 and 1000", c.rows, len(c.kept))
+	}
+	time.Sleep(c.MaxAge)
+	if _, err := c.LatestClaims(check, voucherwatch.ClaimQuery{IDs: ids(1000, 10)}); err != nil {
+		t.Fatal(err)
+	}
+	if c.rows != 10 || len(c.kept) != 10 {
+		t.Fatalf("kept %d rows in %d answers after MaxAge, want the 10 new ones", c.rows, len(c.kept))
+	}
+	c.MaxAge = time.Hour
+	for from := 2000; from < 2000+keptRowsMost+1000; from += 1000 {
+		if _, err := c.LatestClaims(check, voucherwatch.ClaimQuery{IDs: ids(from, 1000)}); err != nil {
+			t.Fatal(err)
+		}
+		if c.rows > keptRowsMost {
+			t.Fatalf("kept %d rows, more than %d", c.rows, keptRowsMost)
+		}
+	}
+}
