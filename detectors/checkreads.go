@@ -3,6 +3,7 @@ package detectors
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -14,7 +15,8 @@ import (
 // CheckReads is the read model of the incremental checks. A new claim reaches sixteen lanes,
 // and most of them first look up the same records around it: the settlements of the
 // invoices it cites, its contracts, the registry rows of its parties, the claims of its
-// applicant (bench live: 16 LatestClaims per claim, 7 LatestSettlements, 5 LatestEntitiesOf).
+// applicant, the enterprises' cities (bench live: 16 LatestClaims per claim, 7
+// LatestSettlements, 5 LatestEntitiesOf, 2 Cities).
 // Within checks, CheckReads answers a look-up it has answered before from that answer, for at
 // most MaxAge, unless records stored since could change it (Invalidate); outside checks (full
 // runs, tests calling Check) it reads through.
@@ -172,11 +174,45 @@ func (c *CheckReads) LatestContracts(ctx context.Context, q voucherwatch.Contrac
 	return keptLookUp(ctx, c, "contracts", q, touched, func() ([]voucherwatch.StoredContract, error) { return c.ReadModel.LatestContracts(ctx, q) })
 }
 
-// LatestEntitiesOf is the read model's, kept within checks; a registry record of one of the
-// enterprises changes it.
+// LatestEntitiesOf is the read model's, kept within checks per enterprise; a registry record
+// of the enterprise changes it.
 func (c *CheckReads) LatestEntitiesOf(ctx context.Context, usccs []string) ([]voucherwatch.StoredEntity, error) {
-	touched := func(r *voucherwatch.Record) bool { return r.Entity != nil && slices.Contains(usccs, r.Entity.USCC) }
-	return keptLookUp(ctx, c, "entities", usccs, touched, func() ([]voucherwatch.StoredEntity, error) { return c.ReadModel.LatestEntitiesOf(ctx, usccs) })
+	return keptByKey(ctx, c, "entity", usccs,
+		func(e *voucherwatch.StoredEntity) string { return e.USCC },
+		func(uscc string) func(*voucherwatch.Record) bool {
+			return func(r *voucherwatch.Record) bool { return r.Entity != nil && r.Entity.USCC == uscc }
+		},
+		func(usccs []string) ([]voucherwatch.StoredEntity, error) {
+			return c.ReadModel.LatestEntitiesOf(ctx, usccs)
+		})
+}
+
+// Cities is the read model's, kept within checks (every check naming a city reads the whole
+// map); any registry record changes it. Callers get a copy.
+func (c *CheckReads) Cities(ctx context.Context) (map[string]string, error) {
+	if ctx.Value(checkMemoKey{}) == nil {
+		return c.ReadModel.Cities(ctx)
+	}
+	const key = "cities"
+	now := time.Now()
+	c.mu.Lock()
+	k, ok := c.kept[key]
+	c.mu.Unlock()
+	if ok && now.Sub(k.at) < c.MaxAge {
+		return maps.Clone(k.rows.(map[string]string)), nil
+	}
+	gen := c.stored.Load()
+	cities, err := c.ReadModel.Cities(ctx)
+	if err != nil || len(cities) > keptRowsMost/2 {
+		return cities, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stored.Load() == gen {
+		touched := func(r *voucherwatch.Record) bool { return r.Entity != nil }
+		c.keep(key, keptRead{rows: maps.Clone(cities), n: len(cities), at: now, touchedBy: touched}, now)
+	}
+	return cities, nil
 }
 
 // keptLookUp answers the look-up kind q from what c kept, or reads it with load and keeps

@@ -236,3 +236,75 @@ func TestCheckReadsKeepBoundedRows(t *testing.T) {
 		}
 	}
 }
+
+// registryReads answers LatestEntitiesOf with one entity per USCC and Cities with two
+// enterprises, counting its reads.
+type registryReads struct {
+	voucherwatch.ReadModel
+	entityReads, cityReads int
+}
+
+func (m *registryReads) LatestEntitiesOf(_ context.Context, usccs []string) ([]voucherwatch.StoredEntity, error) {
+	m.entityReads++
+	var out []voucherwatch.StoredEntity
+	for _, u := range usccs {
+		var e voucherwatch.StoredEntity
+		e.USCC = u
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (m *registryReads) Cities(context.Context) (map[string]string, error) {
+	m.cityReads++
+	return map[string]string{"a": "430100", "b": "430200"}, nil
+}
+
+func TestCheckReadsKeepRegistryRowsAndCities(t *testing.T) {
+	m := &registryReads{}
+	c := NewCheckReads(m)
+	check := withCheckMemo(context.Background())
+	entity := func(uscc string) voucherwatch.Record {
+		return voucherwatch.Record{Entity: &voucherwatch.Entity{USCC: uscc}}
+	}
+	ents := func(usccs ...string) {
+		t.Helper()
+		if got, err := c.LatestEntitiesOf(check, usccs); err != nil || len(got) != len(usccs) {
+			t.Fatalf("LatestEntitiesOf(%v): %d rows, %v", usccs, len(got), err)
+		}
+	}
+	cities := func() map[string]string {
+		t.Helper()
+		got, err := c.Cities(check)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	steps := []struct {
+		what             string
+		do               func()
+		entities, cities int
+	}{
+		{"first reads", func() { ents("a", "b"); cities() }, 1, 1},
+		{"repeated, and a subset: answered", func() { ents("b"); ents("a", "b"); cities() }, 1, 1},
+		{"a caller changing its map changes nothing kept", func() {
+			cities()["a"] = "x"
+			if cities()["a"] != "430100" {
+				t.Fatal("kept cities changed by a caller")
+			}
+		}, 1, 1},
+		{"another enterprise's registry record: the cities read again, the rows answered", func() {
+			c.Invalidate([]voucherwatch.Record{entity("z")})
+			ents("a", "b")
+			cities()
+		}, 1, 2},
+		{"a registry record of one: it is read again", func() { c.Invalidate([]voucherwatch.Record{entity("a")}); ents("a", "b") }, 2, 2},
+	}
+	for _, s := range steps {
+		s.do()
+		if m.entityReads != s.entities || m.cityReads != s.cities {
+			t.Fatalf("%s: %d entity reads and %d city reads, want %d and %d", s.what, m.entityReads, m.cityReads, s.entities, s.cities)
+		}
+	}
+}
