@@ -43,8 +43,8 @@ type CheckReads struct {
 }
 
 type keptRead struct {
-	rows any // a slice, given out as a copy
-	n    int // its length
+	rows any // a slice or map, given out as a copy
+	n    int // its rows
 	at   time.Time
 	// touchedBy reports whether a stored record may change the answer.
 	touchedBy func(r *voucherwatch.Record) bool
@@ -190,59 +190,46 @@ func (c *CheckReads) LatestEntitiesOf(ctx context.Context, usccs []string) ([]vo
 // Cities is the read model's, kept within checks (every check naming a city reads the whole
 // map); any registry record changes it. Callers get a copy.
 func (c *CheckReads) Cities(ctx context.Context) (map[string]string, error) {
-	if ctx.Value(checkMemoKey{}) == nil {
-		return c.ReadModel.Cities(ctx)
-	}
-	const key = "cities"
-	now := time.Now()
-	c.mu.Lock()
-	k, ok := c.kept[key]
-	c.mu.Unlock()
-	if ok && now.Sub(k.at) < c.MaxAge {
-		return maps.Clone(k.rows.(map[string]string)), nil
-	}
-	gen := c.stored.Load()
-	cities, err := c.ReadModel.Cities(ctx)
-	if err != nil || len(cities) > keptRowsMost/2 {
-		return cities, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.stored.Load() == gen {
-		touched := func(r *voucherwatch.Record) bool { return r.Entity != nil }
-		c.keep(key, keptRead{rows: maps.Clone(cities), n: len(cities), at: now, touchedBy: touched}, now)
-	}
-	return cities, nil
+	touched := func(r *voucherwatch.Record) bool { return r.Entity != nil }
+	return keptAnswer(ctx, c, "cities", touched, func() (map[string]string, error) { return c.ReadModel.Cities(ctx) },
+		maps.Clone, func(m map[string]string) int { return len(m) }, keptRowsMost/2)
 }
 
 // keptLookUp answers the look-up kind q from what c kept, or reads it with load and keeps
 // it. Callers get a copy of the slice: they sort and append to what they get.
 func keptLookUp[Q any, T any](ctx context.Context, c *CheckReads, kind string, q Q, touchedBy func(*voucherwatch.Record) bool, load func() ([]T, error)) ([]T, error) {
+	return keptAnswer(ctx, c, kind+fmt.Sprintf("%#v", q), touchedBy, load,
+		slices.Clone[[]T], func(rows []T) int { return len(rows) }, c.MaxRows)
+}
+
+// keptAnswer answers the look-up key from what c kept, or reads it with load and keeps a copy
+// (clone) unless it is larger than most (size). Outside checks it reads through.
+func keptAnswer[V any](ctx context.Context, c *CheckReads, key string, touchedBy func(*voucherwatch.Record) bool,
+	load func() (V, error), clone func(V) V, size func(V) int, most int) (V, error) {
 	if ctx.Value(checkMemoKey{}) == nil {
 		return load()
 	}
-	key := kind + fmt.Sprintf("%#v", q)
 	now := time.Now()
 	c.mu.Lock()
 	k, ok := c.kept[key]
 	c.mu.Unlock()
 	if ok && now.Sub(k.at) < c.MaxAge {
-		return slices.Clone(k.rows.([]T)), nil
+		return clone(k.rows.(V)), nil
 	}
 	// Records stored while the read runs may be in its answer or not: if any were, the
 	// answer is not kept.
 	gen := c.stored.Load()
-	rows, err := load()
-	if err != nil || len(rows) > c.MaxRows {
-		return rows, err
+	v, err := load()
+	if err != nil || size(v) > most {
+		return v, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stored.Load() != gen {
-		return rows, nil
+		return v, nil
 	}
-	c.keep(key, keptRead{rows: slices.Clone(rows), n: len(rows), at: now, touchedBy: touchedBy}, now)
-	return rows, nil
+	c.keep(key, keptRead{rows: clone(v), n: size(v), at: now, touchedBy: touchedBy}, now)
+	return v, nil
 }
 
 // keptByKey answers a look-up of keys whose answer is the rows of each key (keyOf), from the
