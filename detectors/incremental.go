@@ -87,6 +87,9 @@ func (s NotifyingStore) StorePrepared(ctx context.Context, prepared voucherwatch
 // with six.
 const DefaultCheckWorkers = 4
 
+// DefaultLanePace is Runner.LanePace by default (docs/detection.md).
+const DefaultLanePace = time.Second
+
 // checkLane is one incremental detector's queue: the subjects changed since its last check.
 // Each detector has its own; Runner.CheckWorkers workers take the first lane, in registration order
 // (duplicate_claim first), that has changes and is not being checked, unless a lane's changes

@@ -116,7 +116,7 @@ func NewRunner(st voucherwatch.AlertStore, reg prometheus.Registerer, log *slog.
 	}
 	r := &Runner{
 		Alerts: st, Log: log, Debounce: 2 * time.Second, Now: time.Now,
-		CheckDelay: 200 * time.Millisecond, CheckMost: 256, LaneWait: time.Second, LanePace: time.Second, SweepShare: 0.2, UpsertChunk: 500,
+		CheckDelay: 200 * time.Millisecond, CheckMost: 256, LaneWait: time.Second, LanePace: DefaultLanePace, SweepShare: 0.2, UpsertChunk: 500,
 		health: map[string]*Health{}, kick: make(chan struct{}, 1), changedKick: make(chan struct{}, 64),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vw_detector_runs_total", Help: "Detector runs, per detector.",

@@ -54,6 +54,7 @@ type Config struct {
 	DetectSchedule       string
 	DetectDebounce       time.Duration
 	CheckWorkers         int
+	CheckPace            time.Duration
 
 	// Spot checks (专项抽查): when the scheduled draw runs, and its share and minimum.
 	SpotCheckSchedule string
@@ -123,6 +124,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DetectSchedule, "detect-schedule", "@every 15m", "when the detectors run (robfig/cron spec, seconds optional)")
 	fs.DurationVar(&c.DetectDebounce, "detect-debounce", 2*time.Second, "quiet time after an ingest batch before the detectors run")
 	fs.IntVar(&c.CheckWorkers, "check-workers", detectors.DefaultCheckWorkers, "incremental checks of new records run at once, each of another detector")
+	fs.DurationVar(&c.CheckPace, "check-pace", detectors.DefaultLanePace, "least time between the starts of one detector's incremental checks; changes arriving meanwhile are checked together (0: none)")
 	fs.StringVar(&c.SpotCheckSchedule, "spotcheck-schedule", "0 3 1 * *", "when the spot-check draw runs (robfig/cron spec, China Standard Time; empty: never)")
 	fs.Float64Var(&c.SpotCheckShare, "spotcheck-share", voucherwatch.DefaultSpotCheckShare, "share of the claimants a spot-check draw inspects")
 	fs.IntVar(&c.SpotCheckMin, "spotcheck-min", voucherwatch.DefaultSpotCheckMin, "fewest enterprises a spot-check draw inspects")

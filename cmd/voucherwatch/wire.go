@@ -216,6 +216,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Runner = detectors.NewRunner(store.ReopeningAlerts{DB: m.DB}, m.Registry, m.Log)
 	m.Runner.Debounce = m.Config.DetectDebounce
 	m.Runner.CheckWorkers = m.Config.CheckWorkers
+	m.Runner.LanePace = m.Config.CheckPace
 	// Every alert is stored with the subsidy it puts at stake (docs/priorities.md).
 	m.Runner.Stake = staker.Annotate
 	// ClickHouse runs a check's queries before a full run's (store.PriorityCheck).
