@@ -43,8 +43,17 @@ func runBenchLive(ctx context.Context, args []string) error {
 	offRun := fs.Bool("off-run", true, "also stream the records into an engine with its detectors off, for the ratio")
 	probeWait := fs.Duration("probe-wait", time.Minute, "how long to wait for the probes' alerts after the last probe and the stream's end")
 	keep := fs.Bool("keep", false, "keep the bench databases and the engines' logs")
+	var engineFlags stringList
+	fs.Var(&engineFlags, "engine-flag", "a flag for both engines' serve, as --engine-flag=--memory-limit=900 (repeatable)")
+	codec := fs.String("compression", "none", "the usage producer's codec: none, gzip, snappy, lz4, zstd")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var compression kafka.Compression
+	if *codec != "none" {
+		if err := compression.UnmarshalText([]byte(*codec)); err != nil {
+			return fmt.Errorf("bench live: --compression %q: %w", *codec, err)
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -79,7 +88,7 @@ func runBenchLive(ctx context.Context, args []string) error {
 	cfg := historyProvince(*usage)
 	logf("province: generating (%d enterprises, %d suppliers, planted cases)...", cfg.Enterprises, cfg.Suppliers)
 	p := synth.Generate(cfg)
-	s := liveStream{msgsPath: filepath.Join(tmp, "usage.msgs"), rowsPath: filepath.Join(tmp, "usage.jsonl"), want: map[string]uint64{}}
+	s := liveStream{msgsPath: filepath.Join(tmp, "usage.msgs"), rowsPath: filepath.Join(tmp, "usage.jsonl"), want: map[string]uint64{}, compression: compression}
 	for _, m := range p.Messages {
 		if m.Topic != synth.TopicUsage {
 			s.others = append(s.others, m)
@@ -115,7 +124,7 @@ func runBenchLive(ctx context.Context, args []string) error {
 	}
 	logf("baseline: clickhouse-client JSONEachRow %.0f rows/s", baseline)
 
-	c := liveConfig{self: self, tmp: tmp, stamp: stamp, dsnOf: dsnOf, logf: logf, stream: s, wait: *probeWait}
+	c := liveConfig{self: self, tmp: tmp, stamp: stamp, dsnOf: dsnOf, logf: logf, stream: s, wait: *probeWait, flags: engineFlags}
 	// 3. The engine with its detectors off (no full runs; no claim arrives during the stream,
 	// so no check either), then with them live and the probes.
 	estimate := time.Duration(float64(s.want[synth.TopicUsage]) / 40_000 * float64(time.Second))
@@ -177,6 +186,7 @@ type liveStream struct {
 	others             []synth.Message   // registry, contracts, settlements, claims, in order
 	msgsPath, rowsPath string            // usage messages (framed), and their rows as JSONEachRow
 	messages           int               // usage messages
+	compression        kafka.Compression // the producer's codec for the usage stream
 	want               map[string]uint64 // distinct records per topic: what the engine stores
 }
 
@@ -241,7 +251,7 @@ func (s *liveStream) produceUsage(ctx context.Context, addr string) error {
 	r := bufio.NewReaderSize(f, 1<<20)
 	w := ingest.NewProducer(&kafka.Writer{Addr: kafka.TCP(addr), Topic: synth.TopicUsage,
 		Balancer: &kafka.Hash{}, BatchSize: 5000, BatchBytes: 8 << 20, BatchTimeout: 20 * time.Millisecond, RequiredAcks: kafka.RequireOne,
-		ReadTimeout: time.Minute, WriteTimeout: time.Minute})
+		ReadTimeout: time.Minute, WriteTimeout: time.Minute, Compression: s.compression})
 	defer w.Close()
 	buf := make([]kafka.Message, 0, 20000)
 	for {
@@ -301,6 +311,7 @@ type liveConfig struct {
 	logf      func(string, ...any)
 	stream    liveStream
 	wait      time.Duration
+	flags     []string // the operator's extra serve flags
 }
 
 // liveResult is one engine's run.
@@ -338,6 +349,7 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 	if len(probes) == 0 {
 		args = append(args, "--detect-debounce", "24h", "--detect-schedule", "@every 24h")
 	}
+	args = append(args, c.flags...)
 	eng := exec.CommandContext(ctx, c.self, args...)
 	eng.Stderr = logFile
 	if err := eng.Start(); err != nil {
@@ -616,4 +628,14 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, " ") }
+
+func (l *stringList) Set(s string) error {
+	*l = append(*l, s)
+	return nil
 }
