@@ -42,6 +42,8 @@ func runBench(ctx context.Context, args []string) error {
 	readers := fs.Int("readers", 1, "consumer-group members for the usage topic in the engine")
 	batch := fs.Int("batch-size", ingest.DefaultBatchSize, "engine batch size")
 	keep := fs.Bool("keep", false, "keep the bench database")
+	var engineFlags stringList
+	fs.Var(&engineFlags, "engine-flag", "a flag for the engine's serve, as --engine-flag=--memory-limit=448 (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,10 +117,10 @@ func runBench(ctx context.Context, args []string) error {
 	_ = st.Conn().Exec(ctx, fmt.Sprintf("DROP TABLE %s.usage_baseline", db))
 
 	// 3. The engine, in its own process, reading what the broker holds.
-	eng := exec.CommandContext(ctx, self, "serve", "--kafka", brokerAddr, "--clickhouse", dsn,
-		"--http", "127.0.0.1:0", "--group", "bench-"+db, "--readers-per-topic", strconv.Itoa(*readers),
+	eng := exec.CommandContext(ctx, self, append([]string{"serve", "--kafka", brokerAddr, "--clickhouse", dsn,
+		"--http", "127.0.0.1:0", "--group", "bench-" + db, "--readers-per-topic", strconv.Itoa(*readers),
 		"--batch-size", strconv.Itoa(*batch), "--log-level", "warn", "--bootstrap-token", "bench",
-		"--dev-insecure-keys") // synthetic records only: development keys are what they are for
+		"--dev-insecure-keys"}, engineFlags...)...) // synthetic records only: development keys are what they are for
 	eng.Stderr = os.Stderr
 	engStart := time.Now()
 	if err := eng.Start(); err != nil {
