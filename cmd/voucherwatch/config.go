@@ -119,7 +119,7 @@ func (c *Config) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark the web UI's cookies Secure: set when the UI is served over HTTPS")
 	fs.StringVar(&c.BootstrapToken, "bootstrap-token", "", "API token of a province administrator (set VW_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
-	fs.IntVar(&c.MemoryLimitMiB, "memory-limit", 768, "soft memory limit of the Go heap in MiB (0: none); the GC works harder near it")
+	fs.IntVar(&c.MemoryLimitMiB, "memory-limit", 900, "soft memory limit of the Go heap in MiB (0: none); the GC works harder near it")
 	fs.StringVar(&c.Rules, "rules", "", "policy configuration file (JSON, like rules/policy.json); empty: the built-in defaults")
 	fs.StringVar(&c.DetectSchedule, "detect-schedule", "@every 15m", "when the detectors run (robfig/cron spec, seconds optional)")
 	fs.DurationVar(&c.DetectDebounce, "detect-debounce", 2*time.Second, "quiet time after an ingest batch before the detectors run")
