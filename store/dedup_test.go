@@ -132,30 +132,30 @@ func weeklyWindows(resources, weeks int) []voucherwatch.Record {
 	return recs
 }
 
-// TestUsageRolledUpBySpan: a batch of week-long windows writes one usage_spans row per
-// window span and key of the batch, not one per day of each window (nor, as
-// usage_daily_block_mv did, one per day and key); usage_days spreads them into one row per day
-// with the same sums; a redelivered batch adds nothing.
+// TestUsageRolledUpBySpan: a batch of week-long windows writes no usage_spans row, nor one per
+// day of each window (as usage_daily_block_mv did, one per day and key): since migration 30
+// each window is one tuple of its usage_runs group, one row per window; usage_days spreads
+// them over their days with the same sums; a redelivered batch adds nothing.
 func TestUsageRolledUpBySpan(t *testing.T) {
 	db := newTestDB(t)
 	const resources, weeks = 10, 52
 	recs := weeklyWindows(resources, weeks)
 	check(t, "stored", store(t, db, voucherwatch.TypeUsage, recs...), voucherwatch.WriteResult{Stored: resources * weeks})
 
-	var spans, rows, windows, days uint64
+	var spans, runs, tuples, rows, windows, days uint64
 	var cardHours, minDay, maxDay float64
 	queryRow(t, db, "SELECT count() FROM usage_spans", &spans)
-	// One contract, supplier, buyer and chip: one row per week.
-	if spans != weeks {
-		t.Errorf("usage_spans rows: got %d, want %d (one per window span); per day of the batch it would be %d", spans, weeks, weeks*7)
-	}
-	queryRow(t, db, "SELECT count(), sum(windows), uniqExact(day), sum(day_card_hours), min(day_card_hours), max(day_card_hours) FROM usage_days",
-		&rows, &windows, &days, &cardHours, &minDay, &maxDay)
+	check(t, "usage_spans rows", spans, uint64(0))
+	queryRow(t, db, "SELECT count(), sum(length(finalizeAggregation(run_spans))) FROM usage_runs", &runs, &tuples)
+	check(t, "usage_runs rows and their spans", []any{runs, tuples}, []any{uint64(resources * weeks), uint64(resources * weeks)})
+	queryRow(t, db, "SELECT count(), sum(windows), uniqExact(day), sum(day_card_hours) FROM usage_days",
+		&rows, &windows, &days, &cardHours)
 	check(t, "days", days, uint64(weeks*7))
-	check(t, "usage_days rows", rows, days)
+	check(t, "usage_days rows: a window's days", rows, uint64(resources*weeks*7))
 	check(t, "windows", windows, uint64(resources*weeks))
 	check(t, "card-hours", cardHours, float64(resources*weeks*7*24*8))
 	// Each day holds a seventh of each resource's window: 24 h × 8 cards × 10 resources.
+	queryRow(t, db, "SELECT min(c), max(c) FROM (SELECT day, sum(day_card_hours) AS c FROM usage_days GROUP BY day)", &minDay, &maxDay)
 	if want := float64(resources * 24 * 8); minDay < want-1e-6 || maxDay > want+1e-6 {
 		t.Errorf("card-hours per day: got %v to %v, want %v", minDay, maxDay, want)
 	}
@@ -205,6 +205,20 @@ func TestUsageDaysMatchesPerWindowSpread(t *testing.T) {
 	add("HT-LONG", day0.Add(10*time.Hour), 36*time.Hour, 144) // same span, added up
 	add("HT-WEEK", day0.Add(3*time.Hour), 7*24*time.Hour, 1344)
 	add("HT-ZERO", day0.Add(5*time.Hour), 0, 3)
+	// Windows of a day or more are spread from usage_runs (migration 30): one from midnight,
+	// one across it, one just short of a day (usage_spans), and a week-long one of another
+	// chip origin in the week-long one's group.
+	add("HT-DAY", day0.Add(48*time.Hour), 24*time.Hour, 192)
+	add("HT-DAY", day0.Add(56*time.Hour), 24*time.Hour, 96)
+	add("HT-DAY", day0.Add(80*time.Hour), 24*time.Hour-time.Second, 90)
+	add("HT-WEEK", day0.Add(3*time.Hour), 7*24*time.Hour, 672)
+	for _, r := range recs {
+		if r.Usage.ContractNo == "HT-WEEK" {
+			recs[len(recs)-1].Usage.ResourceID = r.Usage.ResourceID
+			break
+		}
+	}
+	recs[len(recs)-1].Usage.ChipOrigin = voucherwatch.OriginForeign
 	check(t, "stored", store(t, db, voucherwatch.TypeUsage, recs...), voucherwatch.WriteResult{Stored: len(recs)})
 	// A row usage_daily kept from before migration 16 (INSERT … SELECT: an INSERT … VALUES sent
 	// with Exec hangs on 18.16).
@@ -242,6 +256,14 @@ FROM usage_days GROUP BY day, contract_no ORDER BY day, contract_no`)
 	queryRow(t, db, "SELECT count() FROM usage_spans WHERE contract_no = 'HT-HOURLY'", &spans)
 	// Hourly windows are added up per day: three days, and the window across midnight.
 	check(t, "hourly spans", spans, uint64(4))
+	// Windows of a day or more (HT-LONG's 36 hours too) are in usage_runs only; the one just
+	// short of a day is in usage_spans.
+	queryRow(t, db, "SELECT count() FROM usage_spans WHERE contract_no IN ('HT-DAY', 'HT-WEEK', 'HT-LONG')", &spans)
+	check(t, "spans of the windows under a day", spans, uint64(1))
+	var domestic, foreign float64
+	queryRow(t, db, `SELECT sumIf(day_card_hours, chip_origin = 'domestic'), sumIf(day_card_hours, chip_origin = 'foreign')
+FROM usage_days WHERE contract_no = 'HT-WEEK'`, &domestic, &foreign)
+	check(t, "a week's card-hours by chip origin", []any{domestic, foreign}, []any{1344.0, 672.0})
 
 	// What the rollup does not do: a second copy of a stored record, inserted past
 	// StoreRecords' look-up and its ordering of INSERTs (by hand, or two INSERTs registered

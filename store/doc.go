@@ -55,7 +55,7 @@
 //     sorting keys that end with (source, id), so such copies are equal in the sorting key and
 //     a merge keeps one; until then, a query that must be exact reads with FINAL or counts
 //     distinct (source, id), e.g. uniqExact(source, id) or LIMIT 1 BY source, id.
-//   - The rollups (usage_spans behind usage_days, settlements_daily) are sums: such copies
+//   - The rollups (usage_spans and usage_runs' spans behind usage_days, settlements_daily) are sums: such copies
 //     stay counted twice there, merges or not, until the rebuild of dashboards/README.md;
 //     voucherwatch check reports them.
 //   - The detectors' usage rollup usage_runs (migration 18) counts a group's records beside
@@ -65,12 +65,15 @@
 //
 // The rollups (usage_spans, settlements_daily) are written by materialized views within the
 // records' INSERT, so they hold exactly the records stored: a record found is added nowhere.
-// usage_spans_mv adds each insert block up by window span and key, no finer than the data:
-// windows within one day by (day, key), longer ones by (start, end, key), so a week-long
-// window is one row among its block's of that week, not seven. The view usage_days spreads
-// the spans over days when read (the arithmetic of the migration "usage rolled up by window
-// span") and adds usage_daily, the per-day rollup written before that migration and no more:
-// readers of daily usage query usage_days.
+// usage_spans_short_mv adds each insert block's windows shorter than a day up by window span
+// and key, no finer than the data: windows within one day by (day, key), the others by
+// (start, end, key). A window of a day or more (migration 30) is the only one of its
+// usage_runs group, so it is a tuple there (run_spans: chip origin, card-hours, utilised
+// card-hours) and writes no usage_spans row: a week-long window is one row, not seven, and
+// one part fewer per INSERT (a quarter of the server's CPU on a weekly backfill). The view
+// usage_days spreads both kinds of span over days when read (the arithmetic of the migration
+// "usage rolled up by window span") and adds usage_daily, the per-day rollup written before
+// that migration and no more: readers of daily usage query usage_days.
 //
 // Yearly partitions (usage, usage_daily, usage_spans, record_keys) keep a batch that spans a year of
 // windows, a supplier's backfill, in one or two parts per table: monthly partitions made it

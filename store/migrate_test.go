@@ -13,13 +13,13 @@ import (
 // droppedObjects are the key look-up and rollup of the builds before migration 13 ("record keys by time"), and the
 // daily rollup view that migration 16 ("usage rolled up by window span") replaced.
 var droppedObjects = []string{"ingest_keys", "usage_keys", "registry_keys", "contracts_keys", "settlements_keys", "claims_keys", "usage_daily_mv",
-	"usage_repartitioning", "usage_repartitioned", "usage_daily_repartitioning", "usage_daily_repartitioned", "usage_daily_block_mv"}
+	"usage_repartitioning", "usage_repartitioned", "usage_daily_repartitioning", "usage_daily_repartitioned", "usage_daily_block_mv", "usage_spans_mv"}
 
 // schemaObjects lists the tables and views the record store needs.
 var schemaObjects = []string{
 	"claims", "claims_record_keys", "contracts", "contracts_record_keys", "contracts_latest", "dead_letters",
 	"record_keys", "registry", "registry_record_keys", "registry_latest", "schema_migrations",
-	"settlements", "settlements_record_keys", "usage", "usage_record_keys", "usage_daily", "usage_spans", "usage_spans_mv", "usage_days",
+	"settlements", "settlements_record_keys", "usage", "usage_record_keys", "usage_daily", "usage_spans", "usage_spans_short_mv", "usage_days",
 	"lookup_keys", "claims_lookup_ids", "claims_lookup_invoices", "settlements_lookup_invoices", "settlements_lookup_contracts",
 	"settlements_lookup_payment_refs",
 	"inspectors", "spotchecks", "spotcheck_items", "inspection_results",

@@ -1308,6 +1308,63 @@ GROUP BY supplier_uscc, resource_id`),
 			sqlStep(`DROP TABLE IF EXISTS usage_touched_mv`),
 		},
 	},
+	{
+		version: 30,
+		name:    "windows of a day or more spread from usage_runs",
+		steps: []step{
+			// A window of a day or more is the only one of its usage_runs group (its group's
+			// day and phase fix its start), so the group's row can carry what usage_spans
+			// held for it: its chip origin, card-hours and utilised card-hours, one tuple per
+			// record (run_spans). Such windows then write usage_runs alone, not usage_spans
+			// too: on a year of weekly windows backfilled, the spans view's part was about a
+			// quarter of the server's CPU (docs/benchmarks.md, tenth session). Rows written
+			// before have no tuples (their spans stay in usage_spans) and shorter windows
+			// never do, so nothing is counted twice; usage_days and usageDaysSQL read both.
+			// Every view writing usage_runs must name the new column (18.16: "Expected
+			// column"), so all three are replaced; inserts between the column and its views
+			// fail and are retried, and one between the spans views' swap would miss or
+			// double its spans: stop ingest while this runs (docs/deploy.md).
+			addColumnStep("usage_runs", "run_spans", "AggregateFunction(groupArray, Tuple(String, Float64, Float64))", ""),
+			sqlStep(`DROP TABLE IF EXISTS usage_runs_short_mv`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_short_mv TO usage_runs AS
+` + usageRunsStatesSpans + ` AND toUInt32(window_end) - toUInt32(window_start) < 43200
+GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
+			sqlStep(`DROP TABLE IF EXISTS usage_runs_long_mv`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_long_mv TO usage_runs AS
+SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
+	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+	arrayReduce('minState', [window_start]) AS run_first,
+	arrayReduce('maxState', [window_start]) AS run_last,
+	arrayReduce('groupBitOrState', [if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))]) AS run_slots,
+	arrayReduce('sumState', [toUInt64(1)]) AS run_records,
+	arrayReduce('sumState', [card_hours]) AS run_card_hours,
+	arrayReduce('groupArrayState', arrayFilter(x -> ` + daySpanSQL + `, [tuple(chip_origin, card_hours, card_hours * util_avg)])) AS run_spans
+FROM usage
+WHERE toUInt32(window_end) - toUInt32(window_start) >= 43200`),
+			sqlStep(`DROP TABLE IF EXISTS usage_spans_mv`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_spans_short_mv TO usage_spans AS
+SELECT
+	if(toDate(window_start) = toDate(greatest(window_end, window_start + 1) - 1, 'Asia/Shanghai'), toDateTime(toDate(window_start), 'Asia/Shanghai'), window_start) AS span_start,
+	if(toDate(window_start) = toDate(greatest(window_end, window_start + 1) - 1, 'Asia/Shanghai'), toDateTime(toDate(window_start) + 1, 'Asia/Shanghai'), greatest(window_end, window_start + 1)) AS span_end,
+	supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin,
+	sum(card_hours) AS span_card_hours, sum(card_hours * util_avg) AS span_util_card_hours, toUInt64(count()) AS span_windows
+FROM usage
+WHERE NOT (` + daySpanSQL + `)
+GROUP BY span_start, span_end, supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin`),
+			sqlStep(`DROP TABLE IF EXISTS usage_days`),
+			createStep(`CREATE VIEW IF NOT EXISTS usage_days AS
+` + usageDaysDaily + `1
+UNION ALL
+` + usageDaysSpread + usageDaysSpans + `1
+)
+UNION ALL
+` + usageDaysSpread + usageDaysRunSpans + `1
+		)
+	)
+)`),
+		},
+	},
 }
 
 // usageRunsStates is usage_runs_mv's query up to its GROUP BY (migration 18), which
@@ -1323,6 +1380,24 @@ const usageRunsStates = `SELECT supplier_uscc, resource_id, toStartOfDay(window_
 	sumState(card_hours) AS run_card_hours
 FROM usage
 WHERE window_end > window_start`
+
+// usageRunsStatesSpans is usageRunsStates with the column run_spans (migration 30): empty
+// for windows shorter than a day. Migrations embed its text: never change it, write another.
+const usageRunsStatesSpans = `SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
+	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+	minState(window_start) AS run_first,
+	maxState(window_start) AS run_last,
+	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))) AS run_slots,
+	sumState(toUInt64(1)) AS run_records,
+	sumState(card_hours) AS run_card_hours,
+	groupArrayStateIf(tuple(chip_origin, card_hours, card_hours * util_avg), 0) AS run_spans
+FROM usage
+WHERE window_end > window_start`
+
+// daySpanSQL holds for a usage window of a day or more, whose spans usage_runs carries
+// (migration 30). Migrations embed its text: never change it, write another.
+const daySpanSQL = `window_end > window_start AND toUInt32(window_end) - toUInt32(window_start) >= 86400`
 
 // maskSQL masks personal numbers in a string column the way voucherwatch.MaskText does, for
 // rows written before masking: e-mail addresses keep their first character and domain,

@@ -78,7 +78,7 @@ func (db *DB) ContractUsageDays(ctx context.Context, q voucherwatch.ContractQuer
 		spans, spansArgs = append(spans, "span_start < toDateTime(toDate(?) + 1, 'Asia/Shanghai')"), append(spansArgs, to)
 		outer, outerArgs = outer+" AND day <= toDate(?)", append(outerArgs, to)
 	}
-	args := append(append(dailyArgs, spansArgs...), outerArgs...)
+	args := append(append(append(dailyArgs, spansArgs...), spansArgs...), outerArgs...) // spans twice: usageDaysSQL
 	var out []voucherwatch.ContractUsageDay
 	err := db.scanRows(ctx, `SELECT supplier_uscc, buyer_uscc, contract_no, day,
 	sum(day_card_hours), sum(util_card_hours), sum(windows)

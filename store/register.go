@@ -137,7 +137,7 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 				s.MeteredCardHours, s.Buyers = metered, int(buyers)
 			}
 			return err
-		}, fromDay, toDay, usccs, toDay, fromDay, usccs, fromDay, toDay); err != nil {
+		}, fromDay, toDay, usccs, toDay, fromDay, usccs, toDay, fromDay, usccs, fromDay, toDay); err != nil { // spans twice: usageDaysSQL
 		return nil, err
 	}
 
