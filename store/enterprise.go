@@ -391,8 +391,7 @@ ORDER BY month DESC, month_card_hours DESC, supplier_uscc, buyer_uscc, chip_mode
 LIMIT %d`
 
 func (db *DB) fileUsage(ctx context.Context, uscc string, limit int) ([]voucherwatch.UsageMonth, error) {
-	// usage_daily, usage_spans and usage_runs' spans (usageDaysSQL) each take the pair.
-	rows, err := db.conn.Query(ctx, fmt.Sprintf(fileUsageSQL, limit), uscc, uscc, uscc, uscc, uscc, uscc)
+	rows, err := db.conn.Query(ctx, fmt.Sprintf(fileUsageSQL, limit), usageDaysArgs([]any{uscc, uscc}, []any{uscc, uscc})...)
 	if err != nil {
 		return nil, fmt.Errorf("store: enterprise file: query usage: %w", err)
 	}

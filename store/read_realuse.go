@@ -44,7 +44,7 @@ FROM (
 WHERE day >= paid_from AND day <= paid_to
 GROUP BY supplier_uscc, buyer_uscc, contract_no, paid_from, paid_to`
 
-// longestSpan is the longest span of usage_spans: a window is at most
+// longestSpan is the longest span of usage_spans and usage_runs' spans: a window is at most
 // voucherwatch.MaxUsageWindow long (ingest rejects longer ones), and one within a day is
 // spread over the whole day.
 const longestSpan = voucherwatch.MaxUsageWindow + 24*time.Hour
@@ -78,7 +78,7 @@ func (db *DB) ContractUsageDays(ctx context.Context, q voucherwatch.ContractQuer
 		spans, spansArgs = append(spans, "span_start < toDateTime(toDate(?) + 1, 'Asia/Shanghai')"), append(spansArgs, to)
 		outer, outerArgs = outer+" AND day <= toDate(?)", append(outerArgs, to)
 	}
-	args := append(append(append(dailyArgs, spansArgs...), spansArgs...), outerArgs...) // spans twice: usageDaysSQL
+	args := append(usageDaysArgs(dailyArgs, spansArgs), outerArgs...)
 	var out []voucherwatch.ContractUsageDay
 	err := db.scanRows(ctx, `SELECT supplier_uscc, buyer_uscc, contract_no, day,
 	sum(day_card_hours), sum(util_card_hours), sum(windows)

@@ -546,8 +546,8 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	g, _ := table(readCtx, daysSum+`(`+usageDaysSQL("(supplier_uscc = ? OR buyer_uscc = ?) AND day >= toDate(?) AND day < toDate(?)",
 		"(supplier_uscc = ? OR buyer_uscc = ?) AND span_start < toDateTime(toDate(?), 'Asia/Shanghai') AND span_end > toDateTime(toDate(?), 'Asia/Shanghai')")+
 		`) WHERE day >= toDate(?) AND day < toDate(?)`+daysGroup,
-		tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, from, to, tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, to, from,
-		tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, to, from, from, to)
+		append(usageDaysArgs([]any{tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, from, to},
+			[]any{tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, to, from}), from, to)...)
 	w, _ := table(readCtx, daysSum+`usage_days WHERE (supplier_uscc = ? OR buyer_uscc = ?) AND day >= toDate(?) AND day < toDate(?)`+daysGroup,
 		tmpl.Usage.SupplierUSCC, tmpl.Usage.SupplierUSCC, from, to)
 	same("usage_days filtered inside", g, w)

@@ -21,6 +21,12 @@ UNION ALL
 )`
 }
 
+// usageDaysArgs are the parameters of usageDaysSQL: those of its daily filter, then those of
+// its span filter for each of its two parts that read spans.
+func usageDaysArgs(daily, spans []any) []any {
+	return append(append(append(make([]any, 0, len(daily)+2*len(spans)), daily...), spans...), spans...)
+}
+
 // The parts of usage_days (migration 30). Migrations embed their text: never change them,
 // write others.
 const (

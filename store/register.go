@@ -137,7 +137,7 @@ func (db *DB) RegisterSuppliers(ctx context.Context, q voucherwatch.RegisterQuer
 				s.MeteredCardHours, s.Buyers = metered, int(buyers)
 			}
 			return err
-		}, fromDay, toDay, usccs, toDay, fromDay, usccs, toDay, fromDay, usccs, fromDay, toDay); err != nil { // spans twice: usageDaysSQL
+		}, append(usageDaysArgs([]any{fromDay, toDay, usccs}, []any{toDay, fromDay, usccs}), fromDay, toDay)...); err != nil {
 		return nil, err
 	}
 
