@@ -359,7 +359,7 @@ func queryCosts(ctx context.Context, st *store.DB, start time.Time) string {
 	count(), sum(query_duration_ms), sum(read_rows), max(read_rows), sum(written_rows)
 FROM system.query_log
 WHERE type = 2 AND query_start_time >= ?
-	AND (query LIKE 'INSERT INTO usage%' AND startsWith(query_id, ?) OR query LIKE '%FROM record_keys WHERE tbl%')
+	AND (query LIKE 'INSERT INTO usage%' AND startsWith(query_id, ?) OR query LIKE '%FROM record_keys PREWHERE rec_hash%')
 GROUP BY kind ORDER BY kind`, start.Add(-time.Second), "voucherwatch-insert:"+st.Database()+".usage:")
 	if err != nil {
 		return "query log not read: " + err.Error()
