@@ -220,7 +220,13 @@ func (c clusterDDL) tableTwin(version uint32, sql string) ([]step, error) {
 	head = strings.Replace(head, "CREATE TABLE IF NOT EXISTS "+table+" (",
 		"CREATE TABLE IF NOT EXISTS "+c.qualified(local)+c.onCluster()+" (", 1)
 	if c.viewTargets[table] {
-		rest += "\nSETTINGS replicated_deduplication_window = 0"
+		// A table created with SETTINGS of its own (migration 31) takes one more: a
+		// second SETTINGS clause is a syntax error.
+		if strings.Contains(rest, "\nSETTINGS ") {
+			rest += ", replicated_deduplication_window = 0"
+		} else {
+			rest += "\nSETTINGS replicated_deduplication_window = 0"
+		}
 	}
 	out := []step{{sql: head + " ENGINE = " + c.replicated(table, table, name, args) + rest, object: local}}
 	if key, ok := shardKeys[table]; ok {

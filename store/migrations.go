@@ -1365,6 +1365,39 @@ UNION ALL
 )`),
 		},
 	},
+	{
+		version: 31,
+		name:    "touched pairs in parts of at most a mebibyte",
+		steps: []step{
+			// usage_touched_days gets a few thousand rows a batch and holds a month's in one
+			// partition, and 18.16 merged each batch's small part into the month's large
+			// one: on a 100 M history built that day, every batch of a weekly backfill
+			// rewrote the 450,000 rows of that part, 3 s of the server's merges for 59,000
+			// rows written in a run (system.part_log, docs/benchmarks.md, eleventh session),
+			// a cost that grew through the month. The readers take only the rows since the
+			// last pass (store/read_units.go), so large parts are of no use to them: this
+			// table's merges stop at a mebibyte (about 200,000 rows), and a month of a
+			// province's hourly telemetry is a few such parts. SETTINGS cannot change in
+			// place on 18.16, so it is a new table; its view is created before the old one
+			// is dropped, and the readers take the pairs of all three tables (a pair read
+			// twice is one pair).
+			createStep(`CREATE TABLE IF NOT EXISTS usage_touched_log (
+	touched_at DateTime('Asia/Shanghai'),
+	supplier_uscc String,
+	resource_id String,
+	run_days Array(DateTime('Asia/Shanghai'))
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(touched_at)
+ORDER BY (touched_at, supplier_uscc, resource_id)
+SETTINGS max_bytes_to_merge_at_max_space_in_pool = 1048576`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_touched_log_mv TO usage_touched_log AS
+SELECT now() AS touched_at, supplier_uscc, resource_id, groupUniqArray(toStartOfDay(window_start)) AS run_days
+FROM usage
+WHERE window_end > window_start
+GROUP BY supplier_uscc, resource_id`),
+			sqlStep(`DROP TABLE IF EXISTS usage_touched_days_mv`),
+		},
+	},
 }
 
 // usageRunsStates is usage_runs_mv's query up to its GROUP BY (migration 18), which

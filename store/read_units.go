@@ -39,11 +39,20 @@ const defaultUnitsSlack = 10 * time.Minute
 const unitsSweep = "usage_units"
 
 // touchedPairsSQL is the (supplier, resource, day) pairs written since a time (its argument,
-// twice): usage_touched_days' rows since migration 29, usage_touched's before.
-const touchedPairsSQL = `SELECT supplier_uscc, resource_id, run_day FROM usage_touched_days ARRAY JOIN run_days AS run_day
+// three times, touchedPairsArgs): usage_touched_log's rows since migration 31,
+// usage_touched_days' since migration 29, usage_touched's before.
+const touchedPairsSQL = `SELECT supplier_uscc, resource_id, run_day FROM usage_touched_log ARRAY JOIN run_days AS run_day
+		WHERE touched_at >= toDateTime(?, 'Asia/Shanghai')
+		UNION ALL
+		SELECT supplier_uscc, resource_id, run_day FROM usage_touched_days ARRAY JOIN run_days AS run_day
 		WHERE touched_at >= toDateTime(?, 'Asia/Shanghai')
 		UNION ALL
 		SELECT supplier_uscc, resource_id, run_day FROM usage_touched WHERE touched_at >= toDateTime(?, 'Asia/Shanghai')`
+
+// touchedPairsArgs are touchedPairsSQL's arguments for the pairs written since since.
+func touchedPairsArgs(since time.Time) []any {
+	return []any{since.Unix(), since.Unix(), since.Unix()}
+}
 
 // usageUnitsKept is the query of the kept units, in the columns of usageUnits.
 const usageUnitsKept = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
@@ -109,7 +118,7 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 		// its key's prefix (supplier_uscc, resource_id, run_day).
 		runsWhere = `(supplier_uscc, resource_id, run_day) IN (` + touchedPairsSQL + `)`
 		usageWhere = `(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM (` + touchedPairsSQL + `))`
-		args = []any{p.Since.Unix(), p.Since.Unix()}
+		args = touchedPairsArgs(p.Since)
 	}
 	u, err := db.usageUnitsOf(ctx, runsWhere, args, usageWhere, args)
 	if err != nil {
