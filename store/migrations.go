@@ -1293,18 +1293,9 @@ WHERE toUInt32(window_end) - toUInt32(window_start) >= 43200`),
 			// take the pairs of both tables (store/read_units.go), the old one holding what
 			// was written before.
 			createStep(`CREATE TABLE IF NOT EXISTS usage_touched_days (
-	touched_at DateTime('Asia/Shanghai'),
-	supplier_uscc String,
-	resource_id String,
-	run_days Array(DateTime('Asia/Shanghai'))
-) ENGINE = MergeTree()
-PARTITION BY toYYYYMM(touched_at)
-ORDER BY (touched_at, supplier_uscc, resource_id)`),
+` + touchedDaysColumns),
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_touched_days_mv TO usage_touched_days AS
-SELECT now() AS touched_at, supplier_uscc, resource_id, groupUniqArray(toStartOfDay(window_start)) AS run_days
-FROM usage
-WHERE window_end > window_start
-GROUP BY supplier_uscc, resource_id`),
+` + touchedDaysSelect),
 			sqlStep(`DROP TABLE IF EXISTS usage_touched_mv`),
 		},
 	},
@@ -1382,23 +1373,31 @@ UNION ALL
 			// is dropped, and the readers take the pairs of all three tables (a pair read
 			// twice is one pair).
 			createStep(`CREATE TABLE IF NOT EXISTS usage_touched_log (
-	touched_at DateTime('Asia/Shanghai'),
+` + touchedDaysColumns + `
+SETTINGS max_bytes_to_merge_at_max_space_in_pool = 1048576`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_touched_log_mv TO usage_touched_log AS
+` + touchedDaysSelect),
+			sqlStep(`DROP TABLE IF EXISTS usage_touched_days_mv`),
+		},
+	},
+}
+
+// touchedDaysColumns is the columns and engine clause of usage_touched_days (migration 29) and
+// usage_touched_log (migration 31, which adds a SETTINGS clause), after the opening parenthesis.
+const touchedDaysColumns = `	touched_at DateTime('Asia/Shanghai'),
 	supplier_uscc String,
 	resource_id String,
 	run_days Array(DateTime('Asia/Shanghai'))
 ) ENGINE = MergeTree()
 PARTITION BY toYYYYMM(touched_at)
-ORDER BY (touched_at, supplier_uscc, resource_id)
-SETTINGS max_bytes_to_merge_at_max_space_in_pool = 1048576`),
-			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_touched_log_mv TO usage_touched_log AS
-SELECT now() AS touched_at, supplier_uscc, resource_id, groupUniqArray(toStartOfDay(window_start)) AS run_days
+ORDER BY (touched_at, supplier_uscc, resource_id)`
+
+// touchedDaysSelect is the query of the views writing them: one row per (supplier, resource)
+// of an insert block, its days in an array, stamped with the server's time.
+const touchedDaysSelect = `SELECT now() AS touched_at, supplier_uscc, resource_id, groupUniqArray(toStartOfDay(window_start)) AS run_days
 FROM usage
 WHERE window_end > window_start
-GROUP BY supplier_uscc, resource_id`),
-			sqlStep(`DROP TABLE IF EXISTS usage_touched_days_mv`),
-		},
-	},
-}
+GROUP BY supplier_uscc, resource_id`
 
 // usageRunsStates is usage_runs_mv's query up to its GROUP BY (migration 18), which
 // usage_runs_short_mv narrows (migration 29). Migrations embed its text: never change it,
