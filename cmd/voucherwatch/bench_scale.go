@@ -341,8 +341,45 @@ func engineIngest(ctx context.Context, self string, e engineRun) (engineResult, 
 	r, err := waitIngest(ctx, eng, e)
 	if err == nil {
 		r.stages = usageStages(ctx, e.http) + "; " + queryCosts(ctx, e.count, started)
+		if m := mergeCosts(ctx, e.count, started); m != "" {
+			r.stages += "; " + m
+		}
 	}
 	return r, err
+}
+
+// mergeCosts sums, from system.part_log, the merges of the database's tables that ended since
+// start, by table, largest first: a history's own parts merged beside the ingest being measured
+// (the 10 M hourly shape, eleventh session), or a small part merged into a large one per batch
+// (usage_touched_days before migration 31), show here and nowhere else. Empty when the server
+// keeps no part log (part_log in its configuration: docs/benchmarks.md).
+func mergeCosts(ctx context.Context, st *store.DB, start time.Time) string {
+	var exists uint8
+	if err := st.Conn().QueryRow(ctx, "EXISTS TABLE system.part_log").Scan(&exists); err != nil || exists == 0 {
+		return ""
+	}
+	// The query log was flushed by queryCosts just before; the part log with it.
+	rows, err := st.Conn().Query(ctx, `SELECT table, count(), sum(rows), sum(duration_ms)
+FROM system.part_log
+WHERE event_type = 2 AND database = ? AND event_time >= ?
+GROUP BY table ORDER BY sum(duration_ms) DESC, table LIMIT 4`, st.Database(), start.Add(-time.Second))
+	if err != nil {
+		return "part log not read: " + err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var table string
+		var n, read, ms uint64
+		if err := rows.Scan(&table, &n, &read, &ms); err != nil {
+			return "part log not read: " + err.Error()
+		}
+		out = append(out, fmt.Sprintf("%s %d (%d rows, %.2fs)", table, n, read, float64(ms)/1000))
+	}
+	if len(out) == 0 {
+		return "server: no merges"
+	}
+	return "server: merges " + strings.Join(out, ", ")
 }
 
 // queryCosts sums, from system.query_log, the server's side of the engine's usage batches
