@@ -58,6 +58,9 @@ type DB struct {
 	// before the last pass they look (read_units.go).
 	unitsMu    sync.Mutex
 	unitsSlack time.Duration
+	// unitsBegan is when (this process's clock) the last refresh that completed began; a
+	// sweep begun before it finds the units fresh (WithSweepStart). Guarded by unitsMu.
+	unitsBegan time.Time
 	// meteringsMu makes this process's refreshes of invoice_meterings take turns
 	// (read_meterings.go).
 	meteringsMu sync.Mutex

@@ -76,8 +76,25 @@ const keptWindowsSQL = `SELECT supplier_uscc, resource_id, chip_model, cards, ws
 		WHERE shared)
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, ws, we`
 
+// sweepStartKey carries, in a context, when the sweep its queries belong to began.
+type sweepStartKey struct{}
+
+// WithSweepStart marks ctx as a sweep's (a full detector run's) that began at start. Its
+// readers of the kept units then skip the refresh when one that began after start has
+// completed in this process: it covers every usage record whose INSERT ended before the sweep
+// began, which is what a sweep promises. Without it, each of a full run's five readers
+// (capacity peaks, tenants at peaks, resale, meterings, paid periods) refreshed in turn, and
+// each refresh redid the pairs written in the slack before the one just done: after a burst of
+// 1 M weekly records, four refreshes of 6 s each in one run on the 100 M history (query log,
+// docs/benchmarks.md, eleventh session).
+func WithSweepStart(ctx context.Context, start time.Time) context.Context {
+	return context.WithValue(ctx, sweepStartKey{}, start)
+}
+
 // UnitsPass is what one refresh of the kept units did.
 type UnitsPass struct {
+	// Skipped says that a refresh begun after the caller's sweep had completed, so none ran.
+	Skipped bool
 	// Full says that no pass was recorded before, so every group was built.
 	Full bool
 	// Since is the time from which written pairs were refreshed (the last pass less the slack).
@@ -100,6 +117,9 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 	db.unitsMu.Lock()
 	defer db.unitsMu.Unlock()
 	start := time.Now()
+	if sweep, ok := ctx.Value(sweepStartKey{}).(time.Time); ok && db.unitsBegan.After(sweep) {
+		return UnitsPass{Skipped: true}, nil
+	}
 	var (
 		p    UnitsPass
 		last time.Time
@@ -156,6 +176,7 @@ GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_mode
 	if err := db.recordPass(ctx, unitsSweep, p.At); err != nil {
 		return p, fmt.Errorf("store: usage units: %w", err)
 	}
+	db.unitsBegan = start
 	p.Took = time.Since(start)
 	return p, nil
 }

@@ -71,3 +71,44 @@ func TestTouchedPairsReadEveryTable(t *testing.T) {
 		t.Errorf("usage_touched_log: %s, want merges capped at a mebibyte", engine)
 	}
 }
+
+// TestUnitsRefreshedOncePerSweep: within one sweep (a full run, WithSweepStart) the kept units
+// are refreshed by the first reader only; a sweep begun later refreshes again and sees what
+// was stored before it began; a reader outside any sweep always refreshes.
+func TestUnitsRefreshedOncePerSweep(t *testing.T) {
+	ctx := testContext(t)
+	db := newTestDB(t)
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, meteredCardHours(0, 40)); err != nil {
+		t.Fatal(err)
+	}
+	first := WithSweepStart(ctx, time.Now())
+	p, err := db.refreshUnits(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Skipped || !p.Full {
+		t.Fatalf("first refresh of the first sweep: %+v, want a full build", p)
+	}
+	if p, err = db.refreshUnits(first); err != nil || !p.Skipped {
+		t.Fatalf("second refresh of the same sweep: %+v, %v; want it skipped", p, err)
+	}
+
+	// Passes are stamped in seconds: the next one must be told apart from the first.
+	time.Sleep(time.Second)
+	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, meteredCardHours(40, 80)); err != nil {
+		t.Fatal(err)
+	}
+	second := WithSweepStart(ctx, time.Now())
+	if p, err = db.refreshUnits(second); err != nil || p.Skipped || p.Full {
+		t.Fatalf("first refresh of a later sweep: %+v, %v; want a refresh of what was written since", p, err)
+	}
+	var units, groups uint64
+	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &units)
+	queryRow(t, db, `SELECT count() FROM (SELECT DISTINCT `+usageRunKey+` FROM usage_runs)`, &groups)
+	if units != groups || groups == 0 {
+		t.Errorf("after the later sweep's refresh: %d kept units for %d usage_runs groups, want all", units, groups)
+	}
+	if p, err = db.refreshUnits(ctx); err != nil || p.Skipped {
+		t.Errorf("refresh outside a sweep: %+v, %v; want it run", p, err)
+	}
+}

@@ -245,6 +245,7 @@ func runDetectors(ctx context.Context, st *store.DB, truth synth.Truth, at time.
 	}
 	log := slog.New(slog.DiscardHandler)
 	runner := detectors.NewRunner(store.ReopeningAlerts{DB: st}, prometheus.NewRegistry(), log)
+	runner.Prioritise = prioritise // as serve's runner
 	runner.Register(detectors.All(detectors.Env{DB: st, Policy: policy, Log: log})...)
 	var r detectorRun
 	start := time.Now()

@@ -223,13 +223,7 @@ func (m *Main) Start(ctx context.Context) error {
 	m.Runner.LanePace = m.Config.CheckPace
 	// Every alert is stored with the subsidy it puts at stake (docs/priorities.md).
 	m.Runner.Stake = staker.Annotate
-	// ClickHouse runs a check's queries before a full run's (store.PriorityCheck).
-	m.Runner.Prioritise = func(ctx context.Context, check bool) context.Context {
-		if check {
-			return store.WithQueryPriority(ctx, store.PriorityCheck)
-		}
-		return store.WithQueryPriority(ctx, store.PrioritySweep)
-	}
+	m.Runner.Prioritise = prioritise
 	m.Runner.Register(detectors.All(env)...)
 	m.Consumer.OnStored = func(voucherwatch.RecordType, int) {
 		if !m.holdDetectors.Load() {
@@ -449,4 +443,14 @@ func (m *Main) refreshLag(ctx context.Context) {
 			cancel()
 		}
 	}
+}
+
+// prioritise is the runner's Prioritise: ClickHouse runs a check's queries before a full
+// run's (store.PriorityCheck), and a full run is one sweep, for which the kept units are
+// refreshed once, not once per detector that reads them (store.WithSweepStart).
+func prioritise(ctx context.Context, check bool) context.Context {
+	if check {
+		return store.WithQueryPriority(ctx, store.PriorityCheck)
+	}
+	return store.WithSweepStart(store.WithQueryPriority(ctx, store.PrioritySweep), time.Now())
 }
