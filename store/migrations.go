@@ -1275,16 +1275,7 @@ ORDER BY (idle_util, supplier_uscc, buyer_uscc, contract_no)`),
 ` + usageRunsStates + ` AND toUInt32(window_end) - toUInt32(window_start) < 43200
 GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_long_mv TO usage_runs AS
-SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
-	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
-	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
-	arrayReduce('minState', [window_start]) AS run_first,
-	arrayReduce('maxState', [window_start]) AS run_last,
-	arrayReduce('groupBitOrState', [if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))]) AS run_slots,
-	arrayReduce('sumState', [toUInt64(1)]) AS run_records,
-	arrayReduce('sumState', [card_hours]) AS run_card_hours
-FROM usage
-WHERE toUInt32(window_end) - toUInt32(window_start) >= 43200`),
+` + usageRunsLongHead + usageRunsLongFrom),
 			sqlStep(`DROP TABLE IF EXISTS usage_runs_mv`),
 			// usage_touched_mv wrote one row per (supplier, resource, day) of a block: a
 			// year's weekly windows of a resource, 52 rows and a GROUP BY of as many keys
@@ -1322,17 +1313,8 @@ WHERE toUInt32(window_end) - toUInt32(window_start) >= 43200`),
 GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`),
 			sqlStep(`DROP TABLE IF EXISTS usage_runs_long_mv`),
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_runs_long_mv TO usage_runs AS
-SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
-	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
-	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
-	arrayReduce('minState', [window_start]) AS run_first,
-	arrayReduce('maxState', [window_start]) AS run_last,
-	arrayReduce('groupBitOrState', [if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))]) AS run_slots,
-	arrayReduce('sumState', [toUInt64(1)]) AS run_records,
-	arrayReduce('sumState', [card_hours]) AS run_card_hours,
-	arrayReduce('groupArrayState', arrayFilter(x -> ` + daySpanSQL + `, [tuple(chip_origin, card_hours, card_hours * util_avg)])) AS run_spans
-FROM usage
-WHERE toUInt32(window_end) - toUInt32(window_start) >= 43200`),
+` + usageRunsLongHead + `,
+	arrayReduce('groupArrayState', arrayFilter(x -> ` + daySpanSQL + `, [tuple(chip_origin, card_hours, card_hours * util_avg)])) AS run_spans` + usageRunsLongFrom),
 			sqlStep(`DROP TABLE IF EXISTS usage_spans_mv`),
 			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS usage_spans_short_mv TO usage_spans AS
 SELECT
@@ -1402,30 +1384,43 @@ GROUP BY supplier_uscc, resource_id`
 // usageRunsStates is usage_runs_mv's query up to its GROUP BY (migration 18), which
 // usage_runs_short_mv narrows (migration 29). Migrations embed its text: never change it,
 // write another.
-const usageRunsStates = `SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
-	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
-	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
-	minState(window_start) AS run_first,
-	maxState(window_start) AS run_last,
-	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))) AS run_slots,
-	sumState(toUInt64(1)) AS run_records,
-	sumState(card_hours) AS run_card_hours
-FROM usage
-WHERE window_end > window_start`
+const usageRunsStates = usageRunsStatesHead + usageRunsStatesFrom
 
 // usageRunsStatesSpans is usageRunsStates with the column run_spans (migration 30): empty
 // for windows shorter than a day. Migrations embed its text: never change it, write another.
-const usageRunsStatesSpans = `SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
+const usageRunsStatesSpans = usageRunsStatesHead + `,
+	groupArrayStateIf(tuple(chip_origin, card_hours, card_hours * util_avg), 0) AS run_spans` + usageRunsStatesFrom
+
+// usageRunsStatesHead and usageRunsStatesFrom are the two queries' common text, before and
+// after the column run_spans.
+const usageRunsStatesHead = `SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
 	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
 	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
 	minState(window_start) AS run_first,
 	maxState(window_start) AS run_last,
 	groupBitOrState(if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))) AS run_slots,
 	sumState(toUInt64(1)) AS run_records,
-	sumState(card_hours) AS run_card_hours,
-	groupArrayStateIf(tuple(chip_origin, card_hours, card_hours * util_avg), 0) AS run_spans
+	sumState(card_hours) AS run_card_hours`
+
+const usageRunsStatesFrom = `
 FROM usage
 WHERE window_end > window_start`
+
+// usageRunsLongHead and usageRunsLongFrom are usage_runs_long_mv's query (migration 29: a
+// state per record, no GROUP BY), before and after the column run_spans that migration 30
+// adds. Migrations embed their text: never change it, write another.
+const usageRunsLongHead = `SELECT supplier_uscc, resource_id, toStartOfDay(window_start) AS run_day, buyer_uscc, contract_no, chip_model, cards,
+	toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
+	toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
+	arrayReduce('minState', [window_start]) AS run_first,
+	arrayReduce('maxState', [window_start]) AS run_last,
+	arrayReduce('groupBitOrState', [if(run_span >= 1800, toUInt64(bitShiftLeft(toUInt64(1), intDiv(toUInt32(window_start) - toUInt32(run_day), run_span))), toUInt64(0))]) AS run_slots,
+	arrayReduce('sumState', [toUInt64(1)]) AS run_records,
+	arrayReduce('sumState', [card_hours]) AS run_card_hours`
+
+const usageRunsLongFrom = `
+FROM usage
+WHERE toUInt32(window_end) - toUInt32(window_start) >= 43200`
 
 // daySpanSQL holds for a usage window of a day or more, whose spans usage_runs carries
 // (migration 30). Migrations embed its text: never change it, write another.
