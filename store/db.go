@@ -58,6 +58,10 @@ type DB struct {
 	// before the last pass they look (read_units.go).
 	unitsMu    sync.Mutex
 	unitsSlack time.Duration
+	// unitsFullShare and unitsFullMin decide when a refresh builds every group instead of
+	// the touched pairs' (read_units.go; a share of 0 never does).
+	unitsFullShare float64
+	unitsFullMin   uint64
 	// unitsBegan is when (this process's clock) the last refresh that completed began; a
 	// sweep begun before it finds the units fresh (WithSweepStart). Guarded by unitsMu.
 	unitsBegan time.Time
@@ -147,18 +151,20 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		}
 	}
 	db := &DB{
-		conn:        conn,
-		database:    database,
-		cluster:     o.cluster,
-		ddlTimeout:  o.ddlTimeout,
-		opt:         opt,
-		writing:     make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
-		unsure:      make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
-		ended:       make(map[voucherwatch.RecordType][]string, len(recordTables)),
-		lookupChunk: defaultLookupChunk,
-		insertWait:  DefaultInsertWait,
-		unitsSlack:  defaultUnitsSlack,
-		now:         time.Now,
+		conn:           conn,
+		database:       database,
+		cluster:        o.cluster,
+		ddlTimeout:     o.ddlTimeout,
+		opt:            opt,
+		writing:        make(map[voucherwatch.RecordType]chan struct{}, len(recordTables)),
+		unsure:         make(map[voucherwatch.RecordType]map[recordKey]struct{}, len(recordTables)),
+		ended:          make(map[voucherwatch.RecordType][]string, len(recordTables)),
+		lookupChunk:    defaultLookupChunk,
+		insertWait:     DefaultInsertWait,
+		unitsSlack:     defaultUnitsSlack,
+		unitsFullShare: defaultUnitsFullShare,
+		unitsFullMin:   defaultUnitsFullMin,
+		now:            time.Now,
 	}
 	for typ := range recordTables {
 		db.writing[typ] = make(chan struct{}, 1)

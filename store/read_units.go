@@ -18,7 +18,7 @@ import (
 // sweep: the merge of the aggregate states was most of the run and grew with the history.
 // usage_units holds the units of every usage_runs group, finalized; a sweep first refreshes
 // the groups of the (resource, day) pairs that usage_touched says were written since the last
-// pass, then reads usage_units. The refresh costs what was written since the last pass; the
+// pass (or every group, when those are most of them), then reads usage_units. The refresh costs what was written since the last pass; the
 // read is a plain scan of one row per group.
 //
 // Exactness. usage_touched is written by a view in the same INSERT as usage, stamped with the
@@ -34,6 +34,17 @@ import (
 // defaultUnitsSlack is how far before the last pass a refresh looks for written pairs
 // (DB.unitsSlack; tests shorten it).
 const defaultUnitsSlack = 10 * time.Minute
+
+// A refresh that finds at least defaultUnitsFullShare of the kept units' rows touched, and at
+// least defaultUnitsFullMin pairs, builds every group instead (DB.unitsFullShare,
+// DB.unitsFullMin; tests change them). Narrowing usage_runs by an IN set of millions of pairs
+// reads nearly every granule anyway and pays the set's look-up on every row: on the 100 M
+// history, after its build had written every pair within the slack, a refresh by 4 M pairs
+// took about 35 s where a full build took 16 s (docs/benchmarks.md, eleventh session).
+const (
+	defaultUnitsFullShare = 0.5
+	defaultUnitsFullMin   = 100_000
+)
 
 // unitsSweep names the units' passes in sweep_passes.
 const unitsSweep = "usage_units"
@@ -95,8 +106,13 @@ func WithSweepStart(ctx context.Context, start time.Time) context.Context {
 type UnitsPass struct {
 	// Skipped says that a refresh begun after the caller's sweep had completed, so none ran.
 	Skipped bool
-	// Full says that no pass was recorded before, so every group was built.
+	// Full says that every group was built: no pass was recorded before, or most of the
+	// history was written since the last (Touched).
 	Full bool
+	// Touched is about how many (supplier, resource, day) pairs were written since the last
+	// pass less the slack, and Kept how many rows usage_units held before this one (both 0 on
+	// a first pass).
+	Touched, Kept uint64
 	// Since is the time from which written pairs were refreshed (the last pass less the slack).
 	Since time.Time
 	// At is the pass's time, recorded for the next one.
@@ -134,6 +150,12 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 		p.Full = true
 	} else {
 		p.Since = last.Add(-db.unitsSlack)
+		if p.Touched, p.Kept, err = db.touchedShare(ctx, p.Since); err != nil {
+			return p, fmt.Errorf("store: usage units: %w", err)
+		}
+		p.Full = db.unitsFullShare > 0 && p.Touched >= db.unitsFullMin && float64(p.Touched) >= db.unitsFullShare*float64(p.Kept)
+	}
+	if !p.Full {
 		// The pairs are few; the IN set is built once per query and narrows usage_runs by
 		// its key's prefix (supplier_uscc, resource_id, run_day).
 		runsWhere = `(supplier_uscc, resource_id, run_day) IN (` + touchedPairsSQL + `)`
@@ -235,6 +257,18 @@ func (db *DB) TenantsAtPeaks(ctx context.Context, peaks []voucherwatch.CapacityP
 		return nil, fmt.Errorf("store: tenants at peaks: %w", err)
 	}
 	return out, nil
+}
+
+// touchedShare returns about how many pairs were written since a time, and how many rows the
+// kept units hold. Both follow what they count, not the history: the pairs' logs are read
+// from since on, and the units' count reads one narrow column of a table every sweep reads
+// whole anyway.
+func (db *DB) touchedShare(ctx context.Context, since time.Time) (touched, kept uint64, err error) {
+	q := `SELECT (SELECT uniq(supplier_uscc, resource_id, run_day) FROM (` + touchedPairsSQL + `)), (SELECT count() FROM usage_units)`
+	if err := db.conn.QueryRow(ctx, q, touchedPairsArgs(since)...).Scan(&touched, &kept); err != nil {
+		return 0, 0, fmt.Errorf("pairs touched since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return touched, kept, nil
 }
 
 // lastPass returns the server's time and the time of a sweep's last recorded pass (the Unix

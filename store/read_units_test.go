@@ -112,3 +112,107 @@ func TestUnitsRefreshedOncePerSweep(t *testing.T) {
 		t.Errorf("refresh outside a sweep: %+v, %v; want it run", p, err)
 	}
 }
+
+// TestUnitsRefreshBuildsAllWhenMostTouched: a refresh that finds most of the kept units'
+// pairs written since the last pass builds every group (an IN set of millions of pairs costs
+// more than that), one that finds a few refreshes those; either way the kept units are what a
+// first pass over the same usage keeps.
+func TestUnitsRefreshBuildsAllWhenMostTouched(t *testing.T) {
+	ctx := testContext(t)
+	db := newTestDB(t)
+	// No slack: a pass refreshes only what was written after the one before. The minimum
+	// of pairs is the province's; here a handful decides.
+	db.unitsSlack, db.unitsFullMin = 0, 1
+	// Half-hours reported late: the same resources and days, new windows (the second half of
+	// each hour, under new ids).
+	late := func(from, to int) []voucherwatch.Record {
+		recs := meteredCardHours(from, to)
+		for i := range recs {
+			recs[i].ID = strings.Replace(recs[i].ID, "usage-", "usage-late-", 1)
+			u := *recs[i].Usage
+			u.WindowStart = u.WindowStart.Add(30 * time.Minute)
+			u.CardHours = 3
+			recs[i].Usage = &u
+		}
+		return recs
+	}
+	steps := []struct {
+		name     string
+		recs     []voucherwatch.Record
+		wantFull bool
+	}{
+		{"first pass", meteredCardHours(0, 400), true},
+		{"a few new pairs", meteredCardHours(400, 420), false},
+		{"a few late half-hours", late(0, 10), false},
+		{"most pairs with late half-hours", late(20, 400), true},
+	}
+	var all []voucherwatch.Record
+	for _, s := range steps {
+		if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, s.recs); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s.recs...)
+		// Stamps are in seconds: a pass must begin after the second of the last write, and
+		// the next write after the pass's.
+		time.Sleep(time.Second)
+		p, err := db.refreshUnits(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Full != s.wantFull {
+			t.Errorf("%s: full build %v (%d pairs touched, %d kept rows), want %v", s.name, p.Full, p.Touched, p.Kept, s.wantFull)
+		}
+		time.Sleep(time.Second)
+	}
+
+	once := newTestDB(t)
+	if _, err := once.StoreRecords(ctx, voucherwatch.TypeUsage, all); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := once.refreshUnits(ctx); err != nil || !p.Full {
+		t.Fatalf("one pass over the same usage: %+v, %v; want a full build", p, err)
+	}
+	got, want := keptUnitRows(t, db), keptUnitRows(t, once)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("kept units after the passes: %d windows, want the %d of one pass over the same usage; first difference: %s",
+			len(got), len(want), firstDifference(got, want))
+	}
+}
+
+// keptUnitRows is every window of the kept units with its group, in order, as text; sums to
+// six decimals (a group's card-hours add up in the order its parts merged).
+func keptUnitRows(t *testing.T, db *DB) []string {
+	t.Helper()
+	cols, err := db.scanKeys(testContext(t), `SELECT toString(run_day), toString(unit_key), supplier_uscc, resource_id, buyer_uscc, contract_no,
+		toString(cards), toString(run_span), toString(run_phase), toString(shared), toString(ws), toString(we), toString(w),
+		toString(round(ch, 6)), toString(sl)
+	FROM usage_units FINAL ARRAY JOIN unit_ws AS ws, unit_we AS we, unit_windows AS w, unit_ch AS ch, unit_slots AS sl
+	ORDER BY run_day, unit_key, ws, we`, nil, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]string, len(cols[0]))
+	for i := range rows {
+		f := make([]string, len(cols))
+		for c := range cols {
+			f[c] = cols[c][i]
+		}
+		rows[i] = strings.Join(f, "|")
+	}
+	return rows
+}
+
+// firstDifference names the first row where got and want part.
+func firstDifference(got, want []string) string {
+	for i := 0; i < max(len(got), len(want)); i++ {
+		switch {
+		case i >= len(got):
+			return "missing " + want[i]
+		case i >= len(want):
+			return "extra " + got[i]
+		case got[i] != want[i]:
+			return "got " + got[i] + ", want " + want[i]
+		}
+	}
+	return "none"
+}
