@@ -249,3 +249,39 @@ func (fx rewrittenAlerts) names(ids []string) []string {
 	}
 	return out
 }
+
+// TestAlertVersionsAfterMerge: a merge keeps only the newest version of an alert. A page
+// ranked before it names a version that is gone; reading that page says it is incomplete
+// (Alerts then ranks again) instead of listing it one alert short.
+func TestAlertVersionsAfterMerge(t *testing.T) {
+	db := newTestDB(t)
+	ctx := testContext(t)
+	a := stakeAlert("duplicate_claim", "A", voucherwatch.SeverityHigh, 500_00, "C1")
+	for i, title := range []string{"第一次运行", "第二次运行"} {
+		a.Title = title
+		if _, err := db.UpsertAlerts(ctx, []voucherwatch.Alert{a}, workflowT0.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.conn.Exec(ctx, "OPTIMIZE TABLE alerts FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	f := func(version time.Time, wantComplete bool, wantTitle string) {
+		t.Helper()
+		got, complete, err := db.alertVersions(ctx, []rankedVersion{{id: a.ID, version: uint64(version.UnixNano()), risk: 1.5}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if complete != wantComplete {
+			t.Fatalf("version of %v: got complete %v, want %v", version, complete, wantComplete)
+		}
+		if complete && (len(got) != 1 || got[0].Title != wantTitle || got[0].Risk != 1.5) {
+			t.Errorf("version of %v: got %+v, want %q with the page's risk 1.5", version, got, wantTitle)
+		}
+	}
+	f(workflowT0, false, "")
+	f(workflowT0.Add(time.Hour), true, "第二次运行")
+	if got, _, err := db.Alerts(ctx, voucherwatch.AlertFilter{}); err != nil || len(got) != 1 || got[0].Title != "第二次运行" {
+		t.Errorf("got %+v, %v, want the second run's alert", got, err)
+	}
+}
