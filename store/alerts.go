@@ -326,18 +326,6 @@ FROM (
 	applicants AS applicant_uscc, stakes AS at_stake, updates AS updated_at, statuses AS status`
 }
 
-// latestAlerts is every column of the newest version of every alert with its workflow status
-// and recovery_ordered_amount (recovered once the status is recovered), for the spot checks.
-const latestAlerts = `SELECT ` + alertColumns + `, if(ev_status = '', 'new', ev_status) AS status,
-	ev_recovery AS recovery_ordered_amount
-FROM (
-	SELECT * FROM alerts ORDER BY id, version DESC LIMIT 1 BY id
-) ANY LEFT JOIN (
-	SELECT alert_id AS id, argMax(to_status, seq) AS ev_status,
-		argMaxIf(amount, seq, to_status = 'recovery_ordered' AND kind != 'proposal') AS ev_recovery
-	FROM alert_events GROUP BY alert_id
-) USING id`
-
 // alertPageMaxTries is how many times Alerts ranks a page whose versions a merge replaced
 // before it could read them.
 const alertPageMaxTries = 3
