@@ -93,9 +93,10 @@ func (db *DB) SpotCheckClaimants(ctx context.Context, from, to time.Time) ([]vou
 		return nil, fmt.Errorf("store: spot-check claimants' registry: %w", err)
 	}
 
+	latest, _ := latestAlertsSQL("id, version, applicant_uscc, severity, score", alertIdentity{}, true)
 	rows, err = db.conn.Query(ctx, `SELECT applicant_uscc, countIf(severity = 'high'), countIf(severity = 'medium'),
 			countIf(severity = 'low'), sum(score)
-		FROM (`+latestAlerts+`)
+		FROM (`+latest+`)
 		WHERE has(?, applicant_uscc) AND NOT has(['dismissed', 'recovered'], status)
 		GROUP BY applicant_uscc`, usccs)
 	if err != nil {
