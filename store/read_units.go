@@ -35,14 +35,14 @@ import (
 // (DB.unitsSlack; tests shorten it).
 const defaultUnitsSlack = 10 * time.Minute
 
-// A refresh that finds at least defaultUnitsFullShare of the kept units' rows touched, and at
-// least defaultUnitsFullMin pairs, builds every group instead (DB.unitsFullShare,
-// DB.unitsFullMin; tests change them). Narrowing usage_runs by an IN set of millions of pairs
-// reads nearly every granule anyway and pays the set's look-up on every row: on the 100 M
-// history, after its build had written every pair within the slack, a refresh by 4 M pairs
-// took about 35 s where a full build took 16 s (docs/benchmarks.md, eleventh session).
+// A refresh that finds at least defaultUnitsFullShare as many pairs written as the kept units
+// hold groups, and at least defaultUnitsFullMin pairs, builds every group instead
+// (DB.unitsFullShare, DB.unitsFullMin; tests change them). Narrowing usage_runs by an IN set
+// costs about 10 s per million pairs on this machine, a full build about 3 s per million
+// groups: on the 100 M history (5.8 M groups) a refresh by 1.2, 2.0 and 3.0 M pairs took 12.7,
+// 22.4 and 30.5 s, a full build 17.2 s (docs/benchmarks.md, twelfth session).
 const (
-	defaultUnitsFullShare = 0.5
+	defaultUnitsFullShare = 0.25
 	defaultUnitsFullMin   = 100_000
 )
 
@@ -110,8 +110,8 @@ type UnitsPass struct {
 	// history was written since the last (Touched).
 	Full bool
 	// Touched is about how many (supplier, resource, day) pairs were written since the last
-	// pass less the slack, and Kept how many rows usage_units held before this one (both 0 on
-	// a first pass).
+	// pass less the slack, and Kept about how many groups usage_units held before this one
+	// (both 0 on a first pass).
 	Touched, Kept uint64
 	// Since is the time from which written pairs were refreshed (the last pass less the slack).
 	Since time.Time
@@ -259,12 +259,13 @@ func (db *DB) TenantsAtPeaks(ctx context.Context, peaks []voucherwatch.CapacityP
 	return out, nil
 }
 
-// touchedShare returns about how many pairs were written since a time, and how many rows the
-// kept units hold. Both follow what they count, not the history: the pairs' logs are read
-// from since on, and the units' count reads one narrow column of a table every sweep reads
-// whole anyway.
+// touchedShare returns about how many pairs were written since a time, and how many groups
+// the kept units hold. Both follow what they count, not the history: the pairs' logs are read
+// from since on, and the groups are two narrow columns of a table every sweep reads whole
+// anyway (0.13 s on the 100 M history). Groups, not rows: every pass adds a version of the
+// groups it rebuilds, and a full build doubles the rows until the merges catch up.
 func (db *DB) touchedShare(ctx context.Context, since time.Time) (touched, kept uint64, err error) {
-	q := `SELECT (SELECT uniq(supplier_uscc, resource_id, run_day) FROM (` + touchedPairsSQL + `)), (SELECT count() FROM usage_units)`
+	q := `SELECT (SELECT uniq(supplier_uscc, resource_id, run_day) FROM (` + touchedPairsSQL + `)), (SELECT uniq(run_day, unit_key) FROM usage_units)`
 	if err := db.conn.QueryRow(ctx, q, touchedPairsArgs(since)...).Scan(&touched, &kept); err != nil {
 		return 0, 0, fmt.Errorf("pairs touched since %s: %w", since.Format(time.RFC3339), err)
 	}
