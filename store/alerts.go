@@ -518,7 +518,9 @@ func alertConditions(f voucherwatch.AlertFilter) sqlWhere {
 		w.add("applicant_uscc = ?", f.ApplicantUSCC)
 	}
 	if !f.Since.IsZero() {
-		w.add("updated_at >= ?", f.Since)
+		// In UTC: the driver sends a time under its zone's name, and the server knows no
+		// zone named CST (voucherwatch.CST, in which Go callers hold times).
+		w.add("updated_at >= ?", f.Since.UTC())
 	}
 	return w
 }

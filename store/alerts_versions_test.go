@@ -110,9 +110,9 @@ func TestAlertsListLatestVersionOnly(t *testing.T) {
 		{"resale", voucherwatch.AlertFilter{Detector: "resale"}},
 		{"by ids", voucherwatch.AlertFilter{IDs: []string{movedCity.ID, raisedThenCut.ID, writtenTwice.ID, "al_missing"}}},
 		{"assigned", voucherwatch.AlertFilter{AssigneeID: changshaReviewer.ID}},
-		// In UTC: the driver sends a time in CST under its zone's name, which the server
-		// does not know.
-		{"updated since the second run", voucherwatch.AlertFilter{Since: at(30).UTC()}},
+		// In CST, as a Go caller holds it: the store must not send the zone's name, which the
+		// server does not know.
+		{"updated since the second run", voucherwatch.AlertFilter{Since: at(30).In(voucherwatch.CST)}},
 		{"new medium in the old city", voucherwatch.AlertFilter{City: "430100", Status: voucherwatch.StatusNew, Severity: voucherwatch.SeverityMedium}},
 	}
 	for _, tc := range filters {
