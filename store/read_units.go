@@ -18,8 +18,9 @@ import (
 // sweep: the merge of the aggregate states was most of the run and grew with the history.
 // usage_units holds the units of every usage_runs group, finalized; a sweep first refreshes
 // the groups of the (resource, day) pairs that usage_touched says were written since the last
-// pass (or every group, when those are most of them), then reads usage_units. The refresh costs what was written since the last pass; the
-// read is a plain scan of one row per group.
+// pass (or every group, when those pairs are a quarter of them or more), then reads
+// usage_units. The refresh costs what was written since the last pass; the read is a plain
+// scan of one row per group.
 //
 // Exactness. usage_touched is written by a view in the same INSERT as usage, stamped with the
 // server's time at the insert. A pass at time T records T once its units are stored; the next
@@ -106,8 +107,8 @@ func WithSweepStart(ctx context.Context, start time.Time) context.Context {
 type UnitsPass struct {
 	// Skipped says that a refresh begun after the caller's sweep had completed, so none ran.
 	Skipped bool
-	// Full says that every group was built: no pass was recorded before, or most of the
-	// history was written since the last (Touched).
+	// Full says that every group was built: no pass was recorded before, or the pairs
+	// written since the last were many against the groups kept (Touched, Kept).
 	Full bool
 	// Touched is about how many (supplier, resource, day) pairs were written since the last
 	// pass less the slack, and Kept about how many groups usage_units held before this one
@@ -156,7 +157,7 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 		p.Full = db.unitsFullShare > 0 && p.Touched >= db.unitsFullMin && float64(p.Touched) >= db.unitsFullShare*float64(p.Kept)
 	}
 	if !p.Full {
-		// The pairs are few; the IN set is built once per query and narrows usage_runs by
+		// The pairs are few against the groups; the IN set is built once per query and narrows usage_runs by
 		// its key's prefix (supplier_uscc, resource_id, run_day).
 		runsWhere = `(supplier_uscc, resource_id, run_day) IN (` + touchedPairsSQL + `)`
 		usageWhere = `(supplier_uscc, resource_id) IN (SELECT supplier_uscc, resource_id FROM (` + touchedPairsSQL + `))`
