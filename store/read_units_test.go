@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/store/storetest"
 )
 
 // TestTouchedPairsReadEveryTable: the pairs a units pass refreshes come from the table the
@@ -118,8 +119,29 @@ func TestUnitsRefreshedOncePerSweep(t *testing.T) {
 // more than that), one that finds a few refreshes those; either way the kept units are what a
 // first pass over the same usage keeps.
 func TestUnitsRefreshBuildsAllWhenMostTouched(t *testing.T) {
+	checkUnitsRefreshPaths(t, newTestDB(t), newTestDB(t))
+}
+
+// TestClusterUnitsRefreshPaths: the same on the test cluster, where the pairs, the groups and
+// the kept units are read through Distributed tables.
+func TestClusterUnitsRefreshPaths(t *testing.T) {
+	c := storetest.RequireCluster(t)
+	var dbs [2]*DB
+	for i := range dbs {
+		dbs[i] = openClusterDB(t, c, c.Database(t))
+		if err := dbs[i].Migrate(testContext(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkUnitsRefreshPaths(t, dbs[0], dbs[1])
+}
+
+// checkUnitsRefreshPaths stores usage on db in four steps with a pass after each, checks which
+// passes built every group, and compares the kept units with one pass over the same usage on
+// once, an empty database.
+func checkUnitsRefreshPaths(t *testing.T, db, once *DB) {
+	t.Helper()
 	ctx := testContext(t)
-	db := newTestDB(t)
 	// No slack: a pass refreshes only what was written after the one before. The minimum
 	// of pairs is the province's; here a handful decides.
 	db.unitsSlack, db.unitsFullMin = 0, 1
@@ -165,7 +187,6 @@ func TestUnitsRefreshBuildsAllWhenMostTouched(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 
-	once := newTestDB(t)
 	if _, err := once.StoreRecords(ctx, voucherwatch.TypeUsage, all); err != nil {
 		t.Fatal(err)
 	}
