@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -24,26 +23,21 @@ var _ voucherwatch.SpotCheckStore = (*DB)(nil)
 // recovered. Three small queries joined here: 18.16's joins want equality keys and the
 // sides are small (one row per applicant).
 func (db *DB) SpotCheckClaimants(ctx context.Context, from, to time.Time) ([]voucherwatch.SpotCheckClaimant, error) {
-	var where []string
-	var args []any
+	var where sqlWhere
 	if !from.IsZero() {
-		where, args = append(where, "submitted_on >= toDate(?)"), append(args, from.In(voucherwatch.CST).Format(time.DateOnly))
+		where.add("submitted_on >= toDate(?)", from.In(voucherwatch.CST).Format(time.DateOnly))
 	}
 	if !to.IsZero() {
-		where, args = append(where, "submitted_on < toDate(?)"), append(args, to.In(voucherwatch.CST).Format(time.DateOnly))
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
+		where.add("submitted_on < toDate(?)", to.In(voucherwatch.CST).Format(time.DateOnly))
 	}
 	rows, err := db.conn.Query(ctx, `SELECT applicant_uscc, argMax(city, submitted_on), toInt64(sum(requested) * 100)
 		FROM (
-			SELECT applicant_uscc, claim_id, city, requested, submitted_on FROM claims `+cond+`
+			SELECT applicant_uscc, claim_id, city, requested, submitted_on FROM claims`+where.sql()+`
 			ORDER BY applicant_uscc, claim_id, event_time DESC, source DESC, id DESC
 			LIMIT 1 BY applicant_uscc, claim_id
 		)
 		WHERE applicant_uscc != ''
-		GROUP BY applicant_uscc ORDER BY applicant_uscc`, args...)
+		GROUP BY applicant_uscc ORDER BY applicant_uscc`, where.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: spot-check claimants: %w", err)
 	}
