@@ -46,19 +46,14 @@ func TestTouchedPairsReadEveryTable(t *testing.T) {
 			}
 		}
 	}
-	rows, err := db.conn.Query(ctx, `SELECT supplier_uscc, resource_id FROM (`+touchedPairsSQL+`)`, touchedPairsArgs(since)...)
+	pairs, err := db.scanKeys(ctx, `SELECT supplier_uscc, resource_id FROM (`+touchedPairsSQL+`)`, touchedPairsArgs(since), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for rows.Next() {
-		var s, r string
-		if err := rows.Scan(&s, &r); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, s+"/"+r)
+	for i, s := range pairs[0] {
+		got = append(got, s+"/"+pairs[1][i])
 	}
-	rows.Close()
 	slices.Sort(got)
 	want := []string{"S-DAYS/R-AFTER", "S-OLD/R-AFTER", rec.Usage.SupplierUSCC + "/" + rec.Usage.ResourceID}
 	slices.Sort(want)
