@@ -23,8 +23,8 @@ func hourlyStream(from, to int) []voucherwatch.Record {
 	return recs
 }
 
-// BenchmarkStoreUsageRunsCost is what the sweeps' rollups (usage_runs_short_mv, usage_runs_long_mv and
-// usage_foreign_logins_mv, migrations 18 and 19) add to storing usage: 20,000-record batches
+// BenchmarkStoreUsageRunsCost is what the sweeps' rollups (usage_runs_short_mv, usage_long_windows_mv and
+// usage_foreign_logins_mv, migrations 18, 19 and 32) add to storing usage: 20,000-record batches
 // through StoreRecords into a database with them and one without, alternately, so that both see
 // the same load; x_without is the time with them over the time without, per shape.
 func BenchmarkStoreUsageRunsCost(b *testing.B) {
@@ -36,7 +36,7 @@ func BenchmarkStoreUsageRunsCost(b *testing.B) {
 			const size = 20_000
 			with, without := newTestDB(b), newTestDB(b)
 			ctx := testContext(b)
-			for _, mv := range []string{"usage_runs_short_mv", "usage_runs_long_mv", "usage_foreign_logins_mv"} {
+			for _, mv := range []string{"usage_runs_short_mv", "usage_long_windows_mv", "usage_foreign_logins_mv"} {
 				if err := without.conn.Exec(ctx, "DROP TABLE "+mv); err != nil {
 					b.Fatal(err)
 				}

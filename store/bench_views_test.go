@@ -14,7 +14,7 @@ import (
 )
 
 // usageViews are the materialized views that fire on every INSERT into usage.
-var usageViews = []string{"usage_record_keys", "usage_spans_short_mv", "usage_runs_short_mv", "usage_runs_long_mv", "usage_foreign_logins_mv", "usage_touched_log_mv"}
+var usageViews = []string{"usage_record_keys", "usage_spans_short_mv", "usage_runs_short_mv", "usage_long_windows_mv", "usage_foreign_logins_mv", "usage_touched_log_mv"}
 
 // BenchmarkUsageViewsServerCPU is what each view of usage costs the server per 20,000-record
 // INSERT: the same block (20,000 records stored by StoreRecords, copied into a Memory table) is

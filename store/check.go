@@ -86,21 +86,23 @@ func (db *DB) Check(ctx context.Context) ([]Consistency, error) {
 		return nil, err
 	}
 	// Each record once: FINAL keeps one row per sorting key, which ends with (source, id). The
-	// spans of windows of a day or more are usage_runs' tuples (migration 30).
+	// spans of windows of a day or more are usage_runs' tuples (migration 30), and
+	// usage_long_windows' rows since migration 32.
 	const runSpans = "(SELECT arrayJoin(finalizeAggregation(run_spans)) AS s FROM usage_runs)"
+	const longSpans = "usage_long_windows WHERE run_span >= 86400"
 	if err := one("usage_spans", "card-hours",
 		"SELECT sum(card_hours) FROM usage FINAL",
-		"SELECT (SELECT sum(span_card_hours) FROM usage_spans) + (SELECT sum(day_card_hours) FROM usage_daily) + (SELECT sum(tupleElement(s, 2)) FROM "+runSpans+")"); err != nil {
+		"SELECT (SELECT sum(span_card_hours) FROM usage_spans) + (SELECT sum(day_card_hours) FROM usage_daily) + (SELECT sum(tupleElement(s, 2)) FROM "+runSpans+") + (SELECT sum(card_hours) FROM "+longSpans+")"); err != nil {
 		return nil, err
 	}
 	if err := one("usage_spans", "utilised card-hours",
 		"SELECT sum(card_hours * util_avg) FROM usage FINAL",
-		"SELECT (SELECT sum(span_util_card_hours) FROM usage_spans) + (SELECT sum(util_card_hours) FROM usage_daily) + (SELECT sum(tupleElement(s, 3)) FROM "+runSpans+")"); err != nil {
+		"SELECT (SELECT sum(span_util_card_hours) FROM usage_spans) + (SELECT sum(util_card_hours) FROM usage_daily) + (SELECT sum(tupleElement(s, 3)) FROM "+runSpans+") + (SELECT sum(util_card_hours) FROM "+longSpans+")"); err != nil {
 		return nil, err
 	}
 	if err := one("usage_spans", "windows",
 		"SELECT count() FROM usage FINAL",
-		"SELECT (SELECT sum(span_windows) FROM usage_spans) + (SELECT sum(windows) FROM usage_daily) + (SELECT count() FROM "+runSpans+")"); err != nil {
+		"SELECT (SELECT sum(span_windows) FROM usage_spans) + (SELECT sum(windows) FROM usage_daily) + (SELECT count() FROM "+runSpans+") + (SELECT count() FROM "+longSpans+")"); err != nil {
 		return nil, err
 	}
 	if err := one("settlements_daily", "item amount",

@@ -133,9 +133,10 @@ func weeklyWindows(resources, weeks int) []voucherwatch.Record {
 }
 
 // TestUsageRolledUpBySpan: a batch of week-long windows writes no usage_spans row, nor one per
-// day of each window (as usage_daily_block_mv did, one per day and key): since migration 30
-// each window is one tuple of its usage_runs group, one row per window; usage_days spreads
-// them over their days with the same sums; a redelivered batch adds nothing.
+// day of each window (as usage_daily_block_mv did, one per day and key), nor a usage_runs
+// group: since migration 32 each window is one row of usage_long_windows (a tuple of its
+// usage_runs group since migration 30 before); usage_days spreads them over their days with
+// the same sums; a redelivered batch adds nothing.
 func TestUsageRolledUpBySpan(t *testing.T) {
 	db := newTestDB(t)
 	const resources, weeks = 10, 52
@@ -146,8 +147,8 @@ func TestUsageRolledUpBySpan(t *testing.T) {
 	var cardHours, minDay, maxDay float64
 	queryRow(t, db, "SELECT count() FROM usage_spans", &spans)
 	check(t, "usage_spans rows", spans, uint64(0))
-	queryRow(t, db, "SELECT count(), sum(length(finalizeAggregation(run_spans))) FROM usage_runs", &runs, &tuples)
-	check(t, "usage_runs rows and their spans", []any{runs, tuples}, []any{uint64(resources * weeks), uint64(resources * weeks)})
+	queryRow(t, db, "SELECT count(), (SELECT count() FROM usage_long_windows) FROM usage_runs", &runs, &tuples)
+	check(t, "usage_runs rows and usage_long_windows rows", []any{runs, tuples}, []any{uint64(0), uint64(resources * weeks)})
 	queryRow(t, db, "SELECT count(), sum(windows), uniqExact(day), sum(day_card_hours) FROM usage_days",
 		&rows, &windows, &days, &cardHours)
 	check(t, "days", days, uint64(weeks*7))
@@ -256,7 +257,7 @@ FROM usage_days GROUP BY day, contract_no ORDER BY day, contract_no`)
 	queryRow(t, db, "SELECT count() FROM usage_spans WHERE contract_no = 'HT-HOURLY'", &spans)
 	// Hourly windows are added up per day: three days, and the window across midnight.
 	check(t, "hourly spans", spans, uint64(4))
-	// Windows of a day or more (HT-LONG's 36 hours too) are in usage_runs only; the one just
+	// Windows of a day or more (HT-LONG's 36 hours too) are in usage_long_windows only; the one just
 	// short of a day is in usage_spans.
 	queryRow(t, db, "SELECT count() FROM usage_spans WHERE contract_no IN ('HT-DAY', 'HT-WEEK', 'HT-LONG')", &spans)
 	check(t, "spans of the windows under a day", spans, uint64(1))

@@ -21,7 +21,7 @@ import (
 // lost its period or its billed card-hours) is tombstoned. The first pass for a rate builds
 // every invoice. What a full run of the comparison gave is what the kept rows give, with the
 // contract's longest window (which any of its windows can change, in or out of a period)
-// read at the sweep from usage_runs' key columns.
+// read at the sweep from the key columns of usage_runs and usage_long_windows.
 
 // meteringsSweep names the meterings' passes in sweep_passes, per card-month rate.
 func meteringsSweep(cardMonthHours float64) string {
@@ -59,7 +59,9 @@ FROM (
 	HAVING p = 1
 ) ALL LEFT JOIN (
 	SELECT supplier_uscc, contract_no, toInt64(max(run_span)) AS longest_window
-	FROM usage_runs
+	FROM (SELECT supplier_uscc, contract_no, run_span FROM usage_runs
+		UNION ALL
+		SELECT supplier_uscc, contract_no, run_span FROM usage_long_windows)
 	GROUP BY supplier_uscc, contract_no
 ) USING supplier_uscc, contract_no`
 

@@ -165,10 +165,26 @@ const usageCopyColumns = `source, id, rec_hash, event_time, kafka_topic, kafka_p
 // windows across midnight, quarter-hour windows, a week-long window, half-day windows, a second tenant on a
 // resource, cards changing within a day, a day stored twice past the look-up as a killed
 // process's INSERT would), and requires every usage sweep to return what the same sweep on
-// raw usage returns, row for row.
+// raw usage returns, row for row. It does so on a new database, and on one that stored the
+// first half of the usage before migration 32, whose long windows are then in usage_runs and
+// usage_long_windows both, copies of them past the look-up included.
 func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
-	db := newTestDB(t)
+	t.Run("new database", func(t *testing.T) { checkSweepsOnRuns(t, false) })
+	t.Run("upgraded between the halves", func(t *testing.T) { checkSweepsOnRuns(t, true) })
+}
+
+func checkSweepsOnRuns(t *testing.T, upgrade bool) {
 	ctx := testContext(t)
+	var db *DB
+	if upgrade {
+		db = openTestDB(t, storetest.Database(t))
+		i := slices.IndexFunc(migrations, func(m migration) bool { return m.version == 32 })
+		if err := db.migrate(ctx, migrations[:i]); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		db = newTestDB(t)
+	}
 	p := synth.Generate(synth.DefaultConfig(1))
 	byType := storetest.Decode(t, "usage-runs-test", p.Messages)
 	// The edge cases go on the contract of one of the province's metered resources, so that
@@ -244,11 +260,29 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	// and refreshed by a second pass after the rest: the second pass must find what the rest
 	// touched, including groups the first pass kept as one run that turn inexact.
 	usage := byType[voucherwatch.TypeUsage]
+	// The windows of twelve hours or more go first, into the first half: on the upgraded
+	// database they are stored before migration 32.
+	long := func(r voucherwatch.Record) int {
+		if r.Usage.WindowEnd.Sub(r.Usage.WindowStart) >= 12*time.Hour {
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(usage, func(a, b voucherwatch.Record) int { return long(a) - long(b) })
+	if long(usage[0]) != 0 {
+		t.Fatal("no window of twelve hours or more")
+	}
 	half := len(usage) / 2
 	byType[voucherwatch.TypeUsage] = usage[:half]
 	for typ, recs := range byType {
 		if _, err := db.StoreRecords(ctx, typ, recs); err != nil {
 			t.Fatalf("store %s: %v", typ, err)
+		}
+	}
+	// The upgrade comes with the build that reads both tables, before its first pass.
+	if upgrade {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
 		}
 	}
 	// No slack: every pair written before the first pass's second is left to it. Stamps are
@@ -273,6 +307,17 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	time.Sleep(time.Second)
 	if _, err := db.StoreRecords(ctx, voucherwatch.TypeUsage, usage[half:]); err != nil {
 		t.Fatalf("store usage: %v", err)
+	}
+	// The long windows of the first half stored a second time past the look-up (a killed
+	// process's INSERT), on the upgraded database into the other table.
+	if err := db.conn.Exec(ctx, `INSERT INTO usage (`+usageCopyColumns+`) SELECT `+usageCopyColumns+`
+		FROM usage WHERE resource_id IN ('EDGE-WEEK', 'EDGE-HALFDAY') AND toUInt32(window_end) - toUInt32(window_start) >= 43200`); err != nil {
+		t.Fatal(err)
+	}
+	var longRows [2]uint64
+	queryRow(t, db, `SELECT (SELECT count() FROM usage_runs WHERE run_span >= 43200), (SELECT count() FROM usage_long_windows)`, &longRows[0], &longRows[1])
+	if upgrade && (longRows[0] == 0 || longRows[1] == 0) || !upgrade && (longRows[0] != 0 || longRows[1] == 0) {
+		t.Fatalf("long windows: %d rows in usage_runs, %d in usage_long_windows; want both, or the latter only on a new database", longRows[0], longRows[1])
 	}
 	// Two settlements change after the first pass: a new version bills twice the
 	// card-hours, another's new version bills none (its invoice no longer compares).
@@ -347,10 +392,10 @@ func TestUsageSweepsOnRunsMatchRawUsage(t *testing.T) {
 	}
 	var keptAll, groups, refreshed uint64
 	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &keptAll)
-	queryRow(t, db, `SELECT count() FROM usage_runs FINAL`, &groups)
+	queryRow(t, db, `SELECT count() FROM (`+runGroupsSQL("1")+`)`, &groups)
 	queryRow(t, db, fmt.Sprintf(`SELECT count() FROM usage_units WHERE unit_version = toDateTime(%d, 'Asia/Shanghai')`, second.At.Unix()), &refreshed)
 	if keptAll != groups || keptFirst == 0 || keptFirst >= groups {
-		t.Errorf("usage_units holds %d groups after the first pass and %d after the second; usage_runs %d: want a share, then all", keptFirst, keptAll, groups)
+		t.Errorf("usage_units holds %d groups after the first pass and %d after the second; the rollup %d: want a share, then all", keptFirst, keptAll, groups)
 	}
 	if refreshed == 0 || refreshed >= groups {
 		t.Errorf("the second pass wrote %d of %d groups: want those the second half touched only", refreshed, groups)

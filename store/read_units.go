@@ -174,17 +174,18 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 	run_span, run_phase, shared, unit_ws, unit_we, unit_windows, unit_ch, unit_slots, unit_version)
 `
 	// The groups of the pairs refreshed that share their resource, day and buyer with another
-	// (usage_runs' distinct keys; the pass rebuilds every group of a pair).
+	// (the rollup's distinct keys, runKeysSQL; the pass rebuilds every group of a pair).
 	shared := `(supplier_uscc, resource_id, run_day, buyer_uscc) IN (
 		SELECT supplier_uscc, resource_id, run_day, buyer_uscc
-		FROM (SELECT DISTINCT ` + usageRunKey + ` FROM usage_runs WHERE ` + runsWhere + `)
+		FROM (` + runKeysSQL(runsWhere) + `)
 		GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc
 		HAVING count() > 1)`
+	sharedArgs := append(slices.Clone(args), args...)
 	const key = `cityHash64(supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase)`
 	exact := insert + `SELECT run_day, ` + key + `, supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
 	` + shared + `, [ws], [we], [windows], [ch], [slots], toDateTime(?, 'Asia/Shanghai')
 FROM (` + u.runs + `)`
-	if err := db.conn.Exec(ctx, exact, append(append(slices.Clone(args), p.At.Unix()), u.runsArgs...)...); err != nil {
+	if err := db.conn.Exec(ctx, exact, append(append(slices.Clone(sharedArgs), p.At.Unix()), u.runsArgs...)...); err != nil {
 		return p, fmt.Errorf("store: usage units: refresh the runs: %w", err)
 	}
 	if u.windows != "" {
@@ -192,7 +193,7 @@ FROM (` + u.runs + `)`
 	any(` + shared + `), groupArray(ws), groupArray(we), groupArray(windows), groupArray(ch), groupArray(slots), toDateTime(?, 'Asia/Shanghai')
 FROM (` + u.windows + `)
 GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase`
-		if err := db.conn.Exec(u.ctx, inexact, append(append(slices.Clone(args), p.At.Unix()), u.windowsArgs...)...); err != nil {
+		if err := db.conn.Exec(u.ctx, inexact, append(append(slices.Clone(sharedArgs), p.At.Unix()), u.windowsArgs...)...); err != nil {
 			return p, fmt.Errorf("store: usage units: refresh the windows: %w", err)
 		}
 	}

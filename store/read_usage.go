@@ -20,18 +20,67 @@ import (
 
 // usageRunsSQL reads the rollup's groups, filtered by where (on the key columns), and says
 // which are exact: one unbroken run of distinct windows, each stored once, within the day or a
-// single window. FINAL merges the groups of unmerged parts in the table's order: about four
-// times cheaper on 18.16 than a GROUP BY of as many keys.
+// single window. Its arguments are where's three times (runGroupsArgs).
 func usageRunsSQL(where string) string {
 	return `SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
-		toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
-		finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch,
+		first_start, last_start, slots, records, ch,
 		intDiv(last_start - first_start, run_span) + 1 AS n,
 		run_span >= 1800 AND records = n
 			AND slots = toUInt64(bitShiftLeft(toUInt64(bitShiftLeft(toUInt64(1), n) - 1), intDiv(first_start - toUInt32(run_day), run_span)))
 			AND (n = 1 OR last_start + run_span <= toUInt32(run_day) + 86400) AS exact
+	FROM (` + runGroupsSQL(where) + `)`
+}
+
+// longWindowSpan is the shortest window that usage_long_windows holds (migration 32; usage_runs
+// held them as groups of their own before, usage_runs_long_mv of migration 29).
+const longWindowSpan = 43200
+
+// runGroupsSQL is every group of the rollup that where selects (on usage_runs' key columns),
+// finalized: its key, first_start and last_start (Unix seconds), slots, records and ch
+// (card-hours). Groups of shorter windows are usage_runs' alone: FINAL merges their parts'
+// states in the table's order, about four times cheaper on 18.16 than a GROUP BY of as many
+// keys. Windows of twelve hours or more are each a group of their own, in usage_runs before
+// migration 32 and in usage_long_windows since: those are grouped across both tables, so
+// that a window found in both counts as two records. Its arguments are where's three times
+// (runGroupsArgs).
+func runGroupsSQL(where string) string {
+	return `SELECT ` + usageRunKey + `,
+		toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
+		finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch
 	FROM usage_runs FINAL
-	WHERE ` + where
+	WHERE run_span < ` + fmt.Sprint(longWindowSpan) + ` AND (` + where + `)
+	UNION ALL
+	SELECT ` + usageRunKey + `,
+		min(first_start) AS first_start, max(last_start) AS last_start, groupBitOr(slots) AS slots, sum(records) AS records, sum(ch) AS ch
+	FROM (
+		SELECT ` + usageRunKey + `,
+			toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
+			finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch
+		FROM usage_runs
+		WHERE run_span >= ` + fmt.Sprint(longWindowSpan) + ` AND (` + where + `)
+		UNION ALL
+		SELECT ` + usageRunKey + `,
+			toUInt32(window_start) AS first_start, first_start AS last_start,
+			toUInt64(bitShiftLeft(toUInt64(1), intDiv(first_start - toUInt32(run_day), run_span))) AS slots,
+			toUInt64(1) AS records, card_hours AS ch
+		FROM usage_long_windows
+		WHERE ` + where + `
+	)
+	GROUP BY ` + usageRunKey
+}
+
+// runGroupsArgs are runGroupsSQL's (and usageRunsSQL's) arguments for those of its where.
+func runGroupsArgs(args []any) []any {
+	return append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
+}
+
+// runKeysSQL is the distinct keys of the rollup's groups that where selects; its arguments
+// are where's twice.
+func runKeysSQL(where string) string {
+	return `SELECT DISTINCT ` + usageRunKey + ` FROM (
+		SELECT ` + usageRunKey + ` FROM usage_runs WHERE ` + where + `
+		UNION ALL
+		SELECT ` + usageRunKey + ` FROM usage_long_windows WHERE ` + where + `)`
 }
 
 // usageRunKey is the key of a usage_runs group.
@@ -70,7 +119,7 @@ type unitsQuery struct {
 // (runsWhere, which may also name run_day) and for usage (usageWhere, on supplier_uscc and
 // resource_id; the inexact groups' keys narrow it further).
 func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any, usageWhere string, usageArgs []any) (unitsQuery, error) {
-	where, args := runsWhere, runsArgs
+	where, args := runsWhere, runGroupsArgs(runsArgs)
 	cols := [][]any{{}, {}, {}, {}, {}, {}, {}, {}, {}}
 	var (
 		sup, res, buyer, contract, chip string
@@ -254,12 +303,19 @@ GROUP BY supplier_uscc, contract_no, buyer_uscc, invoice_code, invoice_no, perio
 // [run_first, run_last] and are run_span long, and a copy stored twice changes neither). So it
 // reads usage_runs without FINAL, in one pass: the units' two FINAL passes over the whole
 // rollup were the dearest part of duplicate_claim's sweep, paid once by each of
-// ResourceTenancies and TenancyOverlaps.
+// ResourceTenancies and TenancyOverlaps. Windows of twelve hours or more stored since
+// migration 32 are usage_long_windows' rows.
 const overlapCandidatesSQL = `SELECT supplier_uscc, resource_id
-	FROM (SELECT supplier_uscc, resource_id, buyer_uscc,
-			toInt64(toUInt32(min(finalizeAggregation(run_first)))) AS first_s,
-			toInt64(max(toUInt32(finalizeAggregation(run_last)) + run_span)) AS last_e
-		FROM usage_runs GROUP BY supplier_uscc, resource_id, buyer_uscc)
+	FROM (SELECT supplier_uscc, resource_id, buyer_uscc, min(first_s) AS first_s, max(last_e) AS last_e
+		FROM (SELECT supplier_uscc, resource_id, buyer_uscc,
+				toInt64(toUInt32(min(finalizeAggregation(run_first)))) AS first_s,
+				toInt64(max(toUInt32(finalizeAggregation(run_last)) + run_span)) AS last_e
+			FROM usage_runs GROUP BY supplier_uscc, resource_id, buyer_uscc
+			UNION ALL
+			SELECT supplier_uscc, resource_id, buyer_uscc,
+				toInt64(min(toUInt32(window_start))) AS first_s, toInt64(max(toUInt32(window_start) + run_span)) AS last_e
+			FROM usage_long_windows GROUP BY supplier_uscc, resource_id, buyer_uscc)
+		GROUP BY supplier_uscc, resource_id, buyer_uscc)
 	GROUP BY supplier_uscc, resource_id
 	HAVING count() > 1 AND arrayExists((s1, e1, i) -> arrayExists((s2, e2, j) -> j != i AND s1 < e2 AND s2 < e1,
 		groupArray(first_s), groupArray(last_e), arrayEnumerate(groupArray(first_s))),

@@ -1,12 +1,13 @@
 package store
 
-// usageDaysSQL is the query of the view usage_days (migration 30, made first by 16) with a
+// usageDaysSQL is the query of the view usage_days (migration 32, made first by 16) with a
 // filter inside each part of its UNION ALL: 18.16 does not push a WHERE on the view into it,
 // so a query on the view spread every row of usage_spans over its days before filtering.
 // dailyWhere filters usage_daily (columns day, supplier_uscc, buyer_uscc, …), spansWhere the
 // spans (span_start, span_end, supplier_uscc, buyer_uscc, contract_no, chip_model): those of
-// usage_spans, and those usage_runs carries for windows of a day or more (usageDaysRunSpans),
-// so its parameters are given twice. A reader still filters the days it wants, since a span
+// usage_spans, those usage_runs carries for windows of a day or more written before migration
+// 32 (usageDaysRunSpans), and those of usage_long_windows since (usageDaysLongSpans), so its
+// parameters are given three times. A reader still filters the days it wants, since a span
 // that overlaps its period may spread over days outside it. The arithmetic is the view's,
 // character for character (TestUsageDaysViewIsItsQuery).
 func usageDaysSQL(dailyWhere, spansWhere string) string {
@@ -18,13 +19,17 @@ UNION ALL
 ` + usageDaysSpread + usageDaysRunSpans + spansWhere + `
 		)
 	)
+)
+UNION ALL
+` + usageDaysSpread + usageDaysLongSpans + spansWhere + `
+	)
 )`
 }
 
 // usageDaysArgs are the parameters of usageDaysSQL: those of its daily filter, then those of
-// its span filter for each of its two parts that read spans.
+// its span filter for each of its three parts that read spans.
 func usageDaysArgs(daily, spans []any) []any {
-	return append(append(append(make([]any, 0, len(daily)+2*len(spans)), daily...), spans...), spans...)
+	return append(append(append(append(make([]any, 0, len(daily)+3*len(spans)), daily...), spans...), spans...), spans...)
 }
 
 // The parts of usage_days (migration 30). Migrations embed their text: never change them,
@@ -73,4 +78,12 @@ FROM (
 				supplier_uscc, buyer_uscc, contract_no, chip_model, arrayJoin(finalizeAggregation(run_spans)) AS s
 			FROM usage_runs
 			WHERE run_span >= 86400 AND `
+	// usageDaysLongSpans is the spans of the windows of a day or more stored since migration
+	// 32, one row each in usage_long_windows.
+	usageDaysLongSpans = `(
+		SELECT window_start AS span_start, toDateTime(toUInt32(window_start) + run_span, 'Asia/Shanghai') AS span_end,
+			supplier_uscc, buyer_uscc, contract_no, chip_model, chip_origin,
+			card_hours AS span_card_hours, util_card_hours AS span_util_card_hours, toUInt64(1) AS span_windows
+		FROM usage_long_windows
+		WHERE run_span >= 86400 AND `
 )
