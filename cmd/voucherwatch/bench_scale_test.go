@@ -18,7 +18,8 @@ import (
 
 // TestScaleHistory is `voucherwatch bench scale` scaled down: the history holds each distinct
 // record once, with its key and its rollup rows, also when it is stored a second time (every
-// record redelivered); the detectors find every planted case on it and flag no look-alike.
+// record redelivered) and after its partitions are merged whole; the detectors find every
+// planted case on it and flag no look-alike.
 func TestScaleHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -64,6 +65,16 @@ func TestScaleHistory(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 		return n
+	}
+	// The live shapes run on the history merged whole (mergeHistory): it leaves one part per
+	// partition and the same records, keys and rollups (checked below, after it).
+	merged, err := mergeHistory(ctx, st, st.Database())
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := q("SELECT count() FROM (SELECT table, partition_id FROM system.parts WHERE database = currentDatabase() AND active GROUP BY table, partition_id HAVING count() > 1)")
+	if merged.Partitions == 0 || split != 0 {
+		t.Errorf("merged the history: %+v; %d partitions still of more than one part, want none", merged, split)
 	}
 	if rows, windows := q("SELECT count() FROM usage"), q("SELECT sum(windows) FROM usage_days"); rows != usage || windows != usage {
 		t.Errorf("usage rows %d, usage_days windows %d: want %d each", rows, windows, usage)
