@@ -352,12 +352,14 @@ func (db *DB) addColumn(ctx context.Context, s step) error {
 }
 
 // catalog runs a read of system.tables, system.columns or system.parts. On 18.16 such a read
-// fails with UNKNOWN_TABLE when any table of the database is renamed or dropped while it runs
-// (seen in TestMigrateConcurrently: "Table …usage_repartitioned doesn't exist" from a query
-// naming another table), which concurrent migrators do on purpose: read again.
+// fails with UNKNOWN_TABLE, or FILE_DOESNT_EXIST for the table's metadata file, when any table
+// of the database is renamed or dropped while it runs (seen in TestMigrateConcurrently: "Table
+// …usage_repartitioned doesn't exist", and "Cannot open file …/metadata/…/usage.sql" while
+// another migrator renamed usage, from queries naming other tables), which concurrent
+// migrators do on purpose: read again.
 func (db *DB) catalog(ctx context.Context, read func() error) error {
 	err := read()
-	for try := 0; err != nil && isUnknownTable(err) && try < 40; try++ {
+	for try := 0; err != nil && (isUnknownTable(err) || isFileMissing(err)) && try < 40; try++ {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
