@@ -44,6 +44,10 @@ SELECT 'settlement_invoice_key' AS kind, ` + legacyInvoiceKeySQL + ` AS k, suppl
 // migration's backfill wrote.
 const legacyInvoiceKeySQL = `if(invoice_key = '', if(invoice_code = '', invoice_no, concat(invoice_code, invoice_no)), invoice_key)`
 
+// checkBucketRows is about how many records of a table one anti-join of Check holds (tests
+// make it small).
+var checkBucketRows uint64 = 4_000_000
+
 // Check compares the derived tables with the records: record_keys and lookup_keys (the same
 // keys, none missing, none without its record), and the rollups (usage_spans with the legacy
 // usage_daily, settlements_daily) against sums over the records, each record once. It reads
@@ -60,20 +64,32 @@ func (db *DB) Check(ctx context.Context) ([]Consistency, error) {
 		return nil
 	}
 	for _, t := range []string{"registry", "contracts", "settlements", "usage", "claims"} {
-		keys := "SELECT source, id FROM record_keys WHERE tbl = '" + t + "'"
 		if err := one("record_keys", t+": distinct records",
 			"SELECT uniqExact(source, id) FROM "+t,
 			"SELECT uniqExact(source, id) FROM record_keys WHERE tbl = '"+t+"'"); err != nil {
 			return nil, err
 		}
-		if err := one("record_keys", t+": records without a key", "0",
-			"SELECT count() FROM (SELECT DISTINCT source, id FROM "+t+") WHERE (source, id) NOT IN ("+keys+")"); err != nil {
-			return nil, err
+		// The anti-joins hold one side's (source, id) in memory: at 100 M usage records that
+		// was over 10 GiB, and the server refused the query. They run in buckets of the
+		// records' hash (rec_hash, the same on both sides), about checkBucketRows rows each.
+		var rows uint64
+		if err := db.conn.QueryRow(ctx, "SELECT count() FROM "+t).Scan(&rows); err != nil {
+			return nil, fmt.Errorf("store: check record_keys, %s: %w", t, err)
 		}
-		if err := one("record_keys", t+": keys without a record", "0",
-			"SELECT count() FROM ("+strings.Replace(keys, "SELECT ", "SELECT DISTINCT ", 1)+") WHERE (source, id) NOT IN (SELECT source, id FROM "+t+")"); err != nil {
-			return nil, err
+		buckets := max(1, (rows+checkBucketRows-1)/checkBucketRows)
+		var noKey, noRecord float64
+		for b := range buckets {
+			in := fmt.Sprintf("rec_hash %% %d = %d", buckets, b)
+			keys := "SELECT source, id FROM record_keys WHERE tbl = '" + t + "' AND " + in
+			var n, m uint64
+			if err := db.conn.QueryRow(ctx, "SELECT (SELECT count() FROM (SELECT DISTINCT source, id FROM "+t+" WHERE "+in+") WHERE (source, id) NOT IN ("+keys+")), "+
+				"(SELECT count() FROM ("+strings.Replace(keys, "SELECT ", "SELECT DISTINCT ", 1)+") WHERE (source, id) NOT IN (SELECT source, id FROM "+t+" WHERE "+in+"))").Scan(&n, &m); err != nil {
+				return nil, fmt.Errorf("store: check record_keys, %s, bucket %d of %d: %w", t, b, buckets, err)
+			}
+			noKey, noRecord = noKey+float64(n), noRecord+float64(m)
 		}
+		out = append(out, Consistency{Table: "record_keys", Measure: t + ": records without a key", Want: 0, Got: noKey},
+			Consistency{Table: "record_keys", Measure: t + ": keys without a record", Want: 0, Got: noRecord})
 	}
 	const lookupCols = "kind, k, owner, claim_id, invoice_code, invoice_no"
 	if err := one("lookup_keys", "distinct keys",
