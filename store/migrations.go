@@ -1366,9 +1366,9 @@ SETTINGS max_bytes_to_merge_at_max_space_in_pool = 1048576`),
 		version: 32,
 		name:    "windows of twelve hours or more in a plain table",
 		steps: []step{
-			// A window of twelve hours or more is the only window of its usage_runs group (its
-			// day, length and phase fix its start), so that group's aggregate states only
-			// carried one record, at a cost: usage_runs_long_mv's arrayReduce per record, and
+			// A window of twelve hours or more shares its usage_runs group with one other at
+			// most (a day holds two starts of one length and phase), so that group's aggregate
+			// states carried one or two records, at a cost: usage_runs_long_mv's arrayReduce per record, and
 			// merges that read and rewrite the states. On a year of weekly windows backfilled,
 			// the view and its merges were about a third of the server's CPU: 1 M weekly
 			// records into an empty database took 450 ticks of it with the view and 315

@@ -39,9 +39,10 @@ const longWindowSpan = 43200
 // finalized: its key, first_start and last_start (Unix seconds), slots, records and ch
 // (card-hours). Groups of shorter windows are usage_runs' alone: FINAL merges their parts'
 // states in the table's order, about four times cheaper on 18.16 than a GROUP BY of as many
-// keys. Windows of twelve hours or more are each a group of their own, in usage_runs before
-// migration 32 and in usage_long_windows since: those are grouped across both tables, so
-// that a window found in both counts as two records. Its arguments are where's three times
+// keys. Windows of twelve hours or more make groups of one or two windows (a day holds at most
+// two starts of one length and phase), in usage_runs before migration 32 and rows of
+// usage_long_windows since: those are grouped across both tables, so that a window found in
+// both counts as two records. Its arguments are where's three times
 // (runGroupsArgs).
 func runGroupsSQL(where string) string {
 	return `SELECT ` + usageRunKey + `,
