@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 )
 
 // Consistency is one comparison of a derived table with the records it is derived from
@@ -80,10 +79,11 @@ func (db *DB) Check(ctx context.Context) ([]Consistency, error) {
 		var noKey, noRecord float64
 		for b := range buckets {
 			in := fmt.Sprintf("rec_hash %% %d = %d", buckets, b)
-			keys := "SELECT source, id FROM record_keys WHERE tbl = '" + t + "' AND " + in
+			keys := "FROM record_keys WHERE tbl = '" + t + "' AND " + in
+			recs := "FROM " + t + " WHERE " + in
 			var n, m uint64
-			if err := db.conn.QueryRow(ctx, "SELECT (SELECT count() FROM (SELECT DISTINCT source, id FROM "+t+" WHERE "+in+") WHERE (source, id) NOT IN ("+keys+")), "+
-				"(SELECT count() FROM ("+strings.Replace(keys, "SELECT ", "SELECT DISTINCT ", 1)+") WHERE (source, id) NOT IN (SELECT source, id FROM "+t+" WHERE "+in+"))").Scan(&n, &m); err != nil {
+			if err := db.conn.QueryRow(ctx, "SELECT (SELECT count() FROM (SELECT DISTINCT source, id "+recs+") WHERE (source, id) NOT IN (SELECT source, id "+keys+")), "+
+				"(SELECT count() FROM (SELECT DISTINCT source, id "+keys+") WHERE (source, id) NOT IN (SELECT source, id "+recs+"))").Scan(&n, &m); err != nil {
 				return nil, fmt.Errorf("store: check record_keys, %s, bucket %d of %d: %w", t, b, buckets, err)
 			}
 			noKey, noRecord = noKey+float64(n), noRecord+float64(m)

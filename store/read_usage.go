@@ -45,18 +45,14 @@ const longWindowSpan = 43200
 // both counts as two records. Its arguments are where's three times
 // (runGroupsArgs).
 func runGroupsSQL(where string) string {
-	return `SELECT ` + usageRunKey + `,
-		toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
-		finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch
+	return `SELECT ` + usageRunKey + `, ` + runStatesFinalized + `
 	FROM usage_runs FINAL
 	WHERE run_span < ` + fmt.Sprint(longWindowSpan) + ` AND (` + where + `)
 	UNION ALL
 	SELECT ` + usageRunKey + `,
 		min(first_start) AS first_start, max(last_start) AS last_start, groupBitOr(slots) AS slots, sum(records) AS records, sum(ch) AS ch
 	FROM (
-		SELECT ` + usageRunKey + `,
-			toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
-			finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch
+		SELECT ` + usageRunKey + `, ` + runStatesFinalized + `
 		FROM usage_runs
 		WHERE run_span >= ` + fmt.Sprint(longWindowSpan) + ` AND (` + where + `)
 		UNION ALL
@@ -69,6 +65,11 @@ func runGroupsSQL(where string) string {
 	)
 	GROUP BY ` + usageRunKey
 }
+
+// runStatesFinalized is a usage_runs row's states as runGroupsSQL's columns first_start,
+// last_start, slots, records and ch.
+const runStatesFinalized = `toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
+		finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch`
 
 // runGroupsArgs are runGroupsSQL's (and usageRunsSQL's) arguments for those of its where.
 func runGroupsArgs(args []any) []any {

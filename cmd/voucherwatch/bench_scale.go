@@ -977,26 +977,8 @@ type mergedHistory struct {
 // would collapse anyway.
 func mergeHistory(ctx context.Context, st *store.DB, database string) (mergedHistory, error) {
 	start := time.Now()
-	type partition struct {
-		table, id string
-		parts     uint64
-	}
-	var parts []partition
-	rows, err := st.Conn().Query(ctx, `SELECT table, partition_id, count() FROM system.parts
-		WHERE database = ? AND active GROUP BY table, partition_id HAVING count() > 1 ORDER BY table, partition_id`, database)
+	parts, err := splitPartitions(ctx, st, database)
 	if err != nil {
-		return mergedHistory{}, fmt.Errorf("bench scale: merge the history: %w", err)
-	}
-	for rows.Next() {
-		var p partition
-		if err := rows.Scan(&p.table, &p.id, &p.parts); err != nil {
-			rows.Close()
-			return mergedHistory{}, fmt.Errorf("bench scale: merge the history: %w", err)
-		}
-		parts = append(parts, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return mergedHistory{}, fmt.Errorf("bench scale: merge the history: %w", err)
 	}
 	var m mergedHistory
@@ -1010,6 +992,31 @@ func mergeHistory(ctx context.Context, st *store.DB, database string) (mergedHis
 	}
 	m.Took = time.Since(start)
 	return m, nil
+}
+
+// splitPartition is a partition of more than one active part.
+type splitPartition struct {
+	table, id string
+	parts     uint64
+}
+
+// splitPartitions lists database's partitions of more than one active part.
+func splitPartitions(ctx context.Context, st *store.DB, database string) ([]splitPartition, error) {
+	rows, err := st.Conn().Query(ctx, `SELECT table, partition_id, count() FROM system.parts
+		WHERE database = ? AND active GROUP BY table, partition_id HAVING count() > 1 ORDER BY table, partition_id`, database)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []splitPartition
+	for rows.Next() {
+		var p splitPartition
+		if err := rows.Scan(&p.table, &p.id, &p.parts); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 // awaitMerges waits until the server runs no merge of database's tables, or for at most
