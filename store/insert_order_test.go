@@ -130,8 +130,8 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 		}
 		// The writer's time went into waiting for the earlier INSERT (held open 500 ms): its
 		// stages up to the end of the wait span the hold, and the wait stage took part of it.
-		// How the hold splits between the first look-up and the wait depends on the load: a
-		// whole make test run, the wait stage got 224 ms of it.
+		// How the hold splits between the first look-up and the wait depends on the load: in
+		// one make test run the wait stage got 224 ms of it.
 		st := res.Stages
 		if upToWait := st.Turn + st.Prepare + st.LookUp + st.Wait; upToWait < 400*time.Millisecond || st.Wait <= 0 {
 			t.Errorf("%s: got %v up to the end of the wait stage (%v waiting), want the earlier INSERT's 500 ms or more, some of it waiting",
