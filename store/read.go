@@ -188,8 +188,8 @@ func (db *DB) LatestSettlements(ctx context.Context, q voucherwatch.SettlementQu
 		}
 		if len(q.Contracts) > 0 {
 			conds = append(conds, `(supplier_uscc, invoice_code, invoice_no) IN (SELECT supplier_uscc, invoice_code, invoice_no FROM settlements
-	WHERE supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, `+contractKeySQL+`))`)
-			args = append(args, dealSuppliers(q.Contracts), contractKeys(voucherwatch.ContractQuery{Contracts: q.Contracts}))
+	WHERE `+ofContractsSQL+`)`)
+			args = append(args, ofContractsArgs(q.Contracts)...)
 		}
 		if q.NumbersCitedByClaims {
 			conds = append(conds, "invoice_no IN (SELECT invoice_no FROM claims ARRAY JOIN invoice_no)")

@@ -27,7 +27,7 @@ func (db *DB) LatestContracts(ctx context.Context, q voucherwatch.ContractQuery)
 	if !q.All {
 		var conds []string
 		if len(q.Contracts) > 0 {
-			conds, args = append(conds, "has(?, "+contractKeySQL+")"), append(args, contractKeys(q))
+			conds, args = append(conds, "("+ofContractsSQL+")"), append(args, ofContractsArgs(q.Contracts)...)
 		}
 		if len(q.Numbers) > 0 {
 			conds, args = append(conds, "has(?, contract_no)"), append(args, q.Numbers)

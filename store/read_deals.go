@@ -38,8 +38,7 @@ func (db *DB) LatestDeals(ctx context.Context, q voucherwatch.DealQuery) ([]vouc
 		conds, args = append(conds, "supplier_uscc IN (SELECT arrayJoin(?))"), append(args, q.Suppliers)
 	}
 	if len(q.Contracts) > 0 {
-		conds, args = append(conds, "(supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, "+contractKeySQL+"))"),
-			append(args, dealSuppliers(q.Contracts), contractKeys(voucherwatch.ContractQuery{Contracts: q.Contracts}))
+		conds, args = append(conds, "("+ofContractsSQL+")"), append(args, ofContractsArgs(q.Contracts)...)
 	}
 	if len(q.Buyers) > 0 {
 		conds, args = append(conds, "has(?, buyer_uscc)"), append(args, q.Buyers)

@@ -170,15 +170,14 @@ func (db *DB) InvoiceMeteringsOf(ctx context.Context, cardMonthHours float64, co
 	}
 	slices.SortFunc(pairs, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	suppliers, ckeys := slices.Compact(dealSuppliers(pairs)), contractKeys(voucherwatch.ContractQuery{Contracts: pairs})
-	const ofContracts = `supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, ` + contractKeySQL + `)`
-	ctx, units, unitsArgs, err := db.usageUnits(ctx, ofContracts, suppliers, ckeys)
+	ctx, units, unitsArgs, err := db.usageUnits(ctx, ofContractsSQL, suppliers, ckeys)
 	if err != nil {
 		return nil, fmt.Errorf("store: invoice metering of contracts: %w", err)
 	}
 	// Every version of the contracts' invoices, under their supplier (the settlements' sorting
 	// key), of which the comparison takes the latest; one whose latest version names another
 	// contract is left out below.
-	q := invoiceMeteringOf(units, `(supplier_uscc, invoice_code, invoice_no) IN (SELECT supplier_uscc, invoice_code, invoice_no FROM settlements WHERE `+ofContracts+`)`)
+	q := invoiceMeteringOf(units, `(supplier_uscc, invoice_code, invoice_no) IN (SELECT supplier_uscc, invoice_code, invoice_no FROM settlements WHERE `+ofContractsSQL+`)`)
 	out, err := db.keptMeterings(ctx, q, append([]any{cardMonthHours, suppliers, ckeys}, unitsArgs...))
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
@@ -40,6 +41,19 @@ GROUP BY supplier_uscc, contract_no, chip_model, unit, unit_price`
 
 const contractKeySQL = `concat(supplier_uscc, '/', contract_no)`
 
+// ofContractsSQL selects the rows of some contracts, given by (supplier, number): by supplier
+// first, the sorting-key prefix of every table keyed by supplier, so that a look-up reads its
+// suppliers' granules and not the whole table (a claim's real use read 6.1 M rows of a 100 M
+// history by has() alone, 1.0 M with it), then by the pair exactly. Its arguments are
+// ofContractsArgs'.
+const ofContractsSQL = `supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, ` + contractKeySQL + `)`
+
+func ofContractsArgs(pairs [][2]string) []any {
+	suppliers := dealSuppliers(pairs)
+	slices.Sort(suppliers)
+	return []any{slices.Compact(suppliers), contractKeys(voucherwatch.ContractQuery{Contracts: pairs})}
+}
+
 func contractKeys(q voucherwatch.ContractQuery) []string {
 	out := make([]string, len(q.Contracts))
 	for i, c := range q.Contracts {
@@ -55,7 +69,7 @@ func (db *DB) ContractPricedItems(ctx context.Context, q voucherwatch.ContractQu
 	}
 	where, args := "", []any(nil)
 	if !q.All {
-		where, args = "WHERE has(?, "+contractKeySQL+")", []any{contractKeys(q)}
+		where, args = "WHERE "+ofContractsSQL, ofContractsArgs(q.Contracts)
 	}
 	var out []voucherwatch.PricedItem
 	err := db.scanRows(ctx, fmt.Sprintf(contractPricedItemsSQL, where), args, func(scan func(...any) error) error {
@@ -86,10 +100,9 @@ func (db *DB) SettledPricedItems(ctx context.Context, q voucherwatch.ContractQue
 	}
 	pre, post, args := "", "", []any(nil)
 	if !q.All {
-		keys := contractKeys(q)
-		pre = "WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM settlements WHERE has(?, " + contractKeySQL + "))"
-		post = "AND has(?, " + contractKeySQL + ")"
-		args = []any{keys, keys}
+		pre = "WHERE (invoice_code, invoice_no) IN (SELECT invoice_code, invoice_no FROM settlements WHERE " + ofContractsSQL + ")"
+		post = "AND " + ofContractsSQL
+		args = append(ofContractsArgs(q.Contracts), ofContractsArgs(q.Contracts)...)
 	}
 	var out []voucherwatch.PricedItem
 	err := db.scanRows(ctx, fmt.Sprintf(settledPricedItemsSQL, pre, post), args, func(scan func(...any) error) error {

@@ -62,8 +62,8 @@ func (db *DB) ContractUsageDays(ctx context.Context, q voucherwatch.ContractQuer
 	daily, spans, outer := []string{"1"}, []string{"1"}, "1"
 	var dailyArgs, spansArgs, outerArgs []any
 	if !q.All {
-		daily, dailyArgs = append(daily, "has(?, "+contractKeySQL+")"), append(dailyArgs, contractKeys(q))
-		spans, spansArgs = append(spans, "has(?, "+contractKeySQL+")"), append(spansArgs, contractKeys(q))
+		daily, dailyArgs = append(daily, ofContractsSQL), append(dailyArgs, ofContractsArgs(q.Contracts)...)
+		spans, spansArgs = append(spans, ofContractsSQL), append(spansArgs, ofContractsArgs(q.Contracts)...)
 	}
 	if !q.From.IsZero() {
 		from := q.From.Format(time.DateOnly)
@@ -112,16 +112,7 @@ func (db *DB) UsageActivities(ctx context.Context, q voucherwatch.ContractQuery)
 	}
 	where, args := "WHERE (jobs > 0 OR users > 0)", []any(nil)
 	if !q.All {
-		suppliers := map[string]bool{}
-		var list []string
-		for _, c := range q.Contracts {
-			if !suppliers[c[0]] {
-				suppliers[c[0]] = true
-				list = append(list, c[0])
-			}
-		}
-		where += " AND supplier_uscc IN (SELECT arrayJoin(?)) AND has(?, " + contractKeySQL + ")"
-		args = []any{list, contractKeys(q)}
+		where, args = where+" AND "+ofContractsSQL, ofContractsArgs(q.Contracts)
 	}
 	var out []voucherwatch.UsageActivity
 	err := db.scanRows(ctx, `SELECT supplier_uscc, contract_no, ws, we, sum(j), sum(u)
