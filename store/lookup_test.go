@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/store/storetest"
+	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 // TestKeyedLookupsReadTheirKeysOnly: the look-ups of claims and settlements by invoice, claim
@@ -128,4 +130,80 @@ FROM system.numbers LIMIT 100000`,
 		Contracts: [][2]string{{"S-5", "HT-5-0"}}})
 	f("deals of a buyer, a (buyer, contract) and a (supplier, contract)", got,
 		[]string{supplierUSCC + "/A-OTHER/HT-X 1 6000", "S-3/A-3/HT-3-0 1 5000", "S-5/A-5/HT-5-0 1 5000"}, err)
+}
+
+// TestLookupKeyViewsWriteWhatTheSevenDid: migration 33's one view per record table writes the
+// look-up keys that the seven views before it wrote, row for row. The province's claims and
+// settlements, with the edge cases added below, are stored in a database before the
+// migration and in one after it, and the two lookup_keys must hold the same rows.
+func TestLookupKeyViewsWriteWhatTheSevenDid(t *testing.T) {
+	ctx := testContext(t)
+	before := openTestDB(t, storetest.Database(t))
+	i := slices.IndexFunc(migrations, func(m migration) bool { return m.version == 33 })
+	if err := before.migrate(ctx, migrations[:i]); err != nil {
+		t.Fatal(err)
+	}
+	after := newTestDB(t)
+
+	p := synth.Generate(synth.DefaultConfig(1))
+	byType := storetest.Decode(t, "lookup-views-test", p.Messages)
+	// Edge cases: a claim citing three invoices (one paper, two digital), one citing none,
+	// and a settlement paid without a reference.
+	t0 := time.Date(2026, 4, 2, 9, 0, 0, 0, voucherwatch.CST)
+	claims := append(slices.Clone(byType[voucherwatch.TypeClaim]),
+		readClaim("edge-1", t0, "EDGE-3INV", "A-EDGE", voucherwatch.InvoiceKey{Code: "4300", No: "00000001"},
+			voucherwatch.InvoiceKey{No: "24430000000000000001"}, voucherwatch.InvoiceKey{No: "24430000000000000002"}),
+		readClaim("edge-2", t0, "EDGE-NOINV", "A-EDGE"))
+	settlements := append(slices.Clone(byType[voucherwatch.TypeSettlement]),
+		readSettlement("edge-3", t0, voucherwatch.InvoiceKey{Code: "4300", No: "00000009"}, "A-EDGE", "HT-EDGE", "", 60_00))
+	for _, db := range []*DB{before, after} {
+		store(t, db, voucherwatch.TypeClaim, claims...)
+		store(t, db, voucherwatch.TypeSettlement, settlements...)
+	}
+
+	rows := func(db *DB) (out []string) {
+		t.Helper()
+		r, err := db.conn.Query(ctx, `SELECT kind, k, owner, claim_id, invoice_code, invoice_no FROM lookup_keys
+ORDER BY kind, k, owner, claim_id, invoice_code, invoice_no`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for r.Next() {
+			var c [6]string
+			if err := r.Scan(&c[0], &c[1], &c[2], &c[3], &c[4], &c[5]); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, strings.Join(c[:], " | "))
+		}
+		return out
+	}
+	want, got := rows(before), rows(after)
+	kinds := map[string]int{}
+	for _, r := range want {
+		kinds[strings.SplitN(r, " | ", 2)[0]]++
+	}
+	// Every kind of key is among them, so that a kind the new views dropped would show.
+	for _, k := range []string{"claim", "claim_invoice", "claim_invoice_key", "settlement_invoice", "settlement_contract", "payment_ref", "settlement_invoice_key"} {
+		if kinds[k] == 0 {
+			t.Fatalf("the old views wrote no %s key: %v", k, kinds)
+		}
+	}
+	if kinds["payment_ref"] >= len(settlements) {
+		t.Fatalf("%d payment references of %d settlements: the fixture has no settlement without one", kinds["payment_ref"], len(settlements))
+	}
+	if !slices.Equal(got, want) {
+		for _, r := range want {
+			if !slices.Contains(got, r) {
+				t.Errorf("missing after migration 33: %s", r)
+			}
+		}
+		for _, r := range got {
+			if !slices.Contains(want, r) {
+				t.Errorf("extra after migration 33: %s", r)
+			}
+		}
+		t.Fatalf("lookup_keys: %d rows after migration 33, %d before", len(got), len(want))
+	}
+	t.Logf("%d look-up keys alike: %v", len(got), kinds)
 }

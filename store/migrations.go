@@ -1424,6 +1424,63 @@ UNION ALL
 )`),
 		},
 	},
+	{
+		version: 33,
+		name:    "look-up keys in one part per insert",
+		steps: []step{
+			// Three views wrote a claim's look-up keys (its id, its invoices as sent, their
+			// canonical keys) and four a settlement's, each its own part of lookup_keys per
+			// INSERT. Claims arrive one at a time, so a claim cost five new parts, and the
+			// small parts of lookup_keys were merged again after every few claims (a 2 M-record
+			// live stream with 20 claims: 67 new parts and 37 merges of lookup_keys). One view
+			// per record table now writes all of its keys: arrayJoin makes one row per key,
+			// pos numbering them within the record (0 the claim id, then each invoice as sent,
+			// then each canonical key; a settlement's invoice, contract, payment reference and
+			// canonical key). 18.16 refuses a view column the target does not have, hence pos
+			// in the table; the sorting key leaves it out, so copies still collapse and the rows
+			// of the old views equal the new ones'.
+			//
+			// The claims view leans on ClickHouse's alias rules: invoice_code and invoice_no in
+			// k's expression are the row's values (the aliases), in their own expressions the
+			// arrays (a column named in its own alias's expression). A claim's three invoice
+			// arrays are equally long (the old ARRAY JOIN views required it, and decode makes
+			// them so), and index 0 of an array reads ''.
+			addColumnStep("lookup_keys", "pos", "UInt32", "ingested_at"),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS claims_lookup_keys TO lookup_keys AS
+SELECT
+	arrayJoin(range(toUInt32(1 + 2 * length(invoice_key)))) AS pos,
+	multiIf(pos = 0, 'claim', pos <= length(invoice_key), 'claim_invoice', 'claim_invoice_key') AS kind,
+	invoice_code[if(pos <= length(invoice_key), pos, pos - length(invoice_key))] AS invoice_code,
+	invoice_no[if(pos <= length(invoice_key), pos, pos - length(invoice_key))] AS invoice_no,
+	multiIf(pos = 0, claim_id, pos <= length(invoice_key), concat(invoice_code, '/', invoice_no),
+		invoice_key[pos - length(invoice_key)]) AS k,
+	applicant_uscc AS owner,
+	claim_id,
+	ingested_at
+FROM claims`),
+			createStep(`CREATE MATERIALIZED VIEW IF NOT EXISTS settlements_lookup_keys TO lookup_keys AS
+SELECT
+	toUInt32(arrayJoin(if(payment_ref = '', [0, 1, 3], [0, 1, 2, 3]))) AS pos,
+	['settlement_invoice', 'settlement_contract', 'payment_ref', 'settlement_invoice_key'][pos + 1] AS kind,
+	multiIf(pos = 0, concat(invoice_code, '/', invoice_no), pos = 1, concat(buyer_uscc, '/', contract_no),
+		pos = 2, payment_ref, invoice_key) AS k,
+	supplier_uscc AS owner,
+	'' AS claim_id,
+	invoice_code,
+	invoice_no,
+	ingested_at
+FROM settlements`),
+			// The new views are in place before the old ones go: a record stored in between
+			// writes its keys twice, which merges collapse; the other order would lose them.
+			sqlStep(`DROP TABLE IF EXISTS claims_lookup_ids`),
+			sqlStep(`DROP TABLE IF EXISTS claims_lookup_invoices`),
+			sqlStep(`DROP TABLE IF EXISTS claims_lookup_invoice_keys`),
+			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_invoices`),
+			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_contracts`),
+			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_payment_refs`),
+			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_invoice_keys`),
+		},
+	},
 }
 
 // touchedDaysColumns is the columns and engine clause of usage_touched_days (migration 29) and
