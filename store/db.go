@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -65,6 +66,9 @@ type DB struct {
 	// unitsBegan is when (this process's clock) the last refresh that completed began; a
 	// sweep begun before it finds the units fresh (WithSweepStart). Guarded by unitsMu.
 	unitsBegan time.Time
+	// noOldLongRuns is set once usage_runs is found to hold no window of twelve hours or
+	// more (hasOldLongRuns).
+	noOldLongRuns atomic.Bool
 	// meteringsMu makes this process's refreshes of invoice_meterings take turns
 	// (read_meterings.go).
 	meteringsMu sync.Mutex

@@ -392,7 +392,7 @@ func checkSweepsOnRuns(t *testing.T, upgrade bool) {
 	}
 	var keptAll, groups, refreshed uint64
 	queryRow(t, db, `SELECT count() FROM usage_units FINAL`, &keptAll)
-	queryRow(t, db, `SELECT count() FROM (`+runGroupsSQL("1")+`)`, &groups)
+	queryRow(t, db, `SELECT count() FROM (`+runGroupsSQL("1", upgrade)+`)`, &groups)
 	queryRow(t, db, fmt.Sprintf(`SELECT count() FROM usage_units WHERE unit_version = toDateTime(%d, 'Asia/Shanghai')`, second.At.Unix()), &refreshed)
 	if keptAll != groups || keptFirst == 0 || keptFirst >= groups {
 		t.Errorf("usage_units holds %d groups after the first pass and %d after the second; the rollup %d: want a share, then all", keptFirst, keptAll, groups)
@@ -404,7 +404,7 @@ func checkSweepsOnRuns(t *testing.T, upgrade bool) {
 
 	// Both paths are taken: groups read as runs and groups read from usage.
 	var exact, inexact uint64
-	queryRow(t, db, `SELECT countIf(exact), countIf(NOT exact) FROM (`+usageRunsSQL("1")+`)`, &exact, &inexact)
+	queryRow(t, db, `SELECT countIf(exact), countIf(NOT exact) FROM (`+usageRunsSQL("1", upgrade)+`)`, &exact, &inexact)
 	if exact == 0 || inexact < 5 {
 		t.Fatalf("usage_runs: %d exact groups, %d read from usage; want both (the edge cases make at least 5 of the latter)", exact, inexact)
 	}

@@ -20,15 +20,16 @@ import (
 
 // usageRunsSQL reads the rollup's groups, filtered by where (on the key columns), and says
 // which are exact: one unbroken run of distinct windows, each stored once, within the day or a
-// single window. Its arguments are where's three times (runGroupsArgs).
-func usageRunsSQL(where string) string {
+// single window. oldLong says whether usage_runs holds long windows (hasOldLongRuns). Its
+// arguments are runGroupsArgs'.
+func usageRunsSQL(where string, oldLong bool) string {
 	return `SELECT supplier_uscc, resource_id, run_day, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,
 		first_start, last_start, slots, records, ch,
 		intDiv(last_start - first_start, run_span) + 1 AS n,
 		run_span >= 1800 AND records = n
 			AND slots = toUInt64(bitShiftLeft(toUInt64(bitShiftLeft(toUInt64(1), n) - 1), intDiv(first_start - toUInt32(run_day), run_span)))
 			AND (n = 1 OR last_start + run_span <= toUInt32(run_day) + 86400) AS exact
-	FROM (` + runGroupsSQL(where) + `)`
+	FROM (` + runGroupsSQL(where, oldLong) + `)`
 }
 
 // longWindowSpan is the shortest window that usage_long_windows holds (migration 32; usage_runs
@@ -42,9 +43,19 @@ const longWindowSpan = 43200
 // keys. Windows of twelve hours or more make groups of one or two windows (a day holds at most
 // two starts of one length and phase), in usage_runs before migration 32 and rows of
 // usage_long_windows since: those are grouped across both tables, so that a window found in
-// both counts as two records. Its arguments are where's three times
-// (runGroupsArgs).
-func runGroupsSQL(where string) string {
+// both counts as two records. A database that holds no long window in usage_runs (oldLong
+// false: made at migration 32 or later, or upgraded before any was stored) skips that table's
+// part, which read usage_runs a second time under where (with its IN set built again) to find
+// nothing. Its arguments are runGroupsArgs'.
+func runGroupsSQL(where string, oldLong bool) string {
+	old := ""
+	if oldLong {
+		old = `SELECT ` + usageRunKey + `, ` + runStatesFinalized + `
+		FROM usage_runs
+		WHERE run_span >= ` + fmt.Sprint(longWindowSpan) + ` AND (` + where + `)
+		UNION ALL
+		`
+	}
 	return `SELECT ` + usageRunKey + `, ` + runStatesFinalized + `
 	FROM usage_runs FINAL
 	WHERE run_span < ` + fmt.Sprint(longWindowSpan) + ` AND (` + where + `)
@@ -52,11 +63,7 @@ func runGroupsSQL(where string) string {
 	SELECT ` + usageRunKey + `,
 		min(first_start) AS first_start, max(last_start) AS last_start, groupBitOr(slots) AS slots, sum(records) AS records, sum(ch) AS ch
 	FROM (
-		SELECT ` + usageRunKey + `, ` + runStatesFinalized + `
-		FROM usage_runs
-		WHERE run_span >= ` + fmt.Sprint(longWindowSpan) + ` AND (` + where + `)
-		UNION ALL
-		SELECT ` + usageRunKey + `,
+		` + old + `SELECT ` + usageRunKey + `,
 			toUInt32(window_start) AS first_start, first_start AS last_start,
 			toUInt64(bitShiftLeft(toUInt64(1), intDiv(first_start - toUInt32(run_day), run_span))) AS slots,
 			toUInt64(1) AS records, card_hours AS ch
@@ -71,9 +78,36 @@ func runGroupsSQL(where string) string {
 const runStatesFinalized = `toUInt32(finalizeAggregation(run_first)) AS first_start, toUInt32(finalizeAggregation(run_last)) AS last_start,
 		finalizeAggregation(run_slots) AS slots, finalizeAggregation(run_records) AS records, finalizeAggregation(run_card_hours) AS ch`
 
-// runGroupsArgs are runGroupsSQL's (and usageRunsSQL's) arguments for those of its where.
-func runGroupsArgs(args []any) []any {
-	return append(append(append(make([]any, 0, 3*len(args)), args...), args...), args...)
+// runGroupsArgs are runGroupsSQL's (and usageRunsSQL's) arguments for those of its where:
+// where's three times, or twice when oldLong is false.
+func runGroupsArgs(args []any, oldLong bool) []any {
+	n := 2
+	if oldLong {
+		n = 3
+	}
+	out := make([]any, 0, n*len(args))
+	for range n {
+		out = append(out, args...)
+	}
+	return out
+}
+
+// hasOldLongRuns says whether usage_runs holds windows of twelve hours or more, which only a
+// database that stored them before migration 32 does. Once none is found, none can come (no
+// view writes them there since, and nothing rebuilds usage_runs), so the answer is kept; while
+// some are there it is asked again, a read of one column.
+func (db *DB) hasOldLongRuns(ctx context.Context) (bool, error) {
+	if db.noOldLongRuns.Load() {
+		return false, nil
+	}
+	var n uint64
+	if err := db.conn.QueryRow(ctx, `SELECT count() FROM usage_runs WHERE run_span >= `+fmt.Sprint(longWindowSpan)).Scan(&n); err != nil {
+		return false, fmt.Errorf("long windows in usage_runs: %w", err)
+	}
+	if n == 0 {
+		db.noOldLongRuns.Store(true)
+	}
+	return n > 0, nil
 }
 
 // runKeysSQL is the distinct keys of the rollup's groups that where selects; its arguments
@@ -121,14 +155,18 @@ type unitsQuery struct {
 // (runsWhere, which may also name run_day) and for usage (usageWhere, on supplier_uscc and
 // resource_id; the inexact groups' keys narrow it further).
 func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any, usageWhere string, usageArgs []any) (unitsQuery, error) {
-	where, args := runsWhere, runGroupsArgs(runsArgs)
+	oldLong, err := db.hasOldLongRuns(ctx)
+	if err != nil {
+		return unitsQuery{}, err
+	}
+	where, args := runsWhere, runGroupsArgs(runsArgs, oldLong)
 	cols := [][]any{{}, {}, {}, {}, {}, {}, {}, {}, {}}
 	var (
 		sup, res, buyer, contract, chip string
 		day                             time.Time
 		cards, span, phase              uint32
 	)
-	err := db.scanRows(ctx, `SELECT `+usageRunKey+` FROM (`+usageRunsSQL(where)+`) WHERE NOT exact`, args, func(scan func(...any) error) error {
+	err = db.scanRows(ctx, `SELECT `+usageRunKey+` FROM (`+usageRunsSQL(where, oldLong)+`) WHERE NOT exact`, args, func(scan func(...any) error) error {
 		if err := scan(&sup, &res, &day, &buyer, &contract, &chip, &cards, &span, &phase); err != nil {
 			return err
 		}
@@ -142,7 +180,7 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 	}
 	q := `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_day, run_span, run_phase,
 		toInt64(first_start) AS ws, toInt64(last_start + run_span) AS we, toUInt64(n) AS windows, ch, slots
-	FROM (` + usageRunsSQL(where) + `)
+	FROM (` + usageRunsSQL(where, oldLong) + `)
 	WHERE exact`
 	u := unitsQuery{ctx: ctx, runs: q, runsArgs: args}
 	if len(cols[0]) == 0 {
