@@ -174,12 +174,17 @@ func (db *DB) refreshUnits(ctx context.Context) (UnitsPass, error) {
 	run_span, run_phase, shared, unit_ws, unit_we, unit_windows, unit_ch, unit_slots, unit_version)
 `
 	// The groups of the pairs refreshed that share their resource, day and buyer with another
-	// (the rollup's distinct keys, runKeysSQL; the pass rebuilds every group of a pair).
+	// (the pass rebuilds every group of a pair): those whose rows (runKeysSQL) carry more than
+	// one key. Comparing the least and the greatest hash of the rest of the key asks that of
+	// each (resource, day, buyer) in one aggregation; the distinct keys first, then their count,
+	// took 3.5 s more of a refresh by 1.4 M pairs on the 100 M history (0.55 s this way). Two
+	// keys of one resource, day and buyer with equal 64-bit hashes would go unmarked.
 	shared := `(supplier_uscc, resource_id, run_day, buyer_uscc) IN (
 		SELECT supplier_uscc, resource_id, run_day, buyer_uscc
 		FROM (` + runKeysSQL(runsWhere) + `)
 		GROUP BY supplier_uscc, resource_id, run_day, buyer_uscc
-		HAVING count() > 1)`
+		HAVING min(cityHash64(contract_no, chip_model, cards, run_span, run_phase))
+			!= max(cityHash64(contract_no, chip_model, cards, run_span, run_phase)))`
 	sharedArgs := append(slices.Clone(args), args...)
 	const key = `cityHash64(supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase)`
 	exact := insert + `SELECT run_day, ` + key + `, supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, run_span, run_phase,

@@ -110,13 +110,12 @@ func (db *DB) hasOldLongRuns(ctx context.Context) (bool, error) {
 	return n > 0, nil
 }
 
-// runKeysSQL is the distinct keys of the rollup's groups that where selects; its arguments
-// are where's twice.
+// runKeysSQL is the keys of the rollup's rows that where selects, a group's key once per row
+// (states not merged yet, windows); its arguments are where's twice.
 func runKeysSQL(where string) string {
-	return `SELECT DISTINCT ` + usageRunKey + ` FROM (
-		SELECT ` + usageRunKey + ` FROM usage_runs WHERE ` + where + `
+	return `SELECT ` + usageRunKey + ` FROM usage_runs WHERE ` + where + `
 		UNION ALL
-		SELECT ` + usageRunKey + ` FROM usage_long_windows WHERE ` + where + `)`
+		SELECT ` + usageRunKey + ` FROM usage_long_windows WHERE ` + where
 }
 
 // usageRunKey is the key of a usage_runs group.
