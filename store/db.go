@@ -63,6 +63,9 @@ type DB struct {
 	// the touched pairs' (read_units.go; a share of 0 never does).
 	unitsFullShare float64
 	unitsFullMin   uint64
+	// unitsBatch is how many units a refresh sends per INSERT (defaultUnitsBatch; tests
+	// lower it).
+	unitsBatch int
 	// unitsBegan is when (this process's clock) the last refresh that completed began; a
 	// sweep begun before it finds the units fresh (WithSweepStart). Guarded by unitsMu.
 	unitsBegan time.Time
@@ -168,6 +171,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		unitsSlack:     defaultUnitsSlack,
 		unitsFullShare: defaultUnitsFullShare,
 		unitsFullMin:   defaultUnitsFullMin,
+		unitsBatch:     defaultUnitsBatch,
 		now:            time.Now,
 	}
 	for typ := range recordTables {

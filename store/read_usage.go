@@ -159,19 +159,13 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 		return unitsQuery{}, err
 	}
 	where, args := runsWhere, runGroupsArgs(runsArgs, oldLong)
-	cols := [][]any{{}, {}, {}, {}, {}, {}, {}, {}, {}}
-	var (
-		sup, res, buyer, contract, chip string
-		day                             time.Time
-		cards, span, phase              uint32
-	)
+	var inexact inexactRuns
 	err = db.scanRows(ctx, `SELECT `+usageRunKey+` FROM (`+usageRunsSQL(where, oldLong)+`) WHERE NOT exact`, args, func(scan func(...any) error) error {
-		if err := scan(&sup, &res, &day, &buyer, &contract, &chip, &cards, &span, &phase); err != nil {
+		var k runKey
+		if err := scan(&k.supplier, &k.resource, &k.day, &k.buyer, &k.contract, &k.chip, &k.cards, &k.span, &k.phase); err != nil {
 			return err
 		}
-		for i, v := range []any{sup, res, day, buyer, contract, chip, cards, span, phase} {
-			cols[i] = append(cols[i], v)
-		}
+		inexact.add(k)
 		return nil
 	})
 	if err != nil {
@@ -182,23 +176,61 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 	FROM (` + usageRunsSQL(where, oldLong) + `)
 	WHERE exact`
 	u := unitsQuery{ctx: ctx, runs: q, runsArgs: args}
-	if len(cols[0]) == 0 {
+	if inexact.n == 0 {
 		return u, nil
 	}
+	if u.ctx, err = inexact.context(ctx); err != nil {
+		return unitsQuery{}, fmt.Errorf("runs read from usage: %w", err)
+	}
+	u.windows, u.windowsArgs = inexactWindowsSQL(usageWhere), usageArgs
+	return u, nil
+}
+
+// runKey is a group's key, usageRunKey's columns.
+type runKey struct {
+	supplier, resource    string
+	day                   time.Time
+	buyer, contract, chip string
+	cards, span, phase    uint32
+}
+
+// inexactRuns gathers the keys of the groups read from usage.
+type inexactRuns struct {
+	cols [9][]any
+	n    int
+}
+
+func (r *inexactRuns) add(k runKey) {
+	for i, v := range []any{k.supplier, k.resource, k.day, k.buyer, k.contract, k.chip, k.cards, k.span, k.phase} {
+		r.cols[i] = append(r.cols[i], v)
+	}
+	r.n++
+}
+
+// context returns ctx carrying the keys as the external table inexact_runs, which
+// inexactWindowsSQL reads.
+func (r *inexactRuns) context(ctx context.Context) (context.Context, error) {
 	t, err := ext.NewTable("inexact_runs", ext.Column("supplier_uscc", "String"), ext.Column("resource_id", "String"),
 		ext.Column("run_day", "DateTime('Asia/Shanghai')"), ext.Column("buyer_uscc", "String"), ext.Column("contract_no", "String"),
 		ext.Column("chip_model", "String"), ext.Column("cards", "UInt32"), ext.Column("run_span", "UInt32"), ext.Column("run_phase", "UInt32"))
-	for i := 0; err == nil && i < len(cols); i++ {
-		for _, v := range cols[i] {
+	for i := 0; err == nil && i < len(r.cols); i++ {
+		for _, v := range r.cols[i] {
 			if err = t.Block().Columns[i].AppendRow(v); err != nil {
 				break
 			}
 		}
 	}
 	if err != nil {
-		return unitsQuery{}, fmt.Errorf("runs read from usage: %w", err)
+		return ctx, err
 	}
-	u.windows = `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
+	return clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), nil
+}
+
+// inexactWindowsSQL is the windows of the groups in inexact_runs, each once, read from usage
+// by its primary key and filtered by usageWhere (on supplier_uscc and resource_id), in the
+// units' columns.
+func inexactWindowsSQL(usageWhere string) string {
+	return `SELECT supplier_uscc, resource_id, buyer_uscc, contract_no, chip_model, cards, toStartOfDay(window_start) AS run_day,
 		toUInt32(toUInt32(window_end) - toUInt32(window_start)) AS run_span,
 		toUInt32((toUInt32(window_start) - toUInt32(run_day)) % run_span) AS run_phase,
 		toInt64(window_start) AS ws, toInt64(window_end) AS we, toUInt64(1) AS windows, card_hours AS ch,
@@ -211,8 +243,6 @@ func (db *DB) usageUnitsOf(ctx context.Context, runsWhere string, runsArgs []any
 			toUInt32((toUInt32(window_start) - toUInt32(toStartOfDay(window_start))) % (toUInt32(window_end) - toUInt32(window_start))))
 			IN (SELECT ` + usageRunKey + ` FROM inexact_runs)
 	LIMIT 1 BY supplier_uscc, resource_id, buyer_uscc, window_start, window_end`
-	u.ctx, u.windowsArgs = clickhouse.Context(ctx, clickhouse.WithExternalTable(t)), usageArgs
-	return u, nil
 }
 
 // peakCardsSQL finds, per supplier and chip, the most cards metered at once, when, for how long
