@@ -1427,7 +1427,7 @@ UNION ALL
 	{
 		version: 33,
 		name:    "look-up keys in one part per insert",
-		steps: []step{
+		steps: append([]step{
 			// Three views wrote a claim's look-up keys (its id, its invoices as sent, their
 			// canonical keys) and four a settlement's, each its own part of lookup_keys per
 			// INSERT. Claims arrive one at a time, so a claim cost five new parts, and the
@@ -1472,15 +1472,19 @@ SELECT
 FROM settlements`),
 			// The new views are in place before the old ones go: a record stored in between
 			// writes its keys twice, which merges collapse; the other order would lose them.
-			sqlStep(`DROP TABLE IF EXISTS claims_lookup_ids`),
-			sqlStep(`DROP TABLE IF EXISTS claims_lookup_invoices`),
-			sqlStep(`DROP TABLE IF EXISTS claims_lookup_invoice_keys`),
-			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_invoices`),
-			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_contracts`),
-			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_payment_refs`),
-			sqlStep(`DROP TABLE IF EXISTS settlements_lookup_invoice_keys`),
-		},
+		}, dropSteps("claims_lookup_ids", "claims_lookup_invoices", "claims_lookup_invoice_keys",
+			"settlements_lookup_invoices", "settlements_lookup_contracts", "settlements_lookup_payment_refs",
+			"settlements_lookup_invoice_keys")...),
 	},
+}
+
+// dropSteps drops each of tables (or views) if it exists.
+func dropSteps(tables ...string) []step {
+	out := make([]step, len(tables))
+	for i, t := range tables {
+		out[i] = sqlStep(`DROP TABLE IF EXISTS ` + t)
+	}
+	return out
 }
 
 // touchedDaysColumns is the columns and engine clause of usage_touched_days (migration 29) and
