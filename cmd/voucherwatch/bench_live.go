@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -35,7 +36,7 @@ const liveUsageSeed = 5005
 // GET /api/v1/alerts. The engine's ingest rate is measured against clickhouse-client
 // JSONEachRow of the same usage rows into a plain MergeTree, and against the same engine with
 // its detectors off, all in the same run (docs/benchmarks.md).
-func runBenchLive(ctx context.Context, args []string) error {
+func runBenchLive(ctx context.Context, args []string) (err error) {
 	fs := flag.NewFlagSet("voucherwatch bench live", flag.ContinueOnError)
 	usage := fs.Int("usage", 2_000_000, "usage records streamed through Kafka, the province's own included")
 	chAddr := fs.String("clickhouse-addr", "127.0.0.1:9000", "ClickHouse native address")
@@ -63,9 +64,13 @@ func runBenchLive(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !*keep {
-		defer os.RemoveAll(tmp)
-	}
+	// A failed run keeps what it made, as --keep does, so that the failure can be read: the
+	// engines' logs and the databases.
+	defer func() {
+		if !*keep && err == nil {
+			os.RemoveAll(tmp)
+		}
+	}()
 	stamp := time.Now().Unix()
 	dsnOf := func(db string) string { return fmt.Sprintf("clickhouse://%s/%s", *chAddr, db) }
 	logf := func(format string, a ...any) {
@@ -73,7 +78,7 @@ func runBenchLive(ctx context.Context, args []string) error {
 	}
 	var dbs []string
 	defer func() {
-		if *keep {
+		if *keep || err != nil {
 			logf("kept: databases %v, logs in %s", dbs, tmp)
 			return
 		}
@@ -410,7 +415,8 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 			break
 		}
 		if time.Now().After(deadline) {
-			return res, fmt.Errorf("bench live: the province's other records not stored in 5 minutes (log: %s)", logPath)
+			dumpStacks(eng)
+			return res, fmt.Errorf("bench live: the province's other records not stored in 5 minutes (log: %s, the engine's goroutines at its end)", logPath)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -480,7 +486,8 @@ func benchLiveRun(ctx context.Context, c liveConfig, name string, probes []*prob
 			break
 		}
 		if doneAt.IsZero() && time.Since(streamStart) > 30*time.Minute {
-			return res, fmt.Errorf("bench live: usage not stored in 30 minutes (log: %s)", logPath)
+			dumpStacks(eng)
+			return res, fmt.Errorf("bench live: usage not stored in 30 minutes (log: %s, the engine's goroutines at its end)", logPath)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -638,4 +645,12 @@ func (l *stringList) String() string { return strings.Join(*l, " ") }
 func (l *stringList) Set(s string) error {
 	*l = append(*l, s)
 	return nil
+}
+
+// dumpStacks has an engine that stopped making progress write every goroutine's stack to its
+// log (SIGQUIT: Go's runtime prints them and exits), for the failure to be read afterwards.
+func dumpStacks(eng *exec.Cmd) {
+	if eng.Process != nil && eng.Process.Signal(syscall.SIGQUIT) == nil {
+		time.Sleep(2 * time.Second)
+	}
 }
