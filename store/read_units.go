@@ -42,7 +42,9 @@ const defaultUnitsSlack = 10 * time.Minute
 // (DB.unitsFullShare, DB.unitsFullMin; tests change them). Narrowing usage_runs by an IN set
 // costs about 10 s per million pairs on this machine, a full build about 3 s per million
 // groups: on the 100 M history (5.8 M groups) a refresh by 1.2, 2.0 and 3.0 M pairs took 12.7,
-// 22.4 and 30.5 s, a full build 17.2 s (docs/benchmarks.md, twelfth session).
+// 22.4 and 30.5 s, a full build 17.2 s (docs/benchmarks.md, twelfth session). Both read the
+// groups twice then; since they read them once (fourteenth session) a refresh by 1.09 M pairs
+// takes about 10 s, and the share was not measured again.
 const (
 	defaultUnitsFullShare = 0.25
 	defaultUnitsFullMin   = 100_000
