@@ -169,8 +169,8 @@ func (db *DB) InvoiceMeteringsOf(ctx context.Context, cardMonthHours float64, co
 		pairs = append(pairs, c)
 	}
 	slices.SortFunc(pairs, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
-	suppliers, ckeys := slices.Compact(dealSuppliers(pairs)), contractKeys(voucherwatch.ContractQuery{Contracts: pairs})
-	ctx, units, unitsArgs, err := db.usageUnits(ctx, ofContractsSQL, suppliers, ckeys)
+	of := ofContractsArgs(pairs)
+	ctx, units, unitsArgs, err := db.usageUnits(ctx, ofContractsSQL, of...)
 	if err != nil {
 		return nil, fmt.Errorf("store: invoice metering of contracts: %w", err)
 	}
@@ -178,7 +178,7 @@ func (db *DB) InvoiceMeteringsOf(ctx context.Context, cardMonthHours float64, co
 	// key), of which the comparison takes the latest; one whose latest version names another
 	// contract is left out below.
 	q := invoiceMeteringOf(units, `(supplier_uscc, invoice_code, invoice_no) IN (SELECT supplier_uscc, invoice_code, invoice_no FROM settlements WHERE `+ofContractsSQL+`)`)
-	out, err := db.keptMeterings(ctx, q, append([]any{cardMonthHours, suppliers, ckeys}, unitsArgs...))
+	out, err := db.keptMeterings(ctx, q, slices.Concat([]any{cardMonthHours}, of, unitsArgs))
 	if err != nil {
 		return nil, err
 	}
