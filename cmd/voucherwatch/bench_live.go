@@ -64,19 +64,14 @@ func runBenchLive(ctx context.Context, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	// A failed run keeps what it made, as --keep does, so that the failure can be read: the
-	// engines' logs and the databases.
-	defer func() {
-		if !*keep && err == nil {
-			os.RemoveAll(tmp)
-		}
-	}()
 	stamp := time.Now().Unix()
 	dsnOf := func(db string) string { return fmt.Sprintf("clickhouse://%s/%s", *chAddr, db) }
 	logf := func(format string, a ...any) {
 		fmt.Printf("[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
 	}
 	var dbs []string
+	// A failed run keeps what it made, as --keep does, so that the failure can be read: the
+	// engines' logs and the databases.
 	defer func() {
 		if *keep || err != nil {
 			logf("kept: databases %v, logs in %s", dbs, tmp)
@@ -85,6 +80,7 @@ func runBenchLive(ctx context.Context, args []string) (err error) {
 		for _, db := range dbs {
 			_ = exec.Command("clickhouse-client", "--host", hostOf(*chAddr), "--port", portOf(*chAddr), "--query", "DROP DATABASE IF EXISTS "+db).Run()
 		}
+		os.RemoveAll(tmp)
 	}()
 	loadStart := loadAverage()
 
