@@ -35,6 +35,11 @@ type scratch struct {
 	// batch's columns (see parallelFillMin).
 	peer     *scratch
 	parallel int // the batch from which peer is used; 0: parallelFillMin
+	// flush, above 0, is how many records are sent per block (defaultFlushRows); gate is
+	// called before the first block is sent, and flushed records that one was.
+	flush   int
+	gate    func() error
+	flushed bool
 
 	strs  []string
 	u8    []uint8
@@ -59,7 +64,7 @@ func (s *scratch) release() {
 	if s.peer != nil {
 		s.peer.release()
 	}
-	s.hashes = nil
+	s.hashes, s.gate = nil, nil
 	clear(s.strs[:cap(s.strs)])
 	clear(s.dates[:cap(s.dates)])
 	clear(s.decs[:cap(s.decs)])

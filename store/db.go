@@ -48,6 +48,9 @@ type DB struct {
 	// parallelFill is the batch from which the fill runs on two goroutines; 0:
 	// parallelFillMin. Tests lower it.
 	parallelFill int
+	// flushRows is how many records an INSERT sends per block; 0: defaultFlushRows, -1:
+	// the whole batch in one block (cluster mode, see flushedBlocks).
+	flushRows int
 	// insertWait bounds the wait for earlier INSERTs (insertQueryID); unordered skips
 	// that wait, for the benchmark that measures its cost.
 	insertWait time.Duration
@@ -173,6 +176,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		unitsFullMin:   defaultUnitsFullMin,
 		unitsBatch:     defaultUnitsBatch,
 		now:            time.Now,
+	}
+	if o.cluster != "" {
+		db.flushRows = -1 // see flushedBlocks
 	}
 	for typ := range recordTables {
 		db.writing[typ] = make(chan struct{}, 1)

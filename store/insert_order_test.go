@@ -100,7 +100,7 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 		w.split(usageTable)
 		b, err := first.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(first.insertQueryID("usage"))), insertSQLs[voucherwatch.TypeUsage])
 		if err == nil {
-			err = first.fill(b, usageTable, w)
+			err = first.fill(b, usageTable, w, nil)
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -242,7 +243,11 @@ func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.Writ
 	for {
 		qid = db.insertQueryID(t.name())
 		var err error
-		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid)), insertSQLs[typ]); err != nil {
+		opts := []clickhouse.QueryOption{clickhouse.WithQueryID(qid)}
+		if flush := db.flushBlock(); flush > 0 && len(w.pending) > flush {
+			opts = append(opts, clickhouse.WithSettings(flushedBlocks(len(w.pending))))
+		}
+		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, opts...), insertSQLs[typ]); err != nil {
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
 		lap(&st.Prepare)
@@ -264,12 +269,34 @@ func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.Writ
 			}
 			lookedCh <- lookup{stored, err, looked, waited}
 		}()
-		err = db.fill(b, t, w)
-		st.Fill += time.Since(mark)
-		l := <-lookedCh
+		// A batch sent in blocks waits for the look-up before its first block: an INSERT
+		// that has sent data cannot be taken back (18.16 writes what it has when the client
+		// hangs up).
+		var l lookup
+		looked, gated := false, time.Duration(0)
+		gate := func() error {
+			begin := time.Now()
+			l, looked = <-lookedCh, true
+			gated = time.Since(begin)
+			if l.err == nil && len(l.stored) > 0 {
+				return errStoredFound
+			}
+			return l.err
+		}
+		err = db.fill(b, t, w, gate)
+		st.Fill += time.Since(mark) - gated
+		if !looked {
+			l = <-lookedCh
+		}
 		st.LookUp, st.Wait = st.LookUp+l.lookUp, st.Wait+l.wait
 		mark = time.Now()
+		if errors.Is(err, errStoredFound) {
+			err = nil
+		}
 		if l.err != nil || err != nil {
+			if w.s.flushed {
+				db.markUnsure(typ, w.pending)
+			}
 			b.Abort()
 			return voucherwatch.WriteResult{}, cmp.Or(l.err, err)
 		}
@@ -303,14 +330,7 @@ func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.Writ
 	}
 	if len(w.pending) > 0 {
 		if err := b.Send(); err != nil {
-			unsure := db.unsure[typ]
-			if unsure == nil {
-				unsure = make(map[recordKey]struct{}, len(w.pending))
-				db.unsure[typ] = unsure
-			}
-			for _, p := range w.pending {
-				unsure[recordKey{p.rec.Source, p.rec.ID}] = struct{}{}
-			}
+			db.markUnsure(typ, w.pending)
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 		}
 		lap(&res.Stages.Send)
@@ -318,6 +338,39 @@ func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.Writ
 	db.endedInsert(typ, qid)
 	clear(db.unsure[typ])
 	return res, nil
+}
+
+// markUnsure remembers the records of an INSERT that failed after sending some of them. Called
+// holding typ's writing token.
+func (db *DB) markUnsure(typ voucherwatch.RecordType, pending []pending) {
+	unsure := db.unsure[typ]
+	if unsure == nil {
+		unsure = make(map[recordKey]struct{}, len(pending))
+		db.unsure[typ] = unsure
+	}
+	for _, p := range pending {
+		unsure[recordKey{p.rec.Source, p.rec.ID}] = struct{}{}
+	}
+}
+
+// errStoredFound ends the fill of a batch in which the look-up found stored records.
+var errStoredFound = errors.New("store: stored records found")
+
+// flushBlock is how many records an INSERT sends per block; 0 or less: the whole batch in one.
+func (db *DB) flushBlock() int {
+	if db.flushRows == 0 {
+		return defaultFlushRows
+	}
+	return db.flushRows
+}
+
+// flushedBlocks are the settings of an INSERT of rows records sent in blocks. The server
+// squashes blocks smaller than these into one before its views and its table see them (18.16
+// and current releases alike): one part per table, written once the last block is in. On a
+// cluster the engine inserts through Distributed tables with insert_distributed_sync, which
+// 18.16 does not squash, so there a batch stays one block (flushRows -1).
+func flushedBlocks(rows int) clickhouse.Settings {
+	return clickhouse.Settings{"min_insert_block_size_rows": rows + 1, "min_insert_block_size_bytes": 1 << 40}
 }
 
 // endedInsert remembers that this DB's INSERT qid of typ ended, the last few per type. Called
@@ -436,9 +489,10 @@ SELECT tupleElement(running, 1), tupleElement(running, 2), groupArray(source), g
 }
 
 // fill appends w.recs to the INSERT b, column by column.
-func (db *DB) fill(b driver.Batch, t recordTable, w *writeState) error {
+func (db *DB) fill(b driver.Batch, t recordTable, w *writeState, gate func() error) error {
 	w.s.hashes, w.s.ingestedAt, w.s.chunk = w.hashes, db.now(), db.fillChunk
 	w.s.peer, w.s.parallel = &w.peer, db.parallelFill
+	w.s.flush, w.s.gate, w.s.flushed = db.flushBlock(), gate, false
 	if err := t.write(b, w.recs, &w.s); err != nil {
 		return fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 	}

@@ -310,6 +310,43 @@ func TestStoreRecordsChunkedLookup(t *testing.T) {
 	check(t, "result", store(t, db, voucherwatch.TypeUsage, meteredCardHours(25, 100)...), voucherwatch.WriteResult{Stored: 50, Duplicates: 25})
 }
 
+// TestStoreRecordsSendsBlocks sends batches in blocks of 7 records. A batch is still written
+// as one part (a level-0 part holds all its rows), also when the user's profile has the server
+// write every block it gets (min_insert_block_size_rows=1), and one that holds stored records,
+// in its first blocks or in its last, stores only the others: nothing of it is sent before the
+// look-up has answered.
+func TestStoreRecordsSendsBlocks(t *testing.T) {
+	db := openTestDB(t, storetest.Database(t)+"?min_insert_block_size_rows=1")
+	if err := db.Migrate(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	db.flushRows, db.fillChunk = 7, 3
+	// A merge would put the batches' rows in one part whatever the INSERTs did.
+	if err := db.conn.Exec(testContext(t), "SYSTEM STOP MERGES "+db.database+".usage"); err != nil {
+		t.Fatal(err)
+	}
+	onePart := func(name string, from, to int) {
+		t.Helper()
+		var parts uint64
+		var part string
+		queryRow(t, db, fmt.Sprintf("SELECT uniqExact(_part), any(_part) FROM usage WHERE kafka_offset BETWEEN %d AND %d", from, to-1), &parts, &part)
+		if parts != 1 || !strings.HasSuffix(part, "_0") {
+			t.Errorf("%s: the batch's rows are in %d parts (one of them %s), want one written by its INSERT", name, parts, part)
+		}
+	}
+	// Records 0-96 are one per resource, in the batch's order; 97-199 the next hours.
+	check(t, "last records first", store(t, db, voucherwatch.TypeUsage, meteredCardHours(90, 97)...), voucherwatch.WriteResult{Stored: 7})
+	check(t, "stored in the last blocks", store(t, db, voucherwatch.TypeUsage, meteredCardHours(0, 97)...), voucherwatch.WriteResult{Stored: 90, Duplicates: 7})
+	onePart("0-89", 0, 90)
+	check(t, "first records first", store(t, db, voucherwatch.TypeUsage, meteredCardHours(97, 104)...), voucherwatch.WriteResult{Stored: 7})
+	check(t, "stored in the first blocks", store(t, db, voucherwatch.TypeUsage, meteredCardHours(97, 200)...), voucherwatch.WriteResult{Stored: 96, Duplicates: 7})
+	onePart("104-199", 104, 200)
+	var rows, distinct uint64
+	queryRow(t, db, "SELECT count(), uniqExact(source, id) FROM usage", &rows, &distinct)
+	check(t, "usage rows", rows, uint64(200))
+	check(t, "distinct records", distinct, uint64(200))
+}
+
 // TestStoreRecordsFillsInChunks fills the INSERTs 7 records at a time (defaultFillChunk in a
 // batch of 20,000), the last chunk short: every row must carry its own record's values, its
 // hash and array columns included, and storing the batches again must find every record.
