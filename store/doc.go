@@ -48,6 +48,10 @@
 //     instances storing one record at once (a record produced twice to two partitions, a
 //     rebalance in the middle of a batch), the later finds it stored, and a killed process's
 //     INSERT that the server is still writing is waited for by the next life's look-up.
+//   - A batch larger than defaultFlushRows is sent in blocks that the server squashes into
+//     one (flushedBlocks), and only once the look-up has answered. 18.16 writes the blocks it
+//     has when the client hangs up: a process killed while sending leaves the batch's first
+//     blocks stored, and the next life finds them and stores the rest.
 //   - What can still store a record twice: two INSERTs registered within the microseconds the
 //     server takes to list its queries (each may seem the earlier to its writer), instances
 //     of a cluster connected to different nodes (each sees its own node's list), and copies
