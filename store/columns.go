@@ -36,7 +36,7 @@ type scratch struct {
 	peer     *scratch
 	parallel int // the batch from which peer is used; 0: parallelFillMin
 	// flush, above 0, is how many records are sent per block (defaultFlushRows); gate is
-	// called before the first block is sent, and flushed records that one was.
+	// called before the first block is sent, and flushed is set once one has been.
 	flush   int
 	gate    func() error
 	flushed bool
