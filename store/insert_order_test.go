@@ -152,3 +152,68 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 	check(t, "usage rows", rows, uint64(400))
 	checkNoDrift(t, first)
 }
+
+// TestStoreRecordsAfterAHangUpMidSend: a life killed while it sends a batch in blocks. 18.16
+// writes the blocks that arrived when the client hangs up (a current server drops them); the
+// next writer waits for that INSERT and stores each record once either way.
+func TestStoreRecordsAfterAHangUpMidSend(t *testing.T) {
+	dsn := storetest.Database(t)
+	first := openTestDB(t, dsn)
+	ctx := testContext(t)
+	if err := first.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	next := openTestDB(t, dsn)
+	// A merge would collapse a copy stored twice before the count below.
+	if err := first.conn.Exec(ctx, "SYSTEM STOP MERGES "+first.database+".usage"); err != nil {
+		t.Fatal(err)
+	}
+	first.flushRows = 7
+	recs := meteredCardHours(0, 100)
+	w := writeStates.Get().(*writeState)
+	defer w.release()
+	for i := range recs {
+		w.pending = append(w.pending, pending{rec: &recs[i], hash: RecordHash(recs[i].Source, recs[i].ID)})
+	}
+	w.split(usageTable)
+	qid := first.insertQueryID("usage")
+	b, err := first.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid),
+		clickhouse.WithSettings(flushedBlocks(len(recs)))), insertSQLs[voucherwatch.TypeUsage])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fourteen blocks of 7 are sent; the last 2 records wait for Send, which never comes.
+	if err := first.fill(b, usageTable, w, nil); err != nil || !w.s.flushed {
+		t.Fatalf("fill: %v, blocks sent: %v", err, w.s.flushed)
+	}
+	done := make(chan struct{})
+	var res voucherwatch.WriteResult
+	go func() {
+		defer close(done)
+		res, err = next.StoreRecords(ctx, voucherwatch.TypeUsage, recs)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := b.Abort(); err != nil { // the client hangs up
+		t.Fatal(err)
+	}
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Counted once the server has ended the hung-up INSERT, whatever the next writer did.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var running uint64
+		queryRow(t, first, "SELECT count() FROM system.processes WHERE query_id = '"+qid+"'", &running)
+		if running == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the hung-up INSERT still runs after a minute")
+		}
+	}
+	t.Logf("the hung-up INSERT left %d records stored; the next writer stored %d", res.Duplicates, res.Stored)
+	check(t, "records in the next writer's result", res.Stored+res.Duplicates, len(recs))
+	var rows, distinct uint64
+	queryRow(t, first, "SELECT count(), uniqExact(source, id) FROM usage", &rows, &distinct)
+	check(t, "usage rows and distinct records, before any merge", []uint64{rows, distinct}, []uint64{100, 100})
+}
