@@ -36,7 +36,6 @@ func BenchmarkFillUsage(b *testing.B) {
 		return bytes.Compare(usageTable.appendSortKey(nil, x.rec), usageTable.appendSortKey(nil, y.rec))
 	})
 	w.split(usageTable)
-	db.flushRows = -1 // one block: an aborted INSERT must not have sent any
 	for _, n := range []int{size, defaultFillChunk} {
 		b.Run("chunk="+strconv.Itoa(n), func(b *testing.B) {
 			db.fillChunk = n
@@ -46,7 +45,7 @@ func BenchmarkFillUsage(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := db.fill(batch, usageTable, w, nil); err != nil {
+				if err := db.fill(batch, usageTable, w, 0, nil); err != nil {
 					b.Fatal(err)
 				}
 				if err := batch.Abort(); err != nil {

@@ -223,7 +223,7 @@ func (db *DB) prepare(ctx context.Context, typ voucherwatch.RecordType, t record
 	if err != nil {
 		return nil, err
 	}
-	if err := db.fill(b, t, w, nil); err != nil {
+	if err := db.fill(b, t, w, 0, nil); err != nil {
 		b.Abort()
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 		w.split(usageTable)
 		b, err := first.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(first.insertQueryID("usage"))), insertSQLs[voucherwatch.TypeUsage])
 		if err == nil {
-			err = first.fill(b, usageTable, w, nil)
+			err = first.fill(b, usageTable, w, 0, nil)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -168,7 +168,6 @@ func TestStoreRecordsAfterAHangUpMidSend(t *testing.T) {
 	if err := first.conn.Exec(ctx, "SYSTEM STOP MERGES "+first.database+".usage"); err != nil {
 		t.Fatal(err)
 	}
-	first.flushRows = 7
 	recs := meteredCardHours(0, 100)
 	w := writeStates.Get().(*writeState)
 	defer w.release()
@@ -183,7 +182,7 @@ func TestStoreRecordsAfterAHangUpMidSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Fourteen blocks of 7 are sent; the last 2 records wait for Send, which never comes.
-	if err := first.fill(b, usageTable, w, nil); err != nil || !w.s.flushed {
+	if err := first.fill(b, usageTable, w, 7, nil); err != nil || !w.s.flushed {
 		t.Fatalf("fill: %v, blocks sent: %v", err, w.s.flushed)
 	}
 	done := make(chan struct{})

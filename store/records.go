@@ -243,9 +243,14 @@ func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.Writ
 	for {
 		qid = db.insertQueryID(t.name())
 		var err error
+		// The one decision whether this batch goes in blocks: the fill sends blocks only of an
+		// INSERT whose settings have the server squash them.
 		opts := []clickhouse.QueryOption{clickhouse.WithQueryID(qid)}
-		if flush := db.flushBlock(); flush > 0 && len(w.pending) > flush {
+		flush := db.flushBlock()
+		if flush > 0 && len(w.pending) > flush {
 			opts = append(opts, clickhouse.WithSettings(flushedBlocks(len(w.pending))))
+		} else {
+			flush = 0
 		}
 		if b, err = db.conn.PrepareBatch(clickhouse.Context(ctx, opts...), insertSQLs[typ]); err != nil {
 			return voucherwatch.WriteResult{}, fmt.Errorf("store: insert %s batch: %w", t.name(), err)
@@ -283,7 +288,7 @@ func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.Writ
 			}
 			return l.err
 		}
-		err = db.fill(b, t, w, gate)
+		err = db.fill(b, t, w, flush, gate)
 		st.Fill += time.Since(mark) - gated
 		if !looked {
 			l = <-lookedCh
@@ -488,11 +493,12 @@ SELECT tupleElement(running, 1), tupleElement(running, 2), groupArray(source), g
 	return stored, earlier, nil
 }
 
-// fill appends w.recs to the INSERT b, column by column.
-func (db *DB) fill(b driver.Batch, t recordTable, w *writeState, gate func() error) error {
+// fill appends w.recs to the INSERT b, column by column; with flush above 0 it sends them in
+// blocks of flush records, calling gate before the first (see table.write).
+func (db *DB) fill(b driver.Batch, t recordTable, w *writeState, flush int, gate func() error) error {
 	w.s.hashes, w.s.ingestedAt, w.s.chunk = w.hashes, db.now(), db.fillChunk
 	w.s.peer, w.s.parallel = &w.peer, db.parallelFill
-	w.s.flush, w.s.gate, w.s.flushed = db.flushBlock(), gate, false
+	w.s.flush, w.s.gate, w.s.flushed = flush, gate, false
 	if err := t.write(b, w.recs, &w.s); err != nil {
 		return fmt.Errorf("store: insert %s batch: %w", t.name(), err)
 	}
