@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -39,6 +40,9 @@ func (e *syntaxError) Error() string {
 }
 
 func (s *scanner) ws() {
+	if s.i < len(s.s) && s.s[s.i] > ' ' {
+		return // compact JSON, as producers send it
+	}
 	for s.i < len(s.s) {
 		switch s.s[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -186,7 +190,16 @@ func (s *scanner) literal(word string) error {
 // scanner is in clone mode; keys and transient values are not.
 func (s *scanner) readString(keep bool) (string, error) {
 	start := s.i + 1
-	for i := start; i < len(s.s); i++ {
+	i := start
+	// Eight bytes at a time up to the first that needs a look: the strings of a usage record
+	// (identifiers, timestamps) were a quarter of its decoding, byte by byte.
+	for ; i+8 <= len(s.s); i += 8 {
+		if m := special(load64(s.s, i)); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			break
+		}
+	}
+	for ; i < len(s.s); i++ {
 		switch c := s.s[i]; {
 		case c == '"':
 			s.i = i + 1
@@ -204,6 +217,28 @@ func (s *scanner) readString(keep bool) (string, error) {
 	}
 	s.i = len(s.s)
 	return "", s.unexpected()
+}
+
+// load64 reads the eight bytes of s from i as a little-endian word (one load).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+const (
+	lsbs = 0x0101010101010101
+	msbs = 0x8080808080808080
+)
+
+// special marks the bytes of x that end a plain run of string: a quote, a backslash or a
+// control character. The lowest marked byte is always one of them; bytes above it may be
+// marked falsely (a borrow), which is why only the lowest is used. Bytes of 0x80 and above
+// (UTF-8) are never marked.
+func special(x uint64) uint64 {
+	q := x ^ (lsbs * '"')
+	b := x ^ (lsbs * '\\')
+	return ((q-lsbs)&^q | (b-lsbs)&^b | (x-lsbs*0x20)&^x) & msbs
 }
 
 // readEscaped finishes a string that contains escapes, from the first backslash at i. Lone

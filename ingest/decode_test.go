@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/voucherwatch/voucherwatch"
+	"github.com/voucherwatch/voucherwatch/synth"
 )
 
 var testPIIKey = []byte("test-pii-key-0123456789abcdef")
@@ -677,6 +678,28 @@ func BenchmarkDecodeUsage(b *testing.B) {
 		if _, err := d.Decode(voucherwatch.TypeUsage, msg); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDecodeUsageStream decodes usage messages as producers send them (compact JSON,
+// from synth's stream) and as the consumer does (DecodeOwned), over 4,096 distinct messages
+// rather than one that stays in the cache.
+func BenchmarkDecodeUsageStream(b *testing.B) {
+	var msgs [][]byte
+	if err := synth.UsageStream(5, 4096, func(m synth.Message) error {
+		msgs = append(msgs, bytes.Clone(m.Value))
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	d := testDecoder()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := d.DecodeOwned(voucherwatch.TypeUsage, msgs[i%len(msgs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
 
