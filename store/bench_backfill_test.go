@@ -55,7 +55,7 @@ func BenchmarkStoreUsageBackfill(b *testing.B) {
 		b.StopTimer()
 		w := writeStates.Get().(*writeState)
 		for i := range recs {
-			w.pending = append(w.pending, pending{rec: &recs[i], hash: RecordHash(recs[i].Source, recs[i].ID)})
+			w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
 		}
 		w.split(usageTable)
 		w.s.hashes, w.s.ingestedAt = w.hashes, time.Now()

@@ -30,7 +30,7 @@ func BenchmarkFillUsage(b *testing.B) {
 	}
 	w := &writeState{}
 	for i := range recs {
-		w.pending = append(w.pending, pending{rec: &recs[i], hash: RecordHash(recs[i].Source, recs[i].ID)})
+		w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
 	}
 	slices.SortFunc(w.pending, func(x, y pending) int {
 		return bytes.Compare(usageTable.appendSortKey(nil, x.rec), usageTable.appendSortKey(nil, y.rec))
@@ -54,5 +54,30 @@ func BenchmarkFillUsage(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/record")
 		})
+	}
+}
+
+// BenchmarkPrepareUsage is a usage batch's preparation before its turn to be stored
+// (PrepareRecords): 100,000 records as ingest decodes them, each in its own message, dropped
+// when repeated, keyed and sorted into the table's order.
+func BenchmarkPrepareUsage(b *testing.B) {
+	const size = 100_000
+	d := &ingest.Decoder{PIIKey: []byte("k")}
+	recs := make([]voucherwatch.Record, 0, size)
+	if err := synth.UsageStream(5, size, func(m synth.Message) error {
+		r, err := d.Decode(voucherwatch.TypeUsage, bytes.Clone(m.Value))
+		recs = append(recs, r)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	db := &DB{}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := db.prepareBatch(voucherwatch.TypeUsage, recs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Release()
 	}
 }

@@ -271,7 +271,7 @@ FROM usage_days WHERE contract_no = 'HT-WEEK'`, &domestic, &foreign)
 	// within microseconds: docs/ingest-dedup.md), is counted twice by usage_days, while
 	// usage FINAL keeps one. The rebuild in dashboards/README.md repairs it.
 	w := writeStates.Get().(*writeState)
-	w.pending = append(w.pending, pending{rec: &recs[0], hash: RecordHash(recs[0].Source, recs[0].ID)})
+	w.pending = append(w.pending, pendingFor(usageTable, &recs[0]))
 	w.split(usageTable)
 	b, err := db.prepare(ctx, voucherwatch.TypeUsage, usageTable, w)
 	if err == nil {
@@ -305,7 +305,7 @@ func TestMigrateKeysOfStoredRecords(t *testing.T) {
 		w := writeStates.Get().(*writeState)
 		defer w.release()
 		for i := range recs {
-			w.pending = append(w.pending, pending{rec: &recs[i], hash: RecordHash(recs[i].Source, recs[i].ID)})
+			w.pending = append(w.pending, pendingFor(recordTables[typ], &recs[i]))
 		}
 		w.split(recordTables[typ])
 		b, err := db.prepare(ctx, typ, recordTables[typ], w)

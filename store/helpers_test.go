@@ -229,3 +229,9 @@ func (db *DB) prepare(ctx context.Context, typ voucherwatch.RecordType, t record
 	}
 	return b, nil
 }
+
+// pendingFor is r as writeState.add queues it, for tests that build a batch by hand (without
+// add's dropping of repeated records or its sorting key).
+func pendingFor(t recordTable, r *voucherwatch.Record) pending {
+	return pending{rec: r, hash: RecordHash(r.Source, r.ID), at: t.keyTime(r).Unix()}
+}

@@ -95,7 +95,7 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 		w := writeStates.Get().(*writeState)
 		defer w.release()
 		for i := range recs {
-			w.pending = append(w.pending, pending{rec: &recs[i], hash: RecordHash(recs[i].Source, recs[i].ID)})
+			w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
 		}
 		w.split(usageTable)
 		b, err := first.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(first.insertQueryID("usage"))), insertSQLs[voucherwatch.TypeUsage])
@@ -172,7 +172,7 @@ func TestStoreRecordsAfterAHangUpMidSend(t *testing.T) {
 	w := writeStates.Get().(*writeState)
 	defer w.release()
 	for i := range recs {
-		w.pending = append(w.pending, pending{rec: &recs[i], hash: RecordHash(recs[i].Source, recs[i].ID)})
+		w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
 	}
 	w.split(usageTable)
 	qid := first.insertQueryID("usage")

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -37,6 +36,9 @@ type recordKey struct{ source, id string }
 type pending struct {
 	rec  *voucherwatch.Record
 	hash uint64
+	// at is the record's key time (recordTable.keyTime) in Unix seconds, read while the
+	// record is at hand: once the batch is sorted, reading it through rec missed the cache.
+	at int64
 	// key is the record's sorting key, writeState.keys[key[0]:key[1]].
 	key [2]uint32
 }
@@ -49,6 +51,7 @@ type writeState struct {
 	seen     map[uint64]int32
 	collided map[recordKey]struct{}
 	pending  []pending
+	sorting  []pending // sortPending's scratch
 	keys     []byte
 	recs     []*voucherwatch.Record
 	hashes   []uint64
@@ -64,6 +67,7 @@ func (w *writeState) release() {
 	clear(w.seen)
 	w.collided = nil
 	clear(w.pending[:cap(w.pending)])
+	clear(w.sorting[:cap(w.sorting)])
 	clear(w.recs[:cap(w.recs)])
 	w.pending, w.keys, w.recs, w.hashes, w.ats = w.pending[:0], w.keys[:0], w.recs[:0], w.hashes[:0], w.ats[:0]
 	w.s.release()
@@ -90,7 +94,7 @@ func (w *writeState) add(t recordTable, r *voucherwatch.Record, h uint64) {
 	}
 	start := len(w.keys)
 	w.keys = t.appendSortKey(w.keys, r)
-	w.pending = append(w.pending, pending{r, h, [2]uint32{uint32(start), uint32(len(w.keys))}})
+	w.pending = append(w.pending, pending{r, h, t.keyTime(r).Unix(), [2]uint32{uint32(start), uint32(len(w.keys))}})
 }
 
 // split fills w.recs, w.hashes and w.ats from w.pending, the form the column writers and the
@@ -100,7 +104,7 @@ func (w *writeState) split(t recordTable) {
 	for _, p := range w.pending {
 		w.recs = append(w.recs, p.rec)
 		w.hashes = append(w.hashes, p.hash)
-		w.ats = append(w.ats, t.keyTime(p.rec))
+		w.ats = append(w.ats, time.Unix(p.at, 0))
 	}
 }
 
@@ -202,9 +206,7 @@ func (db *DB) prepareBatch(typ voucherwatch.RecordType, recs []voucherwatch.Reco
 		w.add(t, r, RecordHash(r.Source, r.ID))
 	}
 	// A block in the table's order takes the server half the work of an unordered one.
-	slices.SortFunc(w.pending, func(a, b pending) int {
-		return bytes.Compare(w.keys[a.key[0]:a.key[1]], w.keys[b.key[0]:b.key[1]])
-	})
+	w.sorting = sortPending(w.pending, w.keys, w.sorting)
 	w.split(t)
 	return &Prepared{typ: typ, t: t, recs: recs, w: w}, nil
 }
