@@ -19,15 +19,7 @@ func BenchmarkFillUsage(b *testing.B) {
 	const size = 20_000
 	db := newTestDB(b)
 	ctx := testContext(b)
-	d := &ingest.Decoder{PIIKey: []byte("k")}
-	recs := make([]voucherwatch.Record, 0, size)
-	if err := synth.UsageStream(5, size, func(m synth.Message) error {
-		r, err := d.Decode(voucherwatch.TypeUsage, bytes.Clone(m.Value))
-		recs = append(recs, r)
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
+	recs := decodedUsage(b, size)
 	w := &writeState{}
 	for i := range recs {
 		w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
@@ -62,15 +54,7 @@ func BenchmarkFillUsage(b *testing.B) {
 // when repeated, keyed and sorted into the table's order.
 func BenchmarkPrepareUsage(b *testing.B) {
 	const size = 100_000
-	d := &ingest.Decoder{PIIKey: []byte("k")}
-	recs := make([]voucherwatch.Record, 0, size)
-	if err := synth.UsageStream(5, size, func(m synth.Message) error {
-		r, err := d.Decode(voucherwatch.TypeUsage, bytes.Clone(m.Value))
-		recs = append(recs, r)
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
+	recs := decodedUsage(b, size)
 	db := &DB{}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -80,4 +64,19 @@ func BenchmarkPrepareUsage(b *testing.B) {
 		}
 		p.Release()
 	}
+}
+
+// decodedUsage is n usage records of synth's stream as ingest decodes them, each record's
+// strings in its own message.
+func decodedUsage(b *testing.B, n int) []voucherwatch.Record {
+	d := &ingest.Decoder{PIIKey: []byte("k")}
+	recs := make([]voucherwatch.Record, 0, n)
+	if err := synth.UsageStream(5, n, func(m synth.Message) error {
+		r, err := d.Decode(voucherwatch.TypeUsage, bytes.Clone(m.Value))
+		recs = append(recs, r)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return recs
 }
