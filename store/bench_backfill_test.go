@@ -57,7 +57,7 @@ func BenchmarkStoreUsageBackfill(b *testing.B) {
 		for i := range recs {
 			w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
 		}
-		w.split(usageTable)
+		w.split()
 		w.s.hashes, w.s.ingestedAt = w.hashes, time.Now()
 		batch, err := db.conn.PrepareBatch(ctx, plainSQL)
 		if err == nil {

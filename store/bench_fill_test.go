@@ -27,7 +27,7 @@ func BenchmarkFillUsage(b *testing.B) {
 	slices.SortFunc(w.pending, func(x, y pending) int {
 		return bytes.Compare(usageTable.appendSortKey(nil, x.rec), usageTable.appendSortKey(nil, y.rec))
 	})
-	w.split(usageTable)
+	w.split()
 	for _, n := range []int{size, defaultFillChunk} {
 		b.Run("chunk="+strconv.Itoa(n), func(b *testing.B) {
 			db.fillChunk = n

@@ -272,7 +272,7 @@ FROM usage_days WHERE contract_no = 'HT-WEEK'`, &domestic, &foreign)
 	// usage FINAL keeps one. The rebuild in dashboards/README.md repairs it.
 	w := writeStates.Get().(*writeState)
 	w.pending = append(w.pending, pendingFor(usageTable, &recs[0]))
-	w.split(usageTable)
+	w.split()
 	b, err := db.prepare(ctx, voucherwatch.TypeUsage, usageTable, w)
 	if err == nil {
 		err = b.Send()
@@ -307,7 +307,7 @@ func TestMigrateKeysOfStoredRecords(t *testing.T) {
 		for i := range recs {
 			w.pending = append(w.pending, pendingFor(recordTables[typ], &recs[i]))
 		}
-		w.split(recordTables[typ])
+		w.split()
 		b, err := db.prepare(ctx, typ, recordTables[typ], w)
 		if err != nil {
 			t.Fatal(err)

@@ -97,7 +97,7 @@ func TestLookupWaitsForEarlierInsert(t *testing.T) {
 		for i := range recs {
 			w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
 		}
-		w.split(usageTable)
+		w.split()
 		b, err := first.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(first.insertQueryID("usage"))), insertSQLs[voucherwatch.TypeUsage])
 		if err == nil {
 			err = first.fill(b, usageTable, w, 0, nil)
@@ -174,7 +174,7 @@ func TestStoreRecordsAfterAHangUpMidSend(t *testing.T) {
 	for i := range recs {
 		w.pending = append(w.pending, pendingFor(usageTable, &recs[i]))
 	}
-	w.split(usageTable)
+	w.split()
 	qid := first.insertQueryID("usage")
 	b, err := first.conn.PrepareBatch(clickhouse.Context(ctx, clickhouse.WithQueryID(qid),
 		clickhouse.WithSettings(flushedBlocks(len(recs)))), insertSQLs[voucherwatch.TypeUsage])

@@ -99,7 +99,7 @@ func (w *writeState) add(t recordTable, r *voucherwatch.Record, h uint64) {
 
 // split fills w.recs, w.hashes and w.ats from w.pending, the form the column writers and the
 // look-up take.
-func (w *writeState) split(t recordTable) {
+func (w *writeState) split() {
 	w.recs, w.hashes, w.ats = w.recs[:0], w.hashes[:0], w.ats[:0]
 	for _, p := range w.pending {
 		w.recs = append(w.recs, p.rec)
@@ -207,7 +207,7 @@ func (db *DB) prepareBatch(typ voucherwatch.RecordType, recs []voucherwatch.Reco
 	}
 	// A block in the table's order takes the server half the work of an unordered one.
 	w.sorting = sortPending(w.pending, w.keys, w.sorting)
-	w.split(t)
+	w.split()
 	return &Prepared{typ: typ, t: t, recs: recs, w: w}, nil
 }
 
@@ -317,7 +317,7 @@ func (db *DB) storePrepared(ctx context.Context, p *Prepared) (voucherwatch.Writ
 			found[k] = true
 		}
 		w.pending = slices.DeleteFunc(w.pending, func(p pending) bool { return l.stored[recordKey{p.rec.Source, p.rec.ID}] })
-		w.split(t)
+		w.split()
 		if len(w.pending) == 0 {
 			b = nil
 			break
