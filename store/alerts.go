@@ -164,6 +164,7 @@ func (db *DB) upsertAlerts(ctx context.Context, alerts []voucherwatch.Alert, at 
 	if err != nil {
 		return res, fmt.Errorf("store: insert alerts: %w", err)
 	}
+	defer db.alertsWritten() // after Abort: once the INSERT has ended
 	defer batch.Abort()
 	version := uint64(at.UnixNano())
 	seen := map[string]bool{}

@@ -52,6 +52,7 @@ func (db *DB) insertCase(ctx context.Context, a voucherwatch.Alert, at time.Time
 	if err != nil {
 		return err
 	}
+	defer db.alertsWritten() // after Abort: once the INSERT has ended
 	defer batch.Abort()
 	if err := batch.Append(alertRow(a, ev, findingHash(a, ev), at, at, uint64(at.UnixNano()))...); err != nil {
 		return err

@@ -87,7 +87,27 @@ type DB struct {
 	// legacyIDs remembers, per process, the legacy id adopted for a finding's id (see
 	// UpsertAlerts), so that adoption costs its query once, not on every run.
 	legacyIDs sync.Map // string → string
+	// alertWrites counts this process's writes to the database's alerts and alert_events,
+	// shared by every DB opened on the database (AlertWrites).
+	alertWrites *atomic.Uint64
 }
+
+// alertWriteCounters holds, per database name, the count of writes to its alerts that DBs of
+// this process made. serve lists alerts through one DB and stores them through another, so
+// the count is the database's, not the DB's. Two servers with a database of the same name
+// share a count, which costs a cached list its answer early, never an answer late.
+var alertWriteCounters sync.Map // database name → *atomic.Uint64
+
+// AlertWrites counts the writes this process made to the alerts and their workflow events
+// (alerts, alert_events) of the DB's database, after each write's INSERT ended, failed ones
+// included. A list read while it stays the same has seen every write of this process made
+// before the read began; other processes' writes it does not count (supervision's list cache
+// keeps answers a second at most for them).
+func (db *DB) AlertWrites() uint64 { return db.alertWrites.Load() }
+
+// alertsWritten counts a write to alerts or alert_events; deferred by the writer, it runs
+// after the INSERT has ended.
+func (db *DB) alertsWritten() { db.alertWrites.Add(1) }
 
 var _ voucherwatch.RecordStore = (*DB)(nil)
 
@@ -180,6 +200,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if o.cluster != "" {
 		db.flushRows = -1 // see flushedBlocks
 	}
+	counter, _ := alertWriteCounters.LoadOrStore(database, new(atomic.Uint64))
+	db.alertWrites = counter.(*atomic.Uint64)
 	for typ := range recordTables {
 		db.writing[typ] = make(chan struct{}, 1)
 	}

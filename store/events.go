@@ -73,6 +73,7 @@ func (db *DB) AppendEvents(ctx context.Context, events []voucherwatch.Event) ([]
 	if err != nil {
 		return nil, fmt.Errorf("store: insert events: %w", err)
 	}
+	defer db.alertsWritten() // after Abort: once the INSERT has ended
 	defer batch.Abort()
 	appended := 0
 	for i, e := range events {

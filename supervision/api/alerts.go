@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -69,15 +70,27 @@ func (h *Handler) ListAlerts(w http.ResponseWriter, r *http.Request, u voucherwa
 		WriteError(w, voucherwatch.FieldErrorf("severity", "want high, medium or low, got %q", f.Severity))
 		return
 	}
-	alerts, next, err := h.Alerts.Alerts(r.Context(), f)
+	list := func() ([]byte, error) {
+		alerts, next, err := h.Alerts.Alerts(r.Context(), f)
+		if err != nil {
+			return nil, err
+		}
+		if alerts == nil {
+			alerts = []voucherwatch.Alert{}
+		}
+		return encodeJSON(map[string]any{"alerts": alerts, "next_cursor": next})
+	}
+	var body []byte
+	if counter, ok := h.Alerts.(AlertWriteCounter); ok && h.ListTTL >= 0 {
+		body, err = h.lists.get(r.Context(), alertListKey(f), counter.AlertWrites(), h.ListTTL, list)
+	} else {
+		body, err = list()
+	}
 	if err != nil {
 		h.Fail(w, err)
 		return
 	}
-	if alerts == nil {
-		alerts = []voucherwatch.Alert{}
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"alerts": alerts, "next_cursor": next})
+	writeJSONBody(w, http.StatusOK, body)
 }
 
 // GetAlert answers GET /api/v1/alerts/{id}; another city's alert is 404 to a city reviewer.
@@ -112,4 +125,11 @@ func (h *Handler) GetAssessment(w http.ResponseWriter, r *http.Request, u vouche
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"assessment": a, "alerts": onClaim})
+}
+
+// alertListKey is the list a filter selects, as listCache keeps it: the filter after the
+// caller's scope is applied (city, assignee=me), so callers who see the same list share it.
+func alertListKey(f voucherwatch.AlertFilter) string {
+	return fmt.Sprintf("%q %q %q %q %q %q %q %d %d %q %q", f.Detector, f.Status, f.Severity, f.City, f.ApplicantUSCC,
+		f.AssigneeID, f.Sort, f.Since.UnixNano(), f.Limit, f.Cursor, f.IDs)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/voucherwatch/voucherwatch"
 	"github.com/voucherwatch/voucherwatch/rules"
@@ -42,18 +43,25 @@ type Deps struct {
 	UserDisabled func(userID string)
 	// Log is where the handlers log; it must not be nil.
 	Log *slog.Logger
+	// ListTTL is how long GET /api/v1/alerts keeps an answer at most when Alerts counts its
+	// writes (listCache); zero: DefaultListTTL, negative: answers are not kept.
+	ListTTL time.Duration
 }
 
 // Handler answers the JSON API's routes. Every method with the signature of an authenticated
 // route takes the user the bearer token belongs to (package supervision checks the token).
 type Handler struct {
 	Deps
+	lists listCache
 }
 
 // New is a handler over d; a nil d.Log logs to slog.Default().
 func New(d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.ListTTL == 0 {
+		d.ListTTL = DefaultListTTL
 	}
 	return &Handler{Deps: d}
 }
