@@ -275,7 +275,7 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 	for _, det := range l.dets {
 		name := det.Name()
 		start := time.Now()
-		alerts, err := r.check(ctx, det, at, changed)
+		alerts, err := r.check(voucherwatch.WithQueryLabel(ctx, "check:"+name), det, at, changed)
 		checked := time.Since(start)
 		var res voucherwatch.UpsertResult
 		var ut upsertTimes
@@ -285,7 +285,7 @@ func (r *Runner) checkLaneOnce(ctx context.Context, l *checkLane, at time.Time, 
 					alerts[i].Detector = name
 				}
 			}
-			res, ut, err = r.upsertCheck(ctx, alerts, at)
+			res, ut, err = r.upsertCheck(voucherwatch.WithQueryLabel(ctx, "upsert:"+name), alerts, at)
 		}
 		took := time.Since(start)
 		r.checks.WithLabelValues(name).Inc()

@@ -272,6 +272,7 @@ func (r *Runner) evaluate(ctx context.Context, d voucherwatch.Detector, at time.
 			alerts, res, err = nil, voucherwatch.UpsertResult{}, &panicError{value: p, stack: debug.Stack()}
 		}
 	}()
+	ctx = voucherwatch.WithQueryLabel(ctx, "run:"+d.Name())
 	alerts, err = d.Run(ctx, at)
 	if err != nil {
 		return alerts, res, err

@@ -375,6 +375,7 @@ func (b *batch) release() {
 // process stores one decoded batch and commits it. It returns an error only when ctx ended
 // first; then nothing of the batch is committed and Kafka delivers it again.
 func (c *Consumer) process(ctx context.Context, typ voucherwatch.RecordType, topic string, b *batch) error {
+	ctx = voucherwatch.WithQueryLabel(ctx, "ingest:"+topic)
 	msgs, recs, dead := b.msgs, b.recs, b.dead
 	defer func() { b.recs, b.dead = nil, nil }() // the batch's buffer is reused; its records are not
 	defer b.release()

@@ -181,7 +181,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		}
 	}
 	db := &DB{
-		conn:           conn,
+		conn:           labelledConn{conn},
 		database:       database,
 		cluster:        o.cluster,
 		ddlTimeout:     o.ddlTimeout,

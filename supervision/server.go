@@ -193,6 +193,7 @@ type authedHandler func(w http.ResponseWriter, r *http.Request, u voucherwatch.U
 // authed answers 401 to a request without a known bearer token.
 func (s *Server) authed(h authedHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(voucherwatch.WithQueryLabel(r.Context(), "api:"+r.Pattern))
 		u, ok, err := s.userFor(r)
 		if err != nil {
 			s.api.Fail(w, err)
