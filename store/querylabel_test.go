@@ -1,9 +1,12 @@
 package store
 
 import (
+	"database/sql"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -35,13 +38,21 @@ func TestQueryLabelInTheQueryLog(t *testing.T) {
 			if err := db.conn.QueryRow(qctx, "SELECT count() FROM record_keys WHERE id = '"+tag+"'").Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
-				t.Fatal(err)
-			}
+			// The server logs a query as it finishes, which may be after the client has its
+			// answer: a flush right after may not hold it yet.
 			var id string
-			if err := db.conn.QueryRow(ctx, "SELECT query_id FROM system.query_log WHERE type = 2 AND query LIKE ? ORDER BY event_time DESC LIMIT 1",
-				"SELECT count() FROM record_keys WHERE id = '"+tag+"'%").Scan(&id); err != nil {
-				t.Fatal(err)
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				if err := db.conn.Exec(ctx, "SYSTEM FLUSH LOGS"); err != nil {
+					t.Fatal(err)
+				}
+				err := db.conn.QueryRow(ctx, "SELECT query_id FROM system.query_log WHERE type = 2 AND query LIKE ? ORDER BY event_time DESC LIMIT 1",
+					"SELECT count() FROM record_keys WHERE id = '"+tag+"'%").Scan(&id)
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, sql.ErrNoRows) || time.Now().After(deadline) {
+					t.Fatalf("the query log: %v", err)
+				}
 			}
 			if !regexp.MustCompile(tc.want).MatchString(id) {
 				t.Errorf("got query id %q, want %s", id, tc.want)
