@@ -37,7 +37,6 @@ const (
 // again.
 type listCache struct {
 	mu      sync.Mutex
-	ttl     time.Duration // the last get's
 	entries map[string]*listEntry
 	bytes   int // of the bodies kept
 }
@@ -55,9 +54,8 @@ type listEntry struct {
 func (c *listCache) get(ctx context.Context, key string, writes uint64, ttl time.Duration, load func() ([]byte, error)) ([]byte, error) {
 	now := time.Now()
 	c.mu.Lock()
-	c.ttl = ttl
 	e, ok := c.entries[key]
-	if ok && e.writes == writes && now.Sub(e.at) < c.ttl {
+	if ok && e.writes == writes && now.Sub(e.at) < ttl {
 		c.mu.Unlock()
 		select {
 		case <-e.ready:
@@ -73,7 +71,7 @@ func (c *listCache) get(ctx context.Context, key string, writes uint64, ttl time
 	if c.entries == nil {
 		c.entries = map[string]*listEntry{}
 	}
-	c.makeRoom(now, 1, 0)
+	c.makeRoom(now, ttl, 1, 0)
 	c.entries[key] = e
 	c.mu.Unlock()
 
@@ -89,7 +87,7 @@ func (c *listCache) get(ctx context.Context, key string, writes uint64, ttl time
 	}
 	// A newer read of the same list that began meanwhile keeps its place.
 	if err == nil && len(body) <= listCacheBytes/4 && (mine || !present) {
-		c.makeRoom(time.Now(), 1, len(body))
+		c.makeRoom(time.Now(), ttl, 1, len(body))
 		c.entries[key] = e
 		c.bytes += len(body)
 	}
@@ -98,13 +96,14 @@ func (c *listCache) get(ctx context.Context, key string, writes uint64, ttl time
 	return body, err
 }
 
-// makeRoom drops answers until n more and size more bytes fit; c.mu is held.
-func (c *listCache) makeRoom(now time.Time, n, size int) {
+// makeRoom drops answers until n more and size more bytes fit, first those older than ttl;
+// c.mu is held.
+func (c *listCache) makeRoom(now time.Time, ttl time.Duration, n, size int) {
 	if len(c.entries)+n <= listCacheMost && c.bytes+size <= listCacheBytes {
 		return
 	}
 	for k, old := range c.entries {
-		if now.Sub(old.at) >= c.ttl {
+		if now.Sub(old.at) >= ttl {
 			c.drop(k, old)
 		}
 	}

@@ -11,11 +11,8 @@ import (
 
 // WriteJSON answers v as JSON with status, HTML characters left as they are.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	body, _ := encodeJSON(v)
+	writeJSONBody(w, status, body)
 }
 
 // encodeJSON is v as WriteJSON writes it.
